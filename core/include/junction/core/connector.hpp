@@ -1,0 +1,93 @@
+// A connector version (a loaded library and its validated manifest) and the instances
+// created from it. An instance holds a lease (shared_ptr) on its version, so a library is
+// unloaded only after its last instance and its last call are gone.
+#pragma once
+
+#include <junction/core/http_client.hpp>
+#include <junction/core/instance_state.hpp>
+#include <junction/core/manifest.hpp>
+#include <junction/core/plugin_library.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+struct jn_host_instance;
+
+namespace junction::core {
+
+class ConnectorInstance;
+
+// Receives each page a plugin emits (a JSON array of records, not yet parsed). Throwing
+// stops the call; the exception's message becomes the call's error.
+using PageSink = std::function<void(std::string_view page_json)>;
+
+struct InstanceSpec {
+    std::string id;
+    std::string config_json;            // settings and credentials, in clear (never logged)
+    InstanceState* state = nullptr;     // required: where the plugin's key/value state lives
+    HttpOptions http;
+};
+
+struct CallOptions {
+    const std::atomic<bool>* cancelled = nullptr;
+};
+
+class ConnectorVersion : public std::enable_shared_from_this<ConnectorVersion> {
+public:
+    // Loads the library at `file` (already staged) and validates its manifest.
+    static std::shared_ptr<ConnectorVersion> open(const std::filesystem::path& file,
+                                                  std::string sha256);
+
+    const Manifest& manifest() const { return manifest_; }
+    const std::string& name() const { return manifest_.name; }
+    const std::string& version() const { return manifest_.version; }
+    std::string id() const { return manifest_.id(); }
+    const std::string& sha256() const { return sha256_; }
+    const std::filesystem::path& file() const { return library_->file(); }
+    AbiVersion plugin_abi() const { return library_->plugin_abi(); }
+
+    // Validates the config against the manifest's schema, then creates the plugin's
+    // instance. Throws Error(invalid_argument) for a bad config (with its JSON path) and
+    // Error(plugin_failed) when the plugin refuses.
+    std::unique_ptr<ConnectorInstance> create_instance(const InstanceSpec& spec) const;
+
+private:
+    friend class ConnectorInstance;
+    ConnectorVersion() = default;
+    std::shared_ptr<PluginLibrary> library_;
+    Manifest manifest_;
+    std::string sha256_;
+};
+
+class ConnectorInstance {
+public:
+    ~ConnectorInstance();
+    ConnectorInstance(const ConnectorInstance&) = delete;
+    ConnectorInstance& operator=(const ConnectorInstance&) = delete;
+
+    const std::string& id() const { return id_; }
+    const ConnectorVersion& version() const { return *lease_; }
+
+    // Returns the plugin's optional detail JSON ("" when none); throws Error on failure.
+    std::string test_connection(const CallOptions& options = {});
+
+    // Runs an operation; each emitted page goes to `sink`. Throws Error when the
+    // operation is unknown, the plugin fails, or the sink throws.
+    void invoke(std::string_view operation, std::string_view request_json, const PageSink& sink,
+                const CallOptions& options = {});
+
+private:
+    friend class ConnectorVersion;
+    ConnectorInstance() = default;
+    std::shared_ptr<const ConnectorVersion> lease_;
+    std::string id_;
+    std::unique_ptr<HttpClient> http_;
+    std::unique_ptr<jn_host_instance> host_;
+    jn_instance* plugin_ = nullptr;
+};
+
+}  // namespace junction::core

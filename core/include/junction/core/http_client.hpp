@@ -1,0 +1,46 @@
+// The host's outbound HTTP, offered to plugins through jn_host_api.http_request: libcurl
+// with TLS verification on, proxy from the environment, http/https only, a response size
+// cap, and connections reused across the calls of one instance.
+#pragma once
+
+#include <junction/plugin_api.h>
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace junction::core {
+
+struct HttpOptions {
+    uint32_t default_timeout_ms = 30'000;
+    uint32_t connect_timeout_ms = 10'000;
+    size_t max_response_bytes = 64u << 20;  // larger responses fail with JN_ERR_TOO_LARGE
+    bool verify_tls = true;
+};
+
+class HttpClient {
+public:
+    explicit HttpClient(HttpOptions options = {});
+    ~HttpClient();
+    HttpClient(const HttpClient&) = delete;
+    HttpClient& operator=(const HttpClient&) = delete;
+
+    // Performs the request; on JN_OK on_response was called once. On failure `error`
+    // says why in words (no header values, which may hold credentials).
+    jn_status perform(const jn_http_request& request, jn_http_response_fn on_response,
+                      void* user, const std::atomic<bool>* cancelled, std::string& error);
+
+private:
+    struct Handle;
+    std::unique_ptr<Handle> acquire();
+    void release(std::unique_ptr<Handle> handle);
+
+    HttpOptions options_;
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<Handle>> idle_;  // kept for connection reuse
+};
+
+}  // namespace junction::core

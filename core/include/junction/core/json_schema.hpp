@@ -1,0 +1,37 @@
+// A compiled JSON Schema (RapidJSON's validator) whose failures read as "at /path: why".
+#pragma once
+
+#include <rapidjson/document.h>
+#include <rapidjson/schema.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace junction::core {
+
+class JsonSchema {
+public:
+    // Compiles `schema`. Throws Error(invalid_argument) naming `what` when the schema
+    // itself is not valid JSON Schema (checked against a draft-07 meta-schema subset).
+    static JsonSchema compile(const rapidjson::Value& schema, std::string_view what);
+
+    // An empty schema: accepts every document.
+    JsonSchema() = default;
+
+    // nullopt when `document` conforms; otherwise the first problem, with its JSON path.
+    std::optional<std::string> validate(const rapidjson::Value& document) const;
+
+private:
+    std::shared_ptr<rapidjson::Document> source_;  // the schema JSON, kept for messages
+    std::shared_ptr<rapidjson::SchemaDocument> compiled_;
+};
+
+// The draft-07 subset Junction accepts for config schemas, as JSON text.
+std::string_view json_meta_schema();
+
+// Parses JSON text or throws Error(invalid_argument) "<what> is not valid JSON: ..."
+rapidjson::Document parse_json_text(std::string_view text, std::string_view what);
+
+}  // namespace junction::core

@@ -1,0 +1,52 @@
+// A connector's manifest, as its describe() returns it: who it is, how an instance
+// authenticates, what an instance config looks like, and which operations it offers.
+#pragma once
+
+#include <junction/core/json_schema.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace junction::core {
+
+enum class Direction { receive, send };
+
+const char* direction_name(Direction d);
+
+struct AuthMethod {
+    std::string name;
+    std::string display_name;
+    std::vector<std::string> fields;  // config_schema properties this method uses
+};
+
+struct Operation {
+    std::string name;
+    Direction direction = Direction::receive;
+    std::string entity;
+    std::string description;
+};
+
+struct Manifest {
+    std::string name;
+    std::string version;
+    std::string display_name;
+    std::string description;
+    std::vector<AuthMethod> auth_methods;
+    std::vector<Operation> operations;
+    std::vector<std::string> secret_fields;  // properties marked "writeOnly": true
+    JsonSchema config_schema;
+    std::string json;  // the manifest as the plugin returned it
+
+    std::string id() const { return name + "@" + version; }
+    const Operation* find_operation(std::string_view operation) const;
+};
+
+// Parses and validates a manifest. Throws Error(plugin_rejected) that says which field is
+// wrong and why (JSON path), so a plugin author can fix it.
+Manifest parse_manifest(std::string_view json);
+
+// The JSON Schema every manifest must satisfy (published in docs/plugin-abi.md).
+std::string_view manifest_schema();
+
+}  // namespace junction::core

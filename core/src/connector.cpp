@@ -1,0 +1,144 @@
+#include <junction/core/connector.hpp>
+
+#include <junction/core/error.hpp>
+#include <junction/core/host_services.hpp>
+#include <junction/core/status.hpp>
+
+namespace junction::core {
+
+namespace {
+
+jn_str view(std::string_view s) { return jn_str{s.data(), s.size()}; }
+
+// Turns a plugin's status into an Error that says who failed, how, and whether retrying
+// can help. Unknown statuses are refused as internal errors of the plugin.
+void check(jn_status status, const jn_call& call, const std::string& context) {
+    if (status == JN_OK) return;
+    if (call.host_failed)
+        throw Error(Errc::internal, "the host stopped the call: " + call.error, context);
+    if (!is_known_status(status)) {
+        throw Error(Errc::plugin_failed,
+                    "the plugin returned status " + std::to_string(status) +
+                        ", which plugin ABI " + std::to_string(JN_ABI_VERSION_MAJOR) +
+                        ".x does not define; treated as an internal error of the plugin, "
+                        "report it to the connector's author",
+                    context, JN_ERR_INTERNAL);
+    }
+    const std::string reason = call.error.empty() ? "failed without giving a reason" : call.error;
+    throw Error(Errc::plugin_failed,
+                reason + " [" + status_name(status) +
+                    (JN_STATUS_IS_RETRYABLE(status) ? ", retryable]" : ", not retryable]"),
+                context, status);
+}
+
+}  // namespace
+
+std::shared_ptr<ConnectorVersion> ConnectorVersion::open(const std::filesystem::path& file,
+                                                         std::string sha256) {
+    std::shared_ptr<ConnectorVersion> v(new ConnectorVersion());
+    v->library_ = PluginLibrary::load(file);
+    v->sha256_ = std::move(sha256);
+
+    std::string manifest_json;
+    size_t emitted = 0;
+    const PageSink on_manifest = [&](std::string_view json) {
+        manifest_json.assign(json);
+        ++emitted;
+    };
+    jn_call call;
+    call.on_emit = &on_manifest;
+    const std::string context = file.filename().string() + " describe";
+    try {
+        check(v->library_->connector().describe(&call), call, context);
+    } catch (const Error& e) {
+        throw Error(Errc::plugin_rejected, "describe failed: " + e.message(), e.context());
+    }
+    if (emitted != 1)
+        throw Error(Errc::plugin_rejected,
+                    "describe must emit exactly one manifest, it emitted " +
+                        std::to_string(emitted),
+                    context);
+    try {
+        v->manifest_ = parse_manifest(manifest_json);
+    } catch (const Error& e) {
+        throw Error(Errc::plugin_rejected, e.message(), file.filename().string());
+    }
+    return v;
+}
+
+std::unique_ptr<ConnectorInstance> ConnectorVersion::create_instance(
+    const InstanceSpec& spec) const {
+    const std::string context = id() + " instance '" + spec.id + "'";
+    if (!spec.state) throw Error(Errc::internal, "no state store given", context);
+    rapidjson::Document config;
+    try {
+        config = parse_json_text(spec.config_json, "the instance config");
+    } catch (const Error& e) {
+        throw Error(Errc::invalid_argument, e.message(), context);
+    }
+    if (auto problem = manifest_.config_schema.validate(config))
+        throw Error(Errc::invalid_argument,
+                    "the instance config does not match " + id() + "'s config schema: " + *problem,
+                    context);
+
+    std::unique_ptr<ConnectorInstance> inst(new ConnectorInstance());
+    inst->lease_ = shared_from_this();
+    inst->id_ = spec.id;
+    inst->http_ = std::make_unique<HttpClient>(spec.http);
+    inst->host_ = std::make_unique<jn_host_instance>();
+    inst->host_->log_component = id() + "/" + spec.id;
+    inst->host_->state = spec.state;
+    inst->host_->http = inst->http_.get();
+
+    jn_instance_params params{};
+    params.struct_size = sizeof params;
+    params.instance_id = view(spec.id);
+    params.config_json = view(spec.config_json);
+    params.host = inst->host_.get();
+    jn_call call;
+    call.instance = inst->host_.get();
+    jn_instance* created = nullptr;
+    check(library_->connector().instance_create(&params, &call, &created), call,
+          context + " create");
+    if (!created)
+        throw Error(Errc::plugin_failed, "instance_create returned JN_OK but no instance",
+                    context, JN_ERR_INTERNAL);
+    inst->plugin_ = created;
+    return inst;
+}
+
+ConnectorInstance::~ConnectorInstance() {
+    if (plugin_) lease_->library_->connector().instance_destroy(plugin_);
+}
+
+std::string ConnectorInstance::test_connection(const CallOptions& options) {
+    std::string detail;
+    jn_call call;
+    call.instance = host_.get();
+    call.cancelled = options.cancelled;
+    const PageSink on_detail = [&](std::string_view json) { detail.assign(json); };
+    call.on_emit = &on_detail;
+    check(lease_->library_->connector().test_connection(plugin_, &call), call,
+          lease_->id() + " instance '" + id_ + "' test_connection");
+    return detail;
+}
+
+void ConnectorInstance::invoke(std::string_view operation, std::string_view request_json,
+                               const PageSink& sink, const CallOptions& options) {
+    const std::string context =
+        lease_->id() + " instance '" + id_ + "' invoke '" + std::string(operation) + "'";
+    if (!lease_->manifest().find_operation(operation))
+        throw Error(Errc::not_found,
+                    "the connector has no operation '" + std::string(operation) +
+                        "'; see its manifest for the operations it offers",
+                    context);
+    jn_call call;
+    call.instance = host_.get();
+    call.cancelled = options.cancelled;
+    call.on_emit = &sink;
+    check(lease_->library_->connector().invoke(plugin_, view(operation), view(request_json),
+                                               &call),
+          call, context);
+}
+
+}  // namespace junction::core

@@ -1,0 +1,155 @@
+#include <junction/core/json_schema.hpp>
+
+#include <junction/core/error.hpp>
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/pointer.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace junction::core {
+
+namespace {
+
+// A draft-07 subset: enough to catch a config schema that is not a schema at all.
+constexpr std::string_view kMetaSchema = R"({
+  "definitions": {
+    "schemaArray": {"type": "array", "minItems": 1, "items": {"$ref": "#"}},
+    "typeName": {"enum": ["array", "boolean", "integer", "null", "number", "object", "string"]},
+    "stringArray": {"type": "array", "items": {"type": "string"}},
+    "count": {"type": "integer", "minimum": 0}
+  },
+  "type": ["object", "boolean"],
+  "properties": {
+    "$schema": {"type": "string"}, "$id": {"type": "string"}, "$ref": {"type": "string"},
+    "title": {"type": "string"}, "description": {"type": "string"},
+    "type": {"anyOf": [{"$ref": "#/definitions/typeName"},
+                       {"type": "array", "minItems": 1, "items": {"$ref": "#/definitions/typeName"}}]},
+    "properties": {"type": "object", "additionalProperties": {"$ref": "#"}},
+    "patternProperties": {"type": "object", "additionalProperties": {"$ref": "#"}},
+    "additionalProperties": {"$ref": "#"},
+    "items": {"anyOf": [{"$ref": "#"}, {"$ref": "#/definitions/schemaArray"}]},
+    "required": {"$ref": "#/definitions/stringArray"},
+    "enum": {"type": "array"},
+    "const": {},
+    "default": {},
+    "examples": {"type": "array"},
+    "multipleOf": {"type": "number", "exclusiveMinimum": 0},
+    "minimum": {"type": "number"}, "maximum": {"type": "number"},
+    "exclusiveMinimum": {"type": "number"}, "exclusiveMaximum": {"type": "number"},
+    "minLength": {"$ref": "#/definitions/count"}, "maxLength": {"$ref": "#/definitions/count"},
+    "minItems": {"$ref": "#/definitions/count"}, "maxItems": {"$ref": "#/definitions/count"},
+    "minProperties": {"$ref": "#/definitions/count"}, "maxProperties": {"$ref": "#/definitions/count"},
+    "uniqueItems": {"type": "boolean"},
+    "pattern": {"type": "string"}, "format": {"type": "string"},
+    "allOf": {"$ref": "#/definitions/schemaArray"},
+    "anyOf": {"$ref": "#/definitions/schemaArray"},
+    "oneOf": {"$ref": "#/definitions/schemaArray"},
+    "not": {"$ref": "#"},
+    "dependencies": {"type": "object"},
+    "readOnly": {"type": "boolean"}, "writeOnly": {"type": "boolean"}
+  }
+})";
+
+std::string pointer_text(const rapidjson::Pointer& p) {
+    rapidjson::StringBuffer sb;
+    p.Stringify(sb);
+    std::string s(sb.GetString(), sb.GetSize());
+    return s.empty() ? "/" : s;
+}
+
+// RapidJSON names the failing keyword; say it in words, and for `required` name the
+// missing fields (RapidJSON 1.1 does not).
+std::string describe_failure(const rapidjson::SchemaValidator& v,
+                             const rapidjson::Document& schema,
+                             const rapidjson::Value& document) {
+    const std::string keyword = v.GetInvalidSchemaKeyword();
+    const rapidjson::Pointer doc_ptr = v.GetInvalidDocumentPointer();
+    const std::string where = pointer_text(doc_ptr);
+    const rapidjson::Value* schema_node = v.GetInvalidSchemaPointer().Get(schema);
+
+    if (keyword == "required" && schema_node && schema_node->HasMember("required")) {
+        const rapidjson::Value* obj = doc_ptr.Get(document);
+        std::string missing;
+        for (const auto& r : (*schema_node)["required"].GetArray()) {
+            if (!r.IsString()) continue;
+            if (obj && obj->IsObject() && obj->HasMember(r)) continue;
+            missing += (missing.empty() ? "'" : ", '") + std::string(r.GetString()) + "'";
+        }
+        std::string base = where == "/" ? "" : where;
+        return "at " + where + ": missing required field " + missing +
+               (base.empty() ? "" : " (in " + base + ")");
+    }
+    std::string why;
+    if (keyword == "type") why = "has the wrong type";
+    else if (keyword == "enum") why = "is not one of the allowed values";
+    else if (keyword == "pattern") why = "does not match the required pattern";
+    else if (keyword == "additionalProperties") why = "has a field that is not allowed";
+    else if (keyword == "minimum" || keyword == "exclusiveMinimum") why = "is too small";
+    else if (keyword == "maximum" || keyword == "exclusiveMaximum") why = "is too large";
+    else if (keyword == "minLength") why = "is too short";
+    else if (keyword == "maxLength") why = "is too long";
+    else if (keyword == "minItems") why = "has too few items";
+    else if (keyword == "maxItems") why = "has too many items";
+    else why = "fails the schema's '" + keyword + "' rule";
+    if (schema_node && schema_node->IsObject() && schema_node->HasMember(keyword.c_str())) {
+        rapidjson::StringBuffer sb;
+        rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+        (*schema_node)[keyword.c_str()].Accept(w);
+        if (sb.GetSize() <= 200) why += " (" + keyword + ": " + sb.GetString() + ")";
+    }
+    return "at " + where + ": " + why;
+}
+
+std::optional<std::string> validate_with(const rapidjson::SchemaDocument& compiled,
+                                         const rapidjson::Document& schema_json,
+                                         const rapidjson::Value& document) {
+    rapidjson::SchemaValidator validator(compiled);
+    if (document.Accept(validator)) return std::nullopt;
+    return describe_failure(validator, schema_json, document);
+}
+
+struct MetaSchema {
+    rapidjson::Document json;
+    std::unique_ptr<rapidjson::SchemaDocument> compiled;
+    MetaSchema() {
+        json.Parse(kMetaSchema.data(), kMetaSchema.size());
+        compiled = std::make_unique<rapidjson::SchemaDocument>(json);
+    }
+};
+
+}  // namespace
+
+std::string_view json_meta_schema() { return kMetaSchema; }
+
+rapidjson::Document parse_json_text(std::string_view text, std::string_view what) {
+    rapidjson::Document doc;
+    doc.Parse(text.data(), text.size());
+    if (doc.HasParseError()) {
+        throw Error(Errc::invalid_argument,
+                    std::string(what) + " is not valid JSON: " +
+                        rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
+                        std::to_string(doc.GetErrorOffset()));
+    }
+    return doc;
+}
+
+JsonSchema JsonSchema::compile(const rapidjson::Value& schema, std::string_view what) {
+    static const MetaSchema meta;
+    if (auto problem = validate_with(*meta.compiled, meta.json, schema)) {
+        throw Error(Errc::invalid_argument,
+                    std::string(what) + " is not a valid JSON Schema: " + *problem);
+    }
+    JsonSchema out;
+    out.source_ = std::make_shared<rapidjson::Document>();
+    out.source_->CopyFrom(schema, out.source_->GetAllocator());
+    out.compiled_ = std::make_shared<rapidjson::SchemaDocument>(*out.source_);
+    return out;
+}
+
+std::optional<std::string> JsonSchema::validate(const rapidjson::Value& document) const {
+    if (!compiled_) return std::nullopt;
+    return validate_with(*compiled_, *source_, document);
+}
+
+}  // namespace junction::core

@@ -1,0 +1,180 @@
+// junction-plugin-check FILE.so [--config JSON] : the connector author's conformance
+// checker. It inspects the file (exports, GNU-unique symbols, ABI tag), loads and
+// negotiates it, validates the manifest and its config schema and, given a config, runs
+// create, test_connection, every receive operation and destroy, checking what comes back.
+#include "conformance_report.hpp"
+
+#include <junction/core/connector.hpp>
+#include <junction/core/elf_symbols.hpp>
+#include <junction/core/error.hpp>
+#include <junction/core/log.hpp>
+#include <junction/core/package_file.hpp>
+
+#include <boost/program_options.hpp>
+#include <rapidjson/document.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace fs = std::filesystem;
+namespace po = boost::program_options;
+using namespace junction::core;
+using junction::plugin_check::ConformanceReport;
+
+namespace {
+
+// Symbols every shared object carries; not the author's exports.
+const std::set<std::string> kLinkerSymbols = {"_init", "_fini", "_edata", "_end", "__bss_start"};
+
+void check_exports(const fs::path& file, ConformanceReport& report) {
+    const ElfExports exports = read_elf_exports(file);
+    std::string extra;
+    size_t extra_count = 0;
+    for (const auto& s : exports.symbols) {
+        if (s.name == JN_ENTRY_SYMBOL || s.name == JN_TAG_SYMBOL || kLinkerSymbols.count(s.name))
+            continue;
+        if (++extra_count <= 8) extra += (extra.empty() ? "" : ", ") + s.name;
+    }
+    if (extra_count == 0) {
+        report.pass("exports only jn_plugin_negotiate and jn_abi_tag");
+    } else {
+        report.fail("exports " + std::to_string(extra_count) + " other symbol(s) (" + extra +
+                    (extra_count > 8 ? ", ..." : "") +
+                    "); build with junction_add_connector, which hides everything else");
+    }
+    std::string unique;
+    for (const auto& s : exports.symbols)
+        if (s.is_gnu_unique) unique += (unique.empty() ? "" : ", ") + s.name;
+    if (unique.empty())
+        report.pass("no GNU-unique symbols (the library can be unloaded)");
+    else
+        report.fail("GNU-unique symbols " + unique +
+                    " keep the library loaded forever; compile with -fno-gnu-unique");
+}
+
+// Checks one emitted page: a JSON array of objects.
+std::string page_problem(std::string_view page, size_t& records) {
+    rapidjson::Document doc;
+    doc.Parse(page.data(), page.size());
+    if (doc.HasParseError()) return "a page is not valid JSON";
+    if (!doc.IsArray()) return "a page is not a JSON array";
+    for (const auto& r : doc.GetArray())
+        if (!r.IsObject()) return "a page holds a record that is not a JSON object";
+    records += doc.Size();
+    return {};
+}
+
+void exercise(const ConnectorVersion& version, const std::string& config,
+              ConformanceReport& report) {
+    MemoryInstanceState state;
+    std::unique_ptr<ConnectorInstance> instance;
+    try {
+        instance = version.create_instance({"plugin-check", config, &state, {}});
+        report.pass("instance_create accepted the config");
+    } catch (const Error& e) {
+        report.fail("instance_create: " + e.message());
+        return;
+    }
+    try {
+        const std::string detail = instance->test_connection();
+        report.pass("test_connection succeeded" + (detail.empty() ? "" : ": " + detail));
+    } catch (const Error& e) {
+        report.fail("test_connection: " + e.message());
+    }
+    for (const auto& op : version.manifest().operations) {
+        if (op.direction != Direction::receive) {
+            report.note("send operation '" + op.name + "' not run (it would write to the target)");
+            continue;
+        }
+        size_t pages = 0, records = 0;
+        std::string problem;
+        std::atomic<bool> cancel{false};
+        try {
+            instance->invoke(op.name, "{}", [&](std::string_view page) {
+                ++pages;
+                if (problem.empty()) problem = page_problem(page, records);
+                if (pages >= 3) cancel = true;  // enough to judge; checks cancellation too
+            }, CallOptions{&cancel});
+        } catch (const Error& e) {
+            if (!(cancel && e.plugin_status() == JN_ERR_CANCELLED)) {
+                report.fail("invoke '" + op.name + "': " + e.message());
+                continue;
+            }
+        }
+        if (!problem.empty())
+            report.fail("invoke '" + op.name + "': " + problem);
+        else
+            report.pass("invoke '" + op.name + "' emitted " + std::to_string(pages) +
+                        " page(s), " + std::to_string(records) + " record(s)" +
+                        (cancel ? " and stopped when cancelled" : ""));
+    }
+    instance.reset();
+    report.pass("instance_destroy returned");
+}
+
+std::string read_config(const std::string& value) {
+    if (!value.empty() && value.front() == '@') {
+        std::ifstream in(value.substr(1));
+        if (!in) throw Error(Errc::not_found, "cannot read config file " + value.substr(1));
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return ss.str();
+    }
+    return value;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    po::options_description opts("Usage: junction-plugin-check FILE.so [options]\n\nOptions");
+    opts.add_options()("help,h", "show this help")(
+        "config", po::value<std::string>(),
+        "instance config JSON (or @file.json): also run create, test_connection, receive "
+        "operations and destroy")("file", po::value<std::string>(), "the connector library");
+    po::positional_options_description pos;
+    pos.add("file", 1);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(opts).positional(pos).run(), vm);
+    } catch (const std::exception& e) {
+        std::cerr << "junction-plugin-check: " << e.what() << "\n" << opts << "\n";
+        return 2;
+    }
+    if (vm.count("help") || !vm.count("file")) {
+        std::cout << opts << "\nExit status: 0 conformant, 1 not conformant, 2 usage error.\n";
+        return vm.count("help") ? 0 : 2;
+    }
+    configure_log({LogLevel::warn, false});
+
+    const fs::path file = vm["file"].as<std::string>();
+    ConformanceReport report;
+    std::cout << "Checking " << file.string() << "\n\n";
+    try {
+        check_exports(file, report);
+        auto version = ConnectorVersion::open(file, sha256_file(file));
+        report.pass("ABI tag and negotiation: plugin speaks ABI " +
+                    std::to_string(version->plugin_abi().major) + "." +
+                    std::to_string(version->plugin_abi().minor));
+        const Manifest& m = version->manifest();
+        report.pass("manifest is valid: " + m.id() + " \"" + m.display_name + "\", " +
+                    std::to_string(m.operations.size()) + " operation(s), " +
+                    std::to_string(m.auth_methods.size()) + " auth method(s)");
+        for (const auto& op : m.operations)
+            report.note(std::string(direction_name(op.direction)) + "  " + op.name);
+        if (!m.secret_fields.empty()) {
+            std::string s;
+            for (const auto& f : m.secret_fields) s += (s.empty() ? "" : ", ") + f;
+            report.note("secret fields (writeOnly): " + s);
+        }
+        if (vm.count("config"))
+            exercise(*version, read_config(vm["config"].as<std::string>()), report);
+        else
+            report.note("no --config given: instance calls not exercised");
+    } catch (const Error& e) {
+        report.fail(e.what());
+    }
+    return report.finish(file.filename().string());
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Junction builds against, only those missing.
+# Idempotent: a second run on a ready machine does nothing and needs no network.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libboost-dev libboost-filesystem-dev libboost-program-options-dev
+  rapidjson-dev libssl-dev doctest-dev libsqlite3-dev libcurl4-openssl-dev
+  clang libc++-dev libc++abi-dev abigail-tools
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup: installing ${missing[*]}" >&2
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
