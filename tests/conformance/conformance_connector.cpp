@@ -1,0 +1,132 @@
+// The conformance connector: touches every entry of both ABI tables, so a test can load it
+// (built by any compiler, against any C++ standard library) and check the whole contract.
+// Operations:
+//   exercise {url}          log, state set/get/delete, clock, cancellation, HTTP, emit
+//   pages {pages, records}  emits pages until done or cancelled
+//   fail {status, message}  fails with that ABI status and message
+//   throw_std / throw_other throws a std::exception / a non-standard exception
+//   echo {records}          a send: emits one result per record
+#include <junction/sdk/connector.hpp>
+
+#include <string>
+
+namespace sdk = junction::sdk;
+
+namespace {
+
+constexpr std::string_view kManifest = R"({
+  "name": "conformance",
+  "version": "1.0.0",
+  "display_name": "ABI conformance",
+  "description": "Exercises every function of the Junction plugin ABI.",
+  "auth_methods": [{"name": "token", "display_name": "API token", "fields": ["api_token"]}],
+  "config_schema": {
+    "type": "object",
+    "required": ["label", "api_token"],
+    "properties": {
+      "label": {"type": "string"},
+      "api_token": {"type": "string", "writeOnly": true}
+    }
+  },
+  "operations": [
+    {"name": "exercise", "direction": "receive"},
+    {"name": "pages", "direction": "receive"},
+    {"name": "fail", "direction": "receive"},
+    {"name": "throw_std", "direction": "receive"},
+    {"name": "throw_other", "direction": "receive"},
+    {"name": "echo", "direction": "send"}
+  ]
+})";
+
+const char* standard_library() {
+#if defined(_LIBCPP_VERSION)
+    return "libc++";
+#elif defined(__GLIBCXX__)
+    return "libstdc++";
+#else
+    return "other";
+#endif
+}
+
+class ConformanceConnector final : public sdk::Connector {
+public:
+    static std::string_view manifest() { return kManifest; }
+
+    explicit ConformanceConnector(sdk::InstanceContext ctx) : Connector(std::move(ctx)) {
+        label_ = config().string("label");
+        token_ = config().string("api_token");
+        if (label_ == "refuse") throw sdk::config_error("label 'refuse' is refused on purpose");
+        if (label_ == "throw") throw std::runtime_error("constructor threw on purpose");
+    }
+
+    void test_connection(sdk::Call& call) override {
+        call.emit(R"({"label":")" + label_ + R"(","stdlib":")" + standard_library() + R"("})");
+    }
+
+    void invoke(std::string_view op, const sdk::Json& request, sdk::Call& call) override {
+        const sdk::JsonObject req(request, "request", JN_ERR_INVALID_REQUEST);
+        if (op == "exercise") return exercise(req, call);
+        if (op == "pages") return pages(req, call);
+        if (op == "fail")
+            throw sdk::Error(static_cast<jn_status>(req.integer("status")), req.string("message"));
+        if (op == "throw_std") throw std::logic_error("throw_std threw on purpose");
+        if (op == "throw_other") throw 42;
+        if (op == "echo") return echo(request, call);
+        throw sdk::Error(JN_ERR_NOT_FOUND, "no operation " + std::string(op));
+    }
+
+private:
+    void exercise(const sdk::JsonObject& req, sdk::Call& call) {
+        host().info("exercise started for " + label_);
+        host().state_set("k", "v-" + label_);
+        const auto got = host().state_get("k");
+        host().state_delete("k");
+        const bool state_ok = got && *got == "v-" + label_ && !host().state_get("k");
+
+        sdk::HttpRequest http;
+        http.method = "POST";
+        http.url = req.string("url");
+        http.headers = {{"X-Token", token_}, {"Content-Type", "text/plain"}};
+        http.body = "ping from " + label_;
+        const sdk::HttpResponse response = call.http(http);
+
+        sdk::JsonDocument out(rapidjson::kObjectType);
+        auto& a = out.GetAllocator();
+        out.AddMember("state_ok", state_ok, a);
+        out.AddMember("clock_ms", host().now_ms(), a);
+        out.AddMember("cancelled", call.cancelled(), a);
+        out.AddMember("http_status", response.status, a);
+        out.AddMember("http_body", sdk::Json(response.body.c_str(), a), a);
+        out.AddMember("http_echo_header",
+                      sdk::Json(std::string(response.header("x-echo")).c_str(), a), a);
+        out.AddMember("stdlib", sdk::Json(standard_library(), a), a);
+        call.set_error("set_error is callable on success too; the host ignores it on JN_OK");
+        call.emit("[" + sdk::to_json(out) + "]");
+    }
+
+    void pages(const sdk::JsonObject& req, sdk::Call& call) {
+        const int64_t pages = req.integer_or("pages", 1), records = req.integer_or("records", 1);
+        sdk::PageWriter writer(call, static_cast<size_t>(records));
+        for (int64_t p = 0; p < pages; ++p) {
+            if (call.cancelled()) throw sdk::Error(JN_ERR_CANCELLED, "cancelled between pages");
+            for (int64_t r = 0; r < records; ++r)
+                writer.add_json(R"({"page":)" + std::to_string(p) + R"(,"record":)" +
+                                std::to_string(r) + "}");
+        }
+        writer.flush();
+    }
+
+    void echo(const sdk::Json& request, sdk::Call& call) {
+        auto records = request.FindMember("records");
+        if (records == request.MemberEnd() || !records->value.IsArray())
+            throw sdk::request_error("'records' must be an array");
+        call.emit(sdk::to_json(records->value));
+    }
+
+    std::string label_;
+    std::string token_;
+};
+
+}  // namespace
+
+JUNCTION_CONNECTOR(ConformanceConnector)
