@@ -108,9 +108,10 @@ ConnectorVersionPtr ConnectorRegistry::install_locked(const fs::path& package) {
     std::shared_ptr<ConnectorVersion> version;
     try {
         version = ConnectorVersion::open(by_hash, sha);
-    } catch (...) {
+    } catch (const Error& e) {
         fs::remove(by_hash, ec);
-        throw;
+        // Name the file the admin gave, not our staged copy.
+        throw Error(e.code(), e.message(), package.filename().string(), e.plugin_status());
     }
     for (const auto& v : versions_) {
         if (v->name() == version->name() && v->version() == version->version()) {

@@ -53,6 +53,11 @@ DynamicTables find_dynamic_tables(const std::string& bytes, const std::filesyste
     if (eh.e_machine != EM_AARCH64) reject(file, "a shared library for another CPU");
 #endif
     if (eh.e_shentsize != sizeof(Elf64_Shdr)) reject(file, "unexpected ELF section header size");
+    // A position-independent executable is ET_DYN too; its program interpreter gives it away.
+    for (size_t i = 0; i < eh.e_phnum; ++i) {
+        const auto ph = read_at<Elf64_Phdr>(bytes, eh.e_phoff + i * sizeof(Elf64_Phdr), file);
+        if (ph.p_type == PT_INTERP) reject(file, "an executable program, not a shared library");
+    }
 
     DynamicTables t;
     for (size_t i = 0; i < eh.e_shnum; ++i)
