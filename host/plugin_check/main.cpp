@@ -1,7 +1,8 @@
 // junction-plugin-check FILE.so [--config JSON] : the connector author's conformance
 // checker. It inspects the file (exports, GNU-unique symbols, ABI tag), loads and
 // negotiates it, validates the manifest and its config schema and, given a config, runs
-// create, test_connection, every receive operation and destroy, checking what comes back.
+// create, test_connection, the operations named with --invoke and destroy, checking what
+// comes back.
 #include "conformance_report.hpp"
 
 #include <junction/core/connector.hpp>
@@ -18,6 +19,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <vector>
 
 namespace fs = std::filesystem;
 namespace po = boost::program_options;
@@ -67,8 +69,45 @@ std::string page_problem(std::string_view page, size_t& records) {
     return {};
 }
 
+// One --invoke: "operation" or "operation:{request json}".
+struct InvokeSpec {
+    std::string operation;
+    std::string request = "{}";
+};
+
+InvokeSpec parse_invoke(const std::string& arg) {
+    const size_t colon = arg.find(':');
+    if (colon == std::string::npos) return {arg};
+    return {arg.substr(0, colon), arg.substr(colon + 1)};
+}
+
+void run_invoke(ConnectorInstance& instance, const InvokeSpec& spec, ConformanceReport& report) {
+    size_t pages = 0, records = 0;
+    std::string problem;
+    std::atomic<bool> cancel{false};
+    const std::string what = "invoke '" + spec.operation + "' " + spec.request;
+    try {
+        instance.invoke(spec.operation, spec.request, [&](std::string_view page) {
+            ++pages;
+            if (problem.empty()) problem = page_problem(page, records);
+            if (pages >= 3) cancel = true;  // enough to judge; checks cancellation too
+        }, CallOptions{&cancel});
+    } catch (const Error& e) {
+        if (!(cancel && e.plugin_status() == JN_ERR_CANCELLED)) {
+            report.fail(what + ": " + e.message());
+            return;
+        }
+    }
+    if (!problem.empty())
+        report.fail(what + ": " + problem);
+    else
+        report.pass(what + " emitted " + std::to_string(pages) + " page(s), " +
+                    std::to_string(records) + " record(s)" +
+                    (cancel ? " and stopped when cancelled" : ""));
+}
+
 void exercise(const ConnectorVersion& version, const std::string& config,
-              ConformanceReport& report) {
+              const std::vector<InvokeSpec>& invokes, ConformanceReport& report) {
     MemoryInstanceState state;
     std::unique_ptr<ConnectorInstance> instance;
     try {
@@ -84,33 +123,9 @@ void exercise(const ConnectorVersion& version, const std::string& config,
     } catch (const Error& e) {
         report.fail("test_connection: " + e.message());
     }
-    for (const auto& op : version.manifest().operations) {
-        if (op.direction != Direction::receive) {
-            report.note("send operation '" + op.name + "' not run (it would write to the target)");
-            continue;
-        }
-        size_t pages = 0, records = 0;
-        std::string problem;
-        std::atomic<bool> cancel{false};
-        try {
-            instance->invoke(op.name, "{}", [&](std::string_view page) {
-                ++pages;
-                if (problem.empty()) problem = page_problem(page, records);
-                if (pages >= 3) cancel = true;  // enough to judge; checks cancellation too
-            }, CallOptions{&cancel});
-        } catch (const Error& e) {
-            if (!(cancel && e.plugin_status() == JN_ERR_CANCELLED)) {
-                report.fail("invoke '" + op.name + "': " + e.message());
-                continue;
-            }
-        }
-        if (!problem.empty())
-            report.fail("invoke '" + op.name + "': " + problem);
-        else
-            report.pass("invoke '" + op.name + "' emitted " + std::to_string(pages) +
-                        " page(s), " + std::to_string(records) + " record(s)" +
-                        (cancel ? " and stopped when cancelled" : ""));
-    }
+    for (const auto& spec : invokes) run_invoke(*instance, spec, report);
+    if (invokes.empty())
+        report.note("no --invoke given: operations not run (they may read or write real data)");
     instance.reset();
     report.pass("instance_destroy returned");
 }
@@ -133,7 +148,10 @@ int main(int argc, char** argv) {
     opts.add_options()("help,h", "show this help")(
         "config", po::value<std::string>(),
         "instance config JSON (or @file.json): also run create, test_connection, receive "
-        "operations and destroy")("file", po::value<std::string>(), "the connector library");
+        "operations and destroy")(
+        "invoke", po::value<std::vector<std::string>>()->composing(),
+        "with --config: run OPERATION or OPERATION:{request json} and check its pages "
+        "(repeatable)")("file", po::value<std::string>(), "the connector library");
     po::positional_options_description pos;
     pos.add("file", 1);
     po::variables_map vm;
@@ -169,8 +187,12 @@ int main(int argc, char** argv) {
             for (const auto& f : m.secret_fields) s += (s.empty() ? "" : ", ") + f;
             report.note("secret fields (writeOnly): " + s);
         }
+        std::vector<InvokeSpec> invokes;
+        if (vm.count("invoke"))
+            for (const auto& arg : vm["invoke"].as<std::vector<std::string>>())
+                invokes.push_back(parse_invoke(arg));
         if (vm.count("config"))
-            exercise(*version, read_config(vm["config"].as<std::string>()), report);
+            exercise(*version, read_config(vm["config"].as<std::string>()), invokes, report);
         else
             report.note("no --config given: instance calls not exercised");
     } catch (const Error& e) {

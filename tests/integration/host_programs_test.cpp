@@ -1,0 +1,94 @@
+// The shipped programs, run as real processes: junction-plugin-check's verdicts and exit
+// codes, and junctiond loading its plugin folder, rescanning on SIGHUP, stopping on SIGTERM.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "child_process.hpp"
+#include "test_paths.hpp"
+
+#include <csignal>
+#include <sys/stat.h>
+
+using namespace junction::testing;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+const std::string kCheck = (bin_dir() / "junction-plugin-check").string();
+const std::string kDaemon = (bin_dir() / "junctiond").string();
+
+bool has(const RunResult& r, const std::string& text) {
+    return r.output.find(text) != std::string::npos;
+}
+}  // namespace
+
+TEST_CASE("junction-plugin-check passes a good connector and explains a bad one") {
+    TempDir dir;
+    const std::string cfg = R"({"path":")" + (dir / "r.jsonl").string() + R"("})";
+    auto good = run_program({kCheck, (plugin_dir() / "jsonl.so").string(), "--config", cfg,
+                             "--invoke", "records.receive"});
+    INFO(good.output);
+    CHECK(good.exit_code == 0);
+    CHECK(has(good, "-> conformant"));
+    CHECK(has(good, "PASS  invoke 'records.receive'"));
+
+    auto leaky = run_program({kCheck, fixture("gnu_unique").string()});
+    INFO(leaky.output);
+    CHECK(leaky.exit_code == 1);
+    CHECK(has(leaky, "FAIL  exports"));
+    CHECK(has(leaky, "GNU-unique symbols"));
+
+    auto garbage = run_program({kCheck, fixture("variant_garbage_page").string(), "--config",
+                                "{}", "--invoke", "read"});
+    INFO(garbage.output);
+    CHECK(garbage.exit_code == 1);
+    CHECK(has(garbage, "a page is not valid JSON"));
+
+    write_file(dir / "notes.so", "not a library");
+    auto text = run_program({kCheck, (dir / "notes.so").string()});
+    CHECK(text.exit_code == 1);
+    CHECK(has(text, "not an ELF file"));
+
+    auto old = run_program({kCheck, fixture("raw_abi_tag_v2").string()});
+    CHECK(old.exit_code == 1);
+    CHECK(has(old, "built for plugin ABI 2.0"));
+
+    auto usage = run_program({kCheck});
+    CHECK(usage.exit_code == 2);
+    CHECK(has(usage, "Usage: junction-plugin-check"));
+}
+
+TEST_CASE("junctiond --print-registry loads the plugin folder and reports refusals") {
+    TempDir dir;
+    fs::create_directories(dir / "drop");
+    fs::copy_file(plugin_dir() / "jsonl.so", dir / "drop" / "jsonl.so");
+    fs::copy_file(fixture("raw_table_too_small"), dir / "drop" / "small.so");
+    auto r = run_program({kDaemon, "--state-dir", (dir / "state").string(), "--plugin-dir",
+                          (dir / "drop").string(), "--print-registry"});
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(has(r, "CONNECTOR  VERSION  ABI  OPERATIONS"));
+    CHECK(has(r, "jsonl      1.0.0    1.0  records.receive (receive), records.send (send)"));
+    CHECK(has(r, "package refused: " + (dir / "drop" / "small.so").string()));
+    struct stat st {};
+    REQUIRE(::stat((dir / "state").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0700);
+}
+
+TEST_CASE("junctiond picks up new packages on SIGHUP and stops cleanly on SIGTERM") {
+    TempDir dir;
+    fs::create_directories(dir / "drop");
+    const fs::path log = dir / "junctiond.log";
+    ChildProcess daemon({kDaemon, "--state-dir", (dir / "state").string(), "--plugin-dir",
+                         (dir / "drop").string()},
+                        log);
+    REQUIRE(wait_for_text(log, "running; plugin folder", 10s));
+    fs::copy_file(plugin_dir() / "jsonl.so", dir / "drop" / "jsonl.so");
+    fs::copy_file(fixture("variant_bad_schema"), dir / "drop" / "bad.so");
+    daemon.signal(SIGHUP);
+    CHECK(wait_for_text(log, "connector ready: jsonl@1.0.0", 10s));
+    CHECK(wait_for_text(log, "package refused: " + (dir / "drop" / "bad.so").string(), 10s));
+    daemon.signal(SIGTERM);
+    CHECK(daemon.wait(10s) == 0);
+    CHECK(wait_for_text(log, "stopping on SIGTERM", 1s));
+}
