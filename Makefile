@@ -1,4 +1,5 @@
 # The two commands of the README. Both install what is missing first.
+MAKEFLAGS += --no-print-directory
 .PHONY: setup build demo test abi-baseline clean
 
 setup:

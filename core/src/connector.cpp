@@ -11,9 +11,12 @@ namespace {
 jn_str view(std::string_view s) { return jn_str{s.data(), s.size()}; }
 
 // Turns a plugin's status into an Error that says who failed, how, and whether retrying
-// can help. Unknown statuses are refused as internal errors of the plugin.
-void check(jn_status status, const jn_call& call, const std::string& context) {
+// can help. Unknown statuses are refused as internal errors of the plugin. `context`
+// names the call; it is only built when there is an error, to keep calls cheap.
+template <class Context>
+void check(jn_status status, const jn_call& call, Context&& make_context) {
     if (status == JN_OK) return;
+    const std::string context = make_context();
     if (call.host_failed)
         throw Error(Errc::internal, "the host stopped the call: " + call.error, context);
     if (!is_known_status(status)) {
@@ -49,7 +52,7 @@ std::shared_ptr<ConnectorVersion> ConnectorVersion::open(const std::filesystem::
     call.on_emit = &on_manifest;
     const std::string context = file.filename().string() + " describe";
     try {
-        check(v->library_->connector().describe(&call), call, context);
+        check(v->library_->connector().describe(&call), call, [&] { return context; });
     } catch (const Error& e) {
         throw Error(Errc::plugin_rejected, "describe failed: " + e.message(), e.context());
     }
@@ -99,7 +102,7 @@ std::unique_ptr<ConnectorInstance> ConnectorVersion::create_instance(
     call.instance = inst->host_.get();
     jn_instance* created = nullptr;
     check(library_->connector().instance_create(&params, &call, &created), call,
-          context + " create");
+          [&] { return context + " create"; });
     if (!created)
         throw Error(Errc::plugin_failed, "instance_create returned JN_OK but no instance",
                     context, JN_ERR_INTERNAL);
@@ -119,19 +122,20 @@ std::string ConnectorInstance::test_connection(const CallOptions& options) {
     const PageSink on_detail = [&](std::string_view json) { detail.assign(json); };
     call.on_emit = &on_detail;
     check(lease_->library_->connector().test_connection(plugin_, &call), call,
-          lease_->id() + " instance '" + id_ + "' test_connection");
+          [&] { return lease_->id() + " instance '" + id_ + "' test_connection"; });
     return detail;
 }
 
 void ConnectorInstance::invoke(std::string_view operation, std::string_view request_json,
                                const PageSink& sink, const CallOptions& options) {
-    const std::string context =
-        lease_->id() + " instance '" + id_ + "' invoke '" + std::string(operation) + "'";
+    auto context = [&] {
+        return lease_->id() + " instance '" + id_ + "' invoke '" + std::string(operation) + "'";
+    };
     if (!lease_->manifest().find_operation(operation))
         throw Error(Errc::not_found,
                     "the connector has no operation '" + std::string(operation) +
                         "'; see its manifest for the operations it offers",
-                    context);
+                    context());
     jn_call call;
     call.instance = host_.get();
     call.cancelled = options.cancelled;
