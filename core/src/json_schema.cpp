@@ -144,7 +144,46 @@ JsonSchema JsonSchema::compile(const rapidjson::Value& schema, std::string_view 
     out.source_ = std::make_shared<rapidjson::Document>();
     out.source_->CopyFrom(schema, out.source_->GetAllocator());
     out.compiled_ = std::make_shared<rapidjson::SchemaDocument>(*out.source_);
+    out.properties_ = std::make_shared<std::map<std::string, JsonSchema>>();
+    if (schema.IsObject() && schema.HasMember("properties") && schema["properties"].IsObject()) {
+        for (const auto& p : schema["properties"].GetObject()) {
+            const std::string name(p.name.GetString(), p.name.GetStringLength());
+            out.properties_->emplace(name, compile(p.value, std::string(what) + " property " + name));
+        }
+    }
     return out;
+}
+
+std::vector<std::string> JsonSchema::validate_fields(const rapidjson::Value& document) const {
+    auto whole = validate(document);
+    if (!whole) return {};
+    if (!document.IsObject() || !source_->IsObject()) return {*whole};
+
+    std::vector<std::string> problems;
+    const auto& schema = *source_;
+    if (schema.HasMember("required") && schema["required"].IsArray()) {
+        for (const auto& r : schema["required"].GetArray())
+            if (r.IsString() && !document.HasMember(r))
+                problems.push_back("field '" + std::string(r.GetString()) + "' is required");
+    }
+    const bool closed = schema.HasMember("additionalProperties") &&
+                        schema["additionalProperties"].IsFalse();
+    for (const auto& m : document.GetObject()) {
+        const std::string name(m.name.GetString(), m.name.GetStringLength());
+        auto it = properties_->find(name);
+        if (it == properties_->end()) {
+            if (closed) problems.push_back("field '" + name + "' is not a known setting");
+            continue;
+        }
+        if (auto p = it->second.validate(m.value)) {
+            // "at /: is too large" -> "field 'limit' is too large"
+            const size_t colon = p->find(": ");
+            problems.push_back("field '" + name + "' " +
+                               (colon == std::string::npos ? *p : p->substr(colon + 2)));
+        }
+    }
+    if (problems.empty()) problems.push_back(*whole);  // a rule that spans fields
+    return problems;
 }
 
 std::optional<std::string> JsonSchema::validate(const rapidjson::Value& document) const {

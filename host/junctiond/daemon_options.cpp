@@ -2,7 +2,8 @@
 
 #include <boost/program_options.hpp>
 
-#include <cstdlib>
+#include <cctype>
+#include <fstream>
 #include <iostream>
 
 namespace junction::daemon {
@@ -10,42 +11,91 @@ namespace junction::daemon {
 namespace po = boost::program_options;
 
 namespace {
-std::string env_or(const char* name, const std::string& fallback) {
-    const char* v = std::getenv(name);
-    return (v && *v) ? v : fallback;
+
+po::options_description settings() {
+    po::options_description s("Settings (flag, JUNCTION_<NAME> environment variable, or config file key)");
+    s.add_options()(
+        "state-dir", po::value<std::string>()->default_value("/var/lib/junction"),
+        "where Junction keeps its store, master key, admin token and installed connectors")(
+        "plugin-dir", po::value<std::string>(),
+        "folder scanned for connector packages (default <state-dir>/drop)")(
+        "listen", po::value<std::string>()->default_value("127.0.0.1:8750"),
+        "address:port of the admin API")("log-json", po::value<bool>()->default_value(false)->implicit_value(true),
+                                         "write log lines as JSON objects");
+    return s;
 }
+
+// JUNCTION_STATE_DIR -> state-dir, for the settings only (not JUNCTION_MASTER_KEY).
+std::string env_to_option(const std::string& variable, const po::options_description& known) {
+    constexpr std::string_view prefix = "JUNCTION_";
+    if (variable.rfind(prefix, 0) != 0) return "";
+    std::string name;
+    for (char c : variable.substr(prefix.size()))
+        name.push_back(c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    return known.find_nothrow(name, false) ? name : "";
+}
+
+bool split_listen(const std::string& text, DaemonOptions& o) {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string::npos) return false;
+    try {
+        const int port = std::stoi(text.substr(colon + 1));
+        if (port < 0 || port > 65535) return false;
+        o.listen_address = text.substr(0, colon);
+        o.listen_port = static_cast<uint16_t>(port);
+        return !o.listen_address.empty();
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
 }  // namespace
 
 std::optional<DaemonOptions> parse_daemon_options(int argc, char** argv, int& exit_code) {
-    po::options_description opts("Usage: junctiond [options]\n\nOptions");
-    opts.add_options()("help,h", "show this help")(
-        "state-dir", po::value<std::string>(),
-        "where Junction keeps its state (env JUNCTION_STATE_DIR; default /var/lib/junction)")(
-        "plugin-dir", po::value<std::string>(),
-        "folder watched for connector packages (env JUNCTION_PLUGIN_DIR; default "
-        "<state-dir>/drop)")("print-registry", "load the connectors, print them and exit")(
-        "log-json", "write log lines as JSON objects");
+    po::options_description modes("Usage: junctiond [options]\n\nOptions");
+    modes.add_options()("help,h", "show this help")("config", po::value<std::string>(),
+                                                     "read settings from this file")(
+        "print-registry", "load the connectors, print them and exit")(
+        "rotate-key",
+        "re-encrypt every stored credential under a new master key and exit (with "
+        "JUNCTION_MASTER_KEY set, the new key comes from JUNCTION_NEW_MASTER_KEY)");
+    const po::options_description s = settings();
+    po::options_description all;
+    all.add(modes).add(s);
+
     po::variables_map vm;
     try {
-        po::store(po::parse_command_line(argc, argv, opts), vm);
+        po::store(po::parse_command_line(argc, argv, all), vm);
+        po::store(po::parse_environment(s, [&](const std::string& v) { return env_to_option(v, s); }), vm);
+        if (vm.count("config")) {
+            const std::string file = vm["config"].as<std::string>();
+            std::ifstream in(file);
+            if (!in) throw std::runtime_error("cannot read config file " + file);
+            po::store(po::parse_config_file(in, s), vm);
+        }
+        po::notify(vm);
     } catch (const std::exception& e) {
-        std::cerr << "junctiond: " << e.what() << "\n\n" << opts << "\n";
+        std::cerr << "junctiond: " << e.what() << "\n\n" << all << "\n";
         exit_code = 2;
         return std::nullopt;
     }
     if (vm.count("help")) {
-        std::cout << opts << "\n";
+        std::cout << all << "\n";
         exit_code = 0;
         return std::nullopt;
     }
     DaemonOptions o;
-    o.state_dir = vm.count("state-dir") ? vm["state-dir"].as<std::string>()
-                                        : env_or("JUNCTION_STATE_DIR", "/var/lib/junction");
-    o.plugin_dir = vm.count("plugin-dir")
-                       ? vm["plugin-dir"].as<std::string>()
-                       : env_or("JUNCTION_PLUGIN_DIR", (o.state_dir / "drop").string());
+    o.state_dir = vm["state-dir"].as<std::string>();
+    o.plugin_dir = vm.count("plugin-dir") ? std::filesystem::path(vm["plugin-dir"].as<std::string>())
+                                          : o.state_dir / "drop";
+    if (!split_listen(vm["listen"].as<std::string>(), o)) {
+        std::cerr << "junctiond: --listen must be ADDRESS:PORT, for example 127.0.0.1:8750\n";
+        exit_code = 2;
+        return std::nullopt;
+    }
     o.print_registry = vm.count("print-registry") > 0;
-    o.log_json = vm.count("log-json") > 0;
+    o.rotate_key = vm.count("rotate-key") > 0;
+    o.log_json = vm["log-json"].as<bool>();
     return o;
 }
 

@@ -1,15 +1,23 @@
-// junctiond's settings: flags over JUNCTION_* environment variables over defaults.
+// junctiond's settings. Each comes from, in order of precedence: a flag, a JUNCTION_*
+// environment variable (JUNCTION_STATE_DIR for --state-dir...), the config file
+// (--config, "key = value" lines with the flag names as keys), then the default.
+// docs/junctiond.md lists every key with its default.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <string>
 
 namespace junction::daemon {
 
 struct DaemonOptions {
-    std::filesystem::path state_dir;   // --state-dir, JUNCTION_STATE_DIR, /var/lib/junction
-    std::filesystem::path plugin_dir;  // --plugin-dir, JUNCTION_PLUGIN_DIR, <state-dir>/drop
-    bool print_registry = false;       // load, print the registry, exit
+    std::filesystem::path state_dir = "/var/lib/junction";
+    std::filesystem::path plugin_dir;  // default <state-dir>/drop
+    std::string listen_address = "127.0.0.1";
+    uint16_t listen_port = 8750;
+    bool print_registry = false;  // load, print the registry, exit
+    bool rotate_key = false;      // re-encrypt every credential under a new master key, exit
     bool log_json = false;
 };
 

@@ -1,14 +1,20 @@
-// junctiond: the Junction host process. For now it keeps the connector registry: it
-// installs the packages dropped into its plugin folder, and rescans on SIGHUP. The admin
-// API, instances and flows grow here as they land.
+// junctiond: the Junction host process. It keeps the connector registry (installing what
+// is dropped into its plugin folder, rescanning on SIGHUP), the instances in its store with
+// their credentials sealed under the master key, and serves the admin API.
+#include "admin_server.hpp"
+#include "admin_token.hpp"
+#include "api/admin_api.hpp"
 #include "daemon_options.hpp"
 #include "text_table.hpp"
 
 #include <junction/core/connector_registry.hpp>
 #include <junction/core/error.hpp>
+#include <junction/core/instances/instance_service.hpp>
 #include <junction/core/log.hpp>
+#include <junction/core/secrets/master_key.hpp>
 
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -16,6 +22,7 @@
 
 namespace fs = std::filesystem;
 using namespace junction::core;
+using namespace junction::daemon;
 
 namespace {
 
@@ -43,46 +50,84 @@ void report_scan(const ScanReport& scan) {
         log_warn("junctiond", "package refused: " + r.file.string() + ": " + r.reason);
 }
 
+// The state directory holds the store, the master key and the admin token: owner only.
+void prepare_state_dir(const fs::path& dir) {
+    ::umask(077);
+    fs::create_directories(dir);
+    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+}
+
+int run(const DaemonOptions& options) {
+    prepare_state_dir(options.state_dir);
+    fs::create_directories(options.plugin_dir);
+
+    // Block the signals we handle before any thread starts, then wait for them below.
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    auto store = open_sqlite_store(options.state_dir / "junction.db");
+    const KeySource keys = key_source_for(options.state_dir);
+    SecretBox secrets = open_secret_box(*store, keys);
+    if (options.rotate_key) {
+        const char* next = std::getenv("JUNCTION_NEW_MASTER_KEY");
+        rotate_master_key(*store, keys, secrets,
+                          next ? std::optional<std::string>(next) : std::nullopt);
+        std::cout << "junctiond: master key rotated"
+                  << (keys.env_value.empty() ? " (" + keys.key_file.string() + ")"
+                                             : "; now set JUNCTION_MASTER_KEY to the new key")
+                  << "\n";
+        return 0;
+    }
+
+    ConnectorRegistry registry(options.state_dir / "plugins");
+    report_scan(registry.scan(options.plugin_dir));
+    if (options.print_registry) {
+        print_registry(registry, std::cout);
+        return 0;
+    }
+
+    InstanceRuntime runtime(*store, secrets, registry);
+    InstanceService instances(*store, secrets, registry, runtime);
+    AdminServices services{registry, instances};
+    Router router;
+    add_health_routes(router);
+    add_connector_routes(router, services);
+    add_instance_routes(router, services);
+
+    const std::string token = load_or_create_admin_token(options.state_dir);
+    ServerOptions server_options;
+    server_options.address = options.listen_address;
+    server_options.port = options.listen_port;
+    AdminServer server(server_options, make_dispatch(router, token));
+    log_info("junctiond", "admin API listening on http://" + options.listen_address + ":" +
+                              std::to_string(server.port()) + "; plugin folder " +
+                              options.plugin_dir.string() + " (SIGHUP rescans, SIGTERM stops)");
+
+    for (;;) {
+        int sig = 0;
+        sigwait(&signals, &sig);
+        if (sig == SIGHUP) {
+            log_info("junctiond", "SIGHUP: rescanning the plugin folder");
+            report_scan(registry.scan(options.plugin_dir));
+            continue;
+        }
+        log_info("junctiond", std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
+        server.stop();
+        return 0;
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     int exit_code = 0;
-    auto options = junction::daemon::parse_daemon_options(argc, argv, exit_code);
+    auto options = parse_daemon_options(argc, argv, exit_code);
     if (!options) return exit_code;
     configure_log({LogLevel::info, options->log_json});
-
     try {
-        ::umask(077);
-        fs::create_directories(options->state_dir);
-        fs::permissions(options->state_dir, fs::perms::owner_all, fs::perm_options::replace);
-        fs::create_directories(options->plugin_dir);
-
-        // Block the signals we handle before any thread starts, then wait for them.
-        sigset_t signals;
-        sigemptyset(&signals);
-        for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
-        pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-        ConnectorRegistry registry(options->state_dir / "plugins");
-        report_scan(registry.scan(options->plugin_dir));
-
-        if (options->print_registry) {
-            print_registry(registry, std::cout);
-            return 0;
-        }
-        log_info("junctiond", "running; plugin folder " + options->plugin_dir.string() +
-                                  " (SIGHUP rescans, SIGTERM stops)");
-        for (;;) {
-            int sig = 0;
-            sigwait(&signals, &sig);
-            if (sig == SIGHUP) {
-                log_info("junctiond", "SIGHUP: rescanning the plugin folder");
-                report_scan(registry.scan(options->plugin_dir));
-                continue;
-            }
-            log_info("junctiond", std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
-            return 0;
-        }
+        return run(*options);
     } catch (const Error& e) {
         log_error("junctiond", e.what());
         return 1;

@@ -80,9 +80,9 @@ TEST_CASE("junctiond picks up new packages on SIGHUP and stops cleanly on SIGTER
     fs::create_directories(dir / "drop");
     const fs::path log = dir / "junctiond.log";
     ChildProcess daemon({kDaemon, "--state-dir", (dir / "state").string(), "--plugin-dir",
-                         (dir / "drop").string()},
+                         (dir / "drop").string(), "--listen", "127.0.0.1:0"},
                         log);
-    REQUIRE(wait_for_text(log, "running; plugin folder", 10s));
+    REQUIRE(wait_for_text(log, "admin API listening on", 10s));
     fs::copy_file(plugin_dir() / "jsonl.so", dir / "drop" / "jsonl.so");
     fs::copy_file(fixture("variant_bad_schema"), dir / "drop" / "bad.so");
     daemon.signal(SIGHUP);

@@ -6,6 +6,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace junction::core {
 
@@ -26,6 +27,13 @@ public:
     Error(Errc code, std::string message, std::string context = {},
           jn_status plugin_status = JN_OK);
 
+    // Item-by-item reasons behind the message (e.g. one per invalid config field).
+    Error& with_details(std::vector<std::string> details) {
+        details_ = std::move(details);
+        return *this;
+    }
+    const std::vector<std::string>& details() const noexcept { return details_; }
+
     Errc code() const noexcept { return code_; }
     const std::string& message() const noexcept { return message_; }
     const std::string& context() const noexcept { return context_; }
@@ -38,6 +46,7 @@ private:
     std::string message_;
     std::string context_;
     jn_status plugin_status_;
+    std::vector<std::string> details_;
 };
 
 }  // namespace junction::core

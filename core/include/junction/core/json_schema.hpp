@@ -7,7 +7,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <map>
 #include <string_view>
+#include <vector>
 
 namespace junction::core {
 
@@ -23,9 +25,15 @@ public:
     // nullopt when `document` conforms; otherwise the first problem, with its JSON path.
     std::optional<std::string> validate(const rapidjson::Value& document) const;
 
+    // Every problem of an object document, one per field where the schema allows it to be
+    // said per field (missing, unknown, or failing its property's schema); empty when the
+    // document conforms.
+    std::vector<std::string> validate_fields(const rapidjson::Value& document) const;
+
 private:
     std::shared_ptr<rapidjson::Document> source_;  // the schema JSON, kept for messages
     std::shared_ptr<rapidjson::SchemaDocument> compiled_;
+    std::shared_ptr<std::map<std::string, JsonSchema>> properties_;  // per-field schemas
 };
 
 // The draft-07 subset Junction accepts for config schemas, as JSON text.

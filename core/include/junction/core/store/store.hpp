@@ -1,0 +1,88 @@
+// The one persistence interface of core. The embedded default is SQLite (sqlite_store.cpp,
+// the only file that includes sqlite3.h); a PostgreSQL implementation for several hosts
+// sharing one database implements the same interface. Every method is atomic: a method
+// that changes several rows does it in one transaction. Implementations are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace junction::core {
+
+// A credential as stored: AES-256-GCM output, never the clear value.
+struct SealedSecret {
+    std::string field;       // the config property it belongs to
+    std::string nonce;       // 12 random bytes, fresh for every sealing
+    std::string ciphertext;  // ciphertext followed by the 16-byte tag
+};
+
+struct InstanceRecord {
+    std::string id;           // "inst_" + 16 hex digits, never reused
+    std::string name;         // unique, human: "shopify-uk"
+    std::string connector;    // connector name
+    std::string auth_method;  // one of the connector's auth methods
+    std::string settings_json = "{}";  // the non-secret config fields, a JSON object
+    std::vector<SealedSecret> secrets;
+    std::string version_pin;  // empty: follow the connector's current version
+    int64_t created_ms = 0;
+    int64_t updated_ms = 0;
+    std::string test_status = "untested";  // "untested" | "ok" | "failing"
+    std::string test_detail;               // the last test's detail or failure reason
+    int64_t tested_ms = 0;
+};
+
+struct InstanceQuery {
+    std::string connector;   // only this connector's instances when not empty
+    std::string after_name;  // paging: names strictly after this one
+    size_t limit = 100;
+};
+
+// All secrets of one instance, for re-encryption.
+using InstanceSecrets = std::pair<std::string, std::vector<SealedSecret>>;
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    // Instances. insert throws Error(already_exists) when the name is taken.
+    virtual void insert_instance(const InstanceRecord& record) = 0;
+    // Replaces the record with that id (secrets included). Throws Error(not_found).
+    virtual void update_instance(const InstanceRecord& record) = 0;
+    virtual bool delete_instance(std::string_view id) = 0;
+    virtual std::optional<InstanceRecord> find_instance(std::string_view id_or_name) = 0;
+    // Ordered by name.
+    virtual std::vector<InstanceRecord> list_instances(const InstanceQuery& query) = 0;
+    virtual size_t count_instances(std::string_view connector = {}) = 0;
+    virtual void record_test(std::string_view id, std::string_view status,
+                             std::string_view detail, int64_t tested_ms) = 0;
+
+    // Per-instance key/value state of the plugin (jn_host_api.state_*).
+    virtual std::optional<std::string> state_get(std::string_view id, std::string_view key) = 0;
+    virtual void state_set(std::string_view id, std::string_view key, std::string_view value) = 0;
+    virtual void state_delete(std::string_view id, std::string_view key) = 0;
+
+    // Small host settings (e.g. the master key check value).
+    virtual std::optional<std::string> meta_get(std::string_view key) = 0;
+    virtual void meta_set(std::string_view key, std::string_view value) = 0;
+
+    // Every sealed secret, and their replacement together with meta entries in one
+    // transaction: a master key rotation either happens completely or not at all.
+    virtual std::vector<InstanceSecrets> all_secrets() = 0;
+    virtual void replace_all_secrets(const std::vector<InstanceSecrets>& secrets,
+                                     const std::vector<std::pair<std::string, std::string>>& meta) = 0;
+
+    // "ok", or what the storage engine found wrong.
+    virtual std::string integrity_check() = 0;
+    virtual int schema_version() = 0;
+};
+
+// Opens (creating and migrating as needed) the SQLite store in `file`.
+std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& file);
+
+}  // namespace junction::core

@@ -1,0 +1,351 @@
+#include <junction/core/instances/instance_service.hpp>
+
+#include <junction/core/error.hpp>
+#include <junction/core/json_schema.hpp>
+#include <junction/core/log.hpp>
+
+#include <openssl/rand.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <chrono>
+#include <regex>
+
+namespace junction::core {
+
+namespace {
+
+constexpr const char* kRedacted = "***";
+
+int64_t now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string new_instance_id() {
+    unsigned char raw[8];
+    RAND_bytes(raw, sizeof raw);
+    static const char* hex = "0123456789abcdef";
+    std::string id = "inst_";
+    for (unsigned char b : raw) {
+        id.push_back(hex[b >> 4]);
+        id.push_back(hex[b & 0xf]);
+    }
+    return id;
+}
+
+std::string to_text(const rapidjson::Value& v) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    v.Accept(writer);
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::string join(const std::vector<std::string>& items, const char* sep) {
+    std::string out;
+    for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
+    return out;
+}
+
+void check_name(const std::string& name) {
+    static const std::regex pattern("^[a-z0-9][a-z0-9_.-]{0,62}$");
+    if (!std::regex_match(name, pattern))
+        throw Error(Errc::invalid_argument,
+                    "instance name '" + name.substr(0, 80) +
+                        "' is not valid: use 1 to 63 lower-case letters, digits, '-', '_' or '.', "
+                        "starting with a letter or digit (for example shopify-uk)");
+}
+
+rapidjson::Document parse_object(const std::string& text, const char* what) {
+    rapidjson::Document doc;
+    try {
+        doc = parse_json_text(text, what);
+    } catch (const Error& e) {
+        throw Error(Errc::invalid_argument, e.message());
+    }
+    if (!doc.IsObject()) throw Error(Errc::invalid_argument, std::string(what) + " must be a JSON object");
+    return doc;
+}
+
+const AuthMethod& pick_auth_method(const Manifest& m, const std::string& wanted) {
+    std::vector<std::string> names;
+    for (const auto& a : m.auth_methods) names.push_back(a.name);
+    if (wanted.empty()) {
+        if (m.auth_methods.size() == 1) return m.auth_methods.front();
+        throw Error(Errc::invalid_argument, "connector " + m.name +
+                                                " has several auth methods; choose one of: " +
+                                                join(names, ", "));
+    }
+    for (const auto& a : m.auth_methods)
+        if (a.name == wanted) return a;
+    throw Error(Errc::invalid_argument, "connector " + m.name + " has no auth method '" + wanted +
+                                            "'; choose one of: " + join(names, ", "));
+}
+
+// Validates a full config against the connector: schema (an error per field) and the
+// fields the chosen auth method needs.
+void validate_config(const Manifest& m, const AuthMethod& auth, const rapidjson::Document& config) {
+    std::vector<std::string> problems = m.config_schema.validate_fields(config);
+    for (const auto& field : auth.fields) {
+        const std::string required = "field '" + field + "' is required";
+        if (!config.HasMember(field.c_str()) &&
+            std::find(problems.begin(), problems.end(), required) == problems.end())
+            problems.push_back(required + " by auth method '" + auth.name + "'");
+    }
+    if (!problems.empty()) {
+        Error e(Errc::invalid_argument,
+                "the config does not fit connector " + m.id() + ": " + join(problems, "; "));
+        throw e.with_details(problems);
+    }
+}
+
+// Replaces every clear credential value that appears in `text` by "***": a last line of
+// defence for messages that come from plugins.
+std::string redact(std::string text, const std::vector<std::string>& secret_values) {
+    for (const auto& s : secret_values) {
+        if (s.size() < 4) continue;
+        for (size_t at = text.find(s); at != std::string::npos; at = text.find(s, at))
+            text.replace(at, s.size(), kRedacted);
+    }
+    return text;
+}
+
+}  // namespace
+
+bool is_secret_field(const Manifest& manifest, std::string_view field) {
+    if (std::find(manifest.secret_fields.begin(), manifest.secret_fields.end(), field) !=
+        manifest.secret_fields.end())
+        return true;
+    static const std::vector<std::string_view> names = {
+        "password", "passwd", "token", "secret", "api_key", "apikey", "client_secret",
+        "private_key", "access_token", "refresh_token", "api_token", "auth_token", "passphrase"};
+    if (std::find(names.begin(), names.end(), field) != names.end()) return true;
+    for (std::string_view suffix : {"_password", "_secret", "_token", "_private_key", "_api_key"})
+        if (field.size() > suffix.size() && field.ends_with(suffix)) return true;
+    return false;
+}
+
+std::string InstanceView::to_json() const {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    auto str = [&](const char* k, const std::string& v) {
+        w.Key(k);
+        w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+    };
+    w.StartObject();
+    str("id", id);
+    str("name", name);
+    str("connector", connector);
+    str("version", version);
+    str("version_pin", version_pin);
+    str("auth_method", auth_method);
+    str("status", status);
+    str("status_detail", status_detail);
+    w.Key("settings");
+    w.RawValue(settings_json.c_str(), settings_json.size(), rapidjson::kObjectType);
+    w.Key("secret_fields");
+    w.StartArray();
+    for (const auto& f : secret_fields) w.String(f.c_str());
+    w.EndArray();
+    w.Key("created_ms"); w.Int64(created_ms);
+    w.Key("updated_ms"); w.Int64(updated_ms);
+    w.Key("tested_ms"); w.Int64(tested_ms);
+    w.EndObject();
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+InstanceService::InstanceService(Store& store, const SecretBox& secrets,
+                                 ConnectorRegistry& registry, InstanceRuntime& runtime)
+    : store_(store), secrets_(secrets), registry_(registry), runtime_(runtime) {}
+
+void InstanceService::seal_config(InstanceRecord& record, const Manifest& manifest,
+                                  const std::string& config_json) const {
+    rapidjson::Document config = parse_object(config_json, "the config");
+    rapidjson::Document settings(rapidjson::kObjectType);
+    record.secrets.clear();
+    for (const auto& m : config.GetObject()) {
+        const std::string field(m.name.GetString(), m.name.GetStringLength());
+        if (is_secret_field(manifest, field)) {
+            const std::string clear = m.value.IsString()
+                                          ? std::string(m.value.GetString(), m.value.GetStringLength())
+                                          : to_text(m.value);
+            record.secrets.push_back(secrets_.seal(record.id, field, clear));
+        } else {
+            settings.AddMember(rapidjson::Value(field.c_str(), settings.GetAllocator()),
+                               rapidjson::Value(m.value, settings.GetAllocator()),
+                               settings.GetAllocator());
+        }
+    }
+    record.settings_json = to_text(settings);
+}
+
+InstanceView InstanceService::create(const NewInstance& request) {
+    ConnectorVersionPtr version = registry_.find(request.connector, request.version_pin);
+    if (!version)
+        throw Error(Errc::not_found,
+                    "connector '" + request.connector + "'" +
+                        (request.version_pin.empty() ? "" : " version " + request.version_pin) +
+                        " is not installed; list the installed connectors to see their names");
+    check_name(request.name);
+    const Manifest& m = version->manifest();
+    const AuthMethod& auth = pick_auth_method(m, request.auth_method);
+    const rapidjson::Document config = parse_object(request.config_json, "the config");
+    validate_config(m, auth, config);
+
+    InstanceRecord r;
+    r.id = new_instance_id();
+    r.name = request.name;
+    r.connector = request.connector;
+    r.auth_method = auth.name;
+    r.version_pin = request.version_pin;
+    r.created_ms = r.updated_ms = now_ms();
+    seal_config(r, m, request.config_json);
+    store_.insert_instance(r);
+    log_info("instances", "created instance " + r.name + " (" + r.id + ") of " + m.id());
+    return view(r);
+}
+
+InstancePage InstanceService::list(const InstanceQuery& query) {
+    InstanceQuery q = query;
+    q.limit = std::clamp<size_t>(q.limit, 1, 1000);
+    InstancePage page;
+    for (const auto& r : store_.list_instances(q)) page.items.push_back(view(r));
+    if (page.items.size() == q.limit) page.next_after = page.items.back().name;
+    return page;
+}
+
+InstanceRecord InstanceService::load(std::string_view id_or_name) {
+    auto r = store_.find_instance(id_or_name);
+    if (!r)
+        throw Error(Errc::not_found, "no instance '" + std::string(id_or_name) +
+                                         "'; list the instances to see their names");
+    return *r;
+}
+
+InstanceView InstanceService::show(std::string_view id_or_name) { return view(load(id_or_name)); }
+
+InstanceView InstanceService::update(std::string_view id_or_name, const InstanceChanges& changes) {
+    InstanceRecord r = load(id_or_name);
+    if (changes.name) {
+        check_name(*changes.name);
+        r.name = *changes.name;
+    }
+    if (changes.version_pin) r.version_pin = *changes.version_pin;
+    ConnectorVersionPtr version = runtime_.version_for(r);
+    if (!version)
+        throw Error(Errc::not_found, "connector '" + r.connector + "'" +
+                                         (r.version_pin.empty() ? "" : " version " + r.version_pin) +
+                                         " is not installed; the instance cannot be updated");
+    const Manifest& m = version->manifest();
+    const AuthMethod& auth = pick_auth_method(m, changes.auth_method.value_or(r.auth_method));
+    r.auth_method = auth.name;
+
+    rapidjson::Document config = parse_object(runtime_.clear_config(r), "the stored config");
+    const rapidjson::Document patch = parse_object(changes.config_patch_json, "the config changes");
+    auto& a = config.GetAllocator();
+    for (const auto& p : patch.GetObject()) {
+        config.RemoveMember(p.name);
+        if (!p.value.IsNull())
+            config.AddMember(rapidjson::Value(p.name, a), rapidjson::Value(p.value, a), a);
+    }
+    validate_config(m, auth, config);
+    seal_config(r, m, to_text(config));
+    r.updated_ms = std::max(now_ms(), r.updated_ms + 1);
+    r.test_status = "untested";  // the last test was of another config
+    r.test_detail.clear();
+    store_.update_instance(r);
+    runtime_.forget(r.id);
+    log_info("instances", "updated instance " + r.name + " (" + r.id + ")");
+    return view(r);
+}
+
+void InstanceService::remove(std::string_view id_or_name) {
+    const InstanceRecord r = load(id_or_name);
+    store_.delete_instance(r.id);
+    runtime_.forget(r.id);
+    log_info("instances", "deleted instance " + r.name + " (" + r.id + ")");
+}
+
+InstanceView InstanceService::test(std::string_view id_or_name) {
+    InstanceRecord r = load(id_or_name);
+    std::string status = "ok", detail;
+    try {
+        auto live = runtime_.acquire(r);
+        detail = live->connector->test_connection();
+    } catch (const Error& e) {
+        status = "failing";
+        std::vector<std::string> clear;
+        for (const auto& s : r.secrets) {
+            try {
+                clear.push_back(secrets_.open(r.id, s));
+            } catch (const Error&) {
+            }
+        }
+        detail = redact(e.message(), clear);
+    }
+    r.test_status = status;
+    r.test_detail = detail;
+    r.tested_ms = now_ms();
+    store_.record_test(r.id, status, detail, r.tested_ms);
+    log_info("instances", "tested instance " + r.name + ": " + status);
+    return view(r);
+}
+
+void InstanceService::check_uninstall_allowed(std::string_view connector, std::string_view version) {
+    std::vector<std::string> users;
+    size_t total = 0;
+    InstanceQuery q;
+    q.connector = std::string(connector);
+    q.limit = 1000;
+    for (;;) {
+        auto batch = store_.list_instances(q);
+        for (const auto& r : batch) {
+            // Uninstalling one version touches the instances pinned to it, and the unpinned
+            // ones when it is the version they run on.
+            const auto runs_on = runtime_.version_for(r);
+            const bool affected = version.empty() || r.version_pin == version ||
+                                  (r.version_pin.empty() && runs_on && runs_on->version() == version);
+            if (!affected) continue;
+            if (++total <= 10) users.push_back(r.name);
+        }
+        if (batch.size() < q.limit) break;
+        q.after_name = batch.back().name;
+    }
+    if (total == 0) return;
+    throw Error(Errc::invalid_argument,
+                "connector " + std::string(connector) +
+                    (version.empty() ? "" : "@" + std::string(version)) + " is used by " +
+                    std::to_string(total) + " instance(s): " + join(users, ", ") +
+                    (total > users.size() ? ", ..." : "") +
+                    "; delete or move those instances first");
+}
+
+InstanceView InstanceService::view(const InstanceRecord& r) const {
+    InstanceView v;
+    v.id = r.id;
+    v.name = r.name;
+    v.connector = r.connector;
+    v.version_pin = r.version_pin;
+    v.auth_method = r.auth_method;
+    v.created_ms = r.created_ms;
+    v.updated_ms = r.updated_ms;
+    v.tested_ms = r.tested_ms;
+    const ConnectorVersionPtr version = runtime_.version_for(r);
+    v.version = version ? version->version() : "";
+    v.status = version ? r.test_status : "connector_missing";
+    v.status_detail = version ? r.test_detail
+                              : "connector " + r.connector +
+                                    (r.version_pin.empty() ? "" : "@" + r.version_pin) +
+                                    " is not installed";
+    rapidjson::Document settings = parse_json_text(r.settings_json, "stored settings");
+    for (const auto& s : r.secrets) {
+        v.secret_fields.push_back(s.field);
+        settings.AddMember(rapidjson::Value(s.field.c_str(), settings.GetAllocator()),
+                           rapidjson::Value(rapidjson::StringRef(kRedacted)), settings.GetAllocator());
+    }
+    v.settings_json = to_text(settings);
+    return v;
+}
+
+}  // namespace junction::core

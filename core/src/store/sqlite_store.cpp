@@ -1,0 +1,372 @@
+// The SQLite store: one file in the state directory, WAL mode, foreign keys on, forward-only
+// schema migrations recorded in schema_version, one transaction per multi-row change.
+// The only file of Junction that includes sqlite3.h.
+#include <junction/core/error.hpp>
+#include <junction/core/store/store.hpp>
+
+#include <sqlite3.h>
+
+#include <map>
+#include <mutex>
+
+namespace junction::core {
+
+namespace {
+
+// Forward migrations: index i brings the schema from version i to i + 1. Never edit a
+// published step; append a new one.
+const std::vector<const char*> kMigrations = {
+    R"(CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);
+       CREATE TABLE instances(
+         id TEXT PRIMARY KEY,
+         name TEXT NOT NULL UNIQUE,
+         connector TEXT NOT NULL,
+         auth_method TEXT NOT NULL,
+         settings TEXT NOT NULL,
+         version_pin TEXT NOT NULL DEFAULT '',
+         created_ms INTEGER NOT NULL,
+         updated_ms INTEGER NOT NULL,
+         test_status TEXT NOT NULL DEFAULT 'untested',
+         test_detail TEXT NOT NULL DEFAULT '',
+         tested_ms INTEGER NOT NULL DEFAULT 0);
+       CREATE INDEX instances_by_connector ON instances(connector, name);
+       CREATE TABLE instance_secrets(
+         instance_id TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+         field TEXT NOT NULL,
+         nonce BLOB NOT NULL,
+         ciphertext BLOB NOT NULL,
+         PRIMARY KEY(instance_id, field));
+       CREATE TABLE instance_state(
+         instance_id TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+         key TEXT NOT NULL,
+         value BLOB NOT NULL,
+         PRIMARY KEY(instance_id, key));)",
+};
+
+class Statement {
+public:
+    Statement(sqlite3* db, const char* sql) : db_(db) {
+        if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
+            throw Error(Errc::internal, std::string("store: cannot prepare SQL: ") + sqlite3_errmsg(db));
+    }
+    ~Statement() { sqlite3_finalize(stmt_); }
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    Statement& bind(int i, std::string_view v) {
+        sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Statement& bind_text(int i, std::string_view v) {
+        sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Statement& bind(int i, int64_t v) {
+        sqlite3_bind_int64(stmt_, i, v);
+        return *this;
+    }
+    // True while there is a row.
+    bool step() {
+        const int rc = sqlite3_step(stmt_);
+        if (rc == SQLITE_ROW) return true;
+        if (rc == SQLITE_DONE) return false;
+        if (rc == SQLITE_CONSTRAINT)
+            throw Error(Errc::already_exists, std::string("store: ") + sqlite3_errmsg(db_));
+        throw Error(Errc::io, std::string("store: ") + sqlite3_errmsg(db_));
+    }
+    void run() { step(); }
+    std::string text(int col) const {
+        const void* p = sqlite3_column_blob(stmt_, col);
+        const int n = sqlite3_column_bytes(stmt_, col);
+        return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
+    }
+    int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+constexpr const char* kInstanceColumns =
+    "id, name, connector, auth_method, settings, version_pin, created_ms, updated_ms, "
+    "test_status, test_detail, tested_ms";
+
+class SqliteStore final : public Store {
+public:
+    explicit SqliteStore(const std::filesystem::path& file) {
+        if (sqlite3_open_v2(file.c_str(), &db_,
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                            nullptr) != SQLITE_OK) {
+            const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
+            sqlite3_close(db_);
+            throw Error(Errc::io, "cannot open the store: " + why, file.string());
+        }
+        sqlite3_busy_timeout(db_, 5000);
+        // WAL with synchronous=NORMAL: a commit is durable once written to the WAL, which
+        // survives a killed process; a power loss may lose the last commits but never
+        // corrupts the file. See docs/decisions/0005-sqlite-store.md.
+        exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+        migrate(file);
+    }
+    ~SqliteStore() override { sqlite3_close(db_); }
+
+    void insert_instance(const InstanceRecord& r) override {
+        std::lock_guard lock(mutex_);
+        transaction([&] {
+            Statement s(db_, "INSERT INTO instances(id, name, connector, auth_method, settings, "
+                             "version_pin, created_ms, updated_ms, test_status, test_detail, "
+                             "tested_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+            bind_instance(s, r);
+            try {
+                s.run();
+            } catch (const Error& e) {
+                if (e.code() == Errc::already_exists)
+                    throw Error(Errc::already_exists, "an instance named '" + r.name +
+                                                          "' already exists; choose another name");
+                throw;
+            }
+            write_secrets(r.id, r.secrets);
+        });
+    }
+
+    void update_instance(const InstanceRecord& r) override {
+        std::lock_guard lock(mutex_);
+        transaction([&] {
+            Statement s(db_, "UPDATE instances SET id=?1, name=?2, connector=?3, auth_method=?4, "
+                             "settings=?5, version_pin=?6, created_ms=?7, updated_ms=?8, "
+                             "test_status=?9, test_detail=?10, tested_ms=?11 WHERE id=?1");
+            bind_instance(s, r);
+            try {
+                s.run();
+            } catch (const Error& e) {
+                if (e.code() == Errc::already_exists)
+                    throw Error(Errc::already_exists, "an instance named '" + r.name +
+                                                          "' already exists; choose another name");
+                throw;
+            }
+            if (sqlite3_changes(db_) == 0)
+                throw Error(Errc::not_found, "no instance with id " + r.id);
+            Statement del(db_, "DELETE FROM instance_secrets WHERE instance_id=?");
+            del.bind_text(1, r.id).run();
+            write_secrets(r.id, r.secrets);
+        });
+    }
+
+    bool delete_instance(std::string_view id) override {
+        std::lock_guard lock(mutex_);
+        Statement s(db_, "DELETE FROM instances WHERE id=?");
+        s.bind_text(1, id).run();
+        return sqlite3_changes(db_) > 0;
+    }
+
+    std::optional<InstanceRecord> find_instance(std::string_view id_or_name) override {
+        std::lock_guard lock(mutex_);
+        const std::string sql = std::string("SELECT ") + kInstanceColumns +
+                                " FROM instances WHERE id=?1 OR name=?1";
+        Statement s(db_, sql.c_str());
+        s.bind_text(1, id_or_name);
+        if (!s.step()) return std::nullopt;
+        InstanceRecord r = read_instance(s);
+        r.secrets = read_secrets(r.id);
+        return r;
+    }
+
+    std::vector<InstanceRecord> list_instances(const InstanceQuery& q) override {
+        std::lock_guard lock(mutex_);
+        const std::string sql = std::string("SELECT ") + kInstanceColumns +
+                                " FROM instances WHERE (?1 = '' OR connector = ?1) AND name > ?2 "
+                                "ORDER BY name LIMIT ?3";
+        Statement s(db_, sql.c_str());
+        s.bind_text(1, q.connector).bind_text(2, q.after_name).bind(3, static_cast<int64_t>(q.limit));
+        std::vector<InstanceRecord> out;
+        while (s.step()) out.push_back(read_instance(s));
+        for (auto& r : out) r.secrets = read_secrets(r.id);
+        return out;
+    }
+
+    size_t count_instances(std::string_view connector) override {
+        std::lock_guard lock(mutex_);
+        Statement s(db_, "SELECT count(*) FROM instances WHERE ?1 = '' OR connector = ?1");
+        s.bind_text(1, connector);
+        s.step();
+        return static_cast<size_t>(s.integer(0));
+    }
+
+    void record_test(std::string_view id, std::string_view status, std::string_view detail,
+                     int64_t tested_ms) override {
+        std::lock_guard lock(mutex_);
+        Statement s(db_, "UPDATE instances SET test_status=?, test_detail=?, tested_ms=? WHERE id=?");
+        s.bind_text(1, status).bind_text(2, detail).bind(3, tested_ms).bind_text(4, id).run();
+    }
+
+    std::optional<std::string> state_get(std::string_view id, std::string_view key) override {
+        std::lock_guard lock(mutex_);
+        Statement s(db_, "SELECT value FROM instance_state WHERE instance_id=? AND key=?");
+        s.bind_text(1, id).bind_text(2, key);
+        if (!s.step()) return std::nullopt;
+        return s.text(0);
+    }
+    void state_set(std::string_view id, std::string_view key, std::string_view value) override {
+        std::lock_guard lock(mutex_);
+        Statement s(db_, "INSERT INTO instance_state(instance_id, key, value) VALUES(?,?,?) "
+                         "ON CONFLICT(instance_id, key) DO UPDATE SET value=excluded.value");
+        s.bind_text(1, id).bind_text(2, key).bind(3, value).run();
+    }
+    void state_delete(std::string_view id, std::string_view key) override {
+        std::lock_guard lock(mutex_);
+        Statement s(db_, "DELETE FROM instance_state WHERE instance_id=? AND key=?");
+        s.bind_text(1, id).bind_text(2, key).run();
+    }
+
+    std::optional<std::string> meta_get(std::string_view key) override {
+        std::lock_guard lock(mutex_);
+        Statement s(db_, "SELECT value FROM meta WHERE key=?");
+        s.bind_text(1, key);
+        if (!s.step()) return std::nullopt;
+        return s.text(0);
+    }
+    void meta_set(std::string_view key, std::string_view value) override {
+        std::lock_guard lock(mutex_);
+        write_meta(key, value);
+    }
+
+    std::vector<InstanceSecrets> all_secrets() override {
+        std::lock_guard lock(mutex_);
+        Statement s(db_, "SELECT instance_id, field, nonce, ciphertext FROM instance_secrets "
+                         "ORDER BY instance_id, field");
+        std::vector<InstanceSecrets> out;
+        while (s.step()) {
+            std::string id = s.text(0);
+            if (out.empty() || out.back().first != id) out.emplace_back(id, std::vector<SealedSecret>{});
+            out.back().second.push_back({s.text(1), s.text(2), s.text(3)});
+        }
+        return out;
+    }
+
+    void replace_all_secrets(const std::vector<InstanceSecrets>& secrets,
+                             const std::vector<std::pair<std::string, std::string>>& meta) override {
+        std::lock_guard lock(mutex_);
+        transaction([&] {
+            exec("DELETE FROM instance_secrets");
+            for (const auto& [id, list] : secrets) write_secrets(id, list);
+            for (const auto& [k, v] : meta) write_meta(k, v);
+        });
+    }
+
+    std::string integrity_check() override {
+        std::lock_guard lock(mutex_);
+        Statement s(db_, "PRAGMA integrity_check");
+        std::string out;
+        while (s.step()) out += (out.empty() ? "" : "; ") + s.text(0);
+        return out;
+    }
+
+    int schema_version() override {
+        std::lock_guard lock(mutex_);
+        return read_version();
+    }
+
+private:
+    void exec(const char* sql) {
+        char* err = nullptr;
+        if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+            std::string why = err ? err : "unknown error";
+            sqlite3_free(err);
+            throw Error(Errc::io, "store: " + why);
+        }
+    }
+
+    template <class F>
+    void transaction(F&& body) {
+        exec("BEGIN IMMEDIATE");
+        try {
+            body();
+            exec("COMMIT");
+        } catch (...) {
+            sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+            throw;
+        }
+    }
+
+    int read_version() {
+        Statement s(db_, "SELECT version FROM schema_version");
+        return s.step() ? static_cast<int>(s.integer(0)) : 0;
+    }
+
+    void migrate(const std::filesystem::path& file) {
+        exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)");
+        const int known = static_cast<int>(kMigrations.size());
+        int version = read_version();
+        if (version > known)
+            throw Error(Errc::invalid_argument,
+                        "the store was written by a newer Junction (schema version " +
+                            std::to_string(version) + ", this build knows " +
+                            std::to_string(known) + "); run that version or newer",
+                        file.string());
+        for (; version < known; ++version) {
+            transaction([&] {
+                exec(kMigrations[static_cast<size_t>(version)]);
+                exec("DELETE FROM schema_version");
+                Statement s(db_, "INSERT INTO schema_version(version) VALUES(?)");
+                s.bind(1, static_cast<int64_t>(version + 1)).run();
+            });
+        }
+    }
+
+    static void bind_instance(Statement& s, const InstanceRecord& r) {
+        s.bind_text(1, r.id).bind_text(2, r.name).bind_text(3, r.connector)
+            .bind_text(4, r.auth_method).bind_text(5, r.settings_json).bind_text(6, r.version_pin)
+            .bind(7, r.created_ms).bind(8, r.updated_ms).bind_text(9, r.test_status)
+            .bind_text(10, r.test_detail).bind(11, r.tested_ms);
+    }
+
+    static InstanceRecord read_instance(const Statement& s) {
+        InstanceRecord r;
+        r.id = s.text(0);
+        r.name = s.text(1);
+        r.connector = s.text(2);
+        r.auth_method = s.text(3);
+        r.settings_json = s.text(4);
+        r.version_pin = s.text(5);
+        r.created_ms = s.integer(6);
+        r.updated_ms = s.integer(7);
+        r.test_status = s.text(8);
+        r.test_detail = s.text(9);
+        r.tested_ms = s.integer(10);
+        return r;
+    }
+
+    std::vector<SealedSecret> read_secrets(const std::string& id) {
+        Statement s(db_, "SELECT field, nonce, ciphertext FROM instance_secrets "
+                         "WHERE instance_id=? ORDER BY field");
+        s.bind_text(1, id);
+        std::vector<SealedSecret> out;
+        while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2)});
+        return out;
+    }
+
+    void write_secrets(const std::string& id, const std::vector<SealedSecret>& secrets) {
+        for (const auto& sec : secrets) {
+            Statement s(db_, "INSERT INTO instance_secrets(instance_id, field, nonce, ciphertext) "
+                             "VALUES(?,?,?,?)");
+            s.bind_text(1, id).bind_text(2, sec.field).bind(3, sec.nonce).bind(4, sec.ciphertext).run();
+        }
+    }
+
+    void write_meta(std::string_view key, std::string_view value) {
+        Statement s(db_, "INSERT INTO meta(key, value) VALUES(?,?) "
+                         "ON CONFLICT(key) DO UPDATE SET value=excluded.value");
+        s.bind_text(1, key).bind(2, value).run();
+    }
+
+    std::mutex mutex_;
+    sqlite3* db_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& file) {
+    return std::make_unique<SqliteStore>(file);
+}
+
+}  // namespace junction::core

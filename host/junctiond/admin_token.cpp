@@ -1,0 +1,51 @@
+#include "admin_token.hpp"
+
+#include <junction/core/error.hpp>
+
+#include <openssl/rand.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+
+namespace junction::daemon {
+
+std::string load_or_create_admin_token(const std::filesystem::path& state_dir) {
+    const auto file = state_dir / "admin.token";
+    if (std::filesystem::exists(file)) {
+        std::ifstream in(file);
+        std::string token;
+        std::getline(in, token);
+        if (token.size() < 32)
+            throw core::Error(core::Errc::invalid_argument,
+                              "the admin token file is empty or too short; delete it to have a "
+                              "new one created",
+                              file.string());
+        return token;
+    }
+    unsigned char raw[32];
+    if (RAND_bytes(raw, sizeof raw) != 1)
+        throw core::Error(core::Errc::internal, "OpenSSL could not produce random bytes");
+    static const char* hex = "0123456789abcdef";
+    std::string token;
+    for (unsigned char b : raw) {
+        token.push_back(hex[b >> 4]);
+        token.push_back(hex[b & 0xf]);
+    }
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    const std::string line = token + "\n";
+    if (fd < 0 || ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()) ||
+        ::fsync(fd) != 0)
+        throw core::Error(core::Errc::io, "cannot write the admin token", file.string());
+    ::close(fd);
+    // Printed once, on standard output (never in the log), for the operator to copy.
+    std::cout << "junctiond: created the admin API token " << token << "\n"
+              << "junctiond: it is stored in " << file.string()
+              << " (0600); the junction CLI reads it from there\n"
+              << std::flush;
+    return token;
+}
+
+}  // namespace junction::daemon

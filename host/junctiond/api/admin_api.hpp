@@ -1,0 +1,27 @@
+// The admin API under /v1: the routes, and the dispatch that checks the admin token, finds
+// the route and turns every failure into the one error shape.
+#pragma once
+
+#include "../router.hpp"
+
+#include <junction/core/connector_registry.hpp>
+#include <junction/core/instances/instance_service.hpp>
+
+#include <string>
+
+namespace junction::daemon {
+
+struct AdminServices {
+    core::ConnectorRegistry& registry;
+    core::InstanceService& instances;
+};
+
+void add_health_routes(Router& router);
+void add_connector_routes(Router& router, AdminServices& services);
+void add_instance_routes(Router& router, AdminServices& services);
+
+// Authenticates (Authorization: Bearer <token>, except public routes), routes, and maps
+// exceptions to error responses. Never echoes a request body.
+std::function<HttpResponse(HttpRequest&)> make_dispatch(const Router& router, std::string token);
+
+}  // namespace junction::daemon

@@ -1,0 +1,82 @@
+// /v1/instances: create, list (paged), show, update (partial), delete, test.
+#include "admin_api.hpp"
+#include "api_json.hpp"
+
+#include <charconv>
+
+namespace junction::daemon {
+
+using core::Errc;
+using core::Error;
+
+namespace {
+
+size_t limit_of(const HttpRequest& r) {
+    auto it = r.query.find("limit");
+    if (it == r.query.end()) return 100;
+    size_t n = 0;
+    const auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), n);
+    if (ec != std::errc() || p != it->second.data() + it->second.size() || n == 0 || n > 1000)
+        throw Error(Errc::invalid_argument, "limit must be a whole number from 1 to 1000");
+    return n;
+}
+
+std::string query_or(const HttpRequest& r, const char* key) {
+    auto it = r.query.find(key);
+    return it == r.query.end() ? "" : it->second;
+}
+
+}  // namespace
+
+void add_instance_routes(Router& router, AdminServices& s) {
+    router.add("GET", "/v1/instances", [&s](HttpRequest& r) {
+        core::InstanceQuery q;
+        q.connector = query_or(r, "connector");
+        q.after_name = query_or(r, "after");
+        q.limit = limit_of(r);
+        const core::InstancePage page = s.instances.list(q);
+        std::string body = R"({"items":[)";
+        for (size_t i = 0; i < page.items.size(); ++i) body += (i ? "," : "") + page.items[i].to_json();
+        body += R"(],"next_after":)" + json_string(page.next_after) + "}";
+        return json_response(200, std::move(body));
+    });
+
+    router.add("POST", "/v1/instances", [&s](HttpRequest& r) {
+        const auto body = parse_body(r, {"connector", "name", "auth_method", "config", "version_pin"});
+        core::NewInstance n;
+        n.connector = optional_string(body, "connector").value_or("");
+        n.name = optional_string(body, "name").value_or("");
+        if (n.connector.empty() || n.name.empty())
+            throw Error(Errc::invalid_argument, "fields 'connector' and 'name' are required");
+        n.auth_method = optional_string(body, "auth_method").value_or("");
+        n.version_pin = optional_string(body, "version_pin").value_or("");
+        n.config_json = member_json(body, "config", "{}");
+        return json_response(201, s.instances.create(n).to_json());
+    });
+
+    router.add("GET", "/v1/instances/{name}", [&s](HttpRequest& r) {
+        return json_response(200, s.instances.show(r.params["name"]).to_json());
+    });
+
+    router.add("PATCH", "/v1/instances/{name}", [&s](HttpRequest& r) {
+        const auto body = parse_body(r, {"name", "auth_method", "config", "version_pin"});
+        core::InstanceChanges c;
+        c.name = optional_string(body, "name");
+        c.auth_method = optional_string(body, "auth_method");
+        if (body.HasMember("version_pin"))
+            c.version_pin = optional_string(body, "version_pin").value_or("");
+        c.config_patch_json = member_json(body, "config", "{}");
+        return json_response(200, s.instances.update(r.params["name"], c).to_json());
+    });
+
+    router.add("DELETE", "/v1/instances/{name}", [&s](HttpRequest& r) {
+        s.instances.remove(r.params["name"]);
+        return HttpResponse{204, "", "application/json", {}};
+    });
+
+    router.add("POST", "/v1/instances/{name}/test", [&s](HttpRequest& r) {
+        return json_response(200, s.instances.test(r.params["name"]).to_json());
+    });
+}
+
+}  // namespace junction::daemon
