@@ -1,34 +1,87 @@
-// junction: the command-line client of junctiond. The commands that drive the daemon
-// arrive with its admin API; today it reports its version and the ABI it speaks.
+// junction: the command-line client of junctiond's admin API.
+//   junction [--url URL] [--token T | --state-dir DIR] [--output table|json] <group> <command>
+// Exit codes: 0 done, 1 the daemon refused or a test failed, 2 usage error, 3 daemon unreachable.
+#include "api_client.hpp"
+#include "commands.hpp"
+
 #include <junction/plugin_api.h>
 
+#include <boost/program_options.hpp>
+
 #include <iostream>
-#include <string_view>
+
+namespace po = boost::program_options;
+using namespace junction::cli;
 
 namespace {
 
-void usage(std::ostream& out) {
-    out << "Usage: junction <command>\n\n"
-           "Commands:\n"
-           "  version    print the Junction version and the plugin ABI it speaks\n"
-           "  help       show this help\n\n"
-           "To check a connector library, use junction-plugin-check FILE.so.\n";
+void usage(std::ostream& out, const po::options_description& global) {
+    out << "Usage: junction [options] <group> <command> [arguments]\n\n"
+           "Groups:\n"
+           "  connectors   list, show, install, uninstall connectors\n"
+           "  instances    add, list, show, update, delete, test instances\n"
+           "  version      print the Junction version and the plugin ABI it speaks\n\n"
+           "Run 'junction <group> --help' for a group's commands.\n\n"
+        << global << "\n";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    const std::string_view command = argc > 1 ? argv[1] : "help";
-    if (command == "help" || command == "--help" || command == "-h") {
-        usage(std::cout);
-        return 0;
+    Connection connection;
+    std::string output = "table";
+    po::options_description global("Options");
+    global.add_options()("help,h", "show this help")(
+        "url", po::value<std::string>(), "daemon address (env JUNCTION_URL; default http://127.0.0.1:8750)")(
+        "token", po::value<std::string>(), "admin token (env JUNCTION_TOKEN; default: read <state-dir>/admin.token)")(
+        "state-dir", po::value<std::string>(), "the daemon's state directory (env JUNCTION_STATE_DIR)")(
+        "output,o", po::value(&output), "table (default) or json");
+
+    std::vector<std::string> rest;
+    po::variables_map vm;
+    try {
+        const auto parsed = po::command_line_parser(argc, argv).options(global).allow_unregistered().run();
+        po::store(parsed, vm);
+        po::notify(vm);
+        rest = po::collect_unrecognized(parsed.options, po::include_positional);
+    } catch (const std::exception& e) {
+        std::cerr << "junction: " << e.what() << "\n";
+        return 2;
     }
-    if (command == "version" || command == "--version") {
+    if (rest.empty() || rest[0] == "help") {
+        usage(rest.empty() && !vm.count("help") ? std::cerr : std::cout, global);
+        return rest.empty() && !vm.count("help") ? 2 : 0;
+    }
+    if (vm.count("help")) rest.push_back("--help");
+    if (rest[0] == "version") {
         std::cout << "junction " JUNCTION_VERSION "\nplugin ABI " << JN_ABI_VERSION_MAJOR << "."
                   << JN_ABI_VERSION_MINOR << "\n";
         return 0;
     }
-    std::cerr << "junction: unknown command '" << command << "'\n\n";
-    usage(std::cerr);
-    return 2;
+    if (output != "table" && output != "json") {
+        std::cerr << "junction: --output must be table or json\n";
+        return 2;
+    }
+    if (vm.count("url")) connection.url = vm["url"].as<std::string>();
+    if (vm.count("token")) connection.token = vm["token"].as<std::string>();
+    if (vm.count("state-dir")) connection.state_dir = vm["state-dir"].as<std::string>();
+
+    const std::string group = rest[0];
+    const std::vector<std::string> args(rest.begin() + 1, rest.end());
+    if (group != "connectors" && group != "instances") {
+        std::cerr << "junction: unknown group '" << group << "'\n\n";
+        usage(std::cerr, global);
+        return 2;
+    }
+    try {
+        ApiClient api = connect(connection);
+        Context ctx{api, output == "json" ? Format::json : Format::table};
+        return group == "connectors" ? run_connectors(ctx, args) : run_instances(ctx, args);
+    } catch (const Unreachable& e) {
+        std::cerr << "junction: " << e.what() << "\n";
+        return 3;
+    } catch (const std::exception& e) {
+        std::cerr << "junction: " << e.what() << "\n";
+        return 2;
+    }
 }

@@ -53,12 +53,15 @@ public:
     Statement(const Statement&) = delete;
     Statement& operator=(const Statement&) = delete;
 
+    // An empty view may have a null data(); SQLite would bind NULL, not an empty value.
     Statement& bind(int i, std::string_view v) {
-        sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_blob(stmt_, i, v.data() ? v.data() : "", static_cast<int>(v.size()),
+                          SQLITE_TRANSIENT);
         return *this;
     }
     Statement& bind_text(int i, std::string_view v) {
-        sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_text(stmt_, i, v.data() ? v.data() : "", static_cast<int>(v.size()),
+                          SQLITE_TRANSIENT);
         return *this;
     }
     Statement& bind(int i, int64_t v) {

@@ -1,0 +1,86 @@
+#include "api_client.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace junction::cli {
+
+namespace {
+std::optional<std::string> env(const char* name) {
+    const char* v = std::getenv(name);
+    return v && *v ? std::optional<std::string>(v) : std::nullopt;
+}
+}  // namespace
+
+std::string url_encode(const std::string& text) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : text) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 0xf]);
+        }
+    }
+    return out;
+}
+
+ApiClient::ApiClient(std::string base_url, std::string token)
+    : base_url_(std::move(base_url)), token_(std::move(token)), http_(core::HttpOptions{}) {
+    while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+}
+
+ApiResponse ApiClient::send(const std::string& method, const std::string& path,
+                            const std::string& body) {
+    const std::string url = base_url_ + path;
+    const std::string auth = "Bearer " + token_;
+    const jn_http_header headers[] = {
+        {{"Authorization", 13}, {auth.data(), auth.size()}},
+        {{"Content-Type", 12}, {"application/json", 16}},
+        {{"Accept", 6}, {"application/json", 16}},
+    };
+    jn_http_request request{};
+    request.struct_size = sizeof request;
+    request.method = {method.data(), method.size()};
+    request.url = {url.data(), url.size()};
+    request.headers = headers;
+    request.header_count = 3;
+    request.body = {body.data(), body.size()};
+    ApiResponse response;
+    std::string error;
+    const jn_status s = http_.perform(
+        request,
+        [](void* user, const jn_http_response* r) {
+            auto* out = static_cast<ApiResponse*>(user);
+            out->status = static_cast<int>(r->status_code);
+            out->body.assign(r->body.ptr ? r->body.ptr : "", r->body.len);
+        },
+        &response, nullptr, error);
+    if (s != JN_OK)
+        throw Unreachable("cannot reach junctiond at " + base_url_ + " (" + error +
+                          "); is it running? Set the address with --url or JUNCTION_URL");
+    return response;
+}
+
+ApiClient connect(const Connection& flags) {
+    const std::string url = flags.url ? *flags.url : env("JUNCTION_URL").value_or("http://127.0.0.1:8750");
+    std::optional<std::string> token = flags.token ? flags.token : env("JUNCTION_TOKEN");
+    if (!token) {
+        const auto state = flags.state_dir ? flags.state_dir : env("JUNCTION_STATE_DIR");
+        const std::filesystem::path file =
+            std::filesystem::path(state.value_or("/var/lib/junction")) / "admin.token";
+        std::ifstream in(file);
+        std::string line;
+        if (in && std::getline(in, line) && !line.empty()) token = line;
+        if (!token)
+            throw std::runtime_error("no admin token: pass --token, set JUNCTION_TOKEN, or point "
+                                     "--state-dir at the daemon's state directory (cannot read " +
+                                     file.string() + ")");
+    }
+    return ApiClient(url, *token);
+}
+
+}  // namespace junction::cli

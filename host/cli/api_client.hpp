@@ -1,0 +1,53 @@
+// The CLI's connection to junctiond: where it is (--url, JUNCTION_URL, default
+// http://127.0.0.1:8750) and the admin token (--token, JUNCTION_TOKEN, or
+// <state-dir>/admin.token with --state-dir or JUNCTION_STATE_DIR).
+#pragma once
+
+#include <junction/core/http_client.hpp>
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace junction::cli {
+
+struct ApiResponse {
+    int status = 0;
+    std::string body;
+};
+
+// The daemon could not be reached at all (exit code 3).
+struct Unreachable : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+class ApiClient {
+public:
+    ApiClient(std::string base_url, std::string token);
+
+    ApiResponse get(const std::string& path) { return send("GET", path, ""); }
+    ApiResponse post(const std::string& path, const std::string& body) { return send("POST", path, body); }
+    ApiResponse patch(const std::string& path, const std::string& body) { return send("PATCH", path, body); }
+    ApiResponse del(const std::string& path) { return send("DELETE", path, ""); }
+
+    const std::string& base_url() const { return base_url_; }
+
+private:
+    ApiResponse send(const std::string& method, const std::string& path, const std::string& body);
+    std::string base_url_;
+    std::string token_;
+    core::HttpClient http_;
+};
+
+struct Connection {
+    std::optional<std::string> url, token, state_dir;
+};
+
+// Resolves flags and environment into a client; throws std::runtime_error saying what is
+// missing (never printing a token).
+ApiClient connect(const Connection& flags);
+
+// Percent-encodes a path segment or query value.
+std::string url_encode(const std::string& text);
+
+}  // namespace junction::cli

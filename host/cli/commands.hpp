@@ -1,0 +1,39 @@
+// The CLI's command groups. Each returns the process exit code: 0 done, 1 the daemon
+// refused (its message is printed), 2 usage error.
+#pragma once
+
+#include "api_client.hpp"
+#include "output.hpp"
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace junction::cli {
+
+struct Context {
+    ApiClient& api;
+    Format format;
+};
+
+int run_connectors(Context& ctx, const std::vector<std::string>& args);
+int run_instances(Context& ctx, const std::vector<std::string>& args);
+
+// Quotes text as a JSON string.
+std::string json_quote(const std::string& text);
+
+// Prints the answer (JSON as-is, or through `human`) or the API error; returns the exit code.
+template <class Human>
+int show_result(const Context& ctx, const ApiResponse& r, int expected_status, Human&& human) {
+    if (r.status != expected_status) return print_api_error(r);
+    if (ctx.format == Format::json) {
+        std::cout << r.body << "\n";
+        return 0;
+    }
+    rapidjson::Document doc;
+    doc.Parse(r.body.c_str());
+    human(doc);
+    return 0;
+}
+
+}  // namespace junction::cli

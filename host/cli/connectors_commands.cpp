@@ -1,0 +1,74 @@
+// junction connectors list | show NAME | install FILE | uninstall NAME [--version V]
+#include "commands.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <filesystem>
+#include <iostream>
+
+namespace junction::cli {
+
+namespace po = boost::program_options;
+
+namespace {
+
+void usage(std::ostream& out) {
+    out << "Usage: junction connectors <command>\n\n"
+           "  list                          the installed connectors and versions\n"
+           "  show NAME                     a connector's manifest and installed versions\n"
+           "  install FILE                  install a connector package (a .so the daemon can read)\n"
+           "  uninstall NAME [--version V]  remove a connector (refused while instances use it)\n";
+}
+
+}  // namespace
+
+int run_connectors(Context& ctx, const std::vector<std::string>& args) {
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        usage(args.empty() ? std::cerr : std::cout);
+        return args.empty() ? 2 : 0;
+    }
+    const std::string& command = args[0];
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (command == "list") {
+        return show_result(ctx, ctx.api.get("/v1/connectors"), 200,
+                           [](const auto& doc) { print_connector_table(doc["items"]); });
+    }
+    if ((command == "show" || command == "install") && rest.size() == 1 && rest[0] != "--help") {
+        if (command == "show")
+            return show_result(ctx, ctx.api.get("/v1/connectors/" + url_encode(rest[0])), 200,
+                               [](const auto& doc) { print_connector(doc); });
+        const std::string file = std::filesystem::absolute(rest[0]).string();
+        return show_result(ctx, ctx.api.post("/v1/connectors", R"({"file":)" + json_quote(file) + "}"),
+                           201, [](const auto& doc) {
+                               std::cout << "installed " << doc["name"].GetString() << "@"
+                                         << doc["version"].GetString() << "\n";
+                           });
+    }
+    if (command == "uninstall") {
+        po::options_description opts("Options");
+        opts.add_options()("version", po::value<std::string>(), "only this version");
+        po::positional_options_description pos;
+        pos.add("name", 1);
+        opts.add_options()("name", po::value<std::string>()->required(), "connector name");
+        po::variables_map vm;
+        try {
+            po::store(po::command_line_parser(rest).options(opts).positional(pos).run(), vm);
+            po::notify(vm);
+        } catch (const std::exception& e) {
+            std::cerr << "junction connectors uninstall: " << e.what() << "\n";
+            return 2;
+        }
+        const std::string name = vm["name"].as<std::string>();
+        std::string path = "/v1/connectors/" + url_encode(name);
+        if (vm.count("version")) path += "/versions/" + url_encode(vm["version"].as<std::string>());
+        const ApiResponse r = ctx.api.del(path);
+        if (r.status != 204) return print_api_error(r);
+        if (ctx.format == Format::table) std::cout << "uninstalled " << name << "\n";
+        return 0;
+    }
+    std::cerr << "junction connectors: unknown command or arguments\n\n";
+    usage(std::cerr);
+    return 2;
+}
+
+}  // namespace junction::cli

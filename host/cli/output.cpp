@@ -1,0 +1,105 @@
+#include "output.hpp"
+
+#include "text_table.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <ctime>
+#include <iostream>
+
+namespace junction::cli {
+
+namespace {
+
+std::string str(const rapidjson::Value& v, const char* key) {
+    if (!v.IsObject()) return "";
+    auto it = v.FindMember(key);
+    if (it == v.MemberEnd()) return "";
+    if (it->value.IsString()) return it->value.GetString();
+    rapidjson::StringBuffer b;
+    rapidjson::Writer<rapidjson::StringBuffer> w(b);
+    it->value.Accept(w);
+    return b.GetString();
+}
+
+std::string when(const rapidjson::Value& v, const char* key) {
+    auto it = v.FindMember(key);
+    if (it == v.MemberEnd() || !it->value.IsInt64() || it->value.GetInt64() == 0) return "never";
+    const std::time_t t = static_cast<std::time_t>(it->value.GetInt64() / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
+    return buf;
+}
+
+}  // namespace
+
+int print_api_error(const ApiResponse& r) {
+    rapidjson::Document doc;
+    doc.Parse(r.body.c_str());
+    if (doc.IsObject() && doc.HasMember("error") && doc["error"].IsObject()) {
+        const auto& e = doc["error"];
+        std::cerr << "junction: " << str(e, "message") << "\n";
+        if (e.HasMember("details") && e["details"].IsArray() && e["details"].Size() > 1)
+            for (const auto& d : e["details"].GetArray())
+                if (d.IsString()) std::cerr << "  - " << d.GetString() << "\n";
+    } else {
+        std::cerr << "junction: the daemon answered HTTP " << r.status << "\n";
+    }
+    return 1;
+}
+
+void print_instance_table(const rapidjson::Value& items) {
+    host::TextTable t({"NAME", "CONNECTOR", "VERSION", "AUTH", "STATUS", "ID"});
+    for (const auto& i : items.GetArray())
+        t.add_row({str(i, "name"), str(i, "connector"),
+                   str(i, "version") + (str(i, "version_pin").empty() ? "" : " (pinned)"),
+                   str(i, "auth_method"), str(i, "status"), str(i, "id")});
+    t.print(std::cout);
+}
+
+void print_instance(const rapidjson::Value& i) {
+    std::cout << "name:        " << str(i, "name") << "\n"
+              << "id:          " << str(i, "id") << "\n"
+              << "connector:   " << str(i, "connector") << " " << str(i, "version")
+              << (str(i, "version_pin").empty() ? "" : " (pinned to " + str(i, "version_pin") + ")")
+              << "\n"
+              << "auth method: " << str(i, "auth_method") << "\n"
+              << "status:      " << str(i, "status")
+              << (str(i, "status_detail").empty() ? "" : ": " + str(i, "status_detail")) << "\n"
+              << "tested:      " << when(i, "tested_ms") << "\n"
+              << "created:     " << when(i, "created_ms") << "\n"
+              << "updated:     " << when(i, "updated_ms") << "\n"
+              << "settings:\n";
+    if (i.HasMember("settings") && i["settings"].IsObject())
+        for (const auto& m : i["settings"].GetObject())
+            std::cout << "  " << m.name.GetString() << " = " << str(i["settings"], m.name.GetString())
+                      << "\n";
+}
+
+void print_connector_table(const rapidjson::Value& items) {
+    host::TextTable t({"CONNECTOR", "VERSION", "ABI", "DISPLAY NAME", "SHA256"});
+    for (const auto& c : items.GetArray())
+        t.add_row({str(c, "name"), str(c, "version"), str(c, "abi"), str(c, "display_name"),
+                   str(c, "sha256").substr(0, 12)});
+    t.print(std::cout);
+}
+
+void print_connector(const rapidjson::Value& c) {
+    const auto& m = c["manifest"];
+    std::cout << "connector:   " << str(c, "name") << " (current " << str(c, "current") << ")\n"
+              << "display:     " << str(m, "display_name") << "\n"
+              << "description: " << str(m, "description") << "\n"
+              << "auth methods:";
+    for (const auto& a : m["auth_methods"].GetArray()) std::cout << " " << str(a, "name");
+    std::cout << "\noperations:\n";
+    for (const auto& o : m["operations"].GetArray())
+        std::cout << "  " << str(o, "direction") << "  " << str(o, "name") << "\n";
+    std::cout << "installed versions:";
+    for (const auto& v : c["versions"].GetArray()) std::cout << " " << str(v, "version");
+    std::cout << "\n";
+}
+
+}  // namespace junction::cli

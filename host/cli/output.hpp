@@ -1,0 +1,23 @@
+// How the CLI shows API answers: tables and key/value blocks for people, the API's JSON
+// as-is with --output json. The API never returns a credential, so neither does this.
+#pragma once
+
+#include "api_client.hpp"
+
+#include <rapidjson/document.h>
+
+#include <string>
+
+namespace junction::cli {
+
+enum class Format { table, json };
+
+// Prints the API's error ({"error":{...}}) to stderr; returns the exit code (1).
+int print_api_error(const ApiResponse& response);
+
+void print_instance_table(const rapidjson::Value& items);
+void print_instance(const rapidjson::Value& instance);
+void print_connector_table(const rapidjson::Value& items);
+void print_connector(const rapidjson::Value& connector);
+
+}  // namespace junction::cli

@@ -1,0 +1,129 @@
+// The SQLite store through its interface: what callers rely on, whatever the engine.
+#include <doctest/doctest.h>
+
+#include "test_paths.hpp"
+
+#include <junction/core/error.hpp>
+#include <junction/core/store/store.hpp>
+
+#include <sqlite3.h>
+
+#include <algorithm>
+
+using namespace junction::core;
+using namespace junction::testing;
+
+namespace {
+InstanceRecord record(const std::string& id, const std::string& name, const std::string& connector = "shopify") {
+    InstanceRecord r;
+    r.id = id;
+    r.name = name;
+    r.connector = connector;
+    r.auth_method = "token";
+    r.settings_json = R"({"shop":")" + name + R"("})";
+    r.secrets = {{"token", std::string(12, 'n'), "sealed-" + name}};
+    r.created_ms = r.updated_ms = 1000;
+    return r;
+}
+}  // namespace
+
+TEST_CASE("instances: insert, find by id or name, update, unique names, delete cascades") {
+    TempDir dir;
+    auto store = open_sqlite_store(dir / "j.db");
+    CHECK(store->schema_version() == 1);
+    store->insert_instance(record("i1", "shopify-uk"));
+    store->state_set("i1", "cursor", "2026-01-01");
+
+    auto by_name = store->find_instance("shopify-uk");
+    REQUIRE(by_name);
+    CHECK(by_name->id == "i1");
+    REQUIRE(by_name->secrets.size() == 1);
+    CHECK(by_name->secrets[0].ciphertext == "sealed-shopify-uk");
+    CHECK(store->find_instance("i1")->name == "shopify-uk");
+    CHECK_FALSE(store->find_instance("nope"));
+
+    CHECK_THROWS_WITH_AS(store->insert_instance(record("i2", "shopify-uk")),
+                         doctest::Contains("already exists"), Error);
+
+    auto changed = *by_name;
+    changed.settings_json = R"({"shop":"uk2"})";
+    changed.secrets = {};
+    store->update_instance(changed);
+    CHECK(store->find_instance("i1")->secrets.empty());
+    CHECK(store->find_instance("i1")->settings_json == R"({"shop":"uk2"})");
+    CHECK_THROWS_AS(store->update_instance(record("missing", "x")), Error);
+
+    CHECK(store->delete_instance("i1"));
+    CHECK_FALSE(store->delete_instance("i1"));
+    CHECK_FALSE(store->state_get("i1", "cursor"));  // state went with the instance
+    CHECK(store->all_secrets().empty());
+}
+
+TEST_CASE("listing pages by name and filters by connector") {
+    TempDir dir;
+    auto store = open_sqlite_store(dir / "j.db");
+    for (int i = 0; i < 25; ++i) {
+        const std::string n = (i < 10 ? "a0" : "a") + std::to_string(i);
+        store->insert_instance(record("id" + std::to_string(i), n, i % 5 == 0 ? "netsuite" : "shopify"));
+    }
+    CHECK(store->count_instances() == 25);
+    CHECK(store->count_instances("netsuite") == 5);
+    InstanceQuery q;
+    q.limit = 10;
+    std::vector<std::string> names;
+    for (;;) {
+        auto page = store->list_instances(q);
+        for (const auto& r : page) names.push_back(r.name);
+        if (page.size() < q.limit) break;
+        q.after_name = page.back().name;
+    }
+    REQUIRE(names.size() == 25);
+    CHECK(std::is_sorted(names.begin(), names.end()));
+    q = {};
+    q.connector = "netsuite";
+    CHECK(store->list_instances(q).size() == 5);
+}
+
+TEST_CASE("secrets are replaced with meta in one transaction") {
+    TempDir dir;
+    auto store = open_sqlite_store(dir / "j.db");
+    store->insert_instance(record("i1", "one"));
+    store->insert_instance(record("i2", "two"));
+    auto all = store->all_secrets();
+    REQUIRE(all.size() == 2);
+    for (auto& [id, list] : all) list[0].ciphertext = "resealed-" + id;
+    store->replace_all_secrets(all, {{"master_key_check", "new-check"}});
+    CHECK(store->find_instance("i2")->secrets[0].ciphertext == "resealed-i2");
+    CHECK(store->meta_get("master_key_check") == "new-check");
+
+    // A failing replacement changes nothing: the unknown instance id breaks a foreign key.
+    all.push_back({"no-such-instance", {{"token", "n", "x"}}});
+    all[0].second[0].ciphertext = "half-done";
+    CHECK_THROWS(store->replace_all_secrets(all, {{"master_key_check", "other"}}));
+    CHECK(store->find_instance("i1")->secrets[0].ciphertext == "resealed-i1");
+    CHECK(store->meta_get("master_key_check") == "new-check");
+}
+
+TEST_CASE("reopening keeps everything; a newer schema is refused, not damaged") {
+    TempDir dir;
+    {
+        auto store = open_sqlite_store(dir / "j.db");
+        store->insert_instance(record("i1", "kept"));
+        store->meta_set("k", "v");
+    }
+    {
+        auto store = open_sqlite_store(dir / "j.db");
+        CHECK(store->find_instance("kept"));
+        CHECK(store->meta_get("k") == "v");
+        CHECK(store->integrity_check() == "ok");
+    }
+    sqlite3* db = nullptr;
+    sqlite3_open((dir / "j.db").c_str(), &db);
+    sqlite3_exec(db, "UPDATE schema_version SET version = 99", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    CHECK_THROWS_WITH_AS(open_sqlite_store(dir / "j.db"), doctest::Contains("newer Junction"), Error);
+    sqlite3_open((dir / "j.db").c_str(), &db);
+    sqlite3_exec(db, "UPDATE schema_version SET version = 1", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    CHECK(open_sqlite_store(dir / "j.db")->find_instance("kept"));
+}
