@@ -17,7 +17,8 @@ namespace junction::testing {
 
 namespace {
 
-pid_t spawn(const std::vector<std::string>& argv, int out_fd) {
+pid_t spawn(const std::vector<std::string>& argv, int out_fd,
+            const std::filesystem::path& input = "/dev/null") {
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -25,7 +26,7 @@ pid_t spawn(const std::vector<std::string>& argv, int out_fd) {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&actions, out_fd, STDERR_FILENO);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, input.c_str(), O_RDONLY, 0);
     pid_t pid = -1;
     const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
@@ -37,11 +38,12 @@ int decode(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
 
 }  // namespace
 
-RunResult run_program(const std::vector<std::string>& argv) {
+RunResult run_program(const std::vector<std::string>& argv, const std::string& input) {
     TempDir dir;
     const auto out = dir / "output";
+    write_file(dir / "input", input);
     const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    const pid_t pid = spawn(argv, fd);
+    const pid_t pid = spawn(argv, fd, dir / "input");
     ::close(fd);
     int status = 0;
     ::waitpid(pid, &status, 0);

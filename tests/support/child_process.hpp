@@ -16,8 +16,9 @@ struct RunResult {
     std::string output;  // stdout and stderr, interleaved
 };
 
-// Runs argv[0] with the arguments, waits, returns exit code and output.
-RunResult run_program(const std::vector<std::string>& argv);
+// Runs argv[0] with the arguments and `input` on its standard input, waits, returns exit
+// code and output.
+RunResult run_program(const std::vector<std::string>& argv, const std::string& input = {});
 
 class ChildProcess {
 public:
