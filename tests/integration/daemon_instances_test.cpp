@@ -171,4 +171,15 @@ TEST_CASE("a wrong master key stops the daemon with a clear error and touches no
     auto test = d.cli({"instances", "test", "uk"});
     CHECK(test.exit_code == 0);
     d.stop();
+
+    // Rotation: a new key file, every credential re-encrypted, the instance still works.
+    auto rotated = run_program({(bin_dir() / "junctiond").string(), "--state-dir",
+                                (d.dir / "state").string(), "--rotate-key"});
+    INFO(rotated.output);
+    CHECK(rotated.exit_code == 0);
+    CHECK(read_text(d.dir / "state" / "master.key") != key_before);
+    CHECK(rotated.output.find(kUkToken) == std::string::npos);
+    d.start();
+    CHECK(d.cli({"instances", "test", "uk"}).exit_code == 0);
+    d.stop();
 }

@@ -92,3 +92,29 @@ TEST_CASE("junctiond picks up new packages on SIGHUP and stops cleanly on SIGTER
     CHECK(daemon.wait(10s) == 0);
     CHECK(wait_for_text(log, "stopping on SIGTERM", 1s));
 }
+
+TEST_CASE("junctiond settings: flag over environment over config file") {
+    TempDir dir;
+    fs::create_directories(dir / "drop");
+    fs::copy_file(plugin_dir() / "jsonl.so", dir / "drop" / "jsonl.so");
+    write_file(dir / "junctiond.conf", "# junctiond settings\nstate-dir = " + (dir / "from-file").string() +
+                                           "\nplugin-dir = " + (dir / "drop").string() + "\n");
+    auto from_file = run_program({kDaemon, "--config", (dir / "junctiond.conf").string(), "--print-registry"});
+    INFO(from_file.output);
+    CHECK(from_file.exit_code == 0);
+    CHECK(fs::exists(dir / "from-file" / "plugins" / "jsonl"));
+
+    ::setenv("JUNCTION_STATE_DIR", (dir / "from-env").c_str(), 1);
+    auto from_env = run_program({kDaemon, "--config", (dir / "junctiond.conf").string(), "--print-registry"});
+    auto from_flag = run_program({kDaemon, "--config", (dir / "junctiond.conf").string(), "--state-dir",
+                                  (dir / "from-flag").string(), "--print-registry"});
+    ::unsetenv("JUNCTION_STATE_DIR");
+    CHECK(from_env.exit_code == 0);
+    CHECK(fs::exists(dir / "from-env" / "plugins" / "jsonl"));
+    CHECK(from_flag.exit_code == 0);
+    CHECK(fs::exists(dir / "from-flag" / "plugins" / "jsonl"));
+
+    auto bad = run_program({kDaemon, "--listen", "nowhere"});
+    CHECK(bad.exit_code == 2);
+    CHECK(has(bad, "--listen must be ADDRESS:PORT"));
+}
