@@ -110,6 +110,24 @@ std::unique_ptr<ConnectorInstance> ConnectorVersion::create_instance(
     return inst;
 }
 
+std::optional<std::string> ConnectorVersion::migrate_config(std::string_view from_version,
+                                                            std::string_view config_json) const {
+    const auto migrate = library_->connector().migrate_config;
+    if (!migrate) return std::nullopt;
+    std::string migrated;
+    size_t emitted = 0;
+    const PageSink on_config = [&](std::string_view json) {
+        migrated.assign(json);
+        ++emitted;
+    };
+    jn_call call;
+    call.on_emit = &on_config;
+    const jn_status s = migrate(view(from_version), view(config_json), &call);
+    if (s == JN_ERR_UNSUPPORTED || (s == JN_OK && emitted == 0)) return std::nullopt;
+    check(s, call, [&] { return id() + " migrate_config from " + std::string(from_version); });
+    return migrated;
+}
+
 ConnectorInstance::~ConnectorInstance() {
     if (plugin_) lease_->library_->connector().instance_destroy(plugin_);
 }

@@ -116,7 +116,7 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const fs::path& file) {
     std::memcpy(&lib->connector_, api, std::min<size_t>(api->struct_size, sizeof lib->connector_));
     const jn_connector_api& c = lib->connector_;
     if (!c.describe || !c.instance_create || !c.instance_destroy || !c.test_connection ||
-        !c.invoke)
+        !c.invoke)  // the 1.0 functions; later ones may be NULL
         reject(file, "the connector table has a missing (NULL) function; ABI 1.0 requires all "
                      "of describe, instance_create, instance_destroy, test_connection, invoke");
     lib->abi_ = {response.plugin_abi_major, response.plugin_abi_minor};

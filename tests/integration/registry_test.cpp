@@ -150,8 +150,8 @@ TEST_CASE("broken packages are refused with a clear reason and the host keeps wo
         {dir / "random.so", "not an ELF file"},
         {dir / "text.so", "not an ELF file"},
         {fixture("raw_missing_entry"), "does not export jn_plugin_negotiate"},
-        {fixture("raw_abi_tag_v2"), "built for plugin ABI 2.0 but this host speaks ABI 1.0"},
-        {fixture("raw_abi_major_2"), "negotiated ABI 2.0 but this host speaks ABI 1.0"},
+        {fixture("raw_abi_tag_v2"), "built for plugin ABI 2.0 but this host speaks ABI 1."},
+        {fixture("raw_abi_major_2"), "negotiated ABI 2.0 but this host speaks ABI 1."},
         {fixture("raw_table_too_small"), "smaller (8 bytes) than ABI 1.0 requires"},
         {fixture("raw_null_invoke"), "missing (NULL) function"},
         {fixture("gnu_unique"), "GNU-unique symbol"},
@@ -208,6 +208,18 @@ TEST_CASE("a plugin returning a status the ABI does not define is treated as int
         CHECK(e.plugin_status() == JN_ERR_INTERNAL);
         CHECK(std::string(e.what()).find("returned status 12345") != std::string::npos);
     }
+}
+
+TEST_CASE("a 1.0 plugin in a 1.1 host: the fields it did not send read as zero") {
+    TempDir dir;
+    ConnectorRegistry registry(dir / "store");
+    auto v = registry.install(fixture("raw_abi_1_0"));  // its table ends before migrate_config
+    CHECK_FALSE(v->migrate_config("0.9.0", "{}"));      // no migration offered, nothing called
+    MemoryInstanceState state;
+    auto inst = v->create_instance({"old", "{}", &state, {}});
+    std::vector<std::string> pages;
+    inst->invoke("read", "{}", [&](std::string_view p) { pages.emplace_back(p); });
+    CHECK(pages == std::vector<std::string>{R"([{"id":1}])"});
 }
 
 TEST_CASE("scanning a folder installs the good packages and reports the bad ones") {

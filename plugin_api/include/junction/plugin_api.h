@@ -35,7 +35,7 @@ extern "C" {
  * ------------------------------------------------------------------------------------- */
 
 #define JN_ABI_VERSION_MAJOR 1
-#define JN_ABI_VERSION_MINOR 0
+#define JN_ABI_VERSION_MINOR 1
 
 /* The tag a library exports as `const char jn_abi_tag[]`. The host reads it from the file
  * before loading, so a library built for another major version is never even dlopen'ed. */
@@ -235,9 +235,20 @@ typedef struct jn_connector_api {
      * takes its records in the request and emits a page of per-record results. */
     jn_status (*invoke)(jn_instance* instance, jn_str operation, jn_str request_json,
                         jn_call* call);
+
+    /* --- ABI 1.1 --- */
+
+    /* Converts an instance config written for an older version of this connector into one
+     * that fits this version's config_schema, and emits it (one JSON object). Called when
+     * the host applies an update, before any instance of this version exists; never
+     * concurrently for the same config. Pure: no HTTP, no state. Returns
+     * JN_ERR_UNSUPPORTED when it cannot convert from `from_version`. May be NULL (and is
+     * zero for a 1.0 plugin): the connector offers no migration. */
+    jn_status (*migrate_config)(jn_str from_version, jn_str config_json, jn_call* call);
 } jn_connector_api;
 
-/* The size of each table as ABI 1.0 defined it: a peer announcing less is refused. */
+/* The size of each table as ABI 1.0 defined it: a peer announcing less is refused. Fields
+ * after it (1.1: migrate_config) are read as zero from a peer that did not send them. */
 #define JN_HOST_API_V1_0_SIZE ((uint32_t)(offsetof(jn_host_api, set_error) + sizeof(void*)))
 #define JN_CONNECTOR_API_V1_0_SIZE \
     ((uint32_t)(offsetof(jn_connector_api, invoke) + sizeof(void*)))

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -54,6 +55,12 @@ public:
     // instance. Throws Error(invalid_argument) for a bad config (with its JSON path) and
     // Error(plugin_failed) when the plugin refuses.
     std::unique_ptr<ConnectorInstance> create_instance(const InstanceSpec& spec) const;
+
+    // Asks the plugin to convert a config written for `from_version`. nullopt when it
+    // offers no migration (a 1.0 plugin, none written, or JN_ERR_UNSUPPORTED for that
+    // version); throws Error(plugin_failed) when the migration itself fails.
+    std::optional<std::string> migrate_config(std::string_view from_version,
+                                              std::string_view config_json) const;
 
 private:
     friend class ConnectorInstance;

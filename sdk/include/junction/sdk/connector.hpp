@@ -9,6 +9,9 @@
 //       void test_connection(junction::sdk::Call& call) override;
 //       void invoke(std::string_view operation, const junction::sdk::Json& request,
 //                   junction::sdk::Call& call) override;
+//       // Optional: converts a config written for an older version of the connector.
+//       static std::string migrate_config(std::string_view from_version,
+//                                         const junction::sdk::Json& config);
 //   };
 //   JUNCTION_CONNECTOR(Files)
 #pragma once
@@ -23,6 +26,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 namespace junction::sdk {
 
@@ -87,6 +92,14 @@ inline Connector* as_connector(jn_instance* instance) {
     return reinterpret_cast<Connector*>(instance);
 }
 
+// Whether the connector offers `static std::string migrate_config(std::string_view, const Json&)`.
+template <class T, class = void>
+struct has_migrate_config : std::false_type {};
+template <class T>
+struct has_migrate_config<T, std::void_t<decltype(T::migrate_config(std::string_view{},
+                                                                     std::declval<const Json&>()))>>
+    : std::true_type {};
+
 template <class T>
 struct Bridge {
     static jn_status describe(jn_call* call) {
@@ -122,10 +135,21 @@ struct Bridge {
         });
     }
 
+    static jn_status migrate_config(jn_str from_version, jn_str config, jn_call* call) {
+        return guarded(call, [&](Call& c) {
+            if constexpr (has_migrate_config<T>::value) {
+                const JsonDocument doc = parse_json(view(config), "config to migrate",
+                                                    JN_ERR_INVALID_CONFIG);
+                c.emit(T::migrate_config(view(from_version), doc));
+            }
+        });
+    }
+
     static const jn_connector_api* table() {
         static const jn_connector_api api = {
-            sizeof(jn_connector_api), &describe,        &instance_create,
-            &instance_destroy,        &test_connection, &invoke,
+            sizeof(jn_connector_api), &describe,        &instance_create, &instance_destroy,
+            &test_connection,         &invoke,
+            has_migrate_config<T>::value ? &migrate_config : nullptr,
         };
         return &api;
     }
