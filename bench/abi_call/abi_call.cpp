@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
 
     {
         ConnectorRegistry registry(scratch / "store");
-        auto version = registry.install(plugin);
+        auto version = registry.load(registry.install(plugin).name);
         MemoryInstanceState state;
         auto instance = version->create_instance({"bench", "{}", &state, {}});
         std::unique_ptr<PageSource> direct = std::make_unique<DirectPages>();
@@ -119,11 +119,9 @@ int main(int argc, char** argv) {
         const fs::path store = scratch / ("load-" + std::to_string(i));
         const auto t0 = Clock::now();
         ConnectorRegistry registry(store);
-        auto v = registry.install(plugin);
+        registry.install(plugin);
         const auto t1 = Clock::now();
         install_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-        const fs::path staged = v->file();
-        v.reset();
         registry.uninstall("bench_pages");
         fs::copy_file(plugin, store / "again.so");
         const auto t2 = Clock::now();

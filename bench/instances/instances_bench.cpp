@@ -4,6 +4,7 @@
 #include <junction/core/instances/instance_service.hpp>
 #include <junction/core/log.hpp>
 #include <junction/core/secrets/master_key.hpp>
+#include <junction/core/updates/connector_updates.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -54,8 +55,10 @@ int main(int argc, char** argv) {
         auto store = open_sqlite_store(dir / "junction.db");
         SecretBox secrets = open_secret_box(*store, {dir / "master.key", ""});
         ConnectorRegistry registry(dir / "plugins");
-        registry.install(plugin);
-        InstanceRuntime runtime(*store, secrets, registry);
+        ActiveVersions active;
+        InstanceRuntime runtime(*store, secrets, registry, active);
+        ConnectorUpdates updates(*store, secrets, registry, runtime, active);
+        updates.on_installed(registry.install(plugin), "bench");
         InstanceService service(*store, secrets, registry, runtime);
         auto name = [](size_t i) { return "store-" + std::to_string(100000 + i); };
 

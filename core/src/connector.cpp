@@ -62,7 +62,7 @@ std::shared_ptr<ConnectorVersion> ConnectorVersion::open(const std::filesystem::
                         std::to_string(emitted),
                     context);
     try {
-        v->manifest_ = parse_manifest(manifest_json);
+        v->manifest_ = std::make_shared<const Manifest>(parse_manifest(manifest_json));
     } catch (const Error& e) {
         throw Error(Errc::plugin_rejected, e.message(), file.filename().string());
     }
@@ -79,7 +79,7 @@ std::unique_ptr<ConnectorInstance> ConnectorVersion::create_instance(
     } catch (const Error& e) {
         throw Error(Errc::invalid_argument, e.message(), context);
     }
-    if (auto problem = manifest_.config_schema.validate(config))
+    if (auto problem = manifest_->config_schema.validate(config))
         throw Error(Errc::invalid_argument,
                     "the instance config does not match " + id() + "'s config schema: " + *problem,
                     context);

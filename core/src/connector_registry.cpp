@@ -4,8 +4,14 @@
 #include <junction/core/log.hpp>
 #include <junction/core/package_file.hpp>
 
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <algorithm>
 #include <charconv>
+#include <fstream>
+#include <iterator>
 #include <system_error>
 
 #include <unistd.h>
@@ -55,6 +61,58 @@ int compare_versions(std::string_view a, std::string_view b) {
     return x.pre.compare(y.pre) < 0 ? -1 : (x.pre == y.pre ? 0 : 1);
 }
 
+namespace {
+
+PackageInfo info_of(const ConnectorVersion& v) {
+    return {v.name(), v.version(), v.sha256(), v.file(), v.plugin_abi(), v.shared_manifest()};
+}
+
+fs::path manifest_path(const fs::path& library) {
+    fs::path p = library;
+    p.replace_extension(".manifest.json");
+    return p;
+}
+
+void write_manifest(const fs::path& library, const ConnectorVersion& v) {
+    const fs::path file = manifest_path(library);
+    const fs::path tmp = file.string() + ".tmp";
+    fs::create_directories(file.parent_path());
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out << R"({"abi":")" << v.plugin_abi().major << "." << v.plugin_abi().minor
+            << R"(","manifest":)" << v.manifest().json << "}";
+        out.flush();
+        if (!out) throw Error(Errc::io, "cannot write the manifest beside the package", tmp.string());
+    }
+    rename_durably(tmp, file);
+}
+
+// The sidecar written at install, so listing and validating configs need no load.
+std::optional<PackageInfo> read_manifest(const fs::path& library, const std::string& sha) {
+    std::ifstream in(manifest_path(library), std::ios::binary);
+    if (!in) return std::nullopt;
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    rapidjson::Document doc;
+    doc.Parse(text.data(), text.size());
+    if (!doc.IsObject() || !doc.HasMember("manifest") || !doc.HasMember("abi")) return std::nullopt;
+    rapidjson::StringBuffer b;
+    rapidjson::Writer<rapidjson::StringBuffer> w(b);
+    doc["manifest"].Accept(w);
+    auto manifest = std::make_shared<const Manifest>(parse_manifest(b.GetString()));
+    const auto abi = parse_abi_tag(std::string(JN_ABI_TAG_PREFIX) + doc["abi"].GetString() + "]");
+    return PackageInfo{manifest->name, manifest->version, sha, library, abi.value_or(AbiVersion{}),
+                       manifest};
+}
+
+std::string file_stamp(const fs::path& file) {
+    std::error_code ec;
+    const auto size = fs::file_size(file, ec);
+    const auto time = fs::last_write_time(file, ec).time_since_epoch().count();
+    return std::to_string(size) + ":" + std::to_string(time);
+}
+
+}  // namespace
+
 ConnectorRegistry::ConnectorRegistry(fs::path store_dir) : store_dir_(std::move(store_dir)) {
     fs::create_directories(store_dir_);
     fs::remove_all(store_dir_ / kStaging);  // leftovers of an install that was interrupted
@@ -68,9 +126,15 @@ void ConnectorRegistry::load_store() {
             if (!is_package_file(file)) continue;
             const std::string stem = file.path().stem().string();
             const size_t dash = stem.rfind('-');
+            const std::string sha = dash == std::string::npos ? "" : stem.substr(dash + 1);
             try {
-                versions_.push_back(ConnectorVersion::open(
-                    file.path(), dash == std::string::npos ? "" : stem.substr(dash + 1)));
+                if (auto info = read_manifest(file.path(), sha)) {
+                    entries_.push_back({std::move(*info), {}});
+                    continue;
+                }
+                auto v = ConnectorVersion::open(file.path(), sha);  // no sidecar: describe it
+                write_manifest(file.path(), *v);
+                entries_.push_back({info_of(*v), {}});
             } catch (const Error& e) {
                 log_error("registry", "installed package no longer loads, skipped: " +
                                           std::string(e.what()));
@@ -79,12 +143,12 @@ void ConnectorRegistry::load_store() {
     }
 }
 
-ConnectorVersionPtr ConnectorRegistry::install(const fs::path& package) {
+PackageInfo ConnectorRegistry::install(const fs::path& package) {
     std::lock_guard lock(mutex_);
     return install_locked(package);
 }
 
-ConnectorVersionPtr ConnectorRegistry::install_locked(const fs::path& package) {
+PackageInfo ConnectorRegistry::install_locked(const fs::path& package) {
     std::error_code ec;
     if (!fs::is_regular_file(package, ec))
         throw Error(Errc::not_found, "no such package file; give the path to a connector .so",
@@ -97,10 +161,10 @@ ConnectorVersionPtr ConnectorRegistry::install_locked(const fs::path& package) {
     const fs::path by_hash = staging_dir / (sha + ".so");
     rename_durably(staged, by_hash);
 
-    for (const auto& v : versions_) {
-        if (v->sha256() == sha) {
+    for (const auto& e : entries_) {
+        if (e.info.sha256 == sha) {
             fs::remove(by_hash, ec);
-            throw Error(Errc::already_exists, v->id() + " is already installed from the same file",
+            throw Error(Errc::already_exists, e.info.id() + " is already installed from the same file",
                         package.filename().string());
         }
     }
@@ -113,24 +177,26 @@ ConnectorVersionPtr ConnectorRegistry::install_locked(const fs::path& package) {
         // Name the file the admin gave, not our staged copy.
         throw Error(e.code(), e.message(), package.filename().string(), e.plugin_status());
     }
-    for (const auto& v : versions_) {
-        if (v->name() == version->name() && v->version() == version->version()) {
+    for (const auto& e : entries_) {
+        if (e.info.name == version->name() && e.info.version == version->version()) {
             version.reset();  // unload before removing the file
             fs::remove(by_hash, ec);
             throw Error(Errc::already_exists,
-                        v->id() + " is already installed from a different file; bump the "
-                                  "version in the manifest to install a new build",
+                        e.info.id() + " is already installed from a different file; bump the "
+                                      "version in the manifest to install a new build",
                         package.filename().string());
         }
     }
-    // The mapping survives the rename: the library is the same inode under its final name.
     const fs::path final_path =
         store_dir_ / version->name() / (version->version() + "-" + sha + ".so");
+    write_manifest(final_path, *version);
     rename_durably(by_hash, final_path);
-    version = ConnectorVersion::open(final_path, sha);  // reopen under its permanent name
-    versions_.push_back(version);
-    log_info("registry", "installed " + version->id() + " (sha256 " + sha.substr(0, 12) + ")");
-    return version;
+    PackageInfo info = info_of(*version);
+    info.file = final_path;
+    version.reset();  // validated; it loads again when something uses it
+    entries_.push_back({info, {}});
+    log_info("registry", "installed " + info.id() + " (sha256 " + sha.substr(0, 12) + ")");
+    return info;
 }
 
 ScanReport ConnectorRegistry::scan(const fs::path& folder) {
@@ -147,53 +213,75 @@ ScanReport ConnectorRegistry::scan(const fs::path& folder) {
 
     std::lock_guard lock(mutex_);
     for (const auto& file : files) {
+        const std::pair<std::string, std::string> seen{file.string(), file_stamp(file)};
+        if (std::find(refused_.begin(), refused_.end(), seen) != refused_.end()) continue;
         try {
             const std::string sha = sha256_file(file);
-            auto same = std::find_if(versions_.begin(), versions_.end(),
-                                     [&](const auto& v) { return v->sha256() == sha; });
-            if (same != versions_.end()) {
-                report.unchanged.push_back((*same)->id());
+            auto same = std::find_if(entries_.begin(), entries_.end(),
+                                     [&](const Entry& e) { return e.info.sha256 == sha; });
+            if (same != entries_.end()) {
+                report.unchanged.push_back(same->info.id());
                 continue;
             }
             report.installed.push_back(install_locked(file));
         } catch (const Error& e) {
             log_warn("registry", "refused " + file.string() + ": " + e.message());
             report.refused.push_back({file, e.message()});
+            refused_.push_back(seen);
         }
     }
     return report;
 }
 
-std::vector<ConnectorVersionPtr> ConnectorRegistry::list() const {
+std::vector<PackageInfo> ConnectorRegistry::list() const {
     std::lock_guard lock(mutex_);
-    std::vector<ConnectorVersionPtr> out = versions_;
+    std::vector<PackageInfo> out;
+    for (const auto& e : entries_) out.push_back(e.info);
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-        if (a->name() != b->name()) return a->name() < b->name();
-        return compare_versions(a->version(), b->version()) < 0;
+        if (a.name != b.name) return a.name < b.name;
+        return compare_versions(a.version, b.version) < 0;
     });
     return out;
 }
 
-ConnectorVersionPtr ConnectorRegistry::find(std::string_view name, std::string_view version) const {
-    std::lock_guard lock(mutex_);
-    ConnectorVersionPtr best;
-    for (const auto& v : versions_) {
-        if (v->name() != name) continue;
+ConnectorRegistry::Entry* ConnectorRegistry::find_locked(std::string_view name,
+                                                         std::string_view version) {
+    Entry* best = nullptr;
+    for (auto& e : entries_) {
+        if (e.info.name != name) continue;
         if (!version.empty()) {
-            if (v->version() == version) return v;
+            if (e.info.version == version) return &e;
             continue;
         }
-        if (!best || compare_versions(v->version(), best->version()) > 0) best = v;
+        if (!best || compare_versions(e.info.version, best->info.version) > 0) best = &e;
     }
     return best;
 }
 
+std::optional<PackageInfo> ConnectorRegistry::package(std::string_view name,
+                                                      std::string_view version) const {
+    std::lock_guard lock(mutex_);
+    auto* e = const_cast<ConnectorRegistry*>(this)->find_locked(name, version);
+    if (!e) return std::nullopt;
+    return e->info;
+}
+
+ConnectorVersionPtr ConnectorRegistry::load(std::string_view name, std::string_view version) {
+    std::lock_guard lock(mutex_);
+    Entry* e = find_locked(name, version);
+    if (!e) return nullptr;
+    if (auto loaded = e->loaded.lock()) return loaded;
+    ConnectorVersionPtr v = ConnectorVersion::open(e->info.file, e->info.sha256);
+    e->loaded = v;
+    return v;
+}
+
 void ConnectorRegistry::uninstall(std::string_view name, std::string_view version) {
     std::lock_guard lock(mutex_);
-    std::vector<ConnectorVersionPtr> removed;
-    std::erase_if(versions_, [&](const ConnectorVersionPtr& v) {
-        const bool match = v->name() == name && (version.empty() || v->version() == version);
-        if (match) removed.push_back(v);
+    std::vector<PackageInfo> removed;
+    std::erase_if(entries_, [&](const Entry& e) {
+        const bool match = e.info.name == name && (version.empty() || e.info.version == version);
+        if (match) removed.push_back(e.info);
         return match;
     });
     if (removed.empty()) {
@@ -202,10 +290,11 @@ void ConnectorRegistry::uninstall(std::string_view name, std::string_view versio
                         (version.empty() ? "" : "@" + std::string(version)) +
                         "; list the installed ones to see their names and versions");
     }
-    for (const auto& v : removed) {
+    for (const auto& info : removed) {
         std::error_code ec;
-        fs::remove(v->file(), ec);  // the mapping stays valid for leases still held
-        log_info("registry", "uninstalled " + v->id());
+        fs::remove(info.file, ec);  // a loaded copy stays mapped for its users
+        fs::remove(manifest_path(info.file), ec);
+        log_info("registry", "uninstalled " + info.id());
     }
 }
 

@@ -12,6 +12,7 @@
 #include <junction/core/instances/instance_service.hpp>
 #include <junction/core/log.hpp>
 #include <junction/core/secrets/master_key.hpp>
+#include <junction/core/updates/connector_updates.hpp>
 
 #include <csignal>
 #include <cstdlib>
@@ -33,19 +34,25 @@ std::string join_operations(const Manifest& m) {
     return out;
 }
 
-void print_registry(const ConnectorRegistry& registry, std::ostream& out) {
+void print_registry(const ConnectorRegistry& registry, const ActiveVersions& active,
+                    std::ostream& out) {
     junction::host::TextTable table({"CONNECTOR", "VERSION", "ABI", "OPERATIONS", "SHA256"});
-    for (const auto& v : registry.list()) {
-        table.add_row({v->name(), v->version(),
-                       std::to_string(v->plugin_abi().major) + "." +
-                           std::to_string(v->plugin_abi().minor),
-                       join_operations(v->manifest()), v->sha256().substr(0, 12)});
+    for (const auto& p : registry.list()) {
+        const auto running = active.get(p.name);
+        const bool is_active = running && running->version() == p.version;
+        table.add_row({p.name, p.version + (is_active ? " *" : ""),
+                       std::to_string(p.abi.major) + "." + std::to_string(p.abi.minor),
+                       join_operations(*p.manifest), p.sha256.substr(0, 12)});
     }
     table.print(out);
+    out << "(* the active version)\n";
 }
 
-void report_scan(const ScanReport& scan) {
-    for (const auto& v : scan.installed) log_info("junctiond", "connector ready: " + v->id());
+void install_scanned(const ScanReport& scan, ConnectorUpdates& updates) {
+    for (const auto& p : scan.installed) {
+        log_info("junctiond", "connector ready: " + p.id());
+        updates.on_installed(p, "plugin folder");
+    }
     for (const auto& r : scan.refused)
         log_warn("junctiond", "package refused: " + r.file.string() + ": " + r.reason);
 }
@@ -82,15 +89,18 @@ int run(const DaemonOptions& options) {
     }
 
     ConnectorRegistry registry(options.state_dir / "plugins");
-    report_scan(registry.scan(options.plugin_dir));
+    ActiveVersions active;
+    InstanceRuntime runtime(*store, secrets, registry, active);
+    ConnectorUpdates updates(*store, secrets, registry, runtime, active);
+    updates.restore();
+    install_scanned(registry.scan(options.plugin_dir), updates);
     if (options.print_registry) {
-        print_registry(registry, std::cout);
+        print_registry(registry, active, std::cout);
         return 0;
     }
 
-    InstanceRuntime runtime(*store, secrets, registry);
     InstanceService instances(*store, secrets, registry, runtime);
-    AdminServices services{registry, instances};
+    AdminServices services{registry, instances, updates};
     Router router;
     add_health_routes(router);
     add_connector_routes(router, services);
@@ -110,7 +120,7 @@ int run(const DaemonOptions& options) {
         sigwait(&signals, &sig);
         if (sig == SIGHUP) {
             log_info("junctiond", "SIGHUP: rescanning the plugin folder");
-            report_scan(registry.scan(options.plugin_dir));
+            install_scanned(registry.scan(options.plugin_dir), updates);
             continue;
         }
         log_info("junctiond", std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));

@@ -32,7 +32,7 @@ const std::string kToken = "tok-9f8e7d6c5b4a";  // must never reach a log line
 struct Fixture {
     TempDir dir;
     ConnectorRegistry registry{dir / "store"};
-    ConnectorVersionPtr version = registry.install(plugin_under_test());
+    ConnectorVersionPtr version = registry.load(registry.install(plugin_under_test()).name);
     MemoryInstanceState state;
 
     std::unique_ptr<ConnectorInstance> make(const std::string& label) {

@@ -10,6 +10,7 @@
 #include <junction/core/error.hpp>
 #include <junction/core/instances/instance_service.hpp>
 #include <junction/core/secrets/master_key.hpp>
+#include <junction/core/updates/connector_updates.hpp>
 
 #include <rapidjson/document.h>
 
@@ -23,12 +24,14 @@ struct Host {
     std::unique_ptr<Store> store = open_sqlite_store(dir / "junction.db");
     SecretBox secrets = open_secret_box(*store, {dir / "master.key", ""});
     ConnectorRegistry registry{dir / "plugins"};
-    InstanceRuntime runtime{*store, secrets, registry, 2};
+    ActiveVersions active;
+    InstanceRuntime runtime{*store, secrets, registry, active, 2};
+    ConnectorUpdates updates{*store, secrets, registry, runtime, active};
     InstanceService service{*store, secrets, registry, runtime};
 
     Host() {
-        registry.install(fixture("conformance"));
-        registry.install(plugin_dir() / "jsonl.so");
+        updates.on_installed(registry.install(fixture("conformance")), "test");
+        updates.on_installed(registry.install(plugin_dir() / "jsonl.so"), "test");
     }
 
     InstanceView add_store(const std::string& name, const std::string& token) {
@@ -39,8 +42,8 @@ struct Host {
     // Runs the conformance connector's "exercise" for an instance: it calls the server
     // with the token from its own config.
     void exercise(const std::string& name, const HttpTestServer& server) {
-        auto live = runtime.acquire(*store->find_instance(name));
-        live->connector->invoke("exercise", R"({"url":")" + server.url("/" + name) + R"("})",
+        auto live = runtime.acquire(name);
+        live->plugin->invoke("exercise", R"({"url":")" + server.url("/" + name) + R"("})",
                                 [](std::string_view) {});
     }
 };
@@ -160,6 +163,7 @@ TEST_CASE("statuses: failing tests are recorded with a redacted reason; a missin
     h.service.create({"jsonl", "files", "", R"({"path":"/tmp/x.jsonl"})", ""});
     CHECK_THROWS_WITH_AS(h.service.check_uninstall_allowed("jsonl"), doctest::Contains("files"), Error);
     h.registry.uninstall("jsonl");  // forced, behind the service's back
+    h.updates.after_uninstall("jsonl", "test");
     CHECK(h.service.show("files").status == "connector_missing");
     CHECK(h.service.test("files").status == "connector_missing");  // says why it fails
     h.service.remove("files");

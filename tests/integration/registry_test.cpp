@@ -49,13 +49,17 @@ TEST_CASE("install, list, find, use and restart with the shipped jsonl connector
     const fs::path data = dir / "orders.jsonl";
     {
         ConnectorRegistry registry(dir / "store");
-        auto v = registry.install(plugin_dir() / "jsonl.so");
-        CHECK(v->id() == "jsonl@1.0.0");
-        CHECK(v->file().parent_path() == dir / "store" / "jsonl");
-        CHECK(v->file().filename().string() == "1.0.0-" + v->sha256() + ".so");
+        const PackageInfo p = registry.install(plugin_dir() / "jsonl.so");
+        CHECK(p.id() == "jsonl@1.0.0");
+        CHECK(p.file.parent_path() == dir / "store" / "jsonl");
+        CHECK(p.file.filename().string() == "1.0.0-" + p.sha256 + ".so");
+        CHECK_FALSE(is_mapped(p.file));  // validated, then let go: nothing uses it yet
         REQUIRE(registry.list().size() == 1);
-        CHECK(registry.find("jsonl") == v);
-        CHECK(registry.find("jsonl", "9.9.9") == nullptr);
+        auto v = registry.load("jsonl");
+        REQUIRE(v);
+        CHECK(is_mapped(p.file));
+        CHECK(registry.load("jsonl", "1.0.0") == v);  // one loaded copy, shared
+        CHECK(registry.load("jsonl", "9.9.9") == nullptr);
 
         MemoryInstanceState state;
         auto inst = v->create_instance({"orders", jsonl_config(data), &state, {}});
@@ -79,13 +83,15 @@ TEST_CASE("install, list, find, use and restart with the shipped jsonl connector
     // A new host process on the same state directory finds what was installed.
     ConnectorRegistry reopened(dir / "store");
     REQUIRE(reopened.list().size() == 1);
-    CHECK(reopened.list()[0]->id() == "jsonl@1.0.0");
+    CHECK(reopened.list()[0].id() == "jsonl@1.0.0");  // from the manifest kept beside it
+    CHECK(reopened.list()[0].manifest->operations.size() == 2);
 }
 
 TEST_CASE("a bad instance config is refused with the field and the reason") {
     TempDir dir;
     ConnectorRegistry registry(dir / "store");
-    auto v = registry.install(plugin_dir() / "jsonl.so");
+    registry.install(plugin_dir() / "jsonl.so");
+    auto v = registry.load("jsonl");
     MemoryInstanceState state;
     auto expect = [&](const std::string& config, const std::string& words) {
         try {
@@ -106,11 +112,12 @@ TEST_CASE("a bad instance config is refused with the field and the reason") {
 TEST_CASE("two versions of one connector load side by side without clashing") {
     TempDir dir;
     ConnectorRegistry registry(dir / "store");
-    auto v1 = registry.install(plugin_dir() / "jsonl.so");
-    auto v2 = registry.install(fixture("jsonl_v1_1"));
+    registry.install(plugin_dir() / "jsonl.so");
+    registry.install(fixture("jsonl_v1_1"));
     CHECK(registry.list().size() == 2);
-    CHECK(registry.find("jsonl")->version() == "1.1.0");  // newest by default
-    CHECK(registry.find("jsonl", "1.0.0") == v1);
+    CHECK(registry.package("jsonl")->version == "1.1.0");  // newest by default
+    auto v1 = registry.load("jsonl", "1.0.0");
+    auto v2 = registry.load("jsonl", "1.1.0");
 
     MemoryInstanceState s1, s2;
     auto a = v1->create_instance({"a", jsonl_config(dir / "a.jsonl"), &s1, {}});
@@ -190,7 +197,7 @@ TEST_CASE("broken packages are refused with a clear reason and the host keeps wo
     // The host is unharmed: the good connector still works.
     REQUIRE(registry.list().size() == 1);
     MemoryInstanceState state;
-    auto inst = registry.find("jsonl")->create_instance(
+    auto inst = registry.load("jsonl")->create_instance(
         {"still-ok", jsonl_config(dir / "ok.jsonl"), &state, {}});
     CHECK_NOTHROW(inst->test_connection());
 }
@@ -198,7 +205,8 @@ TEST_CASE("broken packages are refused with a clear reason and the host keeps wo
 TEST_CASE("a plugin returning a status the ABI does not define is treated as internal") {
     TempDir dir;
     ConnectorRegistry registry(dir / "store");
-    auto v = registry.install(fixture("raw_unknown_status"));
+    registry.install(fixture("raw_unknown_status"));
+    auto v = registry.load("raw");
     MemoryInstanceState state;
     auto inst = v->create_instance({"u", "{}", &state, {}});
     try {
@@ -213,7 +221,8 @@ TEST_CASE("a plugin returning a status the ABI does not define is treated as int
 TEST_CASE("a 1.0 plugin in a 1.1 host: the fields it did not send read as zero") {
     TempDir dir;
     ConnectorRegistry registry(dir / "store");
-    auto v = registry.install(fixture("raw_abi_1_0"));  // its table ends before migrate_config
+    registry.install(fixture("raw_abi_1_0"));  // its table ends before migrate_config
+    auto v = registry.load("raw");
     CHECK_FALSE(v->migrate_config("0.9.0", "{}"));      // no migration offered, nothing called
     MemoryInstanceState state;
     auto inst = v->create_instance({"old", "{}", &state, {}});

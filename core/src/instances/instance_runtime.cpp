@@ -9,12 +9,23 @@
 
 namespace junction::core {
 
-InstanceRuntime::InstanceRuntime(Store& store, const SecretBox& secrets,
-                                 ConnectorRegistry& registry, size_t max_live)
-    : store_(store), secrets_(secrets), registry_(registry), max_live_(max_live) {}
+InstanceRuntime::InstanceRuntime(Store& store, const SecretBox& secrets, ConnectorRegistry& registry,
+                                 ActiveVersions& active, size_t max_live)
+    : store_(store), secrets_(secrets), registry_(registry), active_(active), max_live_(max_live) {}
 
 ConnectorVersionPtr InstanceRuntime::version_for(const InstanceRecord& record) const {
-    return registry_.find(record.connector, record.version_pin);
+    if (!record.version_pin.empty()) return registry_.load(record.connector, record.version_pin);
+    return active_.get(record.connector);
+}
+
+std::shared_ptr<const Manifest> InstanceRuntime::manifest_for(std::string_view connector,
+                                                              std::string_view pin) const {
+    if (!pin.empty()) {
+        auto info = registry_.package(connector, pin);
+        return info ? info->manifest : nullptr;
+    }
+    auto active = active_.get(connector);
+    return active ? active->shared_manifest() : nullptr;
 }
 
 std::string InstanceRuntime::clear_config(const InstanceRecord& record) const {
@@ -33,50 +44,87 @@ std::string InstanceRuntime::clear_config(const InstanceRecord& record) const {
     return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-std::shared_ptr<LiveInstance> InstanceRuntime::acquire(const InstanceRecord& record) {
-    ConnectorVersionPtr version = version_for(record);
-    if (!version)
-        throw Error(Errc::not_found,
-                    "connector '" + record.connector + "'" +
-                        (record.version_pin.empty() ? "" : " version " + record.version_pin) +
-                        " is not installed; install it, or change the instance's version pin",
-                    "instance '" + record.name + "'");
-    {
-        std::lock_guard lock(mutex_);
-        auto it = live_.find(record.id);
-        // Reuse only what was built from this very record on this very version.
-        if (it != live_.end() && it->second.live->record_updated_ms == record.updated_ms &&
-            &it->second.live->connector->version() == version.get()) {
-            lru_.splice(lru_.begin(), lru_, it->second.position);
-            return it->second.live;
-        }
-    }
-
+LiveInstancePtr InstanceRuntime::build(const InstanceRecord& record,
+                                       const ConnectorVersionPtr& version) const {
     auto live = std::make_shared<LiveInstance>();
-    live->state = std::make_unique<StoreInstanceState>(store_, record.id);
+    live->connector = record.connector;
+    live->pinned = !record.version_pin.empty();
     live->record_updated_ms = record.updated_ms;
+    live->state = std::make_unique<StoreInstanceState>(store_, record.id);
     std::string config = clear_config(record);
     try {
-        live->connector = version->create_instance({record.id, config, live->state.get(), {}});
+        live->plugin = version->create_instance({record.id, config, live->state.get(), {}});
     } catch (...) {
         OPENSSL_cleanse(config.data(), config.size());
         throw;
     }
     OPENSSL_cleanse(config.data(), config.size());
+    return live;
+}
 
+LiveInstancePtr InstanceRuntime::acquire(std::string_view id_or_name) {
+    std::shared_lock gate(swap_gate_);
+    const auto record = store_.find_instance(id_or_name);
+    if (!record)
+        throw Error(Errc::not_found, "no instance '" + std::string(id_or_name) + "'");
+    ConnectorVersionPtr version = version_for(*record);
+    if (!version)
+        throw Error(Errc::not_found,
+                    "connector '" + record->connector + "'" +
+                        (record->version_pin.empty() ? "" : " version " + record->version_pin) +
+                        " is not installed; install it, or change the instance's version pin",
+                    "instance '" + record->name + "'");
+    {
+        std::lock_guard lock(mutex_);
+        auto it = live_.find(record->id);
+        // Reuse only what was built from this very record on this very version.
+        if (it != live_.end() && it->second.live->record_updated_ms == record->updated_ms &&
+            &it->second.live->plugin->version() == version.get()) {
+            lru_.splice(lru_.begin(), lru_, it->second.position);
+            return it->second.live;
+        }
+    }
+    LiveInstancePtr live = build(*record, version);
     std::lock_guard lock(mutex_);
-    auto it = live_.find(record.id);
-    if (it != live_.end()) {
+    cache(record->id, live);
+    return live;
+}
+
+void InstanceRuntime::cache(const std::string& id, LiveInstancePtr live) {
+    if (auto it = live_.find(id); it != live_.end()) {
         lru_.erase(it->second.position);
         live_.erase(it);
     }
-    lru_.push_front(record.id);
-    live_.emplace(record.id, Entry{live, lru_.begin()});
+    lru_.push_front(id);
+    live_.emplace(id, Entry{std::move(live), lru_.begin()});
     while (live_.size() > max_live_) {
         live_.erase(lru_.back());
         lru_.pop_back();
     }
-    return live;
+}
+
+std::vector<std::string> InstanceRuntime::live_unpinned(std::string_view connector) const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> ids;
+    for (const auto& [id, entry] : live_)
+        if (entry.live->connector == connector && !entry.live->pinned) ids.push_back(id);
+    return ids;
+}
+
+void InstanceRuntime::exclusive_switch(std::string_view connector, const std::function<void()>& commit,
+                                       std::vector<std::pair<std::string, LiveInstancePtr>> replacements) {
+    std::unique_lock gate(swap_gate_);
+    commit();
+    std::lock_guard lock(mutex_);
+    for (auto it = live_.begin(); it != live_.end();) {  // what ran on the old version
+        if (it->second.live->connector == connector && !it->second.live->pinned) {
+            lru_.erase(it->second.position);
+            it = live_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    for (auto& [id, live] : replacements) cache(id, std::move(live));
 }
 
 void InstanceRuntime::forget(std::string_view id) {

@@ -181,14 +181,14 @@ void InstanceService::seal_config(InstanceRecord& record, const Manifest& manife
 }
 
 InstanceView InstanceService::create(const NewInstance& request) {
-    ConnectorVersionPtr version = registry_.find(request.connector, request.version_pin);
-    if (!version)
+    const auto manifest = runtime_.manifest_for(request.connector, request.version_pin);
+    if (!manifest)
         throw Error(Errc::not_found,
                     "connector '" + request.connector + "'" +
                         (request.version_pin.empty() ? "" : " version " + request.version_pin) +
                         " is not installed; list the installed connectors to see their names");
     check_name(request.name);
-    const Manifest& m = version->manifest();
+    const Manifest& m = *manifest;
     const AuthMethod& auth = pick_auth_method(m, request.auth_method);
     const rapidjson::Document config = parse_object(request.config_json, "the config");
     validate_config(m, auth, config);
@@ -232,12 +232,12 @@ InstanceView InstanceService::update(std::string_view id_or_name, const Instance
         r.name = *changes.name;
     }
     if (changes.version_pin) r.version_pin = *changes.version_pin;
-    ConnectorVersionPtr version = runtime_.version_for(r);
-    if (!version)
+    const auto manifest = runtime_.manifest_for(r.connector, r.version_pin);
+    if (!manifest)
         throw Error(Errc::not_found, "connector '" + r.connector + "'" +
                                          (r.version_pin.empty() ? "" : " version " + r.version_pin) +
                                          " is not installed; the instance cannot be updated");
-    const Manifest& m = version->manifest();
+    const Manifest& m = *manifest;
     const AuthMethod& auth = pick_auth_method(m, changes.auth_method.value_or(r.auth_method));
     r.auth_method = auth.name;
 
@@ -271,8 +271,7 @@ InstanceView InstanceService::test(std::string_view id_or_name) {
     InstanceRecord r = load(id_or_name);
     std::string status = "ok", detail;
     try {
-        auto live = runtime_.acquire(r);
-        detail = live->connector->test_connection();
+        detail = runtime_.acquire(r.id)->plugin->test_connection();
     } catch (const Error& e) {
         status = "failing";
         std::vector<std::string> clear;
@@ -303,9 +302,9 @@ void InstanceService::check_uninstall_allowed(std::string_view connector, std::s
         for (const auto& r : batch) {
             // Uninstalling one version touches the instances pinned to it, and the unpinned
             // ones when it is the version they run on.
-            const auto runs_on = runtime_.version_for(r);
+            const auto runs_on = runtime_.manifest_for(r.connector, r.version_pin);
             const bool affected = version.empty() || r.version_pin == version ||
-                                  (r.version_pin.empty() && runs_on && runs_on->version() == version);
+                                  (r.version_pin.empty() && runs_on && runs_on->version == version);
             if (!affected) continue;
             if (++total <= 10) users.push_back(r.name);
         }
@@ -331,8 +330,8 @@ InstanceView InstanceService::view(const InstanceRecord& r) const {
     v.created_ms = r.created_ms;
     v.updated_ms = r.updated_ms;
     v.tested_ms = r.tested_ms;
-    const ConnectorVersionPtr version = runtime_.version_for(r);
-    v.version = version ? version->version() : "";
+    const auto version = runtime_.manifest_for(r.connector, r.version_pin);
+    v.version = version ? version->version : "";
     v.status = version ? r.test_status : "connector_missing";
     v.status_detail = version ? r.test_detail
                               : "connector " + r.connector +

@@ -41,6 +41,36 @@ const std::vector<const char*> kMigrations = {
          key TEXT NOT NULL,
          value BLOB NOT NULL,
          PRIMARY KEY(instance_id, key));)",
+    R"(CREATE TABLE connectors(
+         name TEXT PRIMARY KEY,
+         active_version TEXT NOT NULL,
+         previous_version TEXT NOT NULL DEFAULT '',
+         update_policy TEXT NOT NULL DEFAULT 'manual');
+       CREATE TABLE connector_history(
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         connector TEXT NOT NULL,
+         action TEXT NOT NULL,
+         from_version TEXT NOT NULL,
+         to_version TEXT NOT NULL,
+         actor TEXT NOT NULL,
+         at_ms INTEGER NOT NULL,
+         outcome TEXT NOT NULL,
+         detail TEXT NOT NULL);
+       CREATE INDEX connector_history_by_name ON connector_history(connector, seq);
+       CREATE TABLE instance_snapshots(
+         instance_id TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+         connector_version TEXT NOT NULL,
+         settings TEXT NOT NULL,
+         PRIMARY KEY(instance_id, connector_version));
+       CREATE TABLE instance_snapshot_secrets(
+         instance_id TEXT NOT NULL,
+         connector_version TEXT NOT NULL,
+         field TEXT NOT NULL,
+         nonce BLOB NOT NULL,
+         ciphertext BLOB NOT NULL,
+         PRIMARY KEY(instance_id, connector_version, field),
+         FOREIGN KEY(instance_id, connector_version)
+           REFERENCES instance_snapshots(instance_id, connector_version) ON DELETE CASCADE);)",
 };
 
 class Statement {
@@ -256,6 +286,85 @@ public:
         });
     }
 
+    std::optional<ConnectorState> connector_state(std::string_view name) override {
+        std::lock_guard lock(mutex_);
+        Statement s(db_, "SELECT name, active_version, previous_version, update_policy "
+                         "FROM connectors WHERE name=?");
+        s.bind_text(1, name);
+        if (!s.step()) return std::nullopt;
+        return ConnectorState{s.text(0), s.text(1), s.text(2), s.text(3)};
+    }
+    void put_connector_state(const ConnectorState& c) override {
+        std::lock_guard lock(mutex_);
+        write_connector_state(c);
+    }
+    void delete_connector_state(std::string_view name) override {
+        std::lock_guard lock(mutex_);
+        Statement s(db_, "DELETE FROM connectors WHERE name=?");
+        s.bind_text(1, name).run();
+    }
+    void append_history(const HistoryEntry& e) override {
+        std::lock_guard lock(mutex_);
+        write_history(e);
+    }
+    std::vector<HistoryEntry> history(std::string_view connector, size_t limit) override {
+        std::lock_guard lock(mutex_);
+        Statement s(db_, "SELECT seq, connector, action, from_version, to_version, actor, at_ms, "
+                         "outcome, detail FROM connector_history WHERE connector=? "
+                         "ORDER BY seq DESC LIMIT ?");
+        s.bind_text(1, connector).bind(2, static_cast<int64_t>(limit));
+        std::vector<HistoryEntry> out;
+        while (s.step())
+            out.push_back({s.integer(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5),
+                           s.integer(6), s.text(7), s.text(8)});
+        return out;
+    }
+    std::optional<InstanceSnapshot> snapshot(std::string_view id, std::string_view version) override {
+        std::lock_guard lock(mutex_);
+        Statement s(db_, "SELECT settings FROM instance_snapshots WHERE instance_id=? AND "
+                         "connector_version=?");
+        s.bind_text(1, id).bind_text(2, version);
+        if (!s.step()) return std::nullopt;
+        InstanceSnapshot snap{std::string(id), std::string(version), s.text(0), {}};
+        Statement sec(db_, "SELECT field, nonce, ciphertext FROM instance_snapshot_secrets WHERE "
+                           "instance_id=? AND connector_version=? ORDER BY field");
+        sec.bind_text(1, id).bind_text(2, version);
+        while (sec.step()) snap.secrets.push_back({sec.text(0), sec.text(1), sec.text(2)});
+        return snap;
+    }
+    void commit_version_switch(const ConnectorState& state, const std::vector<InstanceRecord>& updated,
+                               const std::vector<InstanceSnapshot>& snapshots,
+                               const HistoryEntry& entry) override {
+        std::lock_guard lock(mutex_);
+        transaction([&] {
+            for (const auto& snap : snapshots) {
+                Statement del(db_, "DELETE FROM instance_snapshots WHERE instance_id=? AND connector_version=?");
+                del.bind_text(1, snap.instance_id).bind_text(2, snap.connector_version).run();
+                Statement ins(db_, "INSERT INTO instance_snapshots(instance_id, connector_version, "
+                                   "settings) VALUES(?,?,?)");
+                ins.bind_text(1, snap.instance_id).bind_text(2, snap.connector_version)
+                    .bind_text(3, snap.settings_json).run();
+                for (const auto& sec : snap.secrets) {
+                    Statement si(db_, "INSERT INTO instance_snapshot_secrets(instance_id, "
+                                      "connector_version, field, nonce, ciphertext) VALUES(?,?,?,?,?)");
+                    si.bind_text(1, snap.instance_id).bind_text(2, snap.connector_version)
+                        .bind_text(3, sec.field).bind(4, sec.nonce).bind(5, sec.ciphertext).run();
+                }
+            }
+            for (const auto& r : updated) {
+                Statement u(db_, "UPDATE instances SET settings=?, updated_ms=?, test_status=?, "
+                                 "test_detail=? WHERE id=?");
+                u.bind_text(1, r.settings_json).bind(2, r.updated_ms).bind_text(3, r.test_status)
+                    .bind_text(4, r.test_detail).bind_text(5, r.id).run();
+                Statement del(db_, "DELETE FROM instance_secrets WHERE instance_id=?");
+                del.bind_text(1, r.id).run();
+                write_secrets(r.id, r.secrets);
+            }
+            write_connector_state(state);
+            write_history(entry);
+        });
+    }
+
     std::string integrity_check() override {
         std::lock_guard lock(mutex_);
         Statement s(db_, "PRAGMA integrity_check");
@@ -354,6 +463,23 @@ private:
                              "VALUES(?,?,?,?)");
             s.bind_text(1, id).bind_text(2, sec.field).bind(3, sec.nonce).bind(4, sec.ciphertext).run();
         }
+    }
+
+    void write_connector_state(const ConnectorState& c) {
+        Statement s(db_, "INSERT INTO connectors(name, active_version, previous_version, "
+                         "update_policy) VALUES(?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
+                         "active_version=excluded.active_version, previous_version="
+                         "excluded.previous_version, update_policy=excluded.update_policy");
+        s.bind_text(1, c.name).bind_text(2, c.active_version).bind_text(3, c.previous_version)
+            .bind_text(4, c.update_policy).run();
+    }
+
+    void write_history(const HistoryEntry& e) {
+        Statement s(db_, "INSERT INTO connector_history(connector, action, from_version, "
+                         "to_version, actor, at_ms, outcome, detail) VALUES(?,?,?,?,?,?,?,?)");
+        s.bind_text(1, e.connector).bind_text(2, e.action).bind_text(3, e.from_version)
+            .bind_text(4, e.to_version).bind_text(5, e.actor).bind(6, e.at_ms)
+            .bind_text(7, e.outcome).bind_text(8, e.detail).run();
     }
 
     void write_meta(std::string_view key, std::string_view value) {

@@ -6,6 +6,7 @@
 
 #include <junction/core/connector_registry.hpp>
 #include <junction/core/instances/instance_service.hpp>
+#include <junction/core/updates/connector_updates.hpp>
 
 #include <string>
 
@@ -14,6 +15,7 @@ namespace junction::daemon {
 struct AdminServices {
     core::ConnectorRegistry& registry;
     core::InstanceService& instances;
+    core::ConnectorUpdates& updates;
 };
 
 void add_health_routes(Router& router);

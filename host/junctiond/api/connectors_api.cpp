@@ -1,5 +1,6 @@
-// /v1/connectors: list, show (manifest and installed versions), install from a file the
-// daemon can read, uninstall (refused while instances use it).
+// /v1/connectors: list, show (manifest, versions, update status), install from a file the
+// daemon can read, update policy, apply an update, roll back, history, uninstall (refused
+// while instances use it).
 #include "admin_api.hpp"
 #include "api_json.hpp"
 
@@ -10,18 +11,45 @@ using core::Error;
 
 namespace {
 
-std::string summary_json(const core::ConnectorVersion& v) {
-    const core::Manifest& m = v.manifest();
+std::string summary_json(const core::PackageInfo& p, bool active) {
+    const core::Manifest& m = *p.manifest;
     std::string ops;
     for (const auto& op : m.operations)
         ops += (ops.empty() ? "" : ",") + std::string(R"({"name":)") + json_string(op.name) +
                R"(,"direction":")" + core::direction_name(op.direction) + R"(","entity":)" +
                json_string(op.entity) + "}";
     return R"({"name":)" + json_string(m.name) + R"(,"version":)" + json_string(m.version) +
-           R"(,"display_name":)" + json_string(m.display_name) + R"(,"description":)" +
-           json_string(m.description) + R"(,"abi":")" + std::to_string(v.plugin_abi().major) +
-           "." + std::to_string(v.plugin_abi().minor) + R"(","sha256":")" + v.sha256() +
-           R"(","operations":[)" + ops + "]}";
+           R"(,"active":)" + (active ? "true" : "false") + R"(,"display_name":)" +
+           json_string(m.display_name) + R"(,"description":)" + json_string(m.description) +
+           R"(,"abi":")" + std::to_string(p.abi.major) + "." + std::to_string(p.abi.minor) +
+           R"(","sha256":")" + p.sha256 + R"(","operations":[)" + ops + "]}";
+}
+
+std::string history_json(const std::vector<core::HistoryEntry>& items) {
+    std::string out = R"({"items":[)";
+    for (size_t i = 0; i < items.size(); ++i) {
+        const auto& h = items[i];
+        out += (i ? "," : "") + std::string(R"({"seq":)") + std::to_string(h.seq) +
+               R"(,"action":)" + json_string(h.action) + R"(,"from_version":)" +
+               json_string(h.from_version) + R"(,"to_version":)" + json_string(h.to_version) +
+               R"(,"actor":)" + json_string(h.actor) + R"(,"at_ms":)" + std::to_string(h.at_ms) +
+               R"(,"outcome":)" + json_string(h.outcome) + R"(,"detail":)" + json_string(h.detail) + "}";
+    }
+    return out + "]}";
+}
+
+// 200 with the report when the switch happened, 409 with the same report when refused.
+HttpResponse swap_response(const core::SwapReport& r) {
+    if (r.switched) return json_response(200, r.to_json());
+    return error_response(409, "update_refused", r.reason, {r.to_json()});
+}
+
+std::string active_version(AdminServices& s, const std::string& name) {
+    try {
+        return s.updates.status(name).state.active_version;
+    } catch (const Error&) {
+        return "";
+    }
 }
 
 }  // namespace
@@ -30,8 +58,8 @@ void add_connector_routes(Router& router, AdminServices& s) {
     router.add("GET", "/v1/connectors", [&s](HttpRequest&) {
         std::string body = R"({"items":[)";
         bool first = true;
-        for (const auto& v : s.registry.list()) {
-            body += (first ? "" : ",") + summary_json(*v);
+        for (const auto& p : s.registry.list()) {
+            body += (first ? "" : ",") + summary_json(p, active_version(s, p.name) == p.version);
             first = false;
         }
         return json_response(200, body + "]}");
@@ -39,34 +67,58 @@ void add_connector_routes(Router& router, AdminServices& s) {
 
     router.add("GET", "/v1/connectors/{name}", [&s](HttpRequest& r) {
         const std::string& name = r.params["name"];
-        auto newest = s.registry.find(name);
-        if (!newest)
-            throw Error(Errc::not_found, "no installed connector '" + name +
-                                             "'; GET /v1/connectors lists the installed ones");
-        std::string versions;
-        for (const auto& v : s.registry.list())
-            if (v->name() == name) versions += (versions.empty() ? "" : ",") + summary_json(*v);
-        return json_response(200, R"({"name":)" + json_string(name) + R"(,"current":)" +
-                                      json_string(newest->version()) + R"(,"manifest":)" +
-                                      newest->manifest().json + R"(,"versions":[)" + versions + "]}");
+        const core::ConnectorStatus status = s.updates.status(name);
+        std::string versions, manifest = "null";
+        for (const auto& p : s.registry.list()) {
+            if (p.name != name) continue;
+            const bool active = p.version == status.state.active_version;
+            versions += (versions.empty() ? "" : ",") + summary_json(p, active);
+            if (active) manifest = p.manifest->json;
+        }
+        return json_response(200, R"({"name":)" + json_string(name) + R"(,"status":)" +
+                                      status.to_json() + R"(,"manifest":)" + manifest +
+                                      R"(,"versions":[)" + versions + "]}");
     });
 
     router.add("POST", "/v1/connectors", [&s](HttpRequest& r) {
         const auto body = parse_body(r, {"file"});
         const auto file = optional_string(body, "file");
         if (!file) throw Error(Errc::invalid_argument, "field 'file' (a path the daemon can read) is required");
-        return json_response(201, summary_json(*s.registry.install(*file)));
+        const core::PackageInfo p = s.registry.install(*file);
+        s.updates.on_installed(p, "admin");
+        return json_response(201, summary_json(p, active_version(s, p.name) == p.version));
+    });
+
+    router.add("PUT", "/v1/connectors/{name}/policy", [&s](HttpRequest& r) {
+        const auto body = parse_body(r, {"policy"});
+        s.updates.set_policy(r.params["name"], optional_string(body, "policy").value_or(""), "admin");
+        return json_response(200, s.updates.status(r.params["name"]).to_json());
+    });
+
+    router.add("POST", "/v1/connectors/{name}/apply", [&s](HttpRequest& r) {
+        const auto body = parse_body(r, {"version"});
+        return swap_response(s.updates.apply(r.params["name"], optional_string(body, "version").value_or(""), "admin"));
+    });
+
+    router.add("POST", "/v1/connectors/{name}/rollback", [&s](HttpRequest& r) {
+        return swap_response(s.updates.rollback(r.params["name"], "admin"));
+    });
+
+    router.add("GET", "/v1/connectors/{name}/history", [&s](HttpRequest& r) {
+        return json_response(200, history_json(s.updates.history(r.params["name"])));
     });
 
     router.add("DELETE", "/v1/connectors/{name}", [&s](HttpRequest& r) {
         s.instances.check_uninstall_allowed(r.params["name"]);
         s.registry.uninstall(r.params["name"]);
+        s.updates.after_uninstall(r.params["name"], "admin");
         return HttpResponse{204, "", "application/json", {}};
     });
 
     router.add("DELETE", "/v1/connectors/{name}/versions/{version}", [&s](HttpRequest& r) {
         s.instances.check_uninstall_allowed(r.params["name"], r.params["version"]);
         s.registry.uninstall(r.params["name"], r.params["version"]);
+        s.updates.after_uninstall(r.params["name"], "admin");
         return HttpResponse{204, "", "application/json", {}};
     });
 }

@@ -43,10 +43,11 @@ public:
     static std::shared_ptr<ConnectorVersion> open(const std::filesystem::path& file,
                                                   std::string sha256);
 
-    const Manifest& manifest() const { return manifest_; }
-    const std::string& name() const { return manifest_.name; }
-    const std::string& version() const { return manifest_.version; }
-    std::string id() const { return manifest_.id(); }
+    const Manifest& manifest() const { return *manifest_; }
+    const std::shared_ptr<const Manifest>& shared_manifest() const { return manifest_; }
+    const std::string& name() const { return manifest_->name; }
+    const std::string& version() const { return manifest_->version; }
+    std::string id() const { return manifest_->id(); }
     const std::string& sha256() const { return sha256_; }
     const std::filesystem::path& file() const { return library_->file(); }
     AbiVersion plugin_abi() const { return library_->plugin_abi(); }
@@ -66,7 +67,7 @@ private:
     friend class ConnectorInstance;
     ConnectorVersion() = default;
     std::shared_ptr<PluginLibrary> library_;
-    Manifest manifest_;
+    std::shared_ptr<const Manifest> manifest_;
     std::string sha256_;
 };
 

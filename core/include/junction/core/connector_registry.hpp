@@ -1,7 +1,9 @@
 // The installed connectors. Installing copies a package into the state directory under a
-// content-addressed name (<store>/<name>/<version>-<sha256>.so), loads it from there and
-// validates it; the original file is never loaded or locked. Several versions of one
-// connector can be installed and loaded side by side.
+// content-addressed name (<store>/<name>/<version>-<sha256>.so), loads it from there once
+// to validate it, and keeps its manifest beside it (.manifest.json). A version is loaded
+// only while something uses it (an active version, a pinned instance, a call): load()
+// hands out the one loaded copy, and the library unloads when the last user lets go.
+// Several versions of one connector can be installed and loaded side by side.
 #pragma once
 
 #include <junction/core/connector.hpp>
@@ -9,6 +11,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,9 +20,21 @@ namespace junction::core {
 
 using ConnectorVersionPtr = std::shared_ptr<const ConnectorVersion>;
 
+// What the registry knows of an installed version without loading it.
+struct PackageInfo {
+    std::string name;
+    std::string version;
+    std::string sha256;
+    std::filesystem::path file;
+    AbiVersion abi;
+    std::shared_ptr<const Manifest> manifest;
+
+    std::string id() const { return name + "@" + version; }
+};
+
 struct ScanReport {
-    std::vector<ConnectorVersionPtr> installed;  // newly installed by this scan
-    std::vector<std::string> unchanged;          // files already installed (same bytes)
+    std::vector<PackageInfo> installed;  // newly installed by this scan
+    std::vector<std::string> unchanged;  // files already installed (same bytes)
     struct Refusal {
         std::filesystem::path file;
         std::string reason;
@@ -33,37 +48,46 @@ int compare_versions(std::string_view a, std::string_view b);
 class ConnectorRegistry {
 public:
     // `store_dir` is where installed packages live (<state>/plugins). Packages already
-    // there are loaded again; ones that no longer load are reported in the log and skipped.
+    // there are registered again; ones that no longer validate are logged and skipped.
     explicit ConnectorRegistry(std::filesystem::path store_dir);
 
     // Installs one package file. Throws Error(plugin_rejected) for a bad package and
     // Error(already_exists) for a name@version that is already installed.
-    ConnectorVersionPtr install(const std::filesystem::path& package);
+    PackageInfo install(const std::filesystem::path& package);
 
     // Installs every *.so in `folder` that is not installed yet; never throws for a bad
-    // package, it reports it.
+    // package, it reports it. A refused file is not read again until it changes.
     ScanReport scan(const std::filesystem::path& folder);
 
     // All installed versions, by name then version.
-    std::vector<ConnectorVersionPtr> list() const;
+    std::vector<PackageInfo> list() const;
 
-    // One version, or the newest installed version when `version` is empty. Null if none.
-    ConnectorVersionPtr find(std::string_view name, std::string_view version = {}) const;
+    // One version, or the newest installed when `version` is empty.
+    std::optional<PackageInfo> package(std::string_view name, std::string_view version = {}) const;
 
-    // Removes a version (all versions when `version` is empty) from the registry and the
-    // store. Running instances keep their lease; the library unloads when they are gone.
-    // Throws Error(not_found).
+    // The loaded version (loading it if no one holds it); null when not installed.
+    ConnectorVersionPtr load(std::string_view name, std::string_view version = {});
+
+    // Removes a version (every version when `version` is empty) from the registry and the
+    // store. Users of a loaded copy keep it until they let go. Throws Error(not_found).
     void uninstall(std::string_view name, std::string_view version = {});
 
     const std::filesystem::path& store_dir() const { return store_dir_; }
 
 private:
-    ConnectorVersionPtr install_locked(const std::filesystem::path& package);
+    struct Entry {
+        PackageInfo info;
+        std::weak_ptr<const ConnectorVersion> loaded;
+    };
+
+    PackageInfo install_locked(const std::filesystem::path& package);
     void load_store();
+    Entry* find_locked(std::string_view name, std::string_view version);
 
     std::filesystem::path store_dir_;
     mutable std::mutex mutex_;
-    std::vector<ConnectorVersionPtr> versions_;
+    std::vector<Entry> entries_;
+    std::vector<std::pair<std::string, std::string>> refused_;  // (path, "size:mtime") seen bad
 };
 
 }  // namespace junction::core

@@ -3,17 +3,26 @@
 // credentials decrypted only then, only in memory) and kept while it is used. At most
 // `max_live` idle plugin objects are kept, so ten thousand configured instances cost ten
 // thousand store rows, not ten thousand plugin objects.
+//
+// An unpinned instance runs on its connector's active version, a pinned one on its pin. A
+// hot swap prepares the new plugin objects aside, then, inside `exclusive`, commits and
+// replaces them in one step; acquire() never sees half of it.
 #pragma once
 
 #include <junction/core/connector_registry.hpp>
 #include <junction/core/secrets/secret_box.hpp>
 #include <junction/core/store/store.hpp>
+#include <junction/core/updates/active_versions.hpp>
 
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace junction::core {
 
@@ -31,45 +40,63 @@ private:
     std::string id_;
 };
 
-// One running instance. Calls hold a shared_ptr to it, so eviction or an update never
-// pulls a plugin object from under a call in progress.
+// One running instance. Calls hold a shared_ptr to it, so eviction, an update or a hot
+// swap never pulls a plugin object from under a call in progress.
 struct LiveInstance {
-    std::unique_ptr<StoreInstanceState> state;
-    std::unique_ptr<ConnectorInstance> connector;
+    std::string connector;
+    bool pinned = false;
     int64_t record_updated_ms = 0;  // the record version it was built from
+    std::unique_ptr<StoreInstanceState> state;
+    std::unique_ptr<ConnectorInstance> plugin;
 };
+
+using LiveInstancePtr = std::shared_ptr<LiveInstance>;
 
 class InstanceRuntime {
 public:
     InstanceRuntime(Store& store, const SecretBox& secrets, ConnectorRegistry& registry,
-                    size_t max_live = 256);
+                    ActiveVersions& active, size_t max_live = 256);
 
-    // The running instance for a record, created when needed. Throws Error(not_found) when
-    // its connector (or pinned version) is not installed, and the plugin's Error when it
-    // refuses the config.
-    std::shared_ptr<LiveInstance> acquire(const InstanceRecord& record);
+    // The running instance (by id or name), created when needed on the version it should
+    // run on. Throws Error(not_found) for an unknown instance or a connector that is not
+    // installed, and the plugin's Error when it refuses the config.
+    LiveInstancePtr acquire(std::string_view id_or_name);
 
     // Drops the running instance (after an update or a delete); calls in flight finish.
     void forget(std::string_view id);
-
     size_t live_count() const;
 
-    // The connector version a record runs on (its pin, or the newest installed).
+    // The version a record runs on: its pin, or its connector's active version.
     ConnectorVersionPtr version_for(const InstanceRecord& record) const;
+    // The manifest a new or changed config must fit. Null when not installed.
+    std::shared_ptr<const Manifest> manifest_for(std::string_view connector,
+                                                 std::string_view version_pin) const;
 
     // The full config (settings and decrypted credentials) of a record, as JSON text.
     // Lives only in memory; callers must not log or return it.
     std::string clear_config(const InstanceRecord& record) const;
 
+    // For hot swaps: builds a plugin object on `version` without caching it; lists the
+    // cached unpinned instances of a connector; and runs `commit` with every acquire held
+    // off, after which `replacements` are the connector's cached instances.
+    LiveInstancePtr build(const InstanceRecord& record, const ConnectorVersionPtr& version) const;
+    std::vector<std::string> live_unpinned(std::string_view connector) const;
+    void exclusive_switch(std::string_view connector, const std::function<void()>& commit,
+                          std::vector<std::pair<std::string, LiveInstancePtr>> replacements);
+
 private:
+    void cache(const std::string& id, LiveInstancePtr live);  // mutex_ held
+
     Store& store_;
     const SecretBox& secrets_;
     ConnectorRegistry& registry_;
+    ActiveVersions& active_;
     size_t max_live_;
-    mutable std::mutex mutex_;
-    std::list<std::string> lru_;  // most recent first
+    std::shared_mutex swap_gate_;  // shared: acquire; exclusive: the commit of a hot swap
+    mutable std::mutex mutex_;     // the cache
+    std::list<std::string> lru_;   // most recent first
     struct Entry {
-        std::shared_ptr<LiveInstance> live;
+        LiveInstancePtr live;
         std::list<std::string>::iterator position;
     };
     std::unordered_map<std::string, Entry> live_;

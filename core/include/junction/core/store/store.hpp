@@ -43,6 +43,36 @@ struct InstanceQuery {
     size_t limit = 100;
 };
 
+// Which version of a connector runs, and how updates reach it.
+struct ConnectorState {
+    std::string name;
+    std::string active_version;
+    std::string previous_version;          // where a rollback goes; empty before any update
+    std::string update_policy = "manual";  // "manual" | "auto"
+};
+
+// One line of a connector's version history: what changed, who did it, how it ended.
+struct HistoryEntry {
+    int64_t seq = 0;
+    std::string connector;
+    std::string action;  // "activate" | "apply" | "rollback" | "policy"
+    std::string from_version;
+    std::string to_version;
+    std::string actor;  // "admin", "auto-update", "startup"...
+    int64_t at_ms = 0;
+    std::string outcome;  // "done" | "refused"
+    std::string detail;
+};
+
+// An instance's config as it was on one connector version, kept when an update migrates
+// it, so a rollback can put it back exactly.
+struct InstanceSnapshot {
+    std::string instance_id;
+    std::string connector_version;
+    std::string settings_json;
+    std::vector<SealedSecret> secrets;
+};
+
 // All secrets of one instance, for re-encryption.
 using InstanceSecrets = std::pair<std::string, std::vector<SealedSecret>>;
 
@@ -76,6 +106,23 @@ public:
     virtual std::vector<InstanceSecrets> all_secrets() = 0;
     virtual void replace_all_secrets(const std::vector<InstanceSecrets>& secrets,
                                      const std::vector<std::pair<std::string, std::string>>& meta) = 0;
+
+    // Connector versions and their history.
+    virtual std::optional<ConnectorState> connector_state(std::string_view name) = 0;
+    virtual void put_connector_state(const ConnectorState& state) = 0;
+    virtual void delete_connector_state(std::string_view name) = 0;
+    virtual void append_history(const HistoryEntry& entry) = 0;
+    // Newest first.
+    virtual std::vector<HistoryEntry> history(std::string_view connector, size_t limit) = 0;
+    virtual std::optional<InstanceSnapshot> snapshot(std::string_view instance_id,
+                                                     std::string_view connector_version) = 0;
+
+    // A version switch in one transaction: the instances' new configs, snapshots of the
+    // configs they replace, the connector's new state and the history line.
+    virtual void commit_version_switch(const ConnectorState& state,
+                                       const std::vector<InstanceRecord>& updated,
+                                       const std::vector<InstanceSnapshot>& snapshots,
+                                       const HistoryEntry& entry) = 0;
 
     // "ok", or what the storage engine found wrong.
     virtual std::string integrity_check() = 0;

@@ -1,0 +1,35 @@
+// Which loaded version of each connector new calls go to. Holding the pointer here is what
+// keeps the active version loaded; replacing it is the moment of a hot swap.
+#pragma once
+
+#include <junction/core/connector_registry.hpp>
+
+#include <map>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+
+namespace junction::core {
+
+class ActiveVersions {
+public:
+    ConnectorVersionPtr get(std::string_view name) const {
+        std::shared_lock lock(mutex_);
+        auto it = versions_.find(name);
+        return it == versions_.end() ? nullptr : it->second;
+    }
+    void set(const std::string& name, ConnectorVersionPtr version) {
+        std::unique_lock lock(mutex_);
+        versions_[name] = std::move(version);
+    }
+    void erase(std::string_view name) {
+        std::unique_lock lock(mutex_);
+        if (auto it = versions_.find(name); it != versions_.end()) versions_.erase(it);
+    }
+
+private:
+    mutable std::shared_mutex mutex_;
+    std::map<std::string, ConnectorVersionPtr, std::less<>> versions_;
+};
+
+}  // namespace junction::core

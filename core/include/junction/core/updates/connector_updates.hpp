@@ -1,0 +1,94 @@
+// Version changes of installed connectors: which version runs, how a newer one reaches
+// every instance, and how to go back. An update (or a rollback) follows DESIGN.md:
+//   1. load the target version beside the running one;
+//   2. bring every unpinned instance's config to the target: kept when it fits, restored
+//      from the snapshot taken when it last left that version, or migrated by the target
+//      plugin's migrate_config; any that cannot be is named and nothing switches;
+//   3. canary: one instance is created on the target and must pass test_connection;
+//   4. the plugin objects of the running instances are created on the target, aside;
+//   5. in one step (acquire() held off for the few milliseconds of a store transaction):
+//      configs, snapshots, the new active version and a history line are committed, and
+//      the new plugin objects replace the old ones.
+// Calls in flight finish on the old version; it unloads when its last call returns. Any
+// failure before step 5 leaves the old version serving, and is recorded in the history.
+#pragma once
+
+#include <junction/core/instances/instance_runtime.hpp>
+#include <junction/core/updates/active_versions.hpp>
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace junction::core {
+
+struct SwapReport {
+    bool switched = false;
+    std::string connector;
+    std::string from_version;
+    std::string to_version;
+    std::string reason;  // why nothing switched
+    size_t instances = 0;       // unpinned instances now on to_version
+    size_t configs_migrated = 0;
+    size_t configs_restored = 0;
+    size_t plugin_objects_replaced = 0;
+    double millis = 0;  // from the request to every instance on the new version
+
+    std::string to_json() const;
+};
+
+struct ConnectorStatus {
+    ConnectorState state;
+    std::string newest_installed;
+    bool update_available = false;
+    std::map<std::string, size_t> instances_by_version;  // version -> count (pinned included)
+
+    std::string to_json() const;
+};
+
+class ConnectorUpdates {
+public:
+    ConnectorUpdates(Store& store, const SecretBox& secrets, ConnectorRegistry& registry,
+                     InstanceRuntime& runtime, ActiveVersions& active);
+
+    // At start: each installed connector runs its recorded active version, or its newest.
+    void restore();
+
+    // A version was installed: the first version of a connector becomes active; a newer
+    // one is applied at once under the "auto" policy, or waits as "update available".
+    void on_installed(const PackageInfo& package, const std::string& actor);
+
+    // Applies `version` (the newest installed when empty). Never throws for a refused
+    // update: the report says why, and the history keeps it.
+    SwapReport apply(std::string_view connector, std::string_view version, const std::string& actor);
+    SwapReport rollback(std::string_view connector, const std::string& actor);
+
+    // "manual" or "auto"; throws Error(invalid_argument) otherwise.
+    void set_policy(std::string_view connector, std::string_view policy, const std::string& actor);
+
+    ConnectorStatus status(std::string_view connector);
+    std::vector<HistoryEntry> history(std::string_view connector, size_t limit = 50);
+
+    // After versions were uninstalled: re-points or forgets the connector.
+    void after_uninstall(std::string_view connector, const std::string& actor);
+
+private:
+    SwapReport switch_to(std::string_view connector, std::string target, const std::string& action,
+                         const std::string& actor);
+    void activate(const std::string& connector, const std::string& version, const std::string& actor,
+                  const std::string& previous = {});
+    void record(const std::string& connector, const std::string& action, const std::string& from,
+                const std::string& to, const std::string& actor, const std::string& outcome,
+                const std::string& detail);
+
+    Store& store_;
+    const SecretBox& secrets_;
+    ConnectorRegistry& registry_;
+    InstanceRuntime& runtime_;
+    ActiveVersions& active_;
+    std::mutex mutex_;  // one version change at a time
+};
+
+}  // namespace junction::core

@@ -1,0 +1,366 @@
+#include <junction/core/updates/connector_updates.hpp>
+
+#include <junction/core/error.hpp>
+#include <junction/core/instances/instance_service.hpp>
+#include <junction/core/json_schema.hpp>
+#include <junction/core/log.hpp>
+
+#include <openssl/crypto.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace junction::core {
+
+namespace {
+
+int64_t now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string quote(std::string_view s) {
+    rapidjson::StringBuffer b;
+    rapidjson::Writer<rapidjson::StringBuffer> w(b);
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    return b.GetString();
+}
+
+std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& i : items) out += (out.empty() ? "" : "; ") + i;
+    return out;
+}
+
+// Every unpinned instance of a connector, page by page.
+std::vector<InstanceRecord> unpinned_instances(Store& store, std::string_view connector) {
+    std::vector<InstanceRecord> out;
+    InstanceQuery q;
+    q.connector = std::string(connector);
+    q.limit = 1000;
+    for (;;) {
+        auto page = store.list_instances(q);
+        for (auto& r : page)
+            if (r.version_pin.empty()) out.push_back(std::move(r));
+        if (page.size() < q.limit) break;
+        q.after_name = page.back().name;
+    }
+    return out;
+}
+
+// Seals a migrated config back into a record: credential fields of the new manifest, and
+// fields that were sealed before, are sealed again.
+void reseal(InstanceRecord& r, const rapidjson::Document& config, const SecretBox& box,
+            const Manifest& manifest) {
+    rapidjson::Document settings(rapidjson::kObjectType);
+    std::vector<SealedSecret> secrets;
+    for (const auto& m : config.GetObject()) {
+        const std::string field(m.name.GetString(), m.name.GetStringLength());
+        const bool was_secret = std::any_of(r.secrets.begin(), r.secrets.end(),
+                                            [&](const SealedSecret& s) { return s.field == field; });
+        if ((was_secret || is_secret_field(manifest, field)) && m.value.IsString()) {
+            secrets.push_back(box.seal(r.id, field, std::string(m.value.GetString(), m.value.GetStringLength())));
+        } else {
+            settings.AddMember(rapidjson::Value(m.name, settings.GetAllocator()),
+                               rapidjson::Value(m.value, settings.GetAllocator()), settings.GetAllocator());
+        }
+    }
+    rapidjson::StringBuffer b;
+    rapidjson::Writer<rapidjson::StringBuffer> w(b);
+    settings.Accept(w);
+    r.settings_json = b.GetString();
+    r.secrets = std::move(secrets);
+}
+
+}  // namespace
+
+std::string SwapReport::to_json() const {
+    return R"({"switched":)" + std::string(switched ? "true" : "false") + R"(,"connector":)" +
+           quote(connector) + R"(,"from_version":)" + quote(from_version) + R"(,"to_version":)" +
+           quote(to_version) + R"(,"reason":)" + quote(reason) + R"(,"instances":)" +
+           std::to_string(instances) + R"(,"configs_migrated":)" + std::to_string(configs_migrated) +
+           R"(,"configs_restored":)" + std::to_string(configs_restored) +
+           R"(,"plugin_objects_replaced":)" + std::to_string(plugin_objects_replaced) +
+           R"(,"millis":)" + std::to_string(millis) + "}";
+}
+
+std::string ConnectorStatus::to_json() const {
+    std::string by_version;
+    for (const auto& [v, n] : instances_by_version)
+        by_version += (by_version.empty() ? "" : ",") + quote(v) + ":" + std::to_string(n);
+    return R"({"name":)" + quote(state.name) + R"(,"active_version":)" + quote(state.active_version) +
+           R"(,"previous_version":)" + quote(state.previous_version) + R"(,"update_policy":)" +
+           quote(state.update_policy) + R"(,"newest_installed":)" + quote(newest_installed) +
+           R"(,"update_available":)" + (update_available ? "true" : "false") +
+           R"(,"instances_by_version":{)" + by_version + "}}";
+}
+
+ConnectorUpdates::ConnectorUpdates(Store& store, const SecretBox& secrets, ConnectorRegistry& registry,
+                                   InstanceRuntime& runtime, ActiveVersions& active)
+    : store_(store), secrets_(secrets), registry_(registry), runtime_(runtime), active_(active) {}
+
+void ConnectorUpdates::record(const std::string& connector, const std::string& action,
+                              const std::string& from, const std::string& to,
+                              const std::string& actor, const std::string& outcome,
+                              const std::string& detail) {
+    store_.append_history({0, connector, action, from, to, actor, now_ms(), outcome, detail});
+}
+
+void ConnectorUpdates::activate(const std::string& connector, const std::string& version,
+                                const std::string& actor, const std::string& previous) {
+    ConnectorVersionPtr v = registry_.load(connector, version);
+    if (!v) return;
+    ConnectorState state = store_.connector_state(connector).value_or(ConnectorState{connector, "", "", "manual"});
+    const std::string from = state.active_version;
+    state.active_version = version;
+    if (!previous.empty()) state.previous_version = previous;
+    store_.put_connector_state(state);
+    active_.set(connector, v);
+    record(connector, "activate", from, version, actor, "done", "");
+    log_info("updates", connector + " runs " + version);
+}
+
+void ConnectorUpdates::restore() {
+    std::lock_guard lock(mutex_);
+    std::map<std::string, std::string> newest;
+    for (const auto& p : registry_.list()) newest[p.name] = p.version;  // list is sorted
+    for (const auto& [name, version] : newest) {
+        const auto state = store_.connector_state(name);
+        if (state && registry_.package(name, state->active_version)) {
+            active_.set(name, registry_.load(name, state->active_version));
+        } else {
+            activate(name, version, "startup");
+        }
+    }
+}
+
+void ConnectorUpdates::on_installed(const PackageInfo& package, const std::string& actor) {
+    std::optional<ConnectorState> state;
+    {
+        std::lock_guard lock(mutex_);
+        state = store_.connector_state(package.name);
+        if (!state || !registry_.package(package.name, state->active_version)) {
+            activate(package.name, package.version, actor);
+            return;
+        }
+        if (compare_versions(package.version, state->active_version) <= 0) return;
+        if (state->update_policy != "auto") {
+            log_info("updates", "update available: " + package.name + " " + state->active_version +
+                                    " -> " + package.version + " (policy manual: apply it when ready)");
+            return;
+        }
+    }
+    const SwapReport r = apply(package.name, package.version, "auto-update");
+    if (!r.switched)
+        log_warn("updates", "automatic update of " + package.name + " to " + package.version +
+                                " refused: " + r.reason);
+}
+
+SwapReport ConnectorUpdates::apply(std::string_view connector, std::string_view version,
+                                   const std::string& actor) {
+    std::string target(version);
+    if (target.empty()) {
+        auto newest = registry_.package(connector);
+        target = newest ? newest->version : "";
+    }
+    return switch_to(connector, target, "apply", actor);
+}
+
+SwapReport ConnectorUpdates::rollback(std::string_view connector, const std::string& actor) {
+    const auto state = store_.connector_state(connector);
+    if (!state || state->previous_version.empty()) {
+        SwapReport r;
+        r.connector = std::string(connector);
+        r.reason = "there is no previous version of " + std::string(connector) + " to roll back to";
+        return r;
+    }
+    return switch_to(connector, state->previous_version, "rollback", actor);
+}
+
+SwapReport ConnectorUpdates::switch_to(std::string_view connector_name, std::string target,
+                                       const std::string& action, const std::string& actor) {
+    std::lock_guard lock(mutex_);
+    const auto started = std::chrono::steady_clock::now();
+    const std::string connector(connector_name);
+    SwapReport report;
+    report.connector = connector;
+    report.to_version = target;
+    auto refuse = [&](const std::string& why) {
+        report.reason = why;
+        record(connector, action, report.from_version, target, actor, "refused", why);
+        log_warn("updates", action + " of " + connector + " to " + target + " refused: " + why);
+        return report;
+    };
+
+    auto state = store_.connector_state(connector);
+    if (!state) throw Error(Errc::not_found, "no installed connector '" + connector + "'");
+    report.from_version = state->active_version;
+    if (target.empty()) return refuse("no version to switch to is installed");
+    if (target == state->active_version) return refuse(connector + " already runs " + target);
+    ConnectorVersionPtr next = registry_.load(connector, target);  // loads beside the running one
+    if (!next) return refuse(connector + " " + target + " is not installed");
+    const Manifest& m = next->manifest();
+    ConnectorVersionPtr running = active_.get(connector);
+
+    // 2. Every unpinned instance's config, brought to the target.
+    std::vector<InstanceRecord> records = unpinned_instances(store_, connector);
+    std::vector<InstanceRecord> changed;
+    std::vector<InstanceSnapshot> snapshots;
+    std::vector<std::string> problems;
+    const int64_t stamp = now_ms();
+    for (auto& r : records) {
+        std::string clear = runtime_.clear_config(r);
+        rapidjson::Document config = parse_json_text(clear, "stored config");
+        OPENSSL_cleanse(clear.data(), clear.size());
+        if (m.config_schema.validate_fields(config).empty()) continue;  // fits as it is
+
+        InstanceRecord next_record = r;
+        if (auto snap = store_.snapshot(r.id, target)) {
+            next_record.settings_json = snap->settings_json;
+            next_record.secrets = snap->secrets;
+            ++report.configs_restored;
+        } else {
+            std::string text = runtime_.clear_config(r);
+            std::optional<std::string> migrated;
+            std::string failure;
+            try {
+                migrated = next->migrate_config(state->active_version, text);
+            } catch (const Error& e) {
+                failure = "the migration failed: " + e.message();
+            }
+            OPENSSL_cleanse(text.data(), text.size());
+            if (!migrated) {
+                problems.push_back("instance " + r.name + ": " +
+                                   (failure.empty() ? "its config does not fit " + m.id() + " (" +
+                                                          join(m.config_schema.validate_fields(config)) +
+                                                          ") and " + m.id() + " offers no migration from " +
+                                                          state->active_version
+                                                    : failure));
+                continue;
+            }
+            rapidjson::Document out;
+            out.Parse(migrated->data(), migrated->size());
+            OPENSSL_cleanse(migrated->data(), migrated->size());
+            const auto left = out.IsObject() ? m.config_schema.validate_fields(out)
+                                             : std::vector<std::string>{"not a JSON object"};
+            if (!left.empty()) {
+                problems.push_back("instance " + r.name + ": the migrated config still does not fit: " + join(left));
+                continue;
+            }
+            reseal(next_record, out, secrets_, m);
+            ++report.configs_migrated;
+        }
+        snapshots.push_back({r.id, state->active_version, r.settings_json, r.secrets});
+        next_record.updated_ms = std::max(stamp, r.updated_ms + 1);
+        next_record.test_status = "untested";
+        next_record.test_detail.clear();
+        r = next_record;
+        changed.push_back(next_record);
+    }
+    if (!problems.empty()) return refuse(join(problems));
+
+    // 3 and 4. The canary, then the running instances' plugin objects on the target.
+    std::vector<std::pair<std::string, LiveInstancePtr>> prepared;
+    const auto live_ids = runtime_.live_unpinned(connector);
+    auto record_of = [&](const std::string& id) -> const InstanceRecord* {
+        for (const auto& r : records)
+            if (r.id == id) return &r;
+        return nullptr;
+    };
+    if (!records.empty()) {
+        const InstanceRecord* canary = live_ids.empty() ? &records.front() : record_of(live_ids.front());
+        if (!canary) canary = &records.front();
+        try {
+            LiveInstancePtr live = runtime_.build(*canary, next);
+            live->plugin->test_connection();
+            prepared.emplace_back(canary->id, std::move(live));
+        } catch (const Error& e) {
+            return refuse("the canary instance " + canary->name + " failed on " + m.id() + ": " + e.message());
+        }
+    }
+    for (const auto& id : live_ids) {
+        const InstanceRecord* r = record_of(id);
+        if (!r || (!prepared.empty() && prepared.front().first == id)) continue;
+        try {
+            prepared.emplace_back(id, runtime_.build(*r, next));
+        } catch (const Error& e) {
+            return refuse("instance " + r->name + " could not be created on " + m.id() + ": " + e.message());
+        }
+    }
+
+    // 5. One step: store, active version, plugin objects.
+    ConnectorState new_state = *state;
+    new_state.previous_version = state->active_version;
+    new_state.active_version = target;
+    report.plugin_objects_replaced = prepared.size();
+    report.instances = records.size();
+    const std::string detail = std::to_string(records.size()) + " instance(s), " +
+                               std::to_string(report.configs_migrated) + " config(s) migrated, " +
+                               std::to_string(report.configs_restored) + " restored";
+    runtime_.exclusive_switch(connector, [&] {
+        store_.commit_version_switch(new_state, changed, snapshots,
+                                     {0, connector, action, state->active_version, target, actor,
+                                      now_ms(), "done", detail});
+        active_.set(connector, next);
+    }, std::move(prepared));
+    running.reset();  // the old version unloads once its calls in flight return
+    report.switched = true;
+    report.millis = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    log_info("updates", action + " " + connector + " " + report.from_version + " -> " + target + ": " + detail);
+    return report;
+}
+
+void ConnectorUpdates::set_policy(std::string_view connector, std::string_view policy,
+                                  const std::string& actor) {
+    if (policy != "manual" && policy != "auto")
+        throw Error(Errc::invalid_argument, "update policy must be 'manual' or 'auto'");
+    std::lock_guard lock(mutex_);
+    auto state = store_.connector_state(connector);
+    if (!state) throw Error(Errc::not_found, "no installed connector '" + std::string(connector) + "'");
+    const std::string before = state->update_policy;
+    state->update_policy = std::string(policy);
+    store_.put_connector_state(*state);
+    record(state->name, "policy", before, std::string(policy), actor, "done", "");
+}
+
+ConnectorStatus ConnectorUpdates::status(std::string_view connector) {
+    auto state = store_.connector_state(connector);
+    if (!state) throw Error(Errc::not_found, "no installed connector '" + std::string(connector) + "'");
+    ConnectorStatus s;
+    s.state = *state;
+    if (auto newest = registry_.package(connector)) s.newest_installed = newest->version;
+    s.update_available = !s.newest_installed.empty() &&
+                         compare_versions(s.newest_installed, state->active_version) > 0;
+    InstanceQuery q;
+    q.connector = std::string(connector);
+    q.limit = 1000;
+    for (;;) {
+        auto page = store_.list_instances(q);
+        for (const auto& r : page) ++s.instances_by_version[r.version_pin.empty() ? state->active_version : r.version_pin];
+        if (page.size() < q.limit) break;
+        q.after_name = page.back().name;
+    }
+    return s;
+}
+
+std::vector<HistoryEntry> ConnectorUpdates::history(std::string_view connector, size_t limit) {
+    return store_.history(connector, limit);
+}
+
+void ConnectorUpdates::after_uninstall(std::string_view connector, const std::string& actor) {
+    std::lock_guard lock(mutex_);
+    const std::string name(connector);
+    auto state = store_.connector_state(name);
+    if (state && registry_.package(name, state->active_version)) return;  // still there
+    if (auto newest = registry_.package(name)) {
+        activate(name, newest->version, actor);
+    } else {
+        active_.erase(name);
+        store_.delete_connector_state(name);
+        record(name, "uninstall", state ? state->active_version : "", "", actor, "done", "");
+    }
+}
+
+}  // namespace junction::core
