@@ -6,7 +6,20 @@
 //   fail {status, message}  fails with that ABI status and message
 //   throw_std / throw_other throws a std::exception / a non-standard exception
 //   echo {records}          a send: emits one result per record
+//   whoami                  emits [{"version": ..., "label": ...}]: which build answered
+// Built as other versions for the hot-swap tests: CONFORMANCE_VERSION sets the version;
+// CONFORMANCE_V2_SCHEMA renames the config field "label" to "display_label" and offers a
+// migration; CONFORMANCE_FAILING_TEST makes test_connection fail (a bad canary).
 #include <junction/sdk/connector.hpp>
+
+#ifndef CONFORMANCE_VERSION
+#define CONFORMANCE_VERSION "1.0.0"
+#endif
+#ifdef CONFORMANCE_V2_SCHEMA
+#define LABEL_FIELD "display_label"
+#else
+#define LABEL_FIELD "label"
+#endif
 
 #include <string>
 
@@ -16,15 +29,15 @@ namespace {
 
 constexpr std::string_view kManifest = R"({
   "name": "conformance",
-  "version": "1.0.0",
+  "version": ")" CONFORMANCE_VERSION R"(",
   "display_name": "ABI conformance",
   "description": "Exercises every function of the Junction plugin ABI.",
   "auth_methods": [{"name": "token", "display_name": "API token", "fields": ["api_token"]}],
   "config_schema": {
     "type": "object",
-    "required": ["label", "api_token"],
+    "required": [")" LABEL_FIELD R"(", "api_token"],
     "properties": {
-      "label": {"type": "string"},
+      ")" LABEL_FIELD R"(": {"type": "string"},
       "api_token": {"type": "string", "writeOnly": true}
     }
   },
@@ -34,7 +47,8 @@ constexpr std::string_view kManifest = R"({
     {"name": "fail", "direction": "receive"},
     {"name": "throw_std", "direction": "receive"},
     {"name": "throw_other", "direction": "receive"},
-    {"name": "echo", "direction": "send"}
+    {"name": "echo", "direction": "send"},
+    {"name": "whoami", "direction": "receive"}
   ]
 })";
 
@@ -53,13 +67,32 @@ public:
     static std::string_view manifest() { return kManifest; }
 
     explicit ConformanceConnector(sdk::InstanceContext ctx) : Connector(std::move(ctx)) {
-        label_ = config().string("label");
+        label_ = config().string(LABEL_FIELD);
         token_ = config().string("api_token");
         if (label_ == "refuse") throw sdk::config_error("label 'refuse' is refused on purpose");
         if (label_ == "throw") throw std::runtime_error("constructor threw on purpose");
     }
 
+#ifdef CONFORMANCE_V2_SCHEMA
+    // 1.x configs call the field "label".
+    static std::string migrate_config(std::string_view from_version, const sdk::Json& config) {
+        if (from_version.substr(0, 2) != "1.")
+            throw sdk::Error(JN_ERR_UNSUPPORTED, "no migration from " + std::string(from_version));
+        sdk::JsonDocument out;
+        out.CopyFrom(config, out.GetAllocator());
+        if (out.HasMember("label")) {
+            sdk::Json value(out["label"], out.GetAllocator());
+            out.RemoveMember("label");
+            out.AddMember("display_label", value, out.GetAllocator());
+        }
+        return sdk::to_json(out);
+    }
+#endif
+
     void test_connection(sdk::Call& call) override {
+#ifdef CONFORMANCE_FAILING_TEST
+        throw sdk::auth_error("this build's connection test always fails");
+#endif
         call.emit(R"({"label":")" + label_ + R"(","stdlib":")" + standard_library() + R"("})");
     }
 
@@ -72,6 +105,8 @@ public:
         if (op == "throw_std") throw std::logic_error("throw_std threw on purpose");
         if (op == "throw_other") throw 42;
         if (op == "echo") return echo(request, call);
+        if (op == "whoami")
+            return call.emit(R"([{"version":")" CONFORMANCE_VERSION R"(","label":")" + label_ + "\"}]");
         throw sdk::Error(JN_ERR_NOT_FOUND, "no operation " + std::string(op));
     }
 

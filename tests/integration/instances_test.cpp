@@ -4,13 +4,10 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include "embedded_host.hpp"
 #include "http_test_server.hpp"
-#include "test_paths.hpp"
 
 #include <junction/core/error.hpp>
-#include <junction/core/instances/instance_service.hpp>
-#include <junction/core/secrets/master_key.hpp>
-#include <junction/core/updates/connector_updates.hpp>
 
 #include <rapidjson/document.h>
 
@@ -19,19 +16,10 @@ using namespace junction::testing;
 
 namespace {
 
-struct Host {
-    TempDir dir;
-    std::unique_ptr<Store> store = open_sqlite_store(dir / "junction.db");
-    SecretBox secrets = open_secret_box(*store, {dir / "master.key", ""});
-    ConnectorRegistry registry{dir / "plugins"};
-    ActiveVersions active;
-    InstanceRuntime runtime{*store, secrets, registry, active, 2};
-    ConnectorUpdates updates{*store, secrets, registry, runtime, active};
-    InstanceService service{*store, secrets, registry, runtime};
-
-    Host() {
-        updates.on_installed(registry.install(fixture("conformance")), "test");
-        updates.on_installed(registry.install(plugin_dir() / "jsonl.so"), "test");
+struct Host : EmbeddedHost {
+    Host() : EmbeddedHost(2) {
+        install(fixture("conformance"));
+        install(plugin_dir() / "jsonl.so");
     }
 
     InstanceView add_store(const std::string& name, const std::string& token) {

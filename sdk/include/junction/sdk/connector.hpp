@@ -178,6 +178,21 @@ jn_status negotiate(const jn_negotiate_request* request, jn_negotiate_response* 
 }  // namespace detail
 }  // namespace junction::sdk
 
+#if defined(__GLIBCXX__)
+// libstdc++ allocates its emergency exception pool (~70 KiB) when a library loads and frees
+// it only at process exit. A connector links its own copy statically and is loaded and
+// unloaded at every version change, so without this each hot swap would leak the pool.
+namespace __gnu_cxx {
+void __freeres() noexcept;
+}
+#define JUNCTION_SDK_RELEASE_RUNTIME                                                         \
+    __attribute__((destructor)) static void junction_sdk_release_runtime() {                \
+        __gnu_cxx::__freeres();                                                             \
+    }
+#else
+#define JUNCTION_SDK_RELEASE_RUNTIME
+#endif
+
 // Exports `Type` (a class derived from junction::sdk::Connector) as this library's
 // connector. Use it once, in one source file of the library. (plugin_api.h declares both
 // symbols with default visibility; the definitions inherit it.)
@@ -188,4 +203,5 @@ jn_status negotiate(const jn_negotiate_request* request, jn_negotiate_response* 
                                             jn_negotiate_response* response) {              \
         return ::junction::sdk::detail::negotiate<Type>(request, response);                 \
     }                                                                                       \
-    }
+    }                                                                                       \
+    JUNCTION_SDK_RELEASE_RUNTIME

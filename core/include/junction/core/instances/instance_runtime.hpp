@@ -12,6 +12,7 @@
 #include <junction/core/connector_registry.hpp>
 #include <junction/core/secrets/secret_box.hpp>
 #include <junction/core/store/store.hpp>
+#include <junction/core/instances/swap_gate.hpp>
 #include <junction/core/updates/active_versions.hpp>
 
 #include <functional>
@@ -92,7 +93,7 @@ private:
     ConnectorRegistry& registry_;
     ActiveVersions& active_;
     size_t max_live_;
-    std::shared_mutex swap_gate_;  // shared: acquire; exclusive: the commit of a hot swap
+    SwapGate swap_gate_;          // shared: acquire; exclusive: the commit of a hot swap
     mutable std::mutex mutex_;     // the cache
     std::list<std::string> lru_;   // most recent first
     struct Entry {
