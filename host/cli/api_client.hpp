@@ -28,6 +28,7 @@ public:
     ApiResponse get(const std::string& path) { return send("GET", path, ""); }
     ApiResponse post(const std::string& path, const std::string& body) { return send("POST", path, body); }
     ApiResponse patch(const std::string& path, const std::string& body) { return send("PATCH", path, body); }
+    ApiResponse put(const std::string& path, const std::string& body) { return send("PUT", path, body); }
     ApiResponse del(const std::string& path) { return send("DELETE", path, ""); }
 
     const std::string& base_url() const { return base_url_; }

@@ -1,4 +1,6 @@
 // junction connectors list | show NAME | install FILE | uninstall NAME [--version V]
+//                    | policy NAME manual|auto | apply NAME [--version V] | rollback NAME
+//                    | history NAME
 #include "commands.hpp"
 
 #include <boost/program_options.hpp>
@@ -17,7 +19,11 @@ void usage(std::ostream& out) {
            "  list                          the installed connectors and versions\n"
            "  show NAME                     a connector's manifest and installed versions\n"
            "  install FILE                  install a connector package (a .so the daemon can read)\n"
-           "  uninstall NAME [--version V]  remove a connector (refused while instances use it)\n";
+           "  uninstall NAME [--version V]  remove a connector (refused while instances use it)\n"
+           "  policy NAME manual|auto       how newer versions are applied (default manual)\n"
+           "  apply NAME [--version V]      move every unpinned instance to V (default: newest)\n"
+           "  rollback NAME                 go back to the version before the last change\n"
+           "  history NAME                  versions applied, by whom, when, and how it ended\n";
 }
 
 }  // namespace
@@ -43,6 +49,25 @@ int run_connectors(Context& ctx, const std::vector<std::string>& args) {
                                std::cout << "installed " << doc["name"].GetString() << "@"
                                          << doc["version"].GetString() << "\n";
                            });
+    }
+    if (command == "policy" && rest.size() == 2) {
+        return show_result(ctx, ctx.api.put("/v1/connectors/" + url_encode(rest[0]) + "/policy",
+                                            R"({"policy":)" + json_quote(rest[1]) + "}"),
+                           200, [&](const auto&) {
+                               std::cout << rest[0] << ": update policy " << rest[1] << "\n";
+                           });
+    }
+    if ((command == "apply" && (rest.size() == 1 || (rest.size() == 3 && rest[1] == "--version"))) ||
+        (command == "rollback" && rest.size() == 1)) {
+        const std::string path = "/v1/connectors/" + url_encode(rest[0]) + "/" + command;
+        const std::string body = rest.size() == 3 ? R"({"version":)" + json_quote(rest[2]) + "}" : "{}";
+        const ApiResponse r = ctx.api.post(path, body);
+        if (r.status != 200) return print_api_error(r);
+        return show_result(ctx, r, 200, [](const auto& d) { print_swap_report(d); });
+    }
+    if (command == "history" && rest.size() == 1) {
+        return show_result(ctx, ctx.api.get("/v1/connectors/" + url_encode(rest[0]) + "/history"), 200,
+                           [](const auto& d) { print_history(d["items"]); });
     }
     if (command == "uninstall") {
         po::options_description opts("Options");

@@ -80,26 +80,55 @@ void print_instance(const rapidjson::Value& i) {
 }
 
 void print_connector_table(const rapidjson::Value& items) {
-    host::TextTable t({"CONNECTOR", "VERSION", "ABI", "DISPLAY NAME", "SHA256"});
+    host::TextTable t({"CONNECTOR", "VERSION", "ACTIVE", "ABI", "DISPLAY NAME", "SHA256"});
     for (const auto& c : items.GetArray())
-        t.add_row({str(c, "name"), str(c, "version"), str(c, "abi"), str(c, "display_name"),
-                   str(c, "sha256").substr(0, 12)});
+        t.add_row({str(c, "name"), str(c, "version"), str(c, "active") == "true" ? "yes" : "",
+                   str(c, "abi"), str(c, "display_name"), str(c, "sha256").substr(0, 12)});
     t.print(std::cout);
 }
 
 void print_connector(const rapidjson::Value& c) {
-    const auto& m = c["manifest"];
-    std::cout << "connector:   " << str(c, "name") << " (current " << str(c, "current") << ")\n"
-              << "display:     " << str(m, "display_name") << "\n"
-              << "description: " << str(m, "description") << "\n"
-              << "auth methods:";
-    for (const auto& a : m["auth_methods"].GetArray()) std::cout << " " << str(a, "name");
-    std::cout << "\noperations:\n";
-    for (const auto& o : m["operations"].GetArray())
-        std::cout << "  " << str(o, "direction") << "  " << str(o, "name") << "\n";
-    std::cout << "installed versions:";
+    const auto& s = c["status"];
+    std::cout << "connector:     " << str(c, "name") << "\n"
+              << "active:        " << str(s, "active_version")
+              << (str(s, "previous_version").empty() ? "" : " (previous " + str(s, "previous_version") + ")")
+              << "\n"
+              << "update policy: " << str(s, "update_policy") << "\n"
+              << "update:        "
+              << (str(s, "update_available") == "true" ? str(s, "newest_installed") + " available: junction connectors apply " + str(c, "name")
+                                                       : "none available")
+              << "\ninstances:    ";
+    for (const auto& m : s["instances_by_version"].GetObject())
+        std::cout << " " << m.value.GetUint64() << " on " << m.name.GetString();
+    std::cout << "\ninstalled:    ";
     for (const auto& v : c["versions"].GetArray()) std::cout << " " << str(v, "version");
-    std::cout << "\n";
+    const auto& m = c["manifest"];
+    if (m.IsObject()) {
+        std::cout << "\ndisplay:       " << str(m, "display_name") << "\n"
+                  << "description:   " << str(m, "description") << "\n"
+                  << "auth methods: ";
+        for (const auto& a : m["auth_methods"].GetArray()) std::cout << " " << str(a, "name");
+        std::cout << "\noperations:\n";
+        for (const auto& o : m["operations"].GetArray())
+            std::cout << "  " << str(o, "direction") << "  " << str(o, "name") << "\n";
+    } else {
+        std::cout << "\n";
+    }
+}
+
+void print_swap_report(const rapidjson::Value& r) {
+    std::cout << str(r, "connector") << ": " << str(r, "from_version") << " -> " << str(r, "to_version")
+              << " in " << str(r, "millis") << " ms; " << str(r, "instances") << " instance(s), "
+              << str(r, "configs_migrated") << " config(s) migrated, " << str(r, "configs_restored")
+              << " restored\n";
+}
+
+void print_history(const rapidjson::Value& items) {
+    host::TextTable t({"WHEN", "ACTION", "FROM", "TO", "BY", "OUTCOME", "DETAIL"});
+    for (const auto& h : items.GetArray())
+        t.add_row({when(h, "at_ms"), str(h, "action"), str(h, "from_version"), str(h, "to_version"),
+                   str(h, "actor"), str(h, "outcome"), str(h, "detail").substr(0, 80)});
+    t.print(std::cout);
 }
 
 }  // namespace junction::cli
