@@ -1,10 +1,8 @@
 // bench_instances: 10,000 instances of one connector in a fresh state directory: time to
 // create, list, look up and test-connect them, and the host's memory per instance.
 #include <junction/core/error.hpp>
-#include <junction/core/instances/instance_service.hpp>
+#include <junction/core/host_core.hpp>
 #include <junction/core/log.hpp>
-#include <junction/core/secrets/master_key.hpp>
-#include <junction/core/updates/connector_updates.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -52,14 +50,10 @@ int main(int argc, char** argv) {
                 count, cpu_model().c_str(), std::thread::hardware_concurrency(), argv[0]);
     fs::create_directories(dir);
     {
-        auto store = open_sqlite_store(dir / "junction.db");
-        SecretBox secrets = open_secret_box(*store, {dir / "master.key", ""});
-        ConnectorRegistry registry(dir / "plugins");
-        ActiveVersions active;
-        InstanceRuntime runtime(*store, secrets, registry, active);
-        ConnectorUpdates updates(*store, secrets, registry, runtime, active);
-        updates.on_installed(registry.install(plugin), "bench");
-        InstanceService service(*store, secrets, registry, runtime);
+        HostCore host(dir);
+        host.install(plugin, "bench");
+        InstanceService& service = host.instances;
+        InstanceRuntime& runtime = host.runtime;
         auto name = [](size_t i) { return "store-" + std::to_string(100000 + i); };
 
         const long rss0 = rss_kib();

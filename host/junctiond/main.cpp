@@ -7,12 +7,9 @@
 #include "daemon_options.hpp"
 #include "text_table.hpp"
 
-#include <junction/core/connector_registry.hpp>
 #include <junction/core/error.hpp>
-#include <junction/core/instances/instance_service.hpp>
+#include <junction/core/host_core.hpp>
 #include <junction/core/log.hpp>
-#include <junction/core/secrets/master_key.hpp>
-#include <junction/core/updates/connector_updates.hpp>
 
 #include <csignal>
 #include <cstdlib>
@@ -74,33 +71,25 @@ int run(const DaemonOptions& options) {
     for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-    auto store = open_sqlite_store(options.state_dir / "junction.db");
-    const KeySource keys = key_source_for(options.state_dir);
-    SecretBox secrets = open_secret_box(*store, keys);
+    const char* env_key = std::getenv("JUNCTION_MASTER_KEY");
+    HostCore core(options.state_dir, HostCoreOptions{256, env_key ? env_key : ""});
     if (options.rotate_key) {
         const char* next = std::getenv("JUNCTION_NEW_MASTER_KEY");
-        rotate_master_key(*store, keys, secrets,
+        rotate_master_key(*core.store, core.keys, core.secrets,
                           next ? std::optional<std::string>(next) : std::nullopt);
         std::cout << "junctiond: master key rotated"
-                  << (keys.env_value.empty() ? " (" + keys.key_file.string() + ")"
-                                             : "; now set JUNCTION_MASTER_KEY to the new key")
+                  << (core.keys.env_value.empty() ? " (" + core.keys.key_file.string() + ")"
+                                                  : "; now set JUNCTION_MASTER_KEY to the new key")
                   << "\n";
         return 0;
     }
-
-    ConnectorRegistry registry(options.state_dir / "plugins");
-    ActiveVersions active;
-    InstanceRuntime runtime(*store, secrets, registry, active);
-    ConnectorUpdates updates(*store, secrets, registry, runtime, active);
-    updates.restore();
-    install_scanned(registry.scan(options.plugin_dir), updates);
+    install_scanned(core.registry.scan(options.plugin_dir), core.updates);
     if (options.print_registry) {
-        print_registry(registry, active, std::cout);
+        print_registry(core.registry, core.active, std::cout);
         return 0;
     }
 
-    InstanceService instances(*store, secrets, registry, runtime);
-    AdminServices services{registry, instances, updates};
+    AdminServices services{core.registry, core.instances, core.updates};
     Router router;
     add_health_routes(router);
     add_connector_routes(router, services);
@@ -120,7 +109,7 @@ int run(const DaemonOptions& options) {
         sigwait(&signals, &sig);
         if (sig == SIGHUP) {
             log_info("junctiond", "SIGHUP: rescanning the plugin folder");
-            install_scanned(registry.scan(options.plugin_dir), updates);
+            install_scanned(core.registry.scan(options.plugin_dir), core.updates);
             continue;
         }
         log_info("junctiond", std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));

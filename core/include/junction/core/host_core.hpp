@@ -1,0 +1,41 @@
+// Everything core a host process runs, wired in the one right order on a state directory:
+// the store, the master key, the registry, the active versions, the instance runtime,
+// updates and the instance service. junctiond, the tests and the benchmarks all use it,
+// so they run the same thing.
+#pragma once
+
+#include <junction/core/instances/instance_service.hpp>
+#include <junction/core/secrets/master_key.hpp>
+#include <junction/core/updates/connector_updates.hpp>
+
+#include <filesystem>
+#include <memory>
+
+namespace junction::core {
+
+struct HostCoreOptions {
+    size_t max_live_instances = 256;
+    std::string master_key_env;  // JUNCTION_MASTER_KEY's value, empty for the key file
+};
+
+class HostCore {
+public:
+    // Opens the store (creating it), the master key (refusing a wrong one), the registry
+    // of <state>/plugins, and restores the active versions.
+    HostCore(const std::filesystem::path& state_dir, const HostCoreOptions& options = {});
+
+    // Installs a package and lets the update policy decide what runs it.
+    PackageInfo install(const std::filesystem::path& package, const std::string& actor);
+
+    const std::filesystem::path state_dir;
+    std::unique_ptr<Store> store;
+    const KeySource keys;
+    SecretBox secrets;
+    ConnectorRegistry registry;
+    ActiveVersions active;
+    InstanceRuntime runtime;
+    ConnectorUpdates updates;
+    InstanceService instances;
+};
+
+}  // namespace junction::core
