@@ -20,7 +20,10 @@ po::options_description settings() {
         "plugin-dir", po::value<std::string>(),
         "folder scanned for connector packages (default <state-dir>/drop)")(
         "listen", po::value<std::string>()->default_value("127.0.0.1:8750"),
-        "address:port of the admin API")("log-json", po::value<bool>()->default_value(false)->implicit_value(true),
+        "address:port of the admin API")(
+        "plugin-watch", po::value<std::string>()->default_value("inotify"),
+        "how new packages in the plugin folder are noticed: inotify (polling where it is "
+        "unavailable), poll, or off (SIGHUP only)")("log-json", po::value<bool>()->default_value(false)->implicit_value(true),
                                          "write log lines as JSON objects");
     return s;
 }
@@ -96,6 +99,12 @@ std::optional<DaemonOptions> parse_daemon_options(int argc, char** argv, int& ex
     o.print_registry = vm.count("print-registry") > 0;
     o.rotate_key = vm.count("rotate-key") > 0;
     o.log_json = vm["log-json"].as<bool>();
+    o.plugin_watch = vm["plugin-watch"].as<std::string>();
+    if (o.plugin_watch != "inotify" && o.plugin_watch != "poll" && o.plugin_watch != "off") {
+        std::cerr << "junctiond: --plugin-watch must be inotify, poll or off\n";
+        exit_code = 2;
+        return std::nullopt;
+    }
     return o;
 }
 

@@ -19,6 +19,7 @@ struct DaemonOptions {
     bool print_registry = false;  // load, print the registry, exit
     bool rotate_key = false;      // re-encrypt every credential under a new master key, exit
     bool log_json = false;
+    std::string plugin_watch = "inotify";  // "inotify" (falls back to polling), "poll", "off"
 };
 
 // Parses argv; prints help or a usage error and returns nullopt with `exit_code` set when

@@ -5,6 +5,7 @@
 #include "admin_token.hpp"
 #include "api/admin_api.hpp"
 #include "daemon_options.hpp"
+#include "plugin_folder_watch.hpp"
 #include "text_table.hpp"
 
 #include <junction/core/error.hpp>
@@ -100,6 +101,13 @@ int run(const DaemonOptions& options) {
     server_options.address = options.listen_address;
     server_options.port = options.listen_port;
     AdminServer server(server_options, make_dispatch(router, token));
+    std::unique_ptr<PluginFolderWatch> watch;
+    if (options.plugin_watch != "off") {
+        watch = std::make_unique<PluginFolderWatch>(
+            options.plugin_dir,
+            [&] { install_scanned(core.registry.scan(options.plugin_dir), core.updates); },
+            options.plugin_watch == "poll");
+    }
     log_info("junctiond", "admin API listening on http://" + options.listen_address + ":" +
                               std::to_string(server.port()) + "; plugin folder " +
                               options.plugin_dir.string() + " (SIGHUP rescans, SIGTERM stops)");
@@ -113,6 +121,7 @@ int run(const DaemonOptions& options) {
             continue;
         }
         log_info("junctiond", std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
+        watch.reset();
         server.stop();
         return 0;
     }

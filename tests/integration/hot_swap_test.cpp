@@ -247,3 +247,14 @@ TEST_CASE("under load: zero failed calls across 100 swaps, old libraries unloade
     CHECK_FALSE(is_mapped(v2_file));
     CHECK(rss_after_100 < rss_after_10 + 8 * 1024);  // flat: no growth per swap
 }
+
+TEST_CASE("a swap reaches instances beyond the first store page (1,100 instances)") {
+    Host h(16);
+    for (int i = 0; i < 1100; ++i) h.add("s" + std::to_string(10000 + i));
+    h.install(fixture("conformance_v1_1"));
+    const SwapReport r = h.updates.apply("conformance", "1.1.0", "admin");
+    REQUIRE(r.switched);
+    CHECK(r.instances == 1100);
+    CHECK(h.whoami("s11099").first == "1.1.0");
+    CHECK(h.updates.status("conformance").instances_by_version["1.1.0"] == 1100);
+}

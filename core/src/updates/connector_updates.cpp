@@ -42,10 +42,11 @@ std::vector<InstanceRecord> unpinned_instances(Store& store, std::string_view co
     q.limit = 1000;
     for (;;) {
         auto page = store.list_instances(q);
+        if (page.size() == q.limit) q.after_name = page.back().name;  // before the moves below
+        const bool last = page.size() < q.limit;
         for (auto& r : page)
             if (r.version_pin.empty()) out.push_back(std::move(r));
-        if (page.size() < q.limit) break;
-        q.after_name = page.back().name;
+        if (last) break;
     }
     return out;
 }
