@@ -1,0 +1,121 @@
+// Updates through the real daemon: a new version dropped into the plugin folder is
+// noticed without a signal (inotify, and the polling fallback), waits as "update
+// available" under the manual policy, is applied and rolled back through the CLI, and is
+// applied at once under the auto policy. The history says who did what.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "child_process.hpp"
+#include "test_paths.hpp"
+
+#include <csignal>
+#include <regex>
+#include <thread>
+
+using namespace junction::testing;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Daemon {
+    TempDir dir;
+    fs::path log = dir / "junctiond.log";
+    std::unique_ptr<ChildProcess> process;
+    std::string url;
+
+    explicit Daemon(const std::string& watch) {
+        fs::create_directories(dir / "drop");
+        fs::copy_file(fixture("conformance"), dir / "drop" / "conformance.so");
+        process = std::make_unique<ChildProcess>(
+            std::vector<std::string>{(bin_dir() / "junctiond").string(), "--state-dir", (dir / "state").string(),
+                                     "--plugin-dir", (dir / "drop").string(), "--listen", "127.0.0.1:0",
+                                     "--plugin-watch", watch},
+            log);
+        REQUIRE(wait_for_text(log, "admin API listening on", 10s));
+        std::smatch m;
+        const std::string text = read_text(log);
+        REQUIRE(std::regex_search(text, m, std::regex(R"(listening on (http://127\.0\.0\.1:\d+))")));
+        url = m.str(1);
+    }
+    ~Daemon() {
+        process->signal(SIGTERM);
+        process->wait(10s);
+    }
+    RunResult cli(std::vector<std::string> args, const std::string& input = {}) {
+        std::vector<std::string> argv = {(bin_dir() / "junction").string(), "--url", url, "--state-dir",
+                                         (dir / "state").string()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_program(argv, input);
+    }
+    // Copies a package into the plugin folder the way an admin would: write, then move in.
+    void drop(const fs::path& package, const std::string& name) {
+        fs::copy_file(package, dir / (name + ".part"));
+        fs::rename(dir / (name + ".part"), dir / "drop" / name);
+    }
+};
+
+bool has(const RunResult& r, const std::string& text) { return r.output.find(text) != std::string::npos; }
+
+bool eventually(const std::function<bool()>& f, std::chrono::milliseconds timeout = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (f()) return true;
+        std::this_thread::sleep_for(50ms);
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("manual policy: a dropped version waits, then apply and rollback through the CLI") {
+    Daemon d("inotify");
+    REQUIRE(d.cli({"instances", "add", "conformance", "--name", "uk", "--set", "label=uk", "--secret",
+                   "api_token"}, "tok-uk-1\n").exit_code == 0);
+    d.drop(fixture("conformance_v2"), "conformance-2.0.0.so");
+    CHECK(eventually([&] { return has(d.cli({"connectors", "show", "conformance"}), "2.0.0 available"); }));
+    CHECK(has(d.cli({"instances", "show", "uk"}), "connector:   conformance 1.0.0"));
+
+    auto apply = d.cli({"connectors", "apply", "conformance"});
+    INFO(apply.output);
+    CHECK(apply.exit_code == 0);
+    CHECK(has(apply, "1.0.0 -> 2.0.0"));
+    CHECK(has(apply, "1 config(s) migrated"));
+    auto shown = d.cli({"instances", "show", "uk"});
+    CHECK(has(shown, "connector:   conformance 2.0.0"));
+    CHECK(has(shown, "display_label = uk"));
+    CHECK(d.cli({"instances", "test", "uk"}).exit_code == 0);
+
+    auto back = d.cli({"connectors", "rollback", "conformance"});
+    CHECK(back.exit_code == 0);
+    CHECK(has(back, "2.0.0 -> 1.0.0"));
+    CHECK(has(d.cli({"instances", "show", "uk"}), "label = uk"));
+
+    d.drop(fixture("conformance_v2_bad_canary"), "conformance-2.1.0.so");
+    CHECK(eventually([&] { return has(d.cli({"connectors", "list"}), "2.1.0"); }));
+    auto refused = d.cli({"connectors", "apply", "conformance", "--version", "2.1.0"});
+    CHECK(refused.exit_code == 1);
+    CHECK(has(refused, "canary instance uk failed"));
+
+    auto history = d.cli({"connectors", "history", "conformance"});
+    CHECK(has(history, "refused"));
+    CHECK(has(history, "rollback"));
+    CHECK(has(history, "admin"));
+    CHECK(has(history, "plugin folder"));
+}
+
+TEST_CASE("auto policy: a dropped version is applied at once, with the polling fallback") {
+    Daemon d("poll");
+    REQUIRE(d.cli({"instances", "add", "conformance", "--name", "eu", "--set", "label=eu", "--secret",
+                   "api_token"}, "tok-eu-1\n").exit_code == 0);
+    CHECK(d.cli({"connectors", "policy", "conformance", "auto"}).exit_code == 0);
+    d.drop(fixture("conformance_v1_1"), "conformance-1.1.0.so");
+    CHECK(eventually([&] { return has(d.cli({"instances", "show", "eu"}), "conformance 1.1.0"); }, 20s));
+    CHECK(has(d.cli({"connectors", "history", "conformance"}), "auto-update"));
+
+    // A broken package dropped in is reported and ignored; the running version is untouched.
+    write_file(d.dir / "broken.part", "not a library");
+    fs::rename(d.dir / "broken.part", d.dir / "drop" / "broken.so");
+    CHECK(wait_for_text(d.log, "package refused: " + (d.dir / "drop" / "broken.so").string(), 20s));
+    CHECK(d.cli({"instances", "test", "eu"}).exit_code == 0);
+}
