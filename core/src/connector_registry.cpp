@@ -223,6 +223,7 @@ ScanReport ConnectorRegistry::scan(const fs::path& folder) {
                 report.unchanged.push_back(same->info.id());
                 continue;
             }
+            if (scan_check_) scan_check_(file, sha);
             report.installed.push_back(install_locked(file));
         } catch (const Error& e) {
             log_warn("registry", "refused " + file.string() + ": " + e.message());

@@ -18,6 +18,7 @@ struct Context {
 
 int run_connectors(Context& ctx, const std::vector<std::string>& args);
 int run_instances(Context& ctx, const std::vector<std::string>& args);
+int run_marketplace(Context& ctx, const std::vector<std::string>& args);
 
 // Quotes text as a JSON string.
 std::string json_quote(const std::string& text);

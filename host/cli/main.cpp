@@ -20,6 +20,7 @@ void usage(std::ostream& out, const po::options_description& global) {
            "Groups:\n"
            "  connectors   list, show, install, uninstall connectors\n"
            "  instances    add, list, show, update, delete, test instances\n"
+           "  marketplace  list, updates, install from the marketplace catalogue\n"
            "  version      print the Junction version and the plugin ABI it speaks\n\n"
            "Run 'junction <group> --help' for a group's commands.\n\n"
         << global << "\n";
@@ -68,7 +69,7 @@ int main(int argc, char** argv) {
 
     const std::string group = rest[0];
     const std::vector<std::string> args(rest.begin() + 1, rest.end());
-    if (group != "connectors" && group != "instances") {
+    if (group != "connectors" && group != "instances" && group != "marketplace") {
         std::cerr << "junction: unknown group '" << group << "'\n\n";
         usage(std::cerr, global);
         return 2;
@@ -76,7 +77,9 @@ int main(int argc, char** argv) {
     try {
         ApiClient api = connect(connection);
         Context ctx{api, output == "json" ? Format::json : Format::table};
-        return group == "connectors" ? run_connectors(ctx, args) : run_instances(ctx, args);
+        if (group == "connectors") return run_connectors(ctx, args);
+        if (group == "marketplace") return run_marketplace(ctx, args);
+        return run_instances(ctx, args);
     } catch (const Unreachable& e) {
         std::cerr << "junction: " << e.what() << "\n";
         return 3;

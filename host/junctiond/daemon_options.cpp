@@ -23,7 +23,13 @@ po::options_description settings() {
         "address:port of the admin API")(
         "plugin-watch", po::value<std::string>()->default_value("inotify"),
         "how new packages in the plugin folder are noticed: inotify (polling where it is "
-        "unavailable), poll, or off (SIGHUP only)")("log-json", po::value<bool>()->default_value(false)->implicit_value(true),
+        "unavailable), poll, or off (SIGHUP only)")(
+        "marketplace", po::value<std::string>()->default_value(""),
+        "the marketplace catalogue: a directory or http(s) URL holding index.json")(
+        "marketplace-key", po::value<std::string>()->default_value(""),
+        "the publisher's Ed25519 public key (PEM file) that packages must be signed with")(
+        "allow-unsigned-drops", po::value<bool>()->default_value(false)->implicit_value(true),
+        "install packages from the plugin folder without a valid signature (<file>.sig)")("log-json", po::value<bool>()->default_value(false)->implicit_value(true),
                                          "write log lines as JSON objects");
     return s;
 }
@@ -100,6 +106,9 @@ std::optional<DaemonOptions> parse_daemon_options(int argc, char** argv, int& ex
     o.rotate_key = vm.count("rotate-key") > 0;
     o.log_json = vm["log-json"].as<bool>();
     o.plugin_watch = vm["plugin-watch"].as<std::string>();
+    o.marketplace = vm["marketplace"].as<std::string>();
+    o.marketplace_key = vm["marketplace-key"].as<std::string>();
+    o.allow_unsigned_drops = vm["allow-unsigned-drops"].as<bool>();
     if (o.plugin_watch != "inotify" && o.plugin_watch != "poll" && o.plugin_watch != "off") {
         std::cerr << "junctiond: --plugin-watch must be inotify, poll or off\n";
         exit_code = 2;

@@ -20,6 +20,9 @@ struct DaemonOptions {
     bool rotate_key = false;      // re-encrypt every credential under a new master key, exit
     bool log_json = false;
     std::string plugin_watch = "inotify";  // "inotify" (falls back to polling), "poll", "off"
+    std::string marketplace;                // catalogue directory or http(s) URL; "" = none
+    std::filesystem::path marketplace_key;  // the publisher's Ed25519 public key (PEM)
+    bool allow_unsigned_drops = false;      // install unsigned packages from the plugin folder
 };
 
 // Parses argv; prints help or a usage error and returns nullopt with `exit_code` set when

@@ -11,10 +11,13 @@
 #include <junction/core/error.hpp>
 #include <junction/core/host_core.hpp>
 #include <junction/core/log.hpp>
+#include <junction/core/marketplace/marketplace.hpp>
 
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <iostream>
 
 #include <sys/stat.h>
@@ -84,17 +87,34 @@ int run(const DaemonOptions& options) {
                   << "\n";
         return 0;
     }
+    if (!options.allow_unsigned_drops) {
+        // Folder drops must carry <file>.sig by the trusted key.
+        const fs::path key_file = options.marketplace_key;
+        core.registry.set_scan_check([key_file](const fs::path& file, const std::string& sha) {
+            if (key_file.empty())
+                throw Error(Errc::plugin_rejected,
+                            "unsigned drops are not allowed and no marketplace-key is configured "
+                            "to check signatures; set marketplace-key, or allow-unsigned-drops = true",
+                            file.filename().string());
+            std::ifstream in(key_file);
+            const std::string pem((std::istreambuf_iterator<char>(in)), {});
+            verify_signed_file(file, sha, pem);
+        });
+    }
     install_scanned(core.registry.scan(options.plugin_dir), core.updates);
     if (options.print_registry) {
         print_registry(core.registry, core.active, std::cout);
         return 0;
     }
 
-    AdminServices services{core.registry, core.instances, core.updates};
+    Marketplace marketplace(options.marketplace, options.marketplace_key,
+                            options.state_dir / "downloads", core.registry, core.updates);
+    AdminServices services{core.registry, core.instances, core.updates, marketplace};
     Router router;
     add_health_routes(router);
     add_connector_routes(router, services);
     add_instance_routes(router, services);
+    add_marketplace_routes(router, services);
 
     const std::string token = load_or_create_admin_token(options.state_dir);
     ServerOptions server_options;

@@ -42,7 +42,7 @@ struct Daemon {
         process = std::make_unique<ChildProcess>(
             std::vector<std::string>{(bin_dir() / "junctiond").string(), "--state-dir",
                                      (dir / "state").string(), "--plugin-dir", (dir / "drop").string(),
-                                     "--listen", "127.0.0.1:0"},
+                                     "--listen", "127.0.0.1:0", "--allow-unsigned-drops"},
             log);
         REQUIRE(wait_for_text(log, "admin API listening on", 10s));
         std::smatch m;

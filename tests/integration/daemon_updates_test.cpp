@@ -24,14 +24,22 @@ struct Daemon {
     std::unique_ptr<ChildProcess> process;
     std::string url;
 
-    explicit Daemon(const std::string& watch) {
+    // `signed_drops`: the daemon trusts a publisher key and takes only drops signed with
+    // it; otherwise it is told to allow unsigned drops.
+    Daemon(const std::string& watch, bool signed_drops) : signed_(signed_drops) {
         fs::create_directories(dir / "drop");
-        fs::copy_file(fixture("conformance"), dir / "drop" / "conformance.so");
-        process = std::make_unique<ChildProcess>(
-            std::vector<std::string>{(bin_dir() / "junctiond").string(), "--state-dir", (dir / "state").string(),
-                                     "--plugin-dir", (dir / "drop").string(), "--listen", "127.0.0.1:0",
-                                     "--plugin-watch", watch},
-            log);
+        std::vector<std::string> argv = {(bin_dir() / "junctiond").string(), "--state-dir", (dir / "state").string(),
+                                         "--plugin-dir", (dir / "drop").string(), "--listen", "127.0.0.1:0",
+                                         "--plugin-watch", watch};
+        if (signed_) {
+            REQUIRE(run_program({publish(), "keygen", "--private", (dir / "key.pem").string(), "--public",
+                                 (dir / "key.pub").string()}).exit_code == 0);
+            argv.insert(argv.end(), {"--marketplace-key", (dir / "key.pub").string()});
+        } else {
+            argv.push_back("--allow-unsigned-drops");
+        }
+        drop(fixture("conformance"), "conformance.so");
+        process = std::make_unique<ChildProcess>(argv, log);
         REQUIRE(wait_for_text(log, "admin API listening on", 10s));
         std::smatch m;
         const std::string text = read_text(log);
@@ -48,11 +56,20 @@ struct Daemon {
         argv.insert(argv.end(), args.begin(), args.end());
         return run_program(argv, input);
     }
-    // Copies a package into the plugin folder the way an admin would: write, then move in.
+    static std::string publish() { return (bin_dir() / "junction-publish").string(); }
+    // Copies a package into the plugin folder the way an admin would: write (with its
+    // signature first, when signing), then move in.
     void drop(const fs::path& package, const std::string& name) {
         fs::copy_file(package, dir / (name + ".part"));
+        if (signed_) {
+            fs::copy_file(package, dir / name);
+            REQUIRE(run_program({publish(), "sign", (dir / name).string(), "--key", (dir / "key.pem").string()})
+                        .exit_code == 0);
+            fs::rename(dir / (name + ".sig"), dir / "drop" / (name + ".sig"));
+        }
         fs::rename(dir / (name + ".part"), dir / "drop" / name);
     }
+    bool signed_ = false;
 };
 
 bool has(const RunResult& r, const std::string& text) { return r.output.find(text) != std::string::npos; }
@@ -69,7 +86,7 @@ bool eventually(const std::function<bool()>& f, std::chrono::milliseconds timeou
 }  // namespace
 
 TEST_CASE("manual policy: a dropped version waits, then apply and rollback through the CLI") {
-    Daemon d("inotify");
+    Daemon d("inotify", true);
     REQUIRE(d.cli({"instances", "add", "conformance", "--name", "uk", "--set", "label=uk", "--secret",
                    "api_token"}, "tok-uk-1\n").exit_code == 0);
     d.drop(fixture("conformance_v2"), "conformance-2.0.0.so");
@@ -102,10 +119,24 @@ TEST_CASE("manual policy: a dropped version waits, then apply and rollback throu
     CHECK(has(history, "rollback"));
     CHECK(has(history, "admin"));
     CHECK(has(history, "plugin folder"));
+
+    // Signed drops only: an unsigned package, or one signed by another key, is refused.
+    fs::copy_file(fixture("jsonl_v1_1"), d.dir / "unsigned.part");
+    fs::rename(d.dir / "unsigned.part", d.dir / "drop" / "unsigned.so");
+    CHECK(wait_for_text(d.log, "the package is not signed", 10s));
+    REQUIRE(run_program({Daemon::publish(), "keygen", "--private", (d.dir / "other.pem").string(), "--public",
+                         (d.dir / "other.pub").string()}).exit_code == 0);
+    fs::copy_file(plugin_dir() / "jsonl.so", d.dir / "forged.so");
+    REQUIRE(run_program({Daemon::publish(), "sign", (d.dir / "forged.so").string(), "--key",
+                         (d.dir / "other.pem").string()}).exit_code == 0);
+    fs::rename(d.dir / "forged.so.sig", d.dir / "drop" / "forged.so.sig");
+    fs::rename(d.dir / "forged.so", d.dir / "drop" / "forged.so");
+    CHECK(wait_for_text(d.log, "not made by the trusted marketplace key", 10s));
+    CHECK_FALSE(has(d.cli({"connectors", "list"}), "jsonl"));
 }
 
 TEST_CASE("auto policy: a dropped version is applied at once, with the polling fallback") {
-    Daemon d("poll");
+    Daemon d("poll", false);
     REQUIRE(d.cli({"instances", "add", "conformance", "--name", "eu", "--set", "label=eu", "--secret",
                    "api_token"}, "tok-eu-1\n").exit_code == 0);
     CHECK(d.cli({"connectors", "policy", "conformance", "auto"}).exit_code == 0);

@@ -64,7 +64,7 @@ TEST_CASE("junctiond --print-registry loads the plugin folder and reports refusa
     fs::copy_file(plugin_dir() / "jsonl.so", dir / "drop" / "jsonl.so");
     fs::copy_file(fixture("raw_table_too_small"), dir / "drop" / "small.so");
     auto r = run_program({kDaemon, "--state-dir", (dir / "state").string(), "--plugin-dir",
-                          (dir / "drop").string(), "--print-registry"});
+                          (dir / "drop").string(), "--allow-unsigned-drops", "--print-registry"});
     INFO(r.output);
     CHECK(r.exit_code == 0);
     CHECK(has(r, "CONNECTOR  VERSION  ABI  OPERATIONS"));
@@ -80,7 +80,7 @@ TEST_CASE("junctiond picks up new packages on SIGHUP and stops cleanly on SIGTER
     fs::create_directories(dir / "drop");
     const fs::path log = dir / "junctiond.log";
     ChildProcess daemon({kDaemon, "--state-dir", (dir / "state").string(), "--plugin-dir",
-                         (dir / "drop").string(), "--listen", "127.0.0.1:0"},
+                         (dir / "drop").string(), "--listen", "127.0.0.1:0", "--allow-unsigned-drops"},
                         log);
     REQUIRE(wait_for_text(log, "admin API listening on", 10s));
     fs::copy_file(plugin_dir() / "jsonl.so", dir / "drop" / "jsonl.so");
@@ -98,7 +98,8 @@ TEST_CASE("junctiond settings: flag over environment over config file") {
     fs::create_directories(dir / "drop");
     fs::copy_file(plugin_dir() / "jsonl.so", dir / "drop" / "jsonl.so");
     write_file(dir / "junctiond.conf", "# junctiond settings\nstate-dir = " + (dir / "from-file").string() +
-                                           "\nplugin-dir = " + (dir / "drop").string() + "\n");
+                                           "\nplugin-dir = " + (dir / "drop").string() +
+                                           "\nallow-unsigned-drops = true\n");
     auto from_file = run_program({kDaemon, "--config", (dir / "junctiond.conf").string(), "--print-registry"});
     INFO(from_file.output);
     CHECK(from_file.exit_code == 0);
@@ -113,6 +114,13 @@ TEST_CASE("junctiond settings: flag over environment over config file") {
     CHECK(fs::exists(dir / "from-env" / "plugins" / "jsonl"));
     CHECK(from_flag.exit_code == 0);
     CHECK(fs::exists(dir / "from-flag" / "plugins" / "jsonl"));
+
+    // Without the setting, an unsigned drop is refused and says what to do.
+    auto strict = run_program({kDaemon, "--state-dir", (dir / "strict").string(), "--plugin-dir",
+                               (dir / "drop").string(), "--print-registry"});
+    CHECK(strict.exit_code == 0);
+    CHECK(has(strict, "no marketplace-key is configured"));
+    CHECK_FALSE(fs::exists(dir / "strict" / "plugins" / "jsonl"));
 
     auto bad = run_program({kDaemon, "--listen", "nowhere"});
     CHECK(bad.exit_code == 2);

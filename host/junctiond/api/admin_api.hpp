@@ -6,6 +6,7 @@
 
 #include <junction/core/connector_registry.hpp>
 #include <junction/core/instances/instance_service.hpp>
+#include <junction/core/marketplace/marketplace.hpp>
 #include <junction/core/updates/connector_updates.hpp>
 
 #include <string>
@@ -16,11 +17,13 @@ struct AdminServices {
     core::ConnectorRegistry& registry;
     core::InstanceService& instances;
     core::ConnectorUpdates& updates;
+    core::Marketplace& marketplace;
 };
 
 void add_health_routes(Router& router);
 void add_connector_routes(Router& router, AdminServices& services);
 void add_instance_routes(Router& router, AdminServices& services);
+void add_marketplace_routes(Router& router, AdminServices& services);
 
 // Authenticates (Authorization: Bearer <token>, except public routes), routes, and maps
 // exceptions to error responses. Never echoes a request body.

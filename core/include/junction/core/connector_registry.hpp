@@ -9,6 +9,7 @@
 #include <junction/core/connector.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -59,6 +60,11 @@ public:
     // package, it reports it. A refused file is not read again until it changes.
     ScanReport scan(const std::filesystem::path& folder);
 
+    // A check every package found by scan() must pass before it is installed (the
+    // signature check of folder drops); it throws Error to refuse. Set once at start.
+    using PackageCheck = std::function<void(const std::filesystem::path& file, const std::string& sha256)>;
+    void set_scan_check(PackageCheck check) { scan_check_ = std::move(check); }
+
     // All installed versions, by name then version.
     std::vector<PackageInfo> list() const;
 
@@ -88,6 +94,7 @@ private:
     mutable std::mutex mutex_;
     std::vector<Entry> entries_;
     std::vector<std::pair<std::string, std::string>> refused_;  // (path, "size:mtime") seen bad
+    PackageCheck scan_check_;
 };
 
 }  // namespace junction::core

@@ -1,0 +1,79 @@
+// The marketplace: a catalogue of connector packages (index.json in a directory or at an
+// http(s) URL), each version with its sha256 and an Ed25519 signature by the publisher's
+// key. Packages are fetched, checked against the catalogue's hash and the trusted key, and
+// installed; the update policy then decides when they run. Nothing unverified installs.
+#pragma once
+
+#include <junction/core/connector_registry.hpp>
+#include <junction/core/updates/connector_updates.hpp>
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace junction::core {
+
+struct CatalogueVersion {
+    std::string version;
+    std::string file;  // relative to the catalogue
+    std::string sha256;
+    std::string signature;  // base64 Ed25519 over "junction-package-v1:<sha256>"
+    std::string min_abi;    // "1.0": the oldest host ABI that can load it
+    std::string release_notes;
+};
+
+struct CataloguePackage {
+    std::string name;
+    std::string display_name;
+    std::string description;
+    std::vector<CatalogueVersion> versions;  // oldest first
+};
+
+struct UpdateOffer {
+    std::string name;
+    std::string active_version;
+    std::string available_version;
+    std::string release_notes;
+};
+
+// Parses an index.json; throws Error(invalid_argument) naming what is wrong.
+std::vector<CataloguePackage> parse_catalogue(std::string_view json);
+
+// Whether this host's ABI can load a package that needs `min_abi` ("1.0").
+bool abi_compatible(std::string_view min_abi);
+
+// Refuses (Error(plugin_rejected)) a package file whose signature file (<file>.sig) is
+// missing or not made by the trusted key.
+void verify_signed_file(const std::filesystem::path& package, const std::string& sha256,
+                        const std::string& trusted_public_pem);
+
+class Marketplace {
+public:
+    // `source`: a directory holding index.json, or an http(s) URL of one.
+    // `trusted_key_file`: the publisher's Ed25519 public key (PEM).
+    Marketplace(std::string source, std::filesystem::path trusted_key_file,
+                std::filesystem::path download_dir, ConnectorRegistry& registry,
+                ConnectorUpdates& updates);
+
+    bool configured() const { return !source_.empty(); }
+    std::vector<CataloguePackage> list(std::string_view search = {});
+    CataloguePackage show(std::string_view name);
+    // Installs NAME@VERSION (the newest compatible when empty) after checking hash and
+    // signature. Throws Error(plugin_rejected) for a package that does not verify.
+    PackageInfo install(std::string_view name, std::string_view version, const std::string& actor);
+    // Installed connectors for which the catalogue has a newer compatible version.
+    std::vector<UpdateOffer> updates();
+
+private:
+    std::string fetch(const std::string& relative);  // bytes of a file of the catalogue
+    std::string trusted_key();
+
+    std::string source_;
+    std::filesystem::path trusted_key_file_;
+    std::filesystem::path download_dir_;
+    ConnectorRegistry& registry_;
+    ConnectorUpdates& updates_;
+};
+
+}  // namespace junction::core

@@ -1,0 +1,66 @@
+// junction marketplace list [TERM] | updates | install NAME[@VERSION]
+#include "commands.hpp"
+
+#include "text_table.hpp"
+
+#include <iostream>
+
+namespace junction::cli {
+
+namespace {
+
+void usage(std::ostream& out) {
+    out << "Usage: junction marketplace <command>\n\n"
+           "  list [TERM]                connectors in the catalogue (matching TERM)\n"
+           "  updates                    newer compatible versions of installed connectors\n"
+           "  install NAME[@VERSION]     fetch, verify (sha256, signature) and install\n\n"
+           "An installed version runs according to the connector's update policy; apply it\n"
+           "with 'junction connectors apply NAME'.\n";
+}
+
+}  // namespace
+
+int run_marketplace(Context& ctx, const std::vector<std::string>& args) {
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        usage(args.empty() ? std::cerr : std::cout);
+        return args.empty() ? 2 : 0;
+    }
+    const std::string& command = args[0];
+    if (command == "list" && args.size() <= 2) {
+        const std::string query = args.size() == 2 ? "?search=" + url_encode(args[1]) : "";
+        return show_result(ctx, ctx.api.get("/v1/marketplace" + query), 200, [](const auto& doc) {
+            host::TextTable t({"CONNECTOR", "VERSIONS", "DESCRIPTION"});
+            for (const auto& p : doc["items"].GetArray()) {
+                std::string versions;
+                for (const auto& v : p["versions"].GetArray())
+                    versions += (versions.empty() ? "" : " ") + std::string(v["version"].GetString()) +
+                                (v["compatible"].GetBool() ? "" : "(incompatible)");
+                t.add_row({p["name"].GetString(), versions, p["description"].GetString()});
+            }
+            t.print(std::cout);
+        });
+    }
+    if (command == "updates" && args.size() == 1) {
+        return show_result(ctx, ctx.api.get("/v1/marketplace/updates"), 200, [](const auto& doc) {
+            host::TextTable t({"CONNECTOR", "RUNNING", "AVAILABLE", "RELEASE NOTES"});
+            for (const auto& u : doc["items"].GetArray())
+                t.add_row({u["name"].GetString(), u["active_version"].GetString(),
+                           u["available_version"].GetString(), u["release_notes"].GetString()});
+            t.print(std::cout);
+        });
+    }
+    if (command == "install" && args.size() == 2) {
+        const size_t at = args[1].find('@');
+        std::string body = R"({"name":)" + json_quote(args[1].substr(0, at));
+        if (at != std::string::npos) body += R"(,"version":)" + json_quote(args[1].substr(at + 1));
+        return show_result(ctx, ctx.api.post("/v1/marketplace/install", body + "}"), 201, [](const auto& d) {
+            std::cout << "installed " << d["name"].GetString() << "@" << d["version"].GetString()
+                      << " (sha256 and signature verified)\n";
+        });
+    }
+    std::cerr << "junction marketplace: unknown command or arguments\n\n";
+    usage(std::cerr);
+    return 2;
+}
+
+}  // namespace junction::cli
