@@ -26,7 +26,8 @@ struct Daemon {
 
     // `signed_drops`: the daemon trusts a publisher key and takes only drops signed with
     // it; otherwise it is told to allow unsigned drops.
-    Daemon(const std::string& watch, bool signed_drops) : signed_(signed_drops) {
+    Daemon(const std::string& watch, bool signed_drops, std::vector<std::string> extra = {})
+        : signed_(signed_drops) {
         fs::create_directories(dir / "drop");
         std::vector<std::string> argv = {(bin_dir() / "junctiond").string(), "--state-dir", (dir / "state").string(),
                                          "--plugin-dir", (dir / "drop").string(), "--listen", "127.0.0.1:0",
@@ -38,7 +39,8 @@ struct Daemon {
         } else {
             argv.push_back("--allow-unsigned-drops");
         }
-        drop(fixture("conformance"), "conformance.so");
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        if (extra.empty()) drop(fixture("conformance"), "conformance.so");
         process = std::make_unique<ChildProcess>(argv, log);
         REQUIRE(wait_for_text(log, "admin API listening on", 10s));
         std::smatch m;
@@ -149,4 +151,33 @@ TEST_CASE("auto policy: a dropped version is applied at once, with the polling f
     fs::rename(d.dir / "broken.part", d.dir / "drop" / "broken.so");
     CHECK(wait_for_text(d.log, "package refused: " + (d.dir / "drop" / "broken.so").string(), 20s));
     CHECK(d.cli({"instances", "test", "eu"}).exit_code == 0);
+}
+
+TEST_CASE("the marketplace through the CLI: list, install, updates, apply") {
+    TempDir pub;
+    const std::string publish = Daemon::publish();
+    REQUIRE(run_program({publish, "keygen", "--private", (pub / "key.pem").string(), "--public",
+                         (pub / "key.pub").string()}).exit_code == 0);
+    for (const auto& [pkg, notes] : std::vector<std::pair<fs::path, std::string>>{
+             {fixture("conformance"), "first"}, {fixture("conformance_v1_1"), "faster pages"}})
+        REQUIRE(run_program({publish, "add", pkg.string(), "--key", (pub / "key.pem").string(), "--catalogue",
+                             (pub / "catalogue").string(), "--notes", notes}).exit_code == 0);
+
+    Daemon d("off", false, {"--marketplace", (pub / "catalogue").string(), "--marketplace-key",
+                            (pub / "key.pub").string()});
+    auto list = d.cli({"marketplace", "list", "conform"});
+    INFO(list.output);
+    CHECK(has(list, "conformance  1.0.0 1.1.0"));
+    CHECK(d.cli({"marketplace", "install", "conformance@1.0.0"}).exit_code == 0);
+    REQUIRE(d.cli({"instances", "add", "conformance", "--name", "us", "--set", "label=us", "--secret",
+                   "api_token"}, "tok-us-1\n").exit_code == 0);
+    auto updates = d.cli({"marketplace", "updates"});
+    CHECK(has(updates, "conformance  1.0.0    1.1.0      faster pages"));
+    auto install = d.cli({"marketplace", "install", "conformance"});
+    CHECK(has(install, "installed conformance@1.1.0 (sha256 and signature verified)"));
+    CHECK(has(d.cli({"instances", "show", "us"}), "conformance 1.0.0"));  // manual: not yet
+    CHECK(d.cli({"connectors", "apply", "conformance"}).exit_code == 0);
+    CHECK(has(d.cli({"instances", "show", "us"}), "conformance 1.1.0"));
+    auto none = d.cli({"-o", "json", "marketplace", "updates"});
+    CHECK(has(none, R"({"items":[]})"));
 }
