@@ -1,8 +1,8 @@
 // bench_hotswap: what a hot swap costs while calls keep coming. For 1, 100 and 10,000
 // instances of one connector: calls per second before and during swaps (2 calling
 // threads, each call a whoami through the ABI), and the time from "apply" until every
-// instance runs the new version (canary test, new plugin objects, commit), median of the
-// swaps.
+// instance runs the new version (load, canary test, new plugin objects for the running
+// instances, commit), median of the swaps, measured alone and under that load.
 #include <junction/core/host_core.hpp>
 #include <junction/core/log.hpp>
 
@@ -55,14 +55,20 @@ struct Callers {
     std::vector<std::thread> pool;
 };
 
+// Moves the connector to the version it does not run now.
+SwapReport swap(HostCore& host) {
+    const bool on_new = host.updates.status("conformance").state.active_version == "1.1.0";
+    return host.updates.apply("conformance", on_new ? "1.0.0" : "1.1.0", "bench");
+}
+
 }  // namespace
 
 int main(int, char** argv) {
     configure_log({LogLevel::warn, false});
     std::printf("bench_hotswap: calls during version swaps\nmachine: %s, %u cores\ncommand: %s\n\n",
                 cpu_model().c_str(), std::thread::hardware_concurrency(), argv[0]);
-    std::printf("%10s %16s %16s %14s %18s %10s\n", "instances", "calls/s before", "calls/s during",
-                "swaps", "apply -> all (ms)", "failed");
+    std::printf("%10s %15s %15s %7s %14s %14s %8s\n", "instances", "calls/s before", "calls/s during",
+                "swaps", "all moved, ms", "under load, ms", "failed");
     for (size_t count : {size_t{1}, size_t{100}, size_t{10'000}}) {
         const fs::path dir = fs::temp_directory_path() / ("junction-bench-swap-" + std::to_string(::getpid()));
         fs::create_directories(dir);
@@ -90,17 +96,25 @@ int main(int, char** argv) {
                 Callers callers(host, count, 2);
                 const auto t0 = Clock::now();
                 for (int s = 0; Clock::now() - t0 < kWindow || s < 4; ++s) {
-                    const SwapReport r = s % 2 == 0 ? host.updates.apply("conformance", "1.1.0", "bench")
-                                                    : host.updates.rollback("conformance", "bench");
+                    const SwapReport r = swap(host);
                     if (r.switched) millis.push_back(r.millis);
                 }
                 during = callers.calls / std::chrono::duration<double>(Clock::now() - t0).count();
                 callers.stop = true;
                 failed = callers.failures;
             }
-            std::sort(millis.begin(), millis.end());
-            std::printf("%10zu %16.0f %16.0f %14zu %18.2f %10ld\n", count, before, during, millis.size(),
-                        millis.empty() ? 0.0 : millis[millis.size() / 2], failed);
+            // The same swaps with no calls competing for the 2 cores.
+            std::vector<double> idle;
+            for (int s = 0; s < 6; ++s) {
+                const SwapReport r = swap(host);
+                if (r.switched) idle.push_back(r.millis);
+            }
+            auto median = [](std::vector<double> v) {
+                std::sort(v.begin(), v.end());
+                return v.empty() ? 0.0 : v[v.size() / 2];
+            };
+            std::printf("%10zu %15.0f %15.0f %7zu %14.2f %14.2f %8ld\n", count, before, during, millis.size(),
+                        median(idle), median(millis), failed);
         }
         fs::remove_all(dir);
     }

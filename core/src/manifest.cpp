@@ -2,6 +2,9 @@
 
 #include <junction/core/error.hpp>
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <set>
 
 namespace junction::core {
@@ -100,7 +103,14 @@ Manifest parse_manifest(std::string_view json) {
                .operations = {},
                .secret_fields = {},
                .config_schema = std::move(compiled),
+               .config_schema_json = {},
                .json = std::string(json)};
+    {
+        rapidjson::StringBuffer b;
+        rapidjson::Writer<rapidjson::StringBuffer> w(b);
+        config_schema.Accept(w);
+        m.config_schema_json = b.GetString();
+    }
 
     std::set<std::string> properties;
     if (config_schema.HasMember("properties") && config_schema["properties"].IsObject()) {

@@ -113,18 +113,22 @@ std::vector<std::string> InstanceRuntime::live_unpinned(std::string_view connect
 
 void InstanceRuntime::exclusive_switch(std::string_view connector, const std::function<void()>& commit,
                                        std::vector<std::pair<std::string, LiveInstancePtr>> replacements) {
-    std::unique_lock gate(swap_gate_);
-    commit();
-    std::lock_guard lock(mutex_);
-    for (auto it = live_.begin(); it != live_.end();) {  // what ran on the old version
-        if (it->second.live->connector == connector && !it->second.live->pinned) {
-            lru_.erase(it->second.position);
-            it = live_.erase(it);
-        } else {
-            ++it;
+    std::vector<LiveInstancePtr> retired;  // destroyed after the gate opens again
+    {
+        std::unique_lock gate(swap_gate_);
+        commit();
+        std::lock_guard lock(mutex_);
+        for (auto it = live_.begin(); it != live_.end();) {  // what ran on the old version
+            if (it->second.live->connector == connector && !it->second.live->pinned) {
+                retired.push_back(std::move(it->second.live));
+                lru_.erase(it->second.position);
+                it = live_.erase(it);
+            } else {
+                ++it;
+            }
         }
+        for (auto& [id, live] : replacements) cache(id, std::move(live));
     }
-    for (auto& [id, live] : replacements) cache(id, std::move(live));
 }
 
 void InstanceRuntime::forget(std::string_view id) {

@@ -217,10 +217,11 @@ public:
         return out;
     }
 
-    size_t count_instances(std::string_view connector) override {
+    size_t count_instances(std::string_view connector, bool unpinned_only) override {
         std::lock_guard lock(mutex_);
-        Statement s(db_, "SELECT count(*) FROM instances WHERE ?1 = '' OR connector = ?1");
-        s.bind_text(1, connector);
+        Statement s(db_, "SELECT count(*) FROM instances WHERE (?1 = '' OR connector = ?1) AND "
+                         "(?2 = 0 OR version_pin = '')");
+        s.bind_text(1, connector).bind(2, static_cast<int64_t>(unpinned_only));
         s.step();
         return static_cast<size_t>(s.integer(0));
     }

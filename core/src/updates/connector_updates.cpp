@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <unordered_map>
 
 namespace junction::core {
 
@@ -206,7 +207,11 @@ SwapReport ConnectorUpdates::switch_to(std::string_view connector_name, std::str
     ConnectorVersionPtr running = active_.get(connector);
 
     // 2. Every unpinned instance's config, brought to the target.
-    std::vector<InstanceRecord> records = unpinned_instances(store_, connector);
+    // Configs were validated against the running schema: when the target's is the same,
+    // they all fit, and none needs to be read or decrypted to know it.
+    const bool same_schema = running && running->manifest().config_schema_json == m.config_schema_json;
+    std::vector<InstanceRecord> records;
+    if (!same_schema) records = unpinned_instances(store_, connector);
     std::vector<InstanceRecord> changed;
     std::vector<InstanceSnapshot> snapshots;
     std::vector<std::string> problems;
@@ -263,31 +268,41 @@ SwapReport ConnectorUpdates::switch_to(std::string_view connector_name, std::str
     if (!problems.empty()) return refuse(join(problems));
 
     // 3 and 4. The canary, then the running instances' plugin objects on the target.
-    std::vector<std::pair<std::string, LiveInstancePtr>> prepared;
-    const auto live_ids = runtime_.live_unpinned(connector);
-    auto record_of = [&](const std::string& id) -> const InstanceRecord* {
-        for (const auto& r : records)
-            if (r.id == id) return &r;
-        return nullptr;
+    // The record each instance will have after the switch (changed, or as stored).
+    std::unordered_map<std::string, const InstanceRecord*> changed_by_id;
+    for (const auto& r : changed) changed_by_id[r.id] = &r;
+    auto record_after = [&](const std::string& id) -> std::optional<InstanceRecord> {
+        if (auto it = changed_by_id.find(id); it != changed_by_id.end()) return *it->second;
+        return store_.find_instance(id);
     };
-    if (!records.empty()) {
-        const InstanceRecord* canary = live_ids.empty() ? &records.front() : record_of(live_ids.front());
-        if (!canary) canary = &records.front();
-        try {
-            LiveInstancePtr live = runtime_.build(*canary, next);
-            live->plugin->test_connection();
-            prepared.emplace_back(canary->id, std::move(live));
-        } catch (const Error& e) {
-            return refuse("the canary instance " + canary->name + " failed on " + m.id() + ": " + e.message());
+    std::vector<std::pair<std::string, LiveInstancePtr>> prepared;
+    std::vector<std::string> live_ids = runtime_.live_unpinned(connector);
+    if (live_ids.empty()) {  // nothing runs: the canary is the first unpinned instance
+        InstanceQuery q;
+        q.connector = connector;
+        q.limit = 1000;
+        for (;;) {
+            auto page = store_.list_instances(q);
+            auto it = std::find_if(page.begin(), page.end(), [](const auto& r) { return r.version_pin.empty(); });
+            if (it != page.end()) {
+                live_ids.push_back(it->id);
+                break;
+            }
+            if (page.size() < q.limit) break;
+            q.after_name = page.back().name;
         }
     }
-    for (const auto& id : live_ids) {
-        const InstanceRecord* r = record_of(id);
-        if (!r || (!prepared.empty() && prepared.front().first == id)) continue;
+    for (size_t i = 0; i < live_ids.size(); ++i) {
+        const auto r = record_after(live_ids[i]);
+        if (!r) continue;  // deleted meanwhile
         try {
-            prepared.emplace_back(id, runtime_.build(*r, next));
+            LiveInstancePtr live = runtime_.build(*r, next);
+            if (i == 0) live->plugin->test_connection();  // the canary
+            prepared.emplace_back(r->id, std::move(live));
         } catch (const Error& e) {
-            return refuse("instance " + r->name + " could not be created on " + m.id() + ": " + e.message());
+            return refuse((i == 0 ? "the canary instance " + r->name + " failed on "
+                                  : "instance " + r->name + " could not be created on ") +
+                          m.id() + ": " + e.message());
         }
     }
 
@@ -296,8 +311,8 @@ SwapReport ConnectorUpdates::switch_to(std::string_view connector_name, std::str
     new_state.previous_version = state->active_version;
     new_state.active_version = target;
     report.plugin_objects_replaced = prepared.size();
-    report.instances = records.size();
-    const std::string detail = std::to_string(records.size()) + " instance(s), " +
+    report.instances = store_.count_instances(connector, true);
+    const std::string detail = std::to_string(report.instances) + " instance(s), " +
                                std::to_string(report.configs_migrated) + " config(s) migrated, " +
                                std::to_string(report.configs_restored) + " restored";
     runtime_.exclusive_switch(connector, [&] {

@@ -36,6 +36,8 @@ struct Manifest {
     std::vector<Operation> operations;
     std::vector<std::string> secret_fields;  // properties marked "writeOnly": true
     JsonSchema config_schema;
+    std::string config_schema_json;  // the schema as text: two versions with the same text
+                                     // accept exactly the same configs
     std::string json;  // the manifest as the plugin returned it
 
     std::string id() const { return name + "@" + version; }

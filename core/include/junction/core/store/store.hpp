@@ -88,7 +88,7 @@ public:
     virtual std::optional<InstanceRecord> find_instance(std::string_view id_or_name) = 0;
     // Ordered by name.
     virtual std::vector<InstanceRecord> list_instances(const InstanceQuery& query) = 0;
-    virtual size_t count_instances(std::string_view connector = {}) = 0;
+    virtual size_t count_instances(std::string_view connector = {}, bool unpinned_only = false) = 0;
     virtual void record_test(std::string_view id, std::string_view status,
                              std::string_view detail, int64_t tested_ms) = 0;
 
