@@ -13,7 +13,9 @@ void usage(std::ostream& out) {
     out << "Usage: junction marketplace <command>\n\n"
            "  list [TERM]                connectors in the catalogue (matching TERM)\n"
            "  updates                    newer compatible versions of installed connectors\n"
-           "  install NAME[@VERSION]     fetch, verify (sha256, signature) and install\n\n"
+           "  show NAME                  a connector's versions, compatibility and release notes\n"
+           "  install NAME[@VERSION]     fetch, verify (sha256, signature) and install\n"
+           "  apply NAME                 install the newest compatible version and apply it\n\n"
            "An installed version runs according to the connector's update policy; apply it\n"
            "with 'junction connectors apply NAME'.\n";
 }
@@ -48,6 +50,22 @@ int run_marketplace(Context& ctx, const std::vector<std::string>& args) {
                            u["available_version"].GetString(), u["release_notes"].GetString()});
             t.print(std::cout);
         });
+    }
+    if (command == "show" && args.size() == 2) {
+        return show_result(ctx, ctx.api.get("/v1/marketplace/" + url_encode(args[1])), 200, [](const auto& p) {
+            std::cout << p["name"].GetString() << ": " << p["display_name"].GetString() << "\n"
+                      << p["description"].GetString() << "\n\n";
+            host::TextTable t({"VERSION", "COMPATIBLE", "MIN ABI", "RELEASE NOTES"});
+            for (const auto& v : p["versions"].GetArray())
+                t.add_row({v["version"].GetString(), v["compatible"].GetBool() ? "yes" : "no",
+                           v["min_abi"].GetString(), v["release_notes"].GetString()});
+            t.print(std::cout);
+        });
+    }
+    if (command == "apply" && args.size() == 2) {
+        const ApiResponse r = ctx.api.post("/v1/marketplace/apply", R"({"name":)" + json_quote(args[1]) + "}");
+        if (r.status != 200) return print_api_error(r);
+        return show_result(ctx, r, 200, [](const auto& d) { print_swap_report(d); });
     }
     if (command == "install" && args.size() == 2) {
         const size_t at = args[1].find('@');

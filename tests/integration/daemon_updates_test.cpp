@@ -168,6 +168,7 @@ TEST_CASE("the marketplace through the CLI: list, install, updates, apply") {
     auto list = d.cli({"marketplace", "list", "conform"});
     INFO(list.output);
     CHECK(has(list, "conformance  1.0.0 1.1.0"));
+    CHECK(has(d.cli({"marketplace", "show", "conformance"}), "1.1.0    yes         1.1      faster pages"));
     CHECK(d.cli({"marketplace", "install", "conformance@1.0.0"}).exit_code == 0);
     REQUIRE(d.cli({"instances", "add", "conformance", "--name", "us", "--set", "label=us", "--secret",
                    "api_token"}, "tok-us-1\n").exit_code == 0);
@@ -178,6 +179,10 @@ TEST_CASE("the marketplace through the CLI: list, install, updates, apply") {
     CHECK(has(d.cli({"instances", "show", "us"}), "conformance 1.0.0"));  // manual: not yet
     CHECK(d.cli({"connectors", "apply", "conformance"}).exit_code == 0);
     CHECK(has(d.cli({"instances", "show", "us"}), "conformance 1.1.0"));
+    CHECK(d.cli({"connectors", "rollback", "conformance"}).exit_code == 0);
+    auto applied = d.cli({"marketplace", "apply", "conformance"});  // installed already: just apply
+    INFO(applied.output);
+    CHECK(has(applied, "1.0.0 -> 1.1.0"));
     auto none = d.cli({"-o", "json", "marketplace", "updates"});
     CHECK(has(none, R"({"items":[]})"));
 }

@@ -47,6 +47,25 @@ void add_marketplace_routes(Router& router, AdminServices& s) {
         return json_response(200, body + "]}");
     });
 
+    router.add("GET", "/v1/marketplace/{name}", [&s](HttpRequest& r) {
+        return json_response(200, package_json(s.marketplace.show(r.params["name"])));
+    });
+
+    // Installs the newest compatible version when it is not installed yet, then applies it.
+    router.add("POST", "/v1/marketplace/apply", [&s](HttpRequest& r) {
+        const auto body = parse_body(r, {"name"});
+        const auto name = optional_string(body, "name");
+        if (!name) throw Error(Errc::invalid_argument, "field 'name' is required");
+        std::string newest;
+        for (const auto& v : s.marketplace.show(*name).versions)
+            if (core::abi_compatible(v.min_abi)) newest = v.version;
+        if (newest.empty()) throw Error(Errc::not_found, "the marketplace has no compatible version of " + *name);
+        if (!s.registry.package(*name, newest)) s.marketplace.install(*name, newest, "marketplace");
+        const core::SwapReport report = s.updates.apply(*name, newest, "admin");
+        if (report.switched) return json_response(200, report.to_json());
+        return error_response(409, "update_refused", report.reason, {report.to_json()});
+    });
+
     router.add("POST", "/v1/marketplace/install", [&s](HttpRequest& r) {
         const auto body = parse_body(r, {"name", "version"});
         const auto name = optional_string(body, "name");
