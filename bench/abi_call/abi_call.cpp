@@ -6,6 +6,8 @@
 //     load and negotiate an already staged one.
 #include "page_work.hpp"
 
+#include "bench_machine.hpp"
+
 #include <junction/core/connector_registry.hpp>
 #include <junction/core/log.hpp>
 #include <junction/core/package_file.hpp>
@@ -65,13 +67,6 @@ std::pair<double, double> best_ns_per_call(size_t calls, A&& a, B&& b) {
     return {best_a, best_b};
 }
 
-std::string cpu_model() {
-    std::ifstream in("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.starts_with("model name")) return line.substr(line.find(':') + 2);
-    return "unknown CPU";
-}
 
 }  // namespace
 
@@ -81,7 +76,7 @@ int main(int argc, char** argv) {
     const fs::path scratch = fs::temp_directory_path() / ("junction-bench-" + std::to_string(::getpid()));
 
     std::printf("bench_abi_call: the cost of the plugin ABI\n");
-    std::printf("machine: %s, %u cores\ncommand: %s%s\n\n", cpu_model().c_str(),
+    std::printf("machine: %s, %u cores\ncommand: %s%s\n\n", bench::cpu_model().c_str(),
                 std::thread::hardware_concurrency(), argv[0], argc > 1 ? (" " + std::string(argv[1])).c_str() : "");
 
     size_t sink_bytes = 0;

@@ -3,6 +3,8 @@
 // threads, each call a whoami through the ABI), and the time from "apply" until every
 // instance runs the new version (load, canary test, new plugin objects for the running
 // instances, commit), median of the swaps, measured alone and under that load.
+#include "bench_machine.hpp"
+
 #include <junction/core/host_core.hpp>
 #include <junction/core/log.hpp>
 
@@ -22,13 +24,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string cpu_model() {
-    std::ifstream in("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.starts_with("model name")) return line.substr(line.find(':') + 2);
-    return "unknown CPU";
-}
 
 // Calls instances round-robin from `threads` threads until `stop`; returns the count.
 struct Callers {
@@ -66,7 +61,7 @@ SwapReport swap(HostCore& host) {
 int main(int, char** argv) {
     configure_log({LogLevel::warn, false});
     std::printf("bench_hotswap: calls during version swaps\nmachine: %s, %u cores\ncommand: %s\n\n",
-                cpu_model().c_str(), std::thread::hardware_concurrency(), argv[0]);
+                bench::cpu_model().c_str(), std::thread::hardware_concurrency(), argv[0]);
     std::printf("%10s %15s %15s %7s %14s %14s %8s\n", "instances", "calls/s before", "calls/s during",
                 "swaps", "all moved, ms", "under load, ms", "failed");
     for (size_t count : {size_t{1}, size_t{100}, size_t{10'000}}) {

@@ -1,5 +1,7 @@
 // bench_instances: 10,000 instances of one connector in a fresh state directory: time to
 // create, list, look up and test-connect them, and the host's memory per instance.
+#include "bench_machine.hpp"
+
 #include <junction/core/error.hpp>
 #include <junction/core/host_core.hpp>
 #include <junction/core/log.hpp>
@@ -18,21 +20,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-long rss_kib() {
-    std::ifstream in("/proc/self/status");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
-    return 0;
-}
 
-std::string cpu_model() {
-    std::ifstream in("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.starts_with("model name")) return line.substr(line.find(':') + 2);
-    return "unknown CPU";
-}
 
 double us_since(Clock::time_point t0, size_t n) {
     return std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / static_cast<double>(n);
@@ -47,7 +35,7 @@ int main(int argc, char** argv) {
     const fs::path dir = fs::temp_directory_path() / ("junction-bench-instances-" + std::to_string(::getpid()));
 
     std::printf("bench_instances: %zu instances of one connector\nmachine: %s, %u cores\ncommand: %s\n\n",
-                count, cpu_model().c_str(), std::thread::hardware_concurrency(), argv[0]);
+                count, bench::cpu_model().c_str(), std::thread::hardware_concurrency(), argv[0]);
     fs::create_directories(dir);
     {
         HostCore host(dir);
@@ -56,7 +44,7 @@ int main(int argc, char** argv) {
         InstanceRuntime& runtime = host.runtime;
         auto name = [](size_t i) { return "store-" + std::to_string(100000 + i); };
 
-        const long rss0 = rss_kib();
+        const long rss0 = bench::rss_kib();
         auto t0 = Clock::now();
         for (size_t i = 0; i < count; ++i)
             service.create({"conformance", name(i), "",
@@ -64,7 +52,7 @@ int main(int argc, char** argv) {
                                 std::to_string(i) + R"("})",
                             ""});
         const double create_us = us_since(t0, count);
-        const long rss_created = rss_kib();
+        const long rss_created = bench::rss_kib();
 
         t0 = Clock::now();
         size_t listed = 0, pages = 0;
@@ -87,7 +75,7 @@ int main(int argc, char** argv) {
         size_t ok = 0;
         for (size_t i = 0; i < count; ++i) ok += service.test(name(i)).status == "ok";
         const double test_us = us_since(t0, count);
-        const long rss_tested = rss_kib();
+        const long rss_tested = bench::rss_kib();
 
         std::printf("%-44s %10.1f us\n", "create (validate, seal, insert)", create_us);
         std::printf("%-44s %10.1f us  (%zu pages, %zu listed)\n", "list, one page of 100", list_page_us, pages, listed);

@@ -34,6 +34,20 @@ void check(jn_status status, const jn_call& call, Context&& make_context) {
                 context, status);
 }
 
+// A call whose result is one JSON document (describe, migrate_config): keeps the last
+// one emitted and counts them.
+struct SingleResult {
+    std::string json;
+    size_t emitted = 0;
+    PageSink sink = [this](std::string_view j) {
+        json.assign(j);
+        ++emitted;
+    };
+    jn_call call;
+    SingleResult() { call.on_emit = &sink; }
+    SingleResult(const SingleResult&) = delete;
+};
+
 }  // namespace
 
 std::shared_ptr<ConnectorVersion> ConnectorVersion::open(const std::filesystem::path& file,
@@ -42,27 +56,20 @@ std::shared_ptr<ConnectorVersion> ConnectorVersion::open(const std::filesystem::
     v->library_ = PluginLibrary::load(file);
     v->sha256_ = std::move(sha256);
 
-    std::string manifest_json;
-    size_t emitted = 0;
-    const PageSink on_manifest = [&](std::string_view json) {
-        manifest_json.assign(json);
-        ++emitted;
-    };
-    jn_call call;
-    call.on_emit = &on_manifest;
+    SingleResult result;
     const std::string context = file.filename().string() + " describe";
     try {
-        check(v->library_->connector().describe(&call), call, [&] { return context; });
+        check(v->library_->connector().describe(&result.call), result.call, [&] { return context; });
     } catch (const Error& e) {
         throw Error(Errc::plugin_rejected, "describe failed: " + e.message(), e.context());
     }
-    if (emitted != 1)
+    if (result.emitted != 1)
         throw Error(Errc::plugin_rejected,
                     "describe must emit exactly one manifest, it emitted " +
-                        std::to_string(emitted),
+                        std::to_string(result.emitted),
                     context);
     try {
-        v->manifest_ = std::make_shared<const Manifest>(parse_manifest(manifest_json));
+        v->manifest_ = std::make_shared<const Manifest>(parse_manifest(result.json));
     } catch (const Error& e) {
         throw Error(Errc::plugin_rejected, e.message(), file.filename().string());
     }
@@ -114,18 +121,11 @@ std::optional<std::string> ConnectorVersion::migrate_config(std::string_view fro
                                                             std::string_view config_json) const {
     const auto migrate = library_->connector().migrate_config;
     if (!migrate) return std::nullopt;
-    std::string migrated;
-    size_t emitted = 0;
-    const PageSink on_config = [&](std::string_view json) {
-        migrated.assign(json);
-        ++emitted;
-    };
-    jn_call call;
-    call.on_emit = &on_config;
-    const jn_status s = migrate(view(from_version), view(config_json), &call);
-    if (s == JN_ERR_UNSUPPORTED || (s == JN_OK && emitted == 0)) return std::nullopt;
-    check(s, call, [&] { return id() + " migrate_config from " + std::string(from_version); });
-    return migrated;
+    SingleResult result;
+    const jn_status s = migrate(view(from_version), view(config_json), &result.call);
+    if (s == JN_ERR_UNSUPPORTED || (s == JN_OK && result.emitted == 0)) return std::nullopt;
+    check(s, result.call, [&] { return id() + " migrate_config from " + std::string(from_version); });
+    return std::move(result.json);
 }
 
 ConnectorInstance::~ConnectorInstance() {

@@ -149,15 +149,7 @@ public:
             Statement s(db_, "INSERT INTO instances(id, name, connector, auth_method, settings, "
                              "version_pin, created_ms, updated_ms, test_status, test_detail, "
                              "tested_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
-            bind_instance(s, r);
-            try {
-                s.run();
-            } catch (const Error& e) {
-                if (e.code() == Errc::already_exists)
-                    throw Error(Errc::already_exists, "an instance named '" + r.name +
-                                                          "' already exists; choose another name");
-                throw;
-            }
+            write_instance_row(s, r);
             write_secrets(r.id, r.secrets);
         });
     }
@@ -168,15 +160,7 @@ public:
             Statement s(db_, "UPDATE instances SET id=?1, name=?2, connector=?3, auth_method=?4, "
                              "settings=?5, version_pin=?6, created_ms=?7, updated_ms=?8, "
                              "test_status=?9, test_detail=?10, tested_ms=?11 WHERE id=?1");
-            bind_instance(s, r);
-            try {
-                s.run();
-            } catch (const Error& e) {
-                if (e.code() == Errc::already_exists)
-                    throw Error(Errc::already_exists, "an instance named '" + r.name +
-                                                          "' already exists; choose another name");
-                throw;
-            }
+            write_instance_row(s, r);
             if (sqlite3_changes(db_) == 0)
                 throw Error(Errc::not_found, "no instance with id " + r.id);
             Statement del(db_, "DELETE FROM instance_secrets WHERE instance_id=?");
@@ -431,6 +415,19 @@ private:
             .bind_text(4, r.auth_method).bind_text(5, r.settings_json).bind_text(6, r.version_pin)
             .bind(7, r.created_ms).bind(8, r.updated_ms).bind_text(9, r.test_status)
             .bind_text(10, r.test_detail).bind(11, r.tested_ms);
+    }
+
+    // Runs an INSERT or UPDATE of an instance row; a taken name says so in words.
+    static void write_instance_row(Statement& s, const InstanceRecord& r) {
+        bind_instance(s, r);
+        try {
+            s.run();
+        } catch (const Error& e) {
+            if (e.code() == Errc::already_exists)
+                throw Error(Errc::already_exists,
+                            "an instance named '" + r.name + "' already exists; choose another name");
+            throw;
+        }
     }
 
     static InstanceRecord read_instance(const Statement& s) {
