@@ -29,7 +29,7 @@ namespace {
 struct Callers {
     Callers(HostCore& host, size_t instances, int threads) {
         for (int t = 0; t < threads; ++t)
-            pool.emplace_back([&, t] {
+            pool.emplace_back([&host, this, instances, threads, t] {
                 for (size_t i = t; !stop; i += threads) {
                     try {
                         host.runtime.acquire("i" + std::to_string(i % instances))
