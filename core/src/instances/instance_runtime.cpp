@@ -85,20 +85,27 @@ LiveInstancePtr InstanceRuntime::acquire(std::string_view id_or_name) {
         }
     }
     LiveInstancePtr live = build(*record, version);
-    std::lock_guard lock(mutex_);
-    cache(record->id, live);
+    std::vector<LiveInstancePtr> evicted;  // destroyed after the lock: the last one of an old
+    {                                      // version unloads its library, which takes a while
+        std::lock_guard lock(mutex_);
+        cache(record->id, live, evicted);
+    }
     return live;
 }
 
-void InstanceRuntime::cache(const std::string& id, LiveInstancePtr live) {
+void InstanceRuntime::cache(const std::string& id, LiveInstancePtr live,
+                            std::vector<LiveInstancePtr>& evicted) {
     if (auto it = live_.find(id); it != live_.end()) {
+        evicted.push_back(std::move(it->second.live));
         lru_.erase(it->second.position);
         live_.erase(it);
     }
     lru_.push_front(id);
     live_.emplace(id, Entry{std::move(live), lru_.begin()});
     while (live_.size() > max_live_) {
-        live_.erase(lru_.back());
+        auto oldest = live_.find(lru_.back());
+        evicted.push_back(std::move(oldest->second.live));
+        live_.erase(oldest);
         lru_.pop_back();
     }
 }
@@ -127,14 +134,16 @@ void InstanceRuntime::exclusive_switch(std::string_view connector, const std::fu
                 ++it;
             }
         }
-        for (auto& [id, live] : replacements) cache(id, std::move(live));
+        for (auto& [id, live] : replacements) cache(id, std::move(live), retired);
     }
 }
 
 void InstanceRuntime::forget(std::string_view id) {
+    LiveInstancePtr gone;  // destroyed after the lock
     std::lock_guard lock(mutex_);
     auto it = live_.find(std::string(id));
     if (it == live_.end()) return;
+    gone = std::move(it->second.live);
     lru_.erase(it->second.position);
     live_.erase(it);
 }

@@ -86,7 +86,9 @@ public:
                           std::vector<std::pair<std::string, LiveInstancePtr>> replacements);
 
 private:
-    void cache(const std::string& id, LiveInstancePtr live);  // mutex_ held
+    // Caches `live` (mutex_ held); what it displaces goes to `evicted`, for the caller to
+    // destroy once the lock is released.
+    void cache(const std::string& id, LiveInstancePtr live, std::vector<LiveInstancePtr>& evicted);
 
     Store& store_;
     const SecretBox& secrets_;
