@@ -182,4 +182,27 @@ jn_status HttpClient::perform(const jn_http_request& request, jn_http_response_f
     return JN_OK;
 }
 
+bool HttpClient::send(std::string_view method, const std::string& url,
+                      const std::vector<std::pair<std::string, std::string>>& headers,
+                      std::string_view body, Result& result, std::string& error) {
+    std::vector<jn_http_header> views;
+    for (const auto& [k, v] : headers) views.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+    jn_http_request request{};
+    request.struct_size = sizeof request;
+    request.method = {method.data(), method.size()};
+    request.url = {url.data(), url.size()};
+    request.headers = views.data();
+    request.header_count = views.size();
+    request.body = {body.data(), body.size()};
+    const jn_status s = perform(
+        request,
+        [](void* user, const jn_http_response* r) {
+            auto* out = static_cast<Result*>(user);
+            out->status = static_cast<int>(r->status_code);
+            out->body.assign(r->body.ptr ? r->body.ptr : "", r->body.len);
+        },
+        &result, nullptr, error);
+    return s == JN_OK;
+}
+
 }  // namespace junction::core

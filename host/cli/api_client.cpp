@@ -36,33 +36,16 @@ ApiClient::ApiClient(std::string base_url, std::string token)
 ApiResponse ApiClient::send(const std::string& method, const std::string& path,
                             const std::string& body) {
     const std::string url = base_url_ + path;
-    const std::string auth = "Bearer " + token_;
-    const jn_http_header headers[] = {
-        {{"Authorization", 13}, {auth.data(), auth.size()}},
-        {{"Content-Type", 12}, {"application/json", 16}},
-        {{"Accept", 6}, {"application/json", 16}},
-    };
-    jn_http_request request{};
-    request.struct_size = sizeof request;
-    request.method = {method.data(), method.size()};
-    request.url = {url.data(), url.size()};
-    request.headers = headers;
-    request.header_count = 3;
-    request.body = {body.data(), body.size()};
-    ApiResponse response;
+    core::HttpClient::Result result;
     std::string error;
-    const jn_status s = http_.perform(
-        request,
-        [](void* user, const jn_http_response* r) {
-            auto* out = static_cast<ApiResponse*>(user);
-            out->status = static_cast<int>(r->status_code);
-            out->body.assign(r->body.ptr ? r->body.ptr : "", r->body.len);
-        },
-        &response, nullptr, error);
-    if (s != JN_OK)
+    if (!http_.send(method, url,
+                    {{"Authorization", "Bearer " + token_},
+                     {"Content-Type", "application/json"},
+                     {"Accept", "application/json"}},
+                    body, result, error))
         throw Unreachable("cannot reach junctiond at " + base_url_ + " (" + error +
                           "); is it running? Set the address with --url or JUNCTION_URL");
-    return response;
+    return {result.status, std::move(result.body)};
 }
 
 ApiClient connect(const Connection& flags) {

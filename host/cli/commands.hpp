@@ -6,6 +6,7 @@
 #include "output.hpp"
 
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,16 @@ struct Context {
 int run_connectors(Context& ctx, const std::vector<std::string>& args);
 int run_instances(Context& ctx, const std::vector<std::string>& args);
 int run_marketplace(Context& ctx, const std::vector<std::string>& args);
+
+// A group called with no command (usage on stderr, exit 2) or with help (stdout, 0);
+// nullopt when there is a command to run.
+inline std::optional<int> help_requested(const std::vector<std::string>& args,
+                                         void (*usage)(std::ostream&)) {
+    const bool none = args.empty();
+    if (!none && args[0] != "--help" && args[0] != "-h" && args[0] != "help") return std::nullopt;
+    usage(none ? std::cerr : std::cout);
+    return none ? 2 : 0;
+}
 
 // Quotes text as a JSON string.
 std::string json_quote(const std::string& text);

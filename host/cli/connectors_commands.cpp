@@ -29,10 +29,7 @@ void usage(std::ostream& out) {
 }  // namespace
 
 int run_connectors(Context& ctx, const std::vector<std::string>& args) {
-    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-        usage(args.empty() ? std::cerr : std::cout);
-        return args.empty() ? 2 : 0;
-    }
+    if (auto code = help_requested(args, usage)) return *code;
     const std::string& command = args[0];
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (command == "list") {

@@ -179,10 +179,7 @@ std::string json_quote(const std::string& text) {
 }
 
 int run_instances(Context& ctx, const std::vector<std::string>& args) {
-    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-        usage(args.empty() ? std::cerr : std::cout);
-        return args.empty() ? 2 : 0;
-    }
+    if (auto code = help_requested(args, usage)) return *code;
     const std::string& command = args[0];
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (!rest.empty() && (rest[0] == "--help" || rest[0] == "-h")) {

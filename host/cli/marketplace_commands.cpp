@@ -23,10 +23,7 @@ void usage(std::ostream& out) {
 }  // namespace
 
 int run_marketplace(Context& ctx, const std::vector<std::string>& args) {
-    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-        usage(args.empty() ? std::cerr : std::cout);
-        return args.empty() ? 2 : 0;
-    }
+    if (auto code = help_requested(args, usage)) return *code;
     const std::string& command = args[0];
     if (command == "list" && args.size() <= 2) {
         const std::string query = args.size() == 2 ? "?search=" + url_encode(args[1]) : "";

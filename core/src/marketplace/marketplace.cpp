@@ -114,24 +114,10 @@ std::string Marketplace::fetch(const std::string& relative) {
     while (!base.empty() && base.back() == '/') base.pop_back();
     const std::string url = base + "/" + relative;
     HttpClient http;
-    jn_http_request request{};
-    request.struct_size = sizeof request;
-    request.method = {"GET", 3};
-    request.url = {url.data(), url.size()};
-    struct Received {
-        int status = 0;
-        std::string body;
-    } received;
+    HttpClient::Result received;
     std::string error;
-    const jn_status s = http.perform(
-        request,
-        [](void* user, const jn_http_response* r) {
-            auto* out = static_cast<Received*>(user);
-            out->status = static_cast<int>(r->status_code);
-            out->body.assign(r->body.ptr ? r->body.ptr : "", r->body.len);
-        },
-        &received, nullptr, error);
-    if (s != JN_OK) throw Error(Errc::io, "cannot fetch " + url + ": " + error);
+    if (!http.send("GET", url, {}, {}, received, error))
+        throw Error(Errc::io, "cannot fetch " + url + ": " + error);
     if (received.status != 200)
         throw Error(Errc::io, "fetching " + url + " answered HTTP " + std::to_string(received.status));
     return std::move(received.body);

@@ -10,6 +10,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace junction::core {
@@ -32,6 +34,16 @@ public:
     // says why in words (no header values, which may hold credentials).
     jn_status perform(const jn_http_request& request, jn_http_response_fn on_response,
                       void* user, const std::atomic<bool>* cancelled, std::string& error);
+
+    // The host's own requests (the CLI to the daemon, catalogue downloads): the same
+    // stack, without ABI structs. Returns false with `error` set when no response arrived.
+    struct Result {
+        int status = 0;
+        std::string body;
+    };
+    bool send(std::string_view method, const std::string& url,
+              const std::vector<std::pair<std::string, std::string>>& headers,
+              std::string_view body, Result& result, std::string& error);
 
 private:
     struct Handle;
