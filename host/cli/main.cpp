@@ -75,7 +75,10 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
-        ApiClient api = connect(connection);
+        // Help needs no daemon: answer it before looking for the token.
+        const bool help = args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help" ||
+                          (args.size() > 1 && (args[1] == "--help" || args[1] == "-h"));
+        ApiClient api = help ? ApiClient("", "") : connect(connection);
         Context ctx{api, output == "json" ? Format::json : Format::table};
         if (group == "connectors") return run_connectors(ctx, args);
         if (group == "marketplace") return run_marketplace(ctx, args);

@@ -126,3 +126,25 @@ TEST_CASE("junctiond settings: flag over environment over config file") {
     CHECK(bad.exit_code == 2);
     CHECK(has(bad, "--listen must be ADDRESS:PORT"));
 }
+
+TEST_CASE("junction CLI: help on every level without a daemon, clear errors without a token") {
+    const std::string cli = (bin_dir() / "junction").string();
+    CHECK(run_program({cli}).exit_code == 2);
+    auto help = run_program({cli, "--help"});
+    CHECK(help.exit_code == 0);
+    CHECK(has(help, "marketplace"));
+    for (const char* group : {"connectors", "instances", "marketplace"}) {
+        CAPTURE(group);
+        auto g = run_program({cli, group, "--help"});
+        CHECK(g.exit_code == 0);
+        CHECK(has(g, std::string("Usage: junction ") + group));
+        CHECK(run_program({cli, group}).exit_code == 2);
+    }
+    TempDir empty;
+    auto no_token = run_program({cli, "--state-dir", empty.path().string(), "instances", "list"});
+    CHECK(no_token.exit_code == 2);
+    CHECK(has(no_token, "no admin token"));
+    auto unreachable = run_program({cli, "--url", "http://127.0.0.1:1", "--token", "x", "instances", "list"});
+    CHECK(unreachable.exit_code == 3);
+    CHECK(has(unreachable, "cannot reach junctiond"));
+}
