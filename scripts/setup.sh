@@ -8,6 +8,7 @@ packages=(
   libboost-dev libboost-filesystem-dev libboost-program-options-dev
   rapidjson-dev libssl-dev doctest-dev libsqlite3-dev libcurl4-openssl-dev
   clang libc++-dev libc++abi-dev abigail-tools
+  openssl  # the tests' TLS peer (openssl s_server)
 )
 
 missing=()

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -50,6 +51,54 @@ struct Callers {
     std::vector<std::thread> pool;
 };
 
+// One measuring window: calls per second from 2 calling threads while the connector is
+// swapped with `pause` between swaps (no swaps at all without one).
+struct Window {
+    double calls_per_s = 0;
+    long failures = 0;
+    std::vector<double> swap_millis;
+};
+
+SwapReport swap(HostCore& host);
+
+Window run_window(HostCore& host, size_t instances, std::optional<std::chrono::milliseconds> pause) {
+    constexpr auto kLength = std::chrono::seconds(2);
+    Window w;
+    Callers callers(host, instances, 2);
+    const auto t0 = Clock::now();
+    if (!pause) std::this_thread::sleep_for(kLength);
+    while (pause && Clock::now() - t0 < kLength) {
+        const SwapReport r = swap(host);
+        if (r.switched) w.swap_millis.push_back(r.millis);
+        std::this_thread::sleep_for(*pause);
+    }
+    w.calls_per_s = callers.calls / std::chrono::duration<double>(Clock::now() - t0).count();
+    callers.stop = true;
+    w.failures = callers.failures;
+    return w;
+}
+
+// The window with the median rate; its swap times and failures are all the rounds'.
+Window median_window(std::vector<Window> runs) {
+    Window all;
+    for (const auto& r : runs) {
+        all.failures += r.failures;
+        all.swap_millis.insert(all.swap_millis.end(), r.swap_millis.begin(), r.swap_millis.end());
+    }
+    std::sort(runs.begin(), runs.end(), [](const Window& a, const Window& b) { return a.calls_per_s < b.calls_per_s; });
+    all.calls_per_s = runs[runs.size() / 2].calls_per_s;
+    return all;
+}
+
+double dip(const Window& quiet, const Window& busy) {
+    return 100.0 * (quiet.calls_per_s - busy.calls_per_s) / quiet.calls_per_s;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
 // Moves the connector to the version it does not run now.
 SwapReport swap(HostCore& host) {
     const bool on_new = host.updates.status("conformance").state.active_version == "1.1.0";
@@ -58,13 +107,18 @@ SwapReport swap(HostCore& host) {
 
 }  // namespace
 
-int main(int, char** argv) {
+int main(int argc, char** argv) {
     configure_log({LogLevel::warn, false});
     std::printf("bench_hotswap: calls during version swaps\nmachine: %s, %u cores\ncommand: %s\n\n",
                 bench::cpu_model().c_str(), std::thread::hardware_concurrency(), argv[0]);
-    std::printf("%10s %15s %15s %7s %14s %14s %8s\n", "instances", "calls/s before", "calls/s during",
-                "swaps", "all moved, ms", "under load, ms", "failed");
-    for (size_t count : {size_t{1}, size_t{100}, size_t{10'000}}) {
+    std::printf("%9s %9s %9s %7s %9s %7s %9s %9s %6s\n", "", "calls/s", "calls/s", "", "calls/s", "", "moved ms",
+                "moved ms", "");
+    std::printf("%9s %9s %9s %7s %9s %7s %9s %9s %6s\n", "instances", "no swaps", "1 per", "dip", "back to",
+                "dip", "alone", "in load", "failed");
+    std::printf("%9s %9s %9s %7s %9s %7s %9s %9s %6s\n", "", "", "250 ms", "", "back", "", "", "", "");
+    std::vector<size_t> counts{1, 100, 10'000};
+    if (argc > 1) counts = {std::stoul(argv[1])};
+    for (size_t count : counts) {
         const fs::path dir = fs::temp_directory_path() / ("junction-bench-swap-" + std::to_string(::getpid()));
         fs::create_directories(dir);
         {
@@ -77,39 +131,25 @@ int main(int, char** argv) {
             for (size_t i = 0; i < std::min<size_t>(count, 256); ++i)
                 host.runtime.acquire("i" + std::to_string(i));  // the running set
 
-            constexpr auto kWindow = std::chrono::seconds(2);
-            double before = 0;
-            {
-                Callers callers(host, count, 2);
-                std::this_thread::sleep_for(kWindow);
-                before = callers.calls / std::chrono::duration<double>(kWindow).count();
+            // Interleaved rounds, median of each kind: the VM's neighbours come and go.
+            std::vector<Window> quiet_runs, paced_runs, b2b_runs;
+            for (int round = 0; round < 3; ++round) {
+                quiet_runs.push_back(run_window(host, count, std::nullopt));
+                paced_runs.push_back(run_window(host, count, std::chrono::milliseconds(250)));
+                b2b_runs.push_back(run_window(host, count, std::chrono::milliseconds(0)));
             }
-            std::vector<double> millis;
-            double during = 0;
-            long failed = 0;
-            {
-                Callers callers(host, count, 2);
-                const auto t0 = Clock::now();
-                for (int s = 0; Clock::now() - t0 < kWindow || s < 4; ++s) {
-                    const SwapReport r = swap(host);
-                    if (r.switched) millis.push_back(r.millis);
-                }
-                during = callers.calls / std::chrono::duration<double>(Clock::now() - t0).count();
-                callers.stop = true;
-                failed = callers.failures;
-            }
-            // The same swaps with no calls competing for the 2 cores.
-            std::vector<double> idle;
+            const Window quiet = median_window(quiet_runs), paced = median_window(paced_runs),
+                         back_to_back = median_window(b2b_runs);
+            std::vector<double> alone;  // the same swaps with no calls competing for the cores
             for (int s = 0; s < 6; ++s) {
                 const SwapReport r = swap(host);
-                if (r.switched) idle.push_back(r.millis);
+                if (r.switched) alone.push_back(r.millis);
             }
-            auto median = [](std::vector<double> v) {
-                std::sort(v.begin(), v.end());
-                return v.empty() ? 0.0 : v[v.size() / 2];
-            };
-            std::printf("%10zu %15.0f %15.0f %7zu %14.2f %14.2f %8ld\n", count, before, during, millis.size(),
-                        median(idle), median(millis), failed);
+            std::vector<double> loaded = paced.swap_millis;
+            loaded.insert(loaded.end(), back_to_back.swap_millis.begin(), back_to_back.swap_millis.end());
+            std::printf("%9zu %9.0f %9.0f %6.1f%% %9.0f %6.1f%% %9.2f %9.2f %6ld\n", count, quiet.calls_per_s,
+                        paced.calls_per_s, dip(quiet, paced), back_to_back.calls_per_s, dip(quiet, back_to_back),
+                        median(alone), median(loaded), paced.failures + back_to_back.failures);
         }
         fs::remove_all(dir);
     }

@@ -8,7 +8,7 @@ HostCore::HostCore(const std::filesystem::path& dir, const HostCoreOptions& opti
       keys{dir / "master.key", options.master_key_env},
       secrets(open_secret_box(*store, keys)),
       registry(dir / "plugins"),
-      runtime(*store, secrets, registry, active, options.max_live_instances),
+      runtime(*store, secrets, registry, active, options.max_live_instances, options.http),
       updates(*store, secrets, registry, runtime, active),
       instances(*store, secrets, registry, runtime) {
     updates.restore();

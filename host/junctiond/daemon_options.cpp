@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -29,8 +30,12 @@ po::options_description settings() {
         "marketplace-key", po::value<std::string>()->default_value(""),
         "the publisher's Ed25519 public key (PEM file) that packages must be signed with")(
         "allow-unsigned-drops", po::value<bool>()->default_value(false)->implicit_value(true),
-        "install packages from the plugin folder without a valid signature (<file>.sig)")("log-json", po::value<bool>()->default_value(false)->implicit_value(true),
-                                         "write log lines as JSON objects");
+        "install packages from the plugin folder without a valid signature (<file>.sig)")(
+        "ca-file", po::value<std::string>()->default_value(""),
+        "PEM bundle of the CAs trusted for outbound HTTPS (catalogue, connectors) instead of "
+        "the system's")(
+        "log-json", po::value<bool>()->default_value(false)->implicit_value(true),
+        "write log lines as JSON objects");
     return s;
 }
 
@@ -109,6 +114,13 @@ std::optional<DaemonOptions> parse_daemon_options(int argc, char** argv, int& ex
     o.marketplace = vm["marketplace"].as<std::string>();
     o.marketplace_key = vm["marketplace-key"].as<std::string>();
     o.allow_unsigned_drops = vm["allow-unsigned-drops"].as<bool>();
+    o.ca_file = vm["ca-file"].as<std::string>();
+    if (!o.ca_file.empty() && !std::filesystem::is_regular_file(o.ca_file)) {
+        std::cerr << "junctiond: --ca-file " << o.ca_file
+                  << " is not a readable file; give a PEM bundle of CA certificates\n";
+        exit_code = 2;
+        return std::nullopt;
+    }
     if (o.plugin_watch != "inotify" && o.plugin_watch != "poll" && o.plugin_watch != "off") {
         std::cerr << "junctiond: --plugin-watch must be inotify, poll or off\n";
         exit_code = 2;

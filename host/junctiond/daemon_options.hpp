@@ -22,6 +22,7 @@ struct DaemonOptions {
     std::string plugin_watch = "inotify";  // "inotify" (falls back to polling), "poll", "off"
     std::string marketplace;                // catalogue directory or http(s) URL; "" = none
     std::filesystem::path marketplace_key;  // the publisher's Ed25519 public key (PEM)
+    std::string ca_file;                    // CAs trusted for outbound HTTPS, empty: system
     bool allow_unsigned_drops = false;      // install unsigned packages from the plugin folder
 };
 

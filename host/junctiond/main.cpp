@@ -76,7 +76,10 @@ int run(const DaemonOptions& options) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     const char* env_key = std::getenv("JUNCTION_MASTER_KEY");
-    HostCore core(options.state_dir, HostCoreOptions{256, env_key ? env_key : ""});
+    HostCoreOptions core_options;
+    core_options.master_key_env = env_key ? env_key : "";
+    core_options.http.ca_file = options.ca_file;
+    HostCore core(options.state_dir, core_options);
     if (options.rotate_key) {
         const char* next = std::getenv("JUNCTION_NEW_MASTER_KEY");
         rotate_master_key(*core.store, core.keys, core.secrets,
@@ -108,7 +111,7 @@ int run(const DaemonOptions& options) {
     }
 
     Marketplace marketplace(options.marketplace, options.marketplace_key,
-                            options.state_dir / "downloads", core.registry, core.updates);
+                            options.state_dir / "downloads", core.registry, core.updates, core_options.http);
     AdminServices services{core.registry, core.instances, core.updates, marketplace};
     Router router;
     add_health_routes(router);

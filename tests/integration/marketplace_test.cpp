@@ -119,3 +119,62 @@ TEST_CASE("versions for another ABI are listed as incompatible and never install
     CHECK_THROWS_WITH_AS(market.install("conformance", "1.1.0", "admin"), doctest::Contains("needs plugin ABI 2.0"),
                          Error);
 }
+
+namespace {
+
+// The catalogue directory over HTTPS: `openssl s_server -WWW` with a fresh self-signed
+// certificate for 127.0.0.1, a real TLS peer the host's libcurl must verify.
+struct TlsCatalogueServer {
+    explicit TlsCatalogueServer(const fs::path& root) {
+        auto made = run_program({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                 "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
+                                 "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout",
+                                 (dir / "key.pem").string(), "-out", ca_file.string()});
+        INFO(made.output);
+        REQUIRE(made.exit_code == 0);
+        server = std::make_unique<ChildProcess>(
+            std::vector<std::string>{"/bin/sh", "-c",
+                                     "cd '" + root.string() + "' && exec openssl s_server -WWW "
+                                     "-accept 127.0.0.1:0 -cert '" + ca_file.string() + "' -key '" +
+                                     (dir / "key.pem").string() + "'"},
+            log);
+        REQUIRE(wait_for_text(log, "ACCEPT 127.0.0.1:", std::chrono::seconds(10)));
+        const std::string text = read_text(log);
+        const size_t at = text.find("ACCEPT 127.0.0.1:") + 17;
+        url = "https://127.0.0.1:" + std::to_string(std::stoi(text.substr(at))) + "/";
+    }
+    TempDir dir;
+    fs::path ca_file = dir / "ca.pem";
+    fs::path log = dir / "server.log";
+    std::unique_ptr<ChildProcess> server;
+    std::string url;
+};
+
+}  // namespace
+
+TEST_CASE("an HTTPS catalogue is verified against the trusted CAs; an untrusted certificate is refused") {
+    Publisher pub;
+    TlsCatalogueServer tls(pub.catalogue);
+    EmbeddedHost h;
+
+    // The system CAs do not know the server's certificate: refused, nothing installed.
+    Marketplace untrusted(tls.url, pub.dir / "key.pub", h.dir / "downloads", h.registry, h.updates);
+    std::string refusal;
+    try {
+        untrusted.list();
+    } catch (const Error& e) {
+        refusal = e.message();
+    }
+    INFO(refusal);
+    CHECK(refusal.find("cannot fetch " + tls.url + "index.json") != std::string::npos);
+    CHECK(refusal.find("certificate") != std::string::npos);
+    CHECK(h.registry.list().empty());
+
+    // With the server's CA trusted (ca-file), the same catalogue lists and installs.
+    HttpOptions http;
+    http.ca_file = tls.ca_file.string();
+    Marketplace market(tls.url, pub.dir / "key.pub", h.dir / "downloads", h.registry, h.updates, http);
+    CHECK(market.list().size() == 1);
+    CHECK(market.install("conformance", "1.1.0", "admin").version == "1.1.0");
+    CHECK(h.registry.list().size() == 1);
+}

@@ -10,8 +10,13 @@
 namespace junction::core {
 
 InstanceRuntime::InstanceRuntime(Store& store, const SecretBox& secrets, ConnectorRegistry& registry,
-                                 ActiveVersions& active, size_t max_live)
-    : store_(store), secrets_(secrets), registry_(registry), active_(active), max_live_(max_live) {}
+                                 ActiveVersions& active, size_t max_live, HttpOptions http)
+    : store_(store),
+      secrets_(secrets),
+      registry_(registry),
+      active_(active),
+      max_live_(max_live),
+      http_(std::move(http)) {}
 
 ConnectorVersionPtr InstanceRuntime::version_for(const InstanceRecord& record) const {
     if (!record.version_pin.empty()) return registry_.load(record.connector, record.version_pin);
@@ -53,7 +58,7 @@ LiveInstancePtr InstanceRuntime::build(const InstanceRecord& record,
     live->state = std::make_unique<StoreInstanceState>(store_, record.id);
     std::string config = clear_config(record);
     try {
-        live->plugin = version->create_instance({record.id, config, live->state.get(), {}});
+        live->plugin = version->create_instance({record.id, config, live->state.get(), http_});
     } catch (...) {
         OPENSSL_cleanse(config.data(), config.size());
         throw;

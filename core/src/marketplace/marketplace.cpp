@@ -87,12 +87,13 @@ void verify_signed_file(const fs::path& package, const std::string& sha256,
 }
 
 Marketplace::Marketplace(std::string source, fs::path trusted_key_file, fs::path download_dir,
-                         ConnectorRegistry& registry, ConnectorUpdates& updates)
+                         ConnectorRegistry& registry, ConnectorUpdates& updates, HttpOptions http)
     : source_(std::move(source)),
       trusted_key_file_(std::move(trusted_key_file)),
       download_dir_(std::move(download_dir)),
       registry_(registry),
-      updates_(updates) {}
+      updates_(updates),
+      http_(std::move(http)) {}
 
 std::string Marketplace::trusted_key() {
     if (trusted_key_file_.empty())
@@ -113,7 +114,7 @@ std::string Marketplace::fetch(const std::string& relative) {
     std::string base = source_;
     while (!base.empty() && base.back() == '/') base.pop_back();
     const std::string url = base + "/" + relative;
-    HttpClient http;
+    HttpClient http(http_);
     HttpClient::Result received;
     std::string error;
     if (!http.send("GET", url, {}, {}, received, error))

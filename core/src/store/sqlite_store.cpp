@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include <map>
+#include <unordered_map>
 #include <mutex>
 
 namespace junction::core {
@@ -73,13 +74,61 @@ const std::vector<const char*> kMigrations = {
            REFERENCES instance_snapshots(instance_id, connector_version) ON DELETE CASCADE);)",
 };
 
+// Prepared statements, kept for the life of the connection: preparing costs more than
+// running most of our queries. Used only under the store's mutex.
+class StatementCache {
+public:
+    explicit StatementCache(sqlite3*& db) : db_(db) {}
+    ~StatementCache() { clear(); }
+    // Before the connection closes: it refuses to while statements exist.
+    void clear() {
+        for (auto& [sql, entry] : cache_) sqlite3_finalize(entry.stmt);
+        cache_.clear();
+    }
+    sqlite3* db() const { return db_; }
+
+    // A statement for `sql`, reset and unbound; a fresh one when the cached one is in use
+    // (a query run while another with the same text is still stepping).
+    sqlite3_stmt* take(const std::string& sql, bool& cached) {
+        auto [it, added] = cache_.try_emplace(sql);
+        cached = !it->second.in_use;
+        if (added || cached) {
+            if (!it->second.stmt) it->second.stmt = prepare(sql, SQLITE_PREPARE_PERSISTENT);
+            it->second.in_use = true;
+            return it->second.stmt;
+        }
+        return prepare(sql, 0);
+    }
+    void give_back(const std::string& sql, sqlite3_stmt* stmt, bool cached) {
+        if (!cached) {
+            sqlite3_finalize(stmt);
+            return;
+        }
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+        cache_[sql].in_use = false;
+    }
+
+private:
+    struct Entry {
+        sqlite3_stmt* stmt = nullptr;
+        bool in_use = false;
+    };
+    sqlite3_stmt* prepare(const std::string& sql, unsigned flags) {
+        sqlite3_stmt* stmt = nullptr;
+        if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), flags, &stmt, nullptr) != SQLITE_OK)
+            throw Error(Errc::internal, std::string("store: cannot prepare SQL: ") + sqlite3_errmsg(db_));
+        return stmt;
+    }
+    sqlite3*& db_;
+    std::unordered_map<std::string, Entry> cache_;
+};
+
 class Statement {
 public:
-    Statement(sqlite3* db, const char* sql) : db_(db) {
-        if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
-            throw Error(Errc::internal, std::string("store: cannot prepare SQL: ") + sqlite3_errmsg(db));
-    }
-    ~Statement() { sqlite3_finalize(stmt_); }
+    Statement(StatementCache& cache, std::string sql)
+        : cache_(cache), db_(cache.db()), sql_(std::move(sql)), stmt_(cache.take(sql_, cached_)) {}
+    ~Statement() { cache_.give_back(sql_, stmt_, cached_); }
     Statement(const Statement&) = delete;
     Statement& operator=(const Statement&) = delete;
 
@@ -116,8 +165,11 @@ public:
     int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
 
 private:
+    StatementCache& cache_;
     sqlite3* db_;
-    sqlite3_stmt* stmt_ = nullptr;
+    std::string sql_;
+    bool cached_ = false;
+    sqlite3_stmt* stmt_;
 };
 
 constexpr const char* kInstanceColumns =
@@ -141,12 +193,15 @@ public:
         exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
         migrate(file);
     }
-    ~SqliteStore() override { sqlite3_close(db_); }
+    ~SqliteStore() override {
+        statements_.clear();
+        sqlite3_close(db_);
+    }
 
     void insert_instance(const InstanceRecord& r) override {
         std::lock_guard lock(mutex_);
         transaction([&] {
-            Statement s(db_, "INSERT INTO instances(id, name, connector, auth_method, settings, "
+            Statement s(statements_, "INSERT INTO instances(id, name, connector, auth_method, settings, "
                              "version_pin, created_ms, updated_ms, test_status, test_detail, "
                              "tested_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
             write_instance_row(s, r);
@@ -157,13 +212,13 @@ public:
     void update_instance(const InstanceRecord& r) override {
         std::lock_guard lock(mutex_);
         transaction([&] {
-            Statement s(db_, "UPDATE instances SET id=?1, name=?2, connector=?3, auth_method=?4, "
+            Statement s(statements_, "UPDATE instances SET id=?1, name=?2, connector=?3, auth_method=?4, "
                              "settings=?5, version_pin=?6, created_ms=?7, updated_ms=?8, "
                              "test_status=?9, test_detail=?10, tested_ms=?11 WHERE id=?1");
             write_instance_row(s, r);
             if (sqlite3_changes(db_) == 0)
                 throw Error(Errc::not_found, "no instance with id " + r.id);
-            Statement del(db_, "DELETE FROM instance_secrets WHERE instance_id=?");
+            Statement del(statements_, "DELETE FROM instance_secrets WHERE instance_id=?");
             del.bind_text(1, r.id).run();
             write_secrets(r.id, r.secrets);
         });
@@ -171,7 +226,7 @@ public:
 
     bool delete_instance(std::string_view id) override {
         std::lock_guard lock(mutex_);
-        Statement s(db_, "DELETE FROM instances WHERE id=?");
+        Statement s(statements_, "DELETE FROM instances WHERE id=?");
         s.bind_text(1, id).run();
         return sqlite3_changes(db_) > 0;
     }
@@ -180,7 +235,7 @@ public:
         std::lock_guard lock(mutex_);
         const std::string sql = std::string("SELECT ") + kInstanceColumns +
                                 " FROM instances WHERE id=?1 OR name=?1";
-        Statement s(db_, sql.c_str());
+        Statement s(statements_, sql);
         s.bind_text(1, id_or_name);
         if (!s.step()) return std::nullopt;
         InstanceRecord r = read_instance(s);
@@ -193,7 +248,7 @@ public:
         const std::string sql = std::string("SELECT ") + kInstanceColumns +
                                 " FROM instances WHERE (?1 = '' OR connector = ?1) AND name > ?2 "
                                 "ORDER BY name LIMIT ?3";
-        Statement s(db_, sql.c_str());
+        Statement s(statements_, sql);
         s.bind_text(1, q.connector).bind_text(2, q.after_name).bind(3, static_cast<int64_t>(q.limit));
         std::vector<InstanceRecord> out;
         while (s.step()) out.push_back(read_instance(s));
@@ -203,42 +258,52 @@ public:
 
     size_t count_instances(std::string_view connector, bool unpinned_only) override {
         std::lock_guard lock(mutex_);
-        Statement s(db_, "SELECT count(*) FROM instances WHERE (?1 = '' OR connector = ?1) AND "
+        Statement s(statements_, "SELECT count(*) FROM instances WHERE (?1 = '' OR connector = ?1) AND "
                          "(?2 = 0 OR version_pin = '')");
         s.bind_text(1, connector).bind(2, static_cast<int64_t>(unpinned_only));
         s.step();
         return static_cast<size_t>(s.integer(0));
     }
 
+    std::map<std::string, size_t> count_instances_by_pin(std::string_view connector) override {
+        std::lock_guard lock(mutex_);
+        Statement s(statements_, "SELECT version_pin, count(*) FROM instances WHERE connector = ? "
+                                 "GROUP BY version_pin");
+        s.bind_text(1, connector);
+        std::map<std::string, size_t> out;
+        while (s.step()) out[s.text(0)] = static_cast<size_t>(s.integer(1));
+        return out;
+    }
+
     void record_test(std::string_view id, std::string_view status, std::string_view detail,
                      int64_t tested_ms) override {
         std::lock_guard lock(mutex_);
-        Statement s(db_, "UPDATE instances SET test_status=?, test_detail=?, tested_ms=? WHERE id=?");
+        Statement s(statements_, "UPDATE instances SET test_status=?, test_detail=?, tested_ms=? WHERE id=?");
         s.bind_text(1, status).bind_text(2, detail).bind(3, tested_ms).bind_text(4, id).run();
     }
 
     std::optional<std::string> state_get(std::string_view id, std::string_view key) override {
         std::lock_guard lock(mutex_);
-        Statement s(db_, "SELECT value FROM instance_state WHERE instance_id=? AND key=?");
+        Statement s(statements_, "SELECT value FROM instance_state WHERE instance_id=? AND key=?");
         s.bind_text(1, id).bind_text(2, key);
         if (!s.step()) return std::nullopt;
         return s.text(0);
     }
     void state_set(std::string_view id, std::string_view key, std::string_view value) override {
         std::lock_guard lock(mutex_);
-        Statement s(db_, "INSERT INTO instance_state(instance_id, key, value) VALUES(?,?,?) "
+        Statement s(statements_, "INSERT INTO instance_state(instance_id, key, value) VALUES(?,?,?) "
                          "ON CONFLICT(instance_id, key) DO UPDATE SET value=excluded.value");
         s.bind_text(1, id).bind_text(2, key).bind(3, value).run();
     }
     void state_delete(std::string_view id, std::string_view key) override {
         std::lock_guard lock(mutex_);
-        Statement s(db_, "DELETE FROM instance_state WHERE instance_id=? AND key=?");
+        Statement s(statements_, "DELETE FROM instance_state WHERE instance_id=? AND key=?");
         s.bind_text(1, id).bind_text(2, key).run();
     }
 
     std::optional<std::string> meta_get(std::string_view key) override {
         std::lock_guard lock(mutex_);
-        Statement s(db_, "SELECT value FROM meta WHERE key=?");
+        Statement s(statements_, "SELECT value FROM meta WHERE key=?");
         s.bind_text(1, key);
         if (!s.step()) return std::nullopt;
         return s.text(0);
@@ -250,7 +315,7 @@ public:
 
     std::vector<InstanceSecrets> all_secrets() override {
         std::lock_guard lock(mutex_);
-        Statement s(db_, "SELECT instance_id, field, nonce, ciphertext FROM instance_secrets "
+        Statement s(statements_, "SELECT instance_id, field, nonce, ciphertext FROM instance_secrets "
                          "ORDER BY instance_id, field");
         std::vector<InstanceSecrets> out;
         while (s.step()) {
@@ -273,7 +338,7 @@ public:
 
     std::optional<ConnectorState> connector_state(std::string_view name) override {
         std::lock_guard lock(mutex_);
-        Statement s(db_, "SELECT name, active_version, previous_version, update_policy "
+        Statement s(statements_, "SELECT name, active_version, previous_version, update_policy "
                          "FROM connectors WHERE name=?");
         s.bind_text(1, name);
         if (!s.step()) return std::nullopt;
@@ -285,7 +350,7 @@ public:
     }
     void delete_connector_state(std::string_view name) override {
         std::lock_guard lock(mutex_);
-        Statement s(db_, "DELETE FROM connectors WHERE name=?");
+        Statement s(statements_, "DELETE FROM connectors WHERE name=?");
         s.bind_text(1, name).run();
     }
     void append_history(const HistoryEntry& e) override {
@@ -294,7 +359,7 @@ public:
     }
     std::vector<HistoryEntry> history(std::string_view connector, size_t limit) override {
         std::lock_guard lock(mutex_);
-        Statement s(db_, "SELECT seq, connector, action, from_version, to_version, actor, at_ms, "
+        Statement s(statements_, "SELECT seq, connector, action, from_version, to_version, actor, at_ms, "
                          "outcome, detail FROM connector_history WHERE connector=? "
                          "ORDER BY seq DESC LIMIT ?");
         s.bind_text(1, connector).bind(2, static_cast<int64_t>(limit));
@@ -306,12 +371,12 @@ public:
     }
     std::optional<InstanceSnapshot> snapshot(std::string_view id, std::string_view version) override {
         std::lock_guard lock(mutex_);
-        Statement s(db_, "SELECT settings FROM instance_snapshots WHERE instance_id=? AND "
+        Statement s(statements_, "SELECT settings FROM instance_snapshots WHERE instance_id=? AND "
                          "connector_version=?");
         s.bind_text(1, id).bind_text(2, version);
         if (!s.step()) return std::nullopt;
         InstanceSnapshot snap{std::string(id), std::string(version), s.text(0), {}};
-        Statement sec(db_, "SELECT field, nonce, ciphertext FROM instance_snapshot_secrets WHERE "
+        Statement sec(statements_, "SELECT field, nonce, ciphertext FROM instance_snapshot_secrets WHERE "
                            "instance_id=? AND connector_version=? ORDER BY field");
         sec.bind_text(1, id).bind_text(2, version);
         while (sec.step()) snap.secrets.push_back({sec.text(0), sec.text(1), sec.text(2)});
@@ -323,25 +388,25 @@ public:
         std::lock_guard lock(mutex_);
         transaction([&] {
             for (const auto& snap : snapshots) {
-                Statement del(db_, "DELETE FROM instance_snapshots WHERE instance_id=? AND connector_version=?");
+                Statement del(statements_, "DELETE FROM instance_snapshots WHERE instance_id=? AND connector_version=?");
                 del.bind_text(1, snap.instance_id).bind_text(2, snap.connector_version).run();
-                Statement ins(db_, "INSERT INTO instance_snapshots(instance_id, connector_version, "
+                Statement ins(statements_, "INSERT INTO instance_snapshots(instance_id, connector_version, "
                                    "settings) VALUES(?,?,?)");
                 ins.bind_text(1, snap.instance_id).bind_text(2, snap.connector_version)
                     .bind_text(3, snap.settings_json).run();
                 for (const auto& sec : snap.secrets) {
-                    Statement si(db_, "INSERT INTO instance_snapshot_secrets(instance_id, "
+                    Statement si(statements_, "INSERT INTO instance_snapshot_secrets(instance_id, "
                                       "connector_version, field, nonce, ciphertext) VALUES(?,?,?,?,?)");
                     si.bind_text(1, snap.instance_id).bind_text(2, snap.connector_version)
                         .bind_text(3, sec.field).bind(4, sec.nonce).bind(5, sec.ciphertext).run();
                 }
             }
             for (const auto& r : updated) {
-                Statement u(db_, "UPDATE instances SET settings=?, updated_ms=?, test_status=?, "
+                Statement u(statements_, "UPDATE instances SET settings=?, updated_ms=?, test_status=?, "
                                  "test_detail=? WHERE id=?");
                 u.bind_text(1, r.settings_json).bind(2, r.updated_ms).bind_text(3, r.test_status)
                     .bind_text(4, r.test_detail).bind_text(5, r.id).run();
-                Statement del(db_, "DELETE FROM instance_secrets WHERE instance_id=?");
+                Statement del(statements_, "DELETE FROM instance_secrets WHERE instance_id=?");
                 del.bind_text(1, r.id).run();
                 write_secrets(r.id, r.secrets);
             }
@@ -352,7 +417,7 @@ public:
 
     std::string integrity_check() override {
         std::lock_guard lock(mutex_);
-        Statement s(db_, "PRAGMA integrity_check");
+        Statement s(statements_, "PRAGMA integrity_check");
         std::string out;
         while (s.step()) out += (out.empty() ? "" : "; ") + s.text(0);
         return out;
@@ -386,7 +451,7 @@ private:
     }
 
     int read_version() {
-        Statement s(db_, "SELECT version FROM schema_version");
+        Statement s(statements_, "SELECT version FROM schema_version");
         return s.step() ? static_cast<int>(s.integer(0)) : 0;
     }
 
@@ -404,7 +469,7 @@ private:
             transaction([&] {
                 exec(kMigrations[static_cast<size_t>(version)]);
                 exec("DELETE FROM schema_version");
-                Statement s(db_, "INSERT INTO schema_version(version) VALUES(?)");
+                Statement s(statements_, "INSERT INTO schema_version(version) VALUES(?)");
                 s.bind(1, static_cast<int64_t>(version + 1)).run();
             });
         }
@@ -447,7 +512,7 @@ private:
     }
 
     std::vector<SealedSecret> read_secrets(const std::string& id) {
-        Statement s(db_, "SELECT field, nonce, ciphertext FROM instance_secrets "
+        Statement s(statements_, "SELECT field, nonce, ciphertext FROM instance_secrets "
                          "WHERE instance_id=? ORDER BY field");
         s.bind_text(1, id);
         std::vector<SealedSecret> out;
@@ -457,14 +522,14 @@ private:
 
     void write_secrets(const std::string& id, const std::vector<SealedSecret>& secrets) {
         for (const auto& sec : secrets) {
-            Statement s(db_, "INSERT INTO instance_secrets(instance_id, field, nonce, ciphertext) "
+            Statement s(statements_, "INSERT INTO instance_secrets(instance_id, field, nonce, ciphertext) "
                              "VALUES(?,?,?,?)");
             s.bind_text(1, id).bind_text(2, sec.field).bind(3, sec.nonce).bind(4, sec.ciphertext).run();
         }
     }
 
     void write_connector_state(const ConnectorState& c) {
-        Statement s(db_, "INSERT INTO connectors(name, active_version, previous_version, "
+        Statement s(statements_, "INSERT INTO connectors(name, active_version, previous_version, "
                          "update_policy) VALUES(?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
                          "active_version=excluded.active_version, previous_version="
                          "excluded.previous_version, update_policy=excluded.update_policy");
@@ -473,7 +538,7 @@ private:
     }
 
     void write_history(const HistoryEntry& e) {
-        Statement s(db_, "INSERT INTO connector_history(connector, action, from_version, "
+        Statement s(statements_, "INSERT INTO connector_history(connector, action, from_version, "
                          "to_version, actor, at_ms, outcome, detail) VALUES(?,?,?,?,?,?,?,?)");
         s.bind_text(1, e.connector).bind_text(2, e.action).bind_text(3, e.from_version)
             .bind_text(4, e.to_version).bind_text(5, e.actor).bind(6, e.at_ms)
@@ -481,13 +546,14 @@ private:
     }
 
     void write_meta(std::string_view key, std::string_view value) {
-        Statement s(db_, "INSERT INTO meta(key, value) VALUES(?,?) "
+        Statement s(statements_, "INSERT INTO meta(key, value) VALUES(?,?) "
                          "ON CONFLICT(key) DO UPDATE SET value=excluded.value");
         s.bind_text(1, key).bind(2, value).run();
     }
 
     std::mutex mutex_;
     sqlite3* db_ = nullptr;
+    StatementCache statements_{db_};
 };
 
 }  // namespace

@@ -349,15 +349,8 @@ ConnectorStatus ConnectorUpdates::status(std::string_view connector) {
     if (auto newest = registry_.package(connector)) s.newest_installed = newest->version;
     s.update_available = !s.newest_installed.empty() &&
                          compare_versions(s.newest_installed, state->active_version) > 0;
-    InstanceQuery q;
-    q.connector = std::string(connector);
-    q.limit = 1000;
-    for (;;) {
-        auto page = store_.list_instances(q);
-        for (const auto& r : page) ++s.instances_by_version[r.version_pin.empty() ? state->active_version : r.version_pin];
-        if (page.size() < q.limit) break;
-        q.after_name = page.back().name;
-    }
+    for (const auto& [pin, n] : store_.count_instances_by_pin(connector))
+        s.instances_by_version[pin.empty() ? state->active_version : pin] += n;
     return s;
 }
 

@@ -16,6 +16,7 @@ namespace junction::core {
 struct HostCoreOptions {
     size_t max_live_instances = 256;
     std::string master_key_env;  // JUNCTION_MASTER_KEY's value, empty for the key file
+    HttpOptions http;            // the outbound HTTP the plugins' calls go through
 };
 
 class HostCore {

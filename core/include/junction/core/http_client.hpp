@@ -21,6 +21,9 @@ struct HttpOptions {
     uint32_t connect_timeout_ms = 10'000;
     size_t max_response_bytes = 64u << 20;  // larger responses fail with JN_ERR_TOO_LARGE
     bool verify_tls = true;
+    // A PEM bundle of the CAs to trust instead of the system's (a private CA, a TLS
+    // inspecting proxy); empty for the system bundle.
+    std::string ca_file;
 };
 
 class HttpClient {

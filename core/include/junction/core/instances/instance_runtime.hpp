@@ -56,7 +56,7 @@ using LiveInstancePtr = std::shared_ptr<LiveInstance>;
 class InstanceRuntime {
 public:
     InstanceRuntime(Store& store, const SecretBox& secrets, ConnectorRegistry& registry,
-                    ActiveVersions& active, size_t max_live = 256);
+                    ActiveVersions& active, size_t max_live = 256, HttpOptions http = {});
 
     // The running instance (by id or name), created when needed on the version it should
     // run on. Throws Error(not_found) for an unknown instance or a connector that is not
@@ -95,6 +95,7 @@ private:
     ConnectorRegistry& registry_;
     ActiveVersions& active_;
     size_t max_live_;
+    HttpOptions http_;  // for every plugin object built
     SwapGate swap_gate_;          // shared: acquire; exclusive: the commit of a hot swap
     mutable std::mutex mutex_;     // the cache
     std::list<std::string> lru_;   // most recent first

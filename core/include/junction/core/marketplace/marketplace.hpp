@@ -5,6 +5,7 @@
 #pragma once
 
 #include <junction/core/connector_registry.hpp>
+#include <junction/core/http_client.hpp>
 #include <junction/core/updates/connector_updates.hpp>
 
 #include <filesystem>
@@ -54,7 +55,7 @@ public:
     // `trusted_key_file`: the publisher's Ed25519 public key (PEM).
     Marketplace(std::string source, std::filesystem::path trusted_key_file,
                 std::filesystem::path download_dir, ConnectorRegistry& registry,
-                ConnectorUpdates& updates);
+                ConnectorUpdates& updates, HttpOptions http = {});
 
     bool configured() const { return !source_.empty(); }
     std::vector<CataloguePackage> list(std::string_view search = {});
@@ -74,6 +75,7 @@ private:
     std::filesystem::path download_dir_;
     ConnectorRegistry& registry_;
     ConnectorUpdates& updates_;
+    HttpOptions http_;
 };
 
 }  // namespace junction::core

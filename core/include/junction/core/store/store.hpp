@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -89,6 +90,8 @@ public:
     // Ordered by name.
     virtual std::vector<InstanceRecord> list_instances(const InstanceQuery& query) = 0;
     virtual size_t count_instances(std::string_view connector = {}, bool unpinned_only = false) = 0;
+    // How many instances of a connector pin each version; key "" counts the unpinned ones.
+    virtual std::map<std::string, size_t> count_instances_by_pin(std::string_view connector) = 0;
     virtual void record_test(std::string_view id, std::string_view status,
                              std::string_view detail, int64_t tested_ms) = 0;
 
