@@ -4,6 +4,9 @@
 #include <junction/core/host_services.hpp>
 #include <junction/core/status.hpp>
 
+#include <fstream>
+#include <iterator>
+
 namespace junction::core {
 
 namespace {
@@ -48,6 +51,20 @@ struct SingleResult {
     SingleResult(const SingleResult&) = delete;
 };
 
+// The one manifest a describe or definition_open call emitted, validated.
+std::shared_ptr<const Manifest> emitted_manifest(const SingleResult& result, const std::string& what,
+                                                 const std::string& context) {
+    if (result.emitted != 1)
+        throw Error(Errc::plugin_rejected,
+                    what + " must emit exactly one manifest, it emitted " + std::to_string(result.emitted),
+                    context);
+    try {
+        return std::make_shared<const Manifest>(parse_manifest(result.json));
+    } catch (const Error& e) {
+        throw Error(Errc::plugin_rejected, e.message(), context);
+    }
+}
+
 }  // namespace
 
 std::shared_ptr<ConnectorVersion> ConnectorVersion::open(const std::filesystem::path& file,
@@ -55,6 +72,7 @@ std::shared_ptr<ConnectorVersion> ConnectorVersion::open(const std::filesystem::
     std::shared_ptr<ConnectorVersion> v(new ConnectorVersion());
     v->library_ = PluginLibrary::load(file);
     v->sha256_ = std::move(sha256);
+    v->file_ = file;
 
     SingleResult result;
     const std::string context = file.filename().string() + " describe";
@@ -63,23 +81,60 @@ std::shared_ptr<ConnectorVersion> ConnectorVersion::open(const std::filesystem::
     } catch (const Error& e) {
         throw Error(Errc::plugin_rejected, "describe failed: " + e.message(), e.context());
     }
-    if (result.emitted != 1)
-        throw Error(Errc::plugin_rejected,
-                    "describe must emit exactly one manifest, it emitted " +
-                        std::to_string(result.emitted),
-                    context);
-    try {
-        v->manifest_ = std::make_shared<const Manifest>(parse_manifest(result.json));
-    } catch (const Error& e) {
-        throw Error(Errc::plugin_rejected, e.message(), file.filename().string());
-    }
+    v->manifest_ = emitted_manifest(result, "describe", file.filename().string());
     return v;
+}
+
+std::shared_ptr<ConnectorVersion> ConnectorVersion::open_definition(const ConnectorVersion& engine,
+                                                                    const std::filesystem::path& file,
+                                                                    std::string sha256) {
+    const std::string context = file.filename().string();
+    const auto open = engine.library_->connector().definition_open;
+    if (!engine.manifest().is_engine || !open)
+        throw Error(Errc::plugin_rejected,
+                    engine.id() + " is not an engine (ABI 1.2 definition_open): it cannot run "
+                                  "connector definitions",
+                    context);
+    std::ifstream in(file, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    if (!in && !in.eof()) throw Error(Errc::io, "cannot read the connector definition", context);
+
+    std::shared_ptr<ConnectorVersion> v(new ConnectorVersion());
+    v->library_ = engine.library_;
+    v->sha256_ = std::move(sha256);
+    v->file_ = file;
+    v->engine_ = engine.name();
+    SingleResult result;
+    jn_definition* definition = nullptr;
+    const jn_status status = open(view(text), &result.call, &definition);
+    try {
+        check(status, result.call, [&] { return context + " (" + engine.id() + ")"; });
+    } catch (const Error& e) {
+        throw Error(Errc::plugin_rejected, "the definition was refused: " + e.message(), e.context());
+    }
+    v->definition_ = definition;  // closed by the destructor from here on
+    if (!definition)
+        throw Error(Errc::plugin_rejected, engine.id() + " accepted the definition but returned none",
+                    context);
+    v->manifest_ = emitted_manifest(result, "definition_open", context);
+    if (v->manifest_->is_engine)
+        throw Error(Errc::plugin_rejected, "a definition must define a connector, not an engine", context);
+    return v;
+}
+
+ConnectorVersion::~ConnectorVersion() {
+    if (definition_) library_->connector().definition_close(definition_);
 }
 
 std::unique_ptr<ConnectorInstance> ConnectorVersion::create_instance(
     const InstanceSpec& spec) const {
     const std::string context = id() + " instance '" + spec.id + "'";
     if (!spec.state) throw Error(Errc::internal, "no state store given", context);
+    if (manifest_->is_engine)
+        throw Error(Errc::invalid_argument,
+                    id() + " is an engine: it runs connectors defined by data and has no "
+                           "instances of its own; create instances of a connector it runs",
+                    context);
     rapidjson::Document config;
     try {
         config = parse_json_text(spec.config_json, "the instance config");
@@ -105,6 +160,7 @@ std::unique_ptr<ConnectorInstance> ConnectorVersion::create_instance(
     params.instance_id = view(spec.id);
     params.config_json = view(spec.config_json);
     params.host = inst->host_.get();
+    params.definition = definition_;
     jn_call call;
     call.instance = inst->host_.get();
     jn_instance* created = nullptr;

@@ -46,9 +46,36 @@ SemVer parse_semver(std::string_view v) {
     return s;
 }
 
+constexpr std::string_view kDefinitionSuffix = ".connector.json";
+
+bool is_definition(const fs::path& file) { return file.filename().string().ends_with(kDefinitionSuffix); }
+
 bool is_package_file(const fs::directory_entry& e) {
-    return e.is_regular_file() && e.path().extension() == ".so" &&
+    return e.is_regular_file() && (e.path().extension() == ".so" || is_definition(e.path())) &&
            !e.path().filename().string().starts_with(".");
+}
+
+// "so" or "connector.json": what an installed copy's name ends with.
+std::string package_suffix(const fs::path& file) {
+    return is_definition(file) ? std::string(kDefinitionSuffix) : ".so";
+}
+
+// The "engine" a connector definition names.
+std::string engine_of_definition(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    rapidjson::Document doc;
+    doc.Parse(text.data(), text.size());
+    if (doc.HasParseError() || !doc.IsObject())
+        throw Error(Errc::plugin_rejected, "a connector definition must be a JSON object",
+                    file.filename().string());
+    auto it = doc.FindMember("engine");
+    if (it == doc.MemberEnd() || !it->value.IsString() || it->value.GetStringLength() == 0)
+        throw Error(Errc::plugin_rejected,
+                    "at /engine: a connector definition must name the engine that runs it "
+                    "(\"engine\": \"rest\")",
+                    file.filename().string());
+    return it->value.GetString();
 }
 
 }  // namespace
@@ -64,13 +91,13 @@ int compare_versions(std::string_view a, std::string_view b) {
 namespace {
 
 PackageInfo info_of(const ConnectorVersion& v) {
-    return {v.name(), v.version(), v.sha256(), v.file(), v.plugin_abi(), v.shared_manifest()};
+    return {v.name(), v.version(), v.sha256(), v.file(), v.plugin_abi(), v.shared_manifest(), v.engine()};
 }
 
-fs::path manifest_path(const fs::path& library) {
-    fs::path p = library;
-    p.replace_extension(".manifest.json");
-    return p;
+fs::path manifest_path(const fs::path& package) {
+    const std::string name = package.string();
+    const std::string suffix = package_suffix(package);
+    return name.substr(0, name.size() - suffix.size()) + ".manifest.json";
 }
 
 void write_manifest(const fs::path& library, const ConnectorVersion& v) {
@@ -80,7 +107,7 @@ void write_manifest(const fs::path& library, const ConnectorVersion& v) {
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         out << R"({"abi":")" << v.plugin_abi().major << "." << v.plugin_abi().minor
-            << R"(","manifest":)" << v.manifest().json << "}";
+            << R"(","engine":")" << v.engine() << R"(","manifest":)" << v.manifest().json << "}";
         out.flush();
         if (!out) throw Error(Errc::io, "cannot write the manifest beside the package", tmp.string());
     }
@@ -100,8 +127,10 @@ std::optional<PackageInfo> read_manifest(const fs::path& library, const std::str
     doc["manifest"].Accept(w);
     auto manifest = std::make_shared<const Manifest>(parse_manifest(b.GetString()));
     const auto abi = parse_abi_tag(std::string(JN_ABI_TAG_PREFIX) + doc["abi"].GetString() + "]");
+    auto engine = doc.FindMember("engine");
     return PackageInfo{manifest->name, manifest->version, sha, library, abi.value_or(AbiVersion{}),
-                       manifest};
+                       manifest,
+                       engine != doc.MemberEnd() && engine->value.IsString() ? engine->value.GetString() : ""};
 }
 
 std::string file_stamp(const fs::path& file) {
@@ -124,7 +153,8 @@ void ConnectorRegistry::load_store() {
         if (!dir.is_directory() || dir.path().filename() == kStaging) continue;
         for (const auto& file : fs::directory_iterator(dir.path())) {
             if (!is_package_file(file)) continue;
-            const std::string stem = file.path().stem().string();
+            const std::string name = file.path().filename().string();
+            const std::string stem = name.substr(0, name.size() - package_suffix(file.path()).size());
             const size_t dash = stem.rfind('-');
             const std::string sha = dash == std::string::npos ? "" : stem.substr(dash + 1);
             try {
@@ -132,6 +162,7 @@ void ConnectorRegistry::load_store() {
                     entries_.push_back({std::move(*info), {}});
                     continue;
                 }
+                if (is_definition(file.path())) throw Error(Errc::io, "its manifest sidecar is missing", name);
                 auto v = ConnectorVersion::open(file.path(), sha);  // no sidecar: describe it
                 write_manifest(file.path(), *v);
                 entries_.push_back({info_of(*v), {}});
@@ -156,9 +187,10 @@ PackageInfo ConnectorRegistry::install_locked(const fs::path& package) {
 
     // Stage first: the loader only ever sees our own durable copy.
     const fs::path staging_dir = store_dir_ / kStaging;
-    const fs::path staged = staging_dir / ("incoming-" + std::to_string(::getpid()) + ".so");
+    const std::string suffix = package_suffix(package);
+    const fs::path staged = staging_dir / ("incoming-" + std::to_string(::getpid()) + suffix);
     const std::string sha = copy_file_durably(package, staged);
-    const fs::path by_hash = staging_dir / (sha + ".so");
+    const fs::path by_hash = staging_dir / (sha + suffix);
     rename_durably(staged, by_hash);
 
     for (const auto& e : entries_) {
@@ -171,7 +203,7 @@ PackageInfo ConnectorRegistry::install_locked(const fs::path& package) {
 
     std::shared_ptr<ConnectorVersion> version;
     try {
-        version = ConnectorVersion::open(by_hash, sha);
+        version = open_locked(by_hash, sha, is_definition(package) ? engine_of_definition(by_hash) : "");
     } catch (const Error& e) {
         fs::remove(by_hash, ec);
         // Name the file the admin gave, not our staged copy.
@@ -188,7 +220,7 @@ PackageInfo ConnectorRegistry::install_locked(const fs::path& package) {
         }
     }
     const fs::path final_path =
-        store_dir_ / version->name() / (version->version() + "-" + sha + ".so");
+        store_dir_ / version->name() / (version->version() + "-" + sha + suffix);
     write_manifest(final_path, *version);
     rename_durably(by_hash, final_path);
     PackageInfo info = info_of(*version);
@@ -209,7 +241,10 @@ ScanReport ConnectorRegistry::scan(const fs::path& folder) {
     std::vector<fs::path> files;
     for (const auto& e : fs::directory_iterator(folder))
         if (is_package_file(e)) files.push_back(e.path());
-    std::sort(files.begin(), files.end());
+    std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) {
+        if (is_definition(a) != is_definition(b)) return !is_definition(a);  // engines first
+        return a < b;
+    });
 
     std::lock_guard lock(mutex_);
     for (const auto& file : files) {
@@ -271,14 +306,42 @@ ConnectorVersionPtr ConnectorRegistry::load(std::string_view name, std::string_v
     std::lock_guard lock(mutex_);
     Entry* e = find_locked(name, version);
     if (!e) return nullptr;
-    if (auto loaded = e->loaded.lock()) return loaded;
-    ConnectorVersionPtr v = ConnectorVersion::open(e->info.file, e->info.sha256);
-    e->loaded = v;
+    return load_locked(*e);
+}
+
+ConnectorVersionPtr ConnectorRegistry::load_locked(Entry& e) {
+    if (auto loaded = e.loaded.lock()) return loaded;
+    ConnectorVersionPtr v = open_locked(e.info.file, e.info.sha256, e.info.engine);
+    e.loaded = v;
     return v;
+}
+
+// A library opens itself; a definition opens through the newest installed version of
+// its engine, which stays loaded while the definition's version is.
+std::shared_ptr<ConnectorVersion> ConnectorRegistry::open_locked(const fs::path& file, const std::string& sha,
+                                                                 const std::string& engine) {
+    if (engine.empty()) return ConnectorVersion::open(file, sha);
+    Entry* e = find_locked(engine, {});
+    if (!e || !e->info.manifest->is_engine)
+        throw Error(Errc::plugin_rejected,
+                    "the engine '" + engine + "' that runs this definition is not installed; install "
+                    "it first (the REST engine ships as rest.so in Junction's plugin folder)",
+                    file.filename().string());
+    return ConnectorVersion::open_definition(*load_locked(*e), file, sha);
 }
 
 void ConnectorRegistry::uninstall(std::string_view name, std::string_view version) {
     std::lock_guard lock(mutex_);
+    const size_t versions = std::count_if(entries_.begin(), entries_.end(),
+                                          [&](const Entry& e) { return e.info.name == name; });
+    const bool last = version.empty() || versions == 1;
+    std::string dependents;  // definitions this engine runs
+    for (const auto& e : entries_)
+        if (last && e.info.engine == name && dependents.find(e.info.name) == std::string::npos)
+            dependents += (dependents.empty() ? "" : ", ") + e.info.name;
+    if (!dependents.empty())
+        throw Error(Errc::invalid_argument, std::string(name) + " is the engine that runs " + dependents +
+                                                "; uninstall those connectors first");
     std::vector<PackageInfo> removed;
     std::erase_if(entries_, [&](const Entry& e) {
         const bool match = e.info.name == name && (version.empty() || e.info.version == version);

@@ -32,6 +32,7 @@ constexpr std::string_view kManifestSchema = R"({
         }
       }
     },
+    "kind": {"enum": ["connector"]},
     "config_schema": {"type": "object"},
     "operations": {
       "type": "array", "minItems": 1,
@@ -45,6 +46,20 @@ constexpr std::string_view kManifestSchema = R"({
         }
       }
     }
+  }
+})";
+
+// An engine runs connectors defined by data; it has no instances of its own.
+constexpr std::string_view kEngineManifestSchema = R"({
+  "type": "object",
+  "required": ["name", "version", "display_name", "description", "kind"],
+  "properties": {
+    "name": {"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,63}$"},
+    "version": {"type": "string",
+                "pattern": "^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$"},
+    "display_name": {"type": "string", "minLength": 1, "maxLength": 128},
+    "description": {"type": "string", "maxLength": 4096},
+    "kind": {"enum": ["engine"]}
   }
 })";
 
@@ -76,11 +91,31 @@ Manifest parse_manifest(std::string_view json) {
         return JsonSchema::compile(d, "manifest schema");
     }();
 
+    static const JsonSchema engine_schema = [] {
+        rapidjson::Document d = parse_json_text(kEngineManifestSchema, "engine manifest schema");
+        return JsonSchema::compile(d, "engine manifest schema");
+    }();
+
     rapidjson::Document doc;
     try {
         doc = parse_json_text(json, "the manifest");
     } catch (const Error& e) {
         reject(e.message());
+    }
+    if (doc.IsObject() && str(doc, "kind") == "engine") {
+        if (auto problem = engine_schema.validate(doc)) reject(*problem);
+        rapidjson::Document any = parse_json_text(R"({"type":"object"})", "engine config schema");
+        return Manifest{.name = str(doc, "name"),
+                        .version = str(doc, "version"),
+                        .display_name = str(doc, "display_name"),
+                        .description = str(doc, "description"),
+                        .is_engine = true,
+                        .auth_methods = {},
+                        .operations = {},
+                        .secret_fields = {},
+                        .config_schema = JsonSchema::compile(any, "config_schema"),
+                        .config_schema_json = {},
+                        .json = std::string(json)};
     }
     if (auto problem = schema.validate(doc)) reject(*problem);
 
@@ -99,6 +134,7 @@ Manifest parse_manifest(std::string_view json) {
                .version = str(doc, "version"),
                .display_name = str(doc, "display_name"),
                .description = str(doc, "description"),
+               .is_engine = false,
                .auth_methods = {},
                .operations = {},
                .secret_fields = {},

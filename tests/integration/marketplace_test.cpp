@@ -111,7 +111,8 @@ TEST_CASE("versions for another ABI are listed as incompatible and never install
     CHECK_FALSE(abi_compatible("2.0"));
     Publisher pub;
     std::string index = read_text(pub.catalogue / "index.json");
-    index.replace(index.rfind("\"min_abi\": \"1.1\""), 16, "\"min_abi\": \"2.0\"");
+    const size_t at = index.rfind("\"min_abi\": \"") + 12;  // the newest version's
+    index.replace(at, index.find('"', at) - at, "2.0");
     write_file(pub.catalogue / "index.json", index);
     EmbeddedHost h;
     Marketplace market(pub.catalogue.string(), pub.dir / "key.pub", h.dir / "downloads", h.registry, h.updates);

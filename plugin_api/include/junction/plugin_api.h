@@ -35,7 +35,7 @@ extern "C" {
  * ------------------------------------------------------------------------------------- */
 
 #define JN_ABI_VERSION_MAJOR 1
-#define JN_ABI_VERSION_MINOR 1
+#define JN_ABI_VERSION_MINOR 2
 
 /* The tag a library exports as `const char jn_abi_tag[]`. The host reads it from the file
  * before loading, so a library built for another major version is never even dlopen'ed. */
@@ -108,6 +108,9 @@ typedef struct jn_call jn_call;
 /* Plugin-owned. One instance of the connector, created by instance_create and released by
  * instance_destroy. The host never looks inside. */
 typedef struct jn_instance jn_instance;
+
+/* An engine's parsed connector definition (ABI 1.2), opaque to the host. */
+typedef struct jn_definition jn_definition;
 
 /* ---------------------------------------------------------------------------------------
  * Host services: the table the host gives a plugin at negotiation. Valid until the
@@ -210,6 +213,10 @@ typedef struct jn_instance_params {
     jn_str instance_id;          /* stable id chosen by the host */
     jn_str config_json;          /* settings and credentials, validated against the schema */
     jn_host_instance* host;      /* the handle to pass to host services for this instance */
+    /* --- ABI 1.2 --- */
+    jn_definition* definition;   /* engines: the definition this instance runs (one that
+                                    definition_open returned); NULL for a library's own
+                                    connector and from a 1.0/1.1 host */
 } jn_instance_params;
 
 typedef struct jn_connector_api {
@@ -245,10 +252,28 @@ typedef struct jn_connector_api {
      * JN_ERR_UNSUPPORTED when it cannot convert from `from_version`. May be NULL (and is
      * zero for a 1.0 plugin): the connector offers no migration. */
     jn_status (*migrate_config)(jn_str from_version, jn_str config_json, jn_call* call);
+
+    /* --- ABI 1.2: engines --- */
+
+    /* An engine is a library that runs connectors defined by data, such as declarative
+     * REST manifests: its describe emits a manifest with "kind": "engine", and each
+     * definition the host hands it becomes a connector of its own, with its own name,
+     * version, config schema and instances (docs/plugin-abi.md, "Engines").
+     * definition_open checks one definition, emits the manifest of the connector it
+     * defines (exactly as describe does for a library's own connector) and on JN_OK sets
+     * *out. A bad definition fails with JN_ERR_INVALID_REQUEST and a message that gives
+     * the JSON path. May be called from any thread, any number of times. NULL for a
+     * library that is not an engine. */
+    jn_status (*definition_open)(jn_str definition_json, jn_call* call, jn_definition** out);
+
+    /* Releases a definition. The host calls it once, after the last instance created with
+     * the definition has been destroyed. Never fails. */
+    void (*definition_close)(jn_definition* definition);
 } jn_connector_api;
 
 /* The size of each table as ABI 1.0 defined it: a peer announcing less is refused. Fields
- * after it (1.1: migrate_config) are read as zero from a peer that did not send them. */
+ * after it (1.1: migrate_config; 1.2: definition_open/close, jn_instance_params.definition)
+ * are read as zero from a peer that did not send them. */
 #define JN_HOST_API_V1_0_SIZE ((uint32_t)(offsetof(jn_host_api, set_error) + sizeof(void*)))
 #define JN_CONNECTOR_API_V1_0_SIZE \
     ((uint32_t)(offsetof(jn_connector_api, invoke) + sizeof(void*)))

@@ -43,13 +43,26 @@ public:
     static std::shared_ptr<ConnectorVersion> open(const std::filesystem::path& file,
                                                   std::string sha256);
 
+    // A connector defined by data (`definition_file`, e.g. a REST manifest), run by an
+    // engine library (ABI 1.2). Holds the engine's library loaded for as long as it lives.
+    // Throws Error(plugin_rejected) when `engine` is not an engine or refuses the definition.
+    static std::shared_ptr<ConnectorVersion> open_definition(const ConnectorVersion& engine,
+                                                             const std::filesystem::path& definition_file,
+                                                             std::string sha256);
+    ~ConnectorVersion();
+    ConnectorVersion(const ConnectorVersion&) = delete;
+    ConnectorVersion& operator=(const ConnectorVersion&) = delete;
+
     const Manifest& manifest() const { return *manifest_; }
     const std::shared_ptr<const Manifest>& shared_manifest() const { return manifest_; }
     const std::string& name() const { return manifest_->name; }
     const std::string& version() const { return manifest_->version; }
     std::string id() const { return manifest_->id(); }
     const std::string& sha256() const { return sha256_; }
-    const std::filesystem::path& file() const { return library_->file(); }
+    // The package: the library, or the definition file for a connector defined by data.
+    const std::filesystem::path& file() const { return file_; }
+    // For a connector defined by data: the engine that runs it; empty otherwise.
+    const std::string& engine() const { return engine_; }
     AbiVersion plugin_abi() const { return library_->plugin_abi(); }
 
     // Validates the config against the manifest's schema, then creates the plugin's
@@ -69,6 +82,9 @@ private:
     std::shared_ptr<PluginLibrary> library_;
     std::shared_ptr<const Manifest> manifest_;
     std::string sha256_;
+    std::filesystem::path file_;
+    std::string engine_;
+    jn_definition* definition_ = nullptr;  // closed before library_ lets go
 };
 
 class ConnectorInstance {

@@ -1,6 +1,8 @@
 // The installed connectors. Installing copies a package into the state directory under a
 // content-addressed name (<store>/<name>/<version>-<sha256>.so), loads it from there once
-// to validate it, and keeps its manifest beside it (.manifest.json). A version is loaded
+// to validate it, and keeps its manifest beside it (.manifest.json). A package is a
+// connector library (.so), or a connector definition (*.connector.json) run by an engine
+// library installed beside it (docs/decisions/0009). A version is loaded
 // only while something uses it (an active version, a pinned instance, a call): load()
 // hands out the one loaded copy, and the library unloads when the last user lets go.
 // Several versions of one connector can be installed and loaded side by side.
@@ -29,6 +31,7 @@ struct PackageInfo {
     std::filesystem::path file;
     AbiVersion abi;
     std::shared_ptr<const Manifest> manifest;
+    std::string engine;  // a definition package: the engine that runs it; empty for a library
 
     std::string id() const { return name + "@" + version; }
 };
@@ -56,7 +59,8 @@ public:
     // Error(already_exists) for a name@version that is already installed.
     PackageInfo install(const std::filesystem::path& package);
 
-    // Installs every *.so in `folder` that is not installed yet; never throws for a bad
+    // Installs every package in `folder` (libraries first, then definitions) that is not
+    // installed yet; never throws for a bad
     // package, it reports it. A refused file is not read again until it changes.
     ScanReport scan(const std::filesystem::path& folder);
 
@@ -87,6 +91,9 @@ private:
     };
 
     PackageInfo install_locked(const std::filesystem::path& package);
+    std::shared_ptr<ConnectorVersion> open_locked(const std::filesystem::path& file, const std::string& sha,
+                                                  const std::string& engine);
+    ConnectorVersionPtr load_locked(Entry& e);
     void load_store();
     Entry* find_locked(std::string_view name, std::string_view version);
 

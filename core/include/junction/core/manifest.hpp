@@ -1,5 +1,6 @@
 // A connector's manifest, as its describe() returns it: who it is, how an instance
 // authenticates, what an instance config looks like, and which operations it offers.
+// An engine's manifest ("kind": "engine") only says who it is.
 #pragma once
 
 #include <junction/core/json_schema.hpp>
@@ -32,6 +33,7 @@ struct Manifest {
     std::string version;
     std::string display_name;
     std::string description;
+    bool is_engine = false;  // "kind": "engine": runs connectors defined by data, no instances
     std::vector<AuthMethod> auth_methods;
     std::vector<Operation> operations;
     std::vector<std::string> secret_fields;  // properties marked "writeOnly": true

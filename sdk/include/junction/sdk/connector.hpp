@@ -14,6 +14,12 @@
 //                                         const junction::sdk::Json& config);
 //   };
 //   JUNCTION_CONNECTOR(Files)
+//
+// An engine (ABI 1.2) runs connectors defined by data. Its manifest() has "kind": "engine",
+// and it adds one static function that turns a definition into a Definition; each of its
+// instances then finds the definition it runs in InstanceContext::definition:
+//
+//       static std::unique_ptr<junction::sdk::Definition> open_definition(std::string_view json);
 #pragma once
 
 #include <junction/plugin_api.h>
@@ -31,12 +37,22 @@
 
 namespace junction::sdk {
 
+// A connector defined by data, as an engine parsed it. manifest() is the manifest of the
+// connector it defines. Shared by all instances of that connector, read-only after
+// construction (instances run on several threads).
+class Definition {
+public:
+    virtual ~Definition() = default;
+    virtual std::string manifest() const = 0;
+};
+
 // Everything an instance is created from. The config has been validated by the host
 // against the manifest's config_schema.
 struct InstanceContext {
     std::string instance_id;
     JsonDocument config;
     Host host;
+    const Definition* definition = nullptr;  // engines: the connector definition it runs
 };
 
 class Connector {
@@ -100,6 +116,12 @@ struct has_migrate_config<T, std::void_t<decltype(T::migrate_config(std::string_
                                                                      std::declval<const Json&>()))>>
     : std::true_type {};
 
+// Whether the connector is an engine: `static std::unique_ptr<Definition> open_definition(std::string_view)`.
+template <class T, class = void>
+struct is_engine : std::false_type {};
+template <class T>
+struct is_engine<T, std::void_t<decltype(T::open_definition(std::string_view{}))>> : std::true_type {};
+
 template <class T>
 struct Bridge {
     static jn_status describe(jn_call* call) {
@@ -114,7 +136,13 @@ struct Bridge {
             InstanceContext ctx{std::string(view(p.instance_id)),
                                 parse_json(view(p.config_json), "instance config",
                                            JN_ERR_INVALID_CONFIG),
-                                Host(p.host)};
+                                Host(p.host), reinterpret_cast<const Definition*>(p.definition)};
+            if constexpr (is_engine<T>::value) {
+                if (!ctx.definition)
+                    throw Error(JN_ERR_INVALID_REQUEST,
+                                "this library is an engine: create instances of the connectors "
+                                "it runs, not of the engine itself");
+            }
             std::unique_ptr<Connector> instance = std::make_unique<T>(std::move(ctx));
             *out = reinterpret_cast<jn_instance*>(instance.release());
         });
@@ -145,11 +173,31 @@ struct Bridge {
         });
     }
 
+    static jn_status definition_open(jn_str json, jn_call* call, jn_definition** out) {
+        return guarded(call, [&](Call& c) {
+            if constexpr (is_engine<T>::value) {
+                std::unique_ptr<Definition> d = T::open_definition(view(json));
+                c.emit(d->manifest());
+                *out = reinterpret_cast<jn_definition*>(d.release());
+            }
+        });
+    }
+
+    static void definition_close(jn_definition* definition) {
+        delete reinterpret_cast<Definition*>(definition);
+    }
+
     static const jn_connector_api* table() {
         static const jn_connector_api api = {
-            sizeof(jn_connector_api), &describe,        &instance_create, &instance_destroy,
-            &test_connection,         &invoke,
+            sizeof(jn_connector_api),
+            &describe,
+            &instance_create,
+            &instance_destroy,
+            &test_connection,
+            &invoke,
             has_migrate_config<T>::value ? &migrate_config : nullptr,
+            is_engine<T>::value ? &definition_open : nullptr,
+            is_engine<T>::value ? &definition_close : nullptr,
         };
         return &api;
     }
