@@ -58,7 +58,10 @@ struct InstanceContext {
 class Connector {
 public:
     explicit Connector(InstanceContext ctx)
-        : id_(std::move(ctx.instance_id)), config_doc_(std::move(ctx.config)), host_(ctx.host) {}
+        : id_(std::move(ctx.instance_id)),
+          config_doc_(std::move(ctx.config)),
+          host_(ctx.host),
+          definition_(ctx.definition) {}
     virtual ~Connector() = default;
     Connector(const Connector&) = delete;
     Connector& operator=(const Connector&) = delete;
@@ -76,11 +79,14 @@ public:
         return JsonObject(config_doc_, "instance config", JN_ERR_INVALID_CONFIG);
     }
     const Host& host() const { return host_; }
+    // Engines: the connector definition this instance runs (null for other connectors).
+    const Definition* definition() const { return definition_; }
 
 private:
     std::string id_;
     JsonDocument config_doc_;
     Host host_;
+    const Definition* definition_;
 };
 
 namespace detail {

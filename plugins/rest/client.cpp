@@ -1,0 +1,281 @@
+#include "client.hpp"
+
+#include "jwt.hpp"
+#include "templates.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <random>
+#include <thread>
+
+namespace junction::rest {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string config_string(const sdk::Json& config, const char* field) {
+    auto it = config.FindMember(field);
+    return it != config.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
+}
+
+// Retry-After: delta-seconds or an HTTP-date; -1 when absent or unreadable.
+int64_t retry_after_ms(const sdk::HttpResponse& r) {
+    const std::string value(r.header("Retry-After"));
+    if (value.empty()) return -1;
+    char* end = nullptr;
+    const double seconds = std::strtod(value.c_str(), &end);
+    if (end && *end == '\0') return static_cast<int64_t>(seconds * 1000);
+    std::tm tm{};
+    if (strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) {
+        const auto at = std::chrono::system_clock::from_time_t(timegm(&tm));
+        return std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        at - std::chrono::system_clock::now()).count());
+    }
+    return -1;
+}
+
+// Exponential backoff with full jitter: a random wait up to initial * 2^(attempt-1).
+int64_t backoff_ms(const Definition& d, int attempt) {
+    thread_local std::mt19937_64 random{std::random_device{}()};
+    const double ceiling = std::min<double>(d.max_backoff_ms, d.initial_backoff_ms * std::pow(2.0, attempt - 1));
+    return static_cast<int64_t>(std::uniform_real_distribution<double>(0.0, ceiling)(random));
+}
+
+std::string excerpt(const std::string& body) {
+    std::string s = body.substr(0, 300);
+    for (char& c : s)
+        if (c == '\n' || c == '\r') c = ' ';
+    return body.size() > 300 ? s + "..." : s;
+}
+
+std::string form(const StringPairs& fields) {
+    std::string out;
+    for (const auto& [k, v] : fields) out += (out.empty() ? "" : "&") + url_encode(k) + "=" + url_encode(v);
+    return out;
+}
+
+}  // namespace
+
+jn_status status_for_http(int status) {
+    if (status == 401 || status == 403) return JN_ERR_AUTH;
+    if (status == 404 || status == 410) return JN_ERR_NOT_FOUND;
+    if (status == 408) return JN_ERR_TIMEOUT;
+    if (status == 413) return JN_ERR_TOO_LARGE;
+    if (status == 429) return JN_ERR_RATE_LIMITED;
+    if (status >= 500) return JN_ERR_TRANSIENT;
+    return JN_ERR_INVALID_REQUEST;
+}
+
+RateLimiter::RateLimiter(double per_second, int burst)
+    : per_second_(per_second), burst_(std::max(1, burst)), tokens_(burst_), last_(Clock::now()) {}
+
+void RateLimiter::wait(const sdk::Call& call) {
+    if (per_second_ <= 0) return;
+    int64_t wait_ms = 0;
+    {
+        std::lock_guard lock(mutex_);
+        const auto now = Clock::now();
+        tokens_ = std::min(burst_, tokens_ + std::chrono::duration<double>(now - last_).count() * per_second_);
+        last_ = now;
+        tokens_ -= 1;  // reserve ours; a negative balance is the wait
+        if (tokens_ < 0) wait_ms = static_cast<int64_t>(std::ceil(-tokens_ / per_second_ * 1000));
+    }
+    sleep_cancellable(call, wait_ms);
+}
+
+void sleep_cancellable(const sdk::Call& call, int64_t ms) {
+    const auto until = Clock::now() + std::chrono::milliseconds(ms);
+    while (Clock::now() < until) {
+        if (call.cancelled()) throw sdk::Error(JN_ERR_CANCELLED, "cancelled while waiting to retry");
+        std::this_thread::sleep_for(std::min<Clock::duration>(until - Clock::now(), std::chrono::milliseconds(50)));
+    }
+}
+
+Client::Client(const Definition& definition, const AuthMethod* auth, const sdk::Json& config)
+    : def_(definition),
+      auth_(auth),
+      config_(config),
+      limiter_(definition.requests_per_second, definition.burst),
+      refresh_token_(config_string(config, "refresh_token")) {}
+
+std::string Client::scrub(std::string text) const {
+    if (!auth_) return text;
+    for (const auto& field : auth_->secrets()) {
+        const std::string value = config_string(config_, field.c_str());
+        for (size_t at; value.size() >= 4 && (at = text.find(value)) != std::string::npos;)
+            text.replace(at, value.size(), "***");
+    }
+    return text;
+}
+
+sdk::HttpResponse Client::with_retries(const sdk::HttpRequest& request, const std::string& what,
+                                       const sdk::Call& call) {
+    for (int attempt = 1;; ++attempt) {
+        const bool last = attempt >= def_.max_attempts;
+        limiter_.wait(call);
+        sdk::HttpResponse r;
+        try {
+            r = call.http(request);
+        } catch (const sdk::Error& e) {
+            if (!e.retryable() || last)
+                throw sdk::Error(e.status(), what + ": " + scrub(e.what()) +
+                                                 (e.retryable() ? " (after " + std::to_string(attempt) + " attempts)" : ""));
+            sleep_cancellable(call, backoff_ms(def_, attempt));
+            continue;
+        }
+        if (r.status != 429 && r.status < 500) return r;
+        if (last) return r;  // the caller maps it
+        const int64_t asked = r.status == 429 ? retry_after_ms(r) : -1;
+        sleep_cancellable(call, asked >= 0 ? std::min<int64_t>(asked, def_.max_backoff_ms) : backoff_ms(def_, attempt));
+    }
+}
+
+void Client::add_credentials(sdk::HttpRequest& request, const sdk::Call& call) {
+    if (!auth_) return;
+    switch (auth_->type) {
+        case AuthType::basic:
+            request.headers.emplace_back("Authorization", "Basic " + base64(config_string(config_, "username") + ":" +
+                                                                           config_string(config_, "password")));
+            break;
+        case AuthType::bearer:
+            request.headers.emplace_back("Authorization", "Bearer " + config_string(config_, "token"));
+            break;
+        case AuthType::api_key: {
+            const std::string value = auth_->prefix + config_string(config_, "api_key");
+            if (auth_->in_query) {
+                request.url += (request.url.find('?') == std::string::npos ? "?" : "&") + url_encode(auth_->param) +
+                               "=" + url_encode(value);
+            } else {
+                request.headers.emplace_back(auth_->param, value);
+            }
+            break;
+        }
+        case AuthType::oauth2_client_credentials:
+        case AuthType::oauth2_refresh_token:
+            request.headers.emplace_back("Authorization", "Bearer " + bearer_token(call));
+            break;
+        case AuthType::none: break;
+    }
+}
+
+// A cached OAuth access token, fetched (or refreshed) a minute before it expires.
+std::string Client::bearer_token(const sdk::Call& call) {
+    std::lock_guard lock(token_mutex_);
+    const int64_t now = sdk::Host(nullptr).now_ms();
+    if (!token_.empty() && now < token_expires_ms_ - 60'000) return token_;
+
+    const TemplateValues values{&config_, nullptr};
+    sdk::HttpRequest request;
+    request.method = "POST";
+    request.url = render(auth_->token_url, values);
+    request.timeout_ms = def_.timeout_ms;
+    request.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    request.headers.emplace_back("Accept", "application/json");
+    const std::string client_id = config_string(config_, "client_id");
+    StringPairs fields;
+    if (auth_->type == AuthType::oauth2_refresh_token) {
+        fields = {{"grant_type", "refresh_token"}, {"refresh_token", refresh_token_}};
+        request.headers.emplace_back("Authorization",
+                                     "Basic " + base64(client_id + ":" + config_string(config_, "client_secret")));
+    } else if (auth_->jwt_assertion) {
+        const int64_t iat = now / 1000;
+        sdk::JsonDocument header(rapidjson::kObjectType), claims(rapidjson::kObjectType);
+        auto& ha = header.GetAllocator();
+        header.AddMember("alg", sdk::Json(auth_->jwt_algorithm.c_str(), ha), ha);
+        header.AddMember("typ", "JWT", ha);
+        const std::string kid = config_string(config_, "key_id");
+        header.AddMember("kid", sdk::Json(kid.c_str(), ha), ha);
+        auto& ca = claims.GetAllocator();
+        claims.AddMember("iss", sdk::Json(client_id.c_str(), ca), ca);
+        claims.AddMember("aud", sdk::Json(request.url.c_str(), ca), ca);
+        if (!auth_->scope.empty()) claims.AddMember("scope", sdk::Json(auth_->scope.c_str(), ca), ca);
+        claims.AddMember("iat", iat, ca);
+        claims.AddMember("exp", iat + auth_->jwt_lifetime_s, ca);
+        const std::string jti = random_id();
+        claims.AddMember("jti", sdk::Json(jti.c_str(), ca), ca);
+        fields = {{"grant_type", "client_credentials"},
+                  {"client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+                  {"client_assertion", sign_jwt(sdk::to_json(header), sdk::to_json(claims),
+                                                config_string(config_, "private_key"), auth_->jwt_algorithm)}};
+    } else {
+        fields = {{"grant_type", "client_credentials"}};
+        request.headers.emplace_back("Authorization",
+                                     "Basic " + base64(client_id + ":" + config_string(config_, "client_secret")));
+    }
+    if (!auth_->scope.empty() && !auth_->jwt_assertion) fields.emplace_back("scope", auth_->scope);
+    request.body = form(fields);
+
+    const sdk::HttpResponse r = with_retries(request, "the token request", call);
+    sdk::JsonDocument doc;
+    doc.Parse(r.body.data(), r.body.size());
+    const auto text = [&](const char* key) {
+        auto it = doc.IsObject() ? doc.FindMember(key) : doc.MemberEnd();
+        return it != doc.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString()) : std::string();
+    };
+    if (r.status < 200 || r.status > 299) {
+        const std::string reason = text("error") + (text("error_description").empty() ? "" : ": " + text("error_description"));
+        throw sdk::Error(r.status == 400 || r.status == 401 || r.status == 403 ? JN_ERR_AUTH : status_for_http(r.status),
+                         "the token endpoint refused the instance's credentials (HTTP " + std::to_string(r.status) +
+                             (reason.empty() ? "" : ", " + scrub(reason)) + "); check the " + auth_->display_name +
+                             " fields of the instance");
+    }
+    if (text("access_token").empty())
+        throw sdk::Error(JN_ERR_AUTH, "the token endpoint answered without an access_token");
+    token_ = text("access_token");
+    const auto expires = doc.FindMember("expires_in");
+    token_expires_ms_ = now + (expires != doc.MemberEnd() && expires->value.IsNumber()
+                                   ? static_cast<int64_t>(expires->value.GetDouble() * 1000)
+                                   : 3'600'000);
+    if (!text("refresh_token").empty()) refresh_token_ = text("refresh_token");  // rotated
+    return token_;
+}
+
+void Client::authenticate(const sdk::Call& call) {
+    if (auth_ && (auth_->type == AuthType::oauth2_client_credentials || auth_->type == AuthType::oauth2_refresh_token))
+        bearer_token(call);
+}
+
+sdk::HttpResponse Client::exchange(sdk::HttpRequest request, const std::string& what, const sdk::Call& call,
+                                   bool allow_rejection) {
+    if (request.timeout_ms == 0) request.timeout_ms = def_.timeout_ms;
+    const bool token_based = auth_ && (auth_->type == AuthType::oauth2_client_credentials ||
+                                       auth_->type == AuthType::oauth2_refresh_token);
+    for (int round = 0;; ++round) {
+        sdk::HttpRequest attempt = request;
+        add_credentials(attempt, call);
+        sdk::HttpResponse r = with_retries(attempt, what, call);
+        if (r.status == 401 && token_based && round == 0) {  // expired early or revoked: once more
+            std::lock_guard lock(token_mutex_);
+            token_.clear();
+            continue;
+        }
+        if (r.status >= 200 && r.status <= 299) return r;
+        const jn_status status = status_for_http(r.status);
+        if (allow_rejection && status == JN_ERR_INVALID_REQUEST) return r;
+        std::string why;
+        switch (status) {
+            case JN_ERR_AUTH: why = "the credentials were refused; check the instance's " +
+                                    (auth_ ? auth_->display_name : std::string("credentials"));
+                break;
+            case JN_ERR_RATE_LIMITED: why = "still rate limited after " + std::to_string(def_.max_attempts) + " attempts";
+                break;
+            case JN_ERR_TRANSIENT: why = "the server kept failing after " + std::to_string(def_.max_attempts) + " attempts";
+                break;
+            default: why = scrub(excerpt(r.body));
+        }
+        throw sdk::Error(status, what + " answered HTTP " + std::to_string(r.status) + ": " + why);
+    }
+}
+
+sdk::HttpResponse Client::send(sdk::HttpRequest request, const std::string& what, const sdk::Call& call) {
+    return exchange(std::move(request), what, call, false);
+}
+
+sdk::HttpResponse Client::send_allowing_rejection(sdk::HttpRequest request, const std::string& what,
+                                                  const sdk::Call& call) {
+    return exchange(std::move(request), what, call, true);
+}
+
+}  // namespace junction::rest

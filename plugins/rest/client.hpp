@@ -1,0 +1,70 @@
+// Outbound HTTP for one instance: the manifest's rate limit, its credentials, retries with
+// backoff on 429/5xx/timeouts, and HTTP statuses mapped to ABI statuses. Every request
+// goes through the host's HTTP service (sdk::Call::http).
+#pragma once
+
+#include "definition.hpp"
+
+#include <chrono>
+#include <mutex>
+#include <string>
+
+namespace junction::rest {
+
+// Spaces requests out to the manifest's requests per second (a token bucket with burst).
+class RateLimiter {
+public:
+    RateLimiter(double per_second, int burst);
+    void wait(const sdk::Call& call);  // returns at once when there is no limit
+
+private:
+    double per_second_;
+    double burst_;
+    double tokens_;
+    std::chrono::steady_clock::time_point last_;
+    std::mutex mutex_;
+};
+
+// Sleeps for `ms` in short slices, throwing JN_ERR_CANCELLED when the host asks to stop.
+void sleep_cancellable(const sdk::Call& call, int64_t ms);
+
+class Client {
+public:
+    Client(const Definition& definition, const AuthMethod* auth, const sdk::Json& config);
+
+    // Sends with credentials, rate limit and retries. Returns a 2xx response; throws
+    // sdk::Error with the mapped status otherwise. `what` names the request in messages
+    // ("GET /orders.json"): never a URL with its query, which may hold a key.
+    sdk::HttpResponse send(sdk::HttpRequest request, const std::string& what, const sdk::Call& call);
+
+    // Like send, but a 4xx other than 401/403/429 comes back instead of throwing (a send
+    // endpoint reports a rejected record and goes on).
+    sdk::HttpResponse send_allowing_rejection(sdk::HttpRequest request, const std::string& what,
+                                              const sdk::Call& call);
+
+    // Fetches an OAuth token now (test_connection without a test endpoint).
+    void authenticate(const sdk::Call& call);
+
+private:
+    sdk::HttpResponse exchange(sdk::HttpRequest request, const std::string& what, const sdk::Call& call,
+                               bool allow_rejection);
+    sdk::HttpResponse with_retries(const sdk::HttpRequest& request, const std::string& what,
+                                   const sdk::Call& call);
+    void add_credentials(sdk::HttpRequest& request, const sdk::Call& call);
+    std::string bearer_token(const sdk::Call& call);
+    std::string scrub(std::string text) const;  // removes this instance's credential values
+
+    const Definition& def_;
+    const AuthMethod* auth_;
+    const sdk::Json& config_;
+    RateLimiter limiter_;
+    std::mutex token_mutex_;
+    std::string token_;
+    int64_t token_expires_ms_ = 0;
+    std::string refresh_token_;  // the latest one: a server may rotate it
+};
+
+// "401 Unauthorized" -> the ABI status a caller should see.
+jn_status status_for_http(int status);
+
+}  // namespace junction::rest

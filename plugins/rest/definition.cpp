@@ -1,0 +1,355 @@
+#include "definition.hpp"
+
+#include "manifest_schema.hpp"  // generated from manifest.schema.json: kManifestSchema
+#include "templates.hpp"
+
+#include <rapidjson/schema.h>
+
+#include <algorithm>
+#include <set>
+
+namespace junction::rest {
+
+namespace {
+
+using sdk::Json;
+using sdk::JsonDocument;
+
+[[noreturn]] void refuse(const std::string& at, const std::string& why) {
+    throw sdk::Error(JN_ERR_INVALID_REQUEST, "invalid REST manifest: at " + (at.empty() ? "/" : at) + ": " + why);
+}
+
+std::string str(const Json& o, const char* key, std::string fallback = {}) {
+    auto it = o.FindMember(key);
+    return it != o.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength())
+                                                       : fallback;
+}
+int64_t num(const Json& o, const char* key, int64_t fallback) {
+    auto it = o.FindMember(key);
+    return it != o.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : fallback;
+}
+StringPairs pairs(const Json& o, const char* key) {
+    StringPairs out;
+    auto it = o.FindMember(key);
+    if (it == o.MemberEnd()) return out;
+    for (const auto& m : it->value.GetObject()) out.emplace_back(m.name.GetString(), m.value.GetString());
+    return out;
+}
+
+void check_schema(const JsonDocument& doc) {
+    static const rapidjson::SchemaDocument schema = [] {
+        JsonDocument d;
+        d.Parse(kManifestSchema);
+        return rapidjson::SchemaDocument(d);
+    }();
+    rapidjson::SchemaValidator validator(schema);
+    if (doc.Accept(validator)) return;
+    rapidjson::StringBuffer where, rule;
+    validator.GetInvalidDocumentPointer().StringifyUriFragment(where);
+    validator.GetInvalidSchemaPointer().StringifyUriFragment(rule);
+    std::string at = where.GetString();
+    if (!at.empty() && at.front() == '#') at.erase(0, 1);
+    refuse(at, std::string("does not satisfy '") + validator.GetInvalidSchemaKeyword() + "' (schema rule " +
+                   rule.GetString() + ")");
+}
+
+// Every {{settings.x}} in `text` must name a declared setting.
+void check_references(const std::string& text, const std::set<std::string>& settings, const std::string& at,
+                      bool allow_record) {
+    for (const auto& ref : template_references(text)) {
+        if (ref.rfind("settings.", 0) == 0) {
+            if (!settings.count(ref.substr(9)))
+                refuse(at, "{{" + ref + "}} names no setting; declare '" + ref.substr(9) + "' under /settings");
+        } else if (!(allow_record && (ref == "record" || ref.rfind("record.", 0) == 0))) {
+            refuse(at, "{{" + ref + "}} is not a known value; use {{settings.NAME}}" +
+                           std::string(allow_record ? " or {{record.FIELD}}" : ""));
+        }
+    }
+}
+
+void check_body_references(const Json& v, const std::set<std::string>& settings, const std::string& at) {
+    if (v.IsString()) check_references(v.GetString(), settings, at, true);
+    if (v.IsObject())
+        for (const auto& m : v.GetObject())
+            check_body_references(m.value, settings, at + "/" + m.name.GetString());
+    if (v.IsArray())
+        for (rapidjson::SizeType i = 0; i < v.Size(); ++i)
+            check_body_references(v[i], settings, at + "/" + std::to_string(i));
+}
+
+AuthType auth_type(const std::string& t) {
+    if (t == "basic") return AuthType::basic;
+    if (t == "bearer") return AuthType::bearer;
+    if (t == "api_key") return AuthType::api_key;
+    if (t == "oauth2_client_credentials") return AuthType::oauth2_client_credentials;
+    if (t == "oauth2_refresh_token") return AuthType::oauth2_refresh_token;
+    return AuthType::none;
+}
+
+Paging paging(const std::string& t) {
+    static const std::pair<const char*, Paging> names[] = {
+        {"link_header", Paging::link_header}, {"next_url", Paging::next_url},
+        {"cursor", Paging::cursor},           {"page_number", Paging::page_number},
+        {"offset", Paging::offset},           {"graphql", Paging::graphql}};
+    for (const auto& [n, p] : names)
+        if (t == n) return p;
+    return Paging::none;
+}
+
+AuthMethod parse_auth(const Json& a, const std::string& at, const std::set<std::string>& settings) {
+    AuthMethod m;
+    m.name = str(a, "name");
+    m.display_name = str(a, "display_name", m.name);
+    m.type = auth_type(str(a, "type"));
+    m.in_query = str(a, "in") == "query";
+    m.param = str(a, "param");
+    m.prefix = str(a, "prefix");
+    m.token_url = str(a, "token_url");
+    m.scope = str(a, "scope");
+    m.jwt_assertion = str(a, "client_auth") == "jwt_assertion";
+    m.jwt_algorithm = str(a, "jwt_algorithm", "RS256");
+    m.jwt_lifetime_s = static_cast<int>(num(a, "jwt_lifetime_s", 300));
+    if (m.type == AuthType::api_key && m.param.empty())
+        refuse(at + "/param", "an api_key method needs the header or query parameter name in 'param'");
+    const bool oauth = m.type == AuthType::oauth2_client_credentials || m.type == AuthType::oauth2_refresh_token;
+    if (oauth && m.token_url.empty()) refuse(at + "/token_url", "an OAuth 2.0 method needs its token_url");
+    if (m.jwt_assertion && m.type != AuthType::oauth2_client_credentials)
+        refuse(at + "/client_auth", "a JWT assertion is only for oauth2_client_credentials");
+    check_references(m.token_url, settings, at + "/token_url", false);
+    return m;
+}
+
+void check_pagination(const Endpoint& e, const std::string& at) {
+    const Pagination& p = e.pagination;
+    auto need = [&](bool ok, const char* what) {
+        if (!ok) refuse(at + "/pagination", what);
+    };
+    switch (p.type) {
+        case Paging::next_url: need(!p.path.empty(), "next_url paging needs 'path', the JSON pointer to the next URL"); break;
+        case Paging::cursor:
+            need(!p.path.empty() && !p.param.empty(), "cursor paging needs 'path' (where the next cursor is) and 'param' (where it goes)");
+            break;
+        case Paging::page_number: need(!p.param.empty(), "page_number paging needs 'param', the page parameter"); break;
+        case Paging::offset:
+            need(!p.param.empty() && p.size > 0, "offset paging needs 'param' (the offset parameter) and 'size'");
+            break;
+        case Paging::graphql:
+            need(!p.path.empty() && !p.param.empty(), "graphql paging needs 'path' (to pageInfo) and 'param' (the cursor variable)");
+            need(e.body != nullptr && e.body->IsObject(), "graphql paging needs a 'body' with the query and its variables");
+            break;
+        default: break;
+    }
+    if (e.send && p.type != Paging::none) refuse(at + "/pagination", "a send endpoint does not page");
+}
+
+Endpoint parse_endpoint(const Json& j, const std::string& at, const std::set<std::string>& settings) {
+    Endpoint e;
+    e.name = str(j, "name");
+    e.entity = str(j, "entity", "record");
+    e.description = str(j, "description");
+    e.send = str(j, "direction") == "send";
+    e.method = str(j, "method");
+    e.path = str(j, "path");
+    e.query = pairs(j, "query");
+    e.headers = pairs(j, "headers");
+    if (auto f = j.FindMember("filters"); f != j.MemberEnd())
+        for (const auto& v : f->value.GetArray()) e.filters.emplace_back(v.GetString());
+    if (auto b = j.FindMember("body"); b != j.MemberEnd()) {
+        auto body = std::make_shared<JsonDocument>();
+        body->CopyFrom(b->value, body->GetAllocator());
+        check_body_references(*body, settings, at + "/body");
+        e.body = std::move(body);
+    }
+    e.records = str(j, "records");
+    e.primary_key = str(j, "primary_key");
+    if (auto inc = j.FindMember("incremental"); inc != j.MemberEnd()) {
+        e.cursor_field = str(inc->value, "field");
+        e.cursor_param = str(inc->value, "param");
+        if (e.send) refuse(at + "/incremental", "only receive endpoints are incremental");
+    }
+    if (auto p = j.FindMember("pagination"); p != j.MemberEnd()) {
+        e.pagination.type = paging(str(p->value, "type"));
+        e.pagination.path = str(p->value, "path");
+        e.pagination.param = str(p->value, "param");
+        e.pagination.size_param = str(p->value, "size_param");
+        e.pagination.size = num(p->value, "size", 0);
+        e.pagination.start = num(p->value, "start", 1);
+    }
+    check_pagination(e, at);
+    check_references(e.path, settings, at + "/path", e.send);
+    for (const auto& [k, v] : e.query) check_references(v, settings, at + "/query/" + k, e.send);
+    for (const auto& [k, v] : e.headers) check_references(v, settings, at + "/headers/" + k, e.send);
+    return e;
+}
+
+// A config field's JSON Schema: credentials are writeOnly (the host seals them).
+void add_field(sdk::JsonDocument& schema, const std::string& field, bool secret) {
+    auto& a = schema.GetAllocator();
+    Json& props = schema["properties"];
+    if (props.HasMember(field.c_str())) return;
+    Json p(rapidjson::kObjectType);
+    p.AddMember("type", "string", a);
+    p.AddMember("minLength", 1, a);
+    if (secret) p.AddMember("writeOnly", true, a);
+    props.AddMember(Json(field.c_str(), a), p, a);
+}
+
+// The manifest the host sees: the connector's identity, its config schema (settings plus
+// the credential fields of its auth methods) and its endpoints as operations.
+std::string connector_manifest(const Definition& d, const Json& source) {
+    JsonDocument m(rapidjson::kObjectType);
+    auto& a = m.GetAllocator();
+    m.AddMember("name", Json(d.name.c_str(), a), a);
+    m.AddMember("version", Json(d.version.c_str(), a), a);
+    m.AddMember("display_name", Json(d.display_name.c_str(), a), a);
+    m.AddMember("description", Json(d.description.c_str(), a), a);
+
+    JsonDocument schema(rapidjson::kObjectType);
+    auto& sa = schema.GetAllocator();
+    schema.AddMember("type", "object", sa);
+    schema.AddMember("properties", Json(rapidjson::kObjectType), sa);
+    if (auto s = source.FindMember("settings"); s != source.MemberEnd())
+        for (const auto& p : s->value.GetObject())
+            schema["properties"].AddMember(Json(p.name, sa), Json(p.value, sa), sa);
+    Json required(rapidjson::kArrayType);
+    if (auto r = source.FindMember("required_settings"); r != source.MemberEnd())
+        required.CopyFrom(r->value, sa);
+    schema.AddMember("required", required, sa);
+    schema.AddMember("additionalProperties", false, sa);
+
+    Json methods(rapidjson::kArrayType);
+    for (const auto& method : d.auth_methods) {
+        const auto secrets = method.secrets();
+        Json fields(rapidjson::kArrayType);
+        for (const auto& f : method.fields()) {
+            add_field(schema, f, std::find(secrets.begin(), secrets.end(), f) != secrets.end());
+            fields.PushBack(Json(f.c_str(), a), a);
+        }
+        Json entry(rapidjson::kObjectType);
+        entry.AddMember("name", Json(method.name.c_str(), a), a);
+        entry.AddMember("display_name", Json(method.display_name.c_str(), a), a);
+        entry.AddMember("fields", fields, a);
+        methods.PushBack(entry, a);
+    }
+    m.AddMember("auth_methods", methods, a);
+    m.AddMember("config_schema", Json(schema, a), a);
+
+    Json ops(rapidjson::kArrayType);
+    for (const auto& e : d.endpoints) {
+        Json op(rapidjson::kObjectType);
+        op.AddMember("name", Json(e.name.c_str(), a), a);
+        op.AddMember("direction", rapidjson::StringRef(e.send ? "send" : "receive"), a);
+        op.AddMember("entity", Json(e.entity.c_str(), a), a);
+        op.AddMember("description", Json(e.description.c_str(), a), a);
+        // For flows and tools: what identifies a record, what makes a receive incremental.
+        if (!e.primary_key.empty()) op.AddMember("primary_key", Json(e.primary_key.c_str(), a), a);
+        if (!e.cursor_field.empty()) op.AddMember("cursor_field", Json(e.cursor_field.c_str(), a), a);
+        Json filters(rapidjson::kArrayType);
+        for (const auto& f : e.filters) filters.PushBack(Json(f.c_str(), a), a);
+        if (!e.filters.empty()) op.AddMember("filters", filters, a);
+        ops.PushBack(op, a);
+    }
+    m.AddMember("operations", ops, a);
+    return sdk::to_json(m);
+}
+
+}  // namespace
+
+std::vector<std::string> AuthMethod::fields() const {
+    switch (type) {
+        case AuthType::basic: return {"username", "password"};
+        case AuthType::bearer: return {"token"};
+        case AuthType::api_key: return {"api_key"};
+        case AuthType::oauth2_client_credentials:
+            return jwt_assertion ? std::vector<std::string>{"client_id", "private_key", "key_id"}
+                                 : std::vector<std::string>{"client_id", "client_secret"};
+        case AuthType::oauth2_refresh_token: return {"client_id", "client_secret", "refresh_token"};
+        case AuthType::none: break;
+    }
+    return {};
+}
+
+std::vector<std::string> AuthMethod::secrets() const {
+    std::vector<std::string> out;
+    for (auto& f : fields())
+        if (f != "username" && f != "client_id" && f != "key_id") out.push_back(f);
+    return out;
+}
+
+const Endpoint* Definition::find(std::string_view endpoint) const {
+    for (const auto& e : endpoints)
+        if (e.name == endpoint) return &e;
+    return nullptr;
+}
+
+std::unique_ptr<Definition> parse_definition(std::string_view json) {
+    const JsonDocument doc = sdk::parse_json(json, "the REST manifest");
+    check_schema(doc);
+    auto d = std::make_unique<Definition>();
+    d->name = str(doc, "name");
+    d->version = str(doc, "version");
+    d->display_name = str(doc, "display_name");
+    d->description = str(doc, "description");
+    d->base_url = str(doc, "base_url");
+    d->headers = pairs(doc, "headers");
+
+    std::set<std::string> settings;
+    if (auto s = doc.FindMember("settings"); s != doc.MemberEnd())
+        for (const auto& p : s->value.GetObject()) settings.emplace(p.name.GetString());
+    d->settings.assign(settings.begin(), settings.end());
+    if (auto r = doc.FindMember("required_settings"); r != doc.MemberEnd())
+        for (rapidjson::SizeType i = 0; i < r->value.Size(); ++i)
+            if (!settings.count(r->value[i].GetString()))
+                refuse("/required_settings/" + std::to_string(i),
+                       std::string("'") + r->value[i].GetString() + "' is not declared under /settings");
+    check_references(d->base_url, settings, "/base_url", false);
+    for (const auto& [k, v] : d->headers) check_references(v, settings, "/headers/" + k, false);
+
+    if (auto r = doc.FindMember("rate_limit"); r != doc.MemberEnd()) {
+        d->requests_per_second = r->value["requests_per_second"].GetDouble();
+        d->burst = static_cast<int>(num(r->value, "burst", 1));
+    }
+    if (auto t = doc.FindMember("timeouts"); t != doc.MemberEnd())
+        d->timeout_ms = static_cast<uint32_t>(num(t->value, "request_ms", d->timeout_ms));
+    if (auto r = doc.FindMember("retry"); r != doc.MemberEnd()) {
+        d->max_attempts = static_cast<int>(num(r->value, "max_attempts", d->max_attempts));
+        d->initial_backoff_ms = static_cast<int>(num(r->value, "initial_backoff_ms", d->initial_backoff_ms));
+        d->max_backoff_ms = static_cast<int>(num(r->value, "max_backoff_ms", d->max_backoff_ms));
+    }
+
+    std::set<std::string> names;
+    const auto& auths = doc["auth_methods"].GetArray();
+    for (rapidjson::SizeType i = 0; i < auths.Size(); ++i) {
+        const std::string at = "/auth_methods/" + std::to_string(i);
+        AuthMethod m = parse_auth(auths[i], at, settings);
+        if (!names.insert(m.name).second) refuse(at + "/name", "auth method '" + m.name + "' is listed twice");
+        for (const auto& f : m.fields())
+            if (settings.count(f))
+                refuse("/settings/" + f, "'" + f + "' is a credential field of auth method '" + m.name +
+                                             "'; do not declare it as a setting");
+        d->auth_methods.push_back(std::move(m));
+    }
+    names.clear();
+    const auto& endpoints = doc["endpoints"].GetArray();
+    for (rapidjson::SizeType i = 0; i < endpoints.Size(); ++i) {
+        const std::string at = "/endpoints/" + std::to_string(i);
+        Endpoint e = parse_endpoint(endpoints[i], at, settings);
+        if (!names.insert(e.name).second) refuse(at + "/name", "endpoint '" + e.name + "' is listed twice");
+        d->endpoints.push_back(std::move(e));
+    }
+    d->test_endpoint = str(doc, "test_endpoint");
+    if (!d->test_endpoint.empty()) {
+        const Endpoint* t = d->find(d->test_endpoint);
+        if (!t || t->send) refuse("/test_endpoint", "'" + d->test_endpoint + "' is not a receive endpoint of this manifest");
+    } else {
+        for (const auto& e : d->endpoints)
+            if (!e.send) {
+                d->test_endpoint = e.name;
+                break;
+            }
+    }
+    d->manifest_ = connector_manifest(*d, doc);
+    return d;
+}
+
+}  // namespace junction::rest

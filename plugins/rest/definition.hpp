@@ -1,0 +1,90 @@
+// A REST connector manifest, parsed and checked: what the engine runs. Read-only once
+// built; shared by every instance of the connector it defines.
+#pragma once
+
+#include <junction/sdk/connector.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace junction::rest {
+
+using StringPairs = std::vector<std::pair<std::string, std::string>>;
+
+enum class AuthType { none, basic, bearer, api_key, oauth2_client_credentials, oauth2_refresh_token };
+
+struct AuthMethod {
+    std::string name;
+    std::string display_name;
+    AuthType type = AuthType::none;
+    bool in_query = false;     // api_key: a query parameter instead of a header
+    std::string param;         // api_key: the header or parameter name
+    std::string prefix;        // api_key: text before the key ("Token ")
+    std::string token_url;     // oauth2: a template, may use {{settings.x}}
+    std::string scope;         // oauth2: optional
+    bool jwt_assertion = false;        // client credentials signed with the instance's key
+    std::string jwt_algorithm = "RS256";
+    int jwt_lifetime_s = 300;
+
+    // The instance config fields this method needs; secrets() the ones that are credentials.
+    std::vector<std::string> fields() const;
+    std::vector<std::string> secrets() const;
+};
+
+enum class Paging { none, link_header, next_url, cursor, page_number, offset, graphql };
+
+struct Pagination {
+    Paging type = Paging::none;
+    std::string path;        // next_url / cursor: JSON pointer in the body; graphql: to pageInfo
+    std::string param;       // cursor, page number, offset: request parameter; graphql: variable
+    std::string size_param;  // page_number / offset: the page size parameter
+    int64_t size = 0;        // page_number / offset: records per page
+    int64_t start = 1;       // page_number: the first page's number
+};
+
+struct Endpoint {
+    std::string name, entity, description;
+    bool send = false;
+    std::string method, path;
+    StringPairs query, headers;
+    std::vector<std::string> filters;  // optional query parameters a caller may set
+    std::shared_ptr<const sdk::JsonDocument> body;  // template; null: the record itself
+    std::string records;               // JSON pointer to the array of records ("" = root)
+    std::string primary_key;
+    std::string cursor_field, cursor_param;  // incremental receive
+    Pagination pagination;
+};
+
+class Definition final : public sdk::Definition {
+public:
+    std::string name, version, display_name, description;
+    std::string base_url;
+    StringPairs headers;
+    std::vector<std::string> settings;  // names of the non-credential config fields
+    double requests_per_second = 0;     // 0: no limit
+    int burst = 1;
+    uint32_t timeout_ms = 30'000;
+    int max_attempts = 5;
+    int initial_backoff_ms = 500;
+    int max_backoff_ms = 30'000;
+    std::vector<AuthMethod> auth_methods;
+    std::vector<Endpoint> endpoints;
+    std::string test_endpoint;  // the receive endpoint test_connection reads one page of
+
+    std::string manifest() const override { return manifest_; }
+    const Endpoint* find(std::string_view endpoint) const;
+
+private:
+    friend std::unique_ptr<Definition> parse_definition(std::string_view json);
+    std::string manifest_;  // the connector manifest the host sees
+};
+
+// Parses and checks a manifest against the published schema (manifest.schema.json) and
+// the rules a schema cannot say. Throws sdk::Error(JN_ERR_INVALID_REQUEST) with the JSON
+// path of the first problem.
+std::unique_ptr<Definition> parse_definition(std::string_view json);
+
+}  // namespace junction::rest

@@ -1,0 +1,189 @@
+// The REST engine: runs connectors defined by REST manifests (ABI 1.2 engine). One object
+// of RestConnector is one instance of one manifest connector.
+#include "client.hpp"
+#include "definition.hpp"
+#include "pagination.hpp"
+#include "templates.hpp"
+
+#include <junction/sdk/connector.hpp>
+
+#include <rapidjson/pointer.h>
+
+#include <algorithm>
+
+namespace junction::rest {
+
+namespace {
+
+// The first auth method whose fields the config holds (the host has checked that the
+// chosen method's fields are present).
+const AuthMethod* pick_auth(const Definition& d, const sdk::Json& config) {
+    for (const auto& m : d.auth_methods) {
+        const auto fields = m.fields();
+        if (std::all_of(fields.begin(), fields.end(), [&](const std::string& f) { return config.HasMember(f.c_str()); }))
+            return &m;
+    }
+    throw sdk::config_error("the instance config holds the fields of none of " + d.name + "'s auth methods");
+}
+
+std::string request_text(const sdk::Json& request, const char* key) {
+    auto it = request.FindMember(key);
+    if (it == request.MemberEnd()) return {};
+    if (it->value.IsString()) return it->value.GetString();
+    if (it->value.IsNumber()) return sdk::to_json(it->value);
+    throw sdk::request_error(std::string("'") + key + "' must be a string or a number");
+}
+
+}  // namespace
+
+class RestConnector final : public sdk::Connector {
+public:
+    static std::string_view manifest() {
+        return R"({"kind": "engine", "name": "rest", "version": "1.0.0",
+                   "display_name": "REST connector builder",
+                   "description": "Runs connectors declared as REST manifests (*.connector.json): auth, endpoints, pagination, retries and rate limits, with no code."})";
+    }
+
+    static std::unique_ptr<sdk::Definition> open_definition(std::string_view json) { return parse_definition(json); }
+
+    explicit RestConnector(sdk::InstanceContext ctx)
+        : Connector(std::move(ctx)),
+          def_(static_cast<const Definition&>(*definition())),
+          auth_(pick_auth(def_, config().json())),
+          client_(def_, auth_, config().json()) {}
+
+    void test_connection(sdk::Call& call) override {
+        if (def_.test_endpoint.empty()) {
+            client_.authenticate(call);
+            call.emit(R"({"checked":"credentials"})");
+            return;
+        }
+        const Endpoint& e = *def_.find(def_.test_endpoint);
+        size_t records = 0;
+        receive(e, sdk::JsonDocument(rapidjson::kObjectType), call, 1, [&](size_t n) { records += n; });
+        call.emit(R"({"endpoint":")" + e.name + R"(","records_on_first_page":)" + std::to_string(records) + "}");
+    }
+
+    void invoke(std::string_view operation, const sdk::Json& request, sdk::Call& call) override {
+        const Endpoint* e = def_.find(operation);
+        if (!e) throw sdk::Error(JN_ERR_NOT_FOUND, "no endpoint '" + std::string(operation) + "' in " + def_.name);
+        if (e->send) return send(*e, request, call);
+        const auto max_pages = request.HasMember("max_pages") && request["max_pages"].IsInt64()
+                                   ? request["max_pages"].GetInt64()
+                                   : 0;
+        receive(*e, request, call, max_pages, [&](size_t) {});
+    }
+
+private:
+    std::string url_for(const Endpoint& e, const TemplateValues& values) const {
+        return render(def_.base_url, values) + render(e.path, values, Escape::url_component);
+    }
+
+    void add_headers(sdk::HttpRequest& http, const Endpoint& e, const TemplateValues& values) const {
+        for (const auto& [k, v] : def_.headers) http.headers.emplace_back(k, render(v, values));
+        for (const auto& [k, v] : e.headers) http.headers.emplace_back(k, render(v, values));
+    }
+
+    template <class OnPage>
+    void receive(const Endpoint& e, const sdk::Json& request, sdk::Call& call, int64_t max_pages, OnPage&& on_page) {
+        const TemplateValues values{&config().json(), nullptr};
+        PageRequest page;
+        page.url = url_for(e, values);
+        for (const auto& [k, v] : e.query) page.set(k, render(v, values));
+        if (auto f = request.FindMember("filters"); f != request.MemberEnd()) {
+            if (!f->value.IsObject()) throw sdk::request_error("'filters' must be an object");
+            for (const auto& m : f->value.GetObject()) {
+                const std::string name = m.name.GetString();
+                if (std::find(e.filters.begin(), e.filters.end(), name) == e.filters.end())
+                    throw sdk::request_error("endpoint " + e.name + " offers no filter '" + name + "'");
+                page.set(name, m.value.IsString() ? m.value.GetString() : sdk::to_json(m.value));
+            }
+        }
+        const std::string since = request_text(request, "since");
+        if (!since.empty()) {
+            if (e.cursor_param.empty()) throw sdk::request_error("endpoint " + e.name + " is not incremental");
+            page.set(e.cursor_param, since);
+        }
+        if (e.body) {
+            page.body = std::make_shared<sdk::JsonDocument>(render_body(*e.body, values));
+        }
+        Pager pager(e.pagination, origin_of(page.url));
+        pager.first(page);
+
+        const std::string what = e.method + " " + e.path;
+        for (int64_t n = 1;; ++n) {
+            sdk::HttpRequest http;
+            http.method = e.method;
+            http.url = page.full_url();
+            add_headers(http, e, values);
+            if (page.body) {
+                http.body = sdk::to_json(*page.body);
+                http.headers.emplace_back("Content-Type", "application/json");
+            }
+            http.headers.emplace_back("Accept", "application/json");
+            const sdk::HttpResponse response = client_.send(std::move(http), what, call);
+
+            sdk::JsonDocument body;
+            body.Parse(response.body.data(), response.body.size());
+            if (body.HasParseError())
+                throw sdk::Error(JN_ERR_TRANSIENT, what + " answered something that is not JSON (" +
+                                                       rapidjson::GetParseError_En(body.GetParseError()) + " at offset " +
+                                                       std::to_string(body.GetErrorOffset()) + ")");
+            const sdk::Json* records = e.records.empty() ? &body : rapidjson::Pointer(e.records.c_str()).Get(body);
+            if (!records || !records->IsArray())
+                throw sdk::Error(JN_ERR_INVALID_REQUEST, what + " answered without an array of records at '" +
+                                                             e.records + "'; check the endpoint's 'records' pointer");
+            if (records->Size() > 0) call.emit(sdk::to_json(*records));
+            on_page(records->Size());
+            if ((max_pages > 0 && n >= max_pages) || !pager.next(page, response, body, records->Size())) break;
+            if (call.cancelled()) throw sdk::Error(JN_ERR_CANCELLED, "cancelled between pages");
+        }
+    }
+
+    void send(const Endpoint& e, const sdk::Json& request, sdk::Call& call) {
+        auto it = request.FindMember("records");
+        if (it == request.MemberEnd() || !it->value.IsArray())
+            throw sdk::request_error("a send needs {\"records\": [...]}");
+        const std::string what = e.method + " " + e.path;
+        sdk::JsonDocument results(rapidjson::kArrayType);
+        auto& a = results.GetAllocator();
+        rapidjson::SizeType index = 0;
+        for (const auto& record : it->value.GetArray()) {
+            const TemplateValues values{&config().json(), &record};
+            sdk::Json result(rapidjson::kObjectType);
+            result.AddMember("index", index++, a);
+            try {
+                PageRequest target;
+                target.url = url_for(e, values);
+                for (const auto& [k, v] : e.query) target.set(k, render(v, values, Escape::none));
+                sdk::HttpRequest http;
+                http.method = e.method;
+                http.url = target.full_url();
+                add_headers(http, e, values);
+                http.body = e.body ? sdk::to_json(render_body(*e.body, values)) : sdk::to_json(record);
+                http.headers.emplace_back("Content-Type", "application/json");
+                const sdk::HttpResponse r = client_.send_allowing_rejection(std::move(http), what, call);
+                const bool ok = r.status >= 200 && r.status <= 299;
+                result.AddMember("status", rapidjson::StringRef(ok ? "ok" : "rejected"), a);
+                result.AddMember("http_status", r.status, a);
+                if (!ok) result.AddMember("error", sdk::Json(r.body.substr(0, 500).c_str(), a), a);
+            } catch (const sdk::Error& err) {
+                // Credentials, limits and outages fail the whole call (a retry may help);
+                // a record the templates cannot render is that record's failure alone.
+                if (err.status() != JN_ERR_INVALID_REQUEST) throw;
+                result.AddMember("status", "rejected", a);
+                result.AddMember("error", sdk::Json(err.what(), a), a);
+            }
+            results.PushBack(result, a);
+        }
+        call.emit(sdk::to_json(results));
+    }
+
+    const Definition& def_;
+    const AuthMethod* auth_;
+    Client client_;
+};
+
+}  // namespace junction::rest
+
+JUNCTION_CONNECTOR(junction::rest::RestConnector)

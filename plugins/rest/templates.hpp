@@ -1,0 +1,33 @@
+// {{settings.NAME}} and {{record.FIELD}} placeholders in URLs, headers and bodies.
+#pragma once
+
+#include <junction/sdk/json.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace junction::rest {
+
+// The names inside every {{...}} of `text`, trimmed ("settings.shop_domain").
+std::vector<std::string> template_references(std::string_view text);
+
+struct TemplateValues {
+    const sdk::Json* settings = nullptr;  // the instance config
+    const sdk::Json* record = nullptr;    // the record being sent, if any
+};
+
+enum class Escape { none, url_component };
+
+// Fills the placeholders. A value that is missing fails with JN_ERR_INVALID_CONFIG (a
+// setting) or JN_ERR_INVALID_REQUEST (a record field) naming it.
+std::string render(std::string_view text, const TemplateValues& values, Escape escape = Escape::none);
+
+// A body template: strings are rendered; a string that is exactly one placeholder takes
+// the value's JSON type ("{{record}}" is the whole record, "{{record.total}}" a number).
+sdk::JsonDocument render_body(const sdk::Json& body, const TemplateValues& values);
+
+// RFC 3986 percent-encoding of everything but unreserved characters.
+std::string url_encode(std::string_view text);
+
+}  // namespace junction::rest
