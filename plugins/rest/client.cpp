@@ -128,7 +128,8 @@ sdk::HttpResponse Client::with_retries(const sdk::HttpRequest& request, const st
         if (r.status != 429 && r.status < 500) return r;
         if (last) return r;  // the caller maps it
         const int64_t asked = r.status == 429 ? retry_after_ms(r) : -1;
-        sleep_cancellable(call, asked >= 0 ? std::min<int64_t>(asked, def_.max_backoff_ms) : backoff_ms(def_, attempt));
+        // The server's Retry-After wins over our own backoff (up to five minutes).
+        sleep_cancellable(call, asked >= 0 ? std::min<int64_t>(asked, 300'000) : backoff_ms(def_, attempt));
     }
 }
 

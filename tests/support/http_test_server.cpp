@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <stdexcept>
 
 namespace junction::testing {
@@ -19,12 +20,13 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace asio = boost::asio;
 
-HttpTestServer::HttpTestServer(Handler handler) : handler_(std::move(handler)) {
+HttpTestServer::HttpTestServer(Handler handler, size_t max_recorded, uint16_t port)
+    : handler_(std::move(handler)), max_recorded_(max_recorded) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
+    addr.sin_port = htons(port);
     if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
         ::listen(listen_fd_, 64) != 0)
         throw std::runtime_error("test server cannot listen on 127.0.0.1");
@@ -68,6 +70,28 @@ void HttpTestServer::accept_loop() {
     }
 }
 
+namespace {
+
+// Headers with the announced length, then filler (a JSON array that never ends) until
+// the length is reached or the client gives up.
+void stream(asio::ip::tcp::socket& socket, const CannedResponse& canned, unsigned version) {
+    http::response<http::empty_body> res{static_cast<http::status>(canned.status), version};
+    for (const auto& [k, v] : canned.headers) res.set(k, v);
+    res.content_length(canned.stream_bytes);
+    res.keep_alive(false);
+    beast::error_code ec;
+    http::response_serializer<http::empty_body> header(res);
+    http::write_header(socket, header, ec);
+    std::string chunk = "[";
+    while (chunk.size() < 64 * 1024) chunk += R"({"filler":"0123456789abcdef0123456789abcdef"},)";
+    for (uint64_t sent = 0; !ec && sent < canned.stream_bytes;) {
+        const size_t n = static_cast<size_t>(std::min<uint64_t>(chunk.size(), canned.stream_bytes - sent));
+        sent += asio::write(socket, asio::buffer(chunk.data(), n), ec);
+    }
+}
+
+}  // namespace
+
 void HttpTestServer::serve(int fd) {
     asio::io_context io;
     asio::ip::tcp::socket socket(io, asio::ip::tcp::v4(), fd);
@@ -89,9 +113,17 @@ void HttpTestServer::serve(int fd) {
         }
         {
             std::lock_guard lock(mutex_);
-            requests_.push_back(rec);
+            if (max_recorded_ > 0) {
+                if (requests_.size() >= max_recorded_) requests_.erase(requests_.begin());
+                requests_.push_back(rec);
+            }
         }
         const CannedResponse canned = handler_(rec);
+        if (canned.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(canned.delay_ms));
+        if (canned.stream_bytes > 0) {
+            stream(socket, canned, req.version());
+            break;
+        }
         http::response<http::string_body> res{static_cast<http::status>(canned.status),
                                               req.version()};
         for (const auto& [k, v] : canned.headers) res.set(k, v);

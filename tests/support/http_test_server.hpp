@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -27,13 +28,17 @@ struct CannedResponse {
     int status = 200;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    int delay_ms = 0;           // a slow server: wait this long before answering
+    uint64_t stream_bytes = 0;  // a huge body: announce this many bytes and send filler
+                                // until they are sent or the client hangs up
 };
 
 class HttpTestServer {
 public:
     using Handler = std::function<CannedResponse(const RecordedRequest&)>;
 
-    explicit HttpTestServer(Handler handler);
+    // Keeps the last `max_recorded` requests (simulators under benchmark load keep few).
+    explicit HttpTestServer(Handler handler, size_t max_recorded = SIZE_MAX, uint16_t port = 0);
     ~HttpTestServer();
     HttpTestServer(const HttpTestServer&) = delete;
     HttpTestServer& operator=(const HttpTestServer&) = delete;
@@ -47,6 +52,7 @@ private:
     void serve(int fd);
 
     Handler handler_;
+    size_t max_recorded_;
     int listen_fd_ = -1;
     uint16_t port_ = 0;
     std::atomic<bool> stopping_{false};

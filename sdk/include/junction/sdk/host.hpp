@@ -135,8 +135,23 @@ public:
                 out->body.assign(view(r->body));
             },
             &response);
-        if (s != JN_OK) throw Error(s, request.method + " " + request.url + " failed");
+        if (s != JN_OK) {
+            // Not the query: it may carry a key.
+            const std::string where = request.url.substr(0, request.url.find('?'));
+            throw Error(s, request.method + " " + where + " failed: " + describe_http_failure(s));
+        }
         return response;
+    }
+
+    static const char* describe_http_failure(jn_status s) {
+        switch (s) {
+            case JN_ERR_TIMEOUT: return "no complete response within the timeout";
+            case JN_ERR_TRANSIENT: return "the connection failed or broke off";
+            case JN_ERR_TOO_LARGE: return "the response is larger than the host's size cap";
+            case JN_ERR_CANCELLED: return "cancelled";
+            case JN_ERR_INVALID_REQUEST: return "the host refused the request (only http and https URLs)";
+            default: return "the host's HTTP service failed";
+        }
     }
 
     jn_call* raw() const { return call_; }

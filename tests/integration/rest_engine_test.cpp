@@ -1,0 +1,358 @@
+// The REST engine against the simulators: real junction-sim processes on loopback, the
+// engine loaded from rest.so through the registry like any connector, every request going
+// through the host's libcurl. Each auth method, each pagination strategy, Shopify and
+// NetSuite as shipped, and the failures: 429 storms, 500s, slow answers, malformed JSON,
+// a 2 GB response, wrong credentials, bad manifests.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "child_process.hpp"
+#include "embedded_host.hpp"
+
+#include <junction/core/error.hpp>
+#include <junction/core/http_client.hpp>
+
+#include <rapidjson/document.h>
+
+#include <chrono>
+#include <fstream>
+
+using namespace junction::core;
+using namespace junction::testing;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A junction-sim process and its control endpoints.
+struct Simulator {
+    explicit Simulator(std::vector<std::string> args) {
+        args.insert(args.begin(), (bin_dir() / "junction-sim").string());
+        process = std::make_unique<ChildProcess>(args, log);
+        REQUIRE(wait_for_text(log, "listening on ", 10s));
+        const std::string text = read_text(log);
+        url = text.substr(text.find("http://"));
+        url = url.substr(0, url.find('\n'));
+    }
+    std::string control(const std::string& method, const std::string& path, const std::string& body = {}) const {
+        HttpClient http;
+        HttpClient::Result r;
+        std::string error;
+        REQUIRE(http.send(method, url + path, {}, body, r, error));
+        return r.body;
+    }
+    rapidjson::Document received() const {
+        rapidjson::Document d;
+        d.Parse(control("GET", "/_sim/received").c_str());
+        return d;
+    }
+    void fault(const std::string& json) const { control("POST", "/_sim/faults", json); }
+
+    TempDir dir;
+    fs::path log = dir / "sim.log";
+    std::unique_ptr<ChildProcess> process;
+    std::string url;
+};
+
+// A host with the REST engine installed.
+struct RestHost : EmbeddedHost {
+    RestHost() { install(plugin_dir() / "rest.so"); }
+
+    // Installs a manifest given as text.
+    PackageInfo install_manifest(const std::string& name, const std::string& json) {
+        const fs::path file = dir / (name + ".connector.json");
+        std::ofstream(file) << json;
+        return install(file);
+    }
+    std::string add(const std::string& connector, const std::string& name, const std::string& config) {
+        return service.create({connector, name, "", config, ""}).id;
+    }
+    // Runs a receive; returns the ids of the records, in order.
+    std::vector<int64_t> receive(const std::string& instance, const std::string& op, const std::string& request = "{}",
+                                 size_t* pages = nullptr) {
+        std::vector<int64_t> ids;
+        size_t n = 0;
+        runtime.acquire(instance)->plugin->invoke(op, request, [&](std::string_view page) {
+            rapidjson::Document d;
+            d.Parse(page.data(), page.size());
+            REQUIRE(d.IsArray());
+            for (const auto& r : d.GetArray()) ids.push_back(r["id"].GetInt64());
+            ++n;
+        });
+        if (pages) *pages = n;
+        return ids;
+    }
+    std::string send(const std::string& instance, const std::string& op, const std::string& records) {
+        std::string result;
+        runtime.acquire(instance)->plugin->invoke(op, R"({"records":)" + records + "}",
+                                                  [&](std::string_view page) { result.assign(page); });
+        return result;
+    }
+};
+
+// A lab manifest: one endpoint per pagination strategy, the given auth method.
+std::string lab_manifest(const std::string& name, const std::string& auth_json, const std::string& extra = {}) {
+    return R"({"engine":"rest","manifest_version":1,"name":")" + name + R"(","version":"1.0.0",
+      "display_name":"Lab","description":"every strategy",
+      "base_url":"{{settings.url}}/lab","settings":{"url":{"type":"string"}},"required_settings":["url"],
+      "retry":{"max_attempts":3,"initial_backoff_ms":10,"max_backoff_ms":50},
+      "timeouts":{"request_ms":2000},)" + extra + R"(
+      "auth_methods":[)" + auth_json + R"(],
+      "endpoints":[
+        {"name":"link","direction":"receive","method":"GET","path":"/link","pagination":{"type":"link_header"}},
+        {"name":"next_url","direction":"receive","method":"GET","path":"/next_url","records":"/items",
+         "pagination":{"type":"next_url","path":"/next"}},
+        {"name":"cursor","direction":"receive","method":"GET","path":"/cursor","records":"/data",
+         "pagination":{"type":"cursor","path":"/meta/next_cursor","param":"cursor"}},
+        {"name":"pages","direction":"receive","method":"GET","path":"/pages","records":"/results",
+         "pagination":{"type":"page_number","param":"page","size_param":"per_page","size":10}},
+        {"name":"offset","direction":"receive","method":"GET","path":"/offset","records":"/rows",
+         "pagination":{"type":"offset","param":"offset","size_param":"limit","size":10}},
+        {"name":"graphql","direction":"receive","method":"POST","path":"/graphql","records":"/data/items/nodes",
+         "body":{"query":"query($first:Int,$after:String){items(first:$first,after:$after){nodes{id name} pageInfo{hasNextPage endCursor}}}",
+                 "variables":{"first":10}},
+         "pagination":{"type":"graphql","path":"/data/items/pageInfo","param":"after"}},
+        {"name":"items.send","direction":"send","method":"POST","path":"/items","body":{"name":"{{record.name}}","reject":"{{record.reject}}"}}
+      ]})";
+}
+
+std::vector<int64_t> one_to(int64_t n) {
+    std::vector<int64_t> v;
+    for (int64_t i = 1; i <= n; ++i) v.push_back(i);
+    return v;
+}
+
+// Runs openssl to make a key pair; returns the private key PEM.
+std::string make_key(const TempDir& dir, const std::string& algorithm) {
+    const std::string priv = (dir / (algorithm + ".pem")).string(), pub = (dir / (algorithm + ".pub")).string();
+    auto made = algorithm == "ES256"
+                    ? run_program({"/usr/bin/openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", priv})
+                    : run_program({"/usr/bin/openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", priv});
+    REQUIRE(made.exit_code == 0);
+    REQUIRE(run_program({"/usr/bin/openssl", "pkey", "-in", priv, "-pubout", "-out", pub}).exit_code == 0);
+    return read_text(priv);
+}
+
+std::string json_quote(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '\n') out += "\\n";
+        else if (c == '"' || c == '\\') out += std::string("\\") + c;
+        else out += c;
+    }
+    return out + "\"";
+}
+
+jn_status status_of(const std::function<void()>& f, std::string* message = nullptr) {
+    try {
+        f();
+    } catch (const Error& e) {
+        if (message) *message = e.message();
+        return e.plugin_status();
+    }
+    return JN_OK;
+}
+
+}  // namespace
+
+TEST_CASE("every pagination strategy reads every record once, in order") {
+    Simulator sim({"--api", "lab", "--auth", "none", "--items", "35"});
+    RestHost h;
+    h.install_manifest("lab", lab_manifest("lab", R"({"name":"none","type":"none"})"));
+    h.add("lab", "lab1", R"({"url":")" + sim.url + R"("})");
+    for (const char* strategy : {"link", "next_url", "cursor", "pages", "offset", "graphql"}) {
+        CAPTURE(strategy);
+        size_t pages = 0;
+        CHECK(h.receive("lab1", strategy, "{}", &pages) == one_to(35));
+        CHECK(pages == 4);  // 10 + 10 + 10 + 5: one emit per page
+    }
+    size_t pages = 0;
+    CHECK(h.receive("lab1", "cursor", R"({"max_pages":2})", &pages).size() == 20);
+    CHECK(pages == 2);
+}
+
+TEST_CASE("each auth method: the right credentials pass, tokens are cached and refreshed once on 401") {
+    TempDir keys;
+    const std::string rsa = make_key(keys, "RS256");
+    struct Case {
+        const char* sim_auth;
+        std::string method;
+        std::string config;
+        std::string wrong;  // the same with one credential wrong
+    };
+    const std::vector<Case> cases = {
+        {"basic", R"({"name":"basic","type":"basic"})", R"("username":"user","password":"password")",
+         R"("username":"user","password":"guess")"},
+        {"bearer", R"({"name":"bearer","type":"bearer"})", R"("token":"test-token")", R"("token":"stolen")"},
+        {"api_key_header", R"({"name":"key","type":"api_key","in":"header","param":"X-Api-Key"})",
+         R"("api_key":"test-token")", R"("api_key":"stolen")"},
+        {"api_key_query", R"({"name":"key","type":"api_key","in":"query","param":"api_key"})",
+         R"("api_key":"test-token")", R"("api_key":"stolen")"},
+        {"client_credentials",
+         R"({"name":"cc","type":"oauth2_client_credentials","token_url":"{{settings.url}}/lab/token","scope":"items"})",
+         R"("client_id":"client-1","client_secret":"client-secret")", R"("client_id":"client-1","client_secret":"guess")"},
+        {"jwt",
+         R"({"name":"jwt","type":"oauth2_client_credentials","client_auth":"jwt_assertion","jwt_algorithm":"RS256","token_url":"{{settings.url}}/lab/token"})",
+         R"("client_id":"client-1","key_id":"key-1","private_key":)" + json_quote(rsa),
+         R"("client_id":"someone-else","key_id":"key-1","private_key":)" + json_quote(rsa)},
+        {"refresh_token",
+         R"({"name":"refresh","type":"oauth2_refresh_token","token_url":"{{settings.url}}/lab/token"})",
+         R"("client_id":"client-1","client_secret":"client-secret","refresh_token":"refresh-1")",
+         R"("client_id":"client-1","client_secret":"client-secret","refresh_token":"spent")"},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.sim_auth);
+        Simulator sim({"--api", "lab", "--auth", c.sim_auth, "--items", "25", "--public-key", (keys / "RS256.pub").string()});
+        RestHost h;
+        h.install_manifest("lab", lab_manifest("lab", c.method));
+        h.add("lab", "good", R"({"url":")" + sim.url + R"(",)" + c.config + "}");
+        CHECK(h.receive("good", "offset") == one_to(25));
+        CHECK(h.receive("good", "link") == one_to(25));
+        const bool oauth = std::string(c.sim_auth) == "client_credentials" || std::string(c.sim_auth) == "jwt" ||
+                           std::string(c.sim_auth) == "refresh_token";
+        if (oauth) {
+            CHECK(sim.received()["token_grants"].GetInt() == 1);  // one token for all those pages
+            sim.control("POST", "/_sim/revoke");
+            CHECK(h.receive("good", "offset") == one_to(25));  // 401 -> a new token -> on
+            CHECK(sim.received()["token_grants"].GetInt() == 2);
+        }
+        // Wrong credentials: a clear auth error, and no retry loop.
+        h.add("lab", "bad", R"({"url":")" + sim.url + R"(",)" + c.wrong + "}");
+        const long before = sim.received()["requests"].GetInt();
+        std::string message;
+        CHECK(status_of([&] { h.receive("bad", "offset"); }, &message) == JN_ERR_AUTH);
+        CHECK(message.find("refused") != std::string::npos);
+        CHECK(sim.received()["requests"].GetInt() - before <= 2);  // token request + at most one call
+    }
+}
+
+TEST_CASE("failures: 429 storms and 500s are retried, then reported; timeouts, malformed JSON, a 2 GB body") {
+    Simulator sim({"--api", "lab", "--auth", "none", "--items", "30"});
+    RestHost h;
+    h.install_manifest("lab", lab_manifest("lab", R"({"name":"none","type":"none"})"));
+    h.add("lab", "lab1", R"({"url":")" + sim.url + R"("})");
+
+    sim.fault(R"({"status":429,"count":2,"retry_after":"0.2"})");
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK(h.receive("lab1", "offset") == one_to(30));
+    CHECK(std::chrono::steady_clock::now() - t0 >= 400ms);  // Retry-After was honoured
+
+    sim.fault(R"({"status":503,"count":2})");
+    CHECK(h.receive("lab1", "offset") == one_to(30));
+
+    std::string message;
+    sim.fault(R"({"status":500,"count":3})");
+    CHECK(status_of([&] { h.receive("lab1", "offset"); }, &message) == JN_ERR_TRANSIENT);
+    CHECK(message.find("after 3 attempts") != std::string::npos);
+
+    sim.fault(R"({"status":429,"count":3})");
+    CHECK(status_of([&] { h.receive("lab1", "offset"); }) == JN_ERR_RATE_LIMITED);
+
+    sim.fault(R"({"delay_ms":2600,"count":3})");  // the manifest's timeout is 2000 ms
+    CHECK(status_of([&] { h.receive("lab1", "offset"); }, &message) == JN_ERR_TIMEOUT);
+
+    sim.fault(R"({"malformed":true})");
+    CHECK(status_of([&] { h.receive("lab1", "offset"); }, &message) == JN_ERR_TRANSIENT);
+    CHECK(message.find("not JSON") != std::string::npos);
+
+    sim.fault(R"({"stream_bytes":2147483648})");
+    CHECK(status_of([&] { h.receive("lab1", "offset"); }, &message) == JN_ERR_TOO_LARGE);
+    INFO(message);
+    CHECK(message.find("cap") != std::string::npos);
+
+    CHECK(h.receive("lab1", "offset") == one_to(30));  // and all is well again
+}
+
+TEST_CASE("sends: a record per request from the body template; a rejected record does not stop the others") {
+    Simulator sim({"--api", "lab", "--auth", "none"});
+    RestHost h;
+    h.install_manifest("lab", lab_manifest("lab", R"({"name":"none","type":"none"})"));
+    h.add("lab", "lab1", R"({"url":")" + sim.url + R"("})");
+    const std::string result = h.send("lab1", "items.send",
+                                      R"([{"name":"a","reject":false},{"name":"b","reject":true},{"name":"c","reject":false}])");
+    rapidjson::Document r;
+    r.Parse(result.c_str());
+    REQUIRE(r.IsArray());
+    CHECK(std::string(r[0]["status"].GetString()) == "ok");
+    CHECK(std::string(r[1]["status"].GetString()) == "rejected");
+    CHECK(r[1]["http_status"].GetInt() == 422);
+    CHECK(std::string(r[2]["status"].GetString()) == "ok");
+    auto got = sim.received();
+    REQUIRE(got["items"].Size() == 2);
+    CHECK(std::string(got["items"][0]["name"].GetString()) == "a");
+    CHECK(got["items"][0]["reject"].IsFalse());  // a whole-placeholder keeps the JSON type
+}
+
+TEST_CASE("Shopify as shipped: Link pagination with page_info, incremental by updated_at, the leaky bucket") {
+    Simulator sim({"--api", "shopify", "--items", "600", "--token", "shpat_secret"});
+    RestHost h;
+    h.install(plugin_dir() / "shopify.connector.json");
+    h.add("shopify", "uk", R"({"store_url":")" + sim.url + R"(","api_key":"shpat_secret"})");
+    size_t pages = 0;
+    const auto ids = h.receive("uk", "orders.receive", "{}", &pages);
+    CHECK(ids.size() == 600);
+    CHECK(pages == 3);  // 250 + 250 + 100
+    CHECK(ids.front() == 5000000000);
+    CHECK(ids.back() == 5000000599);
+    // Incremental: order i is updated at 2026-01-01T00:00:30Z + i minutes.
+    CHECK(h.receive("uk", "orders.receive", R"({"since":"2026-01-01T09:00:00+00:00"})").size() == 600 - 540);
+    // A 429 storm answered with Retry-After; the run still completes.
+    sim.fault(R"({"status":429,"count":2,"retry_after":"0.1"})");
+    CHECK(h.receive("uk", "orders.receive").size() == 600);
+    CHECK(h.service.test("uk").status == "ok");
+
+    h.add("shopify", "wrong", R"({"store_url":")" + sim.url + R"(","api_key":"shpat_wrong"})");
+    std::string message;
+    CHECK(status_of([&] { h.receive("wrong", "orders.receive"); }, &message) == JN_ERR_AUTH);
+    CHECK(message.find("shpat_wrong") == std::string::npos);  // never echo a credential
+}
+
+TEST_CASE("NetSuite as shipped: JWT client credentials (ES256), idempotent upserts by external id") {
+    TempDir keys;
+    const std::string ec = make_key(keys, "ES256");
+    Simulator sim({"--api", "netsuite", "--public-key", (keys / "ES256.pub").string(), "--client-id", "ns-client"});
+    RestHost h;
+    h.install(plugin_dir() / "netsuite.connector.json");
+    h.add("netsuite", "ns", R"({"account_url":")" + sim.url + R"(","client_id":"ns-client","key_id":"k1","private_key":)" +
+                                json_quote(ec) + "}");
+    const std::string orders = R"([{"externalId":"SHOP-1","memo":"a"},{"externalId":"SHOP-2","memo":"b"},{"externalId":"SHOP/3","memo":"c"}])";
+    const std::string first = h.send("ns", "salesorder.upsert", orders);
+    CHECK(first.find("rejected") == std::string::npos);
+    h.send("ns", "salesorder.upsert", orders);  // again: upserts, not duplicates
+    auto got = sim.received();
+    REQUIRE(got["salesOrder"].MemberCount() == 3);
+    CHECK(got["salesOrder"]["SHOP-1"]["writes"].GetInt() == 2);
+    CHECK(got["salesOrder"]["SHOP/3"]["writes"].GetInt() == 2);  // the path segment was escaped
+    CHECK(got["token_grants"].GetInt() == 1);
+    CHECK(h.receive("ns", "salesorder.receive").size() == 3);
+
+    h.add("netsuite", "other", R"({"account_url":")" + sim.url + R"(","client_id":"intruder","key_id":"k1","private_key":)" +
+                                   json_quote(ec) + "}");
+    std::string message;
+    CHECK(status_of([&] { h.send("other", "salesorder.upsert", orders); }, &message) == JN_ERR_AUTH);
+    CHECK(message.find("token endpoint refused") != std::string::npos);
+}
+
+TEST_CASE("bad manifests are refused at install with the JSON path and the reason") {
+    RestHost h;
+    auto refused = [&](const std::string& json) {
+        try {
+            h.install_manifest("bad", json);
+        } catch (const Error& e) {
+            return e.message();
+        }
+        return std::string("installed");
+    };
+    const std::string good = lab_manifest("bad", R"({"name":"none","type":"none"})");
+    std::string broken = good;
+    broken.replace(broken.find(R"("param":"cursor")"), 16, R"("size":5)");
+    CHECK(refused(broken).find("at /endpoints/2/pagination: cursor paging needs") != std::string::npos);
+    broken = good;
+    broken.replace(broken.find("{{settings.url}}"), 16, "{{settings.nope}}");
+    CHECK(refused(broken).find("at /base_url: {{settings.nope}} names no setting") != std::string::npos);
+    broken = good;
+    broken.replace(broken.find(R"("method":"GET")"), 14, R"("method":"FETCH")");
+    CHECK(refused(broken).find("at /endpoints/0/method") != std::string::npos);
+    CHECK(refused(R"({"name":"x"})").find("must name the engine") != std::string::npos);
+    CHECK(h.registry.list().size() == 1);  // only the engine
+}

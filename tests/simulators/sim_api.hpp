@@ -1,0 +1,71 @@
+// What every simulated API shares: the parsed request, the helpers to answer it, and the
+// interface junction-sim drives. Simulators play third-party APIs over real sockets for
+// tests, the demo and benchmarks: they enforce auth, paginate, rate-limit and remember
+// what they received.
+#pragma once
+
+#include "http_test_server.hpp"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace junction::sim {
+
+using testing::CannedResponse;
+using testing::RecordedRequest;
+
+struct Request {
+    std::string method;
+    std::string path;                          // without the query
+    std::map<std::string, std::string> query;  // decoded
+    const RecordedRequest* raw = nullptr;
+
+    std::string header(const std::string& lower_name) const;
+    std::string param(const std::string& name, std::string fallback = {}) const;
+};
+
+Request parse_request(const RecordedRequest& raw);
+std::map<std::string, std::string> parse_form(std::string_view body);
+std::string url_decode(std::string_view s);
+std::string url_encode(std::string_view s);
+std::string json_string(std::string_view s);  // a quoted, escaped JSON string
+CannedResponse json_response(int status, std::string body);
+
+struct Options {
+    std::string api;
+    std::string token = "test-token";  // Shopify access token, bearer token, api key...
+    std::string auth = "bearer";       // lab: none, basic, bearer, api_key_header, api_key_query,
+                                       // client_credentials, jwt, refresh_token
+    std::string client_id = "client-1";
+    std::string client_secret = "client-secret";
+    std::string username = "user";
+    std::string password = "password";
+    std::string refresh_token = "refresh-1";
+    std::string key_id = "key-1";
+    std::string public_key_file;       // PEM: verifies JWT assertions
+    long token_ttl_s = 3600;
+    long items = 1000;                 // records served
+    bool rate_limit = true;
+    std::string base_url;              // http://127.0.0.1:PORT, set once listening
+};
+
+class Api {
+public:
+    virtual ~Api() = default;
+    virtual CannedResponse handle(const Request& request) = 0;
+    // What the API received that tests check (records written), as JSON.
+    virtual std::string received() const { return "{}"; }
+    virtual void revoke_tokens() {}
+};
+
+std::unique_ptr<Api> make_shopify(const Options& o);
+std::unique_ptr<Api> make_netsuite(const Options& o);
+std::unique_ptr<Api> make_lab(const Options& o);
+
+// Checks a JWT assertion (RS256/ES256) with the PEM public key; on success fills the
+// claims JSON text, else `why`.
+bool verify_jwt(const std::string& jwt, const std::string& public_key_pem, std::string& claims, std::string& why);
+
+}  // namespace junction::sim
