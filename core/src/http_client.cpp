@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace junction::core {
 
@@ -85,9 +86,38 @@ void HttpClient::release(std::unique_ptr<Handle> handle) {
     if (idle_.size() < 16) idle_.push_back(std::move(handle));
 }
 
-jn_status HttpClient::perform(const jn_http_request& request, jn_http_response_fn on_response,
-                              void* user, const std::atomic<bool>* cancelled,
-                              std::string& error) {
+jn_status HttpClient::perform(const jn_http_request& request, jn_http_response_fn on_response, void* user,
+                              const std::atomic<bool>* cancelled, std::string& error) {
+    if (!options_.observer) return perform_once(request, on_response, user, cancelled, error);
+    struct Seen {
+        jn_http_response_fn on_response;
+        void* user;
+        HttpExchange exchange;
+    } seen{on_response, user, {}};
+    HttpExchange& x = seen.exchange;
+    x.method = to_string(request.method);
+    x.url = to_string(request.url);
+    for (size_t i = 0; i < request.header_count; ++i)
+        x.request_headers.emplace_back(to_string(request.headers[i].name), to_string(request.headers[i].value));
+    x.request_body = to_string(request.body);
+    const auto started = std::chrono::steady_clock::now();
+    const jn_status s = perform_once(
+        request,
+        [](void* u, const jn_http_response* r) {
+            auto* seen = static_cast<Seen*>(u);
+            seen->exchange.status = static_cast<int>(r->status_code);
+            seen->exchange.response_bytes = r->body.len;
+            seen->on_response(seen->user, r);
+        },
+        &seen, cancelled, error);
+    x.millis = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    if (s != JN_OK) x.error = error;
+    options_.observer(x);
+    return s;
+}
+
+jn_status HttpClient::perform_once(const jn_http_request& request, jn_http_response_fn on_response, void* user,
+                                   const std::atomic<bool>* cancelled, std::string& error) {
     const std::string url = to_string(request.url);
     const std::string method = to_string(request.method);
     if (!(url.starts_with("http://") || url.starts_with("https://"))) {

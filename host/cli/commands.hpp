@@ -20,6 +20,8 @@ struct Context {
 int run_connectors(Context& ctx, const std::vector<std::string>& args);
 int run_instances(Context& ctx, const std::vector<std::string>& args);
 int run_marketplace(Context& ctx, const std::vector<std::string>& args);
+// Runs here, without the daemon.
+int run_builder(const std::vector<std::string>& args);
 
 // A group called with no command (usage on stderr, exit 2) or with help (stdout, 0);
 // nullopt when there is a command to run.

@@ -21,6 +21,7 @@ void usage(std::ostream& out, const po::options_description& global) {
            "  connectors   list, show, install, uninstall connectors\n"
            "  instances    add, list, show, update, delete, test instances\n"
            "  marketplace  list, updates, install from the marketplace catalogue\n"
+           "  builder      test a REST connector manifest, here, without the daemon\n"
            "  version      print the Junction version and the plugin ABI it speaks\n\n"
            "Run 'junction <group> --help' for a group's commands.\n\n"
         << global << "\n";
@@ -69,6 +70,7 @@ int main(int argc, char** argv) {
 
     const std::string group = rest[0];
     const std::vector<std::string> args(rest.begin() + 1, rest.end());
+    if (group == "builder") return run_builder(args);
     if (group != "connectors" && group != "instances" && group != "marketplace") {
         std::cerr << "junction: unknown group '" << group << "'\n\n";
         usage(std::cerr, global);

@@ -10,6 +10,7 @@
 #include <rapidjson/pointer.h>
 
 #include <algorithm>
+#include <strings.h>
 
 namespace junction::rest {
 
@@ -24,6 +25,12 @@ const AuthMethod* pick_auth(const Definition& d, const sdk::Json& config) {
             return &m;
     }
     throw sdk::config_error("the instance config holds the fields of none of " + d.name + "'s auth methods");
+}
+
+bool has_header(const sdk::HttpRequest& r, std::string_view name) {
+    return std::any_of(r.headers.begin(), r.headers.end(), [&](const auto& h) {
+        return h.first.size() == name.size() && strncasecmp(h.first.data(), name.data(), name.size()) == 0;
+    });
 }
 
 std::string request_text(const sdk::Json& request, const char* key) {
@@ -118,9 +125,9 @@ private:
             add_headers(http, e, values);
             if (page.body) {
                 http.body = sdk::to_json(*page.body);
-                http.headers.emplace_back("Content-Type", "application/json");
+                if (!has_header(http, "Content-Type")) http.headers.emplace_back("Content-Type", "application/json");
             }
-            http.headers.emplace_back("Accept", "application/json");
+            if (!has_header(http, "Accept")) http.headers.emplace_back("Accept", "application/json");
             const sdk::HttpResponse response = client_.send(std::move(http), what, call);
 
             sdk::JsonDocument body;
@@ -161,7 +168,7 @@ private:
                 http.url = target.full_url();
                 add_headers(http, e, values);
                 http.body = e.body ? sdk::to_json(render_body(*e.body, values)) : sdk::to_json(record);
-                http.headers.emplace_back("Content-Type", "application/json");
+                if (!has_header(http, "Content-Type")) http.headers.emplace_back("Content-Type", "application/json");
                 const sdk::HttpResponse r = client_.send_allowing_rejection(std::move(http), what, call);
                 const bool ok = r.status >= 200 && r.status <= 299;
                 result.AddMember("status", rapidjson::StringRef(ok ? "ok" : "rejected"), a);

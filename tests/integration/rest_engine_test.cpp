@@ -356,3 +356,48 @@ TEST_CASE("bad manifests are refused at install with the JSON path and the reaso
     CHECK(refused(R"({"name":"x"})").find("must name the engine") != std::string::npos);
     CHECK(h.registry.list().size() == 1);  // only the engine
 }
+
+TEST_CASE("junction builder test: shows the requests with credentials as *** and the first records") {
+    Simulator shop({"--api", "shopify", "--items", "300", "--token", "shpat_topsecret"});
+    TempDir dir;
+    std::ofstream(dir / "shop.json") << R"({"store_url":")" + shop.url + R"(","api_key":"shpat_topsecret"})";
+    const std::string junction = (bin_dir() / "junction").string();
+    const std::string manifest = (plugin_dir() / "shopify.connector.json").string();
+    auto r = run_program({junction, "builder", "test", manifest, "--endpoint", "orders.receive", "--config",
+                          (dir / "shop.json").string(), "--show", "2"});
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(r.output.find("> GET " + shop.url + "/admin/api/2024-01/orders.json?status=any&limit=250") != std::string::npos);
+    CHECK(r.output.find("X-Shopify-Access-Token: ***") != std::string::npos);
+    CHECK(r.output.find("\"order_number\": 1002") != std::string::npos);
+    CHECK(r.output.find("250 record(s) in 1 page(s), the first 2 shown") != std::string::npos);
+    CHECK(r.output.find("shpat_topsecret") == std::string::npos);
+
+    // NetSuite: the token request's signed assertion and the bearer token stay hidden too.
+    TempDir keys;
+    const std::string ec = make_key(keys, "ES256");
+    Simulator ns({"--api", "netsuite", "--public-key", (keys / "ES256.pub").string(), "--client-id", "ns-client"});
+    std::ofstream(dir / "ns.json") << R"({"account_url":")" + ns.url + R"(","client_id":"ns-client","key_id":"k1","private_key":)" +
+                                          json_quote(ec) + "}";
+    std::ofstream(dir / "orders.json") << R"([{"externalId":"SHOP-1","memo":"first"}])";
+    r = run_program({junction, "builder", "test", (plugin_dir() / "netsuite.connector.json").string(), "--endpoint",
+                     "salesorder.upsert", "--config", (dir / "ns.json").string(), "--records", (dir / "orders.json").string()});
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(r.output.find("client_assertion=***") != std::string::npos);
+    CHECK(r.output.find("Authorization: Bearer ***") != std::string::npos);
+    CHECK(r.output.find("> PUT " + ns.url + "/services/rest/record/v1/salesOrder/eid%3ASHOP-1") == std::string::npos);
+    CHECK(r.output.find("/salesOrder/eid:SHOP-1") != std::string::npos);
+    CHECK(r.output.find("\"http_status\": 204") != std::string::npos);
+    CHECK(r.output.find("BEGIN PRIVATE KEY") == std::string::npos);
+    CHECK(r.output.find(ec.substr(40, 30)) == std::string::npos);
+
+    // A manifest mistake: exit 2 and the JSON path.
+    std::ofstream(dir / "broken.connector.json") << R"({"engine":"rest","manifest_version":1,"name":"b","version":"1.0.0",
+        "display_name":"B","base_url":"http://x","auth_methods":[{"name":"k","type":"api_key"}],
+        "endpoints":[{"name":"e","direction":"receive","method":"GET","path":"/"}]})";
+    r = run_program({junction, "builder", "test", (dir / "broken.connector.json").string(), "--endpoint", "e", "--config",
+                     (dir / "shop.json").string()});
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find("at /auth_methods/0/param") != std::string::npos);
+}

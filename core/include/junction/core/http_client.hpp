@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -16,6 +17,19 @@
 
 namespace junction::core {
 
+// What one request did, for tools that show it (junction builder test). Headers and body
+// are as sent, credentials included: an observer redacts before it shows anything.
+struct HttpExchange {
+    std::string method;
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> request_headers;
+    std::string request_body;
+    int status = 0;          // 0 when no response arrived
+    std::string error;       // why not
+    size_t response_bytes = 0;
+    double millis = 0;
+};
+
 struct HttpOptions {
     uint32_t default_timeout_ms = 30'000;
     uint32_t connect_timeout_ms = 10'000;
@@ -24,6 +38,7 @@ struct HttpOptions {
     // A PEM bundle of the CAs to trust instead of the system's (a private CA, a TLS
     // inspecting proxy); empty for the system bundle.
     std::string ca_file;
+    std::function<void(const HttpExchange&)> observer;  // told of every request when set
 };
 
 class HttpClient {
@@ -49,6 +64,8 @@ public:
               std::string_view body, Result& result, std::string& error);
 
 private:
+    jn_status perform_once(const jn_http_request& request, jn_http_response_fn on_response, void* user,
+                           const std::atomic<bool>* cancelled, std::string& error);
     struct Handle;
     std::unique_ptr<Handle> acquire();
     void release(std::unique_ptr<Handle> handle);
