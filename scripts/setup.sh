@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libboost-dev libboost-filesystem-dev libboost-program-options-dev
   rapidjson-dev libssl-dev doctest-dev libsqlite3-dev libcurl4-openssl-dev
+  libsimdjson-dev  # the REST engine reads response pages with it
   clang libc++-dev libc++abi-dev abigail-tools
   openssl  # the tests' TLS peer (openssl s_server)
 )

@@ -1,6 +1,7 @@
 #include <junction/core/http_client.hpp>
 
 #include <curl/curl.h>
+#include <strings.h>
 
 #include <algorithm>
 #include <chrono>
@@ -52,6 +53,12 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     };
     t->headers.emplace_back(std::string(trim(line.substr(0, colon))),
                             std::string(trim(line.substr(colon + 1))));
+    // The body's size, when announced: one allocation instead of a growing copy.
+    const auto& [name, value] = t->headers.back();
+    if (name.size() == 14 && strncasecmp(name.c_str(), "Content-Length", 14) == 0) {
+        const size_t length = std::strtoull(value.c_str(), nullptr, 10);
+        if (length <= t->max_bytes) t->body.reserve(length);
+    }
     return n;
 }
 

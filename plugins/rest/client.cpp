@@ -97,7 +97,10 @@ Client::Client(const Definition& definition, const AuthMethod* auth, const sdk::
     : def_(definition),
       auth_(auth),
       config_(config),
-      limiter_(definition.requests_per_second, definition.burst),
+      limiter_(config.HasMember(kRateLimitSetting) && config[kRateLimitSetting].IsNumber()
+                   ? config[kRateLimitSetting].GetDouble()
+                   : definition.requests_per_second,
+               definition.burst),
       refresh_token_(config_string(config, "refresh_token")) {}
 
 std::string Client::scrub(std::string text) const {

@@ -211,6 +211,16 @@ std::string connector_manifest(const Definition& d, const Json& source) {
     if (auto s = source.FindMember("settings"); s != source.MemberEnd())
         for (const auto& p : s->value.GetObject())
             schema["properties"].AddMember(Json(p.name, sa), Json(p.value, sa), sa);
+    {  // every manifest connector: the instance may change the manifest's rate limit
+        Json limit(rapidjson::kObjectType);
+        limit.AddMember("type", "number", sa);
+        limit.AddMember("minimum", 0, sa);
+        limit.AddMember("description",
+                        "requests per second for this instance instead of the manifest's (a plan with higher "
+                        "limits); 0 for no limit",
+                        sa);
+        schema["properties"].AddMember(Json(kRateLimitSetting, sa), limit, sa);
+    }
     Json required(rapidjson::kArrayType);
     if (auto r = source.FindMember("required_settings"); r != source.MemberEnd())
         required.CopyFrom(r->value, sa);
@@ -296,6 +306,8 @@ std::unique_ptr<Definition> parse_definition(std::string_view json) {
     std::set<std::string> settings;
     if (auto s = doc.FindMember("settings"); s != doc.MemberEnd())
         for (const auto& p : s->value.GetObject()) settings.emplace(p.name.GetString());
+    if (settings.count(kRateLimitSetting))
+        refuse(std::string("/settings/") + kRateLimitSetting, "this setting name is reserved: every manifest connector has it");
     d->settings.assign(settings.begin(), settings.end());
     if (auto r = doc.FindMember("required_settings"); r != doc.MemberEnd())
         for (rapidjson::SizeType i = 0; i < r->value.Size(); ++i)

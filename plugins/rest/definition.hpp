@@ -14,6 +14,9 @@ namespace junction::rest {
 
 using StringPairs = std::vector<std::pair<std::string, std::string>>;
 
+// The instance setting every manifest connector has: its own requests per second.
+inline constexpr const char* kRateLimitSetting = "rate_limit_per_second";
+
 enum class AuthType { none, basic, bearer, api_key, oauth2_client_credentials, oauth2_refresh_token };
 
 struct AuthMethod {

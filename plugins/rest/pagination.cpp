@@ -2,8 +2,6 @@
 
 #include "templates.hpp"
 
-#include <rapidjson/pointer.h>
-
 namespace junction::rest {
 
 namespace {
@@ -22,17 +20,6 @@ std::string link_next(std::string_view header) {
         if (end == std::string_view::npos) break;
         at = end + 1;
     }
-    return {};
-}
-
-const sdk::Json* at_pointer(const sdk::Json& body, const std::string& pointer) {
-    return rapidjson::Pointer(pointer.c_str()).Get(body);
-}
-
-std::string scalar_text(const sdk::Json* v) {
-    if (!v || v->IsNull()) return {};
-    if (v->IsString()) return v->GetString();
-    if (v->IsInt64()) return std::to_string(v->GetInt64());
     return {};
 }
 
@@ -78,7 +65,14 @@ std::string Pager::same_origin(const std::string& url) const {
     return absolute;
 }
 
-bool Pager::next(PageRequest& r, const sdk::HttpResponse& response, const sdk::Json& body, size_t records) {
+std::vector<std::string> Pager::pointers() const {
+    if (p_.type == Paging::next_url || p_.type == Paging::cursor) return {p_.path};
+    if (p_.type == Paging::graphql) return {p_.path + "/hasNextPage", p_.path + "/endCursor"};
+    return {};
+}
+
+bool Pager::next(PageRequest& r, const sdk::HttpResponse& response, const PageScan& page) {
+    const size_t records = page.record_count;
     switch (p_.type) {
         case Paging::none: return false;
         case Paging::link_header: {
@@ -89,14 +83,14 @@ bool Pager::next(PageRequest& r, const sdk::HttpResponse& response, const sdk::J
             return true;
         }
         case Paging::next_url: {
-            const std::string next = scalar_text(at_pointer(body, p_.path));
+            const std::string next = page.value(p_.path);
             if (next.empty()) return false;
             r.url = same_origin(next);
             r.query.clear();
             return true;
         }
         case Paging::cursor: {
-            const std::string cursor = scalar_text(at_pointer(body, p_.path));
+            const std::string cursor = page.value(p_.path);
             if (cursor.empty() || records == 0) return false;
             r.set(p_.param, cursor);
             return true;
@@ -112,11 +106,8 @@ bool Pager::next(PageRequest& r, const sdk::HttpResponse& response, const sdk::J
             r.set(p_.param, std::to_string(offset_));
             return true;
         case Paging::graphql: {
-            const sdk::Json* info = at_pointer(body, p_.path);
-            if (!info || !info->IsObject()) return false;
-            auto has = info->FindMember("hasNextPage");
-            const std::string cursor = scalar_text(info->HasMember("endCursor") ? &(*info)["endCursor"] : nullptr);
-            if (has == info->MemberEnd() || !has->value.IsTrue() || cursor.empty()) return false;
+            const std::string cursor = page.value(p_.path + "/endCursor");
+            if (page.value(p_.path + "/hasNextPage") != "true" || cursor.empty()) return false;
             auto& a = r.body->GetAllocator();
             if (!r.body->HasMember("variables")) r.body->AddMember("variables", sdk::Json(rapidjson::kObjectType), a);
             sdk::Json& vars = (*r.body)["variables"];

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "definition.hpp"
+#include "page_scanner.hpp"
 
 #include <memory>
 #include <string>
@@ -27,8 +28,11 @@ public:
 
     void first(PageRequest& request) const;
 
+    // The body values the strategy reads (for scan_page).
+    std::vector<std::string> pointers() const;
+
     // Moves `request` to the next page; false when the page just read was the last.
-    bool next(PageRequest& request, const sdk::HttpResponse& response, const sdk::Json& body, size_t records);
+    bool next(PageRequest& request, const sdk::HttpResponse& response, const PageScan& page);
 
 private:
     std::string same_origin(const std::string& url) const;

@@ -2,12 +2,11 @@
 // of RestConnector is one instance of one manifest connector.
 #include "client.hpp"
 #include "definition.hpp"
+#include "page_scanner.hpp"
 #include "pagination.hpp"
 #include "templates.hpp"
 
 #include <junction/sdk/connector.hpp>
-
-#include <rapidjson/pointer.h>
 
 #include <algorithm>
 #include <strings.h>
@@ -118,32 +117,33 @@ private:
         pager.first(page);
 
         const std::string what = e.method + " " + e.path;
-        for (int64_t n = 1;; ++n) {
+        auto fetch = [&](const PageRequest& next) {
             sdk::HttpRequest http;
             http.method = e.method;
-            http.url = page.full_url();
+            http.url = next.full_url();
             add_headers(http, e, values);
-            if (page.body) {
-                http.body = sdk::to_json(*page.body);
+            if (next.body) {
+                http.body = sdk::to_json(*next.body);
                 if (!has_header(http, "Content-Type")) http.headers.emplace_back("Content-Type", "application/json");
             }
             if (!has_header(http, "Accept")) http.headers.emplace_back("Accept", "application/json");
-            const sdk::HttpResponse response = client_.send(std::move(http), what, call);
-
-            sdk::JsonDocument body;
-            body.Parse(response.body.data(), response.body.size());
-            if (body.HasParseError())
-                throw sdk::Error(JN_ERR_TRANSIENT, what + " answered something that is not JSON (" +
-                                                       rapidjson::GetParseError_En(body.GetParseError()) + " at offset " +
-                                                       std::to_string(body.GetErrorOffset()) + ")");
-            const sdk::Json* records = e.records.empty() ? &body : rapidjson::Pointer(e.records.c_str()).Get(body);
-            if (!records || !records->IsArray())
+            return client_.send(std::move(http), what, call);
+        };
+        sdk::HttpResponse response = fetch(page);
+        PageScanner scanner;
+        for (int64_t n = 1;; ++n) {
+            // One pass over the body: the records' bytes are emitted as they came.
+            const PageScan scan = scanner.scan(response.body, e.records, pager.pointers());
+            if (!scan.valid)
+                throw sdk::Error(JN_ERR_TRANSIENT, what + " answered something that is not JSON (" + scan.error + ")");
+            if (!scan.records_found || !scan.records_is_array)
                 throw sdk::Error(JN_ERR_INVALID_REQUEST, what + " answered without an array of records at '" +
                                                              e.records + "'; check the endpoint's 'records' pointer");
-            if (records->Size() > 0) call.emit(sdk::to_json(*records));
-            on_page(records->Size());
-            if ((max_pages > 0 && n >= max_pages) || !pager.next(page, response, body, records->Size())) break;
+            if (scan.record_count > 0) call.emit(scan.records);
+            on_page(scan.record_count);
             if (call.cancelled()) throw sdk::Error(JN_ERR_CANCELLED, "cancelled between pages");
+            if ((max_pages > 0 && n >= max_pages) || !pager.next(page, response, scan)) break;
+            response = fetch(page);
         }
     }
 
