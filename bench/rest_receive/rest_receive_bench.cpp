@@ -97,7 +97,7 @@ Figures through_engine(HostCore& host, size_t expected_records, bool count) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     configure_log({LogLevel::warn, false});
     const size_t orders = argc > 1 ? std::stoul(argv[1]) : 100'000;
     std::printf("bench_rest_receive: Shopify orders over loopback, %zu orders (rate limit off)\nmachine: %s, %u cores\ncommand: %s\n\n",
@@ -144,4 +144,13 @@ int main(int argc, char** argv) {
     std::printf("\nengine / ceiling: %.0f%% of the records per second (target: at least 70%%)\n",
                 100.0 * (engine_median.records / engine_median.seconds) / (ceiling_median.records / ceiling_median.seconds));
     return 0;
+}
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);  // unwinds on failure, so the simulator is stopped
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_rest_receive: %s\n", e.what());
+        return 1;
+    }
 }

@@ -151,7 +151,9 @@ int main(int argc, char** argv) {
         "operations and destroy")(
         "invoke", po::value<std::vector<std::string>>()->composing(),
         "with --config: run OPERATION or OPERATION:{request json} and check its pages "
-        "(repeatable)")("file", po::value<std::string>(), "the connector library");
+        "(repeatable)")("definition", po::value<std::string>(),
+                        "for an engine: a connector definition (NAME.connector.json) to open with it "
+                        "and check like a connector")("file", po::value<std::string>(), "the connector library");
     po::positional_options_description pos;
     pos.add("file", 1);
     po::variables_map vm;
@@ -172,10 +174,24 @@ int main(int argc, char** argv) {
     std::cout << "Checking " << file.string() << "\n\n";
     try {
         check_exports(file, report);
-        auto version = ConnectorVersion::open(file, sha256_file(file));
+        auto library = ConnectorVersion::open(file, sha256_file(file));
         report.pass("ABI tag and negotiation: plugin speaks ABI " +
-                    std::to_string(version->plugin_abi().major) + "." +
-                    std::to_string(version->plugin_abi().minor));
+                    std::to_string(library->plugin_abi().major) + "." +
+                    std::to_string(library->plugin_abi().minor));
+        auto version = library;
+        if (library->manifest().is_engine) {
+            report.pass("engine: " + library->id() + " runs connectors defined by data");
+            if (!vm.count("definition")) {
+                report.note("no --definition given: give a NAME.connector.json to check a connector it runs");
+                return report.finish(file.filename().string());
+            }
+            const fs::path definition = vm["definition"].as<std::string>();
+            version = ConnectorVersion::open_definition(*library, definition, sha256_file(definition));
+            report.pass("definition " + definition.filename().string() + " opens");
+        } else if (vm.count("definition")) {
+            report.fail("--definition given, but " + library->id() + " is not an engine");
+            return report.finish(file.filename().string());
+        }
         const Manifest& m = version->manifest();
         report.pass("manifest is valid: " + m.id() + " \"" + m.display_name + "\", " +
                     std::to_string(m.operations.size()) + " operation(s), " +

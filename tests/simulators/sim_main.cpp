@@ -20,6 +20,8 @@
 #include <iostream>
 #include <mutex>
 
+#include <sys/prctl.h>
+
 namespace {
 
 using namespace junction::sim;
@@ -107,6 +109,7 @@ int main(int argc, char** argv) {
         std::cerr << "junction-sim: --api must be shopify, netsuite or lab\n";
         return 2;
     }
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // a test or demo that dies does not leave us running
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGTERM);
