@@ -2,6 +2,7 @@
 
 #include <junction/core/error.hpp>
 #include <junction/core/host_services.hpp>
+#include <junction/core/package_file.hpp>
 #include <junction/core/status.hpp>
 
 #include <fstream>
@@ -120,6 +121,13 @@ std::shared_ptr<ConnectorVersion> ConnectorVersion::open_definition(const Connec
     if (v->manifest_->is_engine)
         throw Error(Errc::plugin_rejected, "a definition must define a connector, not an engine", context);
     return v;
+}
+
+std::shared_ptr<ConnectorVersion> open_package_file(const std::filesystem::path& package,
+                                                    const std::filesystem::path& engine) {
+    if (!is_definition_package(package)) return ConnectorVersion::open(package, sha256_file(package));
+    const auto runner = ConnectorVersion::open(engine, sha256_file(engine));
+    return ConnectorVersion::open_definition(*runner, package, sha256_file(package));
 }
 
 ConnectorVersion::~ConnectorVersion() {

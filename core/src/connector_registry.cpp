@@ -48,7 +48,7 @@ SemVer parse_semver(std::string_view v) {
 
 constexpr std::string_view kDefinitionSuffix = ".connector.json";
 
-bool is_definition(const fs::path& file) { return file.filename().string().ends_with(kDefinitionSuffix); }
+bool is_definition(const fs::path& file) { return is_definition_package(file); }
 
 bool is_package_file(const fs::directory_entry& e) {
     return e.is_regular_file() && (e.path().extension() == ".so" || is_definition(e.path())) &&

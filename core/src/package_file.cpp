@@ -112,4 +112,8 @@ void rename_durably(const fs::path& from, const fs::path& to) {
     fsync_dir(to.parent_path());
 }
 
+bool is_definition_package(const std::filesystem::path& file) {
+    return file.filename().string().ends_with(".connector.json");
+}
+
 }  // namespace junction::core

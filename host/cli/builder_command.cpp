@@ -2,6 +2,7 @@
 // REST manifest on this machine, with no daemon, and shows every request it made
 // (credentials as ***) and the first records, so a manifest can be built step by step.
 #include "commands.hpp"
+#include "shipped_plugins.hpp"
 
 #include <junction/core/connector.hpp>
 #include <junction/core/error.hpp>
@@ -39,16 +40,6 @@ std::string read_file(const fs::path& file, const char* what) {
     std::ifstream in(file, std::ios::binary);
     if (!in) throw core::Error(core::Errc::not_found, std::string("cannot read the ") + what, file.string());
     return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
-// rest.so beside this program's installation: <bin>/../plugins (build tree) or
-// <bin>/../lib/junction/plugins (installed).
-fs::path default_engine() {
-    std::error_code ec;
-    const fs::path bin = fs::read_symlink("/proc/self/exe", ec).parent_path();
-    for (const fs::path& candidate : {bin / "../plugins/rest.so", bin / "../lib/junction/plugins/rest.so"})
-        if (fs::exists(candidate)) return candidate;
-    throw core::Error(core::Errc::not_found, "cannot find the REST engine (rest.so) next to junction; give --engine FILE");
 }
 
 // Replaces every credential this run knows of with ***.
@@ -150,9 +141,10 @@ int run_test(const std::vector<std::string>& args) {
     rapidjson::Document config;
     std::string config_text;
     try {
-        const fs::path engine_file = engine.empty() ? default_engine() : fs::path(engine);
-        const auto rest = core::ConnectorVersion::open(engine_file, core::sha256_file(engine_file));
-        connector = core::ConnectorVersion::open_definition(*rest, manifest_file, core::sha256_file(manifest_file));
+        if (!core::is_definition_package(manifest_file))
+            throw core::Error(core::Errc::invalid_argument, "a REST manifest's file name ends with .connector.json",
+                              manifest_file.string());
+        connector = core::open_package_file(manifest_file, engine.empty() ? host::shipped_plugin("rest.so") : fs::path(engine));
         config_text = read_file(config_file, "config file");
         config.Parse(config_text.c_str());
         if (!config.IsObject()) throw core::Error(core::Errc::invalid_argument, "the config file must hold one JSON object", config_file);

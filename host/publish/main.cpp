@@ -11,6 +11,8 @@
 #include <junction/core/marketplace/package_signature.hpp>
 #include <junction/core/package_file.hpp>
 
+#include "shipped_plugins.hpp"
+
 #include <boost/program_options.hpp>
 #include <rapidjson/document.h>
 #include <rapidjson/prettywriter.h>
@@ -48,16 +50,19 @@ void usage(std::ostream& out) {
     out << "Usage:\n"
            "  junction-publish keygen --private KEY.pem --public KEY.pub\n"
            "  junction-publish sign PACKAGE.so --key KEY.pem\n"
-           "  junction-publish add PACKAGE.so --key KEY.pem --catalogue DIR [--notes TEXT]\n";
+           "  junction-publish add PACKAGE --key KEY.pem --catalogue DIR [--notes TEXT] [--engine rest.so]\n"
+           "PACKAGE is a connector library (.so) or a REST manifest (NAME.connector.json), which is\n"
+           "checked with the REST engine shipped with Junction unless --engine names another.\n";
 }
 
 // Adds (or replaces) one version in DIR/index.json.
 void add_to_catalogue(const fs::path& package, const std::string& key_pem, const fs::path& dir,
-                      const std::string& notes) {
+                      const std::string& notes, const fs::path& engine) {
     const std::string sha = sha256_file(package);
-    auto version = ConnectorVersion::open(package, sha);  // validates it like a host would
+    auto version = open_package_file(package, engine);  // validates it like a host would
     const Manifest& m = version->manifest();
-    const std::string file_name = m.name + "-" + m.version + ".so";
+    const std::string file_name =
+        m.name + "-" + m.version + (is_definition_package(package) ? ".connector.json" : ".so");
     fs::create_directories(dir);
     fs::copy_file(package, dir / file_name, fs::copy_options::overwrite_existing);
     const std::string signature = sign_package(key_pem, sha);
@@ -118,7 +123,7 @@ int main(int argc, char** argv) {
     opts.add_options()("help,h", "help")("command", po::value<std::string>(), "")(
         "package", po::value<std::string>(), "")("private", po::value<std::string>(), "")(
         "public", po::value<std::string>(), "")("key", po::value<std::string>(), "")(
-        "catalogue", po::value<std::string>(), "")("notes", po::value<std::string>()->default_value(""), "");
+        "catalogue", po::value<std::string>(), "")("notes", po::value<std::string>()->default_value(""), "")("engine", po::value<std::string>(), "");
     po::positional_options_description pos;
     pos.add("command", 1).add("package", 1);
     po::variables_map vm;
@@ -150,8 +155,11 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (command == "add") {
-            add_to_catalogue(need("package"), read_all(need("key")), need("catalogue"),
-                             vm["notes"].as<std::string>());
+            const fs::path package = need("package");
+            const fs::path engine = !is_definition_package(package) ? fs::path()
+                                    : vm.count("engine")             ? fs::path(vm["engine"].as<std::string>())
+                                                                     : junction::host::shipped_plugin("rest.so");
+            add_to_catalogue(package, read_all(need("key")), need("catalogue"), vm["notes"].as<std::string>(), engine);
             return 0;
         }
     } catch (const std::invalid_argument& e) {

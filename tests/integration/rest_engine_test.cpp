@@ -11,6 +11,7 @@
 
 #include <junction/core/error.hpp>
 #include <junction/core/http_client.hpp>
+#include <junction/core/marketplace/marketplace.hpp>
 
 #include <rapidjson/document.h>
 
@@ -400,4 +401,46 @@ TEST_CASE("junction builder test: shows the requests with credentials as *** and
                      (dir / "shop.json").string()});
     CHECK(r.exit_code == 2);
     CHECK(r.output.find("at /auth_methods/0/param") != std::string::npos);
+}
+
+TEST_CASE("a manifest connector is published, installed, updated and rolled back like a library") {
+    Simulator shop({"--api", "shopify", "--items", "300"});
+    TempDir pub;
+    const std::string publish = (bin_dir() / "junction-publish").string();
+    REQUIRE(run_program({publish, "keygen", "--private", (pub / "key.pem").string(), "--public", (pub / "key.pub").string()})
+                .exit_code == 0);
+    std::string v110 = read_text(plugin_dir() / "shopify.connector.json");
+    v110.replace(v110.find(R"("version": "1.0.0")"), 18, R"("version": "1.1.0")");
+    std::ofstream(pub / "shopify-next.connector.json") << v110;
+    for (const auto& [file, notes] : std::vector<std::pair<fs::path, std::string>>{
+             {plugin_dir() / "shopify.connector.json", "first"}, {pub / "shopify-next.connector.json", "next"}}) {
+        auto r = run_program({publish, "add", file.string(), "--key", (pub / "key.pem").string(), "--catalogue",
+                              (pub / "catalogue").string(), "--notes", notes});
+        INFO(r.output);
+        REQUIRE(r.exit_code == 0);
+    }
+
+    RestHost h;
+    Marketplace market((pub / "catalogue").string(), pub / "key.pub", h.dir / "downloads", h.registry, h.updates);
+    CHECK(market.install("shopify", "1.0.0", "admin").engine == "rest");
+    h.add("shopify", "uk", R"({"store_url":")" + shop.url + R"(","api_key":"test-token"})");
+    CHECK(h.receive("uk", "orders.receive").size() == 300);
+
+    market.install("shopify", "1.1.0", "admin");  // manual policy: available, not applied
+    CHECK(h.runtime.acquire("uk")->plugin->version().version() == "1.0.0");
+    const auto report = h.updates.apply("shopify", "1.1.0", "admin");
+    INFO(report.reason);
+    REQUIRE(report.switched);
+    CHECK(h.runtime.acquire("uk")->plugin->version().version() == "1.1.0");
+    CHECK(h.receive("uk", "orders.receive").size() == 300);
+    REQUIRE(h.updates.rollback("shopify", "admin").switched);
+    CHECK(h.runtime.acquire("uk")->plugin->version().version() == "1.0.0");
+
+    std::string message;  // the engine cannot go while a manifest needs it
+    try {
+        h.registry.uninstall("rest");
+    } catch (const Error& e) {
+        message = e.message();
+    }
+    CHECK(message.find("rest is the engine that runs shopify") != std::string::npos);
 }

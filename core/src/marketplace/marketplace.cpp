@@ -158,7 +158,9 @@ PackageInfo Marketplace::install(std::string_view name, std::string_view version
     const std::string key = trusted_key();
     const std::string bytes = fetch(chosen->file);
     fs::create_directories(download_dir_);
-    const fs::path file = download_dir_ / (pkg.name + "-" + chosen->version + ".so");
+    // Named as the registry recognises it: a library, or a definition an engine runs.
+    const fs::path file = download_dir_ / (pkg.name + "-" + chosen->version +
+                                           (is_definition_package(chosen->file) ? ".connector.json" : ".so"));
     {
         std::ofstream out(file, std::ios::binary | std::ios::trunc);
         out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));

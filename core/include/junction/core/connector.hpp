@@ -87,6 +87,11 @@ private:
     jn_definition* definition_ = nullptr;  // closed before library_ lets go
 };
 
+// Opens a package outside any registry (tools: publishing, checking, the builder): a
+// library, or a definition through the engine library at `engine`.
+std::shared_ptr<ConnectorVersion> open_package_file(const std::filesystem::path& package,
+                                                    const std::filesystem::path& engine);
+
 class ConnectorInstance {
 public:
     ~ConnectorInstance();

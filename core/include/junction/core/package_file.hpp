@@ -6,6 +6,9 @@
 
 namespace junction::core {
 
+// A connector definition (NAME.connector.json, run by an engine) rather than a library.
+bool is_definition_package(const std::filesystem::path& file);
+
 // Lower-case hex SHA-256 of a file's bytes.
 std::string sha256_file(const std::filesystem::path& file);
 
