@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <thread>
 
 using namespace junction::core;
 using namespace junction::testing;
@@ -443,4 +444,39 @@ TEST_CASE("a manifest connector is published, installed, updated and rolled back
         message = e.message();
     }
     CHECK(message.find("rest is the engine that runs shopify") != std::string::npos);
+}
+
+TEST_CASE("Shopify's leaky bucket: the manifest's rate limit stays inside it; without it, 429s are waited out") {
+    Simulator shop({"--api", "shopify", "--items", "11000"});  // 44 pages of 250
+    RestHost h;
+    h.install(plugin_dir() / "shopify.connector.json");
+    h.add("shopify", "paced", R"({"store_url":")" + shop.url + R"(","api_key":"test-token"})");
+    CHECK(h.receive("paced", "orders.receive").size() == 11000);
+    CHECK(shop.received()["throttled"].GetInt() == 0);  // 35 at once (headroom in the 40), then 2 a second
+
+    Simulator other({"--api", "shopify", "--items", "11000"});  // a store with an empty bucket
+    h.add("shopify", "greedy", R"({"store_url":")" + other.url + R"(","api_key":"test-token","rate_limit_per_second":0})");
+    CHECK(h.receive("greedy", "orders.receive").size() == 11000);
+    CHECK(other.received()["throttled"].GetInt() > 0);  // the bucket overflowed; Retry-After was honoured
+}
+
+TEST_CASE("tokens are fetched again before they expire; filters reach the API; unknown filters are refused") {
+    Simulator sim({"--api", "lab", "--auth", "client_credentials", "--items", "20", "--token-ttl", "61"});
+    RestHost h;
+    std::string manifest = lab_manifest(
+        "lab", R"({"name":"cc","type":"oauth2_client_credentials","token_url":"{{settings.url}}/lab/token"})");
+    manifest.replace(manifest.find(R"("path":"/link",)"), 15, R"("path":"/link","filters":["status"],)");
+    h.install_manifest("lab", manifest);
+    h.add("lab", "lab1", R"({"url":")" + sim.url + R"(","client_id":"client-1","client_secret":"client-secret"})");
+    CHECK(h.receive("lab1", "link", R"({"filters":{"status":"paid"}})") == one_to(20));
+    CHECK(sim.received()["token_grants"].GetInt() == 1);
+    std::this_thread::sleep_for(1200ms);  // 61 s tokens are renewed a minute early: now
+    CHECK(h.receive("lab1", "link") == one_to(20));
+    CHECK(sim.received()["token_grants"].GetInt() == 2);
+    CHECK(sim.control("GET", "/_sim/requests").find("/lab/link?status=paid") != std::string::npos);
+
+    std::string message;
+    CHECK(status_of([&] { h.receive("lab1", "link", R"({"filters":{"colour":"red"}})"); }, &message) ==
+          JN_ERR_INVALID_REQUEST);
+    CHECK(message.find("offers no filter 'colour'") != std::string::npos);
 }
