@@ -73,6 +73,21 @@ std::string str(const rapidjson::Value& obj, const char* key) {
     return std::string(it->value.GetString(), it->value.GetStringLength());
 }
 
+// Who the manifest says it is; the rest is filled by the caller.
+Manifest identity(const rapidjson::Value& doc, std::string_view json, bool engine, JsonSchema config_schema) {
+    return Manifest{.name = str(doc, "name"),
+                    .version = str(doc, "version"),
+                    .display_name = str(doc, "display_name"),
+                    .description = str(doc, "description"),
+                    .is_engine = engine,
+                    .auth_methods = {},
+                    .operations = {},
+                    .secret_fields = {},
+                    .config_schema = std::move(config_schema),
+                    .config_schema_json = {},
+                    .json = std::string(json)};
+}
+
 }  // namespace
 
 const char* direction_name(Direction d) { return d == Direction::receive ? "receive" : "send"; }
@@ -105,17 +120,7 @@ Manifest parse_manifest(std::string_view json) {
     if (doc.IsObject() && str(doc, "kind") == "engine") {
         if (auto problem = engine_schema.validate(doc)) reject(*problem);
         rapidjson::Document any = parse_json_text(R"({"type":"object"})", "engine config schema");
-        return Manifest{.name = str(doc, "name"),
-                        .version = str(doc, "version"),
-                        .display_name = str(doc, "display_name"),
-                        .description = str(doc, "description"),
-                        .is_engine = true,
-                        .auth_methods = {},
-                        .operations = {},
-                        .secret_fields = {},
-                        .config_schema = JsonSchema::compile(any, "config_schema"),
-                        .config_schema_json = {},
-                        .json = std::string(json)};
+        return identity(doc, json, true, JsonSchema::compile(any, "config_schema"));
     }
     if (auto problem = schema.validate(doc)) reject(*problem);
 
@@ -130,17 +135,7 @@ Manifest parse_manifest(std::string_view json) {
     if (str(config_schema, "type") != "object")
         reject("at /config_schema/type: an instance config schema must have \"type\": \"object\"");
 
-    Manifest m{.name = str(doc, "name"),
-               .version = str(doc, "version"),
-               .display_name = str(doc, "display_name"),
-               .description = str(doc, "description"),
-               .is_engine = false,
-               .auth_methods = {},
-               .operations = {},
-               .secret_fields = {},
-               .config_schema = std::move(compiled),
-               .config_schema_json = {},
-               .json = std::string(json)};
+    Manifest m = identity(doc, json, false, std::move(compiled));
     {
         rapidjson::StringBuffer b;
         rapidjson::Writer<rapidjson::StringBuffer> w(b);
