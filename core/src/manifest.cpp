@@ -11,16 +11,19 @@ namespace junction::core {
 
 namespace {
 
-constexpr std::string_view kManifestSchema = R"({
-  "type": "object",
-  "required": ["name", "version", "display_name", "description", "auth_methods",
-               "config_schema", "operations"],
-  "properties": {
+// Who a manifest says it is: the same rules for connectors and engines.
+constexpr std::string_view kIdentityProperties = R"(
     "name": {"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,63}$"},
     "version": {"type": "string",
                 "pattern": "^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$"},
     "display_name": {"type": "string", "minLength": 1, "maxLength": 128},
-    "description": {"type": "string", "maxLength": 4096},
+    "description": {"type": "string", "maxLength": 4096},)";
+
+const std::string kManifestSchema = std::string(R"({
+  "type": "object",
+  "required": ["name", "version", "display_name", "description", "auth_methods",
+               "config_schema", "operations"],
+  "properties": {)") + std::string(kIdentityProperties) + R"(
     "auth_methods": {
       "type": "array", "minItems": 1,
       "items": {
@@ -50,15 +53,10 @@ constexpr std::string_view kManifestSchema = R"({
 })";
 
 // An engine runs connectors defined by data; it has no instances of its own.
-constexpr std::string_view kEngineManifestSchema = R"({
+const std::string kEngineManifestSchema = std::string(R"({
   "type": "object",
   "required": ["name", "version", "display_name", "description", "kind"],
-  "properties": {
-    "name": {"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,63}$"},
-    "version": {"type": "string",
-                "pattern": "^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$"},
-    "display_name": {"type": "string", "minLength": 1, "maxLength": 128},
-    "description": {"type": "string", "maxLength": 4096},
+  "properties": {)") + std::string(kIdentityProperties) + R"(
     "kind": {"enum": ["engine"]}
   }
 })";

@@ -50,7 +50,7 @@ public:
             auto it = config.FindMember(field.c_str());
             if (it != config.MemberEnd() && it->value.IsString() && it->value.GetStringLength() >= 3) {
                 secrets_.emplace_back(it->value.GetString());
-                secrets_.push_back(encode(it->value.GetString()));
+                secrets_.push_back(url_encode(it->value.GetString()));
             }
         }
     }
@@ -87,15 +87,6 @@ public:
     }
 
 private:
-    static std::string encode(const std::string& s) {
-        static const char* hex = "0123456789ABCDEF";
-        std::string out;
-        for (unsigned char c : s) {
-            if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out.push_back(static_cast<char>(c));
-            else out += {'%', hex[c >> 4], hex[c & 15]};
-        }
-        return out;
-    }
     std::vector<std::string> secrets_;
 };
 
