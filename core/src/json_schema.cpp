@@ -1,5 +1,7 @@
 #include <junction/core/json_schema.hpp>
 
+#include <mutex>
+
 #include <junction/core/error.hpp>
 
 #include <rapidjson/error/en.h>
@@ -136,7 +138,11 @@ rapidjson::Document parse_json_text(std::string_view text, std::string_view what
 
 JsonSchema JsonSchema::compile(const rapidjson::Value& schema, std::string_view what) {
     static const MetaSchema meta;
-    if (auto problem = validate_with(*meta.compiled, meta.json, schema)) {
+    static std::mutex meta_validating;  // the same RapidJSON regex state as in validate()
+    std::unique_lock lock(meta_validating);
+    auto problem = validate_with(*meta.compiled, meta.json, schema);
+    lock.unlock();
+    if (problem) {
         throw Error(Errc::invalid_argument,
                     std::string(what) + " is not a valid JSON Schema: " + *problem);
     }
@@ -144,6 +150,7 @@ JsonSchema JsonSchema::compile(const rapidjson::Value& schema, std::string_view 
     out.source_ = std::make_shared<rapidjson::Document>();
     out.source_->CopyFrom(schema, out.source_->GetAllocator());
     out.compiled_ = std::make_shared<rapidjson::SchemaDocument>(*out.source_);
+    out.validating_ = std::make_shared<std::mutex>();
     out.properties_ = std::make_shared<std::map<std::string, JsonSchema>>();
     if (schema.IsObject() && schema.HasMember("properties") && schema["properties"].IsObject()) {
         for (const auto& p : schema["properties"].GetObject()) {
@@ -188,6 +195,10 @@ std::vector<std::string> JsonSchema::validate_fields(const rapidjson::Value& doc
 
 std::optional<std::string> JsonSchema::validate(const rapidjson::Value& document) const {
     if (!compiled_) return std::nullopt;
+    // RapidJSON 1.1's "pattern" regexes keep their matching state inside the compiled
+    // schema: two threads validating against one schema at once corrupt each other's
+    // match (seen as valid configs refused under concurrent sends). One at a time.
+    std::lock_guard lock(*validating_);
     return validate_with(*compiled_, *source_, document);
 }
 

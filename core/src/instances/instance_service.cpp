@@ -4,7 +4,8 @@
 #include <junction/core/json_schema.hpp>
 #include <junction/core/log.hpp>
 
-#include <openssl/rand.h>
+#include <junction/core/ids.hpp>
+#include <junction/core/secrets/redactor.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -17,23 +18,6 @@ namespace junction::core {
 namespace {
 
 constexpr const char* kRedacted = "***";
-
-int64_t now_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-std::string new_instance_id() {
-    unsigned char raw[8];
-    RAND_bytes(raw, sizeof raw);
-    static const char* hex = "0123456789abcdef";
-    std::string id = "inst_";
-    for (unsigned char b : raw) {
-        id.push_back(hex[b >> 4]);
-        id.push_back(hex[b & 0xf]);
-    }
-    return id;
-}
 
 std::string to_text(const rapidjson::Value& v) {
     rapidjson::StringBuffer buffer;
@@ -98,17 +82,6 @@ void validate_config(const Manifest& m, const AuthMethod& auth, const rapidjson:
                 "the config does not fit connector " + m.id() + ": " + join(problems, "; "));
         throw e.with_details(problems);
     }
-}
-
-// Replaces every clear credential value that appears in `text` by "***": a last line of
-// defence for messages that come from plugins.
-std::string redact(std::string text, const std::vector<std::string>& secret_values) {
-    for (const auto& s : secret_values) {
-        if (s.size() < 4) continue;
-        for (size_t at = text.find(s); at != std::string::npos; at = text.find(s, at))
-            text.replace(at, s.size(), kRedacted);
-    }
-    return text;
 }
 
 }  // namespace
@@ -194,7 +167,7 @@ InstanceView InstanceService::create(const NewInstance& request) {
     validate_config(m, auth, config);
 
     InstanceRecord r;
-    r.id = new_instance_id();
+    r.id = random_id("inst_");
     r.name = request.name;
     r.connector = request.connector;
     r.auth_method = auth.name;
@@ -262,6 +235,14 @@ InstanceView InstanceService::update(std::string_view id_or_name, const Instance
 
 void InstanceService::remove(std::string_view id_or_name) {
     const InstanceRecord r = load(id_or_name);
+    const auto flows = store_.flows().flows_using_instance(r.id);
+    if (!flows.empty()) {
+        std::string names;
+        for (const auto& f : flows) names += (names.empty() ? "" : ", ") + f;
+        throw Error(Errc::invalid_argument, "instance " + r.name + " is used by flow" +
+                                                (flows.size() > 1 ? "s " : " ") + names +
+                                                "; change or delete those flows first");
+    }
     store_.delete_instance(r.id);
     runtime_.forget(r.id);
     log_info("instances", "deleted instance " + r.name + " (" + r.id + ")");
@@ -274,14 +255,9 @@ InstanceView InstanceService::test(std::string_view id_or_name) {
         detail = runtime_.acquire(r.id)->plugin->test_connection();
     } catch (const Error& e) {
         status = "failing";
-        std::vector<std::string> clear;
-        for (const auto& s : r.secrets) {
-            try {
-                clear.push_back(secrets_.open(r.id, s));
-            } catch (const Error&) {
-            }
-        }
-        detail = redact(e.message(), clear);
+        Redactor redactor;
+        redactor.add_instance(secrets_, r);
+        detail = redactor.apply(e.message());
     }
     r.test_status = status;
     r.test_detail = detail;

@@ -1,10 +1,11 @@
 // The SQLite store: one file in the state directory, WAL mode, foreign keys on, forward-only
 // schema migrations recorded in schema_version, one transaction per multi-row change.
-// The only file of Junction that includes sqlite3.h.
-#include <junction/core/error.hpp>
-#include <junction/core/store/store.hpp>
+// Instances, connectors and secrets; flows live in sqlite_flow_store.cpp on the same
+// connection (sqlite_connection.hpp).
+#include "sqlite_connection.hpp"
+#include "sqlite_flow_store.hpp"
 
-#include <sqlite3.h>
+#include <junction/core/store/store.hpp>
 
 #include <map>
 #include <unordered_map>
@@ -14,163 +15,7 @@ namespace junction::core {
 
 namespace {
 
-// Forward migrations: index i brings the schema from version i to i + 1. Never edit a
-// published step; append a new one.
-const std::vector<const char*> kMigrations = {
-    R"(CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);
-       CREATE TABLE instances(
-         id TEXT PRIMARY KEY,
-         name TEXT NOT NULL UNIQUE,
-         connector TEXT NOT NULL,
-         auth_method TEXT NOT NULL,
-         settings TEXT NOT NULL,
-         version_pin TEXT NOT NULL DEFAULT '',
-         created_ms INTEGER NOT NULL,
-         updated_ms INTEGER NOT NULL,
-         test_status TEXT NOT NULL DEFAULT 'untested',
-         test_detail TEXT NOT NULL DEFAULT '',
-         tested_ms INTEGER NOT NULL DEFAULT 0);
-       CREATE INDEX instances_by_connector ON instances(connector, name);
-       CREATE TABLE instance_secrets(
-         instance_id TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
-         field TEXT NOT NULL,
-         nonce BLOB NOT NULL,
-         ciphertext BLOB NOT NULL,
-         PRIMARY KEY(instance_id, field));
-       CREATE TABLE instance_state(
-         instance_id TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
-         key TEXT NOT NULL,
-         value BLOB NOT NULL,
-         PRIMARY KEY(instance_id, key));)",
-    R"(CREATE TABLE connectors(
-         name TEXT PRIMARY KEY,
-         active_version TEXT NOT NULL,
-         previous_version TEXT NOT NULL DEFAULT '',
-         update_policy TEXT NOT NULL DEFAULT 'manual');
-       CREATE TABLE connector_history(
-         seq INTEGER PRIMARY KEY AUTOINCREMENT,
-         connector TEXT NOT NULL,
-         action TEXT NOT NULL,
-         from_version TEXT NOT NULL,
-         to_version TEXT NOT NULL,
-         actor TEXT NOT NULL,
-         at_ms INTEGER NOT NULL,
-         outcome TEXT NOT NULL,
-         detail TEXT NOT NULL);
-       CREATE INDEX connector_history_by_name ON connector_history(connector, seq);
-       CREATE TABLE instance_snapshots(
-         instance_id TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
-         connector_version TEXT NOT NULL,
-         settings TEXT NOT NULL,
-         PRIMARY KEY(instance_id, connector_version));
-       CREATE TABLE instance_snapshot_secrets(
-         instance_id TEXT NOT NULL,
-         connector_version TEXT NOT NULL,
-         field TEXT NOT NULL,
-         nonce BLOB NOT NULL,
-         ciphertext BLOB NOT NULL,
-         PRIMARY KEY(instance_id, connector_version, field),
-         FOREIGN KEY(instance_id, connector_version)
-           REFERENCES instance_snapshots(instance_id, connector_version) ON DELETE CASCADE);)",
-};
-
-// Prepared statements, kept for the life of the connection: preparing costs more than
-// running most of our queries. Used only under the store's mutex.
-class StatementCache {
-public:
-    explicit StatementCache(sqlite3*& db) : db_(db) {}
-    ~StatementCache() { clear(); }
-    // Before the connection closes: it refuses to while statements exist.
-    void clear() {
-        for (auto& [sql, entry] : cache_) sqlite3_finalize(entry.stmt);
-        cache_.clear();
-    }
-    sqlite3* db() const { return db_; }
-
-    // A statement for `sql`, reset and unbound; a fresh one when the cached one is in use
-    // (a query run while another with the same text is still stepping).
-    sqlite3_stmt* take(const std::string& sql, bool& cached) {
-        auto [it, added] = cache_.try_emplace(sql);
-        cached = !it->second.in_use;
-        if (added || cached) {
-            if (!it->second.stmt) it->second.stmt = prepare(sql, SQLITE_PREPARE_PERSISTENT);
-            it->second.in_use = true;
-            return it->second.stmt;
-        }
-        return prepare(sql, 0);
-    }
-    void give_back(const std::string& sql, sqlite3_stmt* stmt, bool cached) {
-        if (!cached) {
-            sqlite3_finalize(stmt);
-            return;
-        }
-        sqlite3_reset(stmt);
-        sqlite3_clear_bindings(stmt);
-        cache_[sql].in_use = false;
-    }
-
-private:
-    struct Entry {
-        sqlite3_stmt* stmt = nullptr;
-        bool in_use = false;
-    };
-    sqlite3_stmt* prepare(const std::string& sql, unsigned flags) {
-        sqlite3_stmt* stmt = nullptr;
-        if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), flags, &stmt, nullptr) != SQLITE_OK)
-            throw Error(Errc::internal, std::string("store: cannot prepare SQL: ") + sqlite3_errmsg(db_));
-        return stmt;
-    }
-    sqlite3*& db_;
-    std::unordered_map<std::string, Entry> cache_;
-};
-
-class Statement {
-public:
-    Statement(StatementCache& cache, std::string sql)
-        : cache_(cache), db_(cache.db()), sql_(std::move(sql)), stmt_(cache.take(sql_, cached_)) {}
-    ~Statement() { cache_.give_back(sql_, stmt_, cached_); }
-    Statement(const Statement&) = delete;
-    Statement& operator=(const Statement&) = delete;
-
-    // An empty view may have a null data(); SQLite would bind NULL, not an empty value.
-    Statement& bind(int i, std::string_view v) {
-        sqlite3_bind_blob(stmt_, i, v.data() ? v.data() : "", static_cast<int>(v.size()),
-                          SQLITE_TRANSIENT);
-        return *this;
-    }
-    Statement& bind_text(int i, std::string_view v) {
-        sqlite3_bind_text(stmt_, i, v.data() ? v.data() : "", static_cast<int>(v.size()),
-                          SQLITE_TRANSIENT);
-        return *this;
-    }
-    Statement& bind(int i, int64_t v) {
-        sqlite3_bind_int64(stmt_, i, v);
-        return *this;
-    }
-    // True while there is a row.
-    bool step() {
-        const int rc = sqlite3_step(stmt_);
-        if (rc == SQLITE_ROW) return true;
-        if (rc == SQLITE_DONE) return false;
-        if (rc == SQLITE_CONSTRAINT)
-            throw Error(Errc::already_exists, std::string("store: ") + sqlite3_errmsg(db_));
-        throw Error(Errc::io, std::string("store: ") + sqlite3_errmsg(db_));
-    }
-    void run() { step(); }
-    std::string text(int col) const {
-        const void* p = sqlite3_column_blob(stmt_, col);
-        const int n = sqlite3_column_bytes(stmt_, col);
-        return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
-    }
-    int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-
-private:
-    StatementCache& cache_;
-    sqlite3* db_;
-    std::string sql_;
-    bool cached_ = false;
-    sqlite3_stmt* stmt_;
-};
+using sqlite::Statement;
 
 constexpr const char* kInstanceColumns =
     "id, name, connector, auth_method, settings, version_pin, created_ms, updated_ms, "
@@ -178,25 +23,11 @@ constexpr const char* kInstanceColumns =
 
 class SqliteStore final : public Store {
 public:
-    explicit SqliteStore(const std::filesystem::path& file) {
-        if (sqlite3_open_v2(file.c_str(), &db_,
-                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                            nullptr) != SQLITE_OK) {
-            const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
-            sqlite3_close(db_);
-            throw Error(Errc::io, "cannot open the store: " + why, file.string());
-        }
-        sqlite3_busy_timeout(db_, 5000);
-        // WAL with synchronous=NORMAL: a commit is durable once written to the WAL, which
-        // survives a killed process; a power loss may lose the last commits but never
-        // corrupts the file. See docs/decisions/0005-sqlite-store.md.
-        exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
-        migrate(file);
-    }
-    ~SqliteStore() override {
-        statements_.clear();
-        sqlite3_close(db_);
-    }
+    explicit SqliteStore(const std::filesystem::path& file)
+        : conn_(std::make_unique<sqlite::Connection>(file, sqlite::store_migrations())),
+          flows_(make_sqlite_flow_store(*conn_)) {}
+
+    FlowStore& flows() override { return *flows_; }
 
     void insert_instance(const InstanceRecord& r) override {
         std::lock_guard lock(mutex_);
@@ -429,52 +260,6 @@ public:
     }
 
 private:
-    void exec(const char* sql) {
-        char* err = nullptr;
-        if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-            std::string why = err ? err : "unknown error";
-            sqlite3_free(err);
-            throw Error(Errc::io, "store: " + why);
-        }
-    }
-
-    template <class F>
-    void transaction(F&& body) {
-        exec("BEGIN IMMEDIATE");
-        try {
-            body();
-            exec("COMMIT");
-        } catch (...) {
-            sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-            throw;
-        }
-    }
-
-    int read_version() {
-        Statement s(statements_, "SELECT version FROM schema_version");
-        return s.step() ? static_cast<int>(s.integer(0)) : 0;
-    }
-
-    void migrate(const std::filesystem::path& file) {
-        exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)");
-        const int known = static_cast<int>(kMigrations.size());
-        int version = read_version();
-        if (version > known)
-            throw Error(Errc::invalid_argument,
-                        "the store was written by a newer Junction (schema version " +
-                            std::to_string(version) + ", this build knows " +
-                            std::to_string(known) + "); run that version or newer",
-                        file.string());
-        for (; version < known; ++version) {
-            transaction([&] {
-                exec(kMigrations[static_cast<size_t>(version)]);
-                exec("DELETE FROM schema_version");
-                Statement s(statements_, "INSERT INTO schema_version(version) VALUES(?)");
-                s.bind(1, static_cast<int64_t>(version + 1)).run();
-            });
-        }
-    }
-
     static void bind_instance(Statement& s, const InstanceRecord& r) {
         s.bind_text(1, r.id).bind_text(2, r.name).bind_text(3, r.connector)
             .bind_text(4, r.auth_method).bind_text(5, r.settings_json).bind_text(6, r.version_pin)
@@ -551,9 +336,16 @@ private:
         s.bind_text(1, key).bind(2, value).run();
     }
 
-    std::mutex mutex_;
-    sqlite3* db_ = nullptr;
-    StatementCache statements_{db_};
+    void exec(const char* sql) { conn_->exec(sql); }
+    template <class F>
+    void transaction(F&& body) { conn_->transaction(std::forward<F>(body)); }
+    int read_version() { return conn_->read_version(); }
+
+    std::unique_ptr<sqlite::Connection> conn_;
+    std::unique_ptr<FlowStore> flows_;
+    std::mutex& mutex_ = conn_->mutex;
+    sqlite3*& db_ = conn_->db;
+    sqlite::StatementCache& statements_ = conn_->statements;
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <junction/core/error.hpp>
 #include <junction/core/instances/instance_service.hpp>
 #include <junction/core/json_schema.hpp>
+#include <junction/core/ids.hpp>
 #include <junction/core/log.hpp>
 
 #include <openssl/crypto.h>
@@ -16,11 +17,6 @@
 namespace junction::core {
 
 namespace {
-
-int64_t now_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 std::string quote(std::string_view s) {
     rapidjson::StringBuffer b;

@@ -5,6 +5,7 @@
 #include <rapidjson/schema.h>
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <map>
@@ -33,6 +34,7 @@ public:
 private:
     std::shared_ptr<rapidjson::Document> source_;  // the schema JSON, kept for messages
     std::shared_ptr<rapidjson::SchemaDocument> compiled_;
+    std::shared_ptr<std::mutex> validating_;  // see validate()
     std::shared_ptr<std::map<std::string, JsonSchema>> properties_;  // per-field schemas
 };
 

@@ -4,6 +4,8 @@
 // that changes several rows does it in one transaction. Implementations are thread-safe.
 #pragma once
 
+#include <junction/core/store/flow_store.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -126,6 +128,9 @@ public:
                                        const std::vector<InstanceRecord>& updated,
                                        const std::vector<InstanceSnapshot>& snapshots,
                                        const HistoryEntry& entry) = 0;
+
+    // Flows and their runs, in the same database.
+    virtual FlowStore& flows() = 0;
 
     // "ok", or what the storage engine found wrong.
     virtual std::string integrity_check() = 0;

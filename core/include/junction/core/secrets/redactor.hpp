@@ -1,0 +1,28 @@
+// Replaces known credential values in text by "***": the last line of defence for
+// messages that come from plugins, run logs and errors, which may quote what they were
+// given. Only values of 4 characters or more are replaced (shorter ones would mangle
+// ordinary text without protecting anything).
+#pragma once
+
+#include <junction/core/secrets/secret_box.hpp>
+#include <junction/core/store/store.hpp>
+
+#include <string>
+#include <vector>
+
+namespace junction::core {
+
+class Redactor {
+public:
+    Redactor() = default;
+    explicit Redactor(std::vector<std::string> values);
+    // Adds the clear values of every credential of `record` (ones that fail to open are
+    // skipped: they cannot leak).
+    void add_instance(const SecretBox& secrets, const InstanceRecord& record);
+    std::string apply(std::string text) const;
+
+private:
+    std::vector<std::string> values_;
+};
+
+}  // namespace junction::core

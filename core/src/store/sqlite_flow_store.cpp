@@ -1,0 +1,284 @@
+#include "sqlite_flow_store.hpp"
+
+namespace junction::core {
+
+namespace {
+
+using sqlite::Statement;
+
+constexpr const char* kFlowColumns =
+    "f.id, f.name, f.version, f.enabled, f.webhook_token_sha256, f.created_ms, f.updated_ms, v.document";
+constexpr const char* kRunColumns =
+    "id, flow_id, flow_version, trigger, status, started_ms, ended_ms, error, retry_of, payload, "
+    "start_cursors, checkpoint, counts, resumed";
+
+// Deletes every key of the scopes starting with `prefix` (';' sorts right after ':').
+void delete_scopes(sqlite::Connection& c, const std::string& prefix) {
+    Statement s(c.statements, "DELETE FROM dedupe_keys WHERE scope >= ? AND scope < ?");
+    s.bind_text(1, prefix + ":").bind_text(2, prefix + ";").run();
+}
+
+class SqliteFlowStore final : public FlowStore {
+public:
+    explicit SqliteFlowStore(sqlite::Connection& c) : c_(c) {}
+
+    void save_flow(const FlowRecord& f) override {
+        std::lock_guard lock(c_.mutex);
+        c_.transaction([&] {
+            {
+                Statement s(c_.statements,
+                            "INSERT INTO flows(id, name, version, enabled, webhook_token_sha256, created_ms, "
+                            "updated_ms) VALUES(?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
+                            "version=excluded.version, enabled=excluded.enabled, "
+                            "webhook_token_sha256=excluded.webhook_token_sha256, updated_ms=excluded.updated_ms");
+                s.bind_text(1, f.id).bind_text(2, f.name).bind(3, f.version).bind(4, int64_t{f.enabled})
+                    .bind_text(5, f.webhook_token_sha256).bind(6, f.created_ms).bind(7, f.updated_ms);
+                try {
+                    s.run();
+                } catch (const Error& e) {
+                    if (e.code() != Errc::already_exists) throw;
+                    throw Error(Errc::already_exists,
+                                "a flow named '" + f.name + "' already exists; choose another name");
+                }
+            }
+            Statement v(c_.statements,
+                        "INSERT INTO flow_versions(flow_id, version, document, created_ms) VALUES(?,?,?,?)");
+            v.bind_text(1, f.id).bind(2, f.version).bind_text(3, f.document_json).bind(4, f.updated_ms).run();
+            Statement clear(c_.statements, "DELETE FROM flow_instances WHERE flow_id=?");
+            clear.bind_text(1, f.id).run();
+            for (const auto& [shape, instance] : f.instances) {
+                Statement i(c_.statements, "INSERT INTO flow_instances(flow_id, shape, instance_id) VALUES(?,?,?)");
+                i.bind_text(1, f.id).bind_text(2, shape).bind_text(3, instance).run();
+            }
+        });
+    }
+
+    std::optional<FlowRecord> find_flow(std::string_view id_or_name) override {
+        std::lock_guard lock(c_.mutex);
+        Statement s(c_.statements, std::string("SELECT ") + kFlowColumns +
+                                       " FROM flows f JOIN flow_versions v ON v.flow_id=f.id AND "
+                                       "v.version=f.version WHERE f.id=?1 OR f.name=?1");
+        s.bind_text(1, id_or_name);
+        if (!s.step()) return std::nullopt;
+        FlowRecord f = read_flow(s);
+        Statement i(c_.statements, "SELECT shape, instance_id FROM flow_instances WHERE flow_id=?");
+        i.bind_text(1, f.id);
+        while (i.step()) f.instances[i.text(0)] = i.text(1);
+        return f;
+    }
+
+    std::optional<std::string> flow_document(std::string_view flow_id, int64_t version) override {
+        std::lock_guard lock(c_.mutex);
+        Statement s(c_.statements, "SELECT document FROM flow_versions WHERE flow_id=? AND version=?");
+        s.bind_text(1, flow_id).bind(2, version);
+        if (!s.step()) return std::nullopt;
+        return s.text(0);
+    }
+
+    std::vector<FlowRecord> list_flows() override {
+        std::lock_guard lock(c_.mutex);
+        Statement s(c_.statements, std::string("SELECT ") + kFlowColumns +
+                                       " FROM flows f JOIN flow_versions v ON v.flow_id=f.id AND "
+                                       "v.version=f.version ORDER BY f.name");
+        std::vector<FlowRecord> out;
+        while (s.step()) out.push_back(read_flow(s));
+        return out;
+    }
+
+    bool delete_flow(std::string_view flow_id) override {
+        std::lock_guard lock(c_.mutex);
+        bool deleted = false;
+        c_.transaction([&] {
+            delete_scopes(c_, "flow:" + std::string(flow_id));
+            Statement s(c_.statements, "DELETE FROM flows WHERE id=?");
+            s.bind_text(1, flow_id).run();
+            deleted = c_.changes() > 0;
+        });
+        return deleted;
+    }
+
+    void set_flow_enabled(std::string_view flow_id, bool enabled) override {
+        std::lock_guard lock(c_.mutex);
+        Statement s(c_.statements, "UPDATE flows SET enabled=? WHERE id=?");
+        s.bind(1, int64_t{enabled}).bind_text(2, flow_id).run();
+    }
+
+    void set_webhook_token(std::string_view flow_id, std::string_view token_sha256) override {
+        std::lock_guard lock(c_.mutex);
+        Statement s(c_.statements, "UPDATE flows SET webhook_token_sha256=? WHERE id=?");
+        s.bind_text(1, token_sha256).bind_text(2, flow_id).run();
+    }
+
+    std::vector<std::string> flows_using_instance(std::string_view instance_id) override {
+        std::lock_guard lock(c_.mutex);
+        Statement s(c_.statements, "SELECT DISTINCT f.name FROM flow_instances i JOIN flows f ON f.id=i.flow_id "
+                                   "WHERE i.instance_id=? ORDER BY f.name");
+        s.bind_text(1, instance_id);
+        std::vector<std::string> names;
+        while (s.step()) names.push_back(s.text(0));
+        return names;
+    }
+
+    std::map<std::string, std::string> flow_cursors(std::string_view flow_id) override {
+        std::lock_guard lock(c_.mutex);
+        Statement s(c_.statements, "SELECT shape, cursor FROM flow_cursors WHERE flow_id=?");
+        s.bind_text(1, flow_id);
+        std::map<std::string, std::string> out;
+        while (s.step()) out[s.text(0)] = s.text(1);
+        return out;
+    }
+
+    void insert_run(const RunRecord& r) override {
+        std::lock_guard lock(c_.mutex);
+        Statement s(c_.statements, std::string("INSERT INTO runs(") + kRunColumns +
+                                       ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        s.bind_text(1, r.id).bind_text(2, r.flow_id).bind(3, r.flow_version).bind_text(4, r.trigger)
+            .bind_text(5, r.status).bind(6, r.started_ms).bind(7, r.ended_ms).bind_text(8, r.error)
+            .bind_text(9, r.retry_of).bind_text(10, r.payload_json).bind_text(11, r.start_cursors_json)
+            .bind_text(12, r.checkpoint_json).bind_text(13, r.counts_json).bind(14, int64_t{r.resumed});
+        s.run();
+    }
+
+    std::optional<RunRecord> find_run(std::string_view run_id) override {
+        std::lock_guard lock(c_.mutex);
+        Statement s(c_.statements, std::string("SELECT ") + kRunColumns + " FROM runs WHERE id=?");
+        s.bind_text(1, run_id);
+        if (!s.step()) return std::nullopt;
+        return read_run(s);
+    }
+
+    std::vector<RunRecord> list_runs(const RunQuery& q) override {
+        std::lock_guard lock(c_.mutex);
+        Statement s(c_.statements, std::string("SELECT ") + kRunColumns +
+                                       " FROM runs WHERE (?1='' OR flow_id=?1) AND (?2='' OR status=?2) "
+                                       "AND (?3=0 OR started_ms<?3) ORDER BY started_ms DESC, id DESC LIMIT ?4");
+        s.bind_text(1, q.flow_id).bind_text(2, q.status).bind(3, q.before_ms)
+            .bind(4, static_cast<int64_t>(q.limit));
+        std::vector<RunRecord> out;
+        while (s.step()) out.push_back(read_run(s));
+        return out;
+    }
+
+    void set_run_status(std::string_view run_id, std::string_view status, std::string_view error) override {
+        std::lock_guard lock(c_.mutex);
+        Statement s(c_.statements, "UPDATE runs SET status=?, error=?, resumed=resumed OR ?='running' WHERE id=?");
+        s.bind_text(1, status).bind_text(2, error).bind_text(3, status).bind_text(4, run_id).run();
+    }
+
+    void commit_checkpoint(std::string_view run_id, const Checkpoint& c) override {
+        std::lock_guard lock(c_.mutex);
+        c_.transaction([&] { write_checkpoint(run_id, c); });
+    }
+
+    void finish_run(const RunRecord& r, const Checkpoint& last,
+                    const std::map<std::string, std::string>& cursors) override {
+        std::lock_guard lock(c_.mutex);
+        c_.transaction([&] {
+            write_checkpoint(r.id, last);
+            Statement s(c_.statements, "UPDATE runs SET status=?, ended_ms=?, error=? WHERE id=?");
+            s.bind_text(1, r.status).bind(2, r.ended_ms).bind_text(3, r.error).bind_text(4, r.id).run();
+            for (const auto& [shape, cursor] : cursors) {
+                Statement u(c_.statements, "INSERT INTO flow_cursors(flow_id, shape, cursor) VALUES(?,?,?) "
+                                           "ON CONFLICT(flow_id, shape) DO UPDATE SET cursor=excluded.cursor");
+                u.bind_text(1, r.flow_id).bind_text(2, shape).bind_text(3, cursor).run();
+            }
+            delete_scopes(c_, "run:" + r.id);
+        });
+    }
+
+    void append_run_log(std::string_view run_id, const std::vector<RunLogLine>& lines) override {
+        if (lines.empty()) return;
+        std::lock_guard lock(c_.mutex);
+        c_.transaction([&] {
+            for (const auto& l : lines) {
+                Statement s(c_.statements,
+                            "INSERT INTO run_log(run_id, at_ms, level, shape, message) VALUES(?,?,?,?,?)");
+                s.bind_text(1, run_id).bind(2, l.at_ms).bind_text(3, l.level).bind_text(4, l.shape)
+                    .bind_text(5, l.message).run();
+            }
+        });
+    }
+
+    std::vector<RunLogLine> run_log(std::string_view run_id, int64_t after_seq, size_t limit) override {
+        std::lock_guard lock(c_.mutex);
+        Statement s(c_.statements, "SELECT seq, at_ms, level, shape, message FROM run_log WHERE run_id=? "
+                                   "AND seq>? ORDER BY seq LIMIT ?");
+        s.bind_text(1, run_id).bind(2, after_seq).bind(3, static_cast<int64_t>(limit));
+        std::vector<RunLogLine> out;
+        while (s.step()) out.push_back({s.integer(0), s.integer(1), s.text(2), s.text(3), s.text(4)});
+        return out;
+    }
+
+    std::vector<FailedRecord> failed_records(std::string_view run_id, int64_t after_seq, size_t limit) override {
+        std::lock_guard lock(c_.mutex);
+        Statement s(c_.statements, "SELECT seq, shape, reason, record FROM run_failures WHERE run_id=? "
+                                   "AND seq>? ORDER BY seq LIMIT ?");
+        s.bind_text(1, run_id).bind(2, after_seq).bind(3, static_cast<int64_t>(limit));
+        std::vector<FailedRecord> out;
+        while (s.step()) out.push_back({s.integer(0), s.text(1), s.text(2), s.text(3)});
+        return out;
+    }
+
+    bool dedupe_seen(std::string_view scope, std::string_view key) override {
+        std::lock_guard lock(c_.mutex);
+        Statement s(c_.statements, "SELECT 1 FROM dedupe_keys WHERE scope=? AND key=?");
+        s.bind_text(1, scope).bind_text(2, key);
+        return s.step();
+    }
+
+private:
+    void write_checkpoint(std::string_view run_id, const Checkpoint& c) {
+        Statement s(c_.statements, "UPDATE runs SET checkpoint=?, counts=? WHERE id=?");
+        s.bind_text(1, c.checkpoint_json).bind_text(2, c.counts_json).bind_text(3, run_id).run();
+        for (const auto& [scope, key] : c.dedupe_keys) {
+            Statement k(c_.statements, "INSERT OR IGNORE INTO dedupe_keys(scope, key) VALUES(?,?)");
+            k.bind_text(1, scope).bind_text(2, key).run();
+        }
+        for (const auto& f : c.failed) {
+            Statement k(c_.statements, "INSERT INTO run_failures(run_id, shape, reason, record) VALUES(?,?,?,?)");
+            k.bind_text(1, run_id).bind_text(2, f.shape).bind_text(3, f.reason).bind_text(4, f.record_json).run();
+        }
+    }
+
+    static FlowRecord read_flow(const Statement& s) {
+        FlowRecord f;
+        f.id = s.text(0);
+        f.name = s.text(1);
+        f.version = s.integer(2);
+        f.enabled = s.integer(3) != 0;
+        f.webhook_token_sha256 = s.text(4);
+        f.created_ms = s.integer(5);
+        f.updated_ms = s.integer(6);
+        f.document_json = s.text(7);
+        return f;
+    }
+
+    static RunRecord read_run(const Statement& s) {
+        RunRecord r;
+        r.id = s.text(0);
+        r.flow_id = s.text(1);
+        r.flow_version = s.integer(2);
+        r.trigger = s.text(3);
+        r.status = s.text(4);
+        r.started_ms = s.integer(5);
+        r.ended_ms = s.integer(6);
+        r.error = s.text(7);
+        r.retry_of = s.text(8);
+        r.payload_json = s.text(9);
+        r.start_cursors_json = s.text(10);
+        r.checkpoint_json = s.text(11);
+        r.counts_json = s.text(12);
+        r.resumed = s.integer(13) != 0;
+        return r;
+    }
+
+    sqlite::Connection& c_;
+};
+
+}  // namespace
+
+std::unique_ptr<FlowStore> make_sqlite_flow_store(sqlite::Connection& connection) {
+    return std::make_unique<SqliteFlowStore>(connection);
+}
+
+}  // namespace junction::core

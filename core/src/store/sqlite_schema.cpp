@@ -1,0 +1,130 @@
+// The store's schema, as forward migrations: index i brings it from version i to i + 1.
+// Never edit a published step; append a new one.
+#include "sqlite_connection.hpp"
+
+namespace junction::core::sqlite {
+
+const std::vector<const char*>& store_migrations() {
+    static const std::vector<const char*> migrations = {
+    R"(CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);
+       CREATE TABLE instances(
+         id TEXT PRIMARY KEY,
+         name TEXT NOT NULL UNIQUE,
+         connector TEXT NOT NULL,
+         auth_method TEXT NOT NULL,
+         settings TEXT NOT NULL,
+         version_pin TEXT NOT NULL DEFAULT '',
+         created_ms INTEGER NOT NULL,
+         updated_ms INTEGER NOT NULL,
+         test_status TEXT NOT NULL DEFAULT 'untested',
+         test_detail TEXT NOT NULL DEFAULT '',
+         tested_ms INTEGER NOT NULL DEFAULT 0);
+       CREATE INDEX instances_by_connector ON instances(connector, name);
+       CREATE TABLE instance_secrets(
+         instance_id TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+         field TEXT NOT NULL,
+         nonce BLOB NOT NULL,
+         ciphertext BLOB NOT NULL,
+         PRIMARY KEY(instance_id, field));
+       CREATE TABLE instance_state(
+         instance_id TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+         key TEXT NOT NULL,
+         value BLOB NOT NULL,
+         PRIMARY KEY(instance_id, key));)",
+    R"(CREATE TABLE connectors(
+         name TEXT PRIMARY KEY,
+         active_version TEXT NOT NULL,
+         previous_version TEXT NOT NULL DEFAULT '',
+         update_policy TEXT NOT NULL DEFAULT 'manual');
+       CREATE TABLE connector_history(
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         connector TEXT NOT NULL,
+         action TEXT NOT NULL,
+         from_version TEXT NOT NULL,
+         to_version TEXT NOT NULL,
+         actor TEXT NOT NULL,
+         at_ms INTEGER NOT NULL,
+         outcome TEXT NOT NULL,
+         detail TEXT NOT NULL);
+       CREATE INDEX connector_history_by_name ON connector_history(connector, seq);
+       CREATE TABLE instance_snapshots(
+         instance_id TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+         connector_version TEXT NOT NULL,
+         settings TEXT NOT NULL,
+         PRIMARY KEY(instance_id, connector_version));
+       CREATE TABLE instance_snapshot_secrets(
+         instance_id TEXT NOT NULL,
+         connector_version TEXT NOT NULL,
+         field TEXT NOT NULL,
+         nonce BLOB NOT NULL,
+         ciphertext BLOB NOT NULL,
+         PRIMARY KEY(instance_id, connector_version, field),
+         FOREIGN KEY(instance_id, connector_version)
+           REFERENCES instance_snapshots(instance_id, connector_version) ON DELETE CASCADE);)",
+    R"(CREATE TABLE flows(
+         id TEXT PRIMARY KEY,
+         name TEXT NOT NULL UNIQUE,
+         version INTEGER NOT NULL,
+         enabled INTEGER NOT NULL DEFAULT 1,
+         webhook_token_sha256 TEXT NOT NULL DEFAULT '',
+         created_ms INTEGER NOT NULL,
+         updated_ms INTEGER NOT NULL);
+       CREATE TABLE flow_versions(
+         flow_id TEXT NOT NULL REFERENCES flows(id) ON DELETE CASCADE,
+         version INTEGER NOT NULL,
+         document TEXT NOT NULL,
+         created_ms INTEGER NOT NULL,
+         PRIMARY KEY(flow_id, version));
+       -- No cascade from instances: an instance a flow uses cannot be deleted.
+       CREATE TABLE flow_instances(
+         flow_id TEXT NOT NULL REFERENCES flows(id) ON DELETE CASCADE,
+         shape TEXT NOT NULL,
+         instance_id TEXT NOT NULL REFERENCES instances(id),
+         PRIMARY KEY(flow_id, shape));
+       CREATE INDEX flow_instances_by_instance ON flow_instances(instance_id);
+       CREATE TABLE flow_cursors(
+         flow_id TEXT NOT NULL REFERENCES flows(id) ON DELETE CASCADE,
+         shape TEXT NOT NULL,
+         cursor TEXT NOT NULL,
+         PRIMARY KEY(flow_id, shape));
+       CREATE TABLE runs(
+         id TEXT PRIMARY KEY,
+         flow_id TEXT NOT NULL REFERENCES flows(id) ON DELETE CASCADE,
+         flow_version INTEGER NOT NULL,
+         trigger TEXT NOT NULL,
+         status TEXT NOT NULL,
+         started_ms INTEGER NOT NULL,
+         ended_ms INTEGER NOT NULL DEFAULT 0,
+         error TEXT NOT NULL DEFAULT '',
+         retry_of TEXT NOT NULL DEFAULT '',
+         payload TEXT NOT NULL DEFAULT '',
+         start_cursors TEXT NOT NULL DEFAULT '{}',
+         checkpoint TEXT NOT NULL DEFAULT '{}',
+         counts TEXT NOT NULL DEFAULT '{}',
+         resumed INTEGER NOT NULL DEFAULT 0);
+       CREATE INDEX runs_by_flow ON runs(flow_id, started_ms);
+       CREATE INDEX runs_by_status ON runs(status, started_ms);
+       CREATE TABLE run_log(
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+         at_ms INTEGER NOT NULL,
+         level TEXT NOT NULL,
+         shape TEXT NOT NULL,
+         message TEXT NOT NULL);
+       CREATE INDEX run_log_by_run ON run_log(run_id, seq);
+       CREATE TABLE run_failures(
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+         shape TEXT NOT NULL,
+         reason TEXT NOT NULL,
+         record TEXT NOT NULL);
+       CREATE INDEX run_failures_by_run ON run_failures(run_id, seq);
+       CREATE TABLE dedupe_keys(
+         scope TEXT NOT NULL,
+         key TEXT NOT NULL,
+         PRIMARY KEY(scope, key)) WITHOUT ROWID;)",
+    };
+    return migrations;
+}
+
+}  // namespace junction::core::sqlite
