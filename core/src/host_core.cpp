@@ -10,7 +10,8 @@ HostCore::HostCore(const std::filesystem::path& dir, const HostCoreOptions& opti
       registry(dir / "plugins"),
       runtime(*store, secrets, registry, active, options.max_live_instances, options.http),
       updates(*store, secrets, registry, runtime, active),
-      instances(*store, secrets, registry, runtime) {
+      instances(*store, secrets, registry, runtime),
+      flows(*store, secrets, runtime, options.flows) {
     updates.restore();
 }
 

@@ -45,7 +45,10 @@ const std::string kManifestSchema = std::string(R"({
           "name": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_.-]{0,127}$"},
           "direction": {"enum": ["receive", "send"]},
           "entity": {"type": "string"},
-          "description": {"type": "string"}
+          "description": {"type": "string"},
+          "primary_key": {"type": "string"},
+          "cursor_field": {"type": "string"},
+          "filters": {"type": "array", "items": {"type": "string"}}
         }
       }
     }
@@ -170,9 +173,15 @@ Manifest parse_manifest(std::string_view json) {
     seen.clear();
     const auto& ops = doc["operations"].GetArray();
     for (rapidjson::SizeType i = 0; i < ops.Size(); ++i) {
-        Operation op{str(ops[i], "name"),
-                     str(ops[i], "direction") == "send" ? Direction::send : Direction::receive,
-                     str(ops[i], "entity"), str(ops[i], "description")};
+        Operation op;
+        op.name = str(ops[i], "name");
+        op.direction = str(ops[i], "direction") == "send" ? Direction::send : Direction::receive;
+        op.entity = str(ops[i], "entity");
+        op.description = str(ops[i], "description");
+        op.primary_key = str(ops[i], "primary_key");
+        op.cursor_field = str(ops[i], "cursor_field");
+        if (auto f = ops[i].FindMember("filters"); f != ops[i].MemberEnd())
+            for (const auto& name : f->value.GetArray()) op.filters.emplace_back(name.GetString());
         if (!seen.insert(op.name).second)
             reject("at /operations/" + std::to_string(i) + ": operation '" + op.name +
                    "' is listed twice");

@@ -21,6 +21,8 @@ void usage(std::ostream& out, const po::options_description& global) {
            "  connectors   list, show, install, uninstall connectors\n"
            "  instances    add, list, show, update, delete, test instances\n"
            "  marketplace  list, updates, install from the marketplace catalogue\n"
+           "  flows        save, list, show, run, enable, disable, delete flows\n"
+           "  runs         list, show, wait, log, failures, cancel, retry runs\n"
            "  builder      test a REST connector manifest, here, without the daemon\n"
            "  version      print the Junction version and the plugin ABI it speaks\n\n"
            "Run 'junction <group> --help' for a group's commands.\n\n"
@@ -71,7 +73,8 @@ int main(int argc, char** argv) {
     const std::string group = rest[0];
     const std::vector<std::string> args(rest.begin() + 1, rest.end());
     if (group == "builder") return run_builder(args);
-    if (group != "connectors" && group != "instances" && group != "marketplace") {
+    if (group != "connectors" && group != "instances" && group != "marketplace" && group != "flows" &&
+        group != "runs") {
         std::cerr << "junction: unknown group '" << group << "'\n\n";
         usage(std::cerr, global);
         return 2;
@@ -84,6 +87,8 @@ int main(int argc, char** argv) {
         Context ctx{api, output == "json" ? Format::json : Format::table};
         if (group == "connectors") return run_connectors(ctx, args);
         if (group == "marketplace") return run_marketplace(ctx, args);
+        if (group == "flows") return run_flows(ctx, args);
+        if (group == "runs") return run_runs(ctx, args);
         return run_instances(ctx, args);
     } catch (const Unreachable& e) {
         std::cerr << "junction: " << e.what() << "\n";

@@ -112,12 +112,13 @@ int run(const DaemonOptions& options) {
 
     Marketplace marketplace(options.marketplace, options.marketplace_key,
                             options.state_dir / "downloads", core.registry, core.updates, core_options.http);
-    AdminServices services{core.registry, core.instances, core.updates, marketplace};
+    AdminServices services{core.registry, core.instances, core.updates, marketplace, core.flows};
     Router router;
     add_health_routes(router);
     add_connector_routes(router, services);
     add_instance_routes(router, services);
     add_marketplace_routes(router, services);
+    add_flow_routes(router, services);
 
     const std::string token = load_or_create_admin_token(options.state_dir);
     ServerOptions server_options;
@@ -131,6 +132,7 @@ int run(const DaemonOptions& options) {
             [&] { install_scanned(core.registry.scan(options.plugin_dir), core.updates); },
             options.plugin_watch == "poll");
     }
+    core.flows.start();  // resumes runs a previous stop (or crash) interrupted
     log_info("junctiond", "admin API listening on http://" + options.listen_address + ":" +
                               std::to_string(server.port()) + "; plugin folder " +
                               options.plugin_dir.string() + " (SIGHUP rescans, SIGTERM stops)");
@@ -146,6 +148,7 @@ int run(const DaemonOptions& options) {
         log_info("junctiond", std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
         watch.reset();
         server.stop();
+        core.flows.stop();  // runs pause at a page boundary and resume at the next start
         return 0;
     }
 }

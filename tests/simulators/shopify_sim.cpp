@@ -2,7 +2,7 @@
 // cursor pagination with page_info in the Link header (limit up to 250, no other
 // parameters beside page_info), updated_at_min, and the leaky bucket (40 requests,
 // 2 per second leak) answering 429 with Retry-After. Orders are generated from their
-// index, so any number can be served without storing them.
+// index, so any number can be served without storing them; one in 25 is cancelled.
 #include "sim_api.hpp"
 
 #include <algorithm>
@@ -125,10 +125,10 @@ private:
         std::snprintf(buf, sizeof buf,
                       R"({"id":%ld,"order_number":%ld,"name":"#%ld","email":"customer%ld@example.com",)"
                       R"("created_at":"%s","updated_at":"%s","currency":"%s","total_price":"%ld.%02ld",)"
-                      R"("financial_status":"%s","customer":{"id":%ld,"email":"customer%ld@example.com"},"line_items":[)",
+                      R"("financial_status":"%s","cancelled_at":%s,"customer":{"id":%ld,"email":"customer%ld@example.com"},"line_items":[)",
                       5000000000 + i, 1001 + i, 1001 + i, 7000000 + i % 5000, iso(created).c_str(), iso(created + 30).c_str(),
                       i % 4 == 0 ? "EUR" : "USD", cents / 100, cents % 100, i % 10 == 0 ? "pending" : "paid",
-                      7000000 + i % 5000, 7000000 + i % 5000);
+                      i % 25 == 7 ? ("\"" + iso(created + 45) + "\"").c_str() : "null", 7000000 + i % 5000, 7000000 + i % 5000);
         return buf + lines + "]}";
     }
 

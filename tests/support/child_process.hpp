@@ -32,6 +32,7 @@ public:
     // Waits up to `timeout`; returns the exit code, or -1 on signal death or timeout.
     int wait(std::chrono::milliseconds timeout);
     bool running() const { return pid_ > 0; }
+    pid_t pid() const { return pid_; }
 
 private:
     pid_t pid_ = -1;

@@ -10,7 +10,7 @@ namespace junction::testing {
 
 struct EmbeddedHost {
     explicit EmbeddedHost(size_t max_live = 256)
-        : core(dir.path(), core::HostCoreOptions{max_live, "", {}}) {}
+        : core(dir.path(), core::HostCoreOptions{max_live, "", {}, {}}) {}
 
     // Installs a package the way the daemon does (the first version becomes active).
     core::PackageInfo install(const std::filesystem::path& package) { return core.install(package, "test"); }

@@ -5,6 +5,7 @@
 #include "../router.hpp"
 
 #include <junction/core/connector_registry.hpp>
+#include <junction/core/flows/flow_service.hpp>
 #include <junction/core/instances/instance_service.hpp>
 #include <junction/core/marketplace/marketplace.hpp>
 #include <junction/core/updates/connector_updates.hpp>
@@ -18,12 +19,14 @@ struct AdminServices {
     core::InstanceService& instances;
     core::ConnectorUpdates& updates;
     core::Marketplace& marketplace;
+    core::FlowService& flows;
 };
 
 void add_health_routes(Router& router);
 void add_connector_routes(Router& router, AdminServices& services);
 void add_instance_routes(Router& router, AdminServices& services);
 void add_marketplace_routes(Router& router, AdminServices& services);
+void add_flow_routes(Router& router, AdminServices& services);
 
 // Authenticates (Authorization: Bearer <token>, except public routes), routes, and maps
 // exceptions to error responses. Never echoes a request body.

@@ -1,9 +1,10 @@
 // Everything core a host process runs, wired in the one right order on a state directory:
 // the store, the master key, the registry, the active versions, the instance runtime,
-// updates and the instance service. junctiond, the tests and the benchmarks all use it,
+// updates, the instance service and the flow service. junctiond, the tests and the benchmarks all use it,
 // so they run the same thing.
 #pragma once
 
+#include <junction/core/flows/flow_service.hpp>
 #include <junction/core/instances/instance_service.hpp>
 #include <junction/core/secrets/master_key.hpp>
 #include <junction/core/updates/connector_updates.hpp>
@@ -17,6 +18,7 @@ struct HostCoreOptions {
     size_t max_live_instances = 256;
     std::string master_key_env;  // JUNCTION_MASTER_KEY's value, empty for the key file
     HttpOptions http;            // the outbound HTTP the plugins' calls go through
+    FlowServiceOptions flows;
 };
 
 class HostCore {
@@ -37,6 +39,7 @@ public:
     InstanceRuntime runtime;
     ConnectorUpdates updates;
     InstanceService instances;
+    FlowService flows;  // runs start only after flows.start()
 };
 
 }  // namespace junction::core

@@ -26,6 +26,9 @@ struct Operation {
     Direction direction = Direction::receive;
     std::string entity;
     std::string description;
+    std::string primary_key;   // the field that identifies a record, when declared
+    std::string cursor_field;  // receive: the field an incremental read resumes after
+    std::vector<std::string> filters;  // receive: the filter parameters it accepts
 };
 
 struct Manifest {

@@ -1,0 +1,108 @@
+// What an admin does with flows and runs: save (a new version each time), list, show,
+// delete, enable; start runs (manual, schedule, webhook), list and inspect them, cancel,
+// retry. Runs execute on a few worker threads; a schedule thread fires cron triggers.
+// A run the host was stopped in (or killed in) is resumed from its checkpoint on start().
+#pragma once
+
+#include <junction/core/flows/flow_graph.hpp>
+#include <junction/core/instances/instance_runtime.hpp>
+#include <junction/core/secrets/secret_box.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace junction::core {
+
+struct FlowServiceOptions {
+    size_t run_workers = 4;  // runs executing at once; more wait, queued
+};
+
+struct FlowView {
+    FlowRecord record;
+    flows::Trigger trigger;
+    int64_t next_run_ms = 0;  // schedule triggers
+    std::string to_json() const;  // the document, the version, the trigger; no webhook secret
+};
+
+struct SavedFlow {
+    FlowView flow;
+    std::string webhook_token;  // only when a webhook trigger got a new secret: shown once
+};
+
+struct RunView {
+    RunRecord record;
+    std::string flow_name;
+    std::string to_json() const;
+};
+
+class FlowService {
+public:
+    FlowService(Store& store, const SecretBox& secrets, InstanceRuntime& runtime, FlowServiceOptions options = {});
+    ~FlowService();
+
+    // Resumes interrupted runs, starts the workers and the scheduler.
+    void start();
+    // Stops between pages: runs in progress stay "running" and resume at the next start().
+    void stop();
+
+    // Creates the flow named in the document, or stores its next version.
+    SavedFlow save(std::string_view document_json);
+    std::vector<FlowView> list();
+    FlowView show(std::string_view id_or_name);
+    // Refused while a run of the flow is queued or running.
+    void remove(std::string_view id_or_name);
+    FlowView set_enabled(std::string_view id_or_name, bool enabled);
+    // A new webhook secret (the old URL stops working); returns the token, shown once.
+    std::string rotate_webhook(std::string_view id_or_name);
+
+    RunView start_run(std::string_view flow_id_or_name, std::string_view trigger = "manual",
+                      std::string_view payload_json = {});
+    // The webhook URL's secret must match; the body is the payload. A wrong secret reads as
+    // an unknown flow (Error not_found), so URLs cannot be probed.
+    RunView webhook(std::string_view flow_id, std::string_view token, std::string_view body);
+
+    std::vector<RunView> runs(const RunQuery& query);
+    RunView run(std::string_view run_id);
+    RunView cancel(std::string_view run_id);
+    // A new run of the same flow version from the same starting cursors and payload.
+    RunView retry(std::string_view run_id);
+    std::vector<RunLogLine> run_log(std::string_view run_id, int64_t after_seq, size_t limit);
+    std::vector<FailedRecord> failed_records(std::string_view run_id, int64_t after_seq, size_t limit);
+
+private:
+    struct Active {
+        std::atomic<bool> stop{false};
+        bool cancelled = false;  // stop means cancel (else: the host is stopping)
+    };
+
+    FlowRecord load(std::string_view id_or_name);
+    RunView view(const RunRecord& r);
+    RunView enqueue(RunRecord run, const std::string& flow_name);
+    void work();
+    void execute(RunRecord run);
+    void schedule_loop();
+    bool has_open_run(const std::string& flow_id);
+
+    Store& store_;
+    const SecretBox& secrets_;
+    InstanceRuntime& runtime_;
+    FlowServiceOptions options_;
+
+    std::mutex mutex_;
+    std::condition_variable wake_;  // workers: a run queued; scheduler: flows changed
+    std::deque<std::string> queue_;
+    std::map<std::string, std::shared_ptr<Active>> active_;  // run id -> its stop flag
+    bool stopping_ = false, started_ = false;
+    std::vector<std::thread> workers_;
+    std::thread scheduler_;
+    std::condition_variable schedule_wake_;
+};
+
+}  // namespace junction::core

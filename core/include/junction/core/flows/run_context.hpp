@@ -1,0 +1,112 @@
+// What shapes see of the run they are part of: counts, failures, the run log, receive
+// progress, de-dupe keys and try/catch frames; and the checkpoint that makes progress
+// durable. Everything here is called on the run's thread, except counts (atomic) and
+// log (locked), which a send's worker threads also use.
+#pragma once
+
+#include <junction/core/flows/record_batch.hpp>
+#include <junction/core/secrets/redactor.hpp>
+#include <junction/core/store/flow_store.hpp>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace junction::core {
+class InstanceRuntime;
+}
+
+namespace junction::core::flows {
+
+class Shape;
+
+struct ShapeCounts {
+    std::atomic<int64_t> in{0}, out{0}, failed{0};
+};
+
+// How far a receive shape got: pages delivered, the newest cursor delivered, finished.
+struct ReceiveProgress {
+    int64_t pages = 0;
+    std::string cursor;
+    bool done = false;
+};
+
+// The run was stopped from outside (cancel, or the host shutting down).
+struct RunStopped : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+class RunContext {
+public:
+    RunContext(RunRecord& run, std::string flow_name, FlowStore& store, InstanceRuntime& runtime,
+               Redactor redactor, const std::atomic<bool>& stop);
+
+    const RunRecord& run() const { return run_; }
+    const std::string& flow_name() const { return flow_name_; }
+    InstanceRuntime& runtime() { return runtime_; }
+    const std::atomic<bool>& stop_flag() const { return stop_; }
+    // Throws RunStopped when the run was cancelled or the host is stopping.
+    void check_stop() const;
+
+    ShapeCounts& counts(const std::string& shape);
+    // A record that failed a shape: to the innermost try's catch path, else kept with the
+    // run's failed records.
+    void fail(const std::string& shape, const Json& record, const std::string& reason);
+    int64_t uncaught_failures() const { return uncaught_; }
+    // A line of the run log (redacted: no credential of the flow's instances survives).
+    void log(std::string_view level, const std::string& shape, std::string message);
+    std::string redact(std::string text) const { return redactor_.apply(std::move(text)); }
+
+    ReceiveProgress& progress(const std::string& shape) { return progress_[shape]; }
+    // The flow's incremental cursor for a receive shape when the run began ("" if none).
+    std::string start_cursor(const std::string& shape) const;
+
+    // De-dupe: true when the key was seen in `scope` (committed, or earlier in this run);
+    // otherwise remembers it and returns false.
+    bool seen_before(const std::string& scope, const std::string& key);
+
+    // try/catch: a frame collects what fails inside it.
+    void push_catch(Batch* frame) { catches_.push_back(frame); }
+    void pop_catch() { catches_.pop_back(); }
+
+    // After a source delivered a page: makes the progress durable unless a shape still
+    // holds records of it.
+    void page_done();
+
+    // The end: every shape's finish, in order, then the final status.
+    void set_shapes(std::vector<Shape*> in_order) { shapes_ = std::move(in_order); }
+    void finish_shapes();
+    void commit_end(const std::string& status, const std::string& error);
+    // Writes buffered log lines (also done by every checkpoint).
+    void flush_log();
+
+    // Restores progress and counts from the run's last checkpoint (a resumed run).
+    void restore();
+
+private:
+    std::string checkpoint_json() const;
+    std::string counts_json() const;
+
+    RunRecord& run_;
+    std::string flow_name_;
+    FlowStore& store_;
+    InstanceRuntime& runtime_;
+    Redactor redactor_;
+    const std::atomic<bool>& stop_;
+    std::map<std::string, ShapeCounts> counts_;
+    std::map<std::string, ReceiveProgress> progress_;
+    std::map<std::string, std::string> start_cursors_;
+    std::vector<Batch*> catches_;
+    std::vector<FailedRecord> failed_;  // since the last checkpoint
+    int64_t uncaught_ = 0, kept_failures_ = 0;
+    std::set<std::pair<std::string, std::string>> new_keys_;  // since the last checkpoint
+    std::string committed_checkpoint_ = "{}";
+    std::vector<Shape*> shapes_;
+    std::mutex log_mutex_;
+    std::vector<RunLogLine> log_;
+};
+
+}  // namespace junction::core::flows

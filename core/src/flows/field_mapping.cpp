@@ -1,0 +1,303 @@
+#include <junction/core/flows/field_mapping.hpp>
+
+#include <junction/core/flows/time_values.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+
+namespace junction::core::flows {
+
+namespace {
+
+std::string text_of(const Json& v) {
+    if (v.IsString()) return {v.GetString(), v.GetStringLength()};
+    if (v.IsNull()) return {};
+    if (v.IsBool()) return v.GetBool() ? "true" : "false";
+    if (v.IsInt64()) return std::to_string(v.GetInt64());
+    if (v.IsUint64()) return std::to_string(v.GetUint64());
+    if (v.IsDouble()) {
+        char buf[32];
+        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.GetDouble());
+        return ec == std::errc() ? std::string(buf, end) : std::to_string(v.GetDouble());
+    }
+    return to_json(v);
+}
+
+double number_in(const Json* v, const std::string& op) {
+    if (!v || v->IsNull()) throw MapError(op + ": there is no value to compute with");
+    if (v->IsNumber()) return v->GetDouble();
+    if (v->IsString()) {
+        const std::string t(v->GetString(), v->GetStringLength());
+        double n = 0;
+        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+        if (ec == std::errc() && end == t.data() + t.size() && !t.empty()) return n;
+        throw MapError(op + ": '" + t.substr(0, 60) + "' is not a number");
+    }
+    throw MapError(op + ": a " + std::string(v->IsObject() ? "object" : v->IsArray() ? "list" : "boolean") +
+                   " is not a number");
+}
+
+double number_of(const Slot& s, const std::string& op) { return number_in(s.present ? &s.value : nullptr, op); }
+
+void set_number(Slot& s, double v) {
+    if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9e15)
+        s.value.SetInt64(static_cast<int64_t>(v));
+    else
+        s.value.SetDouble(v);
+    s.present = true;
+}
+
+void set_text(Slot& s, const std::string& t, Allocator& a) {
+    s.value.SetString(t.data(), static_cast<rapidjson::SizeType>(t.size()), a);
+    s.present = true;
+}
+
+std::string text_or_fail(const Slot& s, const std::string& op) {
+    if (!s.present || s.value.IsNull()) throw MapError(op + ": there is no value");
+    if (s.value.IsObject() || s.value.IsArray()) throw MapError(op + ": the value is not text");
+    return text_of(s.value);
+}
+
+std::shared_ptr<rapidjson::Document> keep(const Json& v) {
+    auto d = std::make_shared<rapidjson::Document>();
+    d->CopyFrom(v, d->GetAllocator());
+    return d;
+}
+
+// A value given as {"source": "/ptr"}, {"constant": v}, or a bare constant.
+struct Operand {
+    std::optional<Pointer> source;
+    std::shared_ptr<rapidjson::Document> constant;
+    const Json* get(const Json& record) const { return source ? source->Get(record) : constant.get(); }
+};
+
+std::optional<Operand> operand(const Spec& s) {
+    if (s.json().IsObject() && s.member("source")) {
+        s.allow_only({"source"});
+        auto p = s.pointer("source", true);
+        if (!p) return std::nullopt;
+        return Operand{std::move(p), nullptr};
+    }
+    if (s.json().IsObject() && s.member("constant")) {
+        s.allow_only({"constant"});
+        return Operand{std::nullopt, keep(*s.member("constant"))};
+    }
+    return Operand{std::nullopt, keep(s.json())};
+}
+
+std::optional<Transform> arithmetic(const Spec& t, const std::string& op) {
+    t.allow_only({"op", "value", "source"});
+    Operand by;
+    if (t.member("source")) {
+        by.source = t.pointer("source", true);
+        if (!by.source) return std::nullopt;
+    } else if (const Json* v = t.member("value"); v && v->IsNumber()) {
+        by.constant = keep(*v);
+    } else {
+        t.problem("value", "must be a number (or give \"source\": a pointer to one)");
+        return std::nullopt;
+    }
+    return [op, by](Slot& s, const Json& record, Allocator&) {
+        const double x = number_of(s, op), y = number_in(by.get(record), op);
+        if (op == "add") return set_number(s, x + y);
+        if (op == "subtract") return set_number(s, x - y);
+        if (op == "multiply") return set_number(s, x * y);
+        if (y == 0) throw MapError("divide: division by zero");
+        set_number(s, x / y);
+    };
+}
+
+std::optional<Transform> date(const Spec& t) {
+    t.allow_only({"op", "from", "from_time_zone", "to", "time_zone"});
+    const std::string from = t.string("from"), to = t.string("to");
+    std::string from_zone = t.string("from_time_zone"), zone = t.string("time_zone");
+    if (from_zone.empty()) from_zone = "UTC";
+    if (zone.empty()) zone = "UTC";
+    bool ok = true;
+    for (auto [key, name] : {std::pair{"from_time_zone", from_zone}, std::pair{"time_zone", zone}}) {
+        if (!known_time_zone(name)) {
+            t.problem(key, "'" + name + "' is not a time zone of the tz database (e.g. UTC, Europe/London)");
+            ok = false;
+        }
+    }
+    if (!ok) return std::nullopt;
+    const std::string out_format = to.empty() ? "%Y-%m-%dT%H:%M:%S%Ez" : to;
+    return [=](Slot& s, const Json&, Allocator& a) {
+        if (!s.present || s.value.IsNull()) return;  // no date: nothing to convert
+        std::optional<int64_t> ms;
+        if (s.value.IsNumber() && from == "epoch_ms") ms = s.value.GetInt64();
+        else if (s.value.IsNumber() && from == "epoch_s") ms = s.value.GetInt64() * 1000;
+        else if (s.value.IsString()) ms = parse_instant(s.value.GetString(), from, from_zone);
+        if (!ms) throw MapError("date: '" + text_of(s.value).substr(0, 60) + "' is not a date" +
+                                (from.empty() ? std::string(" (ISO 8601 expected)") : " in the format " + from));
+        if (out_format == "epoch_ms") return set_number(s, static_cast<double>(*ms));
+        set_text(s, format_instant(*ms, out_format, zone), a);
+    };
+}
+
+std::optional<Transform> transform(const Spec& t) {
+    if (!t.json().IsObject()) {
+        t.problem("a transform must be an object with \"op\"");
+        return std::nullopt;
+    }
+    const std::string op = t.string("op", true);
+    if (op == "to_number") {
+        t.allow_only({"op"});
+        return [](Slot& s, const Json&, Allocator&) { if (s.present && !s.value.IsNull()) set_number(s, number_of(s, "to_number")); };
+    }
+    if (op == "to_string") {
+        t.allow_only({"op"});
+        return [](Slot& s, const Json&, Allocator& a) {
+            if (s.present && !s.value.IsNull() && !s.value.IsString()) set_text(s, text_of(s.value), a);
+        };
+    }
+    if (op == "upper" || op == "lower" || op == "trim") {
+        t.allow_only({"op"});
+        return [op](Slot& s, const Json&, Allocator& a) {
+            if (!s.present || s.value.IsNull()) return;
+            std::string v = text_or_fail(s, op);
+            if (op == "upper") std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::toupper(c); });
+            else if (op == "lower") std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+            else {
+                const auto first = v.find_first_not_of(" \t\r\n");
+                v = first == std::string::npos ? "" : v.substr(first, v.find_last_not_of(" \t\r\n") - first + 1);
+            }
+            set_text(s, v, a);
+        };
+    }
+    if (op == "prefix" || op == "suffix") {
+        t.allow_only({"op", "value"});
+        const std::string value = t.string("value", true);
+        return [op, value](Slot& s, const Json&, Allocator& a) {
+            const std::string v = text_or_fail(s, op);
+            set_text(s, op == "prefix" ? value + v : v + value, a);
+        };
+    }
+    if (op == "concat") {
+        t.allow_only({"op", "with", "separator"});
+        const std::string separator = t.string("separator");
+        std::vector<Operand> parts;
+        for (const auto& part : t.array("with", true))
+            if (auto o = operand(part)) parts.push_back(std::move(*o));
+        return [parts, separator](Slot& s, const Json& record, Allocator& a) {
+            std::string v = s.present && !s.value.IsNull() ? text_or_fail(s, "concat") : "";
+            for (const auto& p : parts) {
+                const Json* x = p.get(record);
+                if (!x || x->IsNull()) continue;
+                if (!v.empty()) v += separator;
+                v += text_of(*x);
+            }
+            set_text(s, v, a);
+        };
+    }
+    if (op == "default") {
+        t.allow_only({"op", "value"});
+        const Json* v = t.member("value");
+        if (!v) {
+            t.problem("value", "is required");
+            return std::nullopt;
+        }
+        auto fallback = keep(*v);
+        return [fallback](Slot& s, const Json&, Allocator& a) {
+            if (s.present && !s.value.IsNull()) return;
+            s.value.CopyFrom(*fallback, a);
+            s.present = true;
+        };
+    }
+    if (op == "lookup") {
+        t.allow_only({"op", "table", "default"});
+        auto table = t.child("table", true);
+        if (!table) return std::nullopt;
+        auto entries = keep(table->json());
+        std::shared_ptr<rapidjson::Document> fallback = t.member("default") ? keep(*t.member("default")) : nullptr;
+        return [entries, fallback](Slot& s, const Json&, Allocator& a) {
+            const std::string key = s.present ? text_of(s.value) : "";
+            auto it = entries->FindMember(key.c_str());
+            if (it != entries->MemberEnd()) {
+                s.value.CopyFrom(it->value, a);
+            } else if (fallback) {
+                s.value.CopyFrom(*fallback, a);
+            } else {
+                throw MapError("lookup: no entry for '" + key.substr(0, 60) + "' and no default");
+            }
+            s.present = true;
+        };
+    }
+    if (op == "add" || op == "subtract" || op == "multiply" || op == "divide") return arithmetic(t, op);
+    if (op == "round") {
+        t.allow_only({"op", "digits"});
+        const int64_t digits = t.integer("digits", 0, 10).value_or(0);
+        return [digits](Slot& s, const Json&, Allocator&) {
+            if (!s.present || s.value.IsNull()) return;
+            const double scale = std::pow(10.0, static_cast<double>(digits));
+            set_number(s, std::round(number_of(s, "round") * scale) / scale);
+        };
+    }
+    if (op == "date") return date(t);
+    if (!op.empty())
+        t.problem("op", "'" + op + "' is not a transform (to_number, to_string, upper, lower, trim, prefix, suffix, "
+                        "concat, default, lookup, add, subtract, multiply, divide, round, date)");
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<FieldMapping> FieldMapping::parse(const Spec& spec) {
+    if (!spec.json().IsObject()) {
+        spec.problem("a field must be an object with \"target\" and \"source\" or \"constant\"");
+        return std::nullopt;
+    }
+    spec.allow_only({"target", "source", "constant", "transforms", "each", "required"});
+    FieldMapping f;
+    const size_t problems_before = spec.problems().size();
+    f.target_text_ = spec.string("target", true);
+    if (auto p = spec.pointer("target", true)) f.target_ = std::move(*p);
+    if (spec.member("source") && spec.member("constant")) spec.problem("give either source or constant, not both");
+    if (spec.member("source")) f.source_ = spec.pointer("source", true);
+    else if (const Json* c = spec.member("constant")) f.constant_ = keep(*c);
+    f.required_ = spec.boolean("required", false);
+    for (const auto& t : spec.array("transforms", false))
+        if (auto fn = transform(t)) f.transforms_.push_back(std::move(*fn));
+    if (spec.member("each")) {
+        if (!f.source_) spec.problem("each", "maps the elements of a list: give \"source\", the list");
+        for (const auto& e : spec.array("each", true))
+            if (auto m = parse(e)) f.each_.push_back(std::move(*m));
+    }
+    if (spec.problems().size() != problems_before) return std::nullopt;
+    return f;
+}
+
+void FieldMapping::apply(const Json& record, Json& out, Allocator& a) const {
+    Slot slot;
+    if (constant_) {
+        slot.value.CopyFrom(*constant_, a);
+        slot.present = true;
+    } else if (const Json* v = source_ ? source_->Get(record) : nullptr) {
+        if (!each_.empty()) {
+            if (!v->IsArray()) throw MapError(target_text_ + ": the source is not a list");
+            slot.value.SetArray();
+            for (const auto& element : v->GetArray()) {
+                Json mapped(rapidjson::kObjectType);
+                for (const auto& field : each_) field.apply(element, mapped, a);
+                slot.value.PushBack(mapped, a);
+            }
+        } else {
+            slot.value.CopyFrom(*v, a);
+        }
+        slot.present = true;
+    }
+    try {
+        for (const auto& t : transforms_) t(slot, record, a);
+    } catch (const MapError& e) {
+        throw MapError(target_text_ + ": " + e.what());
+    }
+    if (!slot.present) {
+        if (required_) throw MapError(target_text_ + ": the record has no value for it");
+        return;
+    }
+    target_.Set(out, slot.value, a);
+}
+
+}  // namespace junction::core::flows

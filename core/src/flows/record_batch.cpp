@@ -1,0 +1,62 @@
+#include <junction/core/flows/record_batch.hpp>
+
+#include <junction/core/error.hpp>
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace junction::core::flows {
+
+Batch::Batch() : arenas_{std::make_shared<rapidjson::Document>()} {}
+
+Batch Batch::parse(std::string_view json, std::string_view what) {
+    Batch b;
+    auto& doc = *b.arenas_.front();
+    doc.Parse(json.data(), json.size());
+    if (doc.HasParseError())
+        throw Error(Errc::invalid_argument, std::string(what) + " is not valid JSON: " +
+                                                rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
+                                                std::to_string(doc.GetErrorOffset()));
+    if (doc.IsArray()) {
+        b.records.reserve(doc.Size());
+        for (auto& v : doc.GetArray()) b.records.emplace_back(std::move(v));
+    } else {
+        b.records.emplace_back(std::move(static_cast<Json&>(doc)));
+    }
+    return b;
+}
+
+Batch Batch::sibling() const {
+    Batch b;
+    b.arenas_ = arenas_;
+    return b;
+}
+
+Batch Batch::copy() const {
+    Batch b;
+    b.records.reserve(records.size());
+    for (const auto& r : records) b.records.emplace_back(r, b.allocator());
+    return b;
+}
+
+void Batch::append(Batch&& other) {
+    records.reserve(records.size() + other.records.size());
+    for (auto& r : other.records) records.emplace_back(std::move(r));
+    other.records.clear();
+    for (auto& a : other.arenas_) {
+        bool known = false;
+        for (const auto& mine : arenas_) known = known || mine == a;
+        if (!known) arenas_.push_back(std::move(a));
+    }
+    other.arenas_.clear();
+}
+
+std::string to_json(const Json& value) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    value.Accept(writer);
+    return {buffer.GetString(), buffer.GetSize()};
+}
+
+}  // namespace junction::core::flows

@@ -1,0 +1,272 @@
+// connection: one instance's endpoint. A receive reads pages (filters, the incremental
+// cursor) and sends each down the flow; a send delivers records in requests of
+// `batch_size`, `concurrency` requests in flight, and passes on the delivered ones.
+//   {"id": "orders", "type": "connection", "instance": "shopify-uk", "endpoint": "orders.receive",
+//    "direction": "receive", "filters": {"financial_status": "paid"}, "incremental": true, "next": "map"}
+//   {"id": "upsert", "type": "connection", "instance": "netsuite", "endpoint": "salesorder.upsert",
+//    "direction": "send", "batch_size": 1, "concurrency": 8}
+#include <junction/core/error.hpp>
+#include <junction/core/flows/run_context.hpp>
+#include <junction/core/flows/shape.hpp>
+#include <junction/core/flows/time_values.hpp>
+#include <junction/core/instances/instance_runtime.hpp>
+#include <junction/core/json_schema.hpp>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <exception>
+#include <thread>
+
+namespace junction::core::flows {
+
+namespace {
+
+std::string cursor_text(const Json& v) {
+    if (v.IsString()) return {v.GetString(), v.GetStringLength()};
+    if (v.IsNumber()) return to_json(v);
+    return {};
+}
+
+class ReceiveShape final : public Shape {
+public:
+    ReceiveShape(const Spec& spec, std::string id, std::string instance, const Operation& op)
+        : Shape(std::move(id)), instance_(std::move(instance)), endpoint_(op.name),
+          next_(link_from(spec, "next")) {
+        incremental_ = spec.boolean("incremental", !op.cursor_field.empty());
+        if (incremental_ && op.cursor_field.empty())
+            spec.problem("incremental", "endpoint " + op.name + " has no cursor field; it cannot read incrementally");
+        if (incremental_ && !op.cursor_field.empty()) cursor_ = parse_pointer(op.cursor_field);
+        if (auto filters = spec.child("filters", false)) {
+            for (const auto& m : filters->json().GetObject()) {
+                const std::string name = m.name.GetString();
+                if (std::find(op.filters.begin(), op.filters.end(), name) == op.filters.end())
+                    filters->problem(name, "endpoint " + op.name + " offers no filter '" + name + "'" +
+                                               (op.filters.empty() ? std::string() : " (it offers: " + join(op.filters) + ")"));
+            }
+            filters_ = to_json(filters->json());
+        }
+    }
+
+    bool is_source() const override { return true; }
+
+protected:
+    void process(Batch, RunContext& run) override {
+        ReceiveProgress& progress = run.progress(id());
+        if (progress.done) return;  // delivered before the host restarted
+        std::string since = progress.cursor.empty() ? run.start_cursor(id()) : progress.cursor;
+        // Without a cursor a resumed read starts over and skips the pages already delivered.
+        int64_t skip = cursor_ ? 0 : progress.pages;
+        std::string request = "{";
+        if (!filters_.empty()) request += "\"filters\":" + filters_;
+        if (cursor_ && !since.empty()) {
+            rapidjson::StringBuffer b;
+            rapidjson::Writer<rapidjson::StringBuffer> w(b);
+            w.String(since.c_str());
+            request += std::string(request.size() > 1 ? "," : "") + "\"since\":" + b.GetString();
+        }
+        request += "}";
+        if (progress.pages > 0)
+            run.log("info", id(), "resuming after page " + std::to_string(progress.pages) +
+                                      (cursor_ ? " from cursor " + since : " (skipping the pages delivered)"));
+
+        std::exception_ptr failure;
+        auto live = run.runtime().acquire(instance_);
+        CallOptions options;
+        options.cancelled = &run.stop_flag();
+        try {
+            live->plugin->invoke(endpoint_, request, [&](std::string_view page) {
+                if (skip > 0) {
+                    --skip;
+                    return;
+                }
+                try {
+                    deliver(page, run, progress);
+                } catch (...) {
+                    failure = std::current_exception();
+                    throw;
+                }
+            }, options);
+        } catch (...) {
+            if (failure) std::rethrow_exception(failure);
+            run.check_stop();
+            throw;
+        }
+        progress.done = true;
+        run.log("info", id(), "read " + std::to_string(run.counts(id()).out.load()) + " records in " +
+                                  std::to_string(progress.pages) + " pages");
+    }
+
+private:
+    static std::string join(const std::vector<std::string>& v) {
+        std::string out;
+        for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+        return out;
+    }
+
+    void deliver(std::string_view page, RunContext& run, ReceiveProgress& progress) {
+        Batch batch = Batch::parse(page, "a page from " + endpoint_);
+        std::string newest = progress.cursor;
+        if (cursor_) {
+            for (const auto& r : batch.records) {
+                const Json* v = cursor_->Get(r);
+                if (!v) continue;
+                std::string c = cursor_text(*v);
+                if (!c.empty() && (newest.empty() || compare_cursor(c, newest) > 0)) newest = std::move(c);
+            }
+        }
+        run.counts(id()).in += static_cast<int64_t>(batch.size());
+        forward(next_, std::move(batch), run);
+        // Only once the page went through the whole flow does it count as delivered.
+        progress.pages += 1;
+        progress.cursor = newest;
+        run.page_done();
+    }
+
+    std::string instance_, endpoint_, filters_;
+    bool incremental_ = false;
+    std::optional<Pointer> cursor_;
+    Link& next_;
+};
+
+class SendShape final : public Shape {
+public:
+    SendShape(const Spec& spec, std::string id, std::string instance, const Operation& op)
+        : Shape(std::move(id)), instance_(std::move(instance)), endpoint_(op.name),
+          batch_size_(static_cast<size_t>(spec.integer("batch_size", 1, 10'000).value_or(100))),
+          concurrency_(static_cast<size_t>(spec.integer("concurrency", 1, 64).value_or(1))),
+          next_(link_from(spec, "next")) {}
+
+protected:
+    void process(Batch batch, RunContext& run) override {
+        const size_t chunks = (batch.size() + batch_size_ - 1) / batch_size_;
+        std::vector<Outcome> outcomes(chunks);
+        // Acquired once per batch on this thread (a first use builds the plugin object
+        // once, not once per worker); a hot swap reaches the next batch.
+        const auto live = run.runtime().acquire(instance_);
+        auto send_chunk = [&](size_t c) {
+            try {
+                outcomes[c] = send(*live, batch, c * batch_size_, std::min(batch.size(), (c + 1) * batch_size_), run);
+            } catch (...) {
+                outcomes[c].error = std::current_exception();
+            }
+        };
+        const size_t workers = std::min(concurrency_, chunks);
+        if (workers <= 1) {
+            for (size_t c = 0; c < chunks && !outcomes[c > 0 ? c - 1 : 0].error; ++c) send_chunk(c);
+        } else {
+            std::atomic<size_t> next_chunk{0};
+            std::vector<std::thread> threads;
+            threads.reserve(workers);
+            for (size_t w = 0; w < workers; ++w)
+                threads.emplace_back([&] {
+                    for (size_t c; (c = next_chunk++) < chunks;) send_chunk(c);
+                });
+            for (auto& t : threads) t.join();
+        }
+        for (const auto& o : outcomes)
+            if (o.error) {
+                run.check_stop();
+                std::rethrow_exception(o.error);
+            }
+        Batch delivered = batch.sibling();
+        for (size_t c = 0; c < chunks; ++c) {
+            for (size_t i = c * batch_size_, k = 0; i < std::min(batch.size(), (c + 1) * batch_size_); ++i, ++k) {
+                if (k < outcomes[c].rejected.size() && !outcomes[c].rejected[k].empty())
+                    run.fail(id(), batch.records[i], outcomes[c].rejected[k]);
+                else
+                    delivered.records.push_back(std::move(batch.records[i]));
+            }
+        }
+        forward(next_, std::move(delivered), run);
+    }
+
+private:
+    struct Outcome {
+        std::vector<std::string> rejected;  // per record: why, or empty when delivered
+        std::exception_ptr error;           // the whole request failed
+    };
+
+    Outcome send(LiveInstance& live, const Batch& batch, size_t from, size_t to, RunContext& run) const {
+        rapidjson::StringBuffer b;
+        rapidjson::Writer<rapidjson::StringBuffer> w(b);
+        w.StartObject();
+        w.Key("records");
+        w.StartArray();
+        for (size_t i = from; i < to; ++i) batch.records[i].Accept(w);
+        w.EndArray();
+        w.EndObject();
+        Outcome outcome;
+        outcome.rejected.resize(to - from);
+        CallOptions options;
+        options.cancelled = &run.stop_flag();
+        live.plugin->invoke(endpoint_, std::string_view(b.GetString(), b.GetSize()), [&](std::string_view json) {
+            const auto results = parse_json_text(json, "the results of " + endpoint_);
+            if (!results.IsArray()) return;
+            for (const auto& r : results.GetArray()) {
+                if (!r.IsObject() || !r.HasMember("index") || !r["index"].IsUint64()) continue;
+                const size_t index = r["index"].GetUint64();
+                const bool rejected = r.HasMember("status") && r["status"].IsString() &&
+                                      std::string_view(r["status"].GetString()) != "ok";
+                if (!rejected || index >= outcome.rejected.size()) continue;
+                std::string why = "rejected by " + endpoint_;
+                if (r.HasMember("http_status") && r["http_status"].IsInt())
+                    why += " (HTTP " + std::to_string(r["http_status"].GetInt()) + ")";
+                if (r.HasMember("error") && r["error"].IsString()) why += ": " + std::string(r["error"].GetString());
+                outcome.rejected[index] = why;
+            }
+        }, options);
+        return outcome;
+    }
+
+    std::string instance_, endpoint_;
+    size_t batch_size_, concurrency_;
+    Link& next_;
+};
+
+std::unique_ptr<Shape> build(const Spec& spec, const std::string& id, BuildContext& ctx) {
+    spec.allow_only({"id", "type", "instance", "endpoint", "direction", "filters", "incremental", "batch_size",
+                     "concurrency", "next"});
+    const std::string instance = spec.string("instance", true);
+    const std::string endpoint = spec.string("endpoint", true);
+    const std::string direction = spec.string("direction", true);
+    if (!direction.empty() && direction != "receive" && direction != "send")
+        spec.problem("direction", "must be receive or send");
+    if (instance.empty() || endpoint.empty()) return nullptr;
+
+    std::string instance_id;
+    if (auto pinned = ctx.instances.find(id); pinned != ctx.instances.end()) instance_id = pinned->second;
+    const auto record = ctx.store.find_instance(instance_id.empty() ? instance : instance_id);
+    if (!record) {
+        spec.problem("instance", "there is no instance '" + instance + "' (see: junction instances list)");
+        return nullptr;
+    }
+    const auto manifest = ctx.runtime.manifest_for(record->connector, record->version_pin);
+    if (!manifest) {
+        spec.problem("instance", "instance " + record->name + " runs on connector " + record->connector +
+                                     ", which is not installed");
+        return nullptr;
+    }
+    const Operation* op = manifest->find_operation(endpoint);
+    if (!op) {
+        std::string known;
+        for (const auto& o : manifest->operations) known += (known.empty() ? "" : ", ") + o.name;
+        spec.problem("endpoint", "connector " + manifest->id() + " has no endpoint '" + endpoint + "' (it has: " + known + ")");
+        return nullptr;
+    }
+    if (direction.empty() || direction != direction_name(op->direction)) {
+        if (!direction.empty())
+            spec.problem("direction", "endpoint " + endpoint + " is a " + direction_name(op->direction) +
+                                          " endpoint, not " + direction);
+        return nullptr;
+    }
+    ctx.instances[id] = record->id;
+    if (op->direction == Direction::receive) return std::make_unique<ReceiveShape>(spec, id, record->id, *op);
+    return std::make_unique<SendShape>(spec, id, record->id, *op);
+}
+
+}  // namespace
+
+void register_connection_shape(ShapeRegistry& registry) { registry.add("connection", build); }
+
+}  // namespace junction::core::flows

@@ -1,0 +1,73 @@
+#include <junction/core/flows/time_values.hpp>
+
+#include <cctz/time_zone.h>
+
+#include <charconv>
+#include <chrono>
+#include <mutex>
+#include <unordered_map>
+
+namespace junction::core::flows {
+
+namespace {
+
+using Clock = std::chrono::system_clock;
+using Ms = std::chrono::milliseconds;
+
+// Loading a zone reads a file; cctz caches them, the lookup here avoids the name check.
+std::optional<cctz::time_zone> zone_named(std::string_view name) {
+    static std::mutex mutex;
+    static std::unordered_map<std::string, std::optional<cctz::time_zone>> zones;
+    std::lock_guard lock(mutex);
+    auto [it, added] = zones.try_emplace(std::string(name));
+    if (added) {
+        cctz::time_zone tz;
+        if (cctz::load_time_zone(it->first, &tz)) it->second = tz;
+    }
+    return it->second;
+}
+
+std::optional<double> as_number(std::string_view s) {
+    double v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
+    return v;
+}
+
+}  // namespace
+
+bool known_time_zone(std::string_view name) { return zone_named(name).has_value(); }
+
+std::optional<int64_t> parse_instant(std::string_view text, std::string_view format, std::string_view zone) {
+    const auto tz = zone_named(zone);
+    if (!tz) return std::nullopt;
+    const std::string input(text);
+    std::chrono::time_point<Clock, Ms> tp;
+    if (!format.empty()) {
+        if (!cctz::parse(std::string(format), input, *tz, &tp)) return std::nullopt;
+        return tp.time_since_epoch().count();
+    }
+    // ISO 8601, most specific first. %Ez takes "+01:00", "-0500" and "Z".
+    static const char* const iso[] = {"%Y-%m-%dT%H:%M:%E*S%Ez", "%Y-%m-%dT%H:%M:%E*S", "%Y-%m-%d %H:%M:%E*S%Ez",
+                                      "%Y-%m-%d %H:%M:%E*S",    "%Y-%m-%dT%H:%M%Ez",    "%Y-%m-%dT%H:%M",
+                                      "%Y-%m-%d"};
+    for (const char* f : iso)
+        if (cctz::parse(f, input, *tz, &tp)) return tp.time_since_epoch().count();
+    return std::nullopt;
+}
+
+std::string format_instant(int64_t epoch_ms, std::string_view format, std::string_view zone) {
+    const auto tz = zone_named(zone);
+    const std::chrono::time_point<Clock, Ms> tp{Ms(epoch_ms)};
+    return cctz::format(std::string(format), tp, tz ? *tz : cctz::utc_time_zone());
+}
+
+int compare_cursor(std::string_view a, std::string_view b) {
+    if (auto x = as_number(a), y = as_number(b); x && y) return *x < *y ? -1 : (*x > *y ? 1 : 0);
+    if (a.size() >= 10 && b.size() >= 10 && a[4] == '-' && b[4] == '-') {
+        if (auto x = parse_instant(a), y = parse_instant(b); x && y) return *x < *y ? -1 : (*x > *y ? 1 : 0);
+    }
+    return a.compare(b) < 0 ? -1 : (a == b ? 0 : 1);
+}
+
+}  // namespace junction::core::flows

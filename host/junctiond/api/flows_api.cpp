@@ -1,0 +1,133 @@
+// /v1/flows and /v1/runs: save (create or next version), list, show, delete, enable,
+// start runs; list, inspect, cancel and retry runs, read their logs and failed records.
+// /hooks/{flow}/{secret}: a flow's webhook trigger (no admin token: the secret is the key).
+#include "admin_api.hpp"
+#include "api_json.hpp"
+
+#include <charconv>
+
+namespace junction::daemon {
+
+using core::Errc;
+using core::Error;
+
+namespace {
+
+int64_t number_param(const HttpRequest& r, const char* key, int64_t fallback, int64_t max) {
+    auto it = r.query.find(key);
+    if (it == r.query.end()) return fallback;
+    int64_t n = 0;
+    const auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), n);
+    if (ec != std::errc() || p != it->second.data() + it->second.size() || n < 0 || n > max)
+        throw Error(Errc::invalid_argument, std::string(key) + " must be a whole number from 0 to " + std::to_string(max));
+    return n;
+}
+
+std::string query_or(const HttpRequest& r, const char* key) {
+    auto it = r.query.find(key);
+    return it == r.query.end() ? "" : it->second;
+}
+
+template <class T>
+std::string items(const std::vector<T>& list) {
+    std::string body = R"({"items":[)";
+    for (size_t i = 0; i < list.size(); ++i) body += (i ? "," : "") + list[i].to_json();
+    return body + "]}";
+}
+
+std::string saved_json(const core::SavedFlow& saved) {
+    std::string body = saved.flow.to_json();
+    if (!saved.webhook_token.empty()) {
+        body.pop_back();
+        body += R"(,"webhook_url_path":)" + json_string("/hooks/" + saved.flow.record.id + "/" + saved.webhook_token) +
+                R"(,"webhook_note":"the secret in this path is shown once; rotate it to get a new one"})";
+    }
+    return body;
+}
+
+}  // namespace
+
+void add_flow_routes(Router& router, AdminServices& s) {
+    router.add("GET", "/v1/flows", [&s](HttpRequest&) { return json_response(200, items(s.flows.list())); });
+
+    router.add("POST", "/v1/flows", [&s](HttpRequest& r) {
+        const auto saved = s.flows.save(r.body);
+        return json_response(saved.flow.record.version == 1 ? 201 : 200, saved_json(saved));
+    });
+
+    router.add("GET", "/v1/flows/{name}", [&s](HttpRequest& r) {
+        return json_response(200, s.flows.show(r.params["name"]).to_json());
+    });
+
+    router.add("DELETE", "/v1/flows/{name}", [&s](HttpRequest& r) {
+        s.flows.remove(r.params["name"]);
+        return HttpResponse{204, "", "application/json", {}};
+    });
+
+    router.add("POST", "/v1/flows/{name}/enable", [&s](HttpRequest& r) {
+        return json_response(200, s.flows.set_enabled(r.params["name"], true).to_json());
+    });
+    router.add("POST", "/v1/flows/{name}/disable", [&s](HttpRequest& r) {
+        return json_response(200, s.flows.set_enabled(r.params["name"], false).to_json());
+    });
+
+    router.add("POST", "/v1/flows/{name}/webhook/rotate", [&s](HttpRequest& r) {
+        const auto flow = s.flows.show(r.params["name"]);
+        const std::string token = s.flows.rotate_webhook(flow.record.id);
+        return json_response(200, R"({"webhook_url_path":)" + json_string("/hooks/" + flow.record.id + "/" + token) + "}");
+    });
+
+    router.add("POST", "/v1/flows/{name}/runs", [&s](HttpRequest& r) {
+        std::string payload;
+        if (!r.body.empty()) payload = member_json(parse_body(r, {"payload"}), "payload", "");
+        return json_response(202, s.flows.start_run(r.params["name"], "manual", payload).to_json());
+    });
+
+    router.add("GET", "/v1/runs", [&s](HttpRequest& r) {
+        core::RunQuery q;
+        q.flow_id = query_or(r, "flow");
+        q.status = query_or(r, "status");
+        q.before_ms = number_param(r, "before", 0, INT64_MAX);
+        q.limit = static_cast<size_t>(number_param(r, "limit", 50, 1000));
+        return json_response(200, items(s.flows.runs(q)));
+    });
+
+    router.add("GET", "/v1/runs/{id}", [&s](HttpRequest& r) {
+        return json_response(200, s.flows.run(r.params["id"]).to_json());
+    });
+    router.add("POST", "/v1/runs/{id}/cancel", [&s](HttpRequest& r) {
+        return json_response(202, s.flows.cancel(r.params["id"]).to_json());
+    });
+    router.add("POST", "/v1/runs/{id}/retry", [&s](HttpRequest& r) {
+        return json_response(202, s.flows.retry(r.params["id"]).to_json());
+    });
+
+    router.add("GET", "/v1/runs/{id}/log", [&s](HttpRequest& r) {
+        const auto lines = s.flows.run_log(r.params["id"], number_param(r, "after", 0, INT64_MAX),
+                                           static_cast<size_t>(number_param(r, "limit", 500, 10'000)));
+        std::string body = R"({"items":[)";
+        for (size_t i = 0; i < lines.size(); ++i)
+            body += std::string(i ? "," : "") + R"({"seq":)" + std::to_string(lines[i].seq) + R"(,"at_ms":)" +
+                    std::to_string(lines[i].at_ms) + R"(,"level":)" + json_string(lines[i].level) +
+                    R"(,"shape":)" + json_string(lines[i].shape) + R"(,"message":)" + json_string(lines[i].message) + "}";
+        return json_response(200, body + "]}");
+    });
+
+    router.add("GET", "/v1/runs/{id}/failures", [&s](HttpRequest& r) {
+        const auto failed = s.flows.failed_records(r.params["id"], number_param(r, "after", 0, INT64_MAX),
+                                                   static_cast<size_t>(number_param(r, "limit", 100, 10'000)));
+        std::string body = R"({"items":[)";
+        for (size_t i = 0; i < failed.size(); ++i)
+            body += std::string(i ? "," : "") + R"({"seq":)" + std::to_string(failed[i].seq) + R"(,"shape":)" +
+                    json_string(failed[i].shape) + R"(,"reason":)" + json_string(failed[i].reason) + R"(,"record":)" +
+                    failed[i].record_json + "}";
+        return json_response(200, body + "]}");
+    });
+
+    router.add("POST", "/hooks/{flow}/{token}", [&s](HttpRequest& r) {
+        const auto run = s.flows.webhook(r.params["flow"], r.params["token"], r.body);
+        return json_response(202, R"({"run":)" + json_string(run.record.id) + "}");
+    }, true);
+}
+
+}  // namespace junction::daemon

@@ -1,0 +1,412 @@
+// Flows through the real daemon against the simulators: the seed scenarios (one Shopify
+// store to NetSuite; three stores UK/EU/US to one NetSuite, tagged by region), every
+// record NetSuite received checked against an independent computation from the Shopify
+// data; incremental runs; validation errors; the instance a flow uses cannot be deleted;
+// and crash safety: the daemon SIGKILLed at 20 random points of a 50,000-order sync.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "child_process.hpp"
+#include "test_paths.hpp"
+
+#include <junction/core/http_client.hpp>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <csignal>
+#include <cmath>
+#include <fstream>
+#include <random>
+#include <regex>
+#include <thread>
+
+using namespace junction::testing;
+using junction::core::HttpClient;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Answer {
+    int status = 0;
+    std::string body;
+    rapidjson::Document json() const {
+        rapidjson::Document d;
+        d.Parse(body.c_str());
+        return d;
+    }
+};
+
+Answer http(const std::string& method, const std::string& url, const std::string& body = {},
+            const std::string& token = {}) {
+    HttpClient client;
+    HttpClient::Result r;
+    std::string error;
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
+    REQUIRE_MESSAGE(client.send(method, url, headers, body, r, error), error);
+    return {r.status, r.body};
+}
+
+std::string quote(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
+struct Simulator {
+    explicit Simulator(std::vector<std::string> args) {
+        args.insert(args.begin(), (bin_dir() / "junction-sim").string());
+        process = std::make_unique<ChildProcess>(args, log);
+        REQUIRE(wait_for_text(log, "listening on ", 10s));
+        const std::string text = read_text(log);
+        url = text.substr(text.find("http://"));
+        url = url.substr(0, url.find('\n'));
+    }
+    TempDir dir;
+    fs::path log = dir / "sim.log";
+    std::unique_ptr<ChildProcess> process;
+    std::string url;
+};
+
+// junctiond on a state directory that outlives restarts, with the shipped REST engine and
+// manifests in its plugin folder.
+struct Daemon {
+    TempDir dir;
+    fs::path state = dir / "state", plugins = dir / "plugins", log = dir / "junctiond.log";
+    std::unique_ptr<ChildProcess> process;
+    std::string url, token;
+
+    Daemon() {
+        fs::create_directories(plugins);
+        for (const char* f : {"rest.so", "shopify.connector.json", "netsuite.connector.json", "jsonl.so"})
+            fs::copy_file(plugin_dir() / f, plugins / f);
+        start();
+    }
+    ~Daemon() {
+        if (process) {
+            process->signal(SIGTERM);
+            process->wait(20s);
+        }
+    }
+    void start() {
+        const size_t before = fs::exists(log) ? read_text(log).size() : 0;
+        process = std::make_unique<ChildProcess>(
+            std::vector<std::string>{(bin_dir() / "junctiond").string(), "--state-dir", state.string(), "--plugin-dir",
+                                     plugins.string(), "--listen", "127.0.0.1:0", "--allow-unsigned-drops",
+                                     "--plugin-watch", "off"},
+            log);
+        std::smatch m;
+        for (int i = 0; i < 200; ++i) {
+            const std::string text = fs::exists(log) ? read_text(log).substr(before) : "";
+            if (std::regex_search(text, m, std::regex(R"(listening on (http://127\.0\.0\.1:\d+))"))) break;
+            std::this_thread::sleep_for(50ms);
+        }
+        REQUIRE_MESSAGE(m.size() == 2, read_text(log));
+        url = m.str(1);
+        token = read_text(state / "admin.token");
+        while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+    }
+    void kill() {
+        process->signal(SIGKILL);
+        process->wait(10s);
+        process.reset();
+    }
+    Answer call(const std::string& method, const std::string& path, const std::string& body = {}) const {
+        HttpClient client;
+        HttpClient::Result r;
+        std::string error;
+        std::vector<std::pair<std::string, std::string>> headers{{"Authorization", "Bearer " + token}};
+        if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
+        const bool ok = client.send(method, url + path, headers, body, r, error);
+        if (!ok) {
+            const std::string text = read_text(log);
+            FAIL("junctiond did not answer (" << error << "); its log ends with:\n" << text.substr(text.size() > 3000 ? text.size() - 3000 : 0));
+        }
+        return {r.status, r.body};
+    }
+    void add_instance(const std::string& connector, const std::string& name, const std::string& config) {
+        const Answer a = call("POST", "/v1/instances",
+                              R"({"connector":")" + connector + R"(","name":")" + name + R"(","config":)" + config + "}");
+        REQUIRE_MESSAGE(a.status == 201, a.body);
+    }
+    std::string save_flow(const std::string& document) {
+        const Answer a = call("POST", "/v1/flows", document);
+        REQUIRE_MESSAGE((a.status == 201 || a.status == 200), a.body);
+        return a.json()["id"].GetString();
+    }
+    std::string start_run(const std::string& flow) {
+        const Answer a = call("POST", "/v1/flows/" + flow + "/runs");
+        REQUIRE_MESSAGE(a.status == 202, a.body);
+        return a.json()["id"].GetString();
+    }
+    rapidjson::Document wait_run(const std::string& run, std::chrono::seconds timeout = 120s) {
+        const auto until = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            rapidjson::Document d = call("GET", "/v1/runs/" + run).json();
+            const std::string status = d["status"].GetString();
+            if (status != "queued" && status != "running") return d;
+            REQUIRE(std::chrono::steady_clock::now() < until);
+            std::this_thread::sleep_for(50ms);
+        }
+    }
+};
+
+// The NetSuite side of the test: a simulator that checks ES256 JWT assertions.
+struct NetSuite {
+    TempDir keys;
+    std::unique_ptr<Simulator> sim;
+    std::string private_key;
+    NetSuite() {
+        const std::string priv = (keys / "ns.pem").string(), pub = (keys / "ns.pub").string();
+        REQUIRE(run_program({"/usr/bin/openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                             "-out", priv}).exit_code == 0);
+        REQUIRE(run_program({"/usr/bin/openssl", "pkey", "-in", priv, "-pubout", "-out", pub}).exit_code == 0);
+        private_key = read_text(priv);
+        sim = std::make_unique<Simulator>(std::vector<std::string>{"--api", "netsuite", "--public-key", pub, "--client-id", "ns-client"});
+    }
+    std::string config() const {
+        return R"({"account_url":")" + sim->url + R"(","client_id":"ns-client","key_id":"k1","rate_limit_per_second":0,"private_key":)" +
+               quote(private_key) + "}";
+    }
+    rapidjson::Document received() const {
+        rapidjson::Document d;
+        d.Parse(http("GET", sim->url + "/_sim/received").body.c_str());
+        return d;
+    }
+};
+
+std::string shopify_config(const Simulator& shop, bool paced = true) {
+    return R"({"store_url":")" + shop.url + R"(","api_key":"shpat_test")" + (paced ? "" : R"(,"rate_limit_per_second":0)") + "}";
+}
+
+// The order-to-sales-order flow; `region` tags the records and prefixes their external id.
+std::string sync_flow(const std::string& name, const std::vector<std::pair<std::string, std::string>>& stores,
+                      const std::string& send_options = R"("batch_size": 1, "concurrency": 8)") {
+    std::string shapes, starts;
+    for (const auto& [region, instance] : stores) {
+        starts += (starts.empty() ? "" : ",") + quote("read-" + region);
+        shapes += R"({"id": "read-)" + region + R"(", "type": "connection", "instance": ")" + instance +
+                  R"(", "endpoint": "orders.receive", "direction": "receive", "next": "open-)" + region + R"("},
+            {"id": "open-)" + region + R"(", "type": "filter", "condition": {"field": "/cancelled_at", "op": "exists", "value": false},
+             "next": "map-)" + region + R"("},
+            {"id": "map-)" + region + R"(", "type": "map", "next": "upsert", "fields": [
+              {"target": "/externalId", "source": "/id", "transforms": [{"op": "to_string"}, {"op": "prefix", "value": ")" + region + R"(-"}]},
+              {"target": "/custbody_region", "constant": ")" + region + R"("},
+              {"target": "/memo", "source": "/name"},
+              {"target": "/entity/email", "source": "/email", "transforms": [{"op": "lower"}]},
+              {"target": "/currency", "source": "/currency", "transforms": [{"op": "lookup", "table": {"EUR": "Euro", "USD": "US Dollar"}}]},
+              {"target": "/total", "source": "/total_price", "transforms": [{"op": "to_number"}]},
+              {"target": "/tranDate", "source": "/created_at", "transforms": [{"op": "date", "to": "%Y-%m-%d", "time_zone": "America/New_York"}]},
+              {"target": "/item", "source": "/line_items", "each": [
+                {"target": "/itemId", "source": "/sku"},
+                {"target": "/quantity", "source": "/quantity"},
+                {"target": "/rate", "source": "/price", "transforms": [{"op": "to_number"}]}]}]},
+            )";
+    }
+    const bool branch = stores.size() > 1;
+    return R"({"name": ")" + name + R"(", "trigger": {"type": "manual"},)" +
+           (branch ? R"("start": "stores",)" : std::string()) + R"("shapes": [)" +
+           (branch ? R"({"id": "stores", "type": "branch", "paths": [)" + starts + "]}," : std::string()) + shapes +
+           R"({"id": "upsert", "type": "connection", "instance": "netsuite", "endpoint": "salesorder.upsert",
+              "direction": "send", )" + send_options + R"(}]})";
+}
+
+// Reads every order from the Shopify simulator directly (not through Junction) and
+// computes the sales order NetSuite must hold for each one that is not cancelled.
+std::map<std::string, std::string> expected_sales_orders(const Simulator& shop, const std::string& region) {
+    std::map<std::string, std::string> out;
+    for (long start = 0;; start += 250) {
+        HttpClient client;
+        HttpClient::Result r;
+        std::string error;
+        REQUIRE(client.send("GET", shop.url + "/admin/api/2024-01/orders.json?limit=250&page_info=p" + std::to_string(start),
+                            {{"X-Shopify-Access-Token", "shpat_test"}}, "", r, error));
+        REQUIRE(r.status == 200);
+        rapidjson::Document d;
+        d.Parse(r.body.c_str());
+        for (const auto& o : d["orders"].GetArray()) {
+            if (!o["cancelled_at"].IsNull()) continue;
+            const std::string id = std::to_string(o["id"].GetInt64());
+            // created_at is UTC; the sales order's date is New York's calendar day then.
+            std::tm tm{};
+            strptime(o["created_at"].GetString(), "%Y-%m-%dT%H:%M:%S", &tm);
+            const time_t t = timegm(&tm) - 5 * 3600;  // the simulator's orders fall in winter (EST)
+            char day[16];
+            std::strftime(day, sizeof day, "%Y-%m-%d", std::gmtime(&t));
+            std::string items;
+            for (const auto& li : o["line_items"].GetArray()) {
+                char rate[64];
+                std::snprintf(rate, sizeof rate, "%g", std::stod(li["price"].GetString()));
+                items += std::string(items.empty() ? "" : ",") + R"({"itemId":")" + li["sku"].GetString() + R"(","quantity":)" +
+                         std::to_string(li["quantity"].GetInt64()) + R"(,"rate":)" + rate + "}";
+            }
+            std::string email = o["email"].GetString();
+            for (auto& c : email) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            char total[64];
+            std::snprintf(total, sizeof total, "%g", std::stod(o["total_price"].GetString()));
+            out[region + "-" + id] = R"({"externalId":")" + region + "-" + id + R"(","custbody_region":")" + region +
+                                     R"(","memo":")" + o["name"].GetString() + R"(","entity":{"email":")" + email +
+                                     R"("},"currency":")" + (std::string(o["currency"].GetString()) == "EUR" ? "Euro" : "US Dollar") +
+                                     R"(","total":)" + total + R"(,"tranDate":")" + day + R"(","item":[)" + items + "]}";
+        }
+        if (d["orders"].Size() < 250) break;
+    }
+    return out;
+}
+
+// Compares what NetSuite holds with what it should hold, record by record (as JSON values,
+// so number formatting and member order do not matter).
+void check_sink(const rapidjson::Document& received, const std::map<std::string, std::string>& expected,
+                bool complete = true) {
+    REQUIRE(received.HasMember("salesOrder"));
+    const auto& orders = received["salesOrder"];
+    size_t matched = 0;
+    for (const auto& m : orders.GetObject()) {
+        const std::string eid = m.name.GetString();
+        auto it = expected.find(eid);
+        REQUIRE_MESSAGE(it != expected.end(), "NetSuite holds a sales order nobody should have sent: " << eid);
+        rapidjson::Document want;
+        want.Parse(it->second.c_str());
+        if (!(m.value["body"] == want)) {
+            rapidjson::StringBuffer b;
+            rapidjson::Writer<rapidjson::StringBuffer> w(b);
+            m.value["body"].Accept(w);
+            FAIL("sales order " << eid << " differs:\n got  " << b.GetString() << "\n want " << it->second);
+        }
+        ++matched;
+    }
+    if (complete) CHECK(matched == expected.size());
+}
+
+int64_t count(const rapidjson::Value& run, const char* shape, const char* what) {
+    return run["counts"].HasMember(shape) ? run["counts"][shape][what].GetInt64() : 0;
+}
+
+}  // namespace
+
+TEST_CASE("one Shopify store to NetSuite: every sales order as computed, then only what changed") {
+    Simulator shop({"--api", "shopify", "--items", "1200", "--token", "shpat_test"});
+    NetSuite ns;
+    Daemon d;
+    d.add_instance("shopify", "shop", shopify_config(shop));
+    d.add_instance("netsuite", "netsuite", ns.config());
+    d.save_flow(sync_flow("orders-to-netsuite", {{"SHOP", "shop"}}));
+
+    const auto run = d.wait_run(d.start_run("orders-to-netsuite"));
+    CHECK(std::string(run["status"].GetString()) == "completed");
+    const auto expected = expected_sales_orders(shop, "SHOP");
+    CHECK(expected.size() == 1200 - 48);  // one order in 25 is cancelled
+    check_sink(ns.received(), expected);
+    CHECK(count(run, "read-SHOP", "out") == 1200);
+    CHECK(count(run, "upsert", "out") == static_cast<int64_t>(expected.size()));
+    CHECK(ns.received()["token_grants"].GetInt() == 1);
+
+    // The next run starts at the newest updated_at delivered: only the last order again.
+    const auto second = d.wait_run(d.start_run("orders-to-netsuite"));
+    CHECK(std::string(second["status"].GetString()) == "completed");
+    CHECK(count(second, "read-SHOP", "out") == 1);
+    CHECK(std::string(second["start_cursors"]["read-SHOP"].GetString()) == "2026-01-01T19:59:30+00:00");
+
+    // The instances the flow uses cannot be deleted; the refusal names the flow.
+    const Answer refused = d.call("DELETE", "/v1/instances/netsuite");
+    CHECK(refused.status == 400);
+    CHECK(refused.body.find("orders-to-netsuite") != std::string::npos);
+
+    // The run log and the API never show a credential.
+    const Answer log = d.call("GET", "/v1/runs/" + std::string(run["id"].GetString()) + "/log");
+    CHECK(log.status == 200);
+    CHECK(log.body.find("shpat_test") == std::string::npos);
+    CHECK(read_text(d.log).find("shpat_test") == std::string::npos);
+}
+
+TEST_CASE("three Shopify stores (UK, EU, US) to one NetSuite, each order tagged with its region") {
+    Simulator uk({"--api", "shopify", "--items", "300", "--token", "shpat_test"});
+    Simulator eu({"--api", "shopify", "--items", "450", "--token", "shpat_test"});
+    Simulator us({"--api", "shopify", "--items", "600", "--token", "shpat_test"});
+    NetSuite ns;
+    Daemon d;
+    d.add_instance("shopify", "shop-uk", shopify_config(uk));
+    d.add_instance("shopify", "shop-eu", shopify_config(eu));
+    d.add_instance("shopify", "shop-us", shopify_config(us));
+    d.add_instance("netsuite", "netsuite", ns.config());
+    d.save_flow(sync_flow("stores-to-netsuite", {{"UK", "shop-uk"}, {"EU", "shop-eu"}, {"US", "shop-us"}}));
+    const auto run = d.wait_run(d.start_run("stores-to-netsuite"));
+    CHECK(std::string(run["status"].GetString()) == "completed");
+    auto expected = expected_sales_orders(uk, "UK");
+    expected.merge(expected_sales_orders(eu, "EU"));
+    expected.merge(expected_sales_orders(us, "US"));
+    CHECK(expected.size() == 288 + 432 + 576);
+    check_sink(ns.received(), expected);
+}
+
+TEST_CASE("a flow that does not fit is refused with the shape and field of every problem") {
+    Simulator shop({"--api", "shopify", "--items", "10", "--token", "shpat_test"});
+    NetSuite ns;
+    Daemon d;
+    d.add_instance("shopify", "shop", shopify_config(shop));
+    d.add_instance("netsuite", "netsuite", ns.config());
+    const Answer a = d.call("POST", "/v1/flows", R"({"name": "broken", "trigger": {"type": "schedule", "cron": "61 * * * *"},
+        "shapes": [
+          {"id": "read", "type": "connection", "instance": "nowhere", "endpoint": "orders.receive", "direction": "receive", "next": "map"},
+          {"id": "map", "type": "map", "fields": [{"target": "/x", "source": "no pointer", "transforms": [{"op": "shout"}]}], "next": "send"},
+          {"id": "send", "type": "connection", "instance": "shop", "endpoint": "orders.receive", "direction": "send"}]})");
+    CHECK(a.status == 400);
+    for (const char* expected : {"at /trigger: cron '61 * * * *': minute must be 0-59", "at /shapes/0/instance: there is no instance 'nowhere'",
+                                 "at /shapes/1/fields/0/transforms/0/op: 'shout' is not a transform",
+                                 "at /shapes/2/direction: endpoint orders.receive is a receive endpoint, not send"})
+        CHECK_MESSAGE(a.body.find(expected) != std::string::npos, expected << " in " << a.body);
+    CHECK(d.call("GET", "/v1/flows").json()["items"].Size() == 0);
+}
+
+TEST_CASE("crash safety: the daemon killed at 20 random points of a 50,000-order sync loses and repeats nothing") {
+    Simulator shop({"--api", "shopify", "--items", "50000", "--token", "shpat_test", "--rate-limit", "off"});
+    NetSuite ns;
+    Daemon d;
+    d.add_instance("shopify", "shop", shopify_config(shop, false));
+    d.add_instance("netsuite", "netsuite", ns.config());
+    d.save_flow(sync_flow("big-sync", {{"SHOP", "shop"}}));
+    const auto expected = expected_sales_orders(shop, "SHOP");
+    REQUIRE(expected.size() == 48000);
+    const std::string run = d.start_run("big-sync");
+
+    // 20 kill points spread at random over the sync, by how many orders it has delivered.
+    std::mt19937 random(std::random_device{}());
+    std::uniform_int_distribution<int64_t> point(0, 47'000);
+    std::vector<int64_t> points(20);
+    for (auto& p : points) p = point(random);
+    std::sort(points.begin(), points.end());
+    size_t kills = 0, last = 0;
+    for (const int64_t target : points) {
+        for (;;) {
+            const auto r = d.call("GET", "/v1/runs/" + run).json();
+            if (std::string(r["status"].GetString()) != "running" || count(r, "upsert", "out") >= target) break;
+            std::this_thread::sleep_for(5ms);
+        }
+        d.kill();
+        ++kills;
+        // Every time: NetSuite holds only orders that should be there, each exactly right.
+        const auto received = ns.received();
+        check_sink(received, expected, false);
+        const size_t held = received.HasMember("salesOrder") ? received["salesOrder"].MemberCount() : 0;
+        CHECK(held >= last);
+        last = held;
+        d.start();
+    }
+    INFO("killed " << kills << " times; NetSuite held " << last << " orders at the last kill");
+    CHECK(kills == 20);
+    const auto final_run = d.wait_run(run, 300s);
+    CHECK_MESSAGE(std::string(final_run["status"].GetString()) == "completed", std::string(final_run["error"].GetString()));
+    CHECK(final_run["resumed"].GetBool());
+    check_sink(ns.received(), expected);
+}
