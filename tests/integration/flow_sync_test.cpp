@@ -6,7 +6,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
-#include "child_process.hpp"
+#include "flow_test_daemon.hpp"
 #include "test_paths.hpp"
 
 #include <junction/core/http_client.hpp>
@@ -24,143 +24,11 @@
 
 using namespace junction::testing;
 using junction::core::HttpClient;
+using junction::testing::HttpAnswer;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct Answer {
-    int status = 0;
-    std::string body;
-    rapidjson::Document json() const {
-        rapidjson::Document d;
-        d.Parse(body.c_str());
-        return d;
-    }
-};
-
-Answer http(const std::string& method, const std::string& url, const std::string& body = {},
-            const std::string& token = {}) {
-    HttpClient client;
-    HttpClient::Result r;
-    std::string error;
-    std::vector<std::pair<std::string, std::string>> headers;
-    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
-    if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
-    REQUIRE_MESSAGE(client.send(method, url, headers, body, r, error), error);
-    return {r.status, r.body};
-}
-
-std::string quote(const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (c == '\n') {
-            out += "\\n";
-            continue;
-        }
-        out += c;
-    }
-    return out + "\"";
-}
-
-struct Simulator {
-    explicit Simulator(std::vector<std::string> args) {
-        args.insert(args.begin(), (bin_dir() / "junction-sim").string());
-        process = std::make_unique<ChildProcess>(args, log);
-        REQUIRE(wait_for_text(log, "listening on ", 10s));
-        const std::string text = read_text(log);
-        url = text.substr(text.find("http://"));
-        url = url.substr(0, url.find('\n'));
-    }
-    TempDir dir;
-    fs::path log = dir / "sim.log";
-    std::unique_ptr<ChildProcess> process;
-    std::string url;
-};
-
-// junctiond on a state directory that outlives restarts, with the shipped REST engine and
-// manifests in its plugin folder.
-struct Daemon {
-    TempDir dir;
-    fs::path state = dir / "state", plugins = dir / "plugins", log = dir / "junctiond.log";
-    std::unique_ptr<ChildProcess> process;
-    std::string url, token;
-
-    Daemon() {
-        fs::create_directories(plugins);
-        for (const char* f : {"rest.so", "shopify.connector.json", "netsuite.connector.json", "jsonl.so"})
-            fs::copy_file(plugin_dir() / f, plugins / f);
-        start();
-    }
-    ~Daemon() {
-        if (process) {
-            process->signal(SIGTERM);
-            process->wait(20s);
-        }
-    }
-    void start() {
-        const size_t before = fs::exists(log) ? read_text(log).size() : 0;
-        process = std::make_unique<ChildProcess>(
-            std::vector<std::string>{(bin_dir() / "junctiond").string(), "--state-dir", state.string(), "--plugin-dir",
-                                     plugins.string(), "--listen", "127.0.0.1:0", "--allow-unsigned-drops",
-                                     "--plugin-watch", "off"},
-            log);
-        std::smatch m;
-        for (int i = 0; i < 200; ++i) {
-            const std::string text = fs::exists(log) ? read_text(log).substr(before) : "";
-            if (std::regex_search(text, m, std::regex(R"(listening on (http://127\.0\.0\.1:\d+))"))) break;
-            std::this_thread::sleep_for(50ms);
-        }
-        REQUIRE_MESSAGE(m.size() == 2, read_text(log));
-        url = m.str(1);
-        token = read_text(state / "admin.token");
-        while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
-    }
-    void kill() {
-        process->signal(SIGKILL);
-        process->wait(10s);
-        process.reset();
-    }
-    Answer call(const std::string& method, const std::string& path, const std::string& body = {}) const {
-        HttpClient client;
-        HttpClient::Result r;
-        std::string error;
-        std::vector<std::pair<std::string, std::string>> headers{{"Authorization", "Bearer " + token}};
-        if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
-        const bool ok = client.send(method, url + path, headers, body, r, error);
-        if (!ok) {
-            const std::string text = read_text(log);
-            FAIL("junctiond did not answer (" << error << "); its log ends with:\n" << text.substr(text.size() > 3000 ? text.size() - 3000 : 0));
-        }
-        return {r.status, r.body};
-    }
-    void add_instance(const std::string& connector, const std::string& name, const std::string& config) {
-        const Answer a = call("POST", "/v1/instances",
-                              R"({"connector":")" + connector + R"(","name":")" + name + R"(","config":)" + config + "}");
-        REQUIRE_MESSAGE(a.status == 201, a.body);
-    }
-    std::string save_flow(const std::string& document) {
-        const Answer a = call("POST", "/v1/flows", document);
-        REQUIRE_MESSAGE((a.status == 201 || a.status == 200), a.body);
-        return a.json()["id"].GetString();
-    }
-    std::string start_run(const std::string& flow) {
-        const Answer a = call("POST", "/v1/flows/" + flow + "/runs");
-        REQUIRE_MESSAGE(a.status == 202, a.body);
-        return a.json()["id"].GetString();
-    }
-    rapidjson::Document wait_run(const std::string& run, std::chrono::seconds timeout = 120s) {
-        const auto until = std::chrono::steady_clock::now() + timeout;
-        for (;;) {
-            rapidjson::Document d = call("GET", "/v1/runs/" + run).json();
-            const std::string status = d["status"].GetString();
-            if (status != "queued" && status != "running") return d;
-            REQUIRE(std::chrono::steady_clock::now() < until);
-            std::this_thread::sleep_for(50ms);
-        }
-    }
-};
 
 // The NetSuite side of the test: a simulator that checks ES256 JWT assertions.
 struct NetSuite {
@@ -176,18 +44,14 @@ struct NetSuite {
         sim = std::make_unique<Simulator>(std::vector<std::string>{"--api", "netsuite", "--public-key", pub, "--client-id", "ns-client"});
     }
     std::string config() const {
-        return R"({"account_url":")" + sim->url + R"(","client_id":"ns-client","key_id":"k1","rate_limit_per_second":0,"private_key":)" +
-               quote(private_key) + "}";
+        return R"({"account_url":")" + sim->url() + R"(","client_id":"ns-client","key_id":"k1","rate_limit_per_second":0,"private_key":)" +
+               json_text(private_key) + "}";
     }
-    rapidjson::Document received() const {
-        rapidjson::Document d;
-        d.Parse(http("GET", sim->url + "/_sim/received").body.c_str());
-        return d;
-    }
+    rapidjson::Document received() const { return Answer(sim->control("GET", "/_sim/received")).json(); }
 };
 
 std::string shopify_config(const Simulator& shop, bool paced = true) {
-    return R"({"store_url":")" + shop.url + R"(","api_key":"shpat_test")" + (paced ? "" : R"(,"rate_limit_per_second":0)") + "}";
+    return R"({"store_url":")" + shop.url() + R"(","api_key":"shpat_test")" + (paced ? "" : R"(,"rate_limit_per_second":0)") + "}";
 }
 
 // The order-to-sales-order flow; `region` tags the records and prefixes their external id.
@@ -195,7 +59,7 @@ std::string sync_flow(const std::string& name, const std::vector<std::pair<std::
                       const std::string& send_options = R"("batch_size": 1, "concurrency": 8)") {
     std::string shapes, starts;
     for (const auto& [region, instance] : stores) {
-        starts += (starts.empty() ? "" : ",") + quote("read-" + region);
+        starts += (starts.empty() ? "" : ",") + json_text("read-" + region);
         shapes += R"({"id": "read-)" + region + R"(", "type": "connection", "instance": ")" + instance +
                   R"(", "endpoint": "orders.receive", "direction": "receive", "next": "open-)" + region + R"("},
             {"id": "open-)" + region + R"(", "type": "filter", "condition": {"field": "/cancelled_at", "op": "exists", "value": false},
@@ -230,7 +94,7 @@ std::map<std::string, std::string> expected_sales_orders(const Simulator& shop, 
         HttpClient client;
         HttpClient::Result r;
         std::string error;
-        REQUIRE(client.send("GET", shop.url + "/admin/api/2024-01/orders.json?limit=250&page_info=p" + std::to_string(start),
+        REQUIRE(client.send("GET", shop.url() + "/admin/api/2024-01/orders.json?limit=250&page_info=p" + std::to_string(start),
                             {{"X-Shopify-Access-Token", "shpat_test"}}, "", r, error));
         REQUIRE(r.status == 200);
         rapidjson::Document d;
@@ -327,7 +191,7 @@ TEST_CASE("one Shopify store to NetSuite: every sales order as computed, then on
     const Answer log = d.call("GET", "/v1/runs/" + std::string(run["id"].GetString()) + "/log");
     CHECK(log.status == 200);
     CHECK(log.body.find("shpat_test") == std::string::npos);
-    CHECK(read_text(d.log).find("shpat_test") == std::string::npos);
+    CHECK(read_text(d.log_file()).find("shpat_test") == std::string::npos);
 }
 
 TEST_CASE("three Shopify stores (UK, EU, US) to one NetSuite, each order tagged with its region") {
@@ -366,7 +230,7 @@ TEST_CASE("a flow that does not fit is refused with the shape and field of every
                                  "at /shapes/1/fields/0/transforms/0/op: 'shout' is not a transform",
                                  "at /shapes/2/direction: endpoint orders.receive is a receive endpoint, not send"})
         CHECK_MESSAGE(a.body.find(expected) != std::string::npos, expected << " in " << a.body);
-    CHECK(d.call("GET", "/v1/flows").json()["items"].Size() == 0);
+    CHECK(Answer(d.call("GET", "/v1/flows")).json()["items"].Size() == 0);
 }
 
 TEST_CASE("crash safety: the daemon killed at 20 random points of a 50,000-order sync loses and repeats nothing") {
@@ -378,7 +242,7 @@ TEST_CASE("crash safety: the daemon killed at 20 random points of a 50,000-order
     d.save_flow(sync_flow("big-sync", {{"SHOP", "shop"}}));
     const auto expected = expected_sales_orders(shop, "SHOP");
     REQUIRE(expected.size() == 48000);
-    const std::string run = d.start_run("big-sync");
+    const std::string run_id = d.start_run("big-sync");
 
     // 20 kill points spread at random over the sync, by how many orders it has delivered.
     std::mt19937 random(std::random_device{}());
@@ -389,7 +253,7 @@ TEST_CASE("crash safety: the daemon killed at 20 random points of a 50,000-order
     size_t kills = 0, last = 0;
     for (const int64_t target : points) {
         for (;;) {
-            const auto r = d.call("GET", "/v1/runs/" + run).json();
+            const auto r = d.run(run_id);
             if (std::string(r["status"].GetString()) != "running" || count(r, "upsert", "out") >= target) break;
             std::this_thread::sleep_for(5ms);
         }
@@ -405,7 +269,7 @@ TEST_CASE("crash safety: the daemon killed at 20 random points of a 50,000-order
     }
     INFO("killed " << kills << " times; NetSuite held " << last << " orders at the last kill");
     CHECK(kills == 20);
-    const auto final_run = d.wait_run(run, 300s);
+    const auto final_run = d.wait_run(run_id, 300s);
     CHECK_MESSAGE(std::string(final_run["status"].GetString()) == "completed", std::string(final_run["error"].GetString()));
     CHECK(final_run["resumed"].GetBool());
     check_sink(ns.received(), expected);

@@ -6,6 +6,7 @@
 #include "sim_api.hpp"
 #include "token_issuer.hpp"
 
+#include <chrono>
 #include <map>
 #include <mutex>
 
@@ -62,6 +63,15 @@ public:
 
     void revoke_tokens() override { tokens_.revoke(); }
 
+    std::string stats() const override {
+        std::lock_guard lock(mutex_);
+        size_t records = 0;
+        for (const auto& [type, all] : records_) records += all.size();
+        return R"({"writes":)" + std::to_string(writes_) + R"(,"records":)" + std::to_string(records) +
+               R"(,"first_write_ms":)" + std::to_string(first_write_ms_) + R"(,"last_write_ms":)" +
+               std::to_string(last_write_ms_) + "}";
+    }
+
 private:
     struct Stored {
         std::string body;
@@ -78,6 +88,7 @@ private:
         if (s.internal_id == 0) s.internal_id = ++next_id_;
         s.body = body;
         ++s.writes;
+        note_write();
         return {204, {{"Location", o_.base_url + kRecordPrefix + type + "/" + std::to_string(s.internal_id)}}, ""};
     }
 
@@ -89,6 +100,7 @@ private:
         s.internal_id = id;
         s.body = body;
         s.writes = 1;
+        note_write();
         return {204, {{"Location", o_.base_url + kRecordPrefix + type + "/" + std::to_string(id)}}, ""};
     }
 
@@ -111,8 +123,18 @@ private:
                                       std::to_string(total) + "}");
     }
 
+    // Wall-clock stamps, comparable with another process's clock on the same machine.
+    void note_write() {
+        const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch()).count();
+        if (!first_write_ms_) first_write_ms_ = now;
+        last_write_ms_ = now;
+        ++writes_;
+    }
+
     const Options& o_;
     TokenIssuer tokens_;
+    int64_t first_write_ms_ = 0, last_write_ms_ = 0, writes_ = 0;
     mutable std::mutex mutex_;
     std::map<std::string, std::map<std::string, Stored>> records_;
     long next_id_ = 1000;

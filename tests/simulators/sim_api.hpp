@@ -45,6 +45,8 @@ struct Options {
     std::string refresh_token = "refresh-1";
     std::string key_id = "key-1";
     std::string public_key_file;       // PEM: verifies JWT assertions
+    std::string bench_token;           // a bearer always accepted, so a benchmark's tight client
+                                       // can measure the API without an OAuth client
     long token_ttl_s = 3600;
     long items = 1000;                 // records served
     bool rate_limit = true;
@@ -57,6 +59,8 @@ public:
     virtual CannedResponse handle(const Request& request) = 0;
     // What the API received that tests check (records written), as JSON.
     virtual std::string received() const { return "{}"; }
+    // Cheap counters for benchmarks (no record bodies).
+    virtual std::string stats() const { return "{}"; }
     virtual void revoke_tokens() {}
 };
 

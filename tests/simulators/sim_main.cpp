@@ -2,7 +2,7 @@
 //
 //   junction-sim --api shopify|netsuite|lab [--port N] [--token T] [--items N]
 //                [--rate-limit on|off] [--auth METHOD] [--public-key PEM] [--client-id ID]
-//                [--client-secret S] [--token-ttl SECONDS] [--record N]
+//                [--client-secret S] [--token-ttl SECONDS] [--record N] [--bench-token T]
 //
 // Prints "listening on http://127.0.0.1:PORT" once ready; stops on SIGTERM/SIGINT.
 // Control endpoints for tests: GET /_sim/received (what the API received, JSON),
@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
         else if (k == "--client-secret") o.client_secret = v;
         else if (k == "--token-ttl") o.token_ttl_s = std::stol(v);
         else if (k == "--record") record = std::stoul(v);
+        else if (k == "--bench-token") o.bench_token = v;
         else {
             std::cerr << "junction-sim: unknown option " << k << "\n";
             return 2;
@@ -122,6 +123,7 @@ int main(int argc, char** argv) {
         [&](const RecordedRequest& raw) -> CannedResponse {
             const Request r = parse_request(raw);
             if (r.path == "/_sim/received") return json_response(200, api->received());
+            if (r.path == "/_sim/stats") return json_response(200, api->stats());
             if (r.path == "/_sim/requests") return json_response(200, requests_json(self->requests()));
             if (r.path == "/_sim/revoke") {
                 api->revoke_tokens();

@@ -1,0 +1,167 @@
+// bench_order_sync: the Shopify-to-NetSuite flow through the real daemon against the
+// simulators: receive 250 orders per page, map to a sales order, filter out cancelled
+// orders, upsert one record per request with 8 in flight. For each size: records per
+// second, peak memory and CPU seconds of junctiond, the time from the trigger to the
+// first record at NetSuite; and the NetSuite simulator's own ceiling measured in the same
+// run by a tight client (8 threads of libcurl PUTs with a fixed bearer, no Junction).
+//
+//   bench_order_sync                 20,000 and 200,000 orders
+//   bench_order_sync 1000000         any sizes, e.g. the 1M-order memory check
+#include "bench_machine.hpp"
+
+#include "service_processes.hpp"
+
+#include <junction/core/http_client.hpp>
+
+#include <rapidjson/document.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+using namespace junction::testing;
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kInFlight = 8;
+
+rapidjson::Document json(const HttpAnswer& a) {
+    rapidjson::Document d;
+    d.Parse(a.body.c_str());
+    if (d.HasParseError()) throw std::runtime_error("not JSON (HTTP " + std::to_string(a.status) + "): " + a.body);
+    return d;
+}
+
+int64_t wall_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+const char* kFlow = R"({"name": "order-sync", "trigger": {"type": "manual"}, "shapes": [
+  {"id": "orders", "type": "connection", "instance": "shop", "endpoint": "orders.receive", "direction": "receive", "next": "to-sales-order"},
+  {"id": "to-sales-order", "type": "map", "next": "open-only", "fields": [
+    {"target": "/externalId", "source": "/id", "transforms": [{"op": "to_string"}, {"op": "prefix", "value": "SHOP-"}]},
+    {"target": "/cancelled", "source": "/cancelled_at", "transforms": [{"op": "default", "value": false}]},
+    {"target": "/memo", "source": "/name"},
+    {"target": "/entity/email", "source": "/email"},
+    {"target": "/currency", "source": "/currency"},
+    {"target": "/total", "source": "/total_price", "transforms": [{"op": "to_number"}]},
+    {"target": "/tranDate", "source": "/created_at", "transforms": [{"op": "date", "to": "%Y-%m-%d", "time_zone": "America/New_York"}]},
+    {"target": "/item", "source": "/line_items", "each": [
+      {"target": "/itemId", "source": "/sku"}, {"target": "/quantity", "source": "/quantity"},
+      {"target": "/rate", "source": "/price", "transforms": [{"op": "to_number"}]}]}]},
+  {"id": "open-only", "type": "filter", "condition": {"field": "/cancelled", "op": "eq", "value": false}, "next": "upsert"},
+  {"id": "upsert", "type": "connection", "instance": "netsuite", "endpoint": "salesorder.upsert", "direction": "send",
+   "batch_size": 1, "concurrency": 8}]})";
+
+// A sales order as the flow makes them, for the ceiling client.
+const char* kSalesOrder = R"({"externalId":"X","cancelled":false,"memo":"#1001","entity":{"email":"customer7000000@example.com"},"currency":"EUR","total":123.45,"tranDate":"2026-01-01","item":[{"itemId":"SKU-001","quantity":1,"rate":12.5},{"itemId":"SKU-002","quantity":2,"rate":30.25}]})";
+
+double ceiling(const std::string& ns_url, size_t requests) {
+    std::atomic<size_t> next{0};
+    const auto t0 = Clock::now();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kInFlight; ++t)
+        threads.emplace_back([&] {
+            junction::core::HttpClient http;
+            junction::core::HttpClient::Result r;
+            std::string error;
+            for (size_t i; (i = next++) < requests;) {
+                http.send("PUT", ns_url + "/services/rest/record/v1/salesOrder/eid:CEIL-" + std::to_string(i),
+                          {{"Authorization", "Bearer bench-token"}, {"Content-Type", "application/json"}}, kSalesOrder, r, error);
+                if (r.status != 204) throw std::runtime_error("ceiling PUT answered " + std::to_string(r.status) + error);
+            }
+        });
+    for (auto& t : threads) t.join();
+    return static_cast<double>(requests) / std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+struct Figures {
+    long orders = 0, upserts = 0;
+    double seconds = 0, per_second = 0, cpu_seconds = 0, ceiling_per_second = 0;
+    long peak_kib = 0, idle_kib = 0;
+    int64_t first_record_ms = 0;
+};
+
+Figures run(long orders, const fs::path& keys) {
+    SimulatorProcess shop({"--api", "shopify", "--items", std::to_string(orders), "--token", "shpat_bench", "--rate-limit", "off",
+                           "--record", "0"});
+    SimulatorProcess ns({"--api", "netsuite", "--public-key", (keys / "ns.pub").string(), "--client-id", "bench",
+                         "--bench-token", "bench-token", "--record", "0"});
+    JunctiondProcess d({"rest.so", "shopify.connector.json", "netsuite.connector.json"});
+    auto must = [](const HttpAnswer& a, int status) {
+        if (a.status != status) throw std::runtime_error("HTTP " + std::to_string(a.status) + ": " + a.body);
+        return a;
+    };
+    must(d.call("POST", "/v1/instances", R"({"connector":"shopify","name":"shop","config":{"store_url":")" + shop.url() +
+                                             R"(","api_key":"shpat_bench","rate_limit_per_second":0}})"), 201);
+    must(d.call("POST", "/v1/instances", R"({"connector":"netsuite","name":"netsuite","config":{"account_url":")" + ns.url() +
+                                             R"(","client_id":"bench","key_id":"k1","rate_limit_per_second":0,"private_key":)" +
+                                             json_text(read_text(keys / "ns.pem")) + "}}"), 201);
+    must(d.call("POST", "/v1/flows", kFlow), 201);
+
+    Figures f;
+    f.orders = orders;
+    f.idle_kib = d.peak_rss_kib();
+    const double cpu0 = d.cpu_seconds();
+    const int64_t triggered = wall_ms();
+    const std::string id = json(must(d.call("POST", "/v1/flows/order-sync/runs"), 202))["id"].GetString();
+    rapidjson::Document r;
+    for (;;) {
+        r = json(d.call("GET", "/v1/runs/" + id));
+        const std::string status = r["status"].GetString();
+        if (status != "queued" && status != "running") break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (std::string(r["status"].GetString()) != "completed") throw std::runtime_error("the run ended " + std::string(r["status"].GetString()) + ": " + r["error"].GetString());
+    const auto stats = json(ns.control("GET", "/_sim/stats"));
+    f.upserts = stats["records"].GetInt64();
+    // From the first record at NetSuite to the last: the sync itself, polling excluded.
+    f.seconds = static_cast<double>(stats["last_write_ms"].GetInt64() - triggered) / 1000.0;
+    f.per_second = static_cast<double>(f.upserts) / f.seconds;
+    f.first_record_ms = stats["first_write_ms"].GetInt64() - triggered;
+    f.cpu_seconds = d.cpu_seconds() - cpu0;
+    f.peak_kib = d.peak_rss_kib();
+    f.ceiling_per_second = ceiling(ns.url(), std::min<size_t>(static_cast<size_t>(f.upserts), 50'000));
+    return f;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<long> sizes;
+    for (int i = 1; i < argc; ++i) sizes.push_back(std::stol(argv[i]));
+    if (sizes.empty()) sizes = {20'000, 200'000};
+    TempDir keys;
+    if (run_program({"/usr/bin/openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
+                     (keys / "ns.pem").string()}).exit_code != 0 ||
+        run_program({"/usr/bin/openssl", "pkey", "-in", (keys / "ns.pem").string(), "-pubout", "-out", (keys / "ns.pub").string()})
+                .exit_code != 0) {
+        std::fprintf(stderr, "bench_order_sync: openssl could not make a key pair\n");
+        return 1;
+    }
+    std::printf("bench_order_sync: Shopify -> map -> filter (not cancelled) -> NetSuite upsert, 1 record per request, %d in flight\n",
+                kInFlight);
+    std::printf("machine: %s, %u cores\n\n", bench::cpu_model().c_str(), std::thread::hardware_concurrency());
+    std::printf("%9s %9s %9s %11s %13s %8s %9s %10s %10s\n", "orders", "upserts", "seconds", "records/s", "ceiling/s",
+                "of ceil", "first ms", "peak MiB", "CPU s");
+    try {
+        for (long n : sizes) {
+            const Figures f = run(n, keys.path());
+            std::printf("%9ld %9ld %9.2f %11.0f %13.0f %7.0f%% %9lld %10.1f %10.2f\n", f.orders, f.upserts, f.seconds,
+                        f.per_second, f.ceiling_per_second, 100.0 * f.per_second / f.ceiling_per_second,
+                        static_cast<long long>(f.first_record_ms), static_cast<double>(f.peak_kib) / 1024.0, f.cpu_seconds);
+            std::fflush(stdout);
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_order_sync: %s\n", e.what());
+        return 1;
+    }
+    std::printf("\nrecords/s: upserts / (last write at NetSuite - trigger). ceiling: the simulator alone, %d tight clients.\n"
+                "first ms: trigger -> first record at NetSuite. peak MiB: junctiond's VmHWM. CPU s: junctiond user+system.\n",
+                kInFlight);
+    return 0;
+}

@@ -1,0 +1,257 @@
+// Every shape, trigger and run operation through the real daemon, with JSON-lines files
+// (the jsonl connector, a real plugin library) as source and sinks: route, branch,
+// rebatch, dedupe, notify, try/catch and failed records; webhook, manual payload and
+// schedule triggers; cancel and retry.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "flow_test_daemon.hpp"
+
+#include <fstream>
+#include <sstream>
+
+using namespace junction::testing;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The lines of a JSON-lines file, each parsed.
+std::vector<rapidjson::Document> lines_of(const fs::path& file) {
+    std::vector<rapidjson::Document> out;
+    if (!fs::exists(file)) return out;
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);) {
+        out.emplace_back();
+        out.back().Parse(line.c_str());
+        REQUIRE(!out.back().HasParseError());
+    }
+    return out;
+}
+
+std::vector<int64_t> ids_in(const fs::path& file) {
+    std::vector<int64_t> ids;
+    for (const auto& d : lines_of(file)) ids.push_back(d["id"].GetInt64());
+    return ids;
+}
+
+struct Files {
+    TempDir dir;
+    fs::path in = dir / "in.jsonl";
+    fs::path out(const std::string& name) const { return dir / (name + ".jsonl"); }
+
+    // Records 1..n: {"id", "country", "amount", "sku"}.
+    void write_input(int n, int repeat_every = 0) const {
+        std::ofstream f(in);
+        static const char* countries[] = {"GB", "FR", "US", "DE"};
+        for (int i = 1; i <= n; ++i) {
+            const int id = repeat_every && i % repeat_every == 0 ? i - 1 : i;  // a duplicate now and then
+            f << R"({"id":)" << id << R"(,"country":")" << countries[id % 4] << R"(","amount":")" << (id % 7 == 0 ? "n/a" : std::to_string(id * 10))
+              << R"(","sku":"SKU-)" << id << "\"}\n";
+        }
+    }
+};
+
+int64_t count(const rapidjson::Value& run, const char* shape, const char* what) {
+    return run["counts"].HasMember(shape) ? run["counts"][shape][what].GetInt64() : 0;
+}
+
+std::string log_text(Daemon& d, const std::string& run) {
+    const Answer a = d.call("GET", "/v1/runs/" + run + "/log");
+    REQUIRE(a.status == 200);
+    std::string text;
+    for (const auto& l : a.json()["items"].GetArray()) text += std::string(l["shape"].GetString()) + ": " + l["message"].GetString() + "\n";
+    return text;
+}
+
+void add_file(Daemon& d, const std::string& name, const fs::path& file, int page_size = 250) {
+    d.add_instance("jsonl", name, R"({"path":)" + json_text(file.string()) + R"(,"page_size":)" + std::to_string(page_size) + "}");
+}
+
+}  // namespace
+
+TEST_CASE("route, branch, rebatch, dedupe and notify shape the records as configured") {
+    Files files;
+    files.write_input(1000, 10);  // ids 9, 19, 29... appear twice
+    Daemon d;
+    add_file(d, "source", files.in, 100);
+    for (const char* sink : {"gb", "eu", "rest", "all", "batches"}) add_file(d, sink, files.out(sink));
+    d.save_flow(R"({"name": "shapes", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "read", "type": "connection", "instance": "source", "endpoint": "records.receive", "direction": "receive", "next": "once"},
+      {"id": "once", "type": "dedupe", "key": "/id", "scope": "run", "next": "fan"},
+      {"id": "fan", "type": "branch", "paths": ["by-country", "regroup", "copy-all"]},
+      {"id": "by-country", "type": "route", "paths": [
+          {"when": {"field": "/country", "op": "eq", "value": "GB"}, "next": "gb"},
+          {"when": {"field": "/country", "op": "in", "value": ["FR", "DE"]}, "next": "eu"}],
+       "otherwise": "rest"},
+      {"id": "gb", "type": "connection", "instance": "gb", "endpoint": "records.send", "direction": "send"},
+      {"id": "eu", "type": "connection", "instance": "eu", "endpoint": "records.send", "direction": "send"},
+      {"id": "rest", "type": "connection", "instance": "rest", "endpoint": "records.send", "direction": "send"},
+      {"id": "regroup", "type": "rebatch", "size": 300, "next": "say"},
+      {"id": "say", "type": "notify", "message": "batch of {{count}} from {{/id}} in {{flow}}", "next": "batches"},
+      {"id": "batches", "type": "connection", "instance": "batches", "endpoint": "records.send", "direction": "send", "batch_size": 50, "concurrency": 4},
+      {"id": "copy-all", "type": "connection", "instance": "all", "endpoint": "records.send", "direction": "send"}]})");
+    const std::string id = d.start_run("shapes");
+    const auto run = d.wait_run(id);
+    CHECK(std::string(run["status"].GetString()) == "completed");
+    CHECK(count(run, "read", "out") == 1000);
+    CHECK(count(run, "once", "out") == 900);  // 100 repeats dropped
+    const auto gb = ids_in(files.out("gb")), eu = ids_in(files.out("eu")), rest = ids_in(files.out("rest"));
+    CHECK(gb.size() + eu.size() + rest.size() == 900);
+    for (auto i : gb) CHECK(i % 4 == 0);               // GB
+    for (auto i : eu) CHECK((i % 4 == 1 || i % 4 == 3));  // FR, DE
+    for (auto i : rest) CHECK(i % 4 == 2);             // US
+    auto all = ids_in(files.out("all"));
+    CHECK(all.size() == 900);
+    CHECK(std::is_sorted(all.begin(), all.end()));
+    CHECK(ids_in(files.out("batches")).size() == 900);
+    // 900 records regrouped by 300: three notes, the last flushed at the end of the run.
+    const std::string log = log_text(d, id);
+    CHECK(log.find("say: batch of 300 from 1 in shapes") != std::string::npos);
+    size_t notes = 0;
+    for (size_t at = log.find("batch of 300"); at != std::string::npos; at = log.find("batch of 300", at + 1)) ++notes;
+    CHECK(notes == 3);
+
+    // dedupe with flow scope: what one run delivered, the next drops.
+    d.save_flow(R"({"name": "once-ever", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "read", "type": "connection", "instance": "source", "endpoint": "records.receive", "direction": "receive", "next": "seen"},
+      {"id": "seen", "type": "dedupe", "key": "/sku", "scope": "flow", "next": "out"},
+      {"id": "out", "type": "connection", "instance": "rest", "endpoint": "records.send", "direction": "send"}]})");
+    const auto first = d.wait_run(d.start_run("once-ever"));
+    CHECK(count(first, "seen", "out") == 900);
+    const auto second = d.wait_run(d.start_run("once-ever"));
+    CHECK(count(second, "seen", "in") == 1000);
+    CHECK(count(second, "seen", "out") == 0);
+}
+
+TEST_CASE("records that fail go to the catch path inside a try, or stay inspectable with the run") {
+    Files files;
+    files.write_input(70);
+    Daemon d;
+    add_file(d, "source", files.in);
+    add_file(d, "good", files.out("good"));
+    add_file(d, "bad", files.out("bad"));
+    const std::string map = R"({"id": "amount", "type": "map", "next": "good", "fields": [
+        {"target": "/id", "source": "/id"}, {"target": "/amount", "source": "/amount", "transforms": [{"op": "to_number"}]}]})";
+    d.save_flow(R"({"name": "guarded", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "read", "type": "connection", "instance": "source", "endpoint": "records.receive", "direction": "receive", "next": "guard"},
+      {"id": "guard", "type": "try", "next": "amount", "catch": "bad"},)" + map + R"(,
+      {"id": "good", "type": "connection", "instance": "good", "endpoint": "records.send", "direction": "send"},
+      {"id": "bad", "type": "connection", "instance": "bad", "endpoint": "records.send", "direction": "send"}]})");
+    const auto guarded = d.wait_run(d.start_run("guarded"));
+    CHECK(std::string(guarded["status"].GetString()) == "completed");  // caught: handled
+    CHECK(ids_in(files.out("good")).size() == 60);
+    const auto bad = lines_of(files.out("bad"));
+    REQUIRE(bad.size() == 10);  // every 7th record says "n/a"
+    CHECK(bad[0]["id"].GetInt64() == 7);
+    CHECK(std::string(bad[0]["_error"]["shape"].GetString()) == "amount");
+    CHECK(std::string(bad[0]["_error"]["reason"].GetString()) == "/amount: to_number: 'n/a' is not a number");
+    CHECK(count(guarded, "amount", "failed") == 10);
+
+    // Without the try the run goes on, ends completed_with_errors, and keeps the records.
+    d.save_flow(R"({"name": "unguarded", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "read", "type": "connection", "instance": "source", "endpoint": "records.receive", "direction": "receive", "next": "amount"},)" +
+                map + R"(,
+      {"id": "good", "type": "connection", "instance": "good", "endpoint": "records.send", "direction": "send"}]})");
+    const auto run = d.wait_run(d.start_run("unguarded"));
+    CHECK(std::string(run["status"].GetString()) == "completed_with_errors");
+    const Answer failures = d.call("GET", "/v1/runs/" + std::string(run["id"].GetString()) + "/failures");
+    REQUIRE(failures.status == 200);
+    const auto items = failures.json();
+    REQUIRE(items["items"].Size() == 10);
+    CHECK(std::string(items["items"][0]["shape"].GetString()) == "amount");
+    CHECK(items["items"][0]["record"]["id"].GetInt64() == 7);
+    CHECK(ids_in(files.out("good")).size() == 120);
+}
+
+TEST_CASE("webhook and manual payloads are the run's records; a wrong secret is an unknown address") {
+    Files files;
+    Daemon d;
+    add_file(d, "inbox", files.out("inbox"));
+    const Answer saved = d.call("POST", "/v1/flows", R"({"name": "hook", "trigger": {"type": "webhook"}, "shapes": [
+      {"id": "shape", "type": "map", "keep_unmapped": true, "next": "store", "fields": [{"target": "/received", "constant": true}]},
+      {"id": "store", "type": "connection", "instance": "inbox", "endpoint": "records.send", "direction": "send"}]})");
+    REQUIRE(saved.status == 201);
+    const std::string path = saved.json()["webhook_url_path"].GetString();
+    const std::string flow_id = saved.json()["id"].GetString();
+    // The secret is shown once: not in the flow's view afterwards.
+    CHECK(d.call("GET", "/v1/flows/hook").body.find(path.substr(path.rfind('/') + 1)) == std::string::npos);
+
+    const HttpAnswer hook = http_call("POST", d.url() + path, R"([{"order": 1}, {"order": 2}])");
+    REQUIRE(hook.status == 202);
+    rapidjson::Document h;
+    h.Parse(hook.body.c_str());
+    const auto run = d.wait_run(h["run"].GetString());
+    CHECK(std::string(run["trigger"].GetString()) == "webhook");
+    auto got = lines_of(files.out("inbox"));
+    REQUIRE(got.size() == 2);
+    CHECK(got[1]["order"].GetInt() == 2);
+    CHECK(got[1]["received"].GetBool());
+
+    CHECK(http_call("POST", d.url() + "/hooks/" + flow_id + "/wrong", R"({"order": 3})").status == 404);
+    CHECK(http_call("POST", d.url() + path, "not json").status == 400);
+    REQUIRE(d.call("POST", "/v1/flows/hook/disable").status == 200);
+    CHECK(http_call("POST", d.url() + path, R"({"order": 4})").status == 400);
+    REQUIRE(d.call("POST", "/v1/flows/hook/enable").status == 200);
+    // A rotated secret: the old URL stops working.
+    const Answer rotated = d.call("POST", "/v1/flows/hook/webhook/rotate");
+    REQUIRE(rotated.status == 200);
+    CHECK(http_call("POST", d.url() + path, R"({"order": 5})").status == 404);
+    CHECK(http_call("POST", d.url() + rotated.json()["webhook_url_path"].GetString(), R"({"order": 6})").status == 202);
+
+    // A manual run can bring its records too.
+    const std::string manual = d.start_run("hook", R"({"payload": {"order": 7}})");
+    CHECK(std::string(d.wait_run(manual)["status"].GetString()) == "completed");
+    got = lines_of(files.out("inbox"));
+    CHECK(got.back()["order"].GetInt() == 7);
+}
+
+TEST_CASE("a running run is cancelled between pages; a retry runs the same version from the same start") {
+    SimulatorProcess shop({"--api", "shopify", "--items", "20000", "--token", "shpat_test"});
+    Files files;
+    Daemon d;
+    d.add_instance("shopify", "shop", R"({"store_url":")" + shop.url() + R"(","api_key":"shpat_test","rate_limit_per_second":2})");
+    add_file(d, "out", files.out("out"));
+    d.save_flow(R"({"name": "slow", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "read", "type": "connection", "instance": "shop", "endpoint": "orders.receive", "direction": "receive", "next": "out"},
+      {"id": "out", "type": "connection", "instance": "out", "endpoint": "records.send", "direction": "send"}]})");
+    const std::string id = d.start_run("slow");
+    for (int i = 0; i < 200 && count(d.run(id), "out", "out") == 0; ++i) std::this_thread::sleep_for(20ms);
+    REQUIRE(d.call("POST", "/v1/runs/" + id + "/cancel").status == 202);
+    const auto cancelled = d.wait_run(id, 20s);
+    CHECK(std::string(cancelled["status"].GetString()) == "cancelled");
+    CHECK(count(cancelled, "read", "out") < 20000);
+    CHECK(d.call("POST", "/v1/runs/" + id + "/cancel").status == 400);  // already over
+
+    // Flows with an open run cannot be deleted; a retry is a new run of the same version.
+    const Answer retry = d.call("POST", "/v1/runs/" + id + "/retry");
+    REQUIRE(retry.status == 202);
+    const std::string again = retry.json()["id"].GetString();
+    CHECK(std::string(retry.json()["retry_of"].GetString()) == id);
+    CHECK(d.call("DELETE", "/v1/flows/slow").status == 400);
+    REQUIRE(d.call("POST", "/v1/runs/" + again + "/cancel").status == 202);
+    CHECK(std::string(d.wait_run(again, 20s)["status"].GetString()) == "cancelled");
+    const Answer runs = d.call("GET", "/v1/runs?flow=slow");
+    CHECK(runs.json()["items"].Size() == 2);
+    CHECK(d.call("DELETE", "/v1/flows/slow").status == 204);
+}
+
+TEST_CASE("a schedule trigger fires at the next minute in its time zone") {
+    Files files;
+    files.write_input(5);
+    Daemon d;
+    add_file(d, "source", files.in);
+    add_file(d, "out", files.out("out"));
+    const Answer saved = d.call("POST", "/v1/flows", R"({"name": "every-minute", "trigger": {"type": "schedule", "cron": "* * * * *", "time_zone": "Asia/Kolkata"},
+      "shapes": [
+      {"id": "read", "type": "connection", "instance": "source", "endpoint": "records.receive", "direction": "receive", "next": "out"},
+      {"id": "out", "type": "connection", "instance": "out", "endpoint": "records.send", "direction": "send"}]})");
+    REQUIRE(saved.status == 201);
+    const int64_t next = saved.json()["trigger"]["next_run_ms"].GetInt64();
+    CHECK(next % 60'000 == 0);
+    for (int i = 0; i < 150 && ids_in(files.out("out")).size() < 5; ++i) std::this_thread::sleep_for(500ms);
+    CHECK(ids_in(files.out("out")).size() == 5);
+    const auto runs = Answer(d.call("GET", "/v1/runs?flow=every-minute")).json();
+    REQUIRE(runs["items"].Size() >= 1);
+    CHECK(std::string(runs["items"][0]["trigger"].GetString()) == "schedule");
+}

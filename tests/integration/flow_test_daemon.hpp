@@ -1,0 +1,63 @@
+// What the flow tests share: junctiond with the shipped plugins, and the admin calls they
+// make, each checked with doctest.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include "service_processes.hpp"
+
+#include <rapidjson/document.h>
+
+#include <chrono>
+#include <thread>
+
+namespace junction::testing {
+
+using namespace std::chrono_literals;
+
+struct Answer {
+    int status = 0;
+    std::string body;
+    Answer(HttpAnswer a) : status(a.status), body(std::move(a.body)) {}
+    rapidjson::Document json() const {
+        rapidjson::Document d;
+        d.Parse(body.c_str());
+        return d;
+    }
+};
+
+using Simulator = SimulatorProcess;
+
+// junctiond with the shipped REST engine, manifests and jsonl in its plugin folder.
+struct Daemon : JunctiondProcess {
+    Daemon() : JunctiondProcess({"rest.so", "shopify.connector.json", "netsuite.connector.json", "jsonl.so"}) {}
+
+    void add_instance(const std::string& connector, const std::string& name, const std::string& config) {
+        const Answer a = call("POST", "/v1/instances",
+                              R"({"connector":")" + connector + R"(","name":")" + name + R"(","config":)" + config + "}");
+        REQUIRE_MESSAGE(a.status == 201, a.body);
+    }
+    std::string save_flow(const std::string& document) {
+        const Answer a = call("POST", "/v1/flows", document);
+        REQUIRE_MESSAGE((a.status == 201 || a.status == 200), a.body);
+        return a.json()["id"].GetString();
+    }
+    std::string start_run(const std::string& flow, const std::string& body = {}) {
+        const Answer a = call("POST", "/v1/flows/" + flow + "/runs", body);
+        REQUIRE_MESSAGE(a.status == 202, a.body);
+        return a.json()["id"].GetString();
+    }
+    rapidjson::Document run(const std::string& id) { return Answer(call("GET", "/v1/runs/" + id)).json(); }
+    rapidjson::Document wait_run(const std::string& id, std::chrono::seconds timeout = 120s) {
+        const auto until = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            rapidjson::Document d = run(id);
+            const std::string status = d["status"].GetString();
+            if (status != "queued" && status != "running") return d;
+            REQUIRE(std::chrono::steady_clock::now() < until);
+            std::this_thread::sleep_for(50ms);
+        }
+    }
+};
+
+}  // namespace junction::testing

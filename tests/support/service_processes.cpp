@@ -1,0 +1,136 @@
+#include "service_processes.hpp"
+
+#include <junction/core/http_client.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <unistd.h>
+
+namespace junction::testing {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string tail(const fs::path& file) {
+    const std::string text = fs::exists(file) ? read_text(file) : "";
+    return text.substr(text.size() > 3000 ? text.size() - 3000 : 0);
+}
+
+std::string proc_status_field(pid_t pid, const std::string& field) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind(field + ":", 0) == 0) return line.substr(field.size() + 1);
+    return "0";
+}
+
+}  // namespace
+
+HttpAnswer http_call(const std::string& method, const std::string& url, const std::string& body,
+                     const std::vector<std::pair<std::string, std::string>>& headers) {
+    core::HttpClient client;
+    core::HttpClient::Result r;
+    std::string error;
+    auto all = headers;
+    if (!body.empty()) all.emplace_back("Content-Type", "application/json");
+    if (!client.send(method, url, all, body, r, error))
+        throw std::runtime_error(method + " " + url + ": " + error);
+    return {r.status, std::move(r.body)};
+}
+
+std::string json_text(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
+SimulatorProcess::SimulatorProcess(std::vector<std::string> args) {
+    args.insert(args.begin(), (bin_dir() / "junction-sim").string());
+    const fs::path log = dir_ / "sim.log";
+    process_ = std::make_unique<ChildProcess>(args, log);
+    if (!wait_for_text(log, "listening on ", 10s)) throw std::runtime_error("junction-sim did not start: " + tail(log));
+    const std::string text = read_text(log);
+    url_ = text.substr(text.find("http://"));
+    url_ = url_.substr(0, url_.find('\n'));
+}
+
+JunctiondProcess::JunctiondProcess(const std::vector<std::string>& plugins)
+    : state_(dir_ / "state"), plugins_(dir_ / "plugins"), log_(dir_ / "junctiond.log") {
+    fs::create_directories(plugins_);
+    for (const auto& f : plugins) fs::copy_file(plugin_dir() / f, plugins_ / f);
+    start();
+}
+
+JunctiondProcess::~JunctiondProcess() {
+    if (process_) {
+        process_->signal(SIGTERM);
+        process_->wait(20s);
+    }
+}
+
+void JunctiondProcess::start() {
+    const size_t before = fs::exists(log_) ? read_text(log_).size() : 0;
+    process_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{(bin_dir() / "junctiond").string(), "--state-dir", state_.string(), "--plugin-dir",
+                                 plugins_.string(), "--listen", "127.0.0.1:0", "--allow-unsigned-drops",
+                                 "--plugin-watch", "off"},
+        log_);
+    static const std::regex listening(R"(listening on (http://127\.0\.0\.1:\d+))");
+    std::smatch m;
+    for (int i = 0; i < 400; ++i) {
+        const std::string text = fs::exists(log_) ? read_text(log_).substr(before) : "";
+        if (std::regex_search(text, m, listening)) break;
+        std::this_thread::sleep_for(25ms);
+    }
+    if (m.size() != 2) throw std::runtime_error("junctiond did not start: " + tail(log_));
+    url_ = m.str(1);
+    token_ = read_text(state_ / "admin.token");
+    while (!token_.empty() && std::isspace(static_cast<unsigned char>(token_.back()))) token_.pop_back();
+}
+
+void JunctiondProcess::kill() {
+    process_->signal(SIGKILL);
+    process_->wait(10s);
+    process_.reset();
+}
+
+HttpAnswer JunctiondProcess::call(const std::string& method, const std::string& path, const std::string& body) const {
+    try {
+        return http_call(method, url_ + path, body, {{"Authorization", "Bearer " + token_}});
+    } catch (const std::exception& e) {
+        throw std::runtime_error(std::string(e.what()) + "; junctiond's log ends with:\n" + tail(log_));
+    }
+}
+
+long JunctiondProcess::peak_rss_kib() const { return std::stol(proc_status_field(pid(), "VmHWM")); }
+
+double JunctiondProcess::cpu_seconds() const {
+    std::ifstream in("/proc/" + std::to_string(pid()) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::istringstream fields(text.substr(text.rfind(')') + 2));
+    std::string f;
+    long utime = 0, stime = 0;
+    for (int i = 3; fields >> f; ++i) {  // field 3 is the state
+        if (i == 14) utime = std::stol(f);
+        if (i == 15) {
+            stime = std::stol(f);
+            break;
+        }
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace junction::testing
