@@ -5,8 +5,9 @@
 // first record at NetSuite; and the NetSuite simulator's own ceiling measured in the same
 // run by a tight client (8 threads of libcurl PUTs with a fixed bearer, no Junction).
 //
-//   bench_order_sync                 20,000 and 200,000 orders
-//   bench_order_sync 1000000         any sizes, e.g. the 1M-order memory check
+//   bench_order_sync                       20,000 (3 rounds) and 200,000 orders (1 round)
+//   bench_order_sync [--rounds N] SIZE...  e.g. 1000000 for the 1M-order memory check
+// With several rounds each size also prints the median of every column.
 #include "bench_machine.hpp"
 
 #include "service_processes.hpp"
@@ -15,6 +16,7 @@
 
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -129,12 +131,30 @@ Figures run(long orders, const fs::path& keys) {
     return f;
 }
 
+void print(const char* label, const Figures& f) {
+    std::printf("%-7s %9ld %9ld %9.2f %11.0f %13.0f %7.0f%% %9lld %10.1f %10.2f\n", label, f.orders, f.upserts, f.seconds,
+                f.per_second, f.ceiling_per_second, 100.0 * f.per_second / f.ceiling_per_second,
+                static_cast<long long>(f.first_record_ms), static_cast<double>(f.peak_kib) / 1024.0, f.cpu_seconds);
+    std::fflush(stdout);
+}
+
+template <class Get>
+auto median(std::vector<Figures> all, Get get) {
+    std::sort(all.begin(), all.end(), [&](const Figures& a, const Figures& b) { return get(a) < get(b); });
+    return get(all[all.size() / 2]);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::vector<long> sizes;
-    for (int i = 1; i < argc; ++i) sizes.push_back(std::stol(argv[i]));
-    if (sizes.empty()) sizes = {20'000, 200'000};
+    std::vector<std::pair<long, int>> sizes;  // orders, rounds
+    int rounds = 0;
+    for (int i = 1; i < argc; ++i) {
+        if (std::string(argv[i]) == "--rounds" && i + 1 < argc) rounds = std::stoi(argv[++i]);
+        else sizes.emplace_back(std::stol(argv[i]), 0);
+    }
+    for (auto& s : sizes) s.second = std::max(1, rounds);
+    if (sizes.empty()) sizes = {{20'000, rounds ? rounds : 3}, {200'000, rounds ? rounds : 1}};
     TempDir keys;
     if (run_program({"/usr/bin/openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
                      (keys / "ns.pem").string()}).exit_code != 0 ||
@@ -146,15 +166,24 @@ int main(int argc, char** argv) {
     std::printf("bench_order_sync: Shopify -> map -> filter (not cancelled) -> NetSuite upsert, 1 record per request, %d in flight\n",
                 kInFlight);
     std::printf("machine: %s, %u cores\n\n", bench::cpu_model().c_str(), std::thread::hardware_concurrency());
-    std::printf("%9s %9s %9s %11s %13s %8s %9s %10s %10s\n", "orders", "upserts", "seconds", "records/s", "ceiling/s",
+    std::printf("%-7s %9s %9s %9s %11s %13s %8s %9s %10s %10s\n", "", "orders", "upserts", "seconds", "records/s", "ceiling/s",
                 "of ceil", "first ms", "peak MiB", "CPU s");
     try {
-        for (long n : sizes) {
-            const Figures f = run(n, keys.path());
-            std::printf("%9ld %9ld %9.2f %11.0f %13.0f %7.0f%% %9lld %10.1f %10.2f\n", f.orders, f.upserts, f.seconds,
-                        f.per_second, f.ceiling_per_second, 100.0 * f.per_second / f.ceiling_per_second,
-                        static_cast<long long>(f.first_record_ms), static_cast<double>(f.peak_kib) / 1024.0, f.cpu_seconds);
-            std::fflush(stdout);
+        for (const auto& [n, times] : sizes) {
+            std::vector<Figures> all;
+            for (int r = 0; r < times; ++r) {
+                all.push_back(run(n, keys.path()));
+                print(("round " + std::to_string(r + 1)).c_str(), all.back());
+            }
+            if (times == 1) continue;
+            Figures m = all.front();
+            m.seconds = median(all, [](const Figures& f) { return f.seconds; });
+            m.per_second = median(all, [](const Figures& f) { return f.per_second; });
+            m.ceiling_per_second = median(all, [](const Figures& f) { return f.ceiling_per_second; });
+            m.first_record_ms = median(all, [](const Figures& f) { return f.first_record_ms; });
+            m.peak_kib = median(all, [](const Figures& f) { return f.peak_kib; });
+            m.cpu_seconds = median(all, [](const Figures& f) { return f.cpu_seconds; });
+            print("median", m);
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_order_sync: %s\n", e.what());

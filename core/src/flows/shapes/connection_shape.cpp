@@ -12,6 +12,8 @@
 #include <junction/core/instances/instance_runtime.hpp>
 #include <junction/core/json_schema.hpp>
 
+#include "../page_queue.hpp"
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -70,27 +72,37 @@ protected:
             run.log("info", id(), "resuming after page " + std::to_string(progress.pages) +
                                       (cursor_ ? " from cursor " + since : " (skipping the pages delivered)"));
 
-        std::exception_ptr failure;
+        // The plugin reads on its own thread, one page ahead of the flow (bounded: two
+        // pages wait at most), so the next page is fetched while this one is sent.
+        PageQueue pages(2);
         auto live = run.runtime().acquire(instance_);
-        CallOptions options;
-        options.cancelled = &run.stop_flag();
+        std::thread reader([&] {
+            CallOptions options;
+            options.cancelled = &run.stop_flag();
+            try {
+                live->plugin->invoke(endpoint_, request, [&](std::string_view page) {
+                    if (skip > 0) {
+                        --skip;
+                        return;
+                    }
+                    pages.push(std::string(page));
+                }, options);
+                pages.finish();
+            } catch (...) {
+                pages.finish(std::current_exception());
+            }
+        });
         try {
-            live->plugin->invoke(endpoint_, request, [&](std::string_view page) {
-                if (skip > 0) {
-                    --skip;
-                    return;
-                }
-                try {
-                    deliver(page, run, progress);
-                } catch (...) {
-                    failure = std::current_exception();
-                    throw;
-                }
-            }, options);
+            while (auto page = pages.pop()) deliver(*page, run, progress);
         } catch (...) {
-            if (failure) std::rethrow_exception(failure);
-            run.check_stop();
+            pages.close();
+            reader.join();
             throw;
+        }
+        reader.join();
+        if (auto error = pages.error()) {
+            run.check_stop();
+            std::rethrow_exception(error);
         }
         progress.done = true;
         run.log("info", id(), "read " + std::to_string(run.counts(id()).out.load()) + " records in " +
