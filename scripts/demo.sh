@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The main job, at this stage of Junction: load the bundled connectors (the jsonl library,
-# the REST engine and the Shopify and NetSuite manifests it runs) into a fresh state
-# directory the way junctiond does, then play Shopify and NetSuite with the simulators and
-# run the two manifests against them with the connector builder: orders read from the
-# store, sales orders upserted into NetSuite with a JWT-signed OAuth token. (The order-sync
-# flow replaces the last steps once flows exist.)
+# The main job: the demo sync on the embedded defaults. junctiond loads the bundled
+# connectors (the jsonl library, the REST engine and the Shopify and NetSuite manifests it
+# runs); the simulators play a Shopify store and a NetSuite account on loopback; the
+# `junction` CLI adds the two instances (credentials from files, never on the command
+# line), saves the order-sync flow (scripts/demo/order-sync.flow.json) and runs it: orders
+# read page by page, cancelled ones filtered out, mapped and upserted into NetSuite with a
+# JWT-signed OAuth token. A second run shows the incremental cursor at work.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,26 +44,35 @@ start_sim netsuite netsuite --public-key "$state/netsuite.pub" --client-id demo-
 echo "== simulators: Shopify at $shop (600 orders), NetSuite at $netsuite"
 echo
 
-printf '{"store_url":"%s","api_key":"shpat_demo_token"}\n' "$shop" >"$state/shop.json"
-echo "== junction builder test shopify orders.receive (2 pages; the access token shows as ***)"
-build/bin/junction builder test build/plugins/shopify.connector.json --endpoint orders.receive \
-    --config "$state/shop.json" --pages 2 --show 1
+echo "== junctiond starts on $state/junction"
+build/bin/junctiond --state-dir "$state/junction" --plugin-dir build/plugins --allow-unsigned-drops \
+    --listen 127.0.0.1:0 --plugin-watch off >"$state/junctiond.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 200); do
+    grep -q "admin API listening on" "$state/junctiond.log" && break
+    sleep 0.05
+done
+url=$(grep -o 'listening on http://[0-9.:]*' "$state/junctiond.log" | head -1 | cut -d' ' -f3)
+junction() { build/bin/junction --url "$url" --state-dir "$state/junction" "$@"; }
+echo "admin API at $url"
 echo
 
-key=$(sed ':a;N;$!ba;s/\n/\\n/g' "$state/netsuite.pem")
-printf '{"account_url":"%s","client_id":"demo-integration","key_id":"demo-cert","private_key":"%s"}\n' \
-    "$netsuite" "$key" >"$state/netsuite.json"
-cat >"$state/orders.json" <<'JSON'
-[{"externalId":"shopify-5000000000","entity":{"email":"customer7000000@example.com"},"currency":"EUR","memo":"#1001"},
- {"externalId":"shopify-5000000001","entity":{"email":"customer7000001@example.com"},"currency":"USD","memo":"#1002"}]
-JSON
-echo "== junction builder test netsuite salesorder.upsert (JWT assertion and bearer token show as ***)"
-build/bin/junction builder test build/plugins/netsuite.connector.json --endpoint salesorder.upsert \
-    --config "$state/netsuite.json" --records "$state/orders.json" --show 2
+echo "== junction instances add: a Shopify store and a NetSuite account"
+printf 'shpat_demo_token' >"$state/shop.token"
+junction instances add shopify --name shop --set "store_url=$shop" --secret-file "api_key=$state/shop.token"
+junction instances add netsuite --name netsuite --set "account_url=$netsuite" --set client_id=demo-integration \
+    --set key_id=demo-cert --set rate_limit_per_second=0 --secret-file "private_key=$state/netsuite.pem"
 echo
 
-echo "== junction-plugin-check jsonl.so"
-printf '{"id":1,"name":"#1001"}\n{"id":2,"name":"#1002"}\n{"id":3,"name":"#1003"}\n' >"$state/orders.jsonl"
-build/bin/junction-plugin-check build/plugins/jsonl.so \
-    --config "{\"path\":\"$state/orders.jsonl\",\"page_size\":2}" \
-    --invoke 'records.receive' --invoke 'records.receive:{"from_line":2}'
+echo "== junction flows save scripts/demo/order-sync.flow.json"
+junction flows save scripts/demo/order-sync.flow.json
+echo
+
+echo "== junction flows run order-sync --wait"
+junction flows run order-sync --wait
+echo
+
+echo "== a second run reads only what changed since the first (the last order, again)"
+junction flows run order-sync --wait
+echo
+junction runs list --flow order-sync

@@ -395,25 +395,28 @@ void FlowService::execute(RunRecord run) {
     run.resumed = run.resumed || resuming;
     run.status = "running";
     store_.flows().set_run_status(run.id, "running", "");
+    if (resuming) store_.flows().mark_resumed(run.id);
     auto flow = store_.flows().find_flow(run.flow_id);
     const std::string flow_name = flow ? flow->name : run.flow_id;
 
     Redactor redactor;
+    // The graph outlives the context: ending a failed run still reads its shapes.
+    std::optional<flows::FlowGraph> graph;
     std::unique_ptr<flows::RunContext> ctx;
     try {
         const auto document = store_.flows().flow_document(run.flow_id, run.flow_version);
         if (!document) throw Error(Errc::not_found, "version " + std::to_string(run.flow_version) + " of the flow is gone");
         flows::BuildContext build{store_, runtime_, {}};
         if (flow && flow->version == run.flow_version) build.instances = flow->instances;
-        const auto graph = flows::FlowGraph::build(*document, build);
+        graph.emplace(flows::FlowGraph::build(*document, build));
         for (const auto& [shape, instance] : build.instances)
             if (auto rec = store_.find_instance(instance)) redactor.add_instance(secrets_, *rec);
         ctx = std::make_unique<flows::RunContext>(run, flow_name, store_.flows(), runtime_, redactor, active->stop);
-        ctx->set_shapes(graph.in_order());
+        ctx->set_shapes(graph->in_order());
         if (resuming) ctx->restore();
         ctx->log("info", "", resuming ? "resumed after the host stopped" : "started (" + run.trigger + ")");
         flows::Batch trigger = run.payload_json.empty() ? flows::Batch() : flows::Batch::parse(run.payload_json, "the payload");
-        graph.start().receive(std::move(trigger), *ctx);
+        graph->start().receive(std::move(trigger), *ctx);
         ctx->finish_shapes();
         const bool errors = ctx->uncaught_failures() > 0;
         ctx->log(errors ? "warn" : "info", "", errors ? std::to_string(ctx->uncaught_failures()) + " records failed; see the run's failed records"

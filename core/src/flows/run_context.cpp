@@ -157,8 +157,7 @@ std::string RunContext::checkpoint_json() const {
 std::string RunContext::counts_json() const {
     rapidjson::StringBuffer b;
     rapidjson::Writer<rapidjson::StringBuffer> w(b);
-    w.StartObject();
-    for (const auto& [shape, c] : counts_) {
+    auto write = [&](const std::string& shape, const ShapeCounts& c) {
         w.Key(shape.c_str());
         w.StartObject();
         w.Key("in");
@@ -168,7 +167,18 @@ std::string RunContext::counts_json() const {
         w.Key("failed");
         w.Int64(c.failed);
         w.EndObject();
+    };
+    // In the order records flow, so a reader sees the funnel.
+    w.StartObject();
+    std::set<std::string> written;
+    for (const Shape* s : shapes_) {
+        auto it = counts_.find(s->id());
+        if (it == counts_.end()) continue;
+        write(it->first, it->second);
+        written.insert(it->first);
     }
+    for (const auto& [shape, c] : counts_)
+        if (!written.count(shape)) write(shape, c);
     w.EndObject();
     return b.GetString();
 }

@@ -161,8 +161,14 @@ public:
 
     void set_run_status(std::string_view run_id, std::string_view status, std::string_view error) override {
         std::lock_guard lock(c_.mutex);
-        Statement s(c_.statements, "UPDATE runs SET status=?, error=?, resumed=resumed OR ?='running' WHERE id=?");
-        s.bind_text(1, status).bind_text(2, error).bind_text(3, status).bind_text(4, run_id).run();
+        Statement s(c_.statements, "UPDATE runs SET status=?, error=? WHERE id=?");
+        s.bind_text(1, status).bind_text(2, error).bind_text(3, run_id).run();
+    }
+
+    void mark_resumed(std::string_view run_id) override {
+        std::lock_guard lock(c_.mutex);
+        Statement s(c_.statements, "UPDATE runs SET resumed=1 WHERE id=?");
+        s.bind_text(1, run_id).run();
     }
 
     void commit_checkpoint(std::string_view run_id, const Checkpoint& c) override {

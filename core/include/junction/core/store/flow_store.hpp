@@ -100,6 +100,8 @@ public:
     // Newest first.
     virtual std::vector<RunRecord> list_runs(const RunQuery& query) = 0;
     virtual void set_run_status(std::string_view run_id, std::string_view status, std::string_view error) = 0;
+    // The run continues after the host stopped in the middle of it.
+    virtual void mark_resumed(std::string_view run_id) = 0;
     virtual void commit_checkpoint(std::string_view run_id, const Checkpoint& checkpoint) = 0;
     // The end of a run, in one transaction: its last checkpoint, its final status, the
     // flow's incremental cursors, and the run-scoped de-dupe keys dropped.
