@@ -162,6 +162,47 @@ TEST_CASE("records that fail go to the catch path inside a try, or stay inspecta
     CHECK(std::string(items["items"][0]["shape"].GetString()) == "amount");
     CHECK(items["items"][0]["record"]["id"].GetInt64() == 7);
     CHECK(ids_in(files.out("good")).size() == 120);
+
+    // A record the destination rejects is caught the same way, with the destination's reason.
+    d.save_flow(R"({"name": "send-guarded", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "guard", "type": "try", "next": "deliver", "catch": "bad"},
+      {"id": "deliver", "type": "connection", "instance": "good", "endpoint": "records.send", "direction": "send"},
+      {"id": "bad", "type": "connection", "instance": "bad", "endpoint": "records.send", "direction": "send"}]})");
+    const auto sent = d.wait_run(d.start_run("send-guarded", R"({"payload": [{"id": 1000}, ["not", "an", "object"], {"id": 1001}]})"));
+    CHECK(std::string(sent["status"].GetString()) == "completed");
+    CHECK(count(sent, "deliver", "out") == 2);
+    CHECK(count(sent, "deliver", "failed") == 1);
+    const auto rejected = lines_of(files.out("bad"));
+    REQUIRE(rejected.size() == 11);
+    // Not an object: wrapped, so the catch path always has {"_error"} to read.
+    CHECK(rejected.back()["record"].IsArray());
+    CHECK(std::string(rejected.back()["_error"]["reason"].GetString()).find("record must be a JSON object") != std::string::npos);
+}
+
+TEST_CASE("a route in mode all sends a record down every path it matches") {
+    Files files;
+    Daemon d;
+    add_file(d, "big", files.out("big"));
+    add_file(d, "eu", files.out("eu"));
+    add_file(d, "other", files.out("other"));
+    d.save_flow(R"({"name": "fan", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "split", "type": "route", "mode": "all", "otherwise": "other", "paths": [
+        {"when": {"field": "/amount", "op": "ge", "value": 100}, "next": "big"},
+        {"when": {"field": "/country", "op": "regex", "value": "^(FR|DE)$"}, "next": "eu"}]},
+      {"id": "big", "type": "connection", "instance": "big", "endpoint": "records.send", "direction": "send"},
+      {"id": "eu", "type": "connection", "instance": "eu", "endpoint": "records.send", "direction": "send"},
+      {"id": "other", "type": "connection", "instance": "other", "endpoint": "records.send", "direction": "send"}]})");
+    const auto run = d.wait_run(d.start_run("fan", R"({"payload": [
+        {"id": 1, "amount": 150, "country": "FR"}, {"id": 2, "amount": 20, "country": "DE"},
+        {"id": 3, "amount": 500, "country": "US"}, {"id": 4, "amount": 5, "country": "GB"}]})"));
+    CHECK(std::string(run["status"].GetString()) == "completed");
+    CHECK(ids_in(files.out("big")) == std::vector<int64_t>{1, 3});
+    CHECK(ids_in(files.out("eu")) == std::vector<int64_t>{1, 2});
+    CHECK(ids_in(files.out("other")) == std::vector<int64_t>{4});
+    // Without a receive shape the records must come with the run.
+    const Answer empty = d.call("POST", "/v1/flows/fan/runs");
+    CHECK(empty.status == 400);
+    CHECK(empty.body.find("--payload") != std::string::npos);
 }
 
 TEST_CASE("webhook and manual payloads are the run's records; a wrong secret is an unknown address") {

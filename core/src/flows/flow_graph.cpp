@@ -126,10 +126,9 @@ FlowGraph FlowGraph::build(std::string_view document_json, BuildContext& ctx, co
             if (!state.count(g.shapes_[i].get()))
                 problems.push_back("at /shapes/" + std::to_string(i) + ": shape '" + g.shapes_[i]->id() +
                                    "' cannot be reached from the start shape '" + g.start_->id() + "'");
-        const bool has_source = std::any_of(g.shapes_.begin(), g.shapes_.end(), [](const auto& s) { return s->is_source(); });
-        if (!has_source && g.trigger_.type != "webhook")
-            problems.push_back("at /shapes: a " + (g.trigger_.type.empty() ? std::string("manual") : g.trigger_.type) +
-                               " flow needs a receive connection shape to read from (only a webhook brings its own records)");
+        if (!g.has_source() && g.trigger_.type == "schedule")
+            problems.push_back("at /shapes: a scheduled flow needs a receive connection shape to read from "
+                               "(manual and webhook runs can bring their own records)");
     }
 
     if (!problems.empty()) {

@@ -273,7 +273,14 @@ RunView FlowService::enqueue(RunRecord run, const std::string& flow_name) {
 
 RunView FlowService::start_run(std::string_view flow_id_or_name, std::string_view trigger, std::string_view payload) {
     const FlowRecord f = load(flow_id_or_name);
-    if (!payload.empty()) flows::Batch::parse(payload, "the payload");  // refused now, not in the run
+    if (!payload.empty()) {
+        flows::Batch::parse(payload, "the payload");  // refused now, not in the run
+    } else {
+        flows::BuildContext ctx{store_, runtime_, f.instances};
+        if (!flows::FlowGraph::build(f.document_json, ctx).has_source())
+            throw Error(Errc::invalid_argument, "flow " + f.name + " reads from no connection: its records come with the "
+                                                "run (junction flows run " + f.name + " --payload FILE, or its webhook)");
+    }
     RunRecord r;
     r.flow_id = f.id;
     r.flow_version = f.version;
@@ -447,18 +454,24 @@ void FlowService::execute(RunRecord run) {
 }
 
 void FlowService::schedule_loop() {
-    std::map<std::string, int64_t> next;  // flow id -> when it fires next
+    struct Planned {
+        std::string cron;  // the trigger it was planned for: a saved change plans again
+        int64_t at = 0;
+    };
+    std::map<std::string, Planned> next;  // flow id -> when it fires next
     std::unique_lock lock(mutex_);
     while (!stopping_) {
         lock.unlock();
         const int64_t now = now_ms();
         int64_t earliest = now + 60'000;
-        std::map<std::string, int64_t> planned;
+        std::map<std::string, Planned> planned;
         try {
             for (const auto& f : store_.flows().list_flows()) {
                 const auto t = trigger_of(f.document_json);
                 if (!f.enabled || t.type != "schedule") continue;
-                int64_t at = next.count(f.id) ? next[f.id] : next_fire(t, now);
+                const std::string cron = t.cron + " " + t.time_zone;
+                auto known = next.find(f.id);
+                int64_t at = known != next.end() && known->second.cron == cron ? known->second.at : next_fire(t, now);
                 if (at && at <= now) {
                     if (has_open_run(f.id)) {
                         log_warn("flows", "schedule of flow " + f.name + " skipped: its previous run is still going");
@@ -468,7 +481,7 @@ void FlowService::schedule_loop() {
                     at = next_fire(t, now);
                 }
                 if (at) {
-                    planned[f.id] = at;
+                    planned[f.id] = {cron, at};
                     earliest = std::min(earliest, at);
                 }
             }

@@ -37,14 +37,19 @@ void RunContext::fail(const std::string& shape, const Json& record, const std::s
     const std::string why = redact(reason);
     if (!catches_.empty()) {
         Batch& frame = *catches_.back();
-        Json copy(record, frame.allocator());
-        if (copy.IsObject()) {
-            Json error(rapidjson::kObjectType);
-            error.AddMember("shape", Json(shape.c_str(), frame.allocator()), frame.allocator());
-            error.AddMember("reason", Json(why.c_str(), frame.allocator()), frame.allocator());
-            copy.RemoveMember("_error");
-            copy.AddMember("_error", error, frame.allocator());
+        auto& a = frame.allocator();
+        // The catch path always gets an object: a record that is not one is wrapped.
+        Json copy(record, a);
+        if (!copy.IsObject()) {
+            Json wrapped(rapidjson::kObjectType);
+            wrapped.AddMember("record", copy, a);
+            copy = std::move(wrapped);
         }
+        Json error(rapidjson::kObjectType);
+        error.AddMember("shape", Json(shape.c_str(), a), a);
+        error.AddMember("reason", Json(why.c_str(), a), a);
+        copy.RemoveMember("_error");
+        copy.AddMember("_error", error, a);
         frame.records.push_back(std::move(copy));
         return;
     }

@@ -1,6 +1,7 @@
 // try: records that fail any shape on the path starting at "next" (a map error, a
 // rejected send) go to the "catch" path instead of the run's failed records, with
-// "_error": {"shape", "reason"} added; the run goes on.
+// "_error": {"shape", "reason"} added (a record that is not an object arrives as
+// {"record": ..., "_error": ...}); the run goes on.
 //   {"id": "guard", "type": "try", "next": "to-sales-order", "catch": "log-failure"}
 #include <junction/core/flows/run_context.hpp>
 #include <junction/core/flows/shape.hpp>

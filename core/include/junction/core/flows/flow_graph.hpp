@@ -34,6 +34,12 @@ public:
     Shape& start() const { return *start_; }
     // Every shape, each after all the shapes that send to it (the order of finish()).
     const std::vector<Shape*>& in_order() const { return order_; }
+    // Whether a run reads records itself; without a source they come with the run.
+    bool has_source() const {
+        for (const auto& s : shapes_)
+            if (s->is_source()) return true;
+        return false;
+    }
 
 private:
     std::string name_;
