@@ -41,6 +41,36 @@ Trigger read_trigger(const Spec& doc) {
 
 }  // namespace
 
+Trigger read_trigger(std::string_view document) {
+    const auto d = parse_json_text(document, "the flow");
+    Trigger t;
+    if (auto it = d.FindMember("trigger"); it != d.MemberEnd() && it->value.IsObject()) {
+        const auto& v = it->value;
+        if (v.HasMember("type") && v["type"].IsString()) t.type = v["type"].GetString();
+        if (v.HasMember("cron") && v["cron"].IsString()) t.cron = v["cron"].GetString();
+        if (v.HasMember("time_zone") && v["time_zone"].IsString()) t.time_zone = v["time_zone"].GetString();
+    }
+    return t;
+}
+
+int64_t next_fire(const flows::Trigger& t, int64_t after_ms) {
+    if (t.type != "schedule") return 0;
+    try {
+        return flows::CronSchedule::parse(t.cron, t.time_zone).next_after(after_ms).value_or(0);
+    } catch (const Error&) {
+        return 0;
+    }
+}
+
+int64_t Trigger::next_fire(int64_t after_ms) const {
+    if (type != "schedule") return 0;
+    try {
+        return CronSchedule::parse(cron, time_zone).next_after(after_ms).value_or(0);
+    } catch (const Error&) {
+        return 0;
+    }
+}
+
 FlowGraph FlowGraph::build(std::string_view document_json, BuildContext& ctx, const ShapeRegistry& registry) {
     const auto document = parse_json_text(document_json, "the flow");
     Problems problems;

@@ -1,7 +1,6 @@
 #include <junction/core/flows/flow_service.hpp>
 
 #include <junction/core/error.hpp>
-#include <junction/core/flows/cron_schedule.hpp>
 #include <junction/core/flows/run_context.hpp>
 #include <junction/core/ids.hpp>
 #include <junction/core/json_schema.hpp>
@@ -16,114 +15,31 @@ namespace junction::core {
 
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void field(Writer& w, const char* key, const std::string& value) {
-    w.Key(key);
-    w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
-}
-void field(Writer& w, const char* key, int64_t value) {
-    w.Key(key);
-    w.Int64(value);
-}
-void raw(Writer& w, const char* key, const std::string& json) {
-    w.Key(key);
-    w.RawValue(json.c_str(), json.size(), rapidjson::kObjectType);
-}
-
-flows::Trigger trigger_of(const std::string& document) {
-    const auto d = parse_json_text(document, "the flow");
-    flows::Trigger t;
-    if (auto it = d.FindMember("trigger"); it != d.MemberEnd() && it->value.IsObject()) {
-        const auto& v = it->value;
-        if (v.HasMember("type") && v["type"].IsString()) t.type = v["type"].GetString();
-        if (v.HasMember("cron") && v["cron"].IsString()) t.cron = v["cron"].GetString();
-        if (v.HasMember("time_zone") && v["time_zone"].IsString()) t.time_zone = v["time_zone"].GetString();
-    }
-    return t;
-}
-
-int64_t next_fire(const flows::Trigger& t, int64_t after_ms) {
-    if (t.type != "schedule") return 0;
-    try {
-        return flows::CronSchedule::parse(t.cron, t.time_zone).next_after(after_ms).value_or(0);
-    } catch (const Error&) {
-        return 0;
-    }
-}
-
 std::string cursors_json(const std::map<std::string, std::string>& cursors) {
     rapidjson::StringBuffer b;
-    Writer w(b);
+    rapidjson::Writer<rapidjson::StringBuffer> w(b);
     w.StartObject();
-    for (const auto& [shape, cursor] : cursors) field(w, shape.c_str(), cursor);
+    for (const auto& [shape, cursor] : cursors) {
+        w.Key(shape.c_str());
+        w.String(cursor.c_str());
+    }
     w.EndObject();
     return b.GetString();
 }
-
-bool is_open(const std::string& status) { return status == "queued" || status == "running"; }
 
 }  // namespace
 
-std::string FlowView::to_json() const {
-    rapidjson::StringBuffer b;
-    Writer w(b);
-    w.StartObject();
-    field(w, "id", record.id);
-    field(w, "name", record.name);
-    field(w, "version", record.version);
-    w.Key("enabled");
-    w.Bool(record.enabled);
-    w.Key("trigger");
-    w.StartObject();
-    field(w, "type", trigger.type);
-    if (trigger.type == "schedule") {
-        field(w, "cron", trigger.cron);
-        field(w, "time_zone", trigger.time_zone);
-        field(w, "next_run_ms", next_run_ms);
-    }
-    if (trigger.type == "webhook") {
-        // The secret itself is never shown again; only the path it goes into.
-        field(w, "webhook_path", "/hooks/" + record.id + "/<secret>");
-    }
-    w.EndObject();
-    w.Key("instances");
-    w.StartObject();
-    for (const auto& [shape, instance] : record.instances) field(w, shape.c_str(), instance);
-    w.EndObject();
-    field(w, "created_ms", record.created_ms);
-    field(w, "updated_ms", record.updated_ms);
-    raw(w, "document", record.document_json);
-    w.EndObject();
-    return b.GetString();
-}
-
-std::string RunView::to_json() const {
-    const auto& r = record;
-    rapidjson::StringBuffer b;
-    Writer w(b);
-    w.StartObject();
-    field(w, "id", r.id);
-    field(w, "flow", r.flow_id);
-    field(w, "flow_name", flow_name);
-    field(w, "flow_version", r.flow_version);
-    field(w, "trigger", r.trigger);
-    field(w, "status", r.status);
-    field(w, "started_ms", r.started_ms);
-    field(w, "ended_ms", r.ended_ms);
-    field(w, "error", r.error);
-    field(w, "retry_of", r.retry_of);
-    w.Key("resumed");
-    w.Bool(r.resumed);
-    raw(w, "counts", r.counts_json);
-    raw(w, "progress", r.checkpoint_json);
-    raw(w, "start_cursors", r.start_cursors_json);
-    w.EndObject();
-    return b.GetString();
-}
-
 FlowService::FlowService(Store& store, const SecretBox& secrets, InstanceRuntime& runtime, FlowServiceOptions options)
-    : store_(store), secrets_(secrets), runtime_(runtime), options_(options) {}
+    : store_(store), secrets_(secrets), runtime_(runtime), options_(options),
+      scheduler_(store.flows(), [this](const FlowRecord& f) { fire_schedule(f); }) {}
+
+void FlowService::fire_schedule(const FlowRecord& f) {
+    if (has_open_run(f.id)) {
+        log_warn("flows", "schedule of flow " + f.name + " skipped: its previous run is still going");
+        return;
+    }
+    start_run(f.id, "schedule");
+}
 
 FlowService::~FlowService() { stop(); }
 
@@ -144,7 +60,7 @@ void FlowService::start() {
         }
     }
     for (size_t i = 0; i < std::max<size_t>(1, options_.run_workers); ++i) workers_.emplace_back([this] { work(); });
-    scheduler_ = std::thread([this] { schedule_loop(); });
+    scheduler_.start();
 }
 
 void FlowService::stop() {
@@ -155,10 +71,9 @@ void FlowService::stop() {
         for (auto& [id, a] : active_) a->stop = true;
     }
     wake_.notify_all();
-    schedule_wake_.notify_all();
+    scheduler_.stop();
     for (auto& t : workers_) t.join();
     workers_.clear();
-    if (scheduler_.joinable()) scheduler_.join();
     std::lock_guard lock(mutex_);
     started_ = false;
     queue_.clear();
@@ -193,7 +108,7 @@ SavedFlow FlowService::save(std::string_view document_json) {
     }
     store_.flows().save_flow(r);
     log_info("flows", "saved flow " + r.name + " version " + std::to_string(r.version));
-    schedule_wake_.notify_all();
+    scheduler_.flows_changed();
     saved.flow = show(r.id);
     return saved;
 }
@@ -202,8 +117,8 @@ std::vector<FlowView> FlowService::list() {
     std::vector<FlowView> out;
     for (auto& r : store_.flows().list_flows()) {
         FlowView v{std::move(r), {}, 0};
-        v.trigger = trigger_of(v.record.document_json);
-        v.next_run_ms = v.record.enabled ? next_fire(v.trigger, now_ms()) : 0;
+        v.trigger = flows::read_trigger(v.record.document_json);
+        v.next_run_ms = v.record.enabled ? v.trigger.next_fire(now_ms()) : 0;
         out.push_back(std::move(v));
     }
     return out;
@@ -211,8 +126,8 @@ std::vector<FlowView> FlowService::list() {
 
 FlowView FlowService::show(std::string_view id_or_name) {
     FlowView v{load(id_or_name), {}, 0};
-    v.trigger = trigger_of(v.record.document_json);
-    v.next_run_ms = v.record.enabled ? next_fire(v.trigger, now_ms()) : 0;
+    v.trigger = flows::read_trigger(v.record.document_json);
+    v.next_run_ms = v.record.enabled ? v.trigger.next_fire(now_ms()) : 0;
     return v;
 }
 
@@ -232,14 +147,14 @@ void FlowService::remove(std::string_view id_or_name) {
     if (has_open_run(f.id))
         throw Error(Errc::invalid_argument, "flow " + f.name + " has a run queued or in progress; cancel it first");
     store_.flows().delete_flow(f.id);
-    schedule_wake_.notify_all();
+    scheduler_.flows_changed();
     log_info("flows", "deleted flow " + f.name);
 }
 
 FlowView FlowService::set_enabled(std::string_view id_or_name, bool enabled) {
     const FlowRecord f = load(id_or_name);
     store_.flows().set_flow_enabled(f.id, enabled);
-    schedule_wake_.notify_all();
+    scheduler_.flows_changed();
     return show(f.id);
 }
 
@@ -323,14 +238,13 @@ RunView FlowService::run(std::string_view run_id) {
 
 RunView FlowService::cancel(std::string_view run_id) {
     RunView v = run(run_id);
-    {
-        std::lock_guard lock(mutex_);
-        if (auto it = active_.find(v.record.id); it != active_.end()) {
-            it->second->cancelled = true;
-            it->second->stop = true;
-            return v;  // the run ends itself at its next page
-        }
+    std::lock_guard lock(mutex_);  // held until the store says cancelled: see work()
+    if (auto it = active_.find(v.record.id); it != active_.end()) {
+        it->second->cancelled = true;
+        it->second->stop = true;
+        return v;  // the run ends itself at its next page
     }
+    v = run(run_id);  // what it is now that no worker can take it
     if (v.record.status != "queued")
         throw Error(Errc::invalid_argument, "run " + v.record.id + " is " + v.record.status + "; only queued or running runs can be cancelled");
     v.record.status = "cancelled";
@@ -342,7 +256,7 @@ RunView FlowService::cancel(std::string_view run_id) {
 
 RunView FlowService::retry(std::string_view run_id) {
     const RunView original = run(run_id);
-    if (is_open(original.record.status))
+    if (run_is_open(original.record.status))
         throw Error(Errc::invalid_argument, "run " + original.record.id + " is still " + original.record.status);
     RunRecord r;
     r.flow_id = original.record.flow_id;
@@ -360,138 +274,6 @@ std::vector<RunLogLine> FlowService::run_log(std::string_view run_id, int64_t af
 
 std::vector<FailedRecord> FlowService::failed_records(std::string_view run_id, int64_t after_seq, size_t limit) {
     return store_.flows().failed_records(run(run_id).record.id, after_seq, limit);
-}
-
-void FlowService::work() {
-    for (;;) {
-        std::string id;
-        {
-            std::unique_lock lock(mutex_);
-            wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-            if (stopping_) return;
-            id = queue_.front();
-            queue_.pop_front();
-        }
-        auto r = store_.flows().find_run(id);
-        if (!r || !is_open(r->status)) continue;  // cancelled while queued, or gone
-        try {
-            execute(std::move(*r));
-        } catch (const std::exception& e) {
-            log_error("flows", "run " + id + " could not be recorded: " + e.what());
-        }
-    }
-}
-
-void FlowService::execute(RunRecord run) {
-    auto active = std::make_shared<Active>();
-    {
-        std::lock_guard lock(mutex_);
-        if (stopping_) return;
-        active_[run.id] = active;
-    }
-    struct Forget {
-        FlowService& s;
-        std::string id;
-        ~Forget() {
-            std::lock_guard lock(s.mutex_);
-            s.active_.erase(id);
-        }
-    } forget{*this, run.id};
-
-    const bool resuming = run.status == "running";
-    run.resumed = run.resumed || resuming;
-    run.status = "running";
-    store_.flows().set_run_status(run.id, "running", "");
-    if (resuming) store_.flows().mark_resumed(run.id);
-    auto flow = store_.flows().find_flow(run.flow_id);
-    const std::string flow_name = flow ? flow->name : run.flow_id;
-
-    Redactor redactor;
-    // The graph outlives the context: ending a failed run still reads its shapes.
-    std::optional<flows::FlowGraph> graph;
-    std::unique_ptr<flows::RunContext> ctx;
-    try {
-        const auto document = store_.flows().flow_document(run.flow_id, run.flow_version);
-        if (!document) throw Error(Errc::not_found, "version " + std::to_string(run.flow_version) + " of the flow is gone");
-        flows::BuildContext build{store_, runtime_, {}};
-        if (flow && flow->version == run.flow_version) build.instances = flow->instances;
-        graph.emplace(flows::FlowGraph::build(*document, build));
-        for (const auto& [shape, instance] : build.instances)
-            if (auto rec = store_.find_instance(instance)) redactor.add_instance(secrets_, *rec);
-        ctx = std::make_unique<flows::RunContext>(run, flow_name, store_.flows(), runtime_, redactor, active->stop);
-        ctx->set_shapes(graph->in_order());
-        if (resuming) ctx->restore();
-        ctx->log("info", "", resuming ? "resumed after the host stopped" : "started (" + run.trigger + ")");
-        flows::Batch trigger = run.payload_json.empty() ? flows::Batch() : flows::Batch::parse(run.payload_json, "the payload");
-        graph->start().receive(std::move(trigger), *ctx);
-        ctx->finish_shapes();
-        const bool errors = ctx->uncaught_failures() > 0;
-        ctx->log(errors ? "warn" : "info", "", errors ? std::to_string(ctx->uncaught_failures()) + " records failed; see the run's failed records"
-                                                      : "completed");
-        ctx->commit_end(errors ? "completed_with_errors" : "completed", "");
-        log_info("flows", "run " + run.id + " of " + flow_name + ": " + run.status);
-    } catch (const std::exception& e) {
-        const std::string why = redactor.apply(e.what());
-        if (active->stop && !active->cancelled) {
-            // The host is stopping: leave the run "running"; start() resumes it.
-            if (ctx) ctx->flush_log();
-            log_info("flows", "run " + run.id + " paused at its last checkpoint; it resumes at the next start");
-            return;
-        }
-        const std::string status = active->cancelled ? "cancelled" : "failed";
-        const std::string error = active->cancelled ? "cancelled by an admin" : why;
-        if (ctx) {
-            ctx->log(active->cancelled ? "warn" : "error", "", error);
-            ctx->commit_end(status, error);
-        } else {
-            run.status = status;
-            run.error = error;
-            run.ended_ms = now_ms();
-            store_.flows().finish_run(run, Checkpoint{run.checkpoint_json, run.counts_json, {}, {}}, {});
-        }
-        log_warn("flows", "run " + run.id + " of " + flow_name + " " + status + ": " + error);
-    }
-}
-
-void FlowService::schedule_loop() {
-    struct Planned {
-        std::string cron;  // the trigger it was planned for: a saved change plans again
-        int64_t at = 0;
-    };
-    std::map<std::string, Planned> next;  // flow id -> when it fires next
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-        lock.unlock();
-        const int64_t now = now_ms();
-        int64_t earliest = now + 60'000;
-        std::map<std::string, Planned> planned;
-        try {
-            for (const auto& f : store_.flows().list_flows()) {
-                const auto t = trigger_of(f.document_json);
-                if (!f.enabled || t.type != "schedule") continue;
-                const std::string cron = t.cron + " " + t.time_zone;
-                auto known = next.find(f.id);
-                int64_t at = known != next.end() && known->second.cron == cron ? known->second.at : next_fire(t, now);
-                if (at && at <= now) {
-                    if (has_open_run(f.id)) {
-                        log_warn("flows", "schedule of flow " + f.name + " skipped: its previous run is still going");
-                    } else {
-                        start_run(f.id, "schedule");
-                    }
-                    at = next_fire(t, now);
-                }
-                if (at) {
-                    planned[f.id] = {cron, at};
-                    earliest = std::min(earliest, at);
-                }
-            }
-        } catch (const std::exception& e) {
-            log_error("flows", std::string("scheduler: ") + e.what());
-        }
-        next = std::move(planned);
-        lock.lock();
-        schedule_wake_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(10, earliest - now_ms())));
-    }
 }
 
 }  // namespace junction::core

@@ -21,7 +21,13 @@ struct Trigger {
     std::string type;  // "manual" | "schedule" | "webhook"
     std::string cron;
     std::string time_zone = "UTC";
+
+    // Schedule triggers: the next firing after `after_ms`; 0 for other triggers.
+    int64_t next_fire(int64_t after_ms) const;
 };
+
+// The trigger of a stored (already validated) document, without building the flow.
+Trigger read_trigger(std::string_view document_json);
 
 class FlowGraph {
 public:

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <junction/core/flows/flow_graph.hpp>
+#include <junction/core/flows/flow_scheduler.hpp>
 #include <junction/core/instances/instance_runtime.hpp>
 #include <junction/core/secrets/secret_box.hpp>
 
@@ -86,8 +87,8 @@ private:
     RunView view(const RunRecord& r);
     RunView enqueue(RunRecord run, const std::string& flow_name);
     void work();
-    void execute(RunRecord run);
-    void schedule_loop();
+    void execute(RunRecord run, const std::shared_ptr<Active>& active);  // flow_execution.cpp
+    void fire_schedule(const FlowRecord& flow);
     bool has_open_run(const std::string& flow_id);
 
     Store& store_;
@@ -101,8 +102,7 @@ private:
     std::map<std::string, std::shared_ptr<Active>> active_;  // run id -> its stop flag
     bool stopping_ = false, started_ = false;
     std::vector<std::thread> workers_;
-    std::thread scheduler_;
-    std::condition_variable schedule_wake_;
+    FlowScheduler scheduler_;
 };
 
 }  // namespace junction::core

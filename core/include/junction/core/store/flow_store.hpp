@@ -44,6 +44,9 @@ struct RunRecord {
     bool resumed = false;  // continued after the host stopped mid-run
 };
 
+// Queued or running: not over yet.
+inline bool run_is_open(std::string_view status) { return status == "queued" || status == "running"; }
+
 struct RunQuery {
     std::string flow_id;  // all flows when empty
     std::string status;   // any status when empty
