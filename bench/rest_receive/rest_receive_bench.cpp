@@ -6,7 +6,7 @@
 // page crosses the ABI (parse, select /orders, re-serialize, emit).
 #include "bench_machine.hpp"
 
-#include "child_process.hpp"
+#include "service_processes.hpp"
 #include "test_paths.hpp"
 
 #include <junction/core/host_core.hpp>
@@ -104,14 +104,9 @@ int run(int argc, char** argv) {
                 orders, bench::cpu_model().c_str(), std::thread::hardware_concurrency(), argv[0]);
 
     TempDir dir;
-    const fs::path log = dir / "sim.log";
-    ChildProcess sim({(bin_dir() / "junction-sim").string(), "--api", "shopify", "--items", std::to_string(orders),
-                      "--rate-limit", "off", "--record", "0", "--token", "shpat_bench"},
-                     log);
-    if (!wait_for_text(log, "listening on ", std::chrono::seconds(10))) return 1;
-    std::string url = read_text(log);
-    url = url.substr(url.find("http://"));
-    url = url.substr(0, url.find('\n'));
+    SimulatorProcess sim({"--api", "shopify", "--items", std::to_string(orders), "--rate-limit", "off", "--record", "0",
+                          "--token", "shpat_bench"});
+    const std::string url = sim.url();
 
     fs::create_directories(dir / "state");
     HostCore host(dir / "state");

@@ -274,3 +274,32 @@ TEST_CASE("crash safety: the daemon killed at 20 random points of a 50,000-order
     CHECK(final_run["resumed"].GetBool());
     check_sink(ns.received(), expected);
 }
+
+TEST_CASE("a daemon told to stop pauses its run at a page and resumes it when started again") {
+    Simulator shop({"--api", "shopify", "--items", "20000", "--token", "shpat_test", "--rate-limit", "off"});
+    NetSuite ns;
+    Daemon d;
+    d.add_instance("shopify", "shop", shopify_config(shop, false));
+    d.add_instance("netsuite", "netsuite", ns.config());
+    d.save_flow(sync_flow("paused-sync", {{"SHOP", "shop"}}));
+    const std::string run_id = d.start_run("paused-sync");
+    while (count(d.run(run_id), "upsert", "out") < 2000) std::this_thread::sleep_for(5ms);
+    CHECK(d.stop() == 0);
+    d.start();
+    const auto run = d.wait_run(run_id);
+    CHECK(std::string(run["status"].GetString()) == "completed");
+    CHECK(run["resumed"].GetBool());
+    check_sink(ns.received(), expected_sales_orders(shop, "SHOP"));
+    const std::string log = Answer(d.call("GET", "/v1/runs/" + run_id + "/log")).body;
+    CHECK(log.find("resumed after the host stopped") != std::string::npos);
+    CHECK(log.find("resuming after page") != std::string::npos);
+
+    // The CLI shows the same run, in words.
+    const RunResult shown = d.cli({"runs", "show", run_id});
+    CHECK(shown.exit_code == 0);
+    CHECK(shown.output.find("completed (resumed after a restart)") != std::string::npos);
+    CHECK(shown.output.find("upsert") != std::string::npos);
+    const RunResult listed = d.cli({"runs", "list", "--flow", "paused-sync"});
+    CHECK(listed.output.find(run_id) != std::string::npos);
+    CHECK(d.cli({"flows", "list"}).output.find("paused-sync") != std::string::npos);
+}

@@ -6,7 +6,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
-#include "child_process.hpp"
+#include "service_processes.hpp"
 #include "embedded_host.hpp"
 
 #include <junction/core/error.hpp>
@@ -27,33 +27,14 @@ using namespace std::chrono_literals;
 namespace {
 
 // A junction-sim process and its control endpoints.
-struct Simulator {
-    explicit Simulator(std::vector<std::string> args) {
-        args.insert(args.begin(), (bin_dir() / "junction-sim").string());
-        process = std::make_unique<ChildProcess>(args, log);
-        REQUIRE(wait_for_text(log, "listening on ", 10s));
-        const std::string text = read_text(log);
-        url = text.substr(text.find("http://"));
-        url = url.substr(0, url.find('\n'));
-    }
-    std::string control(const std::string& method, const std::string& path, const std::string& body = {}) const {
-        HttpClient http;
-        HttpClient::Result r;
-        std::string error;
-        REQUIRE(http.send(method, url + path, {}, body, r, error));
-        return r.body;
-    }
+struct Simulator : SimulatorProcess {
+    using SimulatorProcess::SimulatorProcess;
     rapidjson::Document received() const {
         rapidjson::Document d;
-        d.Parse(control("GET", "/_sim/received").c_str());
+        d.Parse(control("GET", "/_sim/received").body.c_str());
         return d;
     }
-    void fault(const std::string& json) const { control("POST", "/_sim/faults", json); }
-
-    TempDir dir;
-    fs::path log = dir / "sim.log";
-    std::unique_ptr<ChildProcess> process;
-    std::string url;
+    void fault(const std::string& json) const { REQUIRE(control("POST", "/_sim/faults", json).status == 200); }
 };
 
 // A host with the REST engine installed.
@@ -161,7 +142,7 @@ TEST_CASE("every pagination strategy reads every record once, in order") {
     Simulator sim({"--api", "lab", "--auth", "none", "--items", "35"});
     RestHost h;
     h.install_manifest("lab", lab_manifest("lab", R"({"name":"none","type":"none"})"));
-    h.add("lab", "lab1", R"({"url":")" + sim.url + R"("})");
+    h.add("lab", "lab1", R"({"url":")" + sim.url() + R"("})");
     for (const char* strategy : {"link", "next_url", "cursor", "pages", "offset", "graphql"}) {
         CAPTURE(strategy);
         size_t pages = 0;
@@ -207,7 +188,7 @@ TEST_CASE("each auth method: the right credentials pass, tokens are cached and r
         Simulator sim({"--api", "lab", "--auth", c.sim_auth, "--items", "25", "--public-key", (keys / "RS256.pub").string()});
         RestHost h;
         h.install_manifest("lab", lab_manifest("lab", c.method));
-        h.add("lab", "good", R"({"url":")" + sim.url + R"(",)" + c.config + "}");
+        h.add("lab", "good", R"({"url":")" + sim.url() + R"(",)" + c.config + "}");
         CHECK(h.receive("good", "offset") == one_to(25));
         CHECK(h.receive("good", "link") == one_to(25));
         const bool oauth = std::string(c.sim_auth) == "client_credentials" || std::string(c.sim_auth) == "jwt" ||
@@ -219,7 +200,7 @@ TEST_CASE("each auth method: the right credentials pass, tokens are cached and r
             CHECK(sim.received()["token_grants"].GetInt() == 2);
         }
         // Wrong credentials: a clear auth error, and no retry loop.
-        h.add("lab", "bad", R"({"url":")" + sim.url + R"(",)" + c.wrong + "}");
+        h.add("lab", "bad", R"({"url":")" + sim.url() + R"(",)" + c.wrong + "}");
         const long before = sim.received()["requests"].GetInt();
         std::string message;
         CHECK(status_of([&] { h.receive("bad", "offset"); }, &message) == JN_ERR_AUTH);
@@ -232,7 +213,7 @@ TEST_CASE("failures: 429 storms and 500s are retried, then reported; timeouts, m
     Simulator sim({"--api", "lab", "--auth", "none", "--items", "30"});
     RestHost h;
     h.install_manifest("lab", lab_manifest("lab", R"({"name":"none","type":"none"})"));
-    h.add("lab", "lab1", R"({"url":")" + sim.url + R"("})");
+    h.add("lab", "lab1", R"({"url":")" + sim.url() + R"("})");
 
     sim.fault(R"({"status":429,"count":2,"retry_after":"0.2"})");
     const auto t0 = std::chrono::steady_clock::now();
@@ -269,7 +250,7 @@ TEST_CASE("sends: a record per request from the body template; a rejected record
     Simulator sim({"--api", "lab", "--auth", "none"});
     RestHost h;
     h.install_manifest("lab", lab_manifest("lab", R"({"name":"none","type":"none"})"));
-    h.add("lab", "lab1", R"({"url":")" + sim.url + R"("})");
+    h.add("lab", "lab1", R"({"url":")" + sim.url() + R"("})");
     const std::string result = h.send("lab1", "items.send",
                                       R"([{"name":"a","reject":false},{"name":"b","reject":true},{"name":"c","reject":false}])");
     rapidjson::Document r;
@@ -289,7 +270,7 @@ TEST_CASE("Shopify as shipped: Link pagination with page_info, incremental by up
     Simulator sim({"--api", "shopify", "--items", "600", "--token", "shpat_secret"});
     RestHost h;
     h.install(plugin_dir() / "shopify.connector.json");
-    h.add("shopify", "uk", R"({"store_url":")" + sim.url + R"(","api_key":"shpat_secret"})");
+    h.add("shopify", "uk", R"({"store_url":")" + sim.url() + R"(","api_key":"shpat_secret"})");
     size_t pages = 0;
     const auto ids = h.receive("uk", "orders.receive", "{}", &pages);
     CHECK(ids.size() == 600);
@@ -303,7 +284,7 @@ TEST_CASE("Shopify as shipped: Link pagination with page_info, incremental by up
     CHECK(h.receive("uk", "orders.receive").size() == 600);
     CHECK(h.service.test("uk").status == "ok");
 
-    h.add("shopify", "wrong", R"({"store_url":")" + sim.url + R"(","api_key":"shpat_wrong"})");
+    h.add("shopify", "wrong", R"({"store_url":")" + sim.url() + R"(","api_key":"shpat_wrong"})");
     std::string message;
     CHECK(status_of([&] { h.receive("wrong", "orders.receive"); }, &message) == JN_ERR_AUTH);
     CHECK(message.find("shpat_wrong") == std::string::npos);  // never echo a credential
@@ -315,7 +296,7 @@ TEST_CASE("NetSuite as shipped: JWT client credentials (ES256), idempotent upser
     Simulator sim({"--api", "netsuite", "--public-key", (keys / "ES256.pub").string(), "--client-id", "ns-client"});
     RestHost h;
     h.install(plugin_dir() / "netsuite.connector.json");
-    h.add("netsuite", "ns", R"({"account_url":")" + sim.url + R"(","client_id":"ns-client","key_id":"k1","private_key":)" +
+    h.add("netsuite", "ns", R"({"account_url":")" + sim.url() + R"(","client_id":"ns-client","key_id":"k1","private_key":)" +
                                 json_quote(ec) + "}");
     const std::string orders = R"([{"externalId":"SHOP-1","memo":"a"},{"externalId":"SHOP-2","memo":"b"},{"externalId":"SHOP/3","memo":"c"}])";
     const std::string first = h.send("ns", "salesorder.upsert", orders);
@@ -328,7 +309,7 @@ TEST_CASE("NetSuite as shipped: JWT client credentials (ES256), idempotent upser
     CHECK(got["token_grants"].GetInt() == 1);
     CHECK(h.receive("ns", "salesorder.receive").size() == 3);
 
-    h.add("netsuite", "other", R"({"account_url":")" + sim.url + R"(","client_id":"intruder","key_id":"k1","private_key":)" +
+    h.add("netsuite", "other", R"({"account_url":")" + sim.url() + R"(","client_id":"intruder","key_id":"k1","private_key":)" +
                                    json_quote(ec) + "}");
     std::string message;
     CHECK(status_of([&] { h.send("other", "salesorder.upsert", orders); }, &message) == JN_ERR_AUTH);
@@ -362,14 +343,14 @@ TEST_CASE("bad manifests are refused at install with the JSON path and the reaso
 TEST_CASE("junction builder test: shows the requests with credentials as *** and the first records") {
     Simulator shop({"--api", "shopify", "--items", "300", "--token", "shpat_topsecret"});
     TempDir dir;
-    std::ofstream(dir / "shop.json") << R"({"store_url":")" + shop.url + R"(","api_key":"shpat_topsecret"})";
+    std::ofstream(dir / "shop.json") << R"({"store_url":")" + shop.url() + R"(","api_key":"shpat_topsecret"})";
     const std::string junction = (bin_dir() / "junction").string();
     const std::string manifest = (plugin_dir() / "shopify.connector.json").string();
     auto r = run_program({junction, "builder", "test", manifest, "--endpoint", "orders.receive", "--config",
                           (dir / "shop.json").string(), "--show", "2"});
     INFO(r.output);
     CHECK(r.exit_code == 0);
-    CHECK(r.output.find("> GET " + shop.url + "/admin/api/2024-01/orders.json?status=any&limit=250") != std::string::npos);
+    CHECK(r.output.find("> GET " + shop.url() + "/admin/api/2024-01/orders.json?status=any&limit=250") != std::string::npos);
     CHECK(r.output.find("X-Shopify-Access-Token: ***") != std::string::npos);
     CHECK(r.output.find("\"order_number\": 1002") != std::string::npos);
     CHECK(r.output.find("250 record(s) in 1 page(s), the first 2 shown") != std::string::npos);
@@ -379,7 +360,7 @@ TEST_CASE("junction builder test: shows the requests with credentials as *** and
     TempDir keys;
     const std::string ec = make_key(keys, "ES256");
     Simulator ns({"--api", "netsuite", "--public-key", (keys / "ES256.pub").string(), "--client-id", "ns-client"});
-    std::ofstream(dir / "ns.json") << R"({"account_url":")" + ns.url + R"(","client_id":"ns-client","key_id":"k1","private_key":)" +
+    std::ofstream(dir / "ns.json") << R"({"account_url":")" + ns.url() + R"(","client_id":"ns-client","key_id":"k1","private_key":)" +
                                           json_quote(ec) + "}";
     std::ofstream(dir / "orders.json") << R"([{"externalId":"SHOP-1","memo":"first"}])";
     r = run_program({junction, "builder", "test", (plugin_dir() / "netsuite.connector.json").string(), "--endpoint",
@@ -388,7 +369,7 @@ TEST_CASE("junction builder test: shows the requests with credentials as *** and
     CHECK(r.exit_code == 0);
     CHECK(r.output.find("client_assertion=***") != std::string::npos);
     CHECK(r.output.find("Authorization: Bearer ***") != std::string::npos);
-    CHECK(r.output.find("> PUT " + ns.url + "/services/rest/record/v1/salesOrder/eid%3ASHOP-1") == std::string::npos);
+    CHECK(r.output.find("> PUT " + ns.url() + "/services/rest/record/v1/salesOrder/eid%3ASHOP-1") == std::string::npos);
     CHECK(r.output.find("/salesOrder/eid:SHOP-1") != std::string::npos);
     CHECK(r.output.find("\"http_status\": 204") != std::string::npos);
     CHECK(r.output.find("BEGIN PRIVATE KEY") == std::string::npos);
@@ -424,7 +405,7 @@ TEST_CASE("a manifest connector is published, installed, updated and rolled back
     RestHost h;
     Marketplace market((pub / "catalogue").string(), pub / "key.pub", h.dir / "downloads", h.registry, h.updates);
     CHECK(market.install("shopify", "1.0.0", "admin").engine == "rest");
-    h.add("shopify", "uk", R"({"store_url":")" + shop.url + R"(","api_key":"test-token"})");
+    h.add("shopify", "uk", R"({"store_url":")" + shop.url() + R"(","api_key":"test-token"})");
     CHECK(h.receive("uk", "orders.receive").size() == 300);
 
     market.install("shopify", "1.1.0", "admin");  // manual policy: available, not applied
@@ -450,12 +431,12 @@ TEST_CASE("Shopify's leaky bucket: the manifest's rate limit stays inside it; wi
     Simulator shop({"--api", "shopify", "--items", "11000"});  // 44 pages of 250
     RestHost h;
     h.install(plugin_dir() / "shopify.connector.json");
-    h.add("shopify", "paced", R"({"store_url":")" + shop.url + R"(","api_key":"test-token"})");
+    h.add("shopify", "paced", R"({"store_url":")" + shop.url() + R"(","api_key":"test-token"})");
     CHECK(h.receive("paced", "orders.receive").size() == 11000);
     CHECK(shop.received()["throttled"].GetInt() == 0);  // 35 at once (headroom in the 40), then 2 a second
 
     Simulator other({"--api", "shopify", "--items", "11000"});  // a store with an empty bucket
-    h.add("shopify", "greedy", R"({"store_url":")" + other.url + R"(","api_key":"test-token","rate_limit_per_second":0})");
+    h.add("shopify", "greedy", R"({"store_url":")" + other.url() + R"(","api_key":"test-token","rate_limit_per_second":0})");
     CHECK(h.receive("greedy", "orders.receive").size() == 11000);
     CHECK(other.received()["throttled"].GetInt() > 0);  // the bucket overflowed; Retry-After was honoured
 }
@@ -467,13 +448,13 @@ TEST_CASE("tokens are fetched again before they expire; filters reach the API; u
         "lab", R"({"name":"cc","type":"oauth2_client_credentials","token_url":"{{settings.url}}/lab/token"})");
     manifest.replace(manifest.find(R"("path":"/link",)"), 15, R"("path":"/link","filters":["status"],)");
     h.install_manifest("lab", manifest);
-    h.add("lab", "lab1", R"({"url":")" + sim.url + R"(","client_id":"client-1","client_secret":"client-secret"})");
+    h.add("lab", "lab1", R"({"url":")" + sim.url() + R"(","client_id":"client-1","client_secret":"client-secret"})");
     CHECK(h.receive("lab1", "link", R"({"filters":{"status":"paid"}})") == one_to(20));
     CHECK(sim.received()["token_grants"].GetInt() == 1);
     std::this_thread::sleep_for(1200ms);  // 61 s tokens are renewed a minute early: now
     CHECK(h.receive("lab1", "link") == one_to(20));
     CHECK(sim.received()["token_grants"].GetInt() == 2);
-    CHECK(sim.control("GET", "/_sim/requests").find("/lab/link?status=paid") != std::string::npos);
+    CHECK(sim.control("GET", "/_sim/requests").body.find("/lab/link?status=paid") != std::string::npos);
 
     std::string message;
     CHECK(status_of([&] { h.receive("lab1", "link", R"({"filters":{"colour":"red"}})"); }, &message) ==

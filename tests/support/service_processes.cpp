@@ -107,6 +107,18 @@ void JunctiondProcess::kill() {
     process_.reset();
 }
 
+int JunctiondProcess::stop() {
+    process_->signal(SIGTERM);
+    const int code = process_->wait(30s);
+    process_.reset();
+    return code;
+}
+
+RunResult JunctiondProcess::cli(std::vector<std::string> args) const {
+    args.insert(args.begin(), {(bin_dir() / "junction").string(), "--url", url_, "--state-dir", state_.string()});
+    return run_program(args);
+}
+
 HttpAnswer JunctiondProcess::call(const std::string& method, const std::string& path, const std::string& body) const {
     try {
         return http_call(method, url_ + path, body, {{"Authorization", "Bearer " + token_}});

@@ -48,6 +48,9 @@ public:
 
     void start();  // again after kill(): same state, a new port
     void kill();   // SIGKILL, no goodbye
+    int stop();    // SIGTERM; returns the exit code
+    // Runs the junction CLI against this daemon.
+    RunResult cli(std::vector<std::string> args) const;
     pid_t pid() const { return process_ ? process_->pid() : -1; }
     const std::string& url() const { return url_; }
     const std::filesystem::path& log_file() const { return log_; }
