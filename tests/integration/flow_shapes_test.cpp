@@ -179,6 +179,21 @@ TEST_CASE("records that fail go to the catch path inside a try, or stay inspecta
     CHECK(std::string(rejected.back()["_error"]["reason"].GetString()).find("record must be a JSON object") != std::string::npos);
 }
 
+TEST_CASE("a request that fails as a whole fails the run, and its records stay inspectable") {
+    Files files;
+    Daemon d;
+    add_file(d, "nowhere", files.dir / "missing-folder" / "out.jsonl");
+    d.save_flow(R"({"name": "doomed", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "deliver", "type": "connection", "instance": "nowhere", "endpoint": "records.send", "direction": "send"}]})");
+    const auto run = d.wait_run(d.start_run("doomed", R"({"payload": [{"id": 1}, {"id": 2}]})"));
+    CHECK(std::string(run["status"].GetString()) == "failed");
+    CHECK(std::string(run["error"].GetString()).find("cannot open") != std::string::npos);
+    const auto failed = Answer(d.call("GET", "/v1/runs/" + std::string(run["id"].GetString()) + "/failures")).json();
+    REQUIRE(failed["items"].Size() == 2);
+    CHECK(failed["items"][1]["record"]["id"].GetInt() == 2);
+    CHECK(std::string(failed["items"][0]["reason"].GetString()).find("not delivered: the request to records.send failed") == 0);
+}
+
 TEST_CASE("a route in mode all sends a record down every path it matches") {
     Files files;
     Daemon d;

@@ -33,9 +33,9 @@ void RunContext::check_stop() const {
 ShapeCounts& RunContext::counts(const std::string& shape) { return counts_[shape]; }
 
 void RunContext::fail(const std::string& shape, const Json& record, const std::string& reason) {
-    counts(shape).failed += 1;
     const std::string why = redact(reason);
     if (!catches_.empty()) {
+        counts(shape).failed += 1;
         Batch& frame = *catches_.back();
         auto& a = frame.allocator();
         // The catch path always gets an object: a record that is not one is wrapped.
@@ -53,7 +53,13 @@ void RunContext::fail(const std::string& shape, const Json& record, const std::s
         frame.records.push_back(std::move(copy));
         return;
     }
+    keep_undelivered(shape, record, why);
+}
+
+void RunContext::keep_undelivered(const std::string& shape, const Json& record, const std::string& reason) {
+    counts(shape).failed += 1;
     ++uncaught_;
+    const std::string why = redact(reason);
     if (kept_failures_ < kKeptFailures) {
         ++kept_failures_;
         failed_.push_back({0, shape, why, to_json(record)});

@@ -176,11 +176,20 @@ protected:
                 });
             for (auto& t : threads) t.join();
         }
-        for (const auto& o : outcomes)
-            if (o.error) {
-                run.check_stop();
-                std::rethrow_exception(o.error);
+        for (size_t c = 0; c < chunks; ++c) {
+            if (!outcomes[c].error) continue;
+            run.check_stop();
+            // The run fails; what this request did not deliver stays inspectable with it.
+            std::string why = "not delivered: the request to " + endpoint_ + " failed";
+            try {
+                std::rethrow_exception(outcomes[c].error);
+            } catch (const std::exception& e) {
+                why += ": " + std::string(e.what());
             }
+            for (size_t i = c * batch_size_; i < std::min(batch.size(), (c + 1) * batch_size_); ++i)
+                run.keep_undelivered(id(), batch.records[i], why);
+            std::rethrow_exception(outcomes[c].error);
+        }
         Batch delivered = batch.sibling();
         for (size_t c = 0; c < chunks; ++c) {
             for (size_t i = c * batch_size_, k = 0; i < std::min(batch.size(), (c + 1) * batch_size_); ++i, ++k) {

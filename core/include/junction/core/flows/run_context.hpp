@@ -56,6 +56,9 @@ public:
     // run's failed records.
     void fail(const std::string& shape, const Json& record, const std::string& reason);
     int64_t uncaught_failures() const { return uncaught_; }
+    // A record a failed request did not deliver, kept with the run for inspection (no
+    // catch path: the whole request failed, and with it the run).
+    void keep_undelivered(const std::string& shape, const Json& record, const std::string& reason);
     // A line of the run log (redacted: no credential of the flow's instances survives).
     void log(std::string_view level, const std::string& shape, std::string message);
     std::string redact(std::string text) const { return redactor_.apply(std::move(text)); }
