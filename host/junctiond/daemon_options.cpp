@@ -70,6 +70,7 @@ std::optional<DaemonOptions> parse_daemon_options(int argc, char** argv, int& ex
     modes.add_options()("help,h", "show this help")("config", po::value<std::string>(),
                                                      "read settings from this file")(
         "print-registry", "load the connectors, print them and exit")(
+        "print-routes", "print the admin API's routes (METHOD PATH) and exit")(
         "rotate-key",
         "re-encrypt every stored credential under a new master key and exit (with "
         "JUNCTION_MASTER_KEY set, the new key comes from JUNCTION_NEW_MASTER_KEY)");
@@ -108,6 +109,7 @@ std::optional<DaemonOptions> parse_daemon_options(int argc, char** argv, int& ex
         return std::nullopt;
     }
     o.print_registry = vm.count("print-registry") > 0;
+    o.print_routes = vm.count("print-routes") > 0;
     o.rotate_key = vm.count("rotate-key") > 0;
     o.log_json = vm["log-json"].as<bool>();
     o.plugin_watch = vm["plugin-watch"].as<std::string>();

@@ -17,6 +17,7 @@ struct DaemonOptions {
     std::string listen_address = "127.0.0.1";
     uint16_t listen_port = 8750;
     bool print_registry = false;  // load, print the registry, exit
+    bool print_routes = false;    // print the route table (checked against openapi.json), exit
     bool rotate_key = false;      // re-encrypt every credential under a new master key, exit
     bool log_json = false;
     std::string plugin_watch = "inotify";  // "inotify" (falls back to polling), "poll", "off"

@@ -119,6 +119,11 @@ int run(const DaemonOptions& options) {
     add_instance_routes(router, services);
     add_marketplace_routes(router, services);
     add_flow_routes(router, services);
+    add_openapi_route(router);
+    if (options.print_routes) {
+        for (const auto& r : router.routes()) std::cout << r.method << " " << r.pattern << "\n";
+        return 0;
+    }
 
     const std::string token = load_or_create_admin_token(options.state_dir);
     ServerOptions server_options;

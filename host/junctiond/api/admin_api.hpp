@@ -27,6 +27,8 @@ void add_connector_routes(Router& router, AdminServices& services);
 void add_instance_routes(Router& router, AdminServices& services);
 void add_marketplace_routes(Router& router, AdminServices& services);
 void add_flow_routes(Router& router, AdminServices& services);
+// GET /v1/openapi.json: api/openapi.json, the published description of every route.
+void add_openapi_route(Router& router);
 
 // Authenticates (Authorization: Bearer <token>, except public routes), routes, and maps
 // exceptions to error responses. Never echoes a request body.
