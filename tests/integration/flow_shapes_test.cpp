@@ -52,10 +52,6 @@ struct Files {
     }
 };
 
-int64_t count(const rapidjson::Value& run, const char* shape, const char* what) {
-    return run["counts"].HasMember(shape) ? run["counts"][shape][what].GetInt64() : 0;
-}
-
 std::string log_text(Daemon& d, const std::string& run) {
     const Answer a = d.call("GET", "/v1/runs/" + run + "/log");
     REQUIRE(a.status == 200);

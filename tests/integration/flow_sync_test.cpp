@@ -153,10 +153,6 @@ void check_sink(const rapidjson::Document& received, const std::map<std::string,
     if (complete) CHECK(matched == expected.size());
 }
 
-int64_t count(const rapidjson::Value& run, const char* shape, const char* what) {
-    return run["counts"].HasMember(shape) ? run["counts"][shape][what].GetInt64() : 0;
-}
-
 }  // namespace
 
 TEST_CASE("one Shopify store to NetSuite: every sales order as computed, then only what changed") {

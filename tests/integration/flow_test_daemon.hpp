@@ -28,6 +28,11 @@ struct Answer {
 
 using Simulator = SimulatorProcess;
 
+// A shape's count in a run's view: "in", "out" or "failed" (0 before it saw a record).
+inline int64_t count(const rapidjson::Value& run, const char* shape, const char* what) {
+    return run["counts"].HasMember(shape) ? run["counts"][shape][what].GetInt64() : 0;
+}
+
 // junctiond with the shipped REST engine, manifests and jsonl in its plugin folder.
 struct Daemon : JunctiondProcess {
     Daemon() : JunctiondProcess({"rest.so", "shopify.connector.json", "netsuite.connector.json", "jsonl.so"}) {}

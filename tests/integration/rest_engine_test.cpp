@@ -116,16 +116,6 @@ std::string make_key(const TempDir& dir, const std::string& algorithm) {
     return read_text(priv);
 }
 
-std::string json_quote(const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '\n') out += "\\n";
-        else if (c == '"' || c == '\\') out += std::string("\\") + c;
-        else out += c;
-    }
-    return out + "\"";
-}
-
 jn_status status_of(const std::function<void()>& f, std::string* message = nullptr) {
     try {
         f();
@@ -176,8 +166,8 @@ TEST_CASE("each auth method: the right credentials pass, tokens are cached and r
          R"("client_id":"client-1","client_secret":"client-secret")", R"("client_id":"client-1","client_secret":"guess")"},
         {"jwt",
          R"({"name":"jwt","type":"oauth2_client_credentials","client_auth":"jwt_assertion","jwt_algorithm":"RS256","token_url":"{{settings.url}}/lab/token"})",
-         R"("client_id":"client-1","key_id":"key-1","private_key":)" + json_quote(rsa),
-         R"("client_id":"someone-else","key_id":"key-1","private_key":)" + json_quote(rsa)},
+         R"("client_id":"client-1","key_id":"key-1","private_key":)" + json_text(rsa),
+         R"("client_id":"someone-else","key_id":"key-1","private_key":)" + json_text(rsa)},
         {"refresh_token",
          R"({"name":"refresh","type":"oauth2_refresh_token","token_url":"{{settings.url}}/lab/token"})",
          R"("client_id":"client-1","client_secret":"client-secret","refresh_token":"refresh-1")",
@@ -297,7 +287,7 @@ TEST_CASE("NetSuite as shipped: JWT client credentials (ES256), idempotent upser
     RestHost h;
     h.install(plugin_dir() / "netsuite.connector.json");
     h.add("netsuite", "ns", R"({"account_url":")" + sim.url() + R"(","client_id":"ns-client","key_id":"k1","private_key":)" +
-                                json_quote(ec) + "}");
+                                json_text(ec) + "}");
     const std::string orders = R"([{"externalId":"SHOP-1","memo":"a"},{"externalId":"SHOP-2","memo":"b"},{"externalId":"SHOP/3","memo":"c"}])";
     const std::string first = h.send("ns", "salesorder.upsert", orders);
     CHECK(first.find("rejected") == std::string::npos);
@@ -310,7 +300,7 @@ TEST_CASE("NetSuite as shipped: JWT client credentials (ES256), idempotent upser
     CHECK(h.receive("ns", "salesorder.receive").size() == 3);
 
     h.add("netsuite", "other", R"({"account_url":")" + sim.url() + R"(","client_id":"intruder","key_id":"k1","private_key":)" +
-                                   json_quote(ec) + "}");
+                                   json_text(ec) + "}");
     std::string message;
     CHECK(status_of([&] { h.send("other", "salesorder.upsert", orders); }, &message) == JN_ERR_AUTH);
     CHECK(message.find("token endpoint refused") != std::string::npos);
@@ -361,7 +351,7 @@ TEST_CASE("junction builder test: shows the requests with credentials as *** and
     const std::string ec = make_key(keys, "ES256");
     Simulator ns({"--api", "netsuite", "--public-key", (keys / "ES256.pub").string(), "--client-id", "ns-client"});
     std::ofstream(dir / "ns.json") << R"({"account_url":")" + ns.url() + R"(","client_id":"ns-client","key_id":"k1","private_key":)" +
-                                          json_quote(ec) + "}";
+                                          json_text(ec) + "}";
     std::ofstream(dir / "orders.json") << R"([{"externalId":"SHOP-1","memo":"first"}])";
     r = run_program({junction, "builder", "test", (plugin_dir() / "netsuite.connector.json").string(), "--endpoint",
                      "salesorder.upsert", "--config", (dir / "ns.json").string(), "--records", (dir / "orders.json").string()});
