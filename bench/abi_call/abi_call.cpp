@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
         ConnectorRegistry registry(scratch / "store");
         auto version = registry.load(registry.install(plugin).name);
         MemoryInstanceState state;
-        auto instance = version->create_instance({"bench", "{}", &state, {}});
+        auto instance = version->create_instance({"bench", "{}", &state, {}, {}});
         std::unique_ptr<PageSource> direct = std::make_unique<DirectPages>();
 
         std::printf("best of 15 alternating rounds per figure\n");

@@ -162,6 +162,8 @@ std::unique_ptr<ConnectorInstance> ConnectorVersion::create_instance(
     inst->host_->log_component = id() + "/" + spec.id;
     inst->host_->state = spec.state;
     inst->host_->http = inst->http_.get();
+    inst->http_counters_ = spec.http_counters;
+    inst->host_->http_counters = inst->http_counters_.get();
 
     jn_instance_params params{};
     params.struct_size = sizeof params;

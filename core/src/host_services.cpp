@@ -33,10 +33,24 @@ jn_status host_http_request(jn_call* call, const jn_http_request* request,
     }
     jn_http_request copy{};  // zero-fills fields an older plugin did not know
     std::memcpy(&copy, request, std::min<size_t>(request->struct_size, sizeof copy));
+    // Sees the status on its way to the plugin, to count 4xx/5xx answers as errors.
+    struct StatusTap {
+        jn_http_response_fn forward;
+        void* user;
+        uint32_t status = 0;
+    } tap{on_response, user};
+    const auto tapped = [](void* t, const jn_http_response* response) {
+        auto* self = static_cast<StatusTap*>(t);
+        self->status = response->status_code;
+        self->forward(self->user, response);
+    };
     std::string error;
-    const jn_status s =
-        call->instance->http->perform(copy, on_response, user, call->cancelled, error);
+    const jn_status s = call->instance->http->perform(copy, tapped, &tap, call->cancelled, error);
     if (s != JN_OK) call->error = "HTTP request failed: " + error;
+    if (auto* counters = call->instance->http_counters) {
+        counters->first.fetch_add(1, std::memory_order_relaxed);
+        if (s != JN_OK || tap.status >= 400) counters->second.fetch_add(1, std::memory_order_relaxed);
+    }
     return s;
 }
 

@@ -28,8 +28,18 @@ std::string url_encode(const std::string& text) {
     return out;
 }
 
-ApiClient::ApiClient(std::string base_url, std::string token)
-    : base_url_(std::move(base_url)), token_(std::move(token)), http_(core::HttpOptions{}) {
+namespace {
+
+core::HttpOptions client_options(std::string ca_file) {
+    core::HttpOptions o;
+    o.ca_file = std::move(ca_file);
+    return o;
+}
+
+}  // namespace
+
+ApiClient::ApiClient(std::string base_url, std::string token, std::string ca_file)
+    : base_url_(std::move(base_url)), token_(std::move(token)), http_(client_options(std::move(ca_file))) {
     while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
 }
 
@@ -63,7 +73,7 @@ ApiClient connect(const Connection& flags) {
                                      "--state-dir at the daemon's state directory (cannot read " +
                                      file.string() + ")");
     }
-    return ApiClient(url, *token);
+    return ApiClient(url, *token, flags.ca_file ? *flags.ca_file : env("JUNCTION_CACERT").value_or(""));
 }
 
 }  // namespace junction::cli

@@ -1,5 +1,5 @@
 // The CLI's connection to junctiond: where it is (--url, JUNCTION_URL, default
-// http://127.0.0.1:8750) and the admin token (--token, JUNCTION_TOKEN, or
+// http://127.0.0.1:8750; for https, --cacert or JUNCTION_CACERT) and the admin token (--token, JUNCTION_TOKEN, or
 // <state-dir>/admin.token with --state-dir or JUNCTION_STATE_DIR).
 #pragma once
 
@@ -23,7 +23,9 @@ struct Unreachable : std::runtime_error {
 
 class ApiClient {
 public:
-    ApiClient(std::string base_url, std::string token);
+    // `ca_file`: the CAs to trust for an https:// daemon (its own certificate when
+    // self-signed); empty for the system's.
+    ApiClient(std::string base_url, std::string token, std::string ca_file = {});
 
     ApiResponse get(const std::string& path) { return send("GET", path, ""); }
     ApiResponse post(const std::string& path, const std::string& body) { return send("POST", path, body); }
@@ -41,7 +43,7 @@ private:
 };
 
 struct Connection {
-    std::optional<std::string> url, token, state_dir;
+    std::optional<std::string> url, token, state_dir, ca_file;
 };
 
 // Resolves flags and environment into a client; throws std::runtime_error saying what is

@@ -39,6 +39,9 @@ int main(int argc, char** argv) {
         "url", po::value<std::string>(), "daemon address (env JUNCTION_URL; default http://127.0.0.1:8750)")(
         "token", po::value<std::string>(), "admin token (env JUNCTION_TOKEN; default: read <state-dir>/admin.token)")(
         "state-dir", po::value<std::string>(), "the daemon's state directory (env JUNCTION_STATE_DIR)")(
+        "cacert", po::value<std::string>(),
+        "PEM file of the CA (or the self-signed certificate) to trust for an https:// daemon "
+        "(env JUNCTION_CACERT)")(
         "output,o", po::value(&output), "table (default) or json");
 
     std::vector<std::string> rest;
@@ -69,6 +72,7 @@ int main(int argc, char** argv) {
     if (vm.count("url")) connection.url = vm["url"].as<std::string>();
     if (vm.count("token")) connection.token = vm["token"].as<std::string>();
     if (vm.count("state-dir")) connection.state_dir = vm["state-dir"].as<std::string>();
+    if (vm.count("cacert")) connection.ca_file = vm["cacert"].as<std::string>();
 
     const std::string group = rest[0];
     const std::vector<std::string> args(rest.begin() + 1, rest.end());

@@ -34,6 +34,15 @@ po::options_description settings() {
         "ca-file", po::value<std::string>()->default_value(""),
         "PEM bundle of the CAs trusted for outbound HTTPS (catalogue, connectors) instead of "
         "the system's")(
+        "tls-cert", po::value<std::string>()->default_value(""),
+        "PEM certificate chain for the admin API: with tls-key, it serves HTTPS")(
+        "tls-key", po::value<std::string>()->default_value(""), "PEM private key of tls-cert")(
+        "run-workers", po::value<unsigned>()->default_value(4),
+        "flow runs executing at once; more wait, queued")(
+        "stop-grace", po::value<unsigned>()->default_value(20),
+        "seconds a stop (SIGTERM, SIGINT) lets running flow pages finish before it stops them; "
+        "either way runs resume from their last checkpoint at the next start")(
+        "log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error")(
         "log-json", po::value<bool>()->default_value(false)->implicit_value(true),
         "write log lines as JSON objects");
     return s;
@@ -63,72 +72,98 @@ bool split_listen(const std::string& text, DaemonOptions& o) {
     }
 }
 
-}  // namespace
-
-std::optional<DaemonOptions> parse_daemon_options(int argc, char** argv, int& exit_code) {
-    po::options_description modes("Usage: junctiond [options]\n\nOptions");
-    modes.add_options()("help,h", "show this help")("config", po::value<std::string>(),
-                                                     "read settings from this file")(
-        "print-registry", "load the connectors, print them and exit")(
-        "print-routes", "print the admin API's routes (METHOD PATH) and exit")(
-        "rotate-key",
-        "re-encrypt every stored credential under a new master key and exit (with "
-        "JUNCTION_MASTER_KEY set, the new key comes from JUNCTION_NEW_MASTER_KEY)");
-    const po::options_description s = settings();
-    po::options_description all;
-    all.add(modes).add(s);
-
+// Reads flags, environment and config file; throws std::runtime_error saying what is wrong.
+// `help` is set when --help was asked for (nothing else is read then).
+DaemonOptions read_options(int argc, char** argv, const po::options_description& all,
+                           const po::options_description& s, bool& help) {
     po::variables_map vm;
-    try {
-        po::store(po::parse_command_line(argc, argv, all), vm);
-        po::store(po::parse_environment(s, [&](const std::string& v) { return env_to_option(v, s); }), vm);
-        if (vm.count("config")) {
-            const std::string file = vm["config"].as<std::string>();
-            std::ifstream in(file);
-            if (!in) throw std::runtime_error("cannot read config file " + file);
-            po::store(po::parse_config_file(in, s), vm);
-        }
-        po::notify(vm);
-    } catch (const std::exception& e) {
-        std::cerr << "junctiond: " << e.what() << "\n\n" << all << "\n";
-        exit_code = 2;
-        return std::nullopt;
+    po::store(po::parse_command_line(argc, argv, all), vm);
+    po::store(po::parse_environment(s, [&](const std::string& v) { return env_to_option(v, s); }), vm);
+    if (vm.count("config")) {
+        const std::string file = vm["config"].as<std::string>();
+        std::ifstream in(file);
+        if (!in) throw std::runtime_error("cannot read config file " + file);
+        po::store(po::parse_config_file(in, s), vm);
     }
-    if (vm.count("help")) {
-        std::cout << all << "\n";
-        exit_code = 0;
-        return std::nullopt;
-    }
+    po::notify(vm);
+    help = vm.count("help") > 0;
     DaemonOptions o;
+    if (help) return o;
+    if (vm.count("config")) o.config_file = vm["config"].as<std::string>();
     o.state_dir = vm["state-dir"].as<std::string>();
     o.plugin_dir = vm.count("plugin-dir") ? std::filesystem::path(vm["plugin-dir"].as<std::string>())
                                           : o.state_dir / "drop";
-    if (!split_listen(vm["listen"].as<std::string>(), o)) {
-        std::cerr << "junctiond: --listen must be ADDRESS:PORT, for example 127.0.0.1:8750\n";
-        exit_code = 2;
-        return std::nullopt;
-    }
+    if (!split_listen(vm["listen"].as<std::string>(), o))
+        throw std::runtime_error("listen must be ADDRESS:PORT, for example 127.0.0.1:8750");
     o.print_registry = vm.count("print-registry") > 0;
     o.print_routes = vm.count("print-routes") > 0;
     o.rotate_key = vm.count("rotate-key") > 0;
     o.log_json = vm["log-json"].as<bool>();
+    o.log_level = vm["log-level"].as<std::string>();
+    if (o.log_level != "debug" && o.log_level != "info" && o.log_level != "warn" && o.log_level != "error")
+        throw std::runtime_error("log-level must be debug, info, warn or error");
     o.plugin_watch = vm["plugin-watch"].as<std::string>();
     o.marketplace = vm["marketplace"].as<std::string>();
     o.marketplace_key = vm["marketplace-key"].as<std::string>();
     o.allow_unsigned_drops = vm["allow-unsigned-drops"].as<bool>();
     o.ca_file = vm["ca-file"].as<std::string>();
-    if (!o.ca_file.empty() && !std::filesystem::is_regular_file(o.ca_file)) {
-        std::cerr << "junctiond: --ca-file " << o.ca_file
-                  << " is not a readable file; give a PEM bundle of CA certificates\n";
-        exit_code = 2;
-        return std::nullopt;
-    }
-    if (o.plugin_watch != "inotify" && o.plugin_watch != "poll" && o.plugin_watch != "off") {
-        std::cerr << "junctiond: --plugin-watch must be inotify, poll or off\n";
-        exit_code = 2;
-        return std::nullopt;
-    }
+    if (!o.ca_file.empty() && !std::filesystem::is_regular_file(o.ca_file))
+        throw std::runtime_error("ca-file " + o.ca_file + " is not a readable file; give a PEM bundle of CA certificates");
+    if (o.plugin_watch != "inotify" && o.plugin_watch != "poll" && o.plugin_watch != "off")
+        throw std::runtime_error("plugin-watch must be inotify, poll or off");
+    o.tls_cert = vm["tls-cert"].as<std::string>();
+    o.tls_key = vm["tls-key"].as<std::string>();
+    if (o.tls_cert.empty() != o.tls_key.empty())
+        throw std::runtime_error("tls-cert and tls-key go together: give both for HTTPS, or neither");
+    for (const auto& file : {o.tls_cert, o.tls_key})
+        if (!file.empty() && !std::filesystem::is_regular_file(file))
+            throw std::runtime_error(file + " is not a readable file (tls-cert, tls-key)");
+    o.run_workers = vm["run-workers"].as<unsigned>();
+    if (o.run_workers < 1 || o.run_workers > 256) throw std::runtime_error("run-workers must be 1 to 256");
+    o.stop_grace_seconds = vm["stop-grace"].as<unsigned>();
     return o;
+}
+
+struct Descriptions {
+    po::options_description modes{"Usage: junctiond [options]\n\nOptions"};
+    po::options_description settings = junction::daemon::settings();
+    po::options_description all;
+    Descriptions() {
+        modes.add_options()("help,h", "show this help")("config", po::value<std::string>(),
+                                                         "read settings from this file (SIGHUP re-reads it)")(
+            "print-registry", "load the connectors, print them and exit")(
+            "print-routes", "print the admin API's routes (METHOD PATH) and exit")(
+            "rotate-key",
+            "re-encrypt every stored credential under a new master key and exit (with "
+            "JUNCTION_MASTER_KEY set, the new key comes from JUNCTION_NEW_MASTER_KEY)");
+        all.add(modes).add(settings);
+    }
+};
+
+}  // namespace
+
+std::optional<DaemonOptions> parse_daemon_options(int argc, char** argv, int& exit_code) {
+    const Descriptions d;
+    try {
+        bool help = false;
+        DaemonOptions o = read_options(argc, argv, d.all, d.settings, help);
+        if (help) {
+            std::cout << d.all << "\n";
+            exit_code = 0;
+            return std::nullopt;
+        }
+        return o;
+    } catch (const std::exception& e) {
+        std::cerr << "junctiond: " << e.what() << "\n\n" << d.all << "\n";
+        exit_code = 2;
+        return std::nullopt;
+    }
+}
+
+DaemonOptions reread_daemon_options(int argc, char** argv) {
+    const Descriptions d;
+    bool help = false;
+    return read_options(argc, argv, d.all, d.settings, help);
 }
 
 }  // namespace junction::daemon

@@ -25,10 +25,19 @@ struct DaemonOptions {
     std::filesystem::path marketplace_key;  // the publisher's Ed25519 public key (PEM)
     std::string ca_file;                    // CAs trusted for outbound HTTPS, empty: system
     bool allow_unsigned_drops = false;      // install unsigned packages from the plugin folder
+    std::string tls_cert, tls_key;          // both set: the admin API serves HTTPS
+    unsigned run_workers = 4;               // flow runs executing at once
+    unsigned stop_grace_seconds = 20;       // how long a stop waits for flow pages in hand
+    std::string log_level = "info";
+    std::string config_file;                // "" when none; SIGHUP re-reads it
 };
 
 // Parses argv; prints help or a usage error and returns nullopt with `exit_code` set when
 // the process should stop.
 std::optional<DaemonOptions> parse_daemon_options(int argc, char** argv, int& exit_code);
+
+// The same, again (SIGHUP): throws std::runtime_error saying what is wrong, so the daemon
+// keeps its running settings.
+DaemonOptions reread_daemon_options(int argc, char** argv);
 
 }  // namespace junction::daemon

@@ -65,7 +65,67 @@ void prepare_state_dir(const fs::path& dir) {
     fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
 }
 
-int run(const DaemonOptions& options) {
+LogOptions log_options(const DaemonOptions& o) {
+    const LogLevel level = o.log_level == "debug" ? LogLevel::debug
+                           : o.log_level == "warn" ? LogLevel::warn
+                           : o.log_level == "error" ? LogLevel::error
+                                                    : LogLevel::info;
+    return {level, o.log_json};
+}
+
+std::optional<TlsFiles> tls_files(const DaemonOptions& o) {
+    if (o.tls_cert.empty()) return std::nullopt;
+    return TlsFiles{o.tls_cert, o.tls_key};
+}
+
+// SIGHUP: the config file (and flags, environment) read again. Logging, the stop grace and
+// the TLS certificate change at once; settings the running parts were built from are named
+// and wait for a restart. A config that does not parse changes nothing.
+void reload(int argc, char** argv, DaemonOptions& running, AdminServer& server) {
+    DaemonOptions next;
+    try {
+        next = reread_daemon_options(argc, argv);
+    } catch (const std::exception& e) {
+        log_error("junctiond", std::string("SIGHUP: the settings were not reloaded: ") + e.what() +
+                                   "; the daemon keeps running with its current settings");
+        return;
+    }
+    configure_log(log_options(next));
+    running.log_level = next.log_level;
+    running.log_json = next.log_json;
+    running.stop_grace_seconds = next.stop_grace_seconds;
+    std::vector<std::string> restart;
+    auto needs_restart = [&](const char* key, bool changed) {
+        if (changed) restart.push_back(key);
+    };
+    needs_restart("state-dir", next.state_dir != running.state_dir);
+    needs_restart("plugin-dir", next.plugin_dir != running.plugin_dir);
+    needs_restart("listen", next.listen_address != running.listen_address || next.listen_port != running.listen_port);
+    needs_restart("plugin-watch", next.plugin_watch != running.plugin_watch);
+    needs_restart("marketplace", next.marketplace != running.marketplace);
+    needs_restart("marketplace-key", next.marketplace_key != running.marketplace_key);
+    needs_restart("allow-unsigned-drops", next.allow_unsigned_drops != running.allow_unsigned_drops);
+    needs_restart("ca-file", next.ca_file != running.ca_file);
+    needs_restart("run-workers", next.run_workers != running.run_workers);
+    needs_restart("tls-cert/tls-key (on or off)", next.tls_cert.empty() != running.tls_cert.empty());
+    if (server.tls() && !next.tls_cert.empty()) {
+        try {
+            server.reload_tls(*tls_files(next));
+            running.tls_cert = next.tls_cert;
+            running.tls_key = next.tls_key;
+            log_info("junctiond", "SIGHUP: TLS certificate reloaded from " + next.tls_cert);
+        } catch (const std::exception& e) {
+            log_error("junctiond", std::string("SIGHUP: ") + e.what() + "; new connections keep the current certificate");
+        }
+    }
+    std::string keys;
+    for (const auto& k : restart) keys += (keys.empty() ? "" : ", ") + k;
+    log_info("junctiond", "SIGHUP: settings reloaded (log-level " + running.log_level + ", stop-grace " +
+                              std::to_string(running.stop_grace_seconds) + " s)" +
+                              (keys.empty() ? "" : "; changed but applied only at the next restart: " + keys));
+}
+
+int run(int argc, char** argv, DaemonOptions options) {
     prepare_state_dir(options.state_dir);
     fs::create_directories(options.plugin_dir);
 
@@ -79,6 +139,7 @@ int run(const DaemonOptions& options) {
     HostCoreOptions core_options;
     core_options.master_key_env = env_key ? env_key : "";
     core_options.http.ca_file = options.ca_file;
+    core_options.flows.run_workers = options.run_workers;
     HostCore core(options.state_dir, core_options);
     if (options.rotate_key) {
         const char* next = std::getenv("JUNCTION_NEW_MASTER_KEY");
@@ -112,13 +173,14 @@ int run(const DaemonOptions& options) {
 
     Marketplace marketplace(options.marketplace, options.marketplace_key,
                             options.state_dir / "downloads", core.registry, core.updates, core_options.http);
-    AdminServices services{core.registry, core.instances, core.updates, marketplace, core.flows};
+    AdminServices services{core.registry, core.active, core.runtime, core.instances, core.updates, marketplace, core.flows};
     Router router;
     add_health_routes(router);
     add_connector_routes(router, services);
     add_instance_routes(router, services);
     add_marketplace_routes(router, services);
     add_flow_routes(router, services);
+    add_metrics_route(router, services);
     add_openapi_route(router);
     if (options.print_routes) {
         for (const auto& r : router.routes()) std::cout << r.method << " " << r.pattern << "\n";
@@ -129,6 +191,7 @@ int run(const DaemonOptions& options) {
     ServerOptions server_options;
     server_options.address = options.listen_address;
     server_options.port = options.listen_port;
+    server_options.tls = tls_files(options);
     AdminServer server(server_options, make_dispatch(router, token));
     std::unique_ptr<PluginFolderWatch> watch;
     if (options.plugin_watch != "off") {
@@ -138,14 +201,16 @@ int run(const DaemonOptions& options) {
             options.plugin_watch == "poll");
     }
     core.flows.start();  // resumes runs a previous stop (or crash) interrupted
-    log_info("junctiond", "admin API listening on http://" + options.listen_address + ":" +
+    log_info("junctiond", "admin API listening on " + std::string(server.tls() ? "https://" : "http://") +
+                              options.listen_address + ":" +
                               std::to_string(server.port()) + "; plugin folder " +
-                              options.plugin_dir.string() + " (SIGHUP rescans, SIGTERM stops)");
+                              options.plugin_dir.string() + " (SIGHUP reloads the settings and rescans, SIGTERM stops)");
 
     for (;;) {
         int sig = 0;
         sigwait(&signals, &sig);
         if (sig == SIGHUP) {
+            reload(argc, argv, options, server);
             log_info("junctiond", "SIGHUP: rescanning the plugin folder");
             install_scanned(core.registry.scan(options.plugin_dir), core.updates);
             continue;
@@ -153,7 +218,8 @@ int run(const DaemonOptions& options) {
         log_info("junctiond", std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
         watch.reset();
         server.stop();
-        core.flows.stop();  // runs pause at a page boundary and resume at the next start
+        // Runs finish the page in hand (within the grace) and resume at the next start.
+        core.flows.stop(std::chrono::seconds(options.stop_grace_seconds));
         return 0;
     }
 }
@@ -164,9 +230,9 @@ int main(int argc, char** argv) {
     int exit_code = 0;
     auto options = parse_daemon_options(argc, argv, exit_code);
     if (!options) return exit_code;
-    configure_log({LogLevel::info, options->log_json});
+    configure_log(log_options(*options));
     try {
-        return run(*options);
+        return run(argc, argv, *options);
     } catch (const Error& e) {
         log_error("junctiond", e.what());
         return 1;

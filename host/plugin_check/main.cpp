@@ -111,7 +111,7 @@ void exercise(const ConnectorVersion& version, const std::string& config,
     MemoryInstanceState state;
     std::unique_ptr<ConnectorInstance> instance;
     try {
-        instance = version.create_instance({"plugin-check", config, &state, {}});
+        instance = version.create_instance({"plugin-check", config, &state, {}, {}});
         report.pass("instance_create accepted the config");
     } catch (const Error& e) {
         report.fail("instance_create: " + e.message());

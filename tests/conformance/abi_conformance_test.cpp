@@ -38,7 +38,7 @@ struct Fixture {
     std::unique_ptr<ConnectorInstance> make(const std::string& label) {
         return version->create_instance(
             {"inst-" + label, R"({"label":")" + label + R"(","api_token":")" + kToken + R"("})",
-             &state, {}});
+             &state, {}, {}});
     }
 };
 
@@ -94,7 +94,7 @@ TEST_CASE("instance_create, test_connection and instance_destroy") {
     }
     SUBCASE("the host validates the config against the schema before the plugin sees it") {
         Error e = call_failure([&] {
-            f.version->create_instance({"x", R"({"label":"x"})", &f.state, {}});
+            f.version->create_instance({"x", R"({"label":"x"})", &f.state, {}, {}});
         });
         CHECK(e.code() == Errc::invalid_argument);
         CHECK(e.message().find("missing required field 'api_token'") != std::string::npos);

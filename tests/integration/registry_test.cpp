@@ -62,7 +62,7 @@ TEST_CASE("install, list, find, use and restart with the shipped jsonl connector
         CHECK(registry.load("jsonl", "9.9.9") == nullptr);
 
         MemoryInstanceState state;
-        auto inst = v->create_instance({"orders", jsonl_config(data), &state, {}});
+        auto inst = v->create_instance({"orders", jsonl_config(data), &state, {}, {}});
         std::vector<std::string> results;
         inst->invoke("records.send", R"({"records":[{"id":1},{"id":2},{"id":3},7]})",
                      [&](std::string_view p) { results.emplace_back(p); });
@@ -95,7 +95,7 @@ TEST_CASE("a bad instance config is refused with the field and the reason") {
     MemoryInstanceState state;
     auto expect = [&](const std::string& config, const std::string& words) {
         try {
-            v->create_instance({"bad", config, &state, {}});
+            v->create_instance({"bad", config, &state, {}, {}});
             FAIL("accepted " << config);
         } catch (const Error& e) {
             CHECK(e.code() == Errc::invalid_argument);
@@ -120,8 +120,8 @@ TEST_CASE("two versions of one connector load side by side without clashing") {
     auto v2 = registry.load("jsonl", "1.1.0");
 
     MemoryInstanceState s1, s2;
-    auto a = v1->create_instance({"a", jsonl_config(dir / "a.jsonl"), &s1, {}});
-    auto b = v2->create_instance({"b", jsonl_config(dir / "b.jsonl"), &s2, {}});
+    auto a = v1->create_instance({"a", jsonl_config(dir / "a.jsonl"), &s1, {}, {}});
+    auto b = v2->create_instance({"b", jsonl_config(dir / "b.jsonl"), &s2, {}, {}});
     // Each library answers with its own code: the same hidden symbols did not interpose.
     CHECK(a->test_connection().find(R"("version":"1.0.0")") != std::string::npos);
     CHECK(b->test_connection().find(R"("version":"1.1.0")") != std::string::npos);
@@ -198,7 +198,7 @@ TEST_CASE("broken packages are refused with a clear reason and the host keeps wo
     REQUIRE(registry.list().size() == 1);
     MemoryInstanceState state;
     auto inst = registry.load("jsonl")->create_instance(
-        {"still-ok", jsonl_config(dir / "ok.jsonl"), &state, {}});
+        {"still-ok", jsonl_config(dir / "ok.jsonl"), &state, {}, {}});
     CHECK_NOTHROW(inst->test_connection());
 }
 
@@ -208,7 +208,7 @@ TEST_CASE("a plugin returning a status the ABI does not define is treated as int
     registry.install(fixture("raw_unknown_status"));
     auto v = registry.load("raw");
     MemoryInstanceState state;
-    auto inst = v->create_instance({"u", "{}", &state, {}});
+    auto inst = v->create_instance({"u", "{}", &state, {}, {}});
     try {
         inst->invoke("read", "{}", [](std::string_view) {});
         FAIL("unknown status accepted");
@@ -225,7 +225,7 @@ TEST_CASE("a 1.0 plugin in a 1.1 host: the fields it did not send read as zero")
     auto v = registry.load("raw");
     CHECK_FALSE(v->migrate_config("0.9.0", "{}"));      // no migration offered, nothing called
     MemoryInstanceState state;
-    auto inst = v->create_instance({"old", "{}", &state, {}});
+    auto inst = v->create_instance({"old", "{}", &state, {}, {}});
     std::vector<std::string> pages;
     inst->invoke("read", "{}", [&](std::string_view p) { pages.emplace_back(p); });
     CHECK(pages == std::vector<std::string>{R"([{"id":1}])"});

@@ -27,6 +27,7 @@ void FlowService::work() {
         if (!r || !run_is_open(r->status)) {  // cancelled while queued, or gone
             std::lock_guard lock(mutex_);
             active_.erase(id);
+            idle_.notify_all();
             continue;
         }
         try {
@@ -44,6 +45,7 @@ void FlowService::execute(RunRecord run, const std::shared_ptr<Active>& active) 
         ~Forget() {
             std::lock_guard lock(s.mutex_);
             s.active_.erase(id);
+            s.idle_.notify_all();
         }
     } forget{*this, run.id};
 
@@ -67,11 +69,13 @@ void FlowService::execute(RunRecord run, const std::shared_ptr<Active>& active) 
         graph.emplace(flows::FlowGraph::build(*document, build));
         for (const auto& [shape, instance] : build.instances)
             if (auto rec = store_.find_instance(instance)) redactor.add_instance(secrets_, *rec);
-        ctx = std::make_unique<flows::RunContext>(run, flow_name, store_.flows(), runtime_, redactor, active->stop);
+        ctx = std::make_unique<flows::RunContext>(run, flow_name, store_.flows(), runtime_, redactor, active->signals);
         ctx->set_shapes(graph->in_order());
+        ctx->set_traffic(traffic_.get(flow_name));
         if (resuming) ctx->restore();
         ctx->log("info", "", resuming ? "resumed after the host stopped" : "started (" + run.trigger + ")");
         flows::Batch trigger = run.payload_json.empty() ? flows::Batch() : flows::Batch::parse(run.payload_json, "the payload");
+        if (!resuming) ctx->count_received(trigger.size());
         graph->start().receive(std::move(trigger), *ctx);
         ctx->finish_shapes();
         const bool errors = ctx->uncaught_failures() > 0;
@@ -81,7 +85,7 @@ void FlowService::execute(RunRecord run, const std::shared_ptr<Active>& active) 
         log_info("flows", "run " + run.id + " of " + flow_name + ": " + run.status);
     } catch (const std::exception& e) {
         const std::string why = redactor.apply(e.what());
-        if (active->stop && !active->cancelled) {
+        if ((active->signals.stop || active->signals.drain) && !active->cancelled) {
             // The host is stopping: leave the run "running"; start() resumes it.
             if (ctx) ctx->flush_log();
             log_info("flows", "run " + run.id + " paused at its last checkpoint; it resumes at the next start");

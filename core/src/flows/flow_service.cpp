@@ -63,14 +63,23 @@ void FlowService::start() {
     scheduler_.start();
 }
 
-void FlowService::stop() {
+void FlowService::stop(std::chrono::milliseconds grace) {
     {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
         if (!started_) return;
         stopping_ = true;
-        for (auto& [id, a] : active_) a->stop = true;
+        for (auto& [id, a] : active_) a->signals.drain = true;
+        wake_.notify_all();
+        if (!active_.empty() && grace.count() > 0) {
+            log_info("flows", "waiting up to " + std::to_string(grace.count()) + " ms for " +
+                                  std::to_string(active_.size()) + " runs to finish their pages");
+            if (!idle_.wait_for(lock, grace, [&] { return active_.empty(); }))
+                log_warn("flows", std::to_string(active_.size()) +
+                                      " runs did not reach a page boundary in time; they resume from "
+                                      "their last checkpoint at the next start");
+        }
+        for (auto& [id, a] : active_) a->signals.stop = true;
     }
-    wake_.notify_all();
     scheduler_.stop();
     for (auto& t : workers_) t.join();
     workers_.clear();
@@ -241,7 +250,7 @@ RunView FlowService::cancel(std::string_view run_id) {
     std::lock_guard lock(mutex_);  // held until the store says cancelled: see work()
     if (auto it = active_.find(v.record.id); it != active_.end()) {
         it->second->cancelled = true;
-        it->second->stop = true;
+        it->second->signals.stop = true;
         return v;  // the run ends itself at its next page
     }
     v = run(run_id);  // what it is now that no worker can take it

@@ -18,16 +18,16 @@ constexpr int64_t kKeptFailures = 10'000;
 }  // namespace
 
 RunContext::RunContext(RunRecord& run, std::string flow_name, FlowStore& store, InstanceRuntime& runtime,
-                       Redactor redactor, const std::atomic<bool>& stop)
+                       Redactor redactor, const RunSignals& signals)
     : run_(run), flow_name_(std::move(flow_name)), store_(store), runtime_(runtime),
-      redactor_(std::move(redactor)), stop_(stop) {
+      redactor_(std::move(redactor)), signals_(signals) {
     const auto cursors = parse_json_text(run_.start_cursors_json, "the run's start cursors");
     for (const auto& m : cursors.GetObject())
         if (m.value.IsString()) start_cursors_[m.name.GetString()] = m.value.GetString();
 }
 
 void RunContext::check_stop() const {
-    if (stop_.load(std::memory_order_relaxed)) throw RunStopped("stopped");
+    if (signals_.stop.load(std::memory_order_relaxed)) throw RunStopped("stopped");
 }
 
 ShapeCounts& RunContext::counts(const std::string& shape) { return counts_[shape]; }

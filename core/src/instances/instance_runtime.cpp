@@ -58,7 +58,8 @@ LiveInstancePtr InstanceRuntime::build(const InstanceRecord& record,
     live->state = std::make_unique<StoreInstanceState>(store_, record.id);
     std::string config = clear_config(record);
     try {
-        live->plugin = version->create_instance({record.id, config, live->state.get(), http_});
+        live->plugin = version->create_instance(
+            {record.id, config, live->state.get(), http_, http_counters_.get(record.id)});
     } catch (...) {
         OPENSSL_cleanse(config.data(), config.size());
         throw;

@@ -159,6 +159,15 @@ public:
         return out;
     }
 
+    std::map<std::string, std::map<std::string, int64_t>> count_runs() override {
+        std::lock_guard lock(c_.mutex);
+        Statement s(c_.statements, "SELECT f.name, r.status, COUNT(*) FROM runs r JOIN flows f ON f.id = r.flow_id "
+                                   "GROUP BY r.flow_id, r.status");
+        std::map<std::string, std::map<std::string, int64_t>> out;
+        while (s.step()) out[s.text(0)][s.text(1)] = s.integer(2);
+        return out;
+    }
+
     void set_run_status(std::string_view run_id, std::string_view status, std::string_view error) override {
         std::lock_guard lock(c_.mutex);
         Statement s(c_.statements, "UPDATE runs SET status=?, error=? WHERE id=?");

@@ -188,6 +188,7 @@ SwapReport ConnectorUpdates::switch_to(std::string_view connector_name, std::str
     auto refuse = [&](const std::string& why) {
         report.reason = why;
         record(connector, action, report.from_version, target, actor, "refused", why);
+        swaps_.get(connector)->second.fetch_add(1, std::memory_order_relaxed);
         log_warn("updates", action + " of " + connector + " to " + target + " refused: " + why);
         return report;
     };
@@ -319,6 +320,7 @@ SwapReport ConnectorUpdates::switch_to(std::string_view connector_name, std::str
     }, std::move(prepared));
     running.reset();  // the old version unloads once its calls in flight return
     report.switched = true;
+    swaps_.get(connector)->first.fetch_add(1, std::memory_order_relaxed);
     report.millis = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     log_info("updates", action + " " + connector + " " + report.from_version + " -> " + target + ": " + detail);
     return report;

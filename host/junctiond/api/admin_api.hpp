@@ -16,6 +16,8 @@ namespace junction::daemon {
 
 struct AdminServices {
     core::ConnectorRegistry& registry;
+    core::ActiveVersions& active;
+    core::InstanceRuntime& runtime;
     core::InstanceService& instances;
     core::ConnectorUpdates& updates;
     core::Marketplace& marketplace;
@@ -27,6 +29,8 @@ void add_connector_routes(Router& router, AdminServices& services);
 void add_instance_routes(Router& router, AdminServices& services);
 void add_marketplace_routes(Router& router, AdminServices& services);
 void add_flow_routes(Router& router, AdminServices& services);
+// GET /metrics: Prometheus text.
+void add_metrics_route(Router& router, AdminServices& services);
 // GET /v1/openapi.json: api/openapi.json, the published description of every route.
 void add_openapi_route(Router& router);
 

@@ -3,6 +3,7 @@
 // unloaded only after its last instance and its last call are gone.
 #pragma once
 
+#include <junction/core/counter_table.hpp>
 #include <junction/core/http_client.hpp>
 #include <junction/core/instance_state.hpp>
 #include <junction/core/manifest.hpp>
@@ -31,6 +32,9 @@ struct InstanceSpec {
     std::string config_json;            // settings and credentials, in clear (never logged)
     InstanceState* state = nullptr;     // required: where the plugin's key/value state lives
     HttpOptions http;
+    // Where this instance's outbound HTTP calls and errors are counted (for /metrics);
+    // none when null. Shared so the count survives the plugin object (a hot swap).
+    std::shared_ptr<CounterPair> http_counters;
 };
 
 struct CallOptions {
@@ -115,6 +119,7 @@ private:
     std::shared_ptr<const ConnectorVersion> lease_;
     std::string id_;
     std::unique_ptr<HttpClient> http_;
+    std::shared_ptr<CounterPair> http_counters_;
     std::unique_ptr<jn_host_instance> host_;
     jn_instance* plugin_ = nullptr;
 };

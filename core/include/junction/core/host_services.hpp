@@ -2,6 +2,7 @@
 // jn_host_api table every loaded plugin receives.
 #pragma once
 
+#include <junction/core/counter_table.hpp>
 #include <junction/core/http_client.hpp>
 #include <junction/core/instance_state.hpp>
 #include <junction/plugin_api.h>
@@ -16,6 +17,7 @@ struct jn_host_instance {
     std::string log_component;  // "jsonl@1.0.0/orders-uk"
     junction::core::InstanceState* state = nullptr;
     junction::core::HttpClient* http = nullptr;
+    junction::core::CounterPair* http_counters = nullptr;  // calls, errors; may be null
 };
 
 // Per call: lives on the host's stack for the duration of one connector function.

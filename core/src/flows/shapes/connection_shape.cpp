@@ -93,7 +93,11 @@ protected:
             }
         });
         try {
-            while (auto page = pages.pop()) deliver(*page, run, progress);
+            while (auto page = pages.pop()) {
+                deliver(*page, run, progress);
+                // A graceful stop: this page is checkpointed; the rest waits for the restart.
+                if (run.draining()) throw RunStopped("the host is stopping");
+            }
         } catch (...) {
             pages.close();
             reader.join();
@@ -128,6 +132,7 @@ private:
             }
         }
         run.counts(id()).in += static_cast<int64_t>(batch.size());
+        run.count_received(batch.size());
         forward(next_, std::move(batch), run);
         // Only once the page went through the whole flow does it count as delivered.
         progress.pages += 1;
@@ -199,6 +204,7 @@ protected:
                     delivered.records.push_back(std::move(batch.records[i]));
             }
         }
+        run.count_delivered(delivered.size());
         forward(next_, std::move(delivered), run);
     }
 

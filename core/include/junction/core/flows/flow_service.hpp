@@ -6,10 +6,12 @@
 
 #include <junction/core/flows/flow_graph.hpp>
 #include <junction/core/flows/flow_scheduler.hpp>
+#include <junction/core/flows/run_context.hpp>
 #include <junction/core/instances/instance_runtime.hpp>
 #include <junction/core/secrets/secret_box.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -50,8 +52,15 @@ public:
 
     // Resumes interrupted runs, starts the workers and the scheduler.
     void start();
-    // Stops between pages: runs in progress stay "running" and resume at the next start().
-    void stop();
+    // Stops taking runs; runs in progress finish the page in hand and checkpoint, for at
+    // most `grace`, then stop where they are. Either way they stay "running" and resume
+    // from their last checkpoint at the next start().
+    void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(0));
+
+    // For /metrics: records received and delivered per flow name since the start, and
+    // the number of runs per flow and status.
+    const CounterTable& traffic() const { return traffic_; }
+    std::map<std::string, std::map<std::string, int64_t>> count_runs() { return store_.flows().count_runs(); }
 
     // Creates the flow named in the document, or stores its next version.
     SavedFlow save(std::string_view document_json);
@@ -79,7 +88,7 @@ public:
 
 private:
     struct Active {
-        std::atomic<bool> stop{false};
+        flows::RunSignals signals;
         bool cancelled = false;  // stop means cancel (else: the host is stopping)
     };
 
@@ -95,9 +104,11 @@ private:
     const SecretBox& secrets_;
     InstanceRuntime& runtime_;
     FlowServiceOptions options_;
+    CounterTable traffic_;  // flow name -> records received, delivered
 
     std::mutex mutex_;
     std::condition_variable wake_;  // workers: a run queued; scheduler: flows changed
+    std::condition_variable idle_;  // stop(): a run left active_
     std::deque<std::string> queue_;
     std::map<std::string, std::shared_ptr<Active>> active_;  // run id -> its stop flag
     bool stopping_ = false, started_ = false;

@@ -4,12 +4,14 @@
 // log (locked), which a send's worker threads also use.
 #pragma once
 
+#include <junction/core/counter_table.hpp>
 #include <junction/core/flows/record_batch.hpp>
 #include <junction/core/secrets/redactor.hpp>
 #include <junction/core/store/flow_store.hpp>
 
 #include <atomic>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -34,6 +36,14 @@ struct ReceiveProgress {
     bool done = false;
 };
 
+// How a run is told to stop from outside. drain: finish the page in hand, checkpoint and
+// stop before the next one (a graceful shutdown); stop: now (cancel, or the grace period
+// is over), abandoning the page in hand to be redone from the last checkpoint.
+struct RunSignals {
+    std::atomic<bool> stop{false};
+    std::atomic<bool> drain{false};
+};
+
 // The run was stopped from outside (cancel, or the host shutting down).
 struct RunStopped : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -42,16 +52,27 @@ struct RunStopped : std::runtime_error {
 class RunContext {
 public:
     RunContext(RunRecord& run, std::string flow_name, FlowStore& store, InstanceRuntime& runtime,
-               Redactor redactor, const std::atomic<bool>& stop);
+               Redactor redactor, const RunSignals& signals);
 
     const RunRecord& run() const { return run_; }
     const std::string& flow_name() const { return flow_name_; }
     InstanceRuntime& runtime() { return runtime_; }
-    const std::atomic<bool>& stop_flag() const { return stop_; }
+    const std::atomic<bool>& stop_flag() const { return signals_.stop; }
     // Throws RunStopped when the run was cancelled or the host is stopping.
     void check_stop() const;
+    // True when the host is shutting down gracefully: sources stop after the current page.
+    bool draining() const { return signals_.drain.load(std::memory_order_relaxed); }
 
     ShapeCounts& counts(const std::string& shape);
+    // The flow's traffic for /metrics: records that entered it (from a source or the
+    // trigger's payload) and records a send delivered.
+    void set_traffic(std::shared_ptr<CounterPair> traffic) { traffic_ = std::move(traffic); }
+    void count_received(size_t n) {
+        if (traffic_) traffic_->first.fetch_add(n, std::memory_order_relaxed);
+    }
+    void count_delivered(size_t n) {
+        if (traffic_) traffic_->second.fetch_add(n, std::memory_order_relaxed);
+    }
     // A record that failed a shape: to the innermost try's catch path, else kept with the
     // run's failed records.
     void fail(const std::string& shape, const Json& record, const std::string& reason);
@@ -98,8 +119,9 @@ private:
     FlowStore& store_;
     InstanceRuntime& runtime_;
     Redactor redactor_;
-    const std::atomic<bool>& stop_;
+    const RunSignals& signals_;
     std::map<std::string, ShapeCounts> counts_;
+    std::shared_ptr<CounterPair> traffic_;
     std::map<std::string, ReceiveProgress> progress_;
     std::map<std::string, std::string> start_cursors_;
     std::vector<Batch*> catches_;

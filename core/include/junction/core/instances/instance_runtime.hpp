@@ -82,6 +82,8 @@ public:
     // off, after which `replacements` are the connector's cached instances.
     LiveInstancePtr build(const InstanceRecord& record, const ConnectorVersionPtr& version) const;
     std::vector<std::string> live_unpinned(std::string_view connector) const;
+    // Outbound HTTP calls (first) and errors (second) per instance id since the start.
+    const CounterTable& http_counters() const { return http_counters_; }
     void exclusive_switch(std::string_view connector, const std::function<void()>& commit,
                           std::vector<std::pair<std::string, LiveInstancePtr>> replacements);
 
@@ -96,6 +98,7 @@ private:
     ActiveVersions& active_;
     size_t max_live_;
     HttpOptions http_;  // for every plugin object built
+    mutable CounterTable http_counters_;
     SwapGate swap_gate_;          // shared: acquire; exclusive: the commit of a hot swap
     mutable std::mutex mutex_;     // the cache
     std::list<std::string> lru_;   // most recent first

@@ -102,6 +102,8 @@ public:
     virtual std::optional<RunRecord> find_run(std::string_view run_id) = 0;
     // Newest first.
     virtual std::vector<RunRecord> list_runs(const RunQuery& query) = 0;
+    // How many runs each flow has in each status: flow name -> status -> count.
+    virtual std::map<std::string, std::map<std::string, int64_t>> count_runs() = 0;
     virtual void set_run_status(std::string_view run_id, std::string_view status, std::string_view error) = 0;
     // The run continues after the host stopped in the middle of it.
     virtual void mark_resumed(std::string_view run_id) = 0;

@@ -13,6 +13,7 @@
 // failure before step 5 leaves the old version serving, and is recorded in the history.
 #pragma once
 
+#include <junction/core/counter_table.hpp>
 #include <junction/core/instances/instance_runtime.hpp>
 #include <junction/core/updates/active_versions.hpp>
 
@@ -71,6 +72,10 @@ public:
     ConnectorStatus status(std::string_view connector);
     std::vector<HistoryEntry> history(std::string_view connector, size_t limit = 50);
 
+    // For /metrics: per connector, updates and rollbacks that switched (first) and that
+    // were refused (second) since the start.
+    const CounterTable& swap_counts() const { return swaps_; }
+
     // After versions were uninstalled: re-points or forgets the connector.
     void after_uninstall(std::string_view connector, const std::string& actor);
 
@@ -89,6 +94,7 @@ private:
     InstanceRuntime& runtime_;
     ActiveVersions& active_;
     std::mutex mutex_;  // one version change at a time
+    CounterTable swaps_;
 };
 
 }  // namespace junction::core
