@@ -1,6 +1,6 @@
 # The two commands of the README. Both install what is missing first.
 MAKEFLAGS += --no-print-directory
-.PHONY: setup build demo test abi-baseline clean
+.PHONY: setup build demo test install abi-baseline clean
 
 setup:
 	@bash scripts/setup.sh
@@ -14,6 +14,10 @@ demo: build
 
 test: build
 	@ctest --preset default
+
+# junctiond as a service: programs, systemd unit, /etc/junction, /var/lib/junction.
+install: build
+	@bash scripts/install.sh
 
 # Regenerates the committed ABI baseline: only for a deliberate, versioned ABI change.
 abi-baseline: build

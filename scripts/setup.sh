@@ -9,6 +9,7 @@ packages=(
   rapidjson-dev libssl-dev doctest-dev libsqlite3-dev libcurl4-openssl-dev
   libsimdjson-dev  # the REST engine reads response pages with it
   libcctz-dev tzdata  # flows: cron schedules and dates in named time zones
+  libsystemd-dev  # junctiond tells systemd it is ready (Type=notify)
   clang libc++-dev libc++abi-dev abigail-tools
   openssl  # the tests' TLS peer (openssl s_server)
 )

@@ -6,6 +6,7 @@
 #include "api/admin_api.hpp"
 #include "daemon_options.hpp"
 #include "plugin_folder_watch.hpp"
+#include "service_manager.hpp"
 #include "text_table.hpp"
 
 #include <junction/core/error.hpp>
@@ -205,17 +206,21 @@ int run(int argc, char** argv, DaemonOptions options) {
                               options.listen_address + ":" +
                               std::to_string(server.port()) + "; plugin folder " +
                               options.plugin_dir.string() + " (SIGHUP reloads the settings and rescans, SIGTERM stops)");
+    notify_ready("serving on " + options.listen_address + ":" + std::to_string(server.port()));
 
     for (;;) {
         int sig = 0;
         sigwait(&signals, &sig);
         if (sig == SIGHUP) {
+            notify_reloading();
             reload(argc, argv, options, server);
             log_info("junctiond", "SIGHUP: rescanning the plugin folder");
             install_scanned(core.registry.scan(options.plugin_dir), core.updates);
+            notify_ready("serving");
             continue;
         }
         log_info("junctiond", std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
+        notify_stopping("stopping: flow runs finish their pages");
         watch.reset();
         server.stop();
         // Runs finish the page in hand (within the grace) and resume at the next start.
