@@ -12,6 +12,7 @@ packages=(
   libsystemd-dev  # junctiond tells systemd it is ready (Type=notify)
   clang libc++-dev libc++abi-dev abigail-tools
   openssl  # the tests' TLS peer (openssl s_server)
+  curl  # the demo pokes the simulators and reads /metrics
 )
 
 missing=()

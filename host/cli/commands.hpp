@@ -2,6 +2,8 @@
 // refused (its message is printed), 2 usage error.
 #pragma once
 
+#include <algorithm>
+
 #include "api_client.hpp"
 #include "output.hpp"
 
@@ -29,8 +31,13 @@ int run_builder(const std::vector<std::string>& args);
 // nullopt when there is a command to run.
 inline std::optional<int> help_requested(const std::vector<std::string>& args,
                                          void (*usage)(std::ostream&)) {
+    // `junction runs --help`, `junction runs show --help`: the group's usage lists every
+    // command with its arguments.
     const bool none = args.empty();
-    if (!none && args[0] != "--help" && args[0] != "-h" && args[0] != "help") return std::nullopt;
+    const bool asked = !none && (args[0] == "help" || std::any_of(args.begin(), args.end(), [](const std::string& a) {
+                                     return a == "--help" || a == "-h";
+                                 }));
+    if (!none && !asked) return std::nullopt;
     usage(none ? std::cerr : std::cout);
     return none ? 2 : 0;
 }

@@ -8,6 +8,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 namespace po = boost::program_options;
@@ -85,8 +86,8 @@ int main(int argc, char** argv) {
     }
     try {
         // Help needs no daemon: answer it before looking for the token.
-        const bool help = args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help" ||
-                          (args.size() > 1 && (args[1] == "--help" || args[1] == "-h"));
+        const bool help = args.empty() || args[0] == "help" ||
+                          std::any_of(args.begin(), args.end(), [](const std::string& a) { return a == "--help" || a == "-h"; });
         ApiClient api = help ? ApiClient("", "") : connect(connection);
         Context ctx{api, output == "json" ? Format::json : Format::table};
         if (group == "connectors") return run_connectors(ctx, args);

@@ -30,30 +30,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// The NetSuite side of the test: a simulator that checks ES256 JWT assertions.
-struct NetSuite {
-    TempDir keys;
-    std::unique_ptr<Simulator> sim;
-    std::string private_key;
-    NetSuite() {
-        const std::string priv = (keys / "ns.pem").string(), pub = (keys / "ns.pub").string();
-        REQUIRE(run_program({"/usr/bin/openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
-                             "-out", priv}).exit_code == 0);
-        REQUIRE(run_program({"/usr/bin/openssl", "pkey", "-in", priv, "-pubout", "-out", pub}).exit_code == 0);
-        private_key = read_text(priv);
-        sim = std::make_unique<Simulator>(std::vector<std::string>{"--api", "netsuite", "--public-key", pub, "--client-id", "ns-client"});
-    }
-    std::string config() const {
-        return R"({"account_url":")" + sim->url() + R"(","client_id":"ns-client","key_id":"k1","rate_limit_per_second":0,"private_key":)" +
-               json_text(private_key) + "}";
-    }
-    rapidjson::Document received() const { return Answer(sim->control("GET", "/_sim/received")).json(); }
-};
-
-std::string shopify_config(const Simulator& shop, bool paced = true) {
-    return R"({"store_url":")" + shop.url() + R"(","api_key":"shpat_test")" + (paced ? "" : R"(,"rate_limit_per_second":0)") + "}";
-}
-
 // The order-to-sales-order flow; `region` tags the records and prefixes their external id.
 std::string sync_flow(const std::string& name, const std::vector<std::pair<std::string, std::string>>& stores,
                       const std::string& send_options = R"("batch_size": 1, "concurrency": 8)") {
@@ -281,6 +257,10 @@ TEST_CASE("a daemon told to stop pauses its run at a page and resumes it when st
     const std::string run_id = d.start_run("paused-sync");
     while (count(d.run(run_id), "upsert", "out") < 2000) std::this_thread::sleep_for(5ms);
     CHECK(d.stop() == 0);
+    // The stop let the page in hand finish and checkpoint (stop-grace), then paused.
+    const std::string daemon_log = read_text(d.log_file());
+    CHECK(daemon_log.find("runs to finish their pages") != std::string::npos);
+    CHECK(daemon_log.find("did not reach a page boundary") == std::string::npos);
     d.start();
     const auto run = d.wait_run(run_id);
     CHECK(std::string(run["status"].GetString()) == "completed");

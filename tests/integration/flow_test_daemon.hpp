@@ -9,6 +9,7 @@
 #include <rapidjson/document.h>
 
 #include <chrono>
+#include <memory>
 #include <thread>
 
 namespace junction::testing {
@@ -31,6 +32,30 @@ using Simulator = SimulatorProcess;
 // A shape's count in a run's view: "in", "out" or "failed" (0 before it saw a record).
 inline int64_t count(const rapidjson::Value& run, const char* shape, const char* what) {
     return run["counts"].HasMember(shape) ? run["counts"][shape][what].GetInt64() : 0;
+}
+
+// The NetSuite side of a test: a simulator that checks ES256 JWT assertions.
+struct NetSuite {
+    TempDir keys;
+    std::unique_ptr<Simulator> sim;
+    std::string private_key;
+    NetSuite() {
+        const std::string priv = (keys / "ns.pem").string(), pub = (keys / "ns.pub").string();
+        REQUIRE(run_program({"/usr/bin/openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                             "-out", priv}).exit_code == 0);
+        REQUIRE(run_program({"/usr/bin/openssl", "pkey", "-in", priv, "-pubout", "-out", pub}).exit_code == 0);
+        private_key = read_text(priv);
+        sim = std::make_unique<Simulator>(std::vector<std::string>{"--api", "netsuite", "--public-key", pub, "--client-id", "ns-client"});
+    }
+    std::string config() const {
+        return R"({"account_url":")" + sim->url() + R"(","client_id":"ns-client","key_id":"k1","rate_limit_per_second":0,"private_key":)" +
+               json_text(private_key) + "}";
+    }
+    rapidjson::Document received() const { return Answer(sim->control("GET", "/_sim/received")).json(); }
+};
+
+inline std::string shopify_config(const Simulator& shop, bool paced = true) {
+    return R"({"store_url":")" + shop.url() + R"(","api_key":"shpat_test")" + (paced ? "" : R"(,"rate_limit_per_second":0)") + "}";
 }
 
 // junctiond with the shipped REST engine, manifests and jsonl in its plugin folder.

@@ -67,8 +67,8 @@ SimulatorProcess::SimulatorProcess(std::vector<std::string> args) {
     url_ = url_.substr(0, url_.find('\n'));
 }
 
-JunctiondProcess::JunctiondProcess(const std::vector<std::string>& plugins)
-    : state_(dir_ / "state"), plugins_(dir_ / "plugins"), log_(dir_ / "junctiond.log") {
+JunctiondProcess::JunctiondProcess(const std::vector<std::string>& plugins, std::vector<std::string> extra_args)
+    : state_(dir_ / "state"), plugins_(dir_ / "plugins"), log_(dir_ / "junctiond.log"), extra_args_(std::move(extra_args)) {
     fs::create_directories(plugins_);
     for (const auto& f : plugins) fs::copy_file(plugin_dir() / f, plugins_ / f);
     start();
@@ -83,12 +83,12 @@ JunctiondProcess::~JunctiondProcess() {
 
 void JunctiondProcess::start() {
     const size_t before = fs::exists(log_) ? read_text(log_).size() : 0;
-    process_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{(bin_dir() / "junctiond").string(), "--state-dir", state_.string(), "--plugin-dir",
-                                 plugins_.string(), "--listen", "127.0.0.1:0", "--allow-unsigned-drops",
-                                 "--plugin-watch", "off"},
-        log_);
-    static const std::regex listening(R"(listening on (http://127\.0\.0\.1:\d+))");
+    std::vector<std::string> argv{(bin_dir() / "junctiond").string(), "--state-dir", state_.string(), "--plugin-dir",
+                                  plugins_.string(), "--listen", "127.0.0.1:0", "--allow-unsigned-drops",
+                                  "--plugin-watch", "off"};
+    argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+    process_ = std::make_unique<ChildProcess>(argv, log_);
+    static const std::regex listening(R"(listening on (https?://127\.0\.0\.1:\d+))");
     std::smatch m;
     for (int i = 0; i < 400; ++i) {
         const std::string text = fs::exists(log_) ? read_text(log_).substr(before) : "";

@@ -42,8 +42,9 @@ private:
 class JunctiondProcess {
 public:
     // A fresh state directory; `plugins` (file names in the build's plugin folder) are
-    // copied into its plugin folder. Starts the daemon.
-    explicit JunctiondProcess(const std::vector<std::string>& plugins);
+    // copied into its plugin folder. Starts the daemon, with `extra_args` after the usual
+    // ones (--config FILE, --tls-cert ...).
+    explicit JunctiondProcess(const std::vector<std::string>& plugins, std::vector<std::string> extra_args = {});
     ~JunctiondProcess();  // SIGTERM, then waits
 
     void start();  // again after kill(): same state, a new port
@@ -54,6 +55,8 @@ public:
     pid_t pid() const { return process_ ? process_->pid() : -1; }
     const std::string& url() const { return url_; }
     const std::filesystem::path& log_file() const { return log_; }
+    const std::filesystem::path& state_dir() const { return state_; }
+    void signal(int sig) const { process_->signal(sig); }
 
     // An admin API call with the admin token.
     HttpAnswer call(const std::string& method, const std::string& path, const std::string& body = {}) const;
@@ -65,6 +68,7 @@ public:
 private:
     TempDir dir_;
     std::filesystem::path state_, plugins_, log_;
+    std::vector<std::string> extra_args_;
     std::unique_ptr<ChildProcess> process_;
     std::string url_, token_;
 };

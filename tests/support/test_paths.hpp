@@ -12,6 +12,7 @@ namespace junction::testing {
 inline std::filesystem::path plugin_dir() { return JUNCTION_TEST_PLUGIN_DIR; }
 inline std::filesystem::path fixture_dir() { return JUNCTION_TEST_FIXTURE_DIR; }
 inline std::filesystem::path bin_dir() { return JUNCTION_TEST_BIN_DIR; }
+inline std::filesystem::path source_dir() { return JUNCTION_TEST_SOURCE_DIR; }
 inline std::filesystem::path fixture(const std::string& name) { return fixture_dir() / (name + ".so"); }
 
 class TempDir {

@@ -59,7 +59,7 @@ LiveInstancePtr InstanceRuntime::build(const InstanceRecord& record,
     std::string config = clear_config(record);
     try {
         live->plugin = version->create_instance(
-            {record.id, config, live->state.get(), http_, http_counters_.get(record.id)});
+            {record.id, config, live->state.get(), http_, http_counters_.get(record.name)});
     } catch (...) {
         OPENSSL_cleanse(config.data(), config.size());
         throw;

@@ -82,7 +82,8 @@ public:
     // off, after which `replacements` are the connector's cached instances.
     LiveInstancePtr build(const InstanceRecord& record, const ConnectorVersionPtr& version) const;
     std::vector<std::string> live_unpinned(std::string_view connector) const;
-    // Outbound HTTP calls (first) and errors (second) per instance id since the start.
+    // Outbound HTTP calls (first) and errors (second) per instance name since the start
+    // (a renamed instance starts a new series at its next plugin object).
     const CounterTable& http_counters() const { return http_counters_; }
     void exclusive_switch(std::string_view connector, const std::function<void()>& commit,
                           std::vector<std::pair<std::string, LiveInstancePtr>> replacements);
