@@ -124,7 +124,7 @@ TEST_CASE("junctiond settings: flag over environment over config file") {
 
     auto bad = run_program({kDaemon, "--listen", "nowhere"});
     CHECK(bad.exit_code == 2);
-    CHECK(has(bad, "--listen must be ADDRESS:PORT"));
+    CHECK(has(bad, "listen must be ADDRESS:PORT"));
 }
 
 TEST_CASE("junction CLI: help on every level without a daemon, clear errors without a token") {

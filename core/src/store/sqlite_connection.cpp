@@ -9,13 +9,28 @@ Connection::Connection(const std::filesystem::path& file, const std::vector<cons
         sqlite3_close(db);
         throw Error(Errc::io, "cannot open the store: " + why, file.string());
     }
-    sqlite3_busy_timeout(db, 5000);
+    sqlite3_busy_timeout(db, 2000);
     // WAL with synchronous=NORMAL: a commit is durable once written to the WAL, which
     // survives a killed process; a power loss may lose the last commits but never
     // corrupts the file. See docs/decisions/0005-sqlite-store.md.
+    // Exclusive locking: one process owns the store (one daemon per state directory), so
+    // no file lock is taken and released around every statement, and a second daemon
+    // on the same directory is refused instead of sharing it.
     try {
-        exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+        exec("PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+             "PRAGMA foreign_keys=ON;");
+        // The lock is taken by the first access; take it now to refuse a second owner.
+        exec("BEGIN IMMEDIATE; COMMIT;");
         migrate(file, migrations);
+    } catch (const Error& e) {
+        statements.clear();
+        sqlite3_close(db);
+        if (e.message().find("locked") != std::string::npos)
+            throw Error(Errc::io,
+                        "the store is in use by another process (is another junctiond running on this state "
+                        "directory?); stop it, or give this one its own --state-dir",
+                        file.string());
+        throw;
     } catch (...) {
         statements.clear();
         sqlite3_close(db);

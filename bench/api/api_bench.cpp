@@ -1,0 +1,144 @@
+// bench_api: the admin API under load. junctiond (the real daemon, on loopback) holds
+// 10,000 instances; 16 clients, each its own keep-alive connection (libcurl), send the
+// same request back to back for a fixed time. Prints requests per second, p50/p99/max
+// latency and the daemon's CPU use for: the first page of GET /v1/instances (100 items,
+// the default), a 1,000-item page, a page from the middle (?after=), and GET /healthz as
+// the transport's ceiling.
+//
+//   bench_api [--instances N] [--clients N] [--seconds S]
+#include "bench_machine.hpp"
+
+#include "service_processes.hpp"
+
+#include <junction/core/http_client.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace junction::testing;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Settings {
+    int instances = 10'000;
+    int clients = 16;
+    double seconds = 5;
+};
+
+std::string instance_name(int i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "orders-%05d", i);
+    return name;
+}
+
+// Adds the instances through the API, 8 requests in flight.
+void seed(const JunctiondProcess& d, int count, const std::string& data_file) {
+    std::atomic<int> next{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t)
+        threads.emplace_back([&] {
+            for (int i; (i = next++) < count;) {
+                const HttpAnswer a = d.call("POST", "/v1/instances",
+                                            R"({"connector":"jsonl","name":")" + instance_name(i) +
+                                                R"(","config":{"path":")" + data_file + R"("}})");
+                if (a.status != 201) throw std::runtime_error("seeding failed: " + a.body);
+            }
+        });
+    for (auto& t : threads) t.join();
+}
+
+struct Figures {
+    double requests_per_second = 0, p50_ms = 0, p99_ms = 0, max_ms = 0, daemon_cpu = 0;
+    size_t bytes = 0;
+};
+
+Figures load(const JunctiondProcess& d, const std::string& path, const Settings& s) {
+    const std::string url = d.url() + path;
+    const std::string token = junction::testing::read_text(d.state_dir() / "admin.token");
+    const std::string bearer = "Bearer " + token.substr(0, token.find_first_of("\r\n"));
+    std::vector<std::vector<double>> latencies(static_cast<size_t>(s.clients));
+    std::atomic<bool> go{false}, stop{false};
+    std::atomic<size_t> bytes{0};
+    std::vector<std::thread> threads;
+    for (int c = 0; c < s.clients; ++c)
+        threads.emplace_back([&, c] {
+            junction::core::HttpClient http;
+            junction::core::HttpClient::Result result;
+            std::string error;
+            // One request to open the connection before the clock starts.
+            http.send("GET", url, {{"Authorization", bearer}}, {}, result, error);
+            while (!go) std::this_thread::yield();
+            auto& mine = latencies[static_cast<size_t>(c)];
+            while (!stop) {
+                const auto t0 = Clock::now();
+                if (!http.send("GET", url, {{"Authorization", bearer}}, {}, result, error) || result.status != 200)
+                    throw std::runtime_error("GET " + path + " failed: " + error + " " + std::to_string(result.status));
+                mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+                bytes += result.body.size();
+            }
+        });
+    const double cpu_before = d.cpu_seconds();
+    const auto started = Clock::now();
+    go = true;
+    std::this_thread::sleep_for(std::chrono::duration<double>(s.seconds));
+    stop = true;
+    for (auto& t : threads) t.join();
+    const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+    std::vector<double> all;
+    for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+    std::sort(all.begin(), all.end());
+    Figures f;
+    f.requests_per_second = static_cast<double>(all.size()) / elapsed;
+    f.p50_ms = all[all.size() / 2];
+    f.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
+    f.max_ms = all.back();
+    f.daemon_cpu = (d.cpu_seconds() - cpu_before) / elapsed;
+    f.bytes = bytes / std::max<size_t>(1, all.size());
+    return f;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Settings s;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!std::strcmp(argv[i], "--instances")) s.instances = std::stoi(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--clients")) s.clients = std::stoi(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--seconds")) s.seconds = std::stod(argv[i + 1]);
+        else {
+            std::fprintf(stderr, "usage: bench_api [--instances N] [--clients N] [--seconds S]\n");
+            return 2;
+        }
+    }
+    try {
+        JunctiondProcess d({"jsonl.so"});
+        TempDir data;
+        write_file(data / "orders.jsonl", "{\"id\":1}\n");
+        const auto seed_start = Clock::now();
+        seed(d, s.instances, (data / "orders.jsonl").string());
+        const double seed_s = std::chrono::duration<double>(Clock::now() - seed_start).count();
+        std::printf("bench_api: %s, %u cores; junctiond with %d instances (added through the API in %.1f s, %.0f/s)\n",
+                    bench::cpu_model().c_str(), std::thread::hardware_concurrency(), s.instances, seed_s,
+                    s.instances / seed_s);
+        std::printf("%d clients, keep-alive, %.0f s each\n\n", s.clients, s.seconds);
+        std::printf("%-44s %10s %8s %8s %8s %9s %11s\n", "REQUEST", "REQ/S", "P50 ms", "P99 ms", "MAX ms", "BYTES", "DAEMON CPU");
+        const std::string middle = instance_name(s.instances / 2);
+        for (const std::string& path : {std::string("/v1/instances"), std::string("/v1/instances?limit=1000"),
+                                        "/v1/instances?after=" + middle, std::string("/healthz")}) {
+            const Figures f = load(d, path, s);
+            std::printf("GET %-40s %10.0f %8.2f %8.2f %8.2f %9zu %10.0f%%\n", path.c_str(), f.requests_per_second, f.p50_ms,
+                        f.p99_ms, f.max_ms, f.bytes, f.daemon_cpu * 100);
+        }
+        std::printf("\njunctiond peak RSS %.1f MiB\n", static_cast<double>(d.peak_rss_kib()) / 1024);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_api: %s\n", e.what());
+        return 1;
+    }
+}
