@@ -130,6 +130,6 @@ The daemon keeps running until you press Enter (or Ctrl-C). Meanwhile, in anothe
   build/bin/junction runs log $run
   build/bin/junction runs show $scheduled
   build/bin/junction connectors show shopify      # versions and the update history
-  curl -s -H "Authorization: Bearer \$(cat $state/junction/admin.token)" $url/metrics
+  build/bin/junction daemon metrics                # Prometheus text, also at $url/metrics
 EOF
 if [ -t 0 ]; then read -r _; fi

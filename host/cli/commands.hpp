@@ -24,6 +24,7 @@ int run_instances(Context& ctx, const std::vector<std::string>& args);
 int run_marketplace(Context& ctx, const std::vector<std::string>& args);
 int run_flows(Context& ctx, const std::vector<std::string>& args);
 int run_runs(Context& ctx, const std::vector<std::string>& args);
+int run_daemon(Context& ctx, const std::vector<std::string>& args);
 // Runs here, without the daemon.
 int run_builder(const std::vector<std::string>& args);
 

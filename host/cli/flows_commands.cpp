@@ -21,7 +21,8 @@ namespace {
 void flows_usage(std::ostream& out) {
     out << "Usage: junction flows <command>\n\n"
            "  save FILE                     create a flow from a JSON document, or save its next version\n"
-           "  list                          flows, their trigger and version\n"
+           "  list [--limit N] [--after NAME]\n"
+           "                                flows, their trigger and version (100 a page)\n"
            "  show NAME                     a flow's document and trigger\n"
            "  delete NAME                   delete a flow and its runs (refused while a run is open)\n"
            "  enable NAME | disable NAME    whether schedule and webhook triggers fire\n"
@@ -92,8 +93,16 @@ int run_flows(Context& ctx, const std::vector<std::string>& args) {
     if (auto code = help_requested(args, flows_usage)) return *code;
     const std::string& command = args[0];
     const std::vector<std::string> rest(args.begin() + 1, args.end());
-    if (command == "list" && rest.empty()) {
-        return show_result(ctx, ctx.api.get("/v1/flows"), 200, [](const auto& doc) {
+    if (command == "list") {
+        std::string query;
+        for (size_t i = 0; i < rest.size(); i += 2) {
+            if ((rest[i] != "--limit" && rest[i] != "--after") || i + 1 >= rest.size()) {
+                flows_usage(std::cerr);
+                return 2;
+            }
+            query += (query.empty() ? "?" : "&") + rest[i].substr(2) + "=" + url_encode(rest[i + 1]);
+        }
+        return show_result(ctx, ctx.api.get("/v1/flows" + query), 200, [](const auto& doc) {
             host::TextTable t({"NAME", "VERSION", "TRIGGER", "ENABLED", "ID"});
             for (const auto& f : doc["items"].GetArray()) {
                 std::string trigger = str(f["trigger"], "type");
@@ -102,6 +111,8 @@ int run_flows(Context& ctx, const std::vector<std::string>& args) {
                            f["enabled"].GetBool() ? "yes" : "no", str(f, "id")});
             }
             t.print(std::cout);
+            const std::string next = str(doc, "next_after");
+            if (!next.empty()) std::cout << "\nmore: junction flows list --after " << next << "\n";
         });
     }
     if (command == "save" && rest.size() == 1) {

@@ -24,6 +24,7 @@ void usage(std::ostream& out, const po::options_description& global) {
            "  marketplace  list, updates, install from the marketplace catalogue\n"
            "  flows        save, list, show, run, enable, disable, delete flows\n"
            "  runs         list, show, wait, log, failures, cancel, retry runs\n"
+           "  daemon       status, metrics, the OpenAPI document\n"
            "  builder      test a REST connector manifest, here, without the daemon\n"
            "  version      print the Junction version and the plugin ABI it speaks\n\n"
            "Run 'junction <group> --help' for a group's commands.\n\n"
@@ -79,7 +80,7 @@ int main(int argc, char** argv) {
     const std::vector<std::string> args(rest.begin() + 1, rest.end());
     if (group == "builder") return run_builder(args);
     if (group != "connectors" && group != "instances" && group != "marketplace" && group != "flows" &&
-        group != "runs") {
+        group != "runs" && group != "daemon") {
         std::cerr << "junction: unknown group '" << group << "'\n\n";
         usage(std::cerr, global);
         return 2;
@@ -94,6 +95,7 @@ int main(int argc, char** argv) {
         if (group == "marketplace") return run_marketplace(ctx, args);
         if (group == "flows") return run_flows(ctx, args);
         if (group == "runs") return run_runs(ctx, args);
+        if (group == "daemon") return run_daemon(ctx, args);
         return run_instances(ctx, args);
     } catch (const Unreachable& e) {
         std::cerr << "junction: " << e.what() << "\n";

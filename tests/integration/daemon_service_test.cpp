@@ -127,6 +127,8 @@ TEST_CASE("the demo's stores through the CLI: a hot swap during a run moves all 
     for (const auto& i : instances["items"].GetArray()) CHECK(std::string(i["version"].GetString()) == "1.1.0");
 
     const std::string text = metrics(d);
+    CHECK(has(cli({"daemon", "metrics"}), "junction_connector_swaps_total{connector=\"shopify\",result=\"switched\"} 1"));
+    CHECK(has(cli({"daemon", "status"}), "ready"));
     CHECK(metric(text, R"(junction_connector_info{connector="shopify",version="1.1.0",abi="1.2",active="true"})") == 1);
     CHECK(metric(text, R"(junction_connector_info{connector="shopify",version="1.0.0",abi="1.2",active="false"})") == 1);
     CHECK(metric(text, R"(junction_instances{connector="shopify",version="1.1.0"})") == 3);
@@ -184,6 +186,35 @@ TEST_CASE("malformed, unknown and oversized requests are refused; the daemon kee
 
     CHECK(http_call("GET", d.url() + "/healthz").status == 200);
     CHECK(d.call("GET", "/v1/instances").body == before);
+}
+
+TEST_CASE("lists page: flows and instances by name with limit and after") {
+    JunctiondProcess d({"jsonl.so"});
+    TempDir files;
+    for (const char* name : {"a", "b", "c"}) {
+        const std::string config = R"({"path":")" + (files / (std::string(name) + ".jsonl")).string() + R"("})";
+        REQUIRE(d.call("POST", "/v1/instances", R"({"connector":"jsonl","name":")" + std::string(name) + R"(","config":)" + config + "}").status == 201);
+        const HttpAnswer saved = d.call("POST", "/v1/flows", R"({"name":"copy-)" + std::string(name) + R"(","trigger":{"type":"manual"},"shapes":[
+            {"id":"read","type":"connection","instance":")" + name + R"(","endpoint":"records.receive","direction":"receive","next":"write"},
+            {"id":"write","type":"connection","instance":")" + name + R"(","endpoint":"records.send","direction":"send"}]})");
+        REQUIRE_MESSAGE(saved.status == 201, saved.body);
+    }
+    auto names = [](const HttpAnswer& a) {
+        REQUIRE(a.status == 200);
+        const auto doc = parse(a.body);
+        std::string out;
+        for (const auto& item : doc["items"].GetArray()) out += std::string(item["name"].GetString()) + " ";
+        return out + "| " + doc["next_after"].GetString();
+    };
+    CHECK(names(d.call("GET", "/v1/flows?limit=2")) == "copy-a copy-b | copy-b");
+    CHECK(names(d.call("GET", "/v1/flows?limit=2&after=copy-b")) == "copy-c | ");
+    CHECK(names(d.call("GET", "/v1/flows")) == "copy-a copy-b copy-c | ");
+    CHECK(names(d.call("GET", "/v1/instances?limit=2&after=a")) == "b c | c");
+    const HttpAnswer bad = d.call("GET", "/v1/flows?limit=0");
+    CHECK(bad.status == 400);
+    CHECK(has(bad.body, "limit must be a whole number from 1 to 1000"));
+    const RunResult more = d.cli({"flows", "list", "--limit", "1"});
+    CHECK(has(more.output, "more: junction flows list --after copy-a"));
 }
 
 TEST_CASE("TLS with a certificate SIGHUP renews; SIGHUP reloads settings, a broken file changes nothing; systemd hears it all") {
@@ -284,7 +315,8 @@ TEST_CASE("--help on every level of the CLI answers without a daemon") {
         {"marketplace", {"list", "updates", "install"}},
         {"flows", {"save", "list", "show", "delete", "enable", "disable", "run", "rotate-webhook"}},
         {"runs", {"list", "show", "wait", "log", "failures", "cancel", "retry"}},
-        {"builder", {"test"}}};
+        {"builder", {"test"}},
+        {"daemon", {"status", "metrics", "openapi"}}};
     const std::string junction = (bin_dir() / "junction").string();
     CHECK(has(run_program({junction, "--help"}).output, "Usage"));
     for (const auto& [group, names] : commands) {

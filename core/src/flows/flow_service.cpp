@@ -122,9 +122,9 @@ SavedFlow FlowService::save(std::string_view document_json) {
     return saved;
 }
 
-std::vector<FlowView> FlowService::list() {
+std::vector<FlowView> FlowService::list(std::string_view after_name, size_t limit) {
     std::vector<FlowView> out;
-    for (auto& r : store_.flows().list_flows()) {
+    for (auto& r : store_.flows().list_flows(after_name, limit)) {
         FlowView v{std::move(r), {}, 0};
         v.trigger = flows::read_trigger(v.record.document_json);
         v.next_run_ms = v.record.enabled ? v.trigger.next_fire(now_ms()) : 0;

@@ -75,11 +75,12 @@ public:
         return s.text(0);
     }
 
-    std::vector<FlowRecord> list_flows() override {
+    std::vector<FlowRecord> list_flows(std::string_view after_name, size_t limit) override {
         std::lock_guard lock(c_.mutex);
         Statement s(c_.statements, std::string("SELECT ") + kFlowColumns +
                                        " FROM flows f JOIN flow_versions v ON v.flow_id=f.id AND "
-                                       "v.version=f.version ORDER BY f.name");
+                                       "v.version=f.version WHERE (?1='' OR f.name>?1) ORDER BY f.name LIMIT ?2");
+        s.bind_text(1, after_name).bind(2, limit == 0 ? int64_t{-1} : static_cast<int64_t>(limit));
         std::vector<FlowRecord> out;
         while (s.step()) out.push_back(read_flow(s));
         return out;

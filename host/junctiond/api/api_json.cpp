@@ -1,5 +1,7 @@
 #include "api_json.hpp"
 
+#include <charconv>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -78,6 +80,22 @@ HttpResponse error_response(const Error& e) {
         case Errc::internal: status = 500; break;
     }
     return error_response(status, core::errc_name(e.code()), e.what(), e.details());
+}
+
+std::string query_or(const HttpRequest& request, const char* key) {
+    auto it = request.query.find(key);
+    return it == request.query.end() ? "" : it->second;
+}
+
+int64_t number_param(const HttpRequest& request, const char* key, int64_t fallback, int64_t min, int64_t max) {
+    auto it = request.query.find(key);
+    if (it == request.query.end()) return fallback;
+    int64_t n = 0;
+    const auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), n);
+    if (ec != std::errc() || p != it->second.data() + it->second.size() || n < min || n > max)
+        throw Error(Errc::invalid_argument, std::string(key) + " must be a whole number from " + std::to_string(min) +
+                                                " to " + std::to_string(max));
+    return n;
 }
 
 }  // namespace junction::daemon

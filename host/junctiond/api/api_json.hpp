@@ -30,6 +30,16 @@ HttpResponse error_response(int status, std::string_view code, std::string_view 
 // Maps a core error to its HTTP status and error code.
 HttpResponse error_response(const core::Error& error);
 
+// A query parameter, "" when absent.
+std::string query_or(const HttpRequest& request, const char* key);
+// A whole-number query parameter from `min` to `max`, `fallback` when absent; throws
+// core::Error(invalid_argument) naming the parameter and the range otherwise.
+int64_t number_param(const HttpRequest& request, const char* key, int64_t fallback, int64_t min, int64_t max);
+// ?limit= of a paged list: 1 to 1000, 100 when absent.
+inline size_t limit_param(const HttpRequest& request) {
+    return static_cast<size_t>(number_param(request, "limit", 100, 1, 1000));
+}
+
 // Escapes text as a JSON string literal, quotes included.
 std::string json_string(std::string_view text);
 

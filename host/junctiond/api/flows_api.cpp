@@ -4,29 +4,12 @@
 #include "admin_api.hpp"
 #include "api_json.hpp"
 
-#include <charconv>
-
 namespace junction::daemon {
 
 using core::Errc;
 using core::Error;
 
 namespace {
-
-int64_t number_param(const HttpRequest& r, const char* key, int64_t fallback, int64_t max) {
-    auto it = r.query.find(key);
-    if (it == r.query.end()) return fallback;
-    int64_t n = 0;
-    const auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), n);
-    if (ec != std::errc() || p != it->second.data() + it->second.size() || n < 0 || n > max)
-        throw Error(Errc::invalid_argument, std::string(key) + " must be a whole number from 0 to " + std::to_string(max));
-    return n;
-}
-
-std::string query_or(const HttpRequest& r, const char* key) {
-    auto it = r.query.find(key);
-    return it == r.query.end() ? "" : it->second;
-}
 
 template <class T>
 std::string items(const std::vector<T>& list) {
@@ -48,7 +31,18 @@ std::string saved_json(const core::SavedFlow& saved) {
 }  // namespace
 
 void add_flow_routes(Router& router, AdminServices& s) {
-    router.add("GET", "/v1/flows", [&s](HttpRequest&) { return json_response(200, items(s.flows.list())); });
+    router.add("GET", "/v1/flows", [&s](HttpRequest& r) {
+        const size_t limit = limit_param(r);
+        auto flows = s.flows.list(query_or(r, "after"), limit + 1);  // one more: is there a next page?
+        std::string next;
+        if (flows.size() > limit) {
+            flows.pop_back();
+            next = flows.back().record.name;
+        }
+        std::string body = items(flows);
+        body.pop_back();
+        return json_response(200, body + R"(,"next_after":)" + json_string(next) + "}");
+    });
 
     router.add("POST", "/v1/flows", [&s](HttpRequest& r) {
         const auto saved = s.flows.save(r.body);
@@ -87,8 +81,8 @@ void add_flow_routes(Router& router, AdminServices& s) {
         core::RunQuery q;
         q.flow_id = query_or(r, "flow");
         q.status = query_or(r, "status");
-        q.before_ms = number_param(r, "before", 0, INT64_MAX);
-        q.limit = static_cast<size_t>(number_param(r, "limit", 50, 1000));
+        q.before_ms = number_param(r, "before", 0, 0, INT64_MAX);
+        q.limit = static_cast<size_t>(number_param(r, "limit", 50, 1, 1000));
         return json_response(200, items(s.flows.runs(q)));
     });
 
@@ -103,8 +97,8 @@ void add_flow_routes(Router& router, AdminServices& s) {
     });
 
     router.add("GET", "/v1/runs/{id}/log", [&s](HttpRequest& r) {
-        const auto lines = s.flows.run_log(r.params["id"], number_param(r, "after", 0, INT64_MAX),
-                                           static_cast<size_t>(number_param(r, "limit", 500, 10'000)));
+        const auto lines = s.flows.run_log(r.params["id"], number_param(r, "after", 0, 0, INT64_MAX),
+                                           static_cast<size_t>(number_param(r, "limit", 500, 1, 10'000)));
         std::string body = R"({"items":[)";
         for (size_t i = 0; i < lines.size(); ++i)
             body += std::string(i ? "," : "") + R"({"seq":)" + std::to_string(lines[i].seq) + R"(,"at_ms":)" +
@@ -114,8 +108,8 @@ void add_flow_routes(Router& router, AdminServices& s) {
     });
 
     router.add("GET", "/v1/runs/{id}/failures", [&s](HttpRequest& r) {
-        const auto failed = s.flows.failed_records(r.params["id"], number_param(r, "after", 0, INT64_MAX),
-                                                   static_cast<size_t>(number_param(r, "limit", 100, 10'000)));
+        const auto failed = s.flows.failed_records(r.params["id"], number_param(r, "after", 0, 0, INT64_MAX),
+                                                   static_cast<size_t>(number_param(r, "limit", 100, 1, 10'000)));
         std::string body = R"({"items":[)";
         for (size_t i = 0; i < failed.size(); ++i)
             body += std::string(i ? "," : "") + R"({"seq":)" + std::to_string(failed[i].seq) + R"(,"shape":)" +

@@ -2,38 +2,17 @@
 #include "admin_api.hpp"
 #include "api_json.hpp"
 
-#include <charconv>
-
 namespace junction::daemon {
 
 using core::Errc;
 using core::Error;
-
-namespace {
-
-size_t limit_of(const HttpRequest& r) {
-    auto it = r.query.find("limit");
-    if (it == r.query.end()) return 100;
-    size_t n = 0;
-    const auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), n);
-    if (ec != std::errc() || p != it->second.data() + it->second.size() || n == 0 || n > 1000)
-        throw Error(Errc::invalid_argument, "limit must be a whole number from 1 to 1000");
-    return n;
-}
-
-std::string query_or(const HttpRequest& r, const char* key) {
-    auto it = r.query.find(key);
-    return it == r.query.end() ? "" : it->second;
-}
-
-}  // namespace
 
 void add_instance_routes(Router& router, AdminServices& s) {
     router.add("GET", "/v1/instances", [&s](HttpRequest& r) {
         core::InstanceQuery q;
         q.connector = query_or(r, "connector");
         q.after_name = query_or(r, "after");
-        q.limit = limit_of(r);
+        q.limit = limit_param(r);
         const core::InstancePage page = s.instances.list(q);
         std::string body = R"({"items":[)";
         for (size_t i = 0; i < page.items.size(); ++i) body += (i ? "," : "") + page.items[i].to_json();

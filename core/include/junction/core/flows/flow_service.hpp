@@ -64,7 +64,8 @@ public:
 
     // Creates the flow named in the document, or stores its next version.
     SavedFlow save(std::string_view document_json);
-    std::vector<FlowView> list();
+    // By name, after `after_name`, at most `limit` (0: all).
+    std::vector<FlowView> list(std::string_view after_name = {}, size_t limit = 0);
     FlowView show(std::string_view id_or_name);
     // Refused while a run of the flow is queued or running.
     void remove(std::string_view id_or_name);

@@ -88,7 +88,8 @@ public:
     // The document of one version; nullopt when that version does not exist.
     virtual std::optional<std::string> flow_document(std::string_view flow_id, int64_t version) = 0;
     // Ordered by name.
-    virtual std::vector<FlowRecord> list_flows() = 0;
+    // By name; after `after_name` when given, at most `limit` (0: all).
+    virtual std::vector<FlowRecord> list_flows(std::string_view after_name = {}, size_t limit = 0) = 0;
     // Deletes the flow, its versions, runs, cursors and de-dupe keys.
     virtual bool delete_flow(std::string_view flow_id) = 0;
     virtual void set_flow_enabled(std::string_view flow_id, bool enabled) = 0;

@@ -1,0 +1,44 @@
+// junction daemon status | metrics | openapi: the daemon itself, through its API.
+#include "commands.hpp"
+
+#include <iostream>
+
+namespace junction::cli {
+
+namespace {
+
+void usage(std::ostream& out) {
+    out << "Usage: junction daemon <command>\n\n"
+           "  status    whether the daemon answers and is ready (exit 0 when it is)\n"
+           "  metrics   the Prometheus metrics (GET /metrics)\n"
+           "  openapi   the API's OpenAPI 3 document (GET /v1/openapi.json)\n";
+}
+
+// Prints the body as it came: metrics are text, the document is JSON either way.
+int print_raw(const ApiResponse& r) {
+    if (r.status != 200) return print_api_error(r);
+    std::cout << r.body << (r.body.empty() || r.body.back() != '\n' ? "\n" : "");
+    return 0;
+}
+
+}  // namespace
+
+int run_daemon(Context& ctx, const std::vector<std::string>& args) {
+    if (auto code = help_requested(args, usage)) return *code;
+    if (args.size() != 1) {
+        usage(std::cerr);
+        return 2;
+    }
+    if (args[0] == "metrics") return print_raw(ctx.api.get("/metrics"));
+    if (args[0] == "openapi") return print_raw(ctx.api.get("/v1/openapi.json"));
+    if (args[0] == "status") {
+        const ApiResponse r = ctx.api.get("/readyz");
+        if (ctx.format == Format::json) std::cout << r.body << "\n";
+        else std::cout << ctx.api.base_url() << ": " << (r.status == 200 ? "ready" : "not ready") << "\n";
+        return r.status == 200 ? 0 : 1;
+    }
+    usage(std::cerr);
+    return 2;
+}
+
+}  // namespace junction::cli
