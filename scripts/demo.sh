@@ -104,7 +104,11 @@ junction connectors install "$state/shopify-1.1.0.connector.json"
 for region in uk eu us; do
     curl -fsS -X POST -d '{"delay_ms":1500,"count":3}' "${store_url[$region]}/_sim/faults" >/dev/null
 done
-read -r minute hour < <(TZ=Europe/London date -d '+1 minute' '+%-M %-H')
+# The next whole minute, or the one after when this one is nearly over (the save must
+# land before the firing).
+ahead=1
+[ "$(date +%-S)" -lt 55 ] || ahead=2
+read -r minute hour < <(TZ=Europe/London date -d "+$ahead minute" '+%-M %-H')
 sed "s|\"cron\": \"[^\"]*\"|\"cron\": \"$minute $hour * * *\"|" scripts/demo/order-sync.flow.json >"$state/order-sync.flow.json"
 junction flows save "$state/order-sync.flow.json" >/dev/null
 echo "order-sync now fires at $(printf '%02d:%02d' "$hour" "$minute") Europe/London; waiting for the scheduled run..."
