@@ -11,6 +11,8 @@
 
 #include <rapidjson/document.h>
 
+#include <thread>
+
 using namespace junction::core;
 using namespace junction::testing;
 
@@ -171,4 +173,17 @@ TEST_CASE("paging through instances") {
         q.after_name = page.next_after;
     }
     CHECK(seen == 7);
+}
+
+TEST_CASE("callers that miss the cache together share one plugin object") {
+    Host h;
+    h.add_store("busy", "shpat_busy_0001");
+    for (int round = 0; round < 5; ++round) {
+        h.runtime.forget(h.service.show("busy").id);
+        std::vector<LiveInstancePtr> got(8);
+        std::vector<std::thread> threads;
+        for (size_t t = 0; t < got.size(); ++t) threads.emplace_back([&, t] { got[t] = h.runtime.acquire("busy"); });
+        for (auto& t : threads) t.join();
+        for (const auto& live : got) CHECK(live.get() == got[0].get());
+    }
 }

@@ -80,6 +80,8 @@ LiveInstancePtr InstanceRuntime::acquire(std::string_view id_or_name) {
                         (record->version_pin.empty() ? "" : " version " + record->version_pin) +
                         " is not installed; install it, or change the instance's version pin",
                     "instance '" + record->name + "'");
+    std::promise<LiveInstancePtr> built;
+    std::shared_future<LiveInstancePtr> pending;  // another caller's build of the same thing
     {
         std::lock_guard lock(mutex_);
         auto it = live_.find(record->id);
@@ -89,13 +91,35 @@ LiveInstancePtr InstanceRuntime::acquire(std::string_view id_or_name) {
             lru_.splice(lru_.begin(), lru_, it->second.position);
             return it->second.live;
         }
+        auto b = building_.find(record->id);
+        if (b != building_.end() && b->second.record_updated_ms == record->updated_ms &&
+            b->second.version == version.get())
+            pending = b->second.result;
+        else
+            building_.insert_or_assign(record->id, Building{record->updated_ms, version.get(), built.get_future().share()});
     }
-    LiveInstancePtr live = build(*record, version);
+    if (pending.valid()) return pending.get();  // the same plugin object, or the same error
+    auto done_building = [&] {  // mutex_ held
+        auto b = building_.find(record->id);
+        if (b != building_.end() && b->second.record_updated_ms == record->updated_ms && b->second.version == version.get())
+            building_.erase(b);
+    };
+    LiveInstancePtr live;
+    try {
+        live = build(*record, version);
+    } catch (...) {
+        std::lock_guard lock(mutex_);
+        done_building();
+        built.set_exception(std::current_exception());
+        throw;
+    }
     std::vector<LiveInstancePtr> evicted;  // destroyed after the lock: the last one of an old
     {                                      // version unloads its library, which takes a while
         std::lock_guard lock(mutex_);
         cache(record->id, live, evicted);
+        done_building();
     }
+    built.set_value(live);
     return live;
 }
 

@@ -16,6 +16,7 @@
 #include <junction/core/updates/active_versions.hpp>
 
 #include <functional>
+#include <future>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -59,7 +60,8 @@ public:
                     ActiveVersions& active, size_t max_live = 256, HttpOptions http = {});
 
     // The running instance (by id or name), created when needed on the version it should
-    // run on. Throws Error(not_found) for an unknown instance or a connector that is not
+    // run on; callers that miss the cache together wait for one build and share it.
+    // Throws Error(not_found) for an unknown instance or a connector that is not
     // installed, and the plugin's Error when it refuses the config.
     LiveInstancePtr acquire(std::string_view id_or_name);
 
@@ -108,6 +110,14 @@ private:
         std::list<std::string>::iterator position;
     };
     std::unordered_map<std::string, Entry> live_;
+    // Plugin objects being built, so callers that miss the cache together wait for one
+    // build (one OAuth grant, one plugin object) instead of each making their own.
+    struct Building {
+        int64_t record_updated_ms;
+        const ConnectorVersion* version;
+        std::shared_future<LiveInstancePtr> result;
+    };
+    std::unordered_map<std::string, Building> building_;
 };
 
 }  // namespace junction::core
