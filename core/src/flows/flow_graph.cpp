@@ -135,12 +135,14 @@ FlowGraph FlowGraph::build(std::string_view document_json, BuildContext& ctx, co
 
     if (problems.empty() && g.start_) {
         // Depth-first from the start: a cycle is a problem, every shape must be reachable,
-        // and the post-order reversed is the order in which shapes finish.
+        // and the post-order reversed is the order in which shapes finish. Links are
+        // visited last to first so that, reversed, a branch's paths come in their order.
         std::unordered_map<const Shape*, int> state;  // 1: on the path, 2: done
         std::vector<Shape*> post;
         std::function<void(Shape*)> visit = [&](Shape* s) {
             state[s] = 1;
-            for (Link& link : s->links()) {
+            for (auto l = s->links().rbegin(); l != s->links().rend(); ++l) {
+                Link& link = *l;
                 if (!link.shape) continue;
                 if (state[link.shape] == 1)
                     problems.push_back("at " + link.path + ": going to '" + link.target + "' makes a loop; flows run one way");
