@@ -11,11 +11,17 @@ using core::Error;
 
 namespace {
 
+// {"items":[...]} with each element written by `json` (its to_json() by default).
+template <class T, class ToJson>
+std::string items(const std::vector<T>& list, ToJson json) {
+    std::string body = R"({"items":[)";
+    for (size_t i = 0; i < list.size(); ++i) body += (i ? "," : "") + json(list[i]);
+    return body + "]}";
+}
+
 template <class T>
 std::string items(const std::vector<T>& list) {
-    std::string body = R"({"items":[)";
-    for (size_t i = 0; i < list.size(); ++i) body += (i ? "," : "") + list[i].to_json();
-    return body + "]}";
+    return items(list, [](const T& item) { return item.to_json(); });
 }
 
 std::string saved_json(const core::SavedFlow& saved) {
@@ -99,23 +105,20 @@ void add_flow_routes(Router& router, AdminServices& s) {
     router.add("GET", "/v1/runs/{id}/log", [&s](HttpRequest& r) {
         const auto lines = s.flows.run_log(r.params["id"], number_param(r, "after", 0, 0, INT64_MAX),
                                            static_cast<size_t>(number_param(r, "limit", 500, 1, 10'000)));
-        std::string body = R"({"items":[)";
-        for (size_t i = 0; i < lines.size(); ++i)
-            body += std::string(i ? "," : "") + R"({"seq":)" + std::to_string(lines[i].seq) + R"(,"at_ms":)" +
-                    std::to_string(lines[i].at_ms) + R"(,"level":)" + json_string(lines[i].level) +
-                    R"(,"shape":)" + json_string(lines[i].shape) + R"(,"message":)" + json_string(lines[i].message) + "}";
-        return json_response(200, body + "]}");
+        return json_response(200, items(lines, [](const core::RunLogLine& l) {
+            return R"({"seq":)" + std::to_string(l.seq) + R"(,"at_ms":)" + std::to_string(l.at_ms) +
+                   R"(,"level":)" + json_string(l.level) + R"(,"shape":)" + json_string(l.shape) +
+                   R"(,"message":)" + json_string(l.message) + "}";
+        }));
     });
 
     router.add("GET", "/v1/runs/{id}/failures", [&s](HttpRequest& r) {
         const auto failed = s.flows.failed_records(r.params["id"], number_param(r, "after", 0, 0, INT64_MAX),
                                                    static_cast<size_t>(number_param(r, "limit", 100, 1, 10'000)));
-        std::string body = R"({"items":[)";
-        for (size_t i = 0; i < failed.size(); ++i)
-            body += std::string(i ? "," : "") + R"({"seq":)" + std::to_string(failed[i].seq) + R"(,"shape":)" +
-                    json_string(failed[i].shape) + R"(,"reason":)" + json_string(failed[i].reason) + R"(,"record":)" +
-                    failed[i].record_json + "}";
-        return json_response(200, body + "]}");
+        return json_response(200, items(failed, [](const core::FailedRecord& f) {
+            return R"({"seq":)" + std::to_string(f.seq) + R"(,"shape":)" + json_string(f.shape) +
+                   R"(,"reason":)" + json_string(f.reason) + R"(,"record":)" + f.record_json + "}";
+        }));
     });
 
     router.add("POST", "/hooks/{flow}/{token}", [&s](HttpRequest& r) {
