@@ -10,6 +10,7 @@ packages=(
   libsimdjson-dev  # the REST engine reads response pages with it
   libcctz-dev tzdata  # flows: cron schedules and dates in named time zones
   libsystemd-dev  # junctiond tells systemd it is ready (Type=notify)
+  libre2-dev  # flows: regex conditions in linear time, no recursion on input length
   clang libc++-dev libc++abi-dev abigail-tools
   openssl  # the tests' TLS peer (openssl s_server)
   curl  # the demo pokes the simulators and reads /metrics

@@ -16,6 +16,50 @@ std::mutex g_mutex;
 LogOptions g_options;
 std::function<void(std::string_view)> g_sink;
 
+// A value as it may appear inside one log line: control characters become visible escapes
+// (\n, \r, \t, \xNN; C1 controls \u00NN) so a file name or a message cannot end the line
+// and forge the next one, and invalid UTF-8 becomes U+FFFD so the JSON line stays valid.
+std::string escape_log_value(std::string_view in) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(in.size());
+    const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+    const size_t n = in.size();
+    for (size_t i = 0; i < n;) {
+        const unsigned char c = p[i];
+        if (c < 0x80) {
+            if (c == '\n') out += "\\n";
+            else if (c == '\r') out += "\\r";
+            else if (c == '\t') out += "\\t";
+            else if (c < 0x20 || c == 0x7f) out += {'\\', 'x', hex[c >> 4], hex[c & 15]};
+            else out += static_cast<char>(c);
+            ++i;
+            continue;
+        }
+        // The length of a well-formed UTF-8 sequence starting here (RFC 3629), 0 if none.
+        size_t len = 0;
+        if (c >= 0xc2 && c <= 0xdf) len = 2;
+        else if (c >= 0xe0 && c <= 0xef) len = 3;
+        else if (c >= 0xf0 && c <= 0xf4) len = 4;
+        bool ok = len > 0 && n - i >= len;
+        for (size_t k = 1; ok && k < len; ++k) ok = (p[i + k] & 0xc0) == 0x80;
+        if (ok && len == 3) ok = !(c == 0xe0 && p[i + 1] < 0xa0) && !(c == 0xed && p[i + 1] > 0x9f);
+        if (ok && len == 4) ok = !(c == 0xf0 && p[i + 1] < 0x90) && !(c == 0xf4 && p[i + 1] > 0x8f);
+        if (!ok) {
+            out += "\xef\xbf\xbd";  // U+FFFD for the one bad byte; resynchronise after it
+            ++i;
+            continue;
+        }
+        if (len == 2 && c == 0xc2 && p[i + 1] < 0xa0) {  // U+0080..U+009F: C1 controls
+            out += {'\\', 'u', '0', '0', hex[p[i + 1] >> 4], hex[p[i + 1] & 15]};
+        } else {
+            out.append(in.data() + i, len);
+        }
+        i += len;
+    }
+    return out;
+}
+
 std::string utc_timestamp() {
     using namespace std::chrono;
     const auto now = system_clock::now();
@@ -72,10 +116,10 @@ void log(LogLevel level, std::string_view component, std::string_view message) {
     const std::string time = utc_timestamp();
     std::string line;
     if (g_options.json) {
-        line = format_json(time, level, component, message);
+        line = format_json(time, level, escape_log_value(component), escape_log_value(message));
     } else {
-        line = time + " " + log_level_name(level) + " [" + std::string(component) + "] " +
-               std::string(message);
+        line = time + " " + log_level_name(level) + " [" + escape_log_value(component) + "] " +
+               escape_log_value(message);
     }
     if (g_sink) {
         g_sink(line);

@@ -2,11 +2,25 @@
 
 #include <junction/core/flows/time_values.hpp>
 
-#include <regex>
+#include <re2/re2.h>
 
 namespace junction::core::flows {
 
 namespace {
+
+// RE2 runs in time linear in the input and never recurses on it, so a 100 KB value cannot
+// overflow the stack the way std::regex did; its memory per pattern is bounded too.
+constexpr int64_t kRegexMaxMemory = 4 << 20;
+
+std::unique_ptr<const RE2> compile_regex(const std::string& pattern, std::string& error) {
+    RE2::Options options;
+    options.set_max_mem(kRegexMaxMemory);
+    options.set_log_errors(false);  // the error goes into the flow's problems instead
+    auto re = std::make_unique<const RE2>(pattern, options);
+    if (re->ok()) return re;
+    error = re->error();
+    return nullptr;
+}
 
 // Three-way order of two values, nullopt when they do not compare (a number and a string).
 std::optional<int> order(const Json& a, const Json& b) {
@@ -28,7 +42,7 @@ class Compare final : public Condition {
 public:
     enum class Op { eq, ne, lt, le, gt, ge, in, exists, regex };
 
-    Compare(Pointer field, Op op, Json value, std::optional<std::regex> re)
+    Compare(Pointer field, Op op, Json value, std::unique_ptr<const RE2> re)
         : field_(std::move(field)), op_(op), value_(std::move(value), value_doc_.GetAllocator()),
           regex_(std::move(re)) {}
 
@@ -47,7 +61,9 @@ public:
                     if (equal(*v, candidate)) return true;
                 return false;
             case Op::regex:
-                return v->IsString() && std::regex_search(v->GetString(), v->GetString() + v->GetStringLength(), *regex_);
+                // Search, like std::regex_search before: anchor with ^ and $ to match the whole value.
+                return v->IsString() &&
+                       RE2::PartialMatch(re2::StringPiece(v->GetString(), v->GetStringLength()), *regex_);
             default: {
                 const auto o = order(*v, value_);
                 if (!o) return false;
@@ -64,7 +80,7 @@ private:
     Op op_;
     rapidjson::Document value_doc_;  // owns value_'s memory
     Json value_;
-    std::optional<std::regex> regex_;
+    std::unique_ptr<const RE2> regex_;
 };
 
 class AllOf final : public Condition {
@@ -132,7 +148,7 @@ std::unique_ptr<Condition> Condition::parse(const Spec& spec) {
     const auto op = op_named(op_name);
     if (!op_name.empty() && !op) spec.problem("op", "'" + op_name + "' is not one of eq, ne, lt, le, gt, ge, in, exists, regex");
     const Json* value = spec.member("value");
-    std::optional<std::regex> re;
+    std::unique_ptr<const RE2> re;
     Json copy;
     rapidjson::Document scratch;
     if (op) {
@@ -147,11 +163,11 @@ std::unique_ptr<Condition> Condition::parse(const Spec& spec) {
             if (!value->IsString()) {
                 spec.problem("value", "must be a regular expression (a string)");
             } else {
-                try {
-                    re.emplace(value->GetString(), std::regex::ECMAScript | std::regex::optimize);
-                } catch (const std::regex_error& e) {
-                    spec.problem("value", std::string("is not a valid regular expression: ") + e.what());
-                }
+                std::string error;
+                re = compile_regex(std::string(value->GetString(), value->GetStringLength()), error);
+                if (!re)
+                    spec.problem("value", "is not a regular expression RE2 accepts: " + error +
+                                              " (RE2 has no backreferences or lookaround; see docs/flows.md)");
             }
         }
         if (value && *op != Compare::Op::exists) copy.CopyFrom(*value, scratch.GetAllocator());

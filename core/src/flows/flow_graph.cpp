@@ -3,9 +3,9 @@
 #include <junction/core/error.hpp>
 #include <junction/core/flows/cron_schedule.hpp>
 #include <junction/core/json_schema.hpp>
+#include <re2/re2.h>
 
 #include <functional>
-#include <regex>
 #include <set>
 #include <unordered_map>
 
@@ -79,7 +79,8 @@ FlowGraph FlowGraph::build(std::string_view document_json, BuildContext& ctx, co
     if (!document.IsObject()) throw Error(Errc::invalid_argument, "a flow must be a JSON object");
     doc.allow_only({"name", "description", "trigger", "start", "shapes", "format"});
     g.name_ = doc.string("name", true);
-    if (!g.name_.empty() && !std::regex_match(g.name_, std::regex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")))
+    static const RE2 name_pattern("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");  // RE2: linear, no recursion
+    if (!g.name_.empty() && !RE2::FullMatch(g.name_, name_pattern))
         doc.problem("name", "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
     doc.string("description");
     doc.integer("format", 1, 1);  // the document format; 1 is the only one so far

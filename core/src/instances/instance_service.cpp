@@ -8,10 +8,10 @@
 #include <junction/core/secrets/redactor.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <re2/re2.h>
 
 #include <algorithm>
 #include <chrono>
-#include <regex>
 
 namespace junction::core {
 
@@ -33,8 +33,8 @@ std::string join(const std::vector<std::string>& items, const char* sep) {
 }
 
 void check_name(const std::string& name) {
-    static const std::regex pattern("^[a-z0-9][a-z0-9_.-]{0,62}$");
-    if (!std::regex_match(name, pattern))
+    static const RE2 pattern("[a-z0-9][a-z0-9_.-]{0,62}");  // RE2: linear, no recursion
+    if (!RE2::FullMatch(name, pattern))
         throw Error(Errc::invalid_argument,
                     "instance name '" + name.substr(0, 80) +
                         "' is not valid: use 1 to 63 lower-case letters, digits, '-', '_' or '.', "

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace junction::core {
@@ -23,7 +24,9 @@ struct ElfExports {
 };
 
 // Throws core::Error(plugin_rejected) with a plain reason when the file is not a 64-bit
-// little-endian ELF shared object for this machine.
+// little-endian ELF shared object for this machine; a file whose offsets, sizes, counts or
+// indexes do not fit inside it is refused as "not a valid shared library: <what is wrong>"
+// before anything outside it is read.
 ElfExports read_elf_exports(const std::filesystem::path& file);
 
 // The bytes of an exported data object (e.g. the ABI tag), up to max_size; nullopt when
@@ -31,5 +34,10 @@ ElfExports read_elf_exports(const std::filesystem::path& file);
 std::optional<std::string> read_elf_data_symbol(const std::filesystem::path& file,
                                                 std::string_view name,
                                                 size_t max_size = 256);
+
+// The same over bytes already in memory (a fuzzer, a test); context names them in errors.
+ElfExports parse_elf_exports(std::string_view bytes, std::string_view context);
+std::optional<std::string> parse_elf_data_symbol(std::string_view bytes, std::string_view context,
+                                                 std::string_view name, size_t max_size = 256);
 
 }  // namespace junction::core

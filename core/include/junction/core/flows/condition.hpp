@@ -2,6 +2,7 @@
 //   {"field": "/financial_status", "op": "eq", "value": "paid"}
 //   ops: eq ne lt le gt ge in exists regex; {"and": [...]}, {"or": [...]}, {"not": {...}}
 // Numbers compare as numbers, timestamps (ISO 8601) as instants, other strings by bytes.
+// regex searches the value with RE2 (linear time; no backreferences or lookaround).
 #pragma once
 
 #include <junction/core/flows/spec.hpp>
