@@ -186,6 +186,34 @@ TEST_CASE("a run that crashed the daemon twice is failed, not resumed, and runs 
     CHECK(status == "completed");
 }
 
+TEST_CASE("a run paused by clean stops resumes every time: stops are not crashes") {
+    // stop-grace 0: the stop does not wait for a page, so no checkpoint is what saves the
+    // run; only its "paused" mark tells the next start it was not a crash.
+    JunctiondProcess d({}, {"--stop-grace", "0"});
+    install_crashy(d, "crash_in_invoke");
+    REQUIRE(d.call("POST", "/v1/instances", R"({"connector":"crashy","name":"slow","config":{"sleep_ms":1500}})").status == 201);
+    REQUIRE(d.call("POST", "/v1/flows", R"({"name": "slow", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "read", "type": "connection", "instance": "slow", "endpoint": "read", "direction": "receive"}]})").status == 201);
+    const std::string run_id = json_of(d.call("POST", "/v1/flows/slow/runs"))["id"].GetString();
+    for (int stop = 0; stop < 3; ++stop) {
+        for (int i = 0; i < 400 && std::string(json_of(d.call("GET", "/v1/runs/" + run_id))["status"].GetString()) != "running"; ++i)
+            std::this_thread::sleep_for(25ms);
+        REQUIRE(std::string(json_of(d.call("GET", "/v1/runs/" + run_id))["status"].GetString()) == "running");
+        CHECK(d.stop() == 0);  // in the middle of the connector's 1.5 s call
+        d.start();
+    }
+    std::string status;
+    for (int i = 0; i < 400; ++i) {
+        status = json_of(d.call("GET", "/v1/runs/" + run_id))["status"].GetString();
+        if (status != "queued" && status != "running") break;
+        std::this_thread::sleep_for(25ms);
+    }
+    CHECK(status == "completed");
+    const std::string log = read_text(d.log_file());
+    CHECK(log.find("was paused by a stop; resuming it") != std::string::npos);
+    CHECK(log.find("stopped twice") == std::string::npos);
+}
+
 namespace {
 
 // junctiond started by hand on an existing state directory with extra flags (--safe).
@@ -276,4 +304,6 @@ TEST_CASE("commands that only print create no state anywhere") {
     ::setenv("HOME", home.c_str(), 1);
     CHECK_FALSE(fs::exists(state));
     CHECK(fs::is_empty(tmp));  // the throwaway directory of --print-routes is gone
+    for (const auto& e : fs::directory_iterator(scratch.path()))  // nothing in HOME either
+        CHECK_MESSAGE(e.path() == tmp, e.path());
 }
