@@ -142,7 +142,8 @@ std::string file_stamp(const fs::path& file) {
 
 }  // namespace
 
-ConnectorRegistry::ConnectorRegistry(fs::path store_dir) : store_dir_(std::move(store_dir)) {
+ConnectorRegistry::ConnectorRegistry(fs::path store_dir, CrashMarkers* markers)
+    : store_dir_(std::move(store_dir)), markers_(markers) {
     fs::create_directories(store_dir_);
     fs::remove_all(store_dir_ / kStaging);  // leftovers of an install that was interrupted
     load_store();
@@ -163,6 +164,8 @@ void ConnectorRegistry::load_store() {
                     continue;
                 }
                 if (is_definition(file.path())) throw Error(Errc::io, "its manifest sidecar is missing", name);
+                refuse_quarantined(sha, name);
+                const auto marker = mark_risky_call(markers_, sha, name, "loading it");
                 auto v = ConnectorVersion::open(file.path(), sha);  // no sidecar: describe it
                 write_manifest(file.path(), *v);
                 entries_.push_back({info_of(*v), {}});
@@ -203,7 +206,8 @@ PackageInfo ConnectorRegistry::install_locked(const fs::path& package) {
 
     std::shared_ptr<ConnectorVersion> version;
     try {
-        version = open_locked(by_hash, sha, is_definition(package) ? engine_of_definition(by_hash) : "");
+        version = open_locked(by_hash, sha, is_definition(package) ? engine_of_definition(by_hash) : "",
+                              package.filename().string());
     } catch (const Error& e) {
         fs::remove(by_hash, ec);
         // Name the file the admin gave, not our staged copy.
@@ -258,6 +262,7 @@ ScanReport ConnectorRegistry::scan(const fs::path& folder) {
                 report.unchanged.push_back(same->info.id());
                 continue;
             }
+            refuse_quarantined(sha, file.filename().string());
             if (scan_check_) scan_check_(file, sha);
             report.installed.push_back(install_locked(file));
         } catch (const Error& e) {
@@ -311,7 +316,7 @@ ConnectorVersionPtr ConnectorRegistry::load(std::string_view name, std::string_v
 
 ConnectorVersionPtr ConnectorRegistry::load_locked(Entry& e) {
     if (auto loaded = e.loaded.lock()) return loaded;
-    ConnectorVersionPtr v = open_locked(e.info.file, e.info.sha256, e.info.engine);
+    ConnectorVersionPtr v = open_locked(e.info.file, e.info.sha256, e.info.engine, e.info.id());
     e.loaded = v;
     return v;
 }
@@ -319,15 +324,36 @@ ConnectorVersionPtr ConnectorRegistry::load_locked(Entry& e) {
 // A library opens itself; a definition opens through the newest installed version of
 // its engine, which stays loaded while the definition's version is.
 std::shared_ptr<ConnectorVersion> ConnectorRegistry::open_locked(const fs::path& file, const std::string& sha,
-                                                                 const std::string& engine) {
-    if (engine.empty()) return ConnectorVersion::open(file, sha);
+                                                                 const std::string& engine, const std::string& subject) {
+    refuse_quarantined(sha, subject);
+    if (engine.empty()) {
+        // Marked before the library's constructors and describe() run, cleared when they return.
+        const auto marker = mark_risky_call(markers_, sha, subject, "loading it");
+        return ConnectorVersion::open(file, sha);
+    }
     Entry* e = find_locked(engine, {});
     if (!e || !e->info.manifest->is_engine)
         throw Error(Errc::plugin_rejected,
                     "the engine '" + engine + "' that runs this definition is not installed; install "
                     "it first (the REST engine ships as rest.so in Junction's plugin folder)",
                     file.filename().string());
-    return ConnectorVersion::open_definition(*load_locked(*e), file, sha);
+    const ConnectorVersionPtr runner = load_locked(*e);
+    const auto marker = mark_risky_call(markers_, sha, subject, "loading it");
+    return ConnectorVersion::open_definition(*runner, file, sha);
+}
+
+void ConnectorRegistry::refuse_quarantined(const std::string& sha, const std::string& subject) const {
+    if (!markers_) return;
+    const std::string why = markers_->quarantine_reason(sha);
+    if (why.empty()) return;
+    throw Error(Errc::plugin_rejected,
+                "quarantined: " + why + "; it is not loaded again. Remove it, or install a fixed build "
+                "(a different file); to try this one again, delete " + markers_->quarantine_file(sha).string(),
+                subject);
+}
+
+std::string ConnectorRegistry::quarantine_reason(const PackageInfo& package) const {
+    return markers_ ? markers_->quarantine_reason(package.sha256) : std::string();
 }
 
 void ConnectorRegistry::uninstall(std::string_view name, std::string_view version) {

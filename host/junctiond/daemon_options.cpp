@@ -121,6 +121,8 @@ DaemonOptions read_options(int argc, char** argv, const po::options_description&
     o.run_workers = vm["run-workers"].as<unsigned>();
     if (o.run_workers < 1 || o.run_workers > 256) throw std::runtime_error("run-workers must be 1 to 256");
     o.stop_grace_seconds = vm["stop-grace"].as<unsigned>();
+    o.print_version = vm.count("version") > 0;
+    o.safe_mode = vm.count("safe") > 0;
     return o;
 }
 
@@ -136,6 +138,11 @@ struct Descriptions {
             "rotate-key",
             "re-encrypt every stored credential under a new master key and exit (with "
             "JUNCTION_MASTER_KEY set, the new key comes from JUNCTION_NEW_MASTER_KEY)");
+        modes.add_options()("version", "print the version and exit")(
+            "safe",
+            "start in safe mode: resume no interrupted run, fire no schedule, do not scan or "
+            "watch the plugin folder; the API answers so you can look (restart without --safe "
+            "to leave it)");
         all.add(modes).add(settings);
     }
 };

@@ -30,6 +30,10 @@ struct DaemonOptions {
     unsigned stop_grace_seconds = 20;       // how long a stop waits for flow pages in hand
     std::string log_level = "info";
     std::string config_file;                // "" when none; SIGHUP re-reads it
+    bool print_version = false;  // print the version, exit
+    // Safe mode: no interrupted run resumed, no schedule fired, no plugin folder scan or
+    // watch, so an operator can always get the API up and look.
+    bool safe_mode = false;
 };
 
 // Parses argv; prints help or a usage error and returns nullopt with `exit_code` set when

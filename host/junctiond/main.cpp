@@ -21,6 +21,8 @@
 #include <fstream>
 #include <iterator>
 #include <iostream>
+#include <optional>
+#include <stdexcept>
 
 #include <sys/stat.h>
 
@@ -60,6 +62,26 @@ void install_scanned(const ScanReport& scan, ConnectorUpdates& updates) {
         log_warn("junctiond", "package refused: " + r.file.string() + ": " + r.reason);
 }
 
+// --print-routes needs the route table, and the routes need the services: they are built on
+// a throwaway directory, removed before exit, so a command that only prints leaves no state
+// anywhere (no store or master key in /var/lib/junction; issue 13).
+class ThrowawayStateDir {
+public:
+    ThrowawayStateDir() {
+        std::string pattern = (fs::temp_directory_path() / "junctiond-print-XXXXXX").string();
+        if (!::mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temporary directory in " + fs::temp_directory_path().string());
+        path_ = pattern;
+    }
+    ~ThrowawayStateDir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    const fs::path& path() const { return path_; }
+
+private:
+    fs::path path_;
+};
+
 // The state directory holds the store, the master key and the admin token: owner only.
 void prepare_state_dir(const fs::path& dir) {
     ::umask(077);
@@ -68,6 +90,12 @@ void prepare_state_dir(const fs::path& dir) {
 }
 
 int run(int argc, char** argv, DaemonOptions options) {
+    std::optional<ThrowawayStateDir> scratch;  // destroyed last, after everything using it
+    if (options.print_routes) {
+        scratch.emplace();
+        options.state_dir = scratch->path() / "state";
+        options.plugin_dir = scratch->path() / "drop";
+    }
     prepare_state_dir(options.state_dir);
     fs::create_directories(options.plugin_dir);
 
@@ -107,7 +135,11 @@ int run(int argc, char** argv, DaemonOptions options) {
             verify_signed_file(file, sha, pem);
         });
     }
-    install_scanned(core.registry.scan(options.plugin_dir), core.updates);
+    if (options.safe_mode)
+        log_warn("junctiond", "safe mode: no interrupted run is resumed, no schedule fires, the plugin folder "
+                              "is not scanned or watched; restart without --safe to leave it");
+    else
+        install_scanned(core.registry.scan(options.plugin_dir), core.updates);
     if (options.print_registry) {
         print_registry(core.registry, core.active, std::cout);
         return 0;
@@ -124,6 +156,7 @@ int run(int argc, char** argv, DaemonOptions options) {
     add_flow_routes(router, services);
     add_metrics_route(router, services);
     add_openapi_route(router);
+    add_daemon_route(router, DaemonStatus{options.safe_mode});
     if (options.print_routes) {
         for (const auto& r : router.routes()) std::cout << r.method << " " << r.pattern << "\n";
         return 0;
@@ -136,13 +169,14 @@ int run(int argc, char** argv, DaemonOptions options) {
     server_options.tls = tls_files(options);
     AdminServer server(server_options, make_dispatch(router, token));
     std::unique_ptr<PluginFolderWatch> watch;
-    if (options.plugin_watch != "off") {
+    if (options.plugin_watch != "off" && !options.safe_mode) {
         watch = std::make_unique<PluginFolderWatch>(
             options.plugin_dir,
             [&] { install_scanned(core.registry.scan(options.plugin_dir), core.updates); },
             options.plugin_watch == "poll");
     }
-    core.flows.start();  // resumes runs a previous stop (or crash) interrupted
+    // Resumes runs a previous stop (or crash) interrupted; in safe mode, none.
+    core.flows.start(options.safe_mode ? FlowService::StartMode::safe : FlowService::StartMode::normal);
     log_info("junctiond", "admin API listening on " + std::string(server.tls() ? "https://" : "http://") +
                               options.listen_address + ":" +
                               std::to_string(server.port()) + "; plugin folder " +
@@ -155,8 +189,12 @@ int run(int argc, char** argv, DaemonOptions options) {
         if (sig == SIGHUP) {
             notify_reloading();
             reload_settings(argc, argv, options, server);
-            log_info("junctiond", "SIGHUP: rescanning the plugin folder");
-            install_scanned(core.registry.scan(options.plugin_dir), core.updates);
+            if (options.safe_mode) {
+                log_info("junctiond", "SIGHUP: safe mode, the plugin folder is not scanned");
+            } else {
+                log_info("junctiond", "SIGHUP: rescanning the plugin folder");
+                install_scanned(core.registry.scan(options.plugin_dir), core.updates);
+            }
             notify_ready("serving");
             continue;
         }
@@ -176,6 +214,10 @@ int main(int argc, char** argv) {
     int exit_code = 0;
     auto options = parse_daemon_options(argc, argv, exit_code);
     if (!options) return exit_code;
+    if (options->print_version) {
+        std::cout << "junctiond " JUNCTION_VERSION "\n";
+        return 0;
+    }
     configure_log(log_options(*options));
     try {
         return run(argc, argv, *options);

@@ -43,31 +43,27 @@ void FlowService::fire_schedule(const FlowRecord& f) {
 
 FlowService::~FlowService() { stop(); }
 
-void FlowService::start() {
+void FlowService::start(StartMode mode) {
     std::lock_guard lock(mutex_);
     if (started_) return;
     started_ = true;
     stopping_ = false;
-    // Interrupted runs first, oldest first: they resume from their checkpoints.
-    for (const char* status : {"running", "queued"}) {
-        RunQuery q;
-        q.status = status;
-        q.limit = 100'000;
-        auto runs = store_.flows().list_runs(q);
-        for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
-            queue_.push_back(it->id);
-            if (it->status == "running") log_info("flows", "run " + it->id + " was interrupted; resuming it");
-        }
-    }
+    if (mode == StartMode::normal)
+        queue_interrupted_runs();
+    else
+        log_warn("flows", "safe mode: interrupted and queued runs are left as they are and no schedule fires");
     for (size_t i = 0; i < std::max<size_t>(1, options_.run_workers); ++i) workers_.emplace_back([this] { work(); });
-    scheduler_.start();
+    if (mode == StartMode::normal) scheduler_.start();
 }
 
 void FlowService::stop(std::chrono::milliseconds grace) {
+    std::vector<std::string> held;  // runs this service was running or about to run
     {
         std::unique_lock lock(mutex_);
         if (!started_) return;
         stopping_ = true;
+        for (const auto& [id, a] : active_) held.push_back(id);
+        held.insert(held.end(), queue_.begin(), queue_.end());
         for (auto& [id, a] : active_) a->signals.drain = true;
         wake_.notify_all();
         if (!active_.empty() && grace.count() > 0) {
@@ -83,6 +79,7 @@ void FlowService::stop(std::chrono::milliseconds grace) {
     scheduler_.stop();
     for (auto& t : workers_) t.join();
     workers_.clear();
+    mark_paused(held);  // every worker is out: what is still "running" paused cleanly
     std::lock_guard lock(mutex_);
     started_ = false;
     queue_.clear();

@@ -58,6 +58,9 @@ LiveInstancePtr InstanceRuntime::build(const InstanceRecord& record,
     live->state = std::make_unique<StoreInstanceState>(store_, record.id);
     std::string config = clear_config(record);
     try {
+        // A crash in the plugin's instance creation quarantines this version (crash_markers.hpp).
+        const auto marker = mark_risky_call(registry_.crash_markers(), version->sha256(), version->id(),
+                                            "creating an instance of it");
         live->plugin = version->create_instance(
             {record.id, config, live->state.get(), http_, http_counters_.get(record.name)});
     } catch (...) {
@@ -74,6 +77,13 @@ LiveInstancePtr InstanceRuntime::acquire(std::string_view id_or_name) {
     if (!record)
         throw Error(Errc::not_found, "no instance '" + std::string(id_or_name) + "'");
     ConnectorVersionPtr version = version_for(*record);
+    if (!version) {
+        const auto installed = registry_.package(record->connector, record->version_pin);
+        if (const std::string why = installed ? registry_.quarantine_reason(*installed) : ""; !why.empty())
+            throw Error(Errc::plugin_rejected,
+                        "connector " + installed->id() + " is quarantined: " + why + "; install a fixed build and apply it",
+                        "instance '" + record->name + "'");
+    }
     if (!version)
         throw Error(Errc::not_found,
                     "connector '" + record->connector + "'" +

@@ -252,7 +252,11 @@ InstanceView InstanceService::test(std::string_view id_or_name) {
     InstanceRecord r = load(id_or_name);
     std::string status = "ok", detail;
     try {
-        detail = runtime_.acquire(r.id)->plugin->test_connection();
+        const auto live = runtime_.acquire(r.id);
+        const auto& version = live->plugin->version();
+        const auto marker = mark_risky_call(registry_.crash_markers(), version.sha256(), version.id(),
+                                            "testing instance " + r.name);
+        detail = live->plugin->test_connection();
     } catch (const Error& e) {
         status = "failing";
         Redactor redactor;
@@ -313,6 +317,13 @@ InstanceView InstanceService::view(const InstanceRecord& r) const {
                               : "connector " + r.connector +
                                     (r.version_pin.empty() ? "" : "@" + r.version_pin) +
                                     " is not installed";
+    // The version it runs on crashed the daemon: say so rather than a stale test result.
+    const auto installed = registry_.package(r.connector, version ? version->version : r.version_pin);
+    if (const std::string why = installed ? registry_.quarantine_reason(*installed) : ""; !why.empty()) {
+        v.status = "connector_quarantined";
+        v.status_detail = "connector " + installed->id() + " is quarantined: " + why +
+                          "; install a fixed build and apply it";
+    }
     rapidjson::Document settings = parse_json_text(r.settings_json, "stored settings");
     for (const auto& s : r.secrets) {
         v.secret_fields.push_back(s.field);

@@ -181,6 +181,25 @@ public:
         s.bind_text(1, run_id).run();
     }
 
+    void mark_paused(std::string_view run_id) override {
+        std::lock_guard lock(c_.mutex);
+        Statement s(c_.statements, "UPDATE runs SET paused=1 WHERE id=? AND status='running'");
+        s.bind_text(1, run_id).run();
+    }
+
+    int64_t count_interruption(std::string_view run_id) override {
+        std::lock_guard lock(c_.mutex);
+        int64_t crashes = 0;
+        c_.transaction([&] {
+            Statement u(c_.statements, "UPDATE runs SET crash_resumes=crash_resumes + (1 - paused), paused=0 WHERE id=?");
+            u.bind_text(1, run_id).run();
+            Statement s(c_.statements, "SELECT crash_resumes FROM runs WHERE id=?");
+            s.bind_text(1, run_id);
+            if (s.step()) crashes = s.integer(0);
+        });
+        return crashes;
+    }
+
     void commit_checkpoint(std::string_view run_id, const Checkpoint& c) override {
         std::lock_guard lock(c_.mutex);
         c_.transaction([&] { write_checkpoint(run_id, c); });
@@ -244,7 +263,8 @@ public:
 
 private:
     void write_checkpoint(std::string_view run_id, const Checkpoint& c) {
-        Statement s(c_.statements, "UPDATE runs SET checkpoint=?, counts=? WHERE id=?");
+        // Progress: whatever crashed before did not stop the run here (crash_resumes).
+        Statement s(c_.statements, "UPDATE runs SET checkpoint=?, counts=?, crash_resumes=0 WHERE id=?");
         s.bind_text(1, c.checkpoint_json).bind_text(2, c.counts_json).bind_text(3, run_id).run();
         for (const auto& [scope, key] : c.dedupe_keys) {
             Statement k(c_.statements, "INSERT OR IGNORE INTO dedupe_keys(scope, key) VALUES(?,?)");

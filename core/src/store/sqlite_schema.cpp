@@ -123,6 +123,11 @@ const std::vector<const char*>& store_migrations() {
          scope TEXT NOT NULL,
          key TEXT NOT NULL,
          PRIMARY KEY(scope, key)) WITHOUT ROWID;)",
+    // A run's crash count: how many starts in a row found it "running" after a crash with no
+    // checkpoint since (a poison run is failed, not resumed forever); and whether the last
+    // stop was a clean pause, which does not count.
+    R"(ALTER TABLE runs ADD COLUMN crash_resumes INTEGER NOT NULL DEFAULT 0;
+       ALTER TABLE runs ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;)",
     };
     return migrations;
 }

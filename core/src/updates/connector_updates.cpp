@@ -125,11 +125,18 @@ void ConnectorUpdates::restore() {
     std::map<std::string, std::string> newest;
     for (const auto& p : registry_.list()) newest[p.name] = p.version;  // list is sorted
     for (const auto& [name, version] : newest) {
-        const auto state = store_.connector_state(name);
-        if (state && registry_.package(name, state->active_version)) {
-            active_.set(name, registry_.load(name, state->active_version));
-        } else {
-            activate(name, version, "startup");
+        // One connector that cannot load (quarantined after a crash) must not stop the start.
+        try {
+            const auto state = store_.connector_state(name);
+            if (state && registry_.package(name, state->active_version)) {
+                active_.set(name, registry_.load(name, state->active_version));
+            } else {
+                activate(name, version, "startup");
+            }
+        } catch (const Error& e) {
+            log_error("updates", name + " has no running version: " + e.what() +
+                                     " (its instances fail until a version loads: install a fixed build "
+                                     "and apply it)");
         }
     }
 }

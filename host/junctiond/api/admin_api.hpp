@@ -34,6 +34,12 @@ void add_metrics_route(Router& router, AdminServices& services);
 // GET /v1/openapi.json: api/openapi.json, the published description of every route.
 void add_openapi_route(Router& router);
 
+// GET /v1/daemon: what the daemon runs as (its version, whether it is in safe mode).
+struct DaemonStatus {
+    bool safe_mode = false;
+};
+void add_daemon_route(Router& router, DaemonStatus status);
+
 // Authenticates (Authorization: Bearer <token>, except public routes), routes, and maps
 // exceptions to error responses. Never echoes a request body.
 std::function<HttpResponse(HttpRequest&)> make_dispatch(const Router& router, std::string token);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <junction/core/connector.hpp>
+#include <junction/core/crash_markers.hpp>
 
 #include <filesystem>
 #include <functional>
@@ -53,7 +54,9 @@ class ConnectorRegistry {
 public:
     // `store_dir` is where installed packages live (<state>/plugins). Packages already
     // there are registered again; ones that no longer validate are logged and skipped.
-    explicit ConnectorRegistry(std::filesystem::path store_dir);
+    // With `markers`, every load is marked (a load that crashes the daemon quarantines the
+    // package) and a quarantined package is refused, never loaded.
+    explicit ConnectorRegistry(std::filesystem::path store_dir, CrashMarkers* markers = nullptr);
 
     // Installs one package file. Throws Error(plugin_rejected) for a bad package and
     // Error(already_exists) for a name@version that is already installed.
@@ -83,6 +86,9 @@ public:
     void uninstall(std::string_view name, std::string_view version = {});
 
     const std::filesystem::path& store_dir() const { return store_dir_; }
+    CrashMarkers* crash_markers() const { return markers_; }
+    // Why this installed version is quarantined; empty when it is not.
+    std::string quarantine_reason(const PackageInfo& package) const;
 
 private:
     struct Entry {
@@ -92,12 +98,14 @@ private:
 
     PackageInfo install_locked(const std::filesystem::path& package);
     std::shared_ptr<ConnectorVersion> open_locked(const std::filesystem::path& file, const std::string& sha,
-                                                  const std::string& engine);
+                                                  const std::string& engine, const std::string& subject);
+    void refuse_quarantined(const std::string& sha, const std::string& subject) const;
     ConnectorVersionPtr load_locked(Entry& e);
     void load_store();
     Entry* find_locked(std::string_view name, std::string_view version);
 
     std::filesystem::path store_dir_;
+    CrashMarkers* markers_ = nullptr;
     mutable std::mutex mutex_;
     std::vector<Entry> entries_;
     std::vector<std::pair<std::string, std::string>> refused_;  // (path, "size:mtime") seen bad

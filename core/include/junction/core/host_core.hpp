@@ -34,6 +34,7 @@ public:
     std::unique_ptr<Store> store;
     const KeySource keys;
     SecretBox secrets;
+    CrashMarkers markers;  // before the registry: what crashed the last process is quarantined first
     ConnectorRegistry registry;
     ActiveVersions active;
     InstanceRuntime runtime;

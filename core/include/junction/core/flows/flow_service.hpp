@@ -50,11 +50,16 @@ public:
     FlowService(Store& store, const SecretBox& secrets, InstanceRuntime& runtime, FlowServiceOptions options = {});
     ~FlowService();
 
-    // Resumes interrupted runs, starts the workers and the scheduler.
-    void start();
+    // Resumes interrupted runs, starts the workers and the scheduler. A run that the daemon
+    // died under twice in a row, with no checkpoint between, is failed instead of resumed
+    // (flow_interruptions.cpp). Safe mode (junctiond --safe) resumes nothing, fires no
+    // schedule and leaves queued and interrupted runs as they are; runs started by an
+    // admin still run.
+    enum class StartMode { normal, safe };
+    void start(StartMode mode = StartMode::normal);
     // Stops taking runs; runs in progress finish the page in hand and checkpoint, for at
-    // most `grace`, then stop where they are. Either way they stay "running" and resume
-    // from their last checkpoint at the next start().
+    // most `grace`, then stop where they are. Either way they stay "running", marked as
+    // paused (not crashed), and resume from their last checkpoint at the next start().
     void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(0));
 
     // For /metrics: records received and delivered per flow name since the start, and
@@ -99,6 +104,11 @@ private:
     void work();
     void execute(RunRecord run, const std::shared_ptr<Active>& active);  // flow_execution.cpp
     void fire_schedule(const FlowRecord& flow);
+    // start(): queues the runs to resume, failing the ones crashes stopped twice.
+    void queue_interrupted_runs();  // flow_interruptions.cpp
+    void fail_crashed_run(RunRecord run);
+    // stop(): marks the runs this service held as paused by a clean stop.
+    void mark_paused(const std::vector<std::string>& run_ids);
     bool has_open_run(const std::string& flow_id);
 
     Store& store_;

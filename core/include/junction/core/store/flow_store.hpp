@@ -108,6 +108,13 @@ public:
     virtual void set_run_status(std::string_view run_id, std::string_view status, std::string_view error) = 0;
     // The run continues after the host stopped in the middle of it.
     virtual void mark_resumed(std::string_view run_id) = 0;
+    // A clean stop left the run "running" at a checkpoint: the next start resumes it
+    // without counting a crash. Only a run still "running" is marked.
+    virtual void mark_paused(std::string_view run_id) = 0;
+    // At start, before resuming a run found "running": clears a clean pause, or else counts
+    // one more crash. Returns how many crashes in a row interrupted the run (0 after a
+    // pause); a checkpoint resets the count, so only a run that makes no progress adds up.
+    virtual int64_t count_interruption(std::string_view run_id) = 0;
     virtual void commit_checkpoint(std::string_view run_id, const Checkpoint& checkpoint) = 0;
     // The end of a run, in one transaction: its last checkpoint, its final status, the
     // flow's incremental cursors, and the run-scoped de-dupe keys dropped.
