@@ -4,6 +4,8 @@
 // docs/junctiond.md lists every key with its default.
 #pragma once
 
+#include <junction/core/json.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -30,6 +32,7 @@ struct DaemonOptions {
     unsigned stop_grace_seconds = 20;       // how long a stop waits for flow pages in hand
     std::string log_level = "info";
     std::string config_file;                // "" when none; SIGHUP re-reads it
+    core::JsonLimits json_limits;           // json-max-depth, max-*-bytes (decision 0013)
 };
 
 // Parses argv; prints help or a usage error and returns nullopt with `exit_code` set when

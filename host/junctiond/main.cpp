@@ -68,6 +68,7 @@ void prepare_state_dir(const fs::path& dir) {
 }
 
 int run(int argc, char** argv, DaemonOptions options) {
+    set_json_limits(options.json_limits);  // before anything parses JSON
     prepare_state_dir(options.state_dir);
     fs::create_directories(options.plugin_dir);
 

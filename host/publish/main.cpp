@@ -14,6 +14,7 @@
 #include "shipped_plugins.hpp"
 
 #include <boost/program_options.hpp>
+#include <junction/core/json.hpp>
 #include <rapidjson/document.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
@@ -70,7 +71,7 @@ void add_to_catalogue(const fs::path& package, const std::string& key_pem, const
     rapidjson::Document index(rapidjson::kObjectType);
     auto& a = index.GetAllocator();
     if (fs::exists(dir / "index.json")) {
-        index.Parse(read_all(dir / "index.json").c_str());
+        index = parse_json_text(read_all(dir / "index.json"), "the existing index.json");
         if (!index.IsObject()) throw Error(Errc::invalid_argument, "the existing index.json is not valid");
     }
     if (!index.HasMember("format")) index.AddMember("format", 1, a);

@@ -54,6 +54,9 @@ TEST_CASE("json: invalid UTF-8 names the field") {
     CHECK(refusal("[1,\"\xC0\xAF\"]") == "the body has invalid UTF-8 in the string at /1");
     CHECK(refusal("{\"ok\":1,\"k\xFE\":2}") == "the body has invalid UTF-8 in a key of the object at the top level");
     CHECK(refusal("\"\xED\xA0\x80\"") == "the body has invalid UTF-8 in the string at the top level");
+    CHECK(refusal(R"({"a":["\udc00"]})") ==
+          "the body has an escaped lone surrogate (not a character) in the string at /a/0");
+    CHECK(refusal(R"(["\ud83d\ude00"])") == "");  // a pair is one character
 }
 
 TEST_CASE("json: duplicate keys are refused") {

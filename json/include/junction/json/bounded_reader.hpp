@@ -5,6 +5,8 @@
 // raises it. Decision 0013 says why it lives here.
 #pragma once
 
+#include <junction/json/utf8.hpp>
+
 #include <rapidjson/document.h>
 #include <rapidjson/encodedstream.h>
 #include <rapidjson/error/en.h>
@@ -64,9 +66,15 @@ public:
         return value() && out_.RawNumber(s, n, true);
     }
     bool String(const char* s, rapidjson::SizeType n, bool) {
+        // The bytes were checked; an escape can still decode to a lone surrogate (\udc00).
+        if (!is_valid_utf8(std::string_view(s, n)))
+            return refuse("has an escaped lone surrogate (not a character) in the string at " + value_path());
         return value() && out_.String(s, n, true);
     }
     bool Key(const char* s, rapidjson::SizeType n, bool) {
+        if (!is_valid_utf8(std::string_view(s, n)))
+            return refuse("has an escaped lone surrogate (not a character) in a key of the object at " +
+                          container_path());
         Frame& f = frames_.back();
         std::string key(s, n);
         if (!f.keys.insert(key).second)
@@ -175,7 +183,8 @@ inline std::optional<std::string> read(std::string_view text, rapidjson::Documen
         rapidjson::MemoryStream bytes(text.data(), text.size());
         rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(bytes);
         rapidjson::Reader reader;
-        constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+        constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag |
+                                    rapidjson::kParseFullPrecisionFlag;  // numbers read back as written
         const rapidjson::ParseResult result = reader.Parse<kFlags>(stream, handler);
         if (result) return true;
         if (!handler.refusal().empty()) {

@@ -4,43 +4,19 @@
 // and a number that is not finite is written as null (JSON has no infinity).
 #pragma once
 
+#include <junction/json/utf8.hpp>
+
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
 namespace junction::json {
-
-namespace detail {
-
-// The length of the valid UTF-8 sequence at the start of `s`, or 0 when it is not one
-// (overlong forms, surrogates and code points past U+10FFFF are not valid).
-inline size_t valid_utf8_length(std::string_view s) {
-    const auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-    const unsigned char c = b(0);
-    if (c < 0x80) return 1;
-    size_t n = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) n = 2;
-    else if (c == 0xE0) n = 3, lo = 0xA0;
-    else if (c >= 0xE1 && c <= 0xEC) n = 3;
-    else if (c == 0xED) n = 3, hi = 0x9F;
-    else if (c >= 0xEE && c <= 0xEF) n = 3;
-    else if (c == 0xF0) n = 4, lo = 0x90;
-    else if (c >= 0xF1 && c <= 0xF3) n = 4;
-    else if (c == 0xF4) n = 4, hi = 0x8F;
-    else return 0;
-    if (s.size() < n || b(1) < lo || b(1) > hi) return 0;
-    for (size_t i = 2; i < n; ++i)
-        if (b(i) < 0x80 || b(i) > 0xBF) return 0;
-    return n;
-}
-
-}  // namespace detail
 
 // Calls put(char) for each byte of `text` as a JSON string literal, quotes included.
 template <class Put>
@@ -104,7 +80,11 @@ public:
         quote_into(std::string_view(s, n), [this](char c) { os_->Put(c); });
         return EndValue(true);
     }
+    bool String(const char* s) { return String(s, static_cast<rapidjson::SizeType>(std::strlen(s))); }
+    bool String(const std::string& s) { return String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
     bool Key(const char* s, rapidjson::SizeType n, bool copy = false) { return String(s, n, copy); }
+    bool Key(const char* s) { return String(s); }
+    bool Key(const std::string& s) { return String(s); }
     bool Double(double d) { return std::isfinite(d) ? Base::Double(d) : Base::Null(); }
 };
 
