@@ -62,6 +62,11 @@ TEST_CASE("json: invalid UTF-8 names the field") {
 TEST_CASE("json: duplicate keys are refused") {
     CHECK(refusal(R"({"a":1,"b":{"x":1,"x":2}})") == "the body has the key \"x\" twice in the object at /b; keep one");
     CHECK(refusal(R"({"a":{"x":1},"b":{"x":2}})") == "");
+    std::string many = "{";
+    for (int i = 0; i < 100; ++i) many += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+    CHECK(refusal(many + "\"end\":0}") == "");  // past 32 keys the check uses a set
+    CHECK(refusal(many + "\"k5\":0}") == "the body has the key \"k5\" twice in the object at the top level; keep one");
+    CHECK(refusal(many + "\"k99\":0}").find("\"k99\" twice") != std::string::npos);
 }
 
 TEST_CASE("json: numbers outside the double range are refused; underflow to 0 is accepted") {

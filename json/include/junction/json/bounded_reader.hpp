@@ -75,12 +75,11 @@ public:
         if (!is_valid_utf8(std::string_view(s, n)))
             return refuse("has an escaped lone surrogate (not a character) in a key of the object at " +
                           container_path());
-        Frame& f = frames_.back();
-        std::string key(s, n);
-        if (!f.keys.insert(key).second)
-            return refuse("has the key \"" + key + "\" twice in the object at " +
-                          path_of(frames_.size()) + "; keep one");
-        f.key = std::move(key);
+        Frame& f = frames_[depth_ - 1];
+        f.key.assign(s, n);
+        if (!f.add_key(std::hash<std::string_view>{}(f.key)))
+            return refuse("has the key \"" + f.key + "\" twice in the object at " + container_path() +
+                          "; keep one");
         f.expecting_key = false;
         return out_.Key(s, n, true);
     }
@@ -93,9 +92,9 @@ public:
 
     // Where the reader stopped, for its own errors: the value or key being read.
     std::string value_path() const {
-        std::string path = path_of(frames_.size());
-        if (frames_.empty()) return path.empty() ? "the top level" : path;
-        const Frame& f = frames_.back();
+        std::string path = path_of(depth_);
+        if (depth_ == 0) return path.empty() ? "the top level" : path;
+        const Frame& f = frames_[depth_ - 1];
         if (f.is_object) {
             if (!f.expecting_key) append_pointer_token(path, f.key);
         } else {
@@ -103,19 +102,42 @@ public:
         }
         return path.empty() ? "the top level" : path;
     }
-    bool reading_key() const { return !frames_.empty() && frames_.back().is_object && frames_.back().expecting_key; }
+    bool reading_key() const {
+        return depth_ > 0 && frames_[depth_ - 1].is_object && frames_[depth_ - 1].expecting_key;
+    }
     std::string container_path() const {
-        std::string path = path_of(frames_.size());
+        std::string path = path_of(depth_);
         return path.empty() ? "the top level" : path;
     }
 
 private:
+    // Duplicate keys are found by 64-bit hash: a collision could only refuse a valid
+    // document, never let a duplicate through. Small objects scan a list; large ones a set.
     struct Frame {
-        bool is_object;
+        bool is_object = false;
         bool expecting_key = true;
         size_t index = 0;  // arrays: the index of the next element
         std::string key;   // objects: the last key read
-        std::unordered_set<std::string> keys;
+        std::vector<size_t> hashes;
+        std::unordered_set<size_t> many;
+
+        void reset(bool object) {
+            is_object = object;
+            expecting_key = true;
+            index = 0;
+            hashes.clear();
+            many.clear();
+        }
+        bool add_key(size_t hash) {
+            if (hashes.size() < 32) {
+                for (size_t h : hashes)
+                    if (h == hash) return false;
+                hashes.push_back(hash);
+                if (hashes.size() == 32) many.insert(hashes.begin(), hashes.end());
+                return true;
+            }
+            return many.insert(hash).second;
+        }
     };
 
     // The pointer of the container `count` frames deep (the root container is frame 1).
@@ -131,23 +153,24 @@ private:
 
     // A scalar or a container begins in the current frame.
     bool value() {
-        if (!frames_.empty()) {
-            Frame& f = frames_.back();
+        if (depth_ > 0) {
+            Frame& f = frames_[depth_ - 1];
             if (f.is_object) f.expecting_key = true;
             else ++f.index;
         }
         return true;
     }
     bool open(bool is_object) {
-        if (frames_.size() + 1 > limits_.max_depth) {
+        if (depth_ + 1 > limits_.max_depth) {
             return refuse("nests deeper than " + std::to_string(limits_.max_depth) +
                           " levels at " + value_path() + " (" + limits_.depth_setting + ")");
         }
-        frames_.push_back(Frame{is_object, true, 0, {}, {}});
+        if (depth_ == frames_.size()) frames_.emplace_back();
+        frames_[depth_++].reset(is_object);  // frames are reused: their memory stays
         return true;
     }
     bool close() {
-        frames_.pop_back();
+        --depth_;
         return value();
     }
     bool refuse(std::string why) {
@@ -157,7 +180,8 @@ private:
 
     Out& out_;
     const ReadLimits& limits_;
-    std::vector<Frame> frames_;
+    std::vector<Frame> frames_;  // [0, depth_) are open
+    size_t depth_ = 0;
     std::string refusal_;
 };
 
