@@ -1,6 +1,7 @@
 #include <junction/core/connector_registry.hpp>
 
 #include <junction/core/error.hpp>
+#include <junction/core/json.hpp>
 #include <junction/core/log.hpp>
 #include <junction/core/package_file.hpp>
 
@@ -65,8 +66,12 @@ std::string engine_of_definition(const fs::path& file) {
     std::ifstream in(file, std::ios::binary);
     const std::string text((std::istreambuf_iterator<char>(in)), {});
     rapidjson::Document doc;
-    doc.Parse(text.data(), text.size());
-    if (doc.HasParseError() || !doc.IsObject())
+    try {
+        doc = parse_json_text(text, "the connector definition", JsonSize::manifest);
+    } catch (const Error& e) {
+        throw Error(Errc::plugin_rejected, e.message(), file.filename().string());
+    }
+    if (!doc.IsObject())
         throw Error(Errc::plugin_rejected, "a connector definition must be a JSON object",
                     file.filename().string());
     auto it = doc.FindMember("engine");
@@ -120,12 +125,13 @@ std::optional<PackageInfo> read_manifest(const fs::path& library, const std::str
     if (!in) return std::nullopt;
     const std::string text((std::istreambuf_iterator<char>(in)), {});
     rapidjson::Document doc;
-    doc.Parse(text.data(), text.size());
+    try {
+        doc = parse_json_text(text, "the manifest sidecar", JsonSize::manifest);
+    } catch (const Error&) {
+        return std::nullopt;  // as if absent: the library is described again
+    }
     if (!doc.IsObject() || !doc.HasMember("manifest") || !doc.HasMember("abi")) return std::nullopt;
-    rapidjson::StringBuffer b;
-    rapidjson::Writer<rapidjson::StringBuffer> w(b);
-    doc["manifest"].Accept(w);
-    auto manifest = std::make_shared<const Manifest>(parse_manifest(b.GetString()));
+    auto manifest = std::make_shared<const Manifest>(parse_manifest(write_json(doc["manifest"])));
     const auto abi = parse_abi_tag(std::string(JN_ABI_TAG_PREFIX) + doc["abi"].GetString() + "]");
     auto engine = doc.FindMember("engine");
     return PackageInfo{manifest->name, manifest->version, sha, library, abi.value_or(AbiVersion{}),

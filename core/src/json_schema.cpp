@@ -115,7 +115,7 @@ struct MetaSchema {
     rapidjson::Document json;
     std::unique_ptr<rapidjson::SchemaDocument> compiled;
     MetaSchema() {
-        json.Parse(kMetaSchema.data(), kMetaSchema.size());
+        json = parse_json_text(kMetaSchema, "the JSON Schema meta-schema");
         compiled = std::make_unique<rapidjson::SchemaDocument>(json);
     }
 };
@@ -123,18 +123,6 @@ struct MetaSchema {
 }  // namespace
 
 std::string_view json_meta_schema() { return kMetaSchema; }
-
-rapidjson::Document parse_json_text(std::string_view text, std::string_view what) {
-    rapidjson::Document doc;
-    doc.Parse(text.data(), text.size());
-    if (doc.HasParseError()) {
-        throw Error(Errc::invalid_argument,
-                    std::string(what) + " is not valid JSON: " +
-                        rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
-                        std::to_string(doc.GetErrorOffset()));
-    }
-    return doc;
-}
 
 JsonSchema JsonSchema::compile(const rapidjson::Value& schema, std::string_view what) {
     static const MetaSchema meta;

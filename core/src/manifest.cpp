@@ -2,6 +2,7 @@
 
 #include <junction/core/error.hpp>
 
+#include <junction/json/utf8_writer.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -114,7 +115,7 @@ Manifest parse_manifest(std::string_view json) {
 
     rapidjson::Document doc;
     try {
-        doc = parse_json_text(json, "the manifest");
+        doc = parse_json_text(json, "the manifest", JsonSize::manifest);
     } catch (const Error& e) {
         reject(e.message());
     }
@@ -139,7 +140,7 @@ Manifest parse_manifest(std::string_view json) {
     Manifest m = identity(doc, json, false, std::move(compiled));
     {
         rapidjson::StringBuffer b;
-        rapidjson::Writer<rapidjson::StringBuffer> w(b);
+        json::Utf8Writer w(b);
         config_schema.Accept(w);
         m.config_schema_json = b.GetString();
     }

@@ -9,6 +9,7 @@
 #include <junction/core/package_file.hpp>
 
 #include <boost/program_options.hpp>
+#include <junction/core/json.hpp>
 #include <rapidjson/prettywriter.h>
 
 #include <unistd.h>
@@ -137,7 +138,7 @@ int run_test(const std::vector<std::string>& args) {
                               manifest_file.string());
         connector = core::open_package_file(manifest_file, engine.empty() ? host::shipped_plugin("rest.so") : fs::path(engine));
         config_text = read_file(config_file, "config file");
-        config.Parse(config_text.c_str());
+        config = core::parse_json_text(config_text, "the config file");
         if (!config.IsObject()) throw core::Error(core::Errc::invalid_argument, "the config file must hold one JSON object", config_file);
     } catch (const core::Error& e) {
         std::cerr << "junction builder test: " << e.what() << "\n";
@@ -181,7 +182,12 @@ int run_test(const std::vector<std::string>& args) {
             req = R"({"records":)" + read_file(records_file, "records file") + "}";
         } else if (pages > 0) {
             rapidjson::Document r;
-            r.Parse(request.c_str());
+            try {
+                r = core::parse_json_text(request, "--request");
+            } catch (const core::Error& e) {
+                std::cerr << "junction builder test: " << e.what() << "\n";
+                return 2;
+            }
             if (!r.IsObject()) {
                 std::cerr << "junction builder test: --request must be a JSON object\n";
                 return 2;
@@ -190,8 +196,7 @@ int run_test(const std::vector<std::string>& args) {
             req = pretty(r);
         }
         instance->invoke(endpoint, req, [&](std::string_view page) {
-            rapidjson::Document d;
-            d.Parse(page.data(), page.size());
+            const rapidjson::Document d = core::parse_json_text(page, "the page", core::JsonSize::page);
             ++page_count;
             if (!d.IsArray()) return;
             total += d.Size();

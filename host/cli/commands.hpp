@@ -2,6 +2,7 @@
 // refused (its message is printed), 2 usage error.
 #pragma once
 
+#include <junction/core/json.hpp>
 #include <algorithm>
 
 #include "api_client.hpp"
@@ -55,7 +56,7 @@ int show_result(const Context& ctx, const ApiResponse& r, int expected_status, H
         return 0;
     }
     rapidjson::Document doc;
-    doc.Parse(r.body.c_str());
+    doc = core::parse_json_text(r.body, "the daemon's answer");
     human(doc);
     return 0;
 }

@@ -6,6 +6,7 @@
 
 #include <text_table.hpp>
 
+#include <junction/core/json.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -77,7 +78,7 @@ int wait_for(Context& ctx, const std::string& id) {
         const ApiResponse r = ctx.api.get("/v1/runs/" + url_encode(id));
         if (r.status != 200) return print_api_error(r);
         rapidjson::Document d;
-        d.Parse(r.body.c_str());
+        d = core::parse_json_text(r.body, "the daemon's answer");
         if (!is_open(d["status"].GetString())) {
             if (ctx.format == Format::json) std::cout << r.body << "\n";
             else print_run(d);
@@ -164,7 +165,7 @@ int run_flows(Context& ctx, const std::vector<std::string>& args) {
         const ApiResponse r = ctx.api.post("/v1/flows/" + url_encode(rest[0]) + "/runs", body);
         if (r.status != 202) return print_api_error(r);
         rapidjson::Document d;
-        d.Parse(r.body.c_str());
+        d = core::parse_json_text(r.body, "the daemon's answer");
         if (wait) return wait_for(ctx, d["id"].GetString());
         if (ctx.format == Format::json) std::cout << r.body << "\n";
         else std::cout << "started run " << d["id"].GetString() << " (junction runs show " << d["id"].GetString() << ")\n";

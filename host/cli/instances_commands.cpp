@@ -8,6 +8,8 @@
 #include <junction/core/manifest.hpp>
 
 #include <boost/program_options.hpp>
+#include <junction/core/error.hpp>
+#include <junction/core/json.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -60,11 +62,8 @@ core::Manifest fetch_manifest(Context& ctx, const std::string& connector) {
         throw std::runtime_error("cannot read connector " + connector);
     }
     rapidjson::Document doc;
-    doc.Parse(r.body.c_str());
-    rapidjson::StringBuffer b;
-    rapidjson::Writer<rapidjson::StringBuffer> w(b);
-    doc["manifest"].Accept(w);
-    return core::parse_manifest(b.GetString());
+    doc = core::parse_json_text(r.body, "the daemon's answer");
+    return core::parse_manifest(core::write_json(doc["manifest"]));
 }
 
 std::string build_config(const ConfigArgs& c, const core::Manifest& manifest) {
@@ -81,9 +80,14 @@ std::string build_config(const ConfigArgs& c, const core::Manifest& manifest) {
                                      " (prompt) or --secret-file " + field +
                                      "=PATH, so it stays out of your shell history");
         rapidjson::Document parsed;
-        parsed.Parse(text.c_str());
-        const bool json = !parsed.HasParseError() && !parsed.IsString();
-        put(field, json ? rapidjson::Value(parsed, a) : rapidjson::Value(text.c_str(), a));
+        bool is_json = false;
+        try {
+            parsed = core::parse_json_text(text, "--set " + field);
+            is_json = !parsed.IsString();
+        } catch (const core::Error&) {
+            // not JSON: the text itself is the value
+        }
+        put(field, is_json ? rapidjson::Value(parsed, a) : rapidjson::Value(text.c_str(), a));
     }
     for (const auto& field : c.secret) put(field, rapidjson::Value(read_secret(field).c_str(), a));
     for (const auto& s : c.secret_file) {
@@ -142,7 +146,7 @@ int update(Context& ctx, const std::vector<std::string>& args) {
     const ApiResponse current = ctx.api.get("/v1/instances/" + url_encode(name));
     if (current.status != 200) return print_api_error(current);
     rapidjson::Document doc;
-    doc.Parse(current.body.c_str());
+    doc = core::parse_json_text(current.body, "the daemon's answer");
     const core::Manifest manifest = fetch_manifest(ctx, doc["connector"].GetString());
     std::string body = R"({"config":)" + build_config(c, manifest);
     if (vm.count("rename")) body += R"(,"name":)" + json_quote(opt(vm, "rename"));

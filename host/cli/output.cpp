@@ -2,6 +2,8 @@
 
 #include "text_table.hpp"
 
+#include <junction/core/error.hpp>
+#include <junction/core/json.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -38,7 +40,11 @@ std::string when(const rapidjson::Value& v, const char* key) {
 
 int print_api_error(const ApiResponse& r) {
     rapidjson::Document doc;
-    doc.Parse(r.body.c_str());
+    try {
+        doc = core::parse_json_text(r.body, "the daemon's error");
+    } catch (const core::Error&) {
+        // not a JSON error body: printed as it is below
+    }
     if (doc.IsObject() && doc.HasMember("error") && doc["error"].IsObject()) {
         const auto& e = doc["error"];
         std::cerr << "junction: " << str(e, "message") << "\n";

@@ -1,5 +1,7 @@
 #include "admin_server.hpp"
 
+#include <junction/core/json.hpp>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
@@ -27,8 +29,8 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 namespace {
 
 std::string error_body(const char* code, const std::string& message) {
-    return R"({"error":{"code":")" + std::string(code) + R"(","message":")" + message +
-           R"(","details":[]}})";
+    return R"({"error":{"code":)" + core::json_quote(code) + R"(,"message":)" + core::json_quote(message) +
+           R"(,"details":[]}})";
 }
 
 // One connection: plain HTTP (Stream = beast::tcp_stream) or HTTPS (TlsStream).

@@ -45,6 +45,18 @@ po::options_description settings() {
         "log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error")(
         "log-json", po::value<bool>()->default_value(false)->implicit_value(true),
         "write log lines as JSON objects");
+    // Bounds on untrusted JSON (decision 0013).
+    s.add_options()(
+        "json-max-depth", po::value<size_t>()->default_value(128),
+        "how deep JSON may nest (request bodies, webhooks, flows, manifests, pages): deeper is refused")(
+        "max-manifest-bytes", po::value<size_t>()->default_value(size_t{1} << 20),
+        "the largest connector manifest or describe() output, in bytes")(
+        "max-record-bytes", po::value<size_t>()->default_value(size_t{16} << 20),
+        "the largest single record (a run's payload), in bytes")(
+        "max-page-bytes", po::value<size_t>()->default_value(size_t{64} << 20),
+        "the largest page a connector may emit, in bytes; a larger one fails the run")(
+        "max-webhook-bytes", po::value<size_t>()->default_value(size_t{1} << 20),
+        "the largest webhook body, in bytes (the admin API's own body limit, 1 MiB, still applies)");
     return s;
 }
 
@@ -123,6 +135,16 @@ DaemonOptions read_options(int argc, char** argv, const po::options_description&
     o.stop_grace_seconds = vm["stop-grace"].as<unsigned>();
     o.print_version = vm.count("version") > 0;
     o.safe_mode = vm.count("safe") > 0;
+    o.json_limits.max_depth = vm["json-max-depth"].as<size_t>();
+    // Serialising and schema checks recurse on what was read: keep the cap far from the stack.
+    if (o.json_limits.max_depth < 1 || o.json_limits.max_depth > 1000)
+        throw std::runtime_error("json-max-depth must be 1 to 1000");
+    o.json_limits.max_manifest_bytes = vm["max-manifest-bytes"].as<size_t>();
+    o.json_limits.max_record_bytes = vm["max-record-bytes"].as<size_t>();
+    o.json_limits.max_page_bytes = vm["max-page-bytes"].as<size_t>();
+    o.json_limits.max_webhook_bytes = vm["max-webhook-bytes"].as<size_t>();
+    for (const char* key : {"max-manifest-bytes", "max-record-bytes", "max-page-bytes", "max-webhook-bytes"})
+        if (vm[key].as<size_t>() < 2) throw std::runtime_error(std::string(key) + " must be at least 2 bytes");
     return o;
 }
 

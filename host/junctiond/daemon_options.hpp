@@ -4,6 +4,8 @@
 // docs/junctiond.md lists every key with its default.
 #pragma once
 
+#include <junction/core/json.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -34,6 +36,7 @@ struct DaemonOptions {
     // Safe mode: no interrupted run resumed, no schedule fired, no plugin folder scan or
     // watch, so an operator can always get the API up and look.
     bool safe_mode = false;
+    core::JsonLimits json_limits;           // json-max-depth, max-*-bytes (decision 0013)
 };
 
 // Parses argv; prints help or a usage error and returns nullopt with `exit_code` set when

@@ -96,6 +96,7 @@ int run(int argc, char** argv, DaemonOptions options) {
         options.state_dir = scratch->path() / "state";
         options.plugin_dir = scratch->path() / "drop";
     }
+    set_json_limits(options.json_limits);  // before anything parses JSON
     prepare_state_dir(options.state_dir);
     fs::create_directories(options.plugin_dir);
 

@@ -35,6 +35,8 @@ void reload_settings(int argc, char** argv, DaemonOptions& running, AdminServer&
     running.log_level = next.log_level;
     running.log_json = next.log_json;
     running.stop_grace_seconds = next.stop_grace_seconds;
+    running.json_limits = next.json_limits;
+    core::set_json_limits(next.json_limits);
     std::vector<std::string> restart;
     auto needs_restart = [&](const char* key, bool changed) {
         if (changed) restart.push_back(key);

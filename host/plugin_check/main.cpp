@@ -12,6 +12,7 @@
 #include <junction/core/package_file.hpp>
 
 #include <boost/program_options.hpp>
+#include <junction/core/json.hpp>
 #include <rapidjson/document.h>
 
 #include <atomic>
@@ -60,8 +61,11 @@ void check_exports(const fs::path& file, ConformanceReport& report) {
 // Checks one emitted page: a JSON array of objects.
 std::string page_problem(std::string_view page, size_t& records) {
     rapidjson::Document doc;
-    doc.Parse(page.data(), page.size());
-    if (doc.HasParseError()) return "a page is not valid JSON";
+    try {
+        doc = parse_json_text(page, "a page", JsonSize::page);
+    } catch (const Error& e) {
+        return e.message();
+    }
     if (!doc.IsArray()) return "a page is not a JSON array";
     for (const auto& r : doc.GetArray())
         if (!r.IsObject()) return "a page holds a record that is not a JSON object";

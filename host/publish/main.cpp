@@ -14,6 +14,7 @@
 #include "shipped_plugins.hpp"
 
 #include <boost/program_options.hpp>
+#include <junction/core/json.hpp>
 #include <rapidjson/document.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
@@ -68,11 +69,11 @@ void add_to_catalogue(const fs::path& package, const std::string& key_pem, const
     const std::string signature = sign_package(key_pem, sha);
 
     rapidjson::Document index(rapidjson::kObjectType);
-    auto& a = index.GetAllocator();
     if (fs::exists(dir / "index.json")) {
-        index.Parse(read_all(dir / "index.json").c_str());
+        index = parse_json_text(read_all(dir / "index.json"), "the existing index.json");
         if (!index.IsObject()) throw Error(Errc::invalid_argument, "the existing index.json is not valid");
     }
+    auto& a = index.GetAllocator();  // after the parse: it brings its own allocator
     if (!index.HasMember("format")) index.AddMember("format", 1, a);
     if (!index.HasMember("packages")) index.AddMember("packages", rapidjson::Value(rapidjson::kArrayType), a);
     rapidjson::Value* entry = nullptr;

@@ -86,11 +86,9 @@ private:
         int64_t number = 0;
         while (std::getline(in, line)) {
             if (number++ < from_line || line.empty()) continue;
-            sdk::JsonDocument record;
-            record.Parse(line.data(), line.size());
-            if (record.HasParseError() || !record.IsObject())
-                throw sdk::request_error("line " + std::to_string(number) + " of " + path_ +
-                                         " is not a JSON object");
+            const std::string what = "line " + std::to_string(number) + " of " + path_;
+            const sdk::JsonDocument record = sdk::parse_json(line, what);
+            if (!record.IsObject()) throw sdk::request_error(what + " is not a JSON object");
             pages.add_json(line);
         }
         pages.flush();

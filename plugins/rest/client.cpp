@@ -213,7 +213,11 @@ std::string Client::bearer_token(const sdk::Call& call) {
 
     const sdk::HttpResponse r = with_retries(request, "the token request", call);
     sdk::JsonDocument doc;
-    doc.Parse(r.body.data(), r.body.size());
+    try {
+        doc = sdk::parse_json(r.body, "the token response");
+    } catch (const sdk::Error&) {
+        // Not JSON (or not sane JSON): no fields, so the checks below say what is missing.
+    }
     const auto text = [&](const char* key) {
         auto it = doc.IsObject() ? doc.FindMember(key) : doc.MemberEnd();
         return it != doc.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString()) : std::string();

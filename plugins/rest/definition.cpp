@@ -38,8 +38,7 @@ StringPairs pairs(const Json& o, const char* key) {
 
 void check_schema(const JsonDocument& doc) {
     static const rapidjson::SchemaDocument schema = [] {
-        JsonDocument d;
-        d.Parse(kManifestSchema);
+        const JsonDocument d = sdk::parse_json(kManifestSchema, "the REST manifest schema", JN_ERR_INTERNAL);
         return rapidjson::SchemaDocument(d);
     }();
     rapidjson::SchemaValidator validator(schema);

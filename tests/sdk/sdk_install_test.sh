@@ -12,6 +12,7 @@ trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/sdk" --component sdk >/dev/null
 test -f "$tmp/sdk/include/junction/plugin_api.h"
 test -f "$tmp/sdk/lib/cmake/JunctionSDK/JunctionSDKConfig.cmake"
+test -f "$tmp/sdk/include/junction/json/bounded_reader.hpp"  # the one JSON reader (0013)
 
 case "$mode" in
 template)

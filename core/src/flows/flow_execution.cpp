@@ -74,7 +74,7 @@ void FlowService::execute(RunRecord run, const std::shared_ptr<Active>& active) 
         ctx->set_traffic(traffic_.get(flow_name));
         if (resuming) ctx->restore();
         ctx->log("info", "", resuming ? "resumed after the host stopped" : "started (" + run.trigger + ")");
-        flows::Batch trigger = run.payload_json.empty() ? flows::Batch() : flows::Batch::parse(run.payload_json, "the payload");
+        flows::Batch trigger = run.payload_json.empty() ? flows::Batch() : flows::Batch::parse(run.payload_json, "the payload", JsonSize::record);
         if (!resuming) ctx->count_received(trigger.size());
         graph->start().receive(std::move(trigger), *ctx);
         ctx->finish_shapes();

@@ -6,6 +6,7 @@
 #include <junction/core/json_schema.hpp>
 #include <junction/core/log.hpp>
 
+#include <junction/json/utf8_writer.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -17,7 +18,7 @@ namespace {
 
 std::string cursors_json(const std::map<std::string, std::string>& cursors) {
     rapidjson::StringBuffer b;
-    rapidjson::Writer<rapidjson::StringBuffer> w(b);
+    json::Utf8Writer w(b);
     w.StartObject();
     for (const auto& [shape, cursor] : cursors) {
         w.Key(shape.c_str());
@@ -219,6 +220,7 @@ RunView FlowService::webhook(std::string_view flow_id, std::string_view token, s
         throw unknown;
     if (!f->enabled) throw Error(Errc::invalid_argument, "flow " + f->name + " is disabled; enable it to accept webhooks");
     if (body.empty()) throw Error(Errc::invalid_argument, "the webhook body must be JSON: a record or an array of records");
+    flows::Batch::parse(body, "the webhook body", JsonSize::webhook);  // its own size cap
     return start_run(f->id, "webhook", body);
 }
 

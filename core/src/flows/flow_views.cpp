@@ -2,6 +2,7 @@
 // is shown once, when made, never in a view).
 #include <junction/core/flows/flow_service.hpp>
 
+#include <junction/json/utf8_writer.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -9,7 +10,7 @@ namespace junction::core {
 
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using Writer = json::Utf8Writer;
 
 void field(Writer& w, const char* key, const std::string& value) {
     w.Key(key);

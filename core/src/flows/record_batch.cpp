@@ -2,22 +2,14 @@
 
 #include <junction/core/error.hpp>
 
-#include <rapidjson/error/en.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 namespace junction::core::flows {
 
 Batch::Batch() : arenas_{std::make_shared<rapidjson::Document>()} {}
 
-Batch Batch::parse(std::string_view json, std::string_view what) {
+Batch Batch::parse(std::string_view json, std::string_view what, JsonSize size) {
     Batch b;
     auto& doc = *b.arenas_.front();
-    doc.Parse(json.data(), json.size());
-    if (doc.HasParseError())
-        throw Error(Errc::invalid_argument, std::string(what) + " is not valid JSON: " +
-                                                rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
-                                                std::to_string(doc.GetErrorOffset()));
+    doc = parse_json_text(json, what, size);
     if (doc.IsArray()) {
         b.records.reserve(doc.Size());
         for (auto& v : doc.GetArray()) b.records.emplace_back(std::move(v));
@@ -52,11 +44,6 @@ void Batch::append(Batch&& other) {
     other.arenas_.clear();
 }
 
-std::string to_json(const Json& value) {
-    rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-    value.Accept(writer);
-    return {buffer.GetString(), buffer.GetSize()};
-}
+std::string to_json(const Json& value) { return write_json(value); }
 
 }  // namespace junction::core::flows

@@ -5,6 +5,7 @@
 #include <junction/core/ids.hpp>
 #include <junction/core/json_schema.hpp>
 
+#include <junction/json/utf8_writer.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -143,7 +144,7 @@ void RunContext::commit_end(const std::string& status, const std::string& error)
 
 std::string RunContext::checkpoint_json() const {
     rapidjson::StringBuffer b;
-    rapidjson::Writer<rapidjson::StringBuffer> w(b);
+    json::Utf8Writer w(b);
     w.StartObject();
     w.Key("receives");
     w.StartObject();
@@ -167,7 +168,7 @@ std::string RunContext::checkpoint_json() const {
 
 std::string RunContext::counts_json() const {
     rapidjson::StringBuffer b;
-    rapidjson::Writer<rapidjson::StringBuffer> w(b);
+    json::Utf8Writer w(b);
     auto write = [&](const std::string& shape, const ShapeCounts& c) {
         w.Key(shape.c_str());
         w.StartObject();

@@ -4,6 +4,7 @@
 #include <junction/core/json_schema.hpp>
 
 #include <openssl/crypto.h>
+#include <junction/json/utf8_writer.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -44,7 +45,7 @@ std::string InstanceRuntime::clear_config(const InstanceRecord& record) const {
         OPENSSL_cleanse(clear.data(), clear.size());
     }
     rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    json::Utf8Writer writer(buffer);
     config.Accept(writer);
     return std::string(buffer.GetString(), buffer.GetSize());
 }

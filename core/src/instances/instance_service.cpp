@@ -6,6 +6,7 @@
 
 #include <junction/core/ids.hpp>
 #include <junction/core/secrets/redactor.hpp>
+#include <junction/json/utf8_writer.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <re2/re2.h>
@@ -21,7 +22,7 @@ constexpr const char* kRedacted = "***";
 
 std::string to_text(const rapidjson::Value& v) {
     rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    json::Utf8Writer writer(buffer);
     v.Accept(writer);
     return std::string(buffer.GetString(), buffer.GetSize());
 }
@@ -101,7 +102,7 @@ bool is_secret_field(const Manifest& manifest, std::string_view field) {
 
 std::string InstanceView::to_json() const {
     rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    json::Utf8Writer w(buffer);
     auto str = [&](const char* k, const std::string& v) {
         w.Key(k);
         w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));

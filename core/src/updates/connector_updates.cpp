@@ -7,6 +7,7 @@
 #include <junction/core/log.hpp>
 
 #include <openssl/crypto.h>
+#include <junction/json/utf8_writer.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -20,7 +21,7 @@ namespace {
 
 std::string quote(std::string_view s) {
     rapidjson::StringBuffer b;
-    rapidjson::Writer<rapidjson::StringBuffer> w(b);
+    json::Utf8Writer w(b);
     w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
     return b.GetString();
 }
@@ -66,7 +67,7 @@ void reseal(InstanceRecord& r, const rapidjson::Document& config, const SecretBo
         }
     }
     rapidjson::StringBuffer b;
-    rapidjson::Writer<rapidjson::StringBuffer> w(b);
+    json::Utf8Writer w(b);
     settings.Accept(w);
     r.settings_json = b.GetString();
     r.secrets = std::move(secrets);
@@ -251,10 +252,15 @@ SwapReport ConnectorUpdates::switch_to(std::string_view connector_name, std::str
                 continue;
             }
             rapidjson::Document out;
-            out.Parse(migrated->data(), migrated->size());
+            std::vector<std::string> left;
+            try {
+                out = parse_json_text(*migrated, "the migrated config");
+                if (!out.IsObject()) left.push_back("not a JSON object");
+            } catch (const Error& e) {
+                left.push_back(e.message());
+            }
             OPENSSL_cleanse(migrated->data(), migrated->size());
-            const auto left = out.IsObject() ? m.config_schema.validate_fields(out)
-                                             : std::vector<std::string>{"not a JSON object"};
+            if (left.empty()) left = m.config_schema.validate_fields(out);
             if (!left.empty()) {
                 problems.push_back("instance " + r.name + ": the migrated config still does not fit: " + join(left));
                 continue;

@@ -1,9 +1,8 @@
 #include "api_json.hpp"
 
-#include <charconv>
+#include <junction/core/json.hpp>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include <charconv>
 
 #include <algorithm>
 
@@ -12,18 +11,20 @@ namespace junction::daemon {
 using core::Errc;
 using core::Error;
 
-std::string json_string(std::string_view text) {
-    rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-    w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-    return std::string(buffer.GetString(), buffer.GetSize());
-}
+std::string json_string(std::string_view text) { return core::json_quote(text); }
 
 rapidjson::Document parse_body(const HttpRequest& request,
                                std::initializer_list<std::string_view> allowed) {
+    // Depth, UTF-8, duplicate keys, numbers: refused here with what and where.
     rapidjson::Document doc;
-    doc.Parse(request.body.data(), request.body.size());
-    if (doc.HasParseError() || !doc.IsObject())
+    try {
+        doc = core::parse_json_text(request.body, "the request body");
+    } catch (const Error& e) {
+        if (e.message().find(" is not valid JSON") == std::string::npos) throw;
+        throw Error(Errc::invalid_argument,
+                    "the request body must be a JSON object (Content-Type: application/json); " + e.message());
+    }
+    if (!doc.IsObject())
         throw Error(Errc::invalid_argument,
                     "the request body must be a JSON object (Content-Type: application/json)");
     for (const auto& m : doc.GetObject()) {
@@ -49,10 +50,7 @@ std::optional<std::string> optional_string(const rapidjson::Value& body, const c
 std::string member_json(const rapidjson::Value& body, const char* key, std::string fallback) {
     auto it = body.FindMember(key);
     if (it == body.MemberEnd()) return fallback;
-    rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-    it->value.Accept(w);
-    return std::string(buffer.GetString(), buffer.GetSize());
+    return core::write_json(it->value);
 }
 
 HttpResponse json_response(int status, std::string body) {

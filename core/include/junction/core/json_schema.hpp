@@ -1,6 +1,8 @@
 // A compiled JSON Schema (RapidJSON's validator) whose failures read as "at /path: why".
 #pragma once
 
+#include <junction/core/json.hpp>  // parse_json_text, the one bounded parse
+
 #include <rapidjson/document.h>
 #include <rapidjson/schema.h>
 
@@ -40,8 +42,5 @@ private:
 
 // The draft-07 subset Junction accepts for config schemas, as JSON text.
 std::string_view json_meta_schema();
-
-// Parses JSON text or throws Error(invalid_argument) "<what> is not valid JSON: ..."
-rapidjson::Document parse_json_text(std::string_view text, std::string_view what);
 
 }  // namespace junction::core

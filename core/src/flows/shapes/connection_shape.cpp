@@ -14,6 +14,7 @@
 
 #include "../page_queue.hpp"
 
+#include <junction/json/utf8_writer.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -63,7 +64,7 @@ protected:
         if (!filters_.empty()) request += "\"filters\":" + filters_;
         if (cursor_ && !since.empty()) {
             rapidjson::StringBuffer b;
-            rapidjson::Writer<rapidjson::StringBuffer> w(b);
+            json::Utf8Writer w(b);
             w.String(since.c_str());
             request += std::string(request.size() > 1 ? "," : "") + "\"since\":" + b.GetString();
         }
@@ -85,6 +86,11 @@ protected:
                         --skip;
                         return;
                     }
+                    // Refused before it is copied: a plugin cannot make the host hold a huge page.
+                    if (const size_t cap = json_limits().max_page_bytes; page.size() > cap)
+                        throw Error(Errc::invalid_argument, "invalid page: the page from " + endpoint_ +
+                                                                " is larger than " + std::to_string(cap) +
+                                                                " bytes (max-page-bytes)");
                     pages.push(std::string(page));
                 }, options);
                 pages.finish();
@@ -114,6 +120,16 @@ protected:
     }
 
 private:
+    // A page that breaks a limit fails the run with an invalid-page error, never the daemon.
+    Batch parse_page(std::string_view page) const {
+        try {
+            return Batch::parse(page, "the page from " + endpoint_, JsonSize::page);
+        } catch (const Error& e) {
+            throw Error(Errc::invalid_argument, "invalid page: " + e.message() +
+                                                    "; the connector must send smaller or flatter pages");
+        }
+    }
+
     static std::string join(const std::vector<std::string>& v) {
         std::string out;
         for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
@@ -121,7 +137,7 @@ private:
     }
 
     void deliver(std::string_view page, RunContext& run, ReceiveProgress& progress) {
-        Batch batch = Batch::parse(page, "a page from " + endpoint_);
+        Batch batch = parse_page(page);
         std::string newest = progress.cursor;
         if (cursor_) {
             for (const auto& r : batch.records) {
@@ -216,7 +232,7 @@ private:
 
     Outcome send(LiveInstance& live, const Batch& batch, size_t from, size_t to, RunContext& run) const {
         rapidjson::StringBuffer b;
-        rapidjson::Writer<rapidjson::StringBuffer> w(b);
+        json::Utf8Writer w(b);
         w.StartObject();
         w.Key("records");
         w.StartArray();

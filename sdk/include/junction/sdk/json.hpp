@@ -1,12 +1,11 @@
 // JSON for connector authors: RapidJSON types plus the few helpers every connector needs.
 #pragma once
 
+#include <junction/json/bounded_reader.hpp>
+#include <junction/json/utf8_writer.hpp>
 #include <junction/sdk/error.hpp>
 
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <string>
 #include <string_view>
@@ -16,26 +15,23 @@ namespace junction::sdk {
 using Json = rapidjson::Value;
 using JsonDocument = rapidjson::Document;
 
-// Parses text into a document; a parse failure becomes an Error with `status`, naming
-// `what` was being parsed and where it broke.
+// Parses text into a document with Junction's one bounded reader (iterative, at most
+// `limits.max_depth` levels, valid UTF-8, no duplicate keys, finite numbers); a failure
+// becomes an Error with `status` naming `what` was parsed and where it broke.
 inline JsonDocument parse_json(std::string_view text, std::string_view what,
-                               jn_status status = JN_ERR_INVALID_REQUEST) {
+                               jn_status status = JN_ERR_INVALID_REQUEST,
+                               const junction::json::ReadLimits& limits = {}) {
     JsonDocument doc;
-    doc.Parse(text.data(), text.size());
-    if (doc.HasParseError()) {
-        throw Error(status, std::string(what) + " is not valid JSON: " +
-                                rapidjson::GetParseError_En(doc.GetParseError()) +
-                                " at offset " + std::to_string(doc.GetErrorOffset()));
-    }
+    if (auto problem = junction::json::read(text, doc, limits))
+        throw Error(status, std::string(what) + " " + *problem);
     return doc;
 }
 
-inline std::string to_json(const Json& value) {
-    rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-    value.Accept(writer);
-    return std::string(buffer.GetString(), buffer.GetSize());
-}
+// `value` as compact JSON, always valid UTF-8 (invalid sequences become U+FFFD).
+inline std::string to_json(const Json& value) { return junction::json::write(value); }
+
+// `text` as a JSON string literal, quotes included, always valid UTF-8.
+inline std::string json_quote(std::string_view text) { return junction::json::quote(text); }
 
 // Typed, read-only access to a JSON object (an instance config or a request), with errors
 // that name the field. Missing optional fields take the default given.

@@ -4,6 +4,8 @@
 // page's memory goes as soon as its last record has left the flow.
 #pragma once
 
+#include <junction/core/json.hpp>
+
 #include <rapidjson/document.h>
 
 #include <memory>
@@ -21,8 +23,9 @@ public:
     // An empty batch with a fresh arena.
     Batch();
     // The records of a JSON array (a page), or one record for any other JSON value.
-    // Throws Error(invalid_argument) when `json` does not parse.
-    static Batch parse(std::string_view json, std::string_view what);
+    // Throws Error(invalid_argument) when `json` does not parse or breaks a limit (the
+    // depth cap, and the size cap of `size`).
+    static Batch parse(std::string_view json, std::string_view what, JsonSize size = JsonSize::any);
 
     // A batch with no records that shares this one's arenas: the place to move some of
     // its records to.
