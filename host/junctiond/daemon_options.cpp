@@ -45,6 +45,14 @@ po::options_description settings() {
         "log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error")(
         "log-json", po::value<bool>()->default_value(false)->implicit_value(true),
         "write log lines as JSON objects");
+    s.add_options()(
+        "header-timeout", po::value<unsigned>()->default_value(10),
+        "seconds a client has to send a request's headers (and an idle keep-alive connection "
+        "stays open); slower ones are closed")(
+        "request-timeout", po::value<unsigned>()->default_value(60),
+        "seconds a client has to send a request's body once its headers arrived")(
+        "max-connections-per-client", po::value<unsigned>()->default_value(64),
+        "open admin API connections one client address may hold; more are answered 429 and closed");
     return s;
 }
 
@@ -121,6 +129,13 @@ DaemonOptions read_options(int argc, char** argv, const po::options_description&
     o.run_workers = vm["run-workers"].as<unsigned>();
     if (o.run_workers < 1 || o.run_workers > 256) throw std::runtime_error("run-workers must be 1 to 256");
     o.stop_grace_seconds = vm["stop-grace"].as<unsigned>();
+    o.header_timeout_seconds = vm["header-timeout"].as<unsigned>();
+    o.request_timeout_seconds = vm["request-timeout"].as<unsigned>();
+    o.max_connections_per_client = vm["max-connections-per-client"].as<unsigned>();
+    if (o.header_timeout_seconds < 1 || o.request_timeout_seconds < 1)
+        throw std::runtime_error("header-timeout and request-timeout must be at least 1 second");
+    if (o.max_connections_per_client < 1)
+        throw std::runtime_error("max-connections-per-client must be at least 1");
     return o;
 }
 

@@ -30,6 +30,9 @@ struct DaemonOptions {
     unsigned stop_grace_seconds = 20;       // how long a stop waits for flow pages in hand
     std::string log_level = "info";
     std::string config_file;                // "" when none; SIGHUP re-reads it
+    unsigned header_timeout_seconds = 10;   // a request's headers must arrive within this
+    unsigned request_timeout_seconds = 60;  // and its body within this after the headers
+    unsigned max_connections_per_client = 64;  // open admin API connections per client address
 };
 
 // Parses argv; prints help or a usage error and returns nullopt with `exit_code` set when
