@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <future>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -43,8 +44,12 @@ void raise_own_file_limit() {
 // optionally its standard output on a pipe nobody reads.
 class LimitedDaemon {
 public:
-    LimitedDaemon(rlim_t soft_files, rlim_t hard_files, std::vector<std::string> extra, bool closed_stdout = false)
+    // `fixtures`: fixture libraries (tests/fixtures/plugins) put in the plugin folder first.
+    LimitedDaemon(rlim_t soft_files, rlim_t hard_files, std::vector<std::string> extra, bool closed_stdout = false,
+                  const std::vector<std::string>& fixtures = {})
         : state_(dir_ / "state"), log_(dir_ / "junctiond.log") {
+        fs::create_directories(dir_ / "drop");
+        for (const auto& f : fixtures) fs::copy_file(fixture(f), dir_ / "drop" / (f + ".so"));
         std::vector<std::string> argv{(bin_dir() / "junctiond").string(), "--state-dir", state_.string(),
                                       "--plugin-dir", (dir_ / "drop").string(), "--listen", "127.0.0.1:0",
                                       "--allow-unsigned-drops", "--plugin-watch", "off"};
@@ -215,7 +220,7 @@ void check_answers_from(const std::string& from, const LimitedDaemon& d) {
     CHECK_MESSAGE(health.status == 200, health.text);
     const RawAnswer list = raw_call(from, d.port(), "GET", "/v1/instances", "Bearer " + d.token());
     CHECK_MESSAGE(list.status == 200, list.text);
-    CHECK(has(list.text, R"("items":[])"));
+    CHECK(has(list.text, R"("items":[)"));
 }
 
 }  // namespace
@@ -268,12 +273,47 @@ TEST_CASE("out of descriptors, accepting backs off instead of spinning, and reco
     CHECK(d.alive());
 }
 
+// An authenticated JSON request through the host's HTTP client.
+HttpAnswer api(const LimitedDaemon& d, const std::string& method, const std::string& path, const std::string& body = {}) {
+    return http_call(method, d.url() + path, body, {{"Authorization", "Bearer " + d.token()}});
+}
+
 TEST_CASE("a closed standard output does not kill the daemon") {
     // The first start prints the new admin token on standard output: a pipe nobody reads.
-    LimitedDaemon d(1024, 8192, {}, true);
+    LimitedDaemon d(1024, 8192, {}, true, {"stdout_writer"});
     std::this_thread::sleep_for(300ms);
     REQUIRE(d.alive());
     check_answers_from("127.0.0.1", d);
+    // A plugin writes to that standard output too.
+    const HttpAnswer added = api(d, "POST", "/v1/instances", R"({"connector":"stdout_writer","name":"noisy","config":{}})");
+    REQUIRE_MESSAGE(added.status == 201, added.body);
+    const HttpAnswer tested = api(d, "POST", "/v1/instances/noisy/test");
+    CHECK_MESSAGE(tested.status == 200, tested.body);
+    CHECK(d.alive());
+    check_answers_from("127.0.0.1", d);
+}
+
+TEST_CASE("a slow handler's reply is delivered after the read deadlines have passed") {
+    // The request's deadlines are 1 s; the connection test takes 2 s. The reply gets its own.
+    LimitedDaemon d(1024, 8192, {"--header-timeout", "1", "--request-timeout", "1"}, false, {"stdout_writer"});
+    const HttpAnswer added =
+        api(d, "POST", "/v1/instances", R"({"connector":"stdout_writer","name":"slow","config":{"sleep_ms":2000}})");
+    REQUIRE_MESSAGE(added.status == 201, added.body);
+    // More slow calls than the worker pool has threads (8): all of them busy.
+    std::vector<std::future<HttpAnswer>> slow;
+    for (int i = 0; i < 10; ++i)
+        slow.push_back(std::async(std::launch::async, [&] { return api(d, "POST", "/v1/instances/slow/test"); }));
+    std::this_thread::sleep_for(500ms);
+    // The health checks do not queue behind them: answered while every slow call is pending.
+    CHECK(raw_call("127.0.0.2", d.port(), "GET", "/healthz").status == 200);
+    CHECK(raw_call("127.0.0.2", d.port(), "GET", "/readyz").status == 200);
+    size_t pending = 0;
+    for (auto& f : slow) pending += f.wait_for(0s) == std::future_status::timeout ? 1 : 0;
+    CHECK(pending == slow.size());
+    for (auto& f : slow) {
+        const HttpAnswer tested = f.get();
+        CHECK_MESSAGE(tested.status == 200, tested.body);
+    }
 }
 
 TEST_CASE("the Authorization scheme is accepted in any case; a wrong token is still refused") {
