@@ -47,7 +47,7 @@ struct Tally {
     std::mutex mutex;
     std::map<int, long> statuses;  // 0: no answer
     long requests = 0, invalid = 0, body_bytes_sent = 0;
-    std::vector<std::string> examples;  // of invalid answers
+    std::map<std::string, std::string> examples;  // the first invalid answer of each route
     std::map<std::string, long> invalid_by_route;
     std::atomic<bool> daemon_gone{false};
 };
@@ -111,9 +111,9 @@ void client(int index, const Settings& s, const JunctiondProcess& d, const std::
         if (!valid) {
             ++tally.invalid;
             ++tally.invalid_by_route[r.route];
-            if (tally.examples.size() < 12)
-                tally.examples.push_back(r.route + " (" + std::to_string(r.body.size()) + " byte body) -> " +
-                                         std::to_string(result.status) + ": " + excerpt(result.body));
+            if (!tally.examples.count(r.route))
+                tally.examples[r.route] = r.method + " " + excerpt(r.target) + " (" + std::to_string(r.body.size()) +
+                                          " byte body) -> " + std::to_string(result.status) + ": " + excerpt(result.body);
         }
     }
 }
@@ -178,9 +178,8 @@ int main(int argc, char** argv) {
     for (const auto& [status, count] : tally.statuses)
         std::printf(" %s:%ld", status == 0 ? "no-answer" : std::to_string(status).c_str(), count);
     std::printf("\ninvalid answers %ld (not valid UTF-8 JSON)\n", tally.invalid);
-    for (const auto& [route, count] : tally.invalid_by_route) std::printf("  %6ld  %s\n", count, route.c_str());
-    if (!tally.examples.empty()) std::printf("examples:\n");
-    for (const auto& e : tally.examples) std::printf("  %s\n", e.c_str());
+    for (const auto& [route, count] : tally.invalid_by_route)
+        std::printf("  %6ld  %s\n          e.g. %s\n", count, route.c_str(), tally.examples[route].c_str());
     std::printf("daemon RSS    start %.1f MiB, peak %.1f MiB, end %.1f MiB (after 2 idle s); end/start %.2f\n",
                 rss_start / 1024.0, rss_peak / 1024.0, rss_end / 1024.0, ratio);
     std::printf("daemon        %s\n", alive ? "alive, /healthz 200" : "DEAD or not answering");
