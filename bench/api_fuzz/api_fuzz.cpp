@@ -50,6 +50,7 @@ struct Tally {
     std::map<std::string, std::string> examples;  // the first invalid answer of each route
     std::map<std::string, long> invalid_by_route;
     std::atomic<bool> daemon_gone{false};
+    std::vector<std::string> in_flight;  // per client: the request it sent last
 };
 
 // The daemon exited (a zombie or reaped): the run stops there.
@@ -97,6 +98,12 @@ void client(int index, const Settings& s, const JunctiondProcess& d, const std::
         std::vector<std::pair<std::string, std::string>> headers;
         if (r.authorized) headers.emplace_back("Authorization", "Bearer " + token);
         if (!r.body.empty()) headers.emplace_back("Content-Type", "application/json");
+        {
+            std::lock_guard lock(tally.mutex);
+            tally.in_flight[static_cast<size_t>(index)] = r.method + " " + excerpt(r.target) + " with a " +
+                                                           std::to_string(r.body.size()) +
+                                                           " byte body starting " + excerpt(r.body.substr(0, 60));
+        }
         junction::core::HttpClient::Result result;
         std::string error;
         const bool answered = http.send(r.method, d.url() + r.target, headers, r.body, result, error);
@@ -146,6 +153,7 @@ int main(int argc, char** argv) {
     const long rss_start = status_kib(d.pid(), "VmRSS:");
 
     Tally tally;
+    tally.in_flight.resize(static_cast<size_t>(s.clients));
     const auto started = Clock::now();
     const auto end = started + std::chrono::milliseconds(static_cast<long>(s.seconds * 1000));
     std::vector<std::thread> threads;
@@ -162,6 +170,8 @@ int main(int argc, char** argv) {
     } catch (const std::exception&) {
     }
     if (!alive) {
+        std::printf("requests in flight when the daemon stopped answering:\n");
+        for (const auto& r : tally.in_flight) std::printf("  %s\n", r.c_str());
         const std::string log = read_text(d.log_file());
         std::printf("junctiond's log ends with:\n%s\n", log.substr(log.size() > 4000 ? log.size() - 4000 : 0).c_str());
     }
