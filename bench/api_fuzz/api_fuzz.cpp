@@ -47,6 +47,7 @@ struct Tally {
     std::mutex mutex;
     std::map<int, long> statuses;  // 0: no answer
     long requests = 0, invalid = 0, body_bytes_sent = 0;
+    long invalid_utf8 = 0;  // of the invalid ones, those that are not UTF-8 (the rest: not JSON)
     std::map<std::string, std::string> examples;  // the first invalid answer of each route
     std::map<std::string, long> invalid_by_route;
     std::atomic<bool> daemon_gone{false};
@@ -68,10 +69,11 @@ long status_kib(pid_t pid, const char* field) {
     return 0;
 }
 
-bool valid_json(const std::string& body) {
+// Where a JSON answer stops being valid UTF-8 JSON, std::string::npos when it is valid.
+size_t invalid_json_at(const std::string& body) {
     rapidjson::Document d;
     d.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(body.c_str(), body.size());
-    return !d.HasParseError();
+    return d.HasParseError() ? d.GetErrorOffset() : std::string::npos;
 }
 
 // What is printable of an answer, for the report.
@@ -108,8 +110,14 @@ void client(int index, const Settings& s, const JunctiondProcess& d, const std::
         std::string error;
         const bool answered = http.send(r.method, d.url() + r.target, headers, r.body, result, error);
         const bool text_route = r.route == "GET /metrics";
-        const bool valid = !answered || result.body.empty() ||
-                           (fuzz::valid_utf8(result.body) && (text_route || valid_json(result.body)));
+        size_t bad_at = std::string::npos;
+        bool bad_utf8 = false;
+        if (answered && !result.body.empty()) {
+            bad_at = fuzz::invalid_utf8_at(result.body);
+            bad_utf8 = bad_at != std::string::npos;
+            if (!bad_utf8 && !text_route) bad_at = invalid_json_at(result.body);
+        }
+        const bool valid = bad_at == std::string::npos;
         if (!answered && gone(d.pid())) tally.daemon_gone = true;
         std::lock_guard lock(tally.mutex);
         ++tally.requests;
@@ -117,10 +125,13 @@ void client(int index, const Settings& s, const JunctiondProcess& d, const std::
         ++tally.statuses[answered ? result.status : 0];
         if (!valid) {
             ++tally.invalid;
+            tally.invalid_utf8 += bad_utf8 ? 1 : 0;
             ++tally.invalid_by_route[r.route];
             if (!tally.examples.count(r.route))
                 tally.examples[r.route] = r.method + " " + excerpt(r.target) + " (" + std::to_string(r.body.size()) +
-                                          " byte body) -> " + std::to_string(result.status) + ": " + excerpt(result.body);
+                                          " byte body) -> " + std::to_string(result.status) + ", invalid at byte " +
+                                          std::to_string(bad_at) + ": " +
+                                          excerpt(result.body.substr(bad_at > 80 ? bad_at - 80 : 0, 160));
         }
     }
 }
@@ -187,7 +198,8 @@ int main(int argc, char** argv) {
     std::printf("statuses     ");
     for (const auto& [status, count] : tally.statuses)
         std::printf(" %s:%ld", status == 0 ? "no-answer" : std::to_string(status).c_str(), count);
-    std::printf("\ninvalid answers %ld (not valid UTF-8 JSON)\n", tally.invalid);
+    std::printf("\ninvalid answers %ld (not valid UTF-8 JSON): %ld not UTF-8, %ld UTF-8 but not JSON\n", tally.invalid,
+                tally.invalid_utf8, tally.invalid - tally.invalid_utf8);
     for (const auto& [route, count] : tally.invalid_by_route)
         std::printf("  %6ld  %s\n          e.g. %s\n", count, route.c_str(), tally.examples[route].c_str());
     std::printf("daemon RSS    start %.1f MiB, peak %.1f MiB, end %.1f MiB (after 2 idle s); end/start %.2f\n",

@@ -37,7 +37,7 @@ std::vector<RouteTemplate> routes_of(const std::string& openapi_json) {
     return out;
 }
 
-bool valid_utf8(const std::string& text) {
+size_t invalid_utf8_at(const std::string& text) {
     const auto* s = reinterpret_cast<const unsigned char*>(text.data());
     const size_t n = text.size();
     for (size_t i = 0; i < n;) {
@@ -51,18 +51,18 @@ bool valid_utf8(const std::string& text) {
         if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1F;
         else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0F;
         else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07;
-        else return false;
-        if (i + len > n) return false;
+        else return i;
+        if (i + len > n) return i;
         for (size_t k = 1; k < len; ++k) {
-            if ((s[i + k] & 0xC0) != 0x80) return false;
+            if ((s[i + k] & 0xC0) != 0x80) return i;
             cp = (cp << 6) | (s[i + k] & 0x3F);
         }
         if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
             (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
+            return i;
         i += len;
     }
-    return true;
+    return std::string::npos;
 }
 
 InputMaker::InputMaker(std::vector<RouteTemplate> routes, size_t max_body, std::string data_dir, uint64_t seed,

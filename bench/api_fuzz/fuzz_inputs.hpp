@@ -54,7 +54,9 @@ private:
 // The route templates of an OpenAPI document's "paths".
 std::vector<RouteTemplate> routes_of(const std::string& openapi_json);
 
-// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
-bool valid_utf8(const std::string& text);
+// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. Returns the
+// offset of the first byte that breaks it, std::string::npos when the text is valid.
+size_t invalid_utf8_at(const std::string& text);
+inline bool valid_utf8(const std::string& text) { return invalid_utf8_at(text) == std::string::npos; }
 
 }  // namespace fuzz
