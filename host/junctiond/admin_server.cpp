@@ -1,9 +1,13 @@
 #include "admin_server.hpp"
 
 #include <junction/core/json.hpp>
+#include "process_limits.hpp"
+
+#include <junction/core/log.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -11,6 +15,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -33,6 +40,43 @@ std::string error_body(const char* code, const std::string& message) {
            R"(,"details":[]}})";
 }
 
+// A request or response at least this large leaves memory worth giving back.
+constexpr size_t kLargeMessage = 64 * 1024;
+
+// Open connections per client address, so one address cannot hold every descriptor.
+class ClientCounts {
+public:
+    explicit ClientCounts(unsigned limit) : limit_(limit) {}
+    // False (nothing counted) when the address already holds the limit.
+    bool try_add(const asio::ip::address& address) {
+        std::lock_guard lock(mutex_);
+        unsigned& n = counts_[address];
+        if (n >= limit_) return false;
+        ++n;
+        return true;
+    }
+    void remove(const asio::ip::address& address) {
+        std::lock_guard lock(mutex_);
+        auto it = counts_.find(address);
+        if (it != counts_.end() && --it->second == 0) counts_.erase(it);
+    }
+    unsigned limit() const { return limit_; }
+
+private:
+    std::mutex mutex_;
+    std::map<asio::ip::address, unsigned> counts_;
+    unsigned limit_;
+};
+
+// What every session shares with the server; outlives the sessions.
+struct SessionContext {
+    const ServerOptions& options;
+    const AdminServer::Dispatch& dispatch;
+    asio::thread_pool& workers;
+    ClientCounts& clients;
+    std::atomic<bool>& large_message_seen;  // since the last trim
+};
+
 // One connection: plain HTTP (Stream = beast::tcp_stream) or HTTPS (TlsStream).
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
@@ -40,14 +84,18 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
 public:
     // `tls` keeps the context a TLS session was made with alive (a reload replaces it).
-    Session(tcp::socket socket, std::shared_ptr<ssl::context> tls, asio::thread_pool& workers,
-            const AdminServer::Dispatch& dispatch, size_t max_body)
-        : tls_(std::move(tls)), stream_(make_stream(std::move(socket), tls_.get())), workers_(workers),
-          dispatch_(dispatch), max_body_(max_body) {}
+    // The client's address is already counted in `context.clients`; the session uncounts it.
+    Session(tcp::socket socket, asio::ip::address client, std::shared_ptr<ssl::context> tls,
+            const SessionContext& context)
+        : tls_(std::move(tls)), stream_(make_stream(std::move(socket), tls_.get())), client_(client),
+          clients_(context.clients), context_(context) {}
+    // Sessions still queued when the server goes are destroyed with its io_context, after the
+    // context: only the counts (which outlive the io_context) are touched here.
+    ~Session() { clients_.remove(client_); }
 
     void start() {
         if constexpr (kTls) {
-            beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(30));
+            beast::get_lowest_layer(stream_).expires_after(seconds(context_.options.header_timeout_seconds));
             stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
                 if (!ec) self->read();  // a failed handshake just drops the connection
             });
@@ -57,18 +105,24 @@ public:
     }
 
 private:
+    static std::chrono::seconds seconds(unsigned n) { return std::chrono::seconds(n); }
+
     static Stream make_stream(tcp::socket socket, ssl::context* tls) {
         if constexpr (kTls) return Stream(std::move(socket), *tls);
         else return Stream(std::move(socket));
     }
 
+    // The headers first, under their own short deadline (slowloris), then the body.
     void read() {
         parser_.emplace();
-        parser_->body_limit(max_body_);
-        // idle keep-alive connections close
-        beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(60));
-        http::async_read(stream_, buffer_, *parser_,
-                         [self = this->shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+        parser_->body_limit(context_.options.max_body_bytes);
+        beast::get_lowest_layer(stream_).expires_after(seconds(context_.options.header_timeout_seconds));
+        http::async_read_header(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+            if (ec) return self->on_read(ec);
+            beast::get_lowest_layer(self->stream_).expires_after(seconds(self->context_.options.request_timeout_seconds));
+            http::async_read(self->stream_, self->buffer_, *self->parser_,
+                             [self](beast::error_code ec2, size_t) { self->on_read(ec2); });
+        });
     }
 
     void on_read(beast::error_code ec) {
@@ -77,14 +131,17 @@ private:
         if (ec == http::error::body_limit) {
             return respond(413, error_body("payload_too_large",
                                            "the request body is larger than " +
-                                               std::to_string(max_body_) + " bytes"),
+                                               std::to_string(context_.options.max_body_bytes) + " bytes"),
                            false);
         }
         if (ec) {
             if (ec == asio::error::operation_aborted || ec == asio::error::connection_reset) return close();
             return respond(400, error_body("bad_request", "malformed HTTP request"), false);
         }
+        // No deadline while the handler runs: the write sets its own.
+        beast::get_lowest_layer(stream_).expires_never();
         auto request = parser_->release();
+        parser_.reset();
         HttpRequest req;
         req.method = std::string(request.method_string());
         const auto target = request.target();
@@ -92,18 +149,44 @@ private:
         req.authorization = std::string(request[http::field::authorization]);
         req.body = std::move(request.body());
         const bool keep_alive = request.keep_alive();
+        if (req.method == "GET" && is_inline(req.path)) {
+            write(handle(req), keep_alive);
+            return;
+        }
         // Handlers may block (a plugin call): run them off the network threads.
-        asio::post(workers_, [self = this->shared_from_this(), req = std::move(req), keep_alive]() mutable {
-            HttpResponse res;
-            try {
-                res = self->dispatch_(req);
-            } catch (const std::exception& e) {
-                res = {500, error_body("internal", "the daemon failed to handle the request"), "application/json", {}};
-            }
+        asio::post(context_.workers, [self = this->shared_from_this(), req = std::move(req), keep_alive]() mutable {
+            HttpResponse res = self->handle(req);
+            if (req.body.size() >= kLargeMessage || res.body.size() >= kLargeMessage)
+                self->context_.large_message_seen = true;
+            req = {};  // the body goes now, not when the reply is written
             asio::post(self->stream_.get_executor(), [self, res = std::move(res), keep_alive]() mutable {
                 self->write(std::move(res), keep_alive);
             });
         });
+    }
+
+    bool is_inline(const std::string& path) const {
+        const auto& paths = context_.options.inline_get_paths;
+        return std::find(paths.begin(), paths.end(), path) != paths.end();
+    }
+
+    // The dispatch (which logs its handlers' failures by route), with anything it lets escape
+    // logged by method and the path's first segment: never the query string, the body or the
+    // rest of the path (a webhook's path carries its secret).
+    HttpResponse handle(HttpRequest& req) const {
+        const auto where = [&req] {
+            const size_t second = req.path.find('/', 1);
+            return req.method + " " + (second == std::string::npos ? req.path : req.path.substr(0, second) + "/...");
+        };
+        try {
+            return context_.dispatch(req);
+        } catch (const std::exception& e) {
+            core::log_error("admin-api", where() + " failed: " + e.what());
+        } catch (...) {
+            core::log_error("admin-api", where() + " failed with an unknown exception");
+        }
+        return {500, error_body("internal", "the daemon failed to handle the request; its log names the route"),
+                "application/json", {}};
     }
 
     void respond(int status, std::string body, bool keep_alive) {
@@ -119,9 +202,16 @@ private:
         msg->body() = std::move(res.body);
         msg->keep_alive(keep_alive);
         msg->prepare_payload();
+        // The reply gets its own deadline, however long the handler took.
+        beast::get_lowest_layer(stream_).expires_after(seconds(context_.options.write_timeout_seconds));
         http::async_write(stream_, *msg,
                           [self = this->shared_from_this(), msg, keep_alive](beast::error_code ec, size_t) {
                               if (ec || !keep_alive) return self->close();
+                              // A keep-alive connection keeps no large read buffer between requests.
+                              if (self->buffer_.capacity() >= kLargeMessage) {
+                                  self->buffer_.clear();
+                                  self->buffer_.shrink_to_fit();
+                              }
                               self->read();
                           });
     }
@@ -141,9 +231,9 @@ private:
 
     std::shared_ptr<ssl::context> tls_;
     Stream stream_;
-    asio::thread_pool& workers_;
-    const AdminServer::Dispatch& dispatch_;
-    size_t max_body_;
+    asio::ip::address client_;
+    ClientCounts& clients_;
+    const SessionContext& context_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
 };
@@ -171,16 +261,24 @@ std::shared_ptr<ssl::context> make_tls_context(const TlsFiles& files) {
 struct AdminServer::Impl {
     ServerOptions options;
     Dispatch dispatch;
+    // Declared before the io_context: sessions it still holds uncount themselves when it goes.
+    ClientCounts clients;
+    std::atomic<bool> large_message_seen{false};
     asio::io_context io;
     tcp::acceptor acceptor{io};
+    asio::steady_timer accept_backoff{io};
+    std::chrono::milliseconds backoff{0};  // 0: accepting normally
+    asio::steady_timer trim_timer{io};
     asio::thread_pool workers;
+    SessionContext context{options, dispatch, workers, clients, large_message_seen};
     std::vector<std::thread> threads;
     bool stopped = false;
     std::mutex tls_mutex;
     std::shared_ptr<ssl::context> tls;  // null: plain HTTP
 
     Impl(const ServerOptions& o, Dispatch d)
-        : options(o), dispatch(std::move(d)), workers(o.worker_threads) {}
+        : options(o), dispatch(std::move(d)), clients(std::max(1u, o.max_connections_per_client)),
+          workers(o.worker_threads) {}
 
     std::shared_ptr<ssl::context> current_tls() {
         std::lock_guard lock(tls_mutex);
@@ -189,16 +287,68 @@ struct AdminServer::Impl {
 
     void accept() {
         acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
-            if (ec) {
-                if (ec == asio::error::operation_aborted) return;
-            } else if (auto ctx = current_tls()) {
-                std::make_shared<Session<TlsStream>>(std::move(socket), std::move(ctx), workers, dispatch,
-                                                     options.max_body_bytes)->start();
-            } else {
-                std::make_shared<Session<beast::tcp_stream>>(std::move(socket), nullptr, workers, dispatch,
-                                                             options.max_body_bytes)->start();
+            if (ec == asio::error::operation_aborted) return;
+            if (ec) return back_off(ec);
+            if (backoff.count() > 0) {
+                core::log_info("admin-api", "accepting connections again");
+                backoff = std::chrono::milliseconds(0);
             }
+            start_session(std::move(socket));
             accept();
+        });
+    }
+
+    // Out of descriptors (EMFILE, ENFILE) or another accept error: retrying at once would
+    // spin a core and starve the connections being served; wait, longer each time.
+    void back_off(const beast::error_code& ec) {
+        if (backoff.count() == 0)
+            core::log_warn("admin-api", "cannot accept connections: " + ec.message() +
+                                            "; retrying with back-off (raise LimitNOFILE or lower "
+                                            "max-connections-per-client if descriptors run out)");
+        backoff = std::clamp(backoff * 2, std::chrono::milliseconds(50), std::chrono::milliseconds(500));
+        accept_backoff.expires_after(backoff);
+        accept_backoff.async_wait([this](beast::error_code wait_ec) {
+            if (!wait_ec) accept();
+        });
+    }
+
+    void start_session(tcp::socket socket) {
+        beast::error_code ec;
+        const auto client = socket.remote_endpoint(ec).address();
+        if (ec) return;  // already gone
+        if (!clients.try_add(client)) return refuse(socket);
+        if (auto ctx = current_tls())
+            std::make_shared<Session<TlsStream>>(std::move(socket), client, std::move(ctx), context)->start();
+        else
+            std::make_shared<Session<beast::tcp_stream>>(std::move(socket), client, nullptr, context)->start();
+    }
+
+    // Over the per-address cap: a plain client is told why (one small non-blocking write,
+    // best effort); a TLS one just sees the connection close.
+    void refuse(tcp::socket& socket) {
+        beast::error_code ignored;
+        if (!current_tls()) {
+            const std::string body = error_body(
+                "too_many_connections", "this address already has " + std::to_string(clients.limit()) +
+                                            " open connections to the admin API (max-connections-per-client); "
+                                            "close some or reuse them with keep-alive");
+            const std::string reply = "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\n"
+                                      "Connection: close\r\nContent-Length: " +
+                                      std::to_string(body.size()) + "\r\n\r\n" + body;
+            socket.non_blocking(true, ignored);
+            socket.write_some(asio::buffer(reply), ignored);
+        }
+        socket.shutdown(tcp::socket::shutdown_both, ignored);
+        socket.close(ignored);
+    }
+
+    // Freed request memory goes back to the system within a second of a large request.
+    void schedule_trim() {
+        trim_timer.expires_after(std::chrono::seconds(1));
+        trim_timer.async_wait([this](beast::error_code ec) {
+            if (ec) return;
+            if (large_message_seen.exchange(false)) release_free_memory();
+            schedule_trim();
         });
     }
 };
@@ -219,6 +369,7 @@ AdminServer::AdminServer(const ServerOptions& options, Dispatch dispatch)
                                  "; choose another address with --listen");
     impl_->acceptor.listen();
     impl_->accept();
+    impl_->schedule_trim();
     for (unsigned i = 0; i < std::max(1u, options.io_threads); ++i)
         impl_->threads.emplace_back([this] { impl_->io.run(); });
 }
@@ -242,6 +393,8 @@ void AdminServer::stop() {
     asio::post(impl_->io, [this] {
         beast::error_code ignored;
         impl_->acceptor.close(ignored);
+        impl_->accept_backoff.cancel();
+        impl_->trim_timer.cancel();
     });
     impl_->workers.join();
     impl_->io.stop();

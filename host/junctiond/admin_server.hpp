@@ -1,6 +1,10 @@
 // The HTTP/1.1 transport of the admin API (Boost.Beast): plain or TLS, keep-alive, a request size limit,
 // handlers run on a worker pool so a slow call never stalls the network threads. It knows
 // nothing of routes or auth: it hands each request to `dispatch`.
+// Hostile clients cannot starve others: headers must arrive within a deadline, one client
+// address holds a bounded number of connections, accept errors (out of descriptors) back
+// off instead of spinning, and the cheap paths (health checks) are answered on the network
+// threads so they never wait behind handlers that call plugins.
 #pragma once
 
 #include "http_types.hpp"
@@ -10,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace junction::daemon {
 
@@ -26,6 +31,13 @@ struct ServerOptions {
     unsigned io_threads = 2;
     unsigned worker_threads = 8;
     std::optional<TlsFiles> tls;  // HTTPS when set
+    unsigned header_timeout_seconds = 10;    // a request's headers (and an idle keep-alive wait)
+    unsigned request_timeout_seconds = 60;   // the body, after the headers
+    unsigned write_timeout_seconds = 60;     // the response, from when it is ready
+    unsigned max_connections_per_client = 64;  // per client address; over it: 429 and close
+    // GET paths answered on the network threads, without the worker pool: only cheap,
+    // non-blocking handlers (health and readiness).
+    std::vector<std::string> inline_get_paths = {"/healthz", "/readyz"};
 };
 
 class AdminServer {

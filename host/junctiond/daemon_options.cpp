@@ -57,6 +57,14 @@ po::options_description settings() {
         "the largest page a connector may emit, in bytes; a larger one fails the run")(
         "max-webhook-bytes", po::value<size_t>()->default_value(size_t{1} << 20),
         "the largest webhook body, in bytes (the admin API's own body limit, 1 MiB, still applies)");
+    s.add_options()(
+        "header-timeout", po::value<unsigned>()->default_value(10),
+        "seconds a client has to send a request's headers (and an idle keep-alive connection "
+        "stays open); slower ones are closed")(
+        "request-timeout", po::value<unsigned>()->default_value(60),
+        "seconds a client has to send a request's body once its headers arrived")(
+        "max-connections-per-client", po::value<unsigned>()->default_value(64),
+        "open admin API connections one client address may hold; more are answered 429 and closed");
     return s;
 }
 
@@ -145,6 +153,13 @@ DaemonOptions read_options(int argc, char** argv, const po::options_description&
     o.json_limits.max_webhook_bytes = vm["max-webhook-bytes"].as<size_t>();
     for (const char* key : {"max-manifest-bytes", "max-record-bytes", "max-page-bytes", "max-webhook-bytes"})
         if (vm[key].as<size_t>() < 2) throw std::runtime_error(std::string(key) + " must be at least 2 bytes");
+    o.header_timeout_seconds = vm["header-timeout"].as<unsigned>();
+    o.request_timeout_seconds = vm["request-timeout"].as<unsigned>();
+    o.max_connections_per_client = vm["max-connections-per-client"].as<unsigned>();
+    if (o.header_timeout_seconds < 1 || o.request_timeout_seconds < 1)
+        throw std::runtime_error("header-timeout and request-timeout must be at least 1 second");
+    if (o.max_connections_per_client < 1)
+        throw std::runtime_error("max-connections-per-client must be at least 1");
     return o;
 }
 

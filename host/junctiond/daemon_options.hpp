@@ -37,6 +37,9 @@ struct DaemonOptions {
     // watch, so an operator can always get the API up and look.
     bool safe_mode = false;
     core::JsonLimits json_limits;           // json-max-depth, max-*-bytes (decision 0013)
+    unsigned header_timeout_seconds = 10;   // a request's headers must arrive within this
+    unsigned request_timeout_seconds = 60;  // and its body within this after the headers
+    unsigned max_connections_per_client = 64;  // open admin API connections per client address
 };
 
 // Parses argv; prints help or a usage error and returns nullopt with `exit_code` set when

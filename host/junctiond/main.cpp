@@ -2,10 +2,12 @@
 // is dropped into its plugin folder, rescanning on SIGHUP), the instances in its store with
 // their credentials sealed under the master key, and serves the admin API.
 #include "admin_server.hpp"
+#include "admin_server_settings.hpp"
 #include "admin_token.hpp"
 #include "api/admin_api.hpp"
 #include "daemon_options.hpp"
 #include "plugin_folder_watch.hpp"
+#include "process_limits.hpp"
 #include "service_manager.hpp"
 #include "settings_reload.hpp"
 #include "text_table.hpp"
@@ -168,6 +170,7 @@ int run(int argc, char** argv, DaemonOptions options) {
     server_options.address = options.listen_address;
     server_options.port = options.listen_port;
     server_options.tls = tls_files(options);
+    apply_transport_settings(options, server_options);
     AdminServer server(server_options, make_dispatch(router, token));
     std::unique_ptr<PluginFolderWatch> watch;
     if (options.plugin_watch != "off" && !options.safe_mode) {
@@ -212,6 +215,7 @@ int run(int argc, char** argv, DaemonOptions options) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    const ProcessLimits limits = apply_process_limits();  // before any thread
     int exit_code = 0;
     auto options = parse_daemon_options(argc, argv, exit_code);
     if (!options) return exit_code;
@@ -220,6 +224,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     configure_log(log_options(*options));
+    log_info("junctiond", describe(limits));
     try {
         return run(argc, argv, *options);
     } catch (const Error& e) {

@@ -5,14 +5,21 @@
 
 #include <openssl/crypto.h>
 
+#include <strings.h>
+
 namespace junction::daemon {
 
 namespace {
 
+// "Bearer <token>": the scheme is case-insensitive (RFC 7235), spaces may repeat; the
+// token is compared in constant time.
 bool token_matches(const std::string& header, const std::string& token) {
-    const std::string expected = "Bearer " + token;
-    return header.size() == expected.size() &&
-           CRYPTO_memcmp(header.data(), expected.data(), expected.size()) == 0;
+    constexpr std::string_view scheme = "bearer ";
+    if (header.size() < scheme.size() || strncasecmp(header.c_str(), scheme.data(), scheme.size()) != 0) return false;
+    const size_t start = header.find_first_not_of(' ', scheme.size());
+    if (start == std::string::npos) return false;
+    const std::string_view given = std::string_view(header).substr(start);
+    return given.size() == token.size() && CRYPTO_memcmp(given.data(), token.data(), token.size()) == 0;
 }
 
 }  // namespace
@@ -37,10 +44,11 @@ std::function<HttpResponse(HttpRequest&)> make_dispatch(const Router& router, st
             return route->handler(request);
         } catch (const core::Error& e) {
             if (e.code() == core::Errc::internal || e.code() == core::Errc::io)
-                core::log_error("api", request.method + " " + request.path + ": " + e.what());
+                core::log_error("api", request.method + " " + route->pattern + ": " + e.what());
             return error_response(e);
         } catch (const std::exception& e) {
-            core::log_error("api", request.method + " " + request.path + ": " + e.what());
+            // The route's pattern, not the path: a webhook's path carries its secret.
+            core::log_error("api", request.method + " " + route->pattern + ": " + e.what());
             return error_response(500, "internal", "the daemon failed to handle the request");
         }
     };
