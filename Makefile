@@ -1,6 +1,6 @@
 # The two commands of the README. Both install what is missing first.
 MAKEFLAGS += --no-print-directory
-.PHONY: setup build demo test install abi-baseline clean
+.PHONY: setup build demo test test-default test-asan test-tsan test-fuzz install abi-baseline clean
 
 setup:
 	@bash scripts/setup.sh
@@ -12,8 +12,31 @@ build: setup
 demo: build
 	@bash scripts/demo.sh
 
-test: build
+# Every test: the suite as shipped, the suite under ASan+UBSan, the threaded tests under
+# TSan, and each fuzz target briefly. Each pass builds in its own folder and runs alone too.
+test: test-default test-asan test-tsan test-fuzz
+
+test-default: build
+	@echo "test-default: ctest --preset default (build/)"
 	@ctest --preset default
+
+test-asan: setup
+	@echo "test-asan: the whole tree with AddressSanitizer + UBSan, every test (build-asan/)"
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan
+	@ctest --preset asan
+
+test-tsan: setup
+	@echo "test-tsan: hot-swap, instance-runtime and flow tests with ThreadSanitizer (build-tsan/)"
+	@cmake --preset tsan >/dev/null
+	@cmake --build --preset tsan
+	@ctest --preset tsan
+
+test-fuzz: setup
+	@echo "test-fuzz: each libFuzzer target for 30 s on its seed corpus (build-fuzz/)"
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz
+	@bash tests/fuzz/run_fuzzers.sh build-fuzz 30
 
 # junctiond as a service: programs, systemd unit, /etc/junction, /var/lib/junction.
 install: build
@@ -24,4 +47,4 @@ abi-baseline: build
 	@bash plugin_api/abi/check.sh --update build
 
 clean:
-	rm -rf build
+	rm -rf build build-asan build-tsan build-fuzz

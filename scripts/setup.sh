@@ -14,6 +14,7 @@ packages=(
   clang libc++-dev libc++abi-dev abigail-tools
   openssl  # the tests' TLS peer (openssl s_server)
   curl  # the demo pokes the simulators and reads /metrics
+  libclang-rt-14-dev  # make test-fuzz: libFuzzer and clang's sanitizer runtimes
 )
 
 missing=()

@@ -44,10 +44,11 @@ void check_schema(const JsonDocument& doc) {
     rapidjson::SchemaValidator validator(schema);
     if (doc.Accept(validator)) return;
     rapidjson::StringBuffer where, rule;
-    validator.GetInvalidDocumentPointer().StringifyUriFragment(where);
-    validator.GetInvalidSchemaPointer().StringifyUriFragment(rule);
-    std::string at = where.GetString();
-    if (!at.empty() && at.front() == '#') at.erase(0, 1);
+    // Plain JSON pointers: RapidJSON's URI-fragment form reads past a key that ends in a
+    // truncated UTF-8 sequence (heap overflow, found by rest_definition_fuzz).
+    validator.GetInvalidDocumentPointer().Stringify(where);
+    validator.GetInvalidSchemaPointer().Stringify(rule);
+    const std::string at = where.GetString();
     refuse(at, std::string("does not satisfy '") + validator.GetInvalidSchemaKeyword() + "' (schema rule " +
                    rule.GetString() + ")");
 }

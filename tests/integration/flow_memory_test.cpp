@@ -45,6 +45,12 @@ TEST_CASE("a 1,000,000-order flow peaks at the memory of a 10,000-order one") {
     CHECK(small.delivered == 9'600);
     CHECK(large.delivered == 960'000);
     MESSAGE("junctiond peak memory: 10,000 orders " << small.kib << " KiB, 1,000,000 orders " << large.kib << " KiB");
+#if defined(JUNCTION_SANITIZER_ADDRESS) || defined(JUNCTION_SANITIZER_THREAD)
+    // A sanitizer's shadow memory and freed-memory quarantine grow with what was allocated,
+    // not with what is live: the peak says nothing about streaming there. Only the counts.
+    MESSAGE("peak memory bounds not checked: built with a sanitizer");
+    return;
+#endif
     CHECK(static_cast<double>(large.kib) <= 1.2 * static_cast<double>(small.kib));
     CHECK(large.kib < 64 * 1024);
 }

@@ -52,7 +52,8 @@ bool parse_field(std::string_view text, const Field& f, std::bitset<N>& bits, co
         if (auto slash = part.find('/'); slash != std::string_view::npos) {
             const std::string_view s = part.substr(slash + 1);
             step = 0;
-            for (char c : s) step = std::isdigit(static_cast<unsigned char>(c)) && step < 1000 ? step * 10 + (c - '0') : -1;
+            for (char c : s)  // -1 once not a number (or too large) and stays so
+                step = step >= 0 && std::isdigit(static_cast<unsigned char>(c)) && step < 1000 ? step * 10 + (c - '0') : -1;
             if (s.empty() || step <= 0)
                 throw Error(Errc::invalid_argument, "cron '" + expression + "': step '" + std::string(s) + "' in the " +
                                                         f.name + " field must be a positive number");

@@ -47,7 +47,7 @@ std::vector<unsigned char> unbase64(std::string_view text) {
                                   static_cast<int>(text.size()));
     if (n < 0 || text.size() % 4 != 0) return {};
     size_t len = static_cast<size_t>(n);
-    for (size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) --len;  // padding
+    for (size_t i = text.size(); i > 0 && len > 0 && text[i - 1] == '='; --i) --len;  // padding
     out.resize(len);
     return out;
 }
