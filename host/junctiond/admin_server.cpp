@@ -1,8 +1,7 @@
 #include "admin_server.hpp"
-
-#include <junction/core/json.hpp>
 #include "process_limits.hpp"
 
+#include <junction/core/json.hpp>
 #include <junction/core/log.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
