@@ -1,5 +1,7 @@
 #include <junction/core/log.hpp>
 
+#include <junction/json/utf8.hpp>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -36,16 +38,8 @@ std::string escape_log_value(std::string_view in) {
             ++i;
             continue;
         }
-        // The length of a well-formed UTF-8 sequence starting here (RFC 3629), 0 if none.
-        size_t len = 0;
-        if (c >= 0xc2 && c <= 0xdf) len = 2;
-        else if (c >= 0xe0 && c <= 0xef) len = 3;
-        else if (c >= 0xf0 && c <= 0xf4) len = 4;
-        bool ok = len > 0 && n - i >= len;
-        for (size_t k = 1; ok && k < len; ++k) ok = (p[i + k] & 0xc0) == 0x80;
-        if (ok && len == 3) ok = !(c == 0xe0 && p[i + 1] < 0xa0) && !(c == 0xed && p[i + 1] > 0x9f);
-        if (ok && len == 4) ok = !(c == 0xf0 && p[i + 1] < 0x90) && !(c == 0xf4 && p[i + 1] > 0x8f);
-        if (!ok) {
+        const size_t len = json::detail::valid_utf8_length(in.substr(i));
+        if (len == 0) {
             out += "\xef\xbf\xbd";  // U+FFFD for the one bad byte; resynchronise after it
             ++i;
             continue;
