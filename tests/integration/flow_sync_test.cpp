@@ -109,6 +109,7 @@ std::map<std::string, std::string> expected_sales_orders(const Simulator& shop, 
 // so number formatting and member order do not matter).
 void check_sink(const rapidjson::Document& received, const std::map<std::string, std::string>& expected,
                 bool complete = true) {
+    if (!complete && !received.HasMember("salesOrder")) return;  // killed before the first upsert
     REQUIRE(received.HasMember("salesOrder"));
     const auto& orders = received["salesOrder"];
     size_t matched = 0;
@@ -230,7 +231,8 @@ TEST_CASE("crash safety: the daemon killed at 20 random points of a 50,000-order
         for (;;) {
             const auto r = d.run(run_id);
             const int64_t out = count(r, "upsert", "out");
-            if (std::string(r["status"].GetString()) != "running" || (out >= target && out > resumed_at)) break;
+            const std::string status = r["status"].GetString();
+            if ((status != "running" && status != "queued") || (out >= target && out > resumed_at)) break;
             std::this_thread::sleep_for(5ms);
         }
         d.kill();
