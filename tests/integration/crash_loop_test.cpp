@@ -103,7 +103,7 @@ TEST_CASE("a library whose load or describe() crashes the daemon is quarantined,
         fs::last_write_time(plugin_folder(d) / "crashy.so", fs::file_time_type::clock::now() + 1h);
         const size_t refusals = occurrences(read_text(d.log_file()), "crashy.so: quarantined: ");
         d.signal(SIGHUP);
-        REQUIRE(wait_for_text(d.log_file(), "SIGHUP: rescanning", 10s));
+        REQUIRE(wait_for_text(d.log_file(), "SIGHUP: rescanning", 60s));
         for (int i = 0; i < 400 && occurrences(read_text(d.log_file()), "crashy.so: quarantined: ") == refusals; ++i)
             std::this_thread::sleep_for(25ms);
         CHECK(occurrences(read_text(d.log_file()), "crashy.so: quarantined: ") > refusals);
@@ -226,7 +226,7 @@ struct RawDaemon {
                                       "--allow-unsigned-drops", "--plugin-watch", "inotify"};
         argv.insert(argv.end(), extra.begin(), extra.end());
         process = std::make_unique<ChildProcess>(argv, log);
-        REQUIRE_MESSAGE(wait_for_text(log, "listening on ", 10s), read_text(log));
+        REQUIRE_MESSAGE(wait_for_text(log, "listening on ", 60s), read_text(log));
         std::smatch m;
         const std::string text = read_text(log);
         REQUIRE(std::regex_search(text, m, std::regex(R"(listening on (http://127\.0\.0\.1:\d+))")));

@@ -44,7 +44,7 @@ struct Daemon {
                                      (dir / "state").string(), "--plugin-dir", (dir / "drop").string(),
                                      "--listen", "127.0.0.1:0", "--allow-unsigned-drops"},
             log);
-        REQUIRE(wait_for_text(log, "admin API listening on", 10s));
+        REQUIRE(wait_for_text(log, "admin API listening on", 60s));
         std::smatch m;
         const std::string text = read_text(log);
         REQUIRE(std::regex_search(text, m, std::regex(R"(listening on (http://127\.0\.0\.1:\d+))")));

@@ -42,7 +42,7 @@ struct Daemon {
         argv.insert(argv.end(), extra.begin(), extra.end());
         if (extra.empty()) drop(fixture("conformance"), "conformance.so");
         process = std::make_unique<ChildProcess>(argv, log);
-        REQUIRE(wait_for_text(log, "admin API listening on", 10s));
+        REQUIRE(wait_for_text(log, "admin API listening on", 60s));
         std::smatch m;
         const std::string text = read_text(log);
         REQUIRE(std::regex_search(text, m, std::regex(R"(listening on (http://127\.0\.0\.1:\d+))")));
@@ -125,7 +125,7 @@ TEST_CASE("manual policy: a dropped version waits, then apply and rollback throu
     // Signed drops only: an unsigned package, or one signed by another key, is refused.
     fs::copy_file(fixture("jsonl_v1_1"), d.dir / "unsigned.part");
     fs::rename(d.dir / "unsigned.part", d.dir / "drop" / "unsigned.so");
-    CHECK(wait_for_text(d.log, "the package is not signed", 10s));
+    CHECK(wait_for_text(d.log, "the package is not signed", 60s));
     REQUIRE(run_program({Daemon::publish(), "keygen", "--private", (d.dir / "other.pem").string(), "--public",
                          (d.dir / "other.pub").string()}).exit_code == 0);
     fs::copy_file(plugin_dir() / "jsonl.so", d.dir / "forged.so");
@@ -133,7 +133,7 @@ TEST_CASE("manual policy: a dropped version waits, then apply and rollback throu
                          (d.dir / "other.pem").string()}).exit_code == 0);
     fs::rename(d.dir / "forged.so.sig", d.dir / "drop" / "forged.so.sig");
     fs::rename(d.dir / "forged.so", d.dir / "drop" / "forged.so");
-    CHECK(wait_for_text(d.log, "not made by the trusted marketplace key", 10s));
+    CHECK(wait_for_text(d.log, "not made by the trusted marketplace key", 60s));
     CHECK_FALSE(has(d.cli({"connectors", "list"}), "jsonl"));
 }
 
@@ -149,7 +149,7 @@ TEST_CASE("auto policy: a dropped version is applied at once, with the polling f
     // A broken package dropped in is reported and ignored; the running version is untouched.
     write_file(d.dir / "broken.part", "not a library");
     fs::rename(d.dir / "broken.part", d.dir / "drop" / "broken.so");
-    CHECK(wait_for_text(d.log, "package refused: " + (d.dir / "drop" / "broken.so").string(), 20s));
+    CHECK(wait_for_text(d.log, "package refused: " + (d.dir / "drop" / "broken.so").string(), 60s));
     CHECK(d.cli({"instances", "test", "eu"}).exit_code == 0);
 }
 

@@ -56,7 +56,8 @@ std::string log_text(Daemon& d, const std::string& run) {
     const Answer a = d.call("GET", "/v1/runs/" + run + "/log");
     REQUIRE(a.status == 200);
     std::string text;
-    for (const auto& l : a.json()["items"].GetArray()) text += std::string(l["shape"].GetString()) + ": " + l["message"].GetString() + "\n";
+    const auto log = a.json();  // a range-for would not keep a temporary document alive
+    for (const auto& l : log["items"].GetArray()) text += std::string(l["shape"].GetString()) + ": " + l["message"].GetString() + "\n";
     return text;
 }
 

@@ -82,15 +82,15 @@ TEST_CASE("junctiond picks up new packages on SIGHUP and stops cleanly on SIGTER
     ChildProcess daemon({kDaemon, "--state-dir", (dir / "state").string(), "--plugin-dir",
                          (dir / "drop").string(), "--listen", "127.0.0.1:0", "--allow-unsigned-drops"},
                         log);
-    REQUIRE(wait_for_text(log, "admin API listening on", 10s));
+    REQUIRE(wait_for_text(log, "admin API listening on", 60s));
     fs::copy_file(plugin_dir() / "jsonl.so", dir / "drop" / "jsonl.so");
     fs::copy_file(fixture("variant_bad_schema"), dir / "drop" / "bad.so");
     daemon.signal(SIGHUP);
-    CHECK(wait_for_text(log, "connector ready: jsonl@1.0.0", 10s));
-    CHECK(wait_for_text(log, "package refused: " + (dir / "drop" / "bad.so").string(), 10s));
+    CHECK(wait_for_text(log, "connector ready: jsonl@1.0.0", 60s));
+    CHECK(wait_for_text(log, "package refused: " + (dir / "drop" / "bad.so").string(), 60s));
     daemon.signal(SIGTERM);
     CHECK(daemon.wait(10s) == 0);
-    CHECK(wait_for_text(log, "stopping on SIGTERM", 1s));
+    CHECK(wait_for_text(log, "stopping on SIGTERM", 60s));
 }
 
 TEST_CASE("junctiond settings: flag over environment over config file") {

@@ -28,7 +28,7 @@ fs::path plugin_folder(const JunctiondProcess& d) { return d.state_dir().parent_
 void drop(const JunctiondProcess& d, const std::string& name, const std::string& bytes, const std::string& verdict) {
     write_file(plugin_folder(d) / name, bytes);
     d.signal(SIGHUP);
-    REQUIRE_MESSAGE(wait_for_text(d.log_file(), verdict, 20s), read_text(d.log_file()));
+    REQUIRE_MESSAGE(wait_for_text(d.log_file(), verdict, 60s), read_text(d.log_file()));
 }
 
 std::vector<std::string> lines_of(const fs::path& file) {

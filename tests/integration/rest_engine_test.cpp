@@ -59,7 +59,11 @@ struct RestHost : EmbeddedHost {
             rapidjson::Document d;
             d.Parse(page.data(), page.size());
             REQUIRE(d.IsArray());
-            for (const auto& r : d.GetArray()) ids.push_back(r["id"].GetInt64());
+            for (const auto& r : d.GetArray()) {
+                const auto& id = r["id"];  // Shopify ids are numbers, NetSuite's numeric strings
+                REQUIRE((id.IsInt64() || id.IsString()));
+                ids.push_back(id.IsInt64() ? id.GetInt64() : std::stoll(id.GetString()));
+            }
             ++n;
         });
         if (pages) *pages = n;

@@ -61,7 +61,7 @@ SimulatorProcess::SimulatorProcess(std::vector<std::string> args) {
     args.insert(args.begin(), (bin_dir() / "junction-sim").string());
     const fs::path log = dir_ / "sim.log";
     process_ = std::make_unique<ChildProcess>(args, log);
-    if (!wait_for_text(log, "listening on ", 10s)) throw std::runtime_error("junction-sim did not start: " + tail(log));
+    if (!wait_for_text(log, "listening on ", 60s)) throw std::runtime_error("junction-sim did not start: " + tail(log));
     const std::string text = read_text(log);
     url_ = text.substr(text.find("http://"));
     url_ = url_.substr(0, url_.find('\n'));
@@ -89,14 +89,20 @@ void JunctiondProcess::start() {
     argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
     process_ = std::make_unique<ChildProcess>(argv, log_);
     static const std::regex listening(R"(listening on (https?://127\.0\.0\.1:\d+))");
-    std::smatch m;
-    for (int i = 0; i < 400; ++i) {
+    // A sanitizer build starts several times slower: the wait is generous, not a timing test.
+    url_.clear();
+    for (int i = 0; i < 2400; ++i) {
         const std::string text = fs::exists(log_) ? read_text(log_).substr(before) : "";
-        if (std::regex_search(text, m, listening)) break;
+        std::smatch m;  // refers into `text`: read before it goes
+        if (std::regex_search(text, m, listening)) {
+            url_ = m.str(1);
+            break;
+        }
+        process_->wait(0ms);  // reaps it if it exited: then there is no use waiting
+        if (!process_->running()) break;
         std::this_thread::sleep_for(25ms);
     }
-    if (m.size() != 2) throw std::runtime_error("junctiond did not start: " + tail(log_));
-    url_ = m.str(1);
+    if (url_.empty()) throw std::runtime_error("junctiond did not start: " + tail(log_));
     token_ = read_text(state_ / "admin.token");
     while (!token_.empty() && std::isspace(static_cast<unsigned char>(token_.back()))) token_.pop_back();
 }
