@@ -46,6 +46,11 @@ json::ReadLimits read_limits(JsonSize size) {
             limits.bytes_setting = "max-webhook-bytes";
             break;
     }
+    // Pages and webhook bodies carry records: each one within the record cap.
+    if (size == JsonSize::page || size == JsonSize::webhook) {
+        limits.max_record_bytes = now.max_record_bytes.load(std::memory_order_relaxed);
+        limits.record_setting = "max-record-bytes";
+    }
     return limits;
 }
 

@@ -112,12 +112,18 @@ private:
     }
 
     // The headers first, under their own short deadline (slowloris), then the body.
+    // The parser starts with the largest limit any path has; once the target is known, the
+    // path's own limit applies (a declared length over it is refused before the body is read).
     void read() {
         parser_.emplace();
-        parser_->body_limit(context_.options.max_body_bytes);
+        parser_->body_limit(largest_body_limit());
+        body_limit_ = {context_.options.max_body_bytes, "the request body"};
         beast::get_lowest_layer(stream_).expires_after(seconds(context_.options.header_timeout_seconds));
         http::async_read_header(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+            // Over the largest limit: the parser refused it, the path's limit names it.
+            if (ec == http::error::body_limit) self->choose_path_body_limit();
             if (ec) return self->on_read(ec);
+            if (!self->apply_path_body_limit()) return self->on_read(http::error::body_limit);
             beast::get_lowest_layer(self->stream_).expires_after(seconds(self->context_.options.request_timeout_seconds));
             http::async_read(self->stream_, self->buffer_, *self->parser_,
                              [self](beast::error_code ec2, size_t) { self->on_read(ec2); });
@@ -129,8 +135,8 @@ private:
             return close();
         if (ec == http::error::body_limit) {
             return respond(413, error_body("payload_too_large",
-                                           "the request body is larger than " +
-                                               std::to_string(context_.options.max_body_bytes) + " bytes"),
+                                           body_limit_.what + " is larger than " +
+                                               std::to_string(body_limit_.max_bytes) + " bytes"),
                            false);
         }
         if (ec) {
@@ -162,6 +168,31 @@ private:
                 self->write(std::move(res), keep_alive);
             });
         });
+    }
+
+    size_t largest_body_limit() const {
+        size_t largest = context_.options.max_body_bytes;
+        for (const auto& limit : context_.options.path_body_limits) largest = std::max(largest, limit.max_bytes);
+        return largest;
+    }
+
+    void choose_path_body_limit() {
+        const auto target = parser_->get().target();
+        const std::string_view path(target.data(), target.size());
+        for (const auto& limit : context_.options.path_body_limits) {
+            if (path.substr(0, limit.prefix.size()) != limit.prefix) continue;
+            body_limit_ = {limit.max_bytes, "the body (" + limit.setting + ")"};
+            return;
+        }
+    }
+
+    // After the headers: false when the declared length is over the path's limit.
+    bool apply_path_body_limit() {
+        choose_path_body_limit();
+        const auto length = parser_->content_length();
+        if (length && *length > body_limit_.max_bytes) return false;
+        parser_->body_limit(body_limit_.max_bytes);  // a chunked body is counted as it comes
+        return true;
     }
 
     bool is_inline(const std::string& path) const {
@@ -235,6 +266,10 @@ private:
     const SessionContext& context_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
+    struct BodyLimit {
+        size_t max_bytes = 0;
+        std::string what;  // names it in the 413
+    } body_limit_;
 };
 
 // TLS 1.2 and newer with the certificate chain and key from PEM files; throws saying

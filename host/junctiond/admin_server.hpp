@@ -24,10 +24,19 @@ struct TlsFiles {
     std::string key_file;
 };
 
+// Requests whose path starts with `prefix` may carry up to `max_bytes` of body instead of the
+// server-wide limit (webhooks have their own setting); `setting` names it in the 413.
+struct PathBodyLimit {
+    std::string prefix;
+    size_t max_bytes = 0;
+    std::string setting;
+};
+
 struct ServerOptions {
     std::string address = "127.0.0.1";
     uint16_t port = 8750;              // 0: any free port
     size_t max_body_bytes = 1u << 20;  // larger bodies get 413
+    std::vector<PathBodyLimit> path_body_limits;  // the first matching prefix wins
     unsigned io_threads = 2;
     unsigned worker_threads = 8;
     std::optional<TlsFiles> tls;  // HTTPS when set

@@ -56,7 +56,7 @@ po::options_description settings() {
         "max-page-bytes", po::value<size_t>()->default_value(size_t{64} << 20),
         "the largest page a connector may emit, in bytes; a larger one fails the run")(
         "max-webhook-bytes", po::value<size_t>()->default_value(size_t{1} << 20),
-        "the largest webhook body, in bytes (the admin API's own body limit, 1 MiB, still applies)");
+        "the largest webhook body, in bytes (other API bodies stay within 1 MiB)");
     s.add_options()(
         "header-timeout", po::value<unsigned>()->default_value(10),
         "seconds a client has to send a request's headers (and an idle keep-alive connection "

@@ -48,7 +48,7 @@ std::string nested_objects(size_t depth) {
 }
 
 struct HostileDaemon : JunctiondProcess {
-    HostileDaemon() : JunctiondProcess({"jsonl.so"}) {}
+    explicit HostileDaemon(std::vector<std::string> settings = {}) : JunctiondProcess({"jsonl.so"}, std::move(settings)) {}
     fs::path plugin_folder() const { return state_dir().parent_path() / "plugins"; }
     void alive() const {
         const HttpAnswer health = http_call("GET", url() + "/healthz");
@@ -163,4 +163,38 @@ TEST_CASE("a connector page nested 200,000 deep fails its run with an invalid-pa
     d.start();
     d.alive();
     CHECK(std::string(json_of(d.call("GET", "/v1/runs/" + run))["status"].GetString()) == "failed");
+}
+
+TEST_CASE("webhook bodies have their own size limit; each record within max-record-bytes") {
+    // Webhooks may be larger than other API bodies (1 MiB); records inside them are capped.
+    HostileDaemon d({"--max-webhook-bytes", "3000000", "--max-record-bytes", "600000"});
+    TempDir files;
+    REQUIRE(d.call("POST", "/v1/instances",
+                   R"({"connector":"jsonl","name":"inbox","config":{"path":)" + json_text((files / "in.jsonl").string()) + "}}")
+                .status == 201);
+    const HttpAnswer saved = d.call("POST", "/v1/flows", R"({"name": "hook", "trigger": {"type": "webhook"}, "shapes": [
+      {"id": "store", "type": "connection", "instance": "inbox", "endpoint": "records.send", "direction": "send"}]})");
+    REQUIRE(saved.status == 201);
+    const std::string hook = d.url() + json_of(saved)["webhook_url_path"].GetString();
+    const auto records = [](size_t count, size_t bytes_each) {
+        std::string body = "[";
+        for (size_t i = 0; i < count; ++i) body += (i ? "," : "") + std::string(R"({"n":")") + std::string(bytes_each, 'x') + "\"}";
+        return body + "]";
+    };
+
+    CHECK(http_call("POST", hook, records(4, 500'000)).status == 202);  // 2 MB in four records
+
+    const HttpAnswer too_large = http_call("POST", hook, records(8, 500'000));  // 4 MB
+    CHECK(too_large.status == 413);
+    CHECK(std::string(json_of(too_large)["error"]["message"].GetString()) ==
+          "the body (max-webhook-bytes) is larger than 3000000 bytes");
+
+    CHECK(refusal(http_call("POST", hook, records(2, 700'000))) ==
+          "the webhook body has a record of 700008 bytes at /0, more than 600000 (max-record-bytes)");
+
+    // Other routes keep the 1 MiB limit.
+    const HttpAnswer flow = d.call("POST", "/v1/flows", R"({"name":")" + std::string(2'000'000, 'f') + R"("})");
+    CHECK(flow.status == 413);
+    CHECK(std::string(json_of(flow)["error"]["message"].GetString()) == "the request body is larger than 1048576 bytes");
+    d.alive();
 }

@@ -91,6 +91,37 @@ TEST_CASE("json: a size cap names the setting") {
     junction::core::set_json_limits(saved);
 }
 
+TEST_CASE("json: each record of a page is within the record cap, whatever the page cap") {
+    using junction::core::JsonSize;
+    junction::core::JsonLimits limits = junction::core::json_limits();
+    const auto saved = limits;
+    limits.max_record_bytes = 20;
+    junction::core::set_json_limits(limits);
+    const auto page_refusal = [](const std::string& text) {
+        try {
+            parse_json_text(text, "the page", JsonSize::page);
+            return std::string();
+        } catch (const Error& e) {
+            return e.message();
+        }
+    };
+    const std::string twenty = R"({"a":"0123456789xy"})";  // exactly 20 bytes
+    REQUIRE(twenty.size() == 20);
+    CHECK(page_refusal("[" + twenty + "," + twenty + "]").empty());
+    CHECK(page_refusal(twenty).empty());
+    CHECK(page_refusal(R"([{"a":1},{"a":"0123456789xyz"}])") ==
+          "the page has a record of 21 bytes at /1, more than 20 (max-record-bytes)");
+    CHECK(page_refusal(R"({"a":"0123456789xyz"})") ==
+          "the page has a record of 21 bytes at the top level, more than 20 (max-record-bytes)");
+    CHECK(page_refusal(R"([1,"0123456789012345678901"])") ==
+          "the page has a record of 22 bytes at /1, more than 20 (max-record-bytes)");
+    // Nested values count toward their record, not as records of their own.
+    CHECK(page_refusal(R"([{"b":[{"c":"0123456789012345"}]}])").find("at /0,") != std::string::npos);
+    // Other texts have no record cap.
+    CHECK_NOTHROW(parse_json_text(R"([{"a":"0123456789012345678901234"}])", "the body"));
+    junction::core::set_json_limits(saved);
+}
+
 TEST_CASE("json: a syntax error says where") {
     CHECK(refusal(R"({"a":[1,2,}})").find("the body is not valid JSON: ") == 0);
     CHECK(refusal("{} x").find("is not valid JSON") != std::string::npos);

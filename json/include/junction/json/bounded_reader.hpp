@@ -29,6 +29,10 @@ struct ReadLimits {
     const char* depth_setting = "json-max-depth";
     size_t max_bytes = SIZE_MAX;      // SIZE_MAX: no size cap
     const char* bytes_setting = "";   // the setting that raises max_bytes, "" for none
+    // A record's cap inside a page: each element of a top-level array (or the top-level
+    // object itself) may span at most this many bytes.
+    size_t max_record_bytes = SIZE_MAX;
+    const char* record_setting = "";
 };
 
 namespace detail {
@@ -48,7 +52,9 @@ inline void append_pointer_token(std::string& path, std::string_view token) {
 template <class Out>
 class BoundedHandler {
 public:
-    BoundedHandler(Out& out, const ReadLimits& limits) : out_(out), limits_(limits) {}
+    // `offset` is where the reader is in the text, for the record cap.
+    BoundedHandler(Out& out, const ReadLimits& limits, const rapidjson::MemoryStream& offset)
+        : out_(out), limits_(limits), offset_(offset) {}
 
     bool Null() { return value() && out_.Null(); }
     bool Bool(bool b) { return value() && out_.Bool(b); }
@@ -69,6 +75,7 @@ public:
         // The bytes were checked; an escape can still decode to a lone surrogate (\udc00).
         if (!is_valid_utf8(std::string_view(s, n)))
             return refuse("has an escaped lone surrogate (not a character) in the string at " + value_path());
+        if (opens_record() && n > limits_.max_record_bytes) return refuse_record(n);
         return value() && out_.String(s, n, true);
     }
     bool Key(const char* s, rapidjson::SizeType n, bool) {
@@ -165,13 +172,28 @@ private:
             return refuse("nests deeper than " + std::to_string(limits_.max_depth) +
                           " levels at " + value_path() + " (" + limits_.depth_setting + ")");
         }
+        if (depth_ == 0) root_is_array_ = !is_object;
+        if (opens_record()) record_start_ = offset_.Tell();  // just past the bracket
         if (depth_ == frames_.size()) frames_.emplace_back();
         frames_[depth_++].reset(is_object);  // frames are reused: their memory stays
         return true;
     }
     bool close() {
         --depth_;
+        if (opens_record()) {
+            const size_t bytes = offset_.Tell() - record_start_ + 1;
+            if (bytes > limits_.max_record_bytes) return refuse_record(bytes);
+        }
         return value();
+    }
+    // Whether a value beginning (or ending) here is a record: an element of the top-level
+    // array, or the top-level value when it is not an array.
+    bool opens_record() const { return root_is_array_ ? depth_ == 1 : depth_ == 0; }
+    bool refuse_record(size_t bytes) {
+        std::string why = "has a record of " + std::to_string(bytes) + " bytes at " + value_path() +
+                          ", more than " + std::to_string(limits_.max_record_bytes);
+        if (*limits_.record_setting) why += std::string(" (") + limits_.record_setting + ")";
+        return refuse(std::move(why));
     }
     bool refuse(std::string why) {
         refusal_ = std::move(why);
@@ -180,6 +202,9 @@ private:
 
     Out& out_;
     const ReadLimits& limits_;
+    const rapidjson::MemoryStream& offset_;
+    bool root_is_array_ = false;
+    size_t record_start_ = 0;
     std::vector<Frame> frames_;  // [0, depth_) are open
     size_t depth_ = 0;
     std::string refusal_;
@@ -203,8 +228,8 @@ inline std::optional<std::string> read(std::string_view text, rapidjson::Documen
     using Handler = detail::BoundedHandler<rapidjson::Document>;
     std::optional<std::string> problem;
     auto generate = [&](rapidjson::Document& document) {
-        Handler handler(document, limits);
         rapidjson::MemoryStream bytes(text.data(), text.size());
+        Handler handler(document, limits, bytes);
         rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(bytes);
         rapidjson::Reader reader;
         // Not kParseFullPrecisionFlag: RapidJSON 1.1.0's full-precision path has undefined
