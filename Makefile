@@ -12,31 +12,32 @@ build: setup
 demo: build
 	@bash scripts/demo.sh
 
-# Every test of the shipped build. The sanitizer and fuzz passes (test-asan, test-tsan,
-# test-fuzz; all three: test-hardening) build in their own folders and run alone; they join
-# `test` once each is green on a fresh clone (issue 13: two ASan failures, TSan not yet run).
-test: test-default
+# Every test: the shipped build, then the suite under ASan+UBSan, each fuzz target briefly,
+# and the threaded tests under TSan. Each pass builds only what it runs, in its own folder;
+# each can run alone (test-hardening: the three after the shipped build).
+test: test-default test-asan test-fuzz test-tsan
+	@echo "make test: every pass passed; finished $$(date +%T)"
 
-test-hardening: test-asan test-tsan test-fuzz
+test-hardening: test-asan test-fuzz test-tsan
 
 test-default: build
-	@echo "test-default: ctest --preset default (build/)"
+	@echo "test-default: ctest --preset default (build/); started $$(date +%T)"
 	@ctest --preset default
 
 test-asan: setup
-	@echo "test-asan: the whole tree with AddressSanitizer + UBSan, every test (build-asan/)"
+	@echo "test-asan: the whole tree with AddressSanitizer + UBSan, every test (build-asan/); started $$(date +%T)"
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan
 	@ctest --preset asan
 
 test-tsan: setup
-	@echo "test-tsan: hot-swap, instance-runtime and flow tests with ThreadSanitizer (build-tsan/)"
+	@echo "test-tsan: hot-swap, instance-runtime and flow tests with ThreadSanitizer (build-tsan/); started $$(date +%T)"
 	@cmake --preset tsan >/dev/null
 	@cmake --build --preset tsan
 	@ctest --preset tsan
 
 test-fuzz: setup
-	@echo "test-fuzz: each libFuzzer target for 30 s on its seed corpus (build-fuzz/)"
+	@echo "test-fuzz: each libFuzzer target for 30 s on its seed corpus (build-fuzz/); started $$(date +%T)"
 	@cmake --preset fuzz >/dev/null
 	@cmake --build --preset fuzz
 	@bash tests/fuzz/run_fuzzers.sh build-fuzz 30

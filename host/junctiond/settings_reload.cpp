@@ -35,7 +35,6 @@ void reload_settings(int argc, char** argv, DaemonOptions& running, AdminServer&
     running.log_level = next.log_level;
     running.log_json = next.log_json;
     running.stop_grace_seconds = next.stop_grace_seconds;
-    running.json_limits = next.json_limits;
     core::set_json_limits(next.json_limits);
     std::vector<std::string> restart;
     auto needs_restart = [&](const char* key, bool changed) {
@@ -51,6 +50,13 @@ void reload_settings(int argc, char** argv, DaemonOptions& running, AdminServer&
     needs_restart("ca-file", next.ca_file != running.ca_file);
     needs_restart("run-workers", next.run_workers != running.run_workers);
     needs_restart("tls-cert/tls-key (on or off)", next.tls_cert.empty() != running.tls_cert.empty());
+    // The transport's settings are read once, when the admin server starts.
+    needs_restart("header-timeout", next.header_timeout_seconds != running.header_timeout_seconds);
+    needs_restart("request-timeout", next.request_timeout_seconds != running.request_timeout_seconds);
+    needs_restart("max-connections-per-client", next.max_connections_per_client != running.max_connections_per_client);
+    needs_restart("max-webhook-bytes (the body read; parsing uses the new value now)",
+                  next.json_limits.max_webhook_bytes > running.json_limits.max_webhook_bytes);
+    running.json_limits = next.json_limits;
     if (server.tls() && !next.tls_cert.empty()) {
         try {
             server.reload_tls(*tls_files(next));
