@@ -272,8 +272,7 @@ ScanReport ConnectorRegistry::scan(const fs::path& folder) {
             if (scan_check_) scan_check_(file, sha);
             report.installed.push_back(install_locked(file));
         } catch (const Error& e) {
-            log_warn("registry", "refused " + file.string() + ": " + e.message());
-            report.refused.push_back({file, e.message()});
+            report.refused.push_back({file, e.message()});  // the caller logs it, once
             refused_.push_back(seen);
         }
     }

@@ -115,8 +115,17 @@ void ConnectorUpdates::activate(const std::string& connector, const std::string&
     const std::string from = state.active_version;
     state.active_version = version;
     if (!previous.empty()) state.previous_version = previous;
-    store_.put_connector_state(state);
+    // New calls reach the version before the store (and so the API) says it is active: a
+    // client that sees "active" can use it at once. A failed write puts the old one back.
+    const ConnectorVersionPtr before = active_.get(connector);
     active_.set(connector, v);
+    try {
+        store_.put_connector_state(state);
+    } catch (...) {
+        if (before) active_.set(connector, before);
+        else active_.erase(connector);
+        throw;
+    }
     record(connector, "activate", from, version, actor, "done", "");
     log_info("updates", connector + " runs " + version);
 }
