@@ -60,18 +60,24 @@ struct HostileDaemon : JunctiondProcess {
     }
 };
 
-}  // namespace
-
-TEST_CASE("deep, out-of-range, BOM, bad UTF-8 and duplicate-key bodies get 400 and change nothing") {
-    HostileDaemon d;
-    TempDir files;
+// A jsonl instance "inbox" writing into `files` and a webhook flow "hook" storing into it;
+// returns the webhook's URL.
+std::string webhook_into_file(const HostileDaemon& d, const TempDir& files) {
     REQUIRE(d.call("POST", "/v1/instances",
                    R"({"connector":"jsonl","name":"inbox","config":{"path":)" + json_text((files / "in.jsonl").string()) + "}}")
                 .status == 201);
     const HttpAnswer saved = d.call("POST", "/v1/flows", R"({"name": "hook", "trigger": {"type": "webhook"}, "shapes": [
       {"id": "store", "type": "connection", "instance": "inbox", "endpoint": "records.send", "direction": "send"}]})");
     REQUIRE(saved.status == 201);
-    const std::string hook = d.url() + json_of(saved)["webhook_url_path"].GetString();
+    return d.url() + json_of(saved)["webhook_url_path"].GetString();
+}
+
+}  // namespace
+
+TEST_CASE("deep, out-of-range, BOM, bad UTF-8 and duplicate-key bodies get 400 and change nothing") {
+    HostileDaemon d;
+    TempDir files;
+    const std::string hook = webhook_into_file(d, files);
     const std::string instances_before = d.call("GET", "/v1/instances").body;
     const std::string flows_before = d.call("GET", "/v1/flows").body;
     const std::string runs_before = d.call("GET", "/v1/runs").body;
@@ -169,13 +175,7 @@ TEST_CASE("webhook bodies have their own size limit; each record within max-reco
     // Webhooks may be larger than other API bodies (1 MiB); records inside them are capped.
     HostileDaemon d({"--max-webhook-bytes", "3000000", "--max-record-bytes", "600000"});
     TempDir files;
-    REQUIRE(d.call("POST", "/v1/instances",
-                   R"({"connector":"jsonl","name":"inbox","config":{"path":)" + json_text((files / "in.jsonl").string()) + "}}")
-                .status == 201);
-    const HttpAnswer saved = d.call("POST", "/v1/flows", R"({"name": "hook", "trigger": {"type": "webhook"}, "shapes": [
-      {"id": "store", "type": "connection", "instance": "inbox", "endpoint": "records.send", "direction": "send"}]})");
-    REQUIRE(saved.status == 201);
-    const std::string hook = d.url() + json_of(saved)["webhook_url_path"].GetString();
+    const std::string hook = webhook_into_file(d, files);
     const auto records = [](size_t count, size_t bytes_each) {
         std::string body = "[";
         for (size_t i = 0; i < count; ++i) body += (i ? "," : "") + std::string(R"({"n":")") + std::string(bytes_each, 'x') + "\"}";
