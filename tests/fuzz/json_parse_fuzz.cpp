@@ -1,6 +1,7 @@
 // libFuzzer target for the one JSON entry point (issue 13, decision 0013): any bytes either
 // parse or are refused with a core::Error; never a crash, a hang on depth, or a leak. What
-// parses is written by the one writer and must parse again.
+// parses is written by the one writer and must parse again. Read as a page too, so the
+// per-record cap is exercised.
 #include <junction/core/error.hpp>
 #include <junction/core/json.hpp>
 
@@ -11,6 +12,18 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
+    // As a page, with a record cap small enough for fuzzed inputs to cross it.
+    static const bool small_records = [] {
+        junction::core::JsonLimits limits = junction::core::json_limits();
+        limits.max_record_bytes = 64;
+        junction::core::set_json_limits(limits);
+        return true;
+    }();
+    (void)small_records;
+    try {
+        junction::core::parse_json_text(text, "the page", junction::core::JsonSize::page);
+    } catch (const junction::core::Error&) {
+    }
     rapidjson::Document doc;
     try {
         doc = junction::core::parse_json_text(text, "the input");
