@@ -9,6 +9,8 @@
 // RSS at start.
 //
 // --max-depth N caps the nesting of the bodies it makes (default: none, up to the body limit).
+// --kinds picks the inputs (default vmhrpq, see fuzz_inputs.hpp), for bisecting what grows
+// the daemon; --hold S keeps the daemon up S seconds after the report, for inspection.
 //
 //   bench_api_fuzz [--seconds 600] [--clients 8] [--seed N] [--max-rss-ratio 2] [--max-depth N]
 #include "bench_machine.hpp"
@@ -41,6 +43,8 @@ struct Settings {
     uint64_t seed = 1;
     double max_rss_ratio = 2.0;
     size_t max_depth = 0;
+    std::string kinds = "vmhrpq";
+    double hold = 0;
 };
 
 struct Tally {
@@ -93,7 +97,8 @@ std::string excerpt(const std::string& text) {
 void client(int index, const Settings& s, const JunctiondProcess& d, const std::string& token,
             const std::vector<fuzz::RouteTemplate>& routes, const std::string& data_dir, Clock::time_point end,
             Tally& tally) {
-    fuzz::InputMaker maker(routes, 1u << 20, data_dir, s.seed * 1000 + static_cast<uint64_t>(index), s.max_depth);
+    fuzz::InputMaker maker(routes, 1u << 20, data_dir, s.seed * 1000 + static_cast<uint64_t>(index), s.max_depth,
+                           s.kinds);
     junction::core::HttpClient http;
     while (Clock::now() < end && !tally.daemon_gone) {
         const fuzz::Request r = maker.next();
@@ -146,8 +151,10 @@ int main(int argc, char** argv) {
         else if (!std::strcmp(argv[i], "--seed")) s.seed = std::stoull(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--max-rss-ratio")) s.max_rss_ratio = std::stod(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--max-depth")) s.max_depth = std::stoul(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--kinds")) s.kinds = argv[i + 1];
+        else if (!std::strcmp(argv[i], "--hold")) s.hold = std::stod(argv[i + 1]);
         else {
-            std::fprintf(stderr, "usage: bench_api_fuzz [--seconds S] [--clients N] [--seed N] [--max-rss-ratio R] [--max-depth N]\n");
+            std::fprintf(stderr, "usage: bench_api_fuzz [--seconds S] [--clients N] [--seed N] [--max-rss-ratio R] [--max-depth N] [--kinds vmhrpq] [--hold S]\n");
             return 2;
         }
     }
@@ -205,6 +212,12 @@ int main(int argc, char** argv) {
     std::printf("daemon RSS    start %.1f MiB, peak %.1f MiB, end %.1f MiB (after 2 idle s); end/start %.2f\n",
                 rss_start / 1024.0, rss_peak / 1024.0, rss_end / 1024.0, ratio);
     std::printf("daemon        %s\n", alive ? "alive, /healthz 200" : "DEAD or not answering");
+    if (s.hold > 0) {  // keep the daemon up for inspection (gdb, /proc/PID/smaps_rollup)
+        std::printf("holding the daemon (pid %d, %s, state %s) for %.0f s\n", d.pid(), d.url().c_str(),
+                    d.state_dir().c_str(), s.hold);
+        std::fflush(stdout);
+        std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(s.hold * 1000)));
+    }
     bool ok = true;
     if (tally.invalid > 0) ok = false, std::printf("FAIL: %ld answers were not valid UTF-8 JSON\n", tally.invalid);
     if (!alive) ok = false, std::printf("FAIL: the daemon died or stopped answering\n");

@@ -66,9 +66,9 @@ size_t invalid_utf8_at(const std::string& text) {
 }
 
 InputMaker::InputMaker(std::vector<RouteTemplate> routes, size_t max_body, std::string data_dir, uint64_t seed,
-                       size_t max_depth)
+                       size_t max_depth, std::string kinds)
     : routes_(std::move(routes)), max_body_(max_body), data_dir_(std::move(data_dir)),
-      max_depth_(max_depth == 0 ? max_body : max_depth), rng_(seed) {}
+      max_depth_(max_depth == 0 ? max_body : max_depth), kinds_(std::move(kinds)), rng_(seed) {}
 
 Request InputMaker::next() {
     const RouteTemplate& t = routes_[pick(routes_.size())];
@@ -83,14 +83,14 @@ Request InputMaker::next() {
         i = t.path.find('}', i);
         r.target += path_value();
     }
-    if (chance(0.2)) r.target += query();
+    if (chance(0.2) && has('q')) r.target += query();
     if (r.method != "GET" && r.method != "DELETE") r.body = body_for(r.route);
     r.authorized = !chance(0.05);
     return r;
 }
 
 std::string InputMaker::path_value() {
-    if (chance(0.7)) return kNames[pick(std::size(kNames))];
+    if (chance(0.7) || !has('p')) return kNames[pick(std::size(kNames))];
     if (chance(0.3)) return std::to_string(pick(100));
     std::string out;
     const size_t length = 1 + pick(chance(0.1) ? 3000 : 40);
@@ -115,10 +115,10 @@ std::string InputMaker::query() {
 
 std::string InputMaker::body_for(const std::string& route) {
     const double roll = std::uniform_real_distribution<double>(0, 1)(rng_);
-    if (roll < 0.35) return valid_body(route);
-    if (roll < 0.65) return mutate(valid_body(route));
-    if (roll < 0.85) return hostile_body();
-    return random_json(chance(0.2) ? max_body_ / 2 : 2000);
+    if (roll < 0.35) return has('v') ? valid_body(route) : "{}";
+    if (roll < 0.65) return has('m') ? mutate(valid_body(route)) : "{}";
+    if (roll < 0.85) return has('h') ? hostile_body() : "{}";
+    return has('r') ? random_json(chance(0.2) ? max_body_ / 2 : 2000) : "{}";
 }
 
 std::string InputMaker::valid_body(const std::string& route) {

@@ -29,7 +29,7 @@ public:
     // where instance configs point; `max_depth` caps the nesting of generated bodies (0: up
     // to the body limit, which kills a daemon whose parser recurses).
     InputMaker(std::vector<RouteTemplate> routes, size_t max_body, std::string data_dir, uint64_t seed,
-               size_t max_depth = 0);
+               size_t max_depth = 0, std::string kinds = "vmhrpq");
     Request next();
 
 private:
@@ -48,6 +48,10 @@ private:
     size_t max_body_;
     std::string data_dir_;
     size_t max_depth_;
+    // Which inputs it makes, for bisecting: v valid, m mutated, h hostile, r random JSON
+    // bodies (a kind left out becomes "{}"), p random path values, q query strings.
+    std::string kinds_;
+    bool has(char kind) const { return kinds_.find(kind) != std::string::npos; }
     std::mt19937_64 rng_;
 };
 

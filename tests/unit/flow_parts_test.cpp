@@ -82,6 +82,19 @@ TEST_CASE("map fields: constants, transforms, dates in time zones, lists, and fa
     CHECK_THROWS_AS(map_one(R"({"target": "/d", "source": "/d", "transforms": [{"op": "date"}]})", R"({"d": "yesterday"})"), MapError);
 }
 
+TEST_CASE("time zones: names of the tz database only (cctz keeps every name it is asked to load)") {
+    CHECK(known_time_zone("UTC"));
+    CHECK(known_time_zone("Europe/London"));
+    CHECK(known_time_zone("America/Argentina/Buenos_Aires"));
+    CHECK_FALSE(known_time_zone(""));
+    CHECK_FALSE(known_time_zone("Europe/Atlantis"));
+    CHECK_FALSE(known_time_zone("../zoneinfo/UTC"));
+    CHECK_FALSE(known_time_zone("/usr/share/zoneinfo/UTC"));
+    CHECK_FALSE(known_time_zone("Europe/" + std::string(100000, 'x')));
+    CHECK_THROWS_AS(CronSchedule::parse("* * * * *", "Europe/Atlantis"), Error);
+    CHECK(CronSchedule::parse("* * * * *", "Europe/London").next_after(*parse_instant("2026-01-01T00:00:00Z")));
+}
+
 TEST_CASE("cron: fields, names, both day fields, time zones and DST") {
     auto utc = [](const char* text) { return *parse_instant(text); };
     const auto every15 = CronSchedule::parse("*/15 * * * *", "UTC");

@@ -1,6 +1,7 @@
 #include <junction/core/flows/cron_schedule.hpp>
 
 #include <junction/core/error.hpp>
+#include <junction/core/flows/time_values.hpp>
 
 #include <cctz/civil_time.h>
 #include <cctz/time_zone.h>
@@ -84,7 +85,8 @@ CronSchedule CronSchedule::parse(std::string_view expression, std::string_view t
     c.expression_ = std::string(expression);
     c.zone_ = time_zone.empty() ? "UTC" : std::string(time_zone);
     cctz::time_zone tz;
-    if (!cctz::load_time_zone(c.zone_, &tz))
+    // known_time_zone first: cctz would keep a name it fails to load for good.
+    if (!known_time_zone(c.zone_) || !cctz::load_time_zone(c.zone_, &tz))
         throw Error(Errc::invalid_argument, "'" + c.zone_ + "' is not a time zone of the tz database (e.g. UTC, Europe/London)");
     std::istringstream in(c.expression_);
     std::vector<std::string> parts;

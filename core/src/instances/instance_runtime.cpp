@@ -74,6 +74,11 @@ LiveInstancePtr InstanceRuntime::build(const InstanceRecord& record,
 
 LiveInstancePtr InstanceRuntime::acquire(std::string_view id_or_name) {
     std::shared_lock gate(swap_gate_);
+    uint64_t forgets_before = 0;  // a forget() from here on may be of the record read next
+    {
+        std::lock_guard lock(mutex_);
+        forgets_before = forgets_;
+    }
     const auto record = store_.find_instance(id_or_name);
     if (!record)
         throw Error(Errc::not_found, "no instance '" + std::string(id_or_name) + "'");
@@ -127,7 +132,11 @@ LiveInstancePtr InstanceRuntime::acquire(std::string_view id_or_name) {
     std::vector<LiveInstancePtr> evicted;  // destroyed after the lock: the last one of an old
     {                                      // version unloads its library, which takes a while
         std::lock_guard lock(mutex_);
-        cache(record->id, live, evicted);
+        // A record deleted or changed while this was built is not cached: forget() has run
+        // already and nothing would ever drop the entry but the LRU, so a deleted instance's
+        // plugin object (its parsed config alone is a 64 KiB rapidjson pool) would stay.
+        // The caller still gets it; it goes with the caller's last reference.
+        if (forgets_ == forgets_before) cache(record->id, live, evicted);
         done_building();
     }
     built.set_value(live);
@@ -182,6 +191,7 @@ void InstanceRuntime::exclusive_switch(std::string_view connector, const std::fu
 void InstanceRuntime::forget(std::string_view id) {
     LiveInstancePtr gone;  // destroyed after the lock
     std::lock_guard lock(mutex_);
+    ++forgets_;  // even when nothing is cached: a build of the old record may be under way
     auto it = live_.find(std::string(id));
     if (it == live_.end()) return;
     gone = std::move(it->second.live);

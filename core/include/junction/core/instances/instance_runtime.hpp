@@ -15,6 +15,7 @@
 #include <junction/core/instances/swap_gate.hpp>
 #include <junction/core/updates/active_versions.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <future>
 #include <list>
@@ -110,6 +111,9 @@ private:
         std::list<std::string>::iterator position;
     };
     std::unordered_map<std::string, Entry> live_;
+    // forget() calls so far: acquire() caches what it built only if none came between its
+    // read of the record and the end of the build (a delete racing a test or a run).
+    uint64_t forgets_ = 0;
     // Plugin objects being built, so callers that miss the cache together wait for one
     // build (one OAuth grant, one plugin object) instead of each making their own.
     struct Building {
