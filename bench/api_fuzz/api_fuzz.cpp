@@ -145,6 +145,11 @@ void client(int index, const Settings& s, const JunctiondProcess& d, const std::
 
 int main(int argc, char** argv) {
     Settings s;
+    const char* usage = "usage: bench_api_fuzz [--seconds S] [--clients N] [--seed N] [--max-rss-ratio R] [--max-depth N] [--kinds vmhrpq] [--hold S]\n";
+    if (argc % 2 == 0) {  // every option takes a value: a lone one (--help) gets the usage
+        std::fputs(usage, stderr);
+        return 2;
+    }
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--seconds")) s.seconds = std::stod(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--clients")) s.clients = std::stoi(argv[i + 1]);
@@ -154,7 +159,7 @@ int main(int argc, char** argv) {
         else if (!std::strcmp(argv[i], "--kinds")) s.kinds = argv[i + 1];
         else if (!std::strcmp(argv[i], "--hold")) s.hold = std::stod(argv[i + 1]);
         else {
-            std::fprintf(stderr, "usage: bench_api_fuzz [--seconds S] [--clients N] [--seed N] [--max-rss-ratio R] [--max-depth N] [--kinds vmhrpq] [--hold S]\n");
+            std::fputs(usage, stderr);
             return 2;
         }
     }
