@@ -8,10 +8,11 @@
 
 #include "bench_machine.hpp"
 
-#include <junction/core/connector_registry.hpp>
-#include <junction/core/log.hpp>
-#include <junction/core/package_file.hpp>
-#include <junction/core/plugin_library.hpp>
+#include <junction/core/registry/connector_registry.hpp>
+#include <junction/core/common/log.hpp>
+#include <junction/core/registry/package_file.hpp>
+#include <junction/core/bridge/host_services.hpp>
+#include <junction/core/loading/plugin_library.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -120,7 +121,7 @@ int main(int argc, char** argv) {
         registry.uninstall("bench_pages");
         fs::copy_file(plugin, store / "again.so");
         const auto t2 = Clock::now();
-        auto lib = PluginLibrary::load(store / "again.so");  // ELF checks, dlopen, negotiate
+        auto lib = PluginLibrary::load(store / "again.so", host_api_table());  // ELF checks, dlopen, negotiate
         const auto t3 = Clock::now();
         load_ms.push_back(std::chrono::duration<double, std::milli>(t3 - t2).count());
     }

@@ -10,7 +10,7 @@
 
 #include "service_processes.hpp"
 
-#include <junction/core/http_client.hpp>
+#include <junction/core/net/http_client.hpp>
 
 #include <algorithm>
 #include <atomic>

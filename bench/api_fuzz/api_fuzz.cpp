@@ -18,7 +18,7 @@
 
 #include "service_processes.hpp"
 
-#include <junction/core/http_client.hpp>
+#include <junction/core/net/http_client.hpp>
 
 #include <rapidjson/document.h>
 

@@ -6,7 +6,7 @@
 #include "bench_machine.hpp"
 
 #include <junction/core/host_core.hpp>
-#include <junction/core/log.hpp>
+#include <junction/core/common/log.hpp>
 
 #include <algorithm>
 #include <atomic>

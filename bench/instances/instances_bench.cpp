@@ -2,9 +2,9 @@
 // create, list, look up and test-connect them, and the host's memory per instance.
 #include "bench_machine.hpp"
 
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 #include <junction/core/host_core.hpp>
-#include <junction/core/log.hpp>
+#include <junction/core/common/log.hpp>
 
 #include <chrono>
 #include <cstdio>

@@ -10,8 +10,8 @@
 #include "test_paths.hpp"
 
 #include <junction/core/host_core.hpp>
-#include <junction/core/http_client.hpp>
-#include <junction/core/log.hpp>
+#include <junction/core/net/http_client.hpp>
+#include <junction/core/common/log.hpp>
 
 #include <algorithm>
 #include <chrono>

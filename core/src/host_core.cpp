@@ -8,12 +8,25 @@ HostCore::HostCore(const std::filesystem::path& dir, const HostCoreOptions& opti
       keys{dir / "master.key", options.master_key_env},
       secrets(open_secret_box(*store, keys)),
       markers(dir),
-      registry(dir / "plugins", &markers),
+      registry(dir / "plugins", &markers,
+               [policy = options.connectors, dir, counters = connector_processes](const std::string& name) {
+                   LoadOptions o = policy.for_connector(name, dir);
+                   o.process.counters = counters;
+                   return o;
+               }),
       runtime(*store, secrets, registry, active, options.max_live_instances, options.http),
       updates(*store, secrets, registry, runtime, active),
       instances(*store, secrets, registry, runtime),
       flows(*store, secrets, runtime, options.flows) {
     updates.restore();
+}
+
+LoadOptions ConnectorLoadPolicy::for_connector(const std::string& name, const std::filesystem::path& state_dir) const {
+    auto it = per_connector.find(name);
+    LoadOptions options = it == per_connector.end() ? defaults : it->second;
+    // Each connector's processes share a folder of their own, the one place they may write.
+    options.process.work_dir = state_dir / "connector-data" / (name.empty() ? std::string(".checks") : name);
+    return options;
 }
 
 PackageInfo HostCore::install(const std::filesystem::path& package, const std::string& actor) {

@@ -3,7 +3,7 @@
 // <state-dir>/admin.token with --state-dir or JUNCTION_STATE_DIR).
 #pragma once
 
-#include <junction/core/http_client.hpp>
+#include <junction/core/net/http_client.hpp>
 
 #include <optional>
 #include <stdexcept>

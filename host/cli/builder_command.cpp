@@ -4,12 +4,12 @@
 #include "commands.hpp"
 #include "shipped_plugins.hpp"
 
-#include <junction/core/connector.hpp>
-#include <junction/core/error.hpp>
-#include <junction/core/package_file.hpp>
+#include <junction/core/bridge/connector.hpp>
+#include <junction/core/common/error.hpp>
+#include <junction/core/registry/package_file.hpp>
 
 #include <boost/program_options.hpp>
-#include <junction/core/json.hpp>
+#include <junction/core/common/json.hpp>
 #include <rapidjson/prettywriter.h>
 
 #include <unistd.h>

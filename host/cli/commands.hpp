@@ -2,7 +2,7 @@
 // refused (its message is printed), 2 usage error.
 #pragma once
 
-#include <junction/core/json.hpp>
+#include <junction/core/common/json.hpp>
 #include <algorithm>
 
 #include "api_client.hpp"

@@ -6,7 +6,7 @@
 
 #include <text_table.hpp>
 
-#include <junction/core/json.hpp>
+#include <junction/core/common/json.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 

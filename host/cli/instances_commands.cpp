@@ -5,11 +5,11 @@
 #include "secret_input.hpp"
 
 #include <junction/core/instances/instance_service.hpp>
-#include <junction/core/manifest.hpp>
+#include <junction/core/bridge/manifest.hpp>
 
 #include <boost/program_options.hpp>
-#include <junction/core/error.hpp>
-#include <junction/core/json.hpp>
+#include <junction/core/common/error.hpp>
+#include <junction/core/common/json.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 

@@ -2,8 +2,8 @@
 
 #include "text_table.hpp"
 
-#include <junction/core/error.hpp>
-#include <junction/core/json.hpp>
+#include <junction/core/common/error.hpp>
+#include <junction/core/common/json.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 

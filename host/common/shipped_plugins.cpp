@@ -1,6 +1,6 @@
 #include "shipped_plugins.hpp"
 
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 
 namespace junction::host {
 

@@ -1,8 +1,8 @@
 #include "admin_server.hpp"
 #include "process_limits.hpp"
 
-#include <junction/core/json.hpp>
-#include <junction/core/log.hpp>
+#include <junction/core/common/json.hpp>
+#include <junction/core/common/log.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>

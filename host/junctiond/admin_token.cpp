@@ -1,6 +1,6 @@
 #include "admin_token.hpp"
 
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 
 #include <openssl/rand.h>
 

@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 
 #include <cctype>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -65,7 +66,126 @@ po::options_description settings() {
         "seconds a client has to send a request's body once its headers arrived")(
         "max-connections-per-client", po::value<unsigned>()->default_value(64),
         "open admin API connections one client address may hold; more are answered 429 and closed");
+    // Connector processes (decision 0015). Each may be set for one connector in a
+    // [connector.NAME] section of the config file, without the "connector-" prefix.
+    s.add_options()(
+        "isolation", po::value<std::string>()->default_value("process"),
+        "where connectors run: process (each version in a connector process of its own, with the "
+        "limits below) or in-process (inside junctiond: only for connectors you trust with it)")(
+        "connector-memory-limit-mb", po::value<uint64_t>()->default_value(1024),
+        "the address space a connector process may use, in MiB")(
+        "connector-open-files", po::value<uint32_t>()->default_value(256),
+        "the files and sockets a connector process may hold open")(
+        "connector-deadline-open", po::value<unsigned>()->default_value(30),
+        "seconds loading and describing a connector may take")(
+        "connector-deadline-create", po::value<unsigned>()->default_value(30),
+        "seconds creating an instance may take")(
+        "connector-deadline-test-connection", po::value<unsigned>()->default_value(60),
+        "seconds a connection test may take")(
+        "connector-deadline-invoke", po::value<unsigned>()->default_value(900),
+        "seconds one operation (a receive or a send) may take")(
+        "connector-deadline-migrate", po::value<unsigned>()->default_value(30),
+        "seconds a config migration may take")(
+        "connector-kill-grace", po::value<unsigned>()->default_value(5),
+        "seconds a call past its deadline (or cancelled) has to return before its connector "
+        "process is killed")(
+        "connector-crash-limit", po::value<uint32_t>()->default_value(5),
+        "unexpected ends of a version's connector process, within connector-crash-window, "
+        "that quarantine the version")(
+        "connector-crash-window", po::value<unsigned>()->default_value(600), "seconds, see connector-crash-limit")(
+        "connector-confine", po::value<bool>()->default_value(true)->implicit_value(true),
+        "confine connector processes with no_new_privs, seccomp and Landlock where the kernel has them")(
+        "connector-paths", po::value<std::string>()->default_value(""),
+        "folders (separated by ':') connector processes may read and write besides their own "
+        "<state-dir>/connector-data/NAME: the files a file connector such as jsonl works on")(
+        "connector-host-program", po::value<std::string>()->default_value(""),
+        "the junction-connector-host program (default: the one beside junctiond)");
     return s;
+}
+
+// One connector setting, from a global key (with the "connector-" prefix, or "isolation")
+// or a [connector.NAME] section key (without it). False when `key` is not one.
+bool apply_connector_setting(const std::string& key, const std::string& value, core::LoadOptions& o) {
+    auto number = [&](uint64_t low, uint64_t high) {
+        uint64_t v = 0;
+        try {
+            size_t used = 0;
+            v = std::stoull(value, &used);
+            if (used != value.size()) throw std::invalid_argument(value);
+        } catch (const std::exception&) {
+            throw std::runtime_error(key + " must be a number, not '" + value + "'");
+        }
+        if (v < low || v > high)
+            throw std::runtime_error(key + " must be " + std::to_string(low) + " to " + std::to_string(high));
+        return v;
+    };
+    using std::chrono::milliseconds;
+    using std::chrono::seconds;
+    auto& p = o.process;
+    const std::string k = key.starts_with("connector-") ? key.substr(10) : key;
+    if (k == "isolation") {
+        if (value != "process" && value != "in-process")
+            throw std::runtime_error("isolation must be process or in-process, not '" + value + "'");
+        o.isolation = value == "process" ? core::Isolation::process : core::Isolation::in_process;
+    } else if (k == "memory-limit-mb") p.memory_limit_mb = number(64, uint64_t{1} << 20);
+    else if (k == "open-files") p.max_open_files = static_cast<uint32_t>(number(16, 1 << 20));
+    else if (k == "deadline-open") p.deadlines.open = seconds(number(1, 86400));
+    else if (k == "deadline-create") p.deadlines.create = seconds(number(1, 86400));
+    else if (k == "deadline-test-connection") p.deadlines.test_connection = seconds(number(1, 86400));
+    else if (k == "deadline-invoke") p.deadlines.invoke = seconds(number(1, 7 * 86400));
+    else if (k == "deadline-migrate") p.deadlines.migrate = seconds(number(1, 86400));
+    else if (k == "kill-grace") p.deadlines.grace = seconds(number(1, 600));
+    else if (k == "crash-limit") p.crash_limit = static_cast<uint32_t>(number(1, 1000));
+    else if (k == "crash-window") p.crash_window = seconds(number(1, 7 * 86400));
+    else if (k == "confine") p.confine = value == "true" || value == "1" || value == "yes" || value == "on";
+    else if (k == "host-program") p.program = value;
+    else if (k == "paths") {
+        p.paths.clear();
+        for (size_t at = 0; at <= value.size();) {
+            const size_t colon = std::min(value.find(':', at), value.size());
+            const std::string folder = value.substr(at, colon - at);
+            if (!folder.empty()) {
+                if (folder.front() != '/') throw std::runtime_error(key + ": '" + folder + "' is not an absolute path");
+                p.paths.emplace_back(folder);
+            }
+            at = colon + 1;
+        }
+    }
+    else return false;
+    return true;
+}
+
+// The global connector settings from `vm`, then each [connector.NAME] section's.
+core::ConnectorLoadPolicy connector_policy(const po::variables_map& vm,
+                                           const std::vector<po::option>& sections) {
+    core::ConnectorLoadPolicy policy;
+    for (const char* key : {"isolation", "connector-memory-limit-mb", "connector-open-files", "connector-deadline-open",
+                            "connector-deadline-create", "connector-deadline-test-connection",
+                            "connector-deadline-invoke", "connector-deadline-migrate", "connector-kill-grace",
+                            "connector-crash-limit", "connector-crash-window", "connector-paths",
+                            "connector-host-program"}) {
+        const auto& v = vm[key].value();
+        std::string text;
+        if (auto* s = boost::any_cast<std::string>(&v)) text = *s;
+        else if (auto* u = boost::any_cast<unsigned>(&v)) text = std::to_string(*u);
+        else if (auto* u32 = boost::any_cast<uint32_t>(&v)) text = std::to_string(*u32);
+        else if (auto* u64 = boost::any_cast<uint64_t>(&v)) text = std::to_string(*u64);
+        if (std::string_view(key) == "connector-host-program" && text.empty()) continue;
+        apply_connector_setting(key, text, policy.defaults);
+    }
+    policy.defaults.process.confine = vm["connector-confine"].as<bool>();
+    for (const auto& option : sections) {  // "connector.NAME.key"
+        const std::string& name = option.string_key;
+        const size_t dot = name.rfind('.');
+        if (!name.starts_with("connector.") || dot <= 10 || option.value.size() != 1)
+            throw std::runtime_error("unknown setting '" + name + "' in the config file");
+        const std::string connector = name.substr(10, dot - 10);
+        auto [it, added] = policy.per_connector.try_emplace(connector, policy.defaults);
+        if (!apply_connector_setting(name.substr(dot + 1), option.value.front(), it->second))
+            throw std::runtime_error("unknown setting '" + name.substr(dot + 1) + "' in [connector." + connector +
+                                     "] of the config file; see docs/junctiond.md");
+    }
+    return policy;
 }
 
 // JUNCTION_STATE_DIR -> state-dir, for the settings only (not JUNCTION_MASTER_KEY).
@@ -99,11 +219,16 @@ DaemonOptions read_options(int argc, char** argv, const po::options_description&
     po::variables_map vm;
     po::store(po::parse_command_line(argc, argv, all), vm);
     po::store(po::parse_environment(s, [&](const std::string& v) { return env_to_option(v, s); }), vm);
+    std::vector<po::option> sections;  // [connector.NAME] keys
     if (vm.count("config")) {
         const std::string file = vm["config"].as<std::string>();
         std::ifstream in(file);
         if (!in) throw std::runtime_error("cannot read config file " + file);
-        po::store(po::parse_config_file(in, s), vm);
+        auto parsed = po::parse_config_file(in, s, true);
+        for (auto& option : parsed.options)
+            if (option.unregistered) sections.push_back(option);
+        std::erase_if(parsed.options, [](const po::option& o) { return o.unregistered; });
+        po::store(parsed, vm);
     }
     po::notify(vm);
     help = vm.count("help") > 0;
@@ -160,6 +285,7 @@ DaemonOptions read_options(int argc, char** argv, const po::options_description&
         throw std::runtime_error("header-timeout and request-timeout must be at least 1 second");
     if (o.max_connections_per_client < 1)
         throw std::runtime_error("max-connections-per-client must be at least 1");
+    o.connectors = connector_policy(vm, sections);
     return o;
 }
 
@@ -185,6 +311,27 @@ struct Descriptions {
 };
 
 }  // namespace
+
+std::string connector_settings_text(const core::ConnectorLoadPolicy& policy) {
+    auto line = [](const std::string& name, const core::LoadOptions& o) {
+        const auto& p = o.process;
+        const auto& d = p.deadlines;
+        return name + ": " + core::isolation_name(o.isolation) + " memory " + std::to_string(p.memory_limit_mb) +
+               " files " + std::to_string(p.max_open_files) + " deadlines " + std::to_string(d.open.count()) + "/" +
+               std::to_string(d.create.count()) + "/" + std::to_string(d.test_connection.count()) + "/" +
+               std::to_string(d.invoke.count()) + "/" + std::to_string(d.migrate.count()) + " grace " +
+               std::to_string(d.grace.count()) + " crashes " + std::to_string(p.crash_limit) + "/" +
+               std::to_string(p.crash_window.count()) + " confine " + (p.confine ? "yes" : "no") + " program " +
+               p.program.string() + " paths " + [&] {
+                   std::string t;
+                   for (const auto& f : p.paths) t += f.string() + ":";
+                   return t;
+               }() + "\n";
+    };
+    std::string text = line("*", policy.defaults);
+    for (const auto& [name, o] : policy.per_connector) text += line(name, o);
+    return text;
+}
 
 std::optional<DaemonOptions> parse_daemon_options(int argc, char** argv, int& exit_code) {
     const Descriptions d;

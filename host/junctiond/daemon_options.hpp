@@ -4,7 +4,8 @@
 // docs/junctiond.md lists every key with its default.
 #pragma once
 
-#include <junction/core/json.hpp>
+#include <junction/core/common/json.hpp>
+#include <junction/core/host_core.hpp>
 
 #include <cstdint>
 #include <filesystem>
@@ -40,7 +41,12 @@ struct DaemonOptions {
     unsigned header_timeout_seconds = 10;   // a request's headers must arrive within this
     unsigned request_timeout_seconds = 60;  // and its body within this after the headers
     unsigned max_connections_per_client = 64;  // open admin API connections per client address
+    // isolation, connector-* and [connector.NAME] sections (decision 0015).
+    core::ConnectorLoadPolicy connectors;
 };
+
+// The connector settings as text, one line per connector (to see whether a reload changed them).
+std::string connector_settings_text(const core::ConnectorLoadPolicy& policy);
 
 // Parses argv; prints help or a usage error and returns nullopt with `exit_code` set when
 // the process should stop.

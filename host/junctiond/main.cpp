@@ -12,9 +12,9 @@
 #include "settings_reload.hpp"
 #include "text_table.hpp"
 
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 #include <junction/core/host_core.hpp>
-#include <junction/core/log.hpp>
+#include <junction/core/common/log.hpp>
 #include <junction/core/marketplace/marketplace.hpp>
 
 #include <csignal>
@@ -113,6 +113,7 @@ int run(int argc, char** argv, DaemonOptions options) {
     core_options.master_key_env = env_key ? env_key : "";
     core_options.http.ca_file = options.ca_file;
     core_options.flows.run_workers = options.run_workers;
+    core_options.connectors = options.connectors;
     HostCore core(options.state_dir, core_options);
     if (options.rotate_key) {
         const char* next = std::getenv("JUNCTION_NEW_MASTER_KEY");

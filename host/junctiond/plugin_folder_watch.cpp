@@ -1,6 +1,6 @@
 #include "plugin_folder_watch.hpp"
 
-#include <junction/core/log.hpp>
+#include <junction/core/common/log.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>

@@ -1,6 +1,6 @@
 #include "settings_reload.hpp"
 
-#include <junction/core/log.hpp>
+#include <junction/core/common/log.hpp>
 
 #include <string>
 #include <vector>
@@ -49,6 +49,8 @@ void reload_settings(int argc, char** argv, DaemonOptions& running, AdminServer&
     needs_restart("allow-unsigned-drops", next.allow_unsigned_drops != running.allow_unsigned_drops);
     needs_restart("ca-file", next.ca_file != running.ca_file);
     needs_restart("run-workers", next.run_workers != running.run_workers);
+    needs_restart("isolation and connector-* settings",
+                  connector_settings_text(next.connectors) != connector_settings_text(running.connectors));
     needs_restart("tls-cert/tls-key (on or off)", next.tls_cert.empty() != running.tls_cert.empty());
     // The transport's settings are read once, when the admin server starts.
     needs_restart("header-timeout", next.header_timeout_seconds != running.header_timeout_seconds);

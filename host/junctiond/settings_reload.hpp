@@ -7,7 +7,7 @@
 #include "admin_server.hpp"
 #include "daemon_options.hpp"
 
-#include <junction/core/log.hpp>
+#include <junction/core/common/log.hpp>
 
 #include <optional>
 

@@ -5,14 +5,14 @@
 // comes back.
 #include "conformance_report.hpp"
 
-#include <junction/core/connector.hpp>
-#include <junction/core/elf_symbols.hpp>
-#include <junction/core/error.hpp>
-#include <junction/core/log.hpp>
-#include <junction/core/package_file.hpp>
+#include <junction/core/bridge/connector.hpp>
+#include <junction/core/loading/elf_symbols.hpp>
+#include <junction/core/common/error.hpp>
+#include <junction/core/common/log.hpp>
+#include <junction/core/registry/package_file.hpp>
 
 #include <boost/program_options.hpp>
-#include <junction/core/json.hpp>
+#include <junction/core/common/json.hpp>
 #include <rapidjson/document.h>
 
 #include <atomic>
@@ -190,7 +190,7 @@ int main(int argc, char** argv) {
                 return report.finish(file.filename().string());
             }
             const fs::path definition = vm["definition"].as<std::string>();
-            version = ConnectorVersion::open_definition(*library, definition, sha256_file(definition));
+            version = ConnectorVersion::open_definition(file, library->name(), definition, sha256_file(definition));
             report.pass("definition " + definition.filename().string() + " opens");
         } else if (vm.count("definition")) {
             report.fail("--definition given, but " + library->id() + " is not an engine");

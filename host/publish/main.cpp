@@ -4,17 +4,17 @@
 //   junction-publish keygen --private KEY.pem --public KEY.pub
 //   junction-publish sign PACKAGE.so --key KEY.pem          writes PACKAGE.so.sig
 //   junction-publish add PACKAGE.so --key KEY.pem --catalogue DIR [--notes TEXT]
-#include <junction/core/connector.hpp>
-#include <junction/core/error.hpp>
-#include <junction/core/log.hpp>
+#include <junction/core/bridge/connector.hpp>
+#include <junction/core/common/error.hpp>
+#include <junction/core/common/log.hpp>
 #include <junction/core/marketplace/marketplace.hpp>
 #include <junction/core/marketplace/package_signature.hpp>
-#include <junction/core/package_file.hpp>
+#include <junction/core/registry/package_file.hpp>
 
 #include "shipped_plugins.hpp"
 
 #include <boost/program_options.hpp>
-#include <junction/core/json.hpp>
+#include <junction/core/common/json.hpp>
 #include <rapidjson/document.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>

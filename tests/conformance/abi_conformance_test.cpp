@@ -7,9 +7,9 @@
 #include "http_test_server.hpp"
 #include "test_paths.hpp"
 
-#include <junction/core/connector_registry.hpp>
-#include <junction/core/error.hpp>
-#include <junction/core/log.hpp>
+#include <junction/core/registry/connector_registry.hpp>
+#include <junction/core/common/error.hpp>
+#include <junction/core/common/log.hpp>
 
 #include <rapidjson/document.h>
 

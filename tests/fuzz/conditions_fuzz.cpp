@@ -2,7 +2,7 @@
 // parsed (RE2 compiles any regex), then evaluated against a record. Input (text, so seeds
 // stay readable): "<condition JSON>\n<record JSON>". Problems are the expected outcome for
 // bad input; a crash, a hang or unbounded memory on a long value is a finding.
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 #include <junction/core/flows/condition.hpp>
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 // Fuzzes a schedule trigger: a cron expression in a named time zone, parsed, then its next
 // firings. Input (text, so seeds stay readable): "<time zone>\n<expression>[\n<after ms>]".
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 #include <junction/core/flows/cron_schedule.hpp>
 
 #include <charconv>

@@ -2,8 +2,8 @@
 // on untrusted files before any plugin code: the exported symbols, then the ABI tag's
 // bytes, straight from memory. A refusal (core::Error) is the expected outcome for bad
 // input; any read outside the input is a crash ASan reports.
-#include <junction/core/elf_symbols.hpp>
-#include <junction/core/error.hpp>
+#include <junction/core/loading/elf_symbols.hpp>
+#include <junction/core/common/error.hpp>
 
 #include <cstddef>
 #include <cstdint>

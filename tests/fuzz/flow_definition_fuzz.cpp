@@ -1,6 +1,6 @@
 // Fuzzes a flow document the way saving a flow checks it: FlowGraph::build over a fresh
 // host core (empty store, no connectors), so connection shapes find no instance.
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 #include <junction/core/flows/flow_graph.hpp>
 #include <junction/core/host_core.hpp>
 

@@ -3,10 +3,10 @@
 // instance makes (instance_service.cpp validate_config), then which fields are secrets.
 #include "definition.hpp"
 
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 #include <junction/core/instances/instance_service.hpp>
-#include <junction/core/json_schema.hpp>
-#include <junction/core/manifest.hpp>
+#include <junction/core/common/json_schema.hpp>
+#include <junction/core/bridge/manifest.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -2,8 +2,8 @@
 // parse or are refused with a core::Error; never a crash, a hang on depth, or a leak. What
 // parses is written by the one writer and must parse again. Read as a page too, so the
 // per-record cap is exercised.
-#include <junction/core/error.hpp>
-#include <junction/core/json.hpp>
+#include <junction/core/common/error.hpp>
+#include <junction/core/common/json.hpp>
 
 #include <cstddef>
 #include <cstdint>

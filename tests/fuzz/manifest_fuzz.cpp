@@ -1,7 +1,7 @@
 // Fuzzes the connector manifest a plugin's describe() returns: parse_manifest must refuse
 // anything malformed with Error, never crash, whatever the bytes.
-#include <junction/core/error.hpp>
-#include <junction/core/manifest.hpp>
+#include <junction/core/common/error.hpp>
+#include <junction/core/bridge/manifest.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -1,8 +1,8 @@
 // Fuzzes checking a package's signature with a fixed trusted key, as the marketplace and
 // the signed-drop check do. Input: "<signature, base64>\n<package file bytes>"; the file's
 // SHA-256 is what is signed.
-#include <junction/core/error.hpp>
-#include <junction/core/ids.hpp>
+#include <junction/core/common/error.hpp>
+#include <junction/core/common/ids.hpp>
 #include <junction/core/marketplace/package_signature.hpp>
 
 #include <cstddef>

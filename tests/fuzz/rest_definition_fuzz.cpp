@@ -2,8 +2,8 @@
 // with sdk::Error; an accepted one yields the connector manifest the host then parses.
 #include "definition.hpp"
 
-#include <junction/core/error.hpp>
-#include <junction/core/manifest.hpp>
+#include <junction/core/common/error.hpp>
+#include <junction/core/bridge/manifest.hpp>
 
 #include <cstddef>
 #include <cstdint>

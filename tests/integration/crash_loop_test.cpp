@@ -1,7 +1,10 @@
 // Issue 13, "a crash can never loop": whatever crashed junctiond once (a library in the plugin
 // folder, a connector's instance creation or test, a poison run) does not crash it again at the
 // next start; `junctiond --safe` always gets the API up; commands that only print create no
-// state. Every case drives the real daemon, which really dies (SIGSEGV in a fixture library).
+// state. Every case drives the real daemon, which really dies (SIGSEGV in a fixture library):
+// connectors run inside junctiond here (isolation = in-process, for trusted connectors), the
+// one mode where a connector's crash is the daemon's. In the default mode a crash only ends
+// a connector process (isolation_test.cpp).
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
@@ -20,6 +23,8 @@ using namespace junction::testing;
 using namespace std::chrono_literals;
 
 namespace {
+
+const std::vector<std::string> kInProcess{"--isolation", "in-process"};
 
 rapidjson::Document json_of(const HttpAnswer& a) {
     rapidjson::Document d;
@@ -86,7 +91,7 @@ void install_crashy(JunctiondProcess& d, const std::string& fixture_name) {
 TEST_CASE("a library whose load or describe() crashes the daemon is quarantined, not loaded again") {
     for (const char* crashing : {"crash_in_describe", "crash_at_load"}) {
         INFO("fixture " << crashing);
-        JunctiondProcess d({});
+        JunctiondProcess d({}, kInProcess);
         drop(d, crashing, "crashy.so");
         d.signal(SIGHUP);  // the rescan loads it: the daemon dies (issue 14 keeps it alive)
         wait_until_dead(d);
@@ -125,7 +130,7 @@ TEST_CASE("a connector version whose instance creation or test crashed the daemo
     for (const Case c : {Case{"crash_in_create", "crashed the daemon while creating an instance of it"},
                          Case{"crash_in_test", "crashed the daemon while testing instance c1"}}) {
         INFO("fixture " << c.fixture);
-        JunctiondProcess d({});
+        JunctiondProcess d({}, kInProcess);
         install_crashy(d, c.fixture);  // describe() is fine
         REQUIRE(d.call("POST", "/v1/instances", R"({"connector":"crashy","name":"c1","config":{}})").status == 201);
         CHECK_THROWS(d.call("POST", "/v1/instances/c1/test"));  // the daemon dies answering
@@ -146,7 +151,7 @@ TEST_CASE("a connector version whose instance creation or test crashed the daemo
 }
 
 TEST_CASE("a run that crashed the daemon twice is failed, not resumed, and runs retry runs it again") {
-    JunctiondProcess d({});
+    JunctiondProcess d({}, kInProcess);
     install_crashy(d, "crash_in_invoke");
     const HttpAnswer created = d.call("POST", "/v1/instances", R"({"connector":"crashy","name":"c1","config":{"crash":true}})");
     REQUIRE_MESSAGE(created.status == 201, created.body);
@@ -189,7 +194,7 @@ TEST_CASE("a run that crashed the daemon twice is failed, not resumed, and runs 
 TEST_CASE("a run paused by clean stops resumes every time: stops are not crashes") {
     // stop-grace 0: the stop does not wait for a page, so no checkpoint is what saves the
     // run; only its "paused" mark tells the next start it was not a crash.
-    JunctiondProcess d({}, {"--stop-grace", "0"});
+    JunctiondProcess d({}, {"--stop-grace", "0", "--isolation", "in-process"});
     install_crashy(d, "crash_in_invoke");
     REQUIRE(d.call("POST", "/v1/instances", R"({"connector":"crashy","name":"slow","config":{"sleep_ms":1500}})").status == 201);
     REQUIRE(d.call("POST", "/v1/flows", R"({"name": "slow", "trigger": {"type": "manual"}, "shapes": [
@@ -224,6 +229,7 @@ struct RawDaemon {
         std::vector<std::string> argv{(bin_dir() / "junctiond").string(), "--state-dir", d.state_dir().string(),
                                       "--plugin-dir", plugin_folder(d).string(), "--listen", "127.0.0.1:0",
                                       "--allow-unsigned-drops", "--plugin-watch", "inotify"};
+        argv.insert(argv.end(), kInProcess.begin(), kInProcess.end());
         argv.insert(argv.end(), extra.begin(), extra.end());
         process = std::make_unique<ChildProcess>(argv, log);
         REQUIRE_MESSAGE(wait_for_text(log, "listening on ", 60s), read_text(log));
@@ -246,7 +252,7 @@ struct RawDaemon {
 }  // namespace
 
 TEST_CASE("junctiond --safe starts with an interrupted run and a crashing library, resuming and scanning nothing") {
-    JunctiondProcess d({});
+    JunctiondProcess d({}, kInProcess);
     install_crashy(d, "crash_in_invoke");
     const HttpAnswer created = d.call("POST", "/v1/instances", R"({"connector":"crashy","name":"c1","config":{"crash":true}})");
     REQUIRE_MESSAGE(created.status == 201, created.body);

@@ -8,7 +8,7 @@
 #include "child_process.hpp"
 #include "test_paths.hpp"
 
-#include <junction/core/package_file.hpp>
+#include <junction/core/registry/package_file.hpp>
 
 #include <csignal>
 #include <regex>

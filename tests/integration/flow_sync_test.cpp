@@ -9,7 +9,7 @@
 #include "flow_test_daemon.hpp"
 #include "test_paths.hpp"
 
-#include <junction/core/http_client.hpp>
+#include <junction/core/net/http_client.hpp>
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>

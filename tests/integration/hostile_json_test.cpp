@@ -7,8 +7,8 @@
 
 #include "service_processes.hpp"
 
-#include <junction/core/error.hpp>
-#include <junction/core/json.hpp>
+#include <junction/core/common/error.hpp>
+#include <junction/core/common/json.hpp>
 
 #include <chrono>
 #include <csignal>

@@ -9,7 +9,7 @@
 
 #include "embedded_host.hpp"
 
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 
 #include <rapidjson/document.h>
 
@@ -25,7 +25,9 @@ namespace fs = std::filesystem;
 namespace {
 
 struct Host : EmbeddedHost {
-    explicit Host(size_t max_live = 256) : EmbeddedHost(max_live) { install(fixture("conformance")); }
+    explicit Host(size_t max_live = 256, Isolation isolation = Isolation::process) : EmbeddedHost(max_live, isolation) {
+        install(fixture("conformance"));
+    }
 
     void add(const std::string& name, const std::string& pin = {}) {
         service.create({"conformance", name, "", R"({"label":")" + name + R"(","api_token":"tok-)" + name + R"("})", pin});
@@ -150,8 +152,9 @@ TEST_CASE("the auto policy applies a newer version as soon as it is installed") 
     CHECK_THROWS_AS(h.updates.set_policy("conformance", "sometimes", "admin"), Error);
 }
 
-TEST_CASE("under load: zero failed calls across 100 swaps, old libraries unloaded, memory flat") {
-    Host h(64);
+// The load test, for connectors in connector processes (the default) and in junctiond.
+static void swaps_under_load(Isolation isolation) {
+    Host h(64, isolation);
     constexpr int kInstances = 40, kThreads = 4, kSwaps = 100;
     for (int i = 0; i < kInstances; ++i) h.add("store-" + std::to_string(i));
     const fs::path v1_file = h.registry.package("conformance", "1.0.0")->file;
@@ -242,10 +245,25 @@ TEST_CASE("under load: zero failed calls across 100 swaps, old libraries unloade
     CHECK(calls > kSwaps);
     CHECK(failures == 0);
     CHECK(wrong_version == 0);
-    // After an even number of swaps 1.0.0 runs; 1.1.0 has no user left and is unloaded.
-    CHECK(is_mapped(v1_file));
-    CHECK_FALSE(is_mapped(v2_file));
+    // After an even number of swaps 1.0.0 runs; 1.1.0 has no user left and is unloaded:
+    // its library, or its connector process, which has exited.
+    if (isolation == Isolation::in_process) {
+        CHECK(is_mapped(v1_file));
+        CHECK_FALSE(is_mapped(v2_file));
+    } else {
+        CHECK_FALSE(is_mapped(v1_file));  // never loaded here
+        CHECK(connector_processes_for(v1_file) == 1);
+        CHECK(connector_processes_for(v2_file) == 0);
+    }
     CHECK(rss_after_100 < rss_after_10 + 8 * 1024);  // flat: no growth per swap
+}
+
+TEST_CASE("under load, connectors in connector processes: zero failed calls across 100 swaps, old processes end, memory flat") {
+    swaps_under_load(Isolation::process);
+}
+
+TEST_CASE("under load, connectors in junctiond: zero failed calls across 100 swaps, old libraries unloaded, memory flat") {
+    swaps_under_load(Isolation::in_process);
 }
 
 TEST_CASE("a swap reaches instances beyond the first store page (1,100 instances)") {

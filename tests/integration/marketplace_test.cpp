@@ -8,7 +8,7 @@
 #include "embedded_host.hpp"
 #include "http_test_server.hpp"
 
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 #include <junction/core/marketplace/marketplace.hpp>
 #include <junction/core/marketplace/package_signature.hpp>
 

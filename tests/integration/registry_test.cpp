@@ -6,8 +6,8 @@
 
 #include "test_paths.hpp"
 
-#include <junction/core/connector_registry.hpp>
-#include <junction/core/error.hpp>
+#include <junction/core/registry/connector_registry.hpp>
+#include <junction/core/common/error.hpp>
 
 #include <rapidjson/document.h>
 

@@ -9,8 +9,8 @@
 #include "service_processes.hpp"
 #include "embedded_host.hpp"
 
-#include <junction/core/error.hpp>
-#include <junction/core/http_client.hpp>
+#include <junction/core/common/error.hpp>
+#include <junction/core/net/http_client.hpp>
 #include <junction/core/marketplace/marketplace.hpp>
 
 #include <rapidjson/document.h>

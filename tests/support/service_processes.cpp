@@ -1,6 +1,6 @@
 #include "service_processes.hpp"
 
-#include <junction/core/http_client.hpp>
+#include <junction/core/net/http_client.hpp>
 
 #include <csignal>
 #include <fstream>
@@ -85,7 +85,9 @@ void JunctiondProcess::start() {
     const size_t before = fs::exists(log_) ? read_text(log_).size() : 0;
     std::vector<std::string> argv{(bin_dir() / "junctiond").string(), "--state-dir", state_.string(), "--plugin-dir",
                                   plugins_.string(), "--listen", "127.0.0.1:0", "--allow-unsigned-drops",
-                                  "--plugin-watch", "off"};
+                                  "--plugin-watch", "off",
+                                  // connector processes may use the tests' files (jsonl)
+                                  "--connector-paths", fs::temp_directory_path().string()};
     argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
     process_ = std::make_unique<ChildProcess>(argv, log_);
     static const std::regex listening(R"(listening on (https?://127\.0\.0\.1:\d+))");

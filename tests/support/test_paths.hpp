@@ -2,6 +2,8 @@
 // themselves.
 #pragma once
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -47,6 +49,26 @@ inline std::string read_text(const std::filesystem::path& file) {
 // True when the process has a file of that name mapped (it is loaded).
 inline bool is_mapped(const std::filesystem::path& file) {
     return read_text("/proc/self/maps").find(file.filename().string()) != std::string::npos;
+}
+
+// How many connector processes this process runs for the library `file` (children started
+// with --library FILE).
+inline int connector_processes_for(const std::filesystem::path& file) {
+    int count = 0;
+    const std::string wanted = std::string("--library") + '\0' + file.string() + '\0';
+    const std::string parent = std::to_string(::getpid());
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+        const std::string pid = entry.path().filename().string();
+        if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+        const std::string stat = read_text(entry.path() / "stat");  // "pid (name) S ppid ..."
+        const size_t close = stat.rfind(')');
+        if (close == std::string::npos || stat.size() < close + 4) continue;
+        const size_t ppid_at = close + 4, ppid_end = stat.find(' ', ppid_at);
+        if (stat.substr(ppid_at, ppid_end - ppid_at) != parent) continue;
+        if (read_text(entry.path() / "cmdline").find(wanted) != std::string::npos) ++count;
+    }
+    return count;
 }
 
 }  // namespace junction::testing

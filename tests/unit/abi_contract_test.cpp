@@ -1,8 +1,8 @@
 // What ABI 1 promised stays promised: status values, retryable ranges, table sizes, tags.
 #include <doctest/doctest.h>
 
-#include <junction/core/plugin_library.hpp>
-#include <junction/core/status.hpp>
+#include <junction/core/loading/plugin_library.hpp>
+#include <junction/core/common/status.hpp>
 #include <junction/plugin_api.h>
 
 using namespace junction::core;

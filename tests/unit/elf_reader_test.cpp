@@ -6,8 +6,8 @@
 #include "crafted_elf.hpp"
 #include "test_paths.hpp"
 
-#include <junction/core/elf_symbols.hpp>
-#include <junction/core/error.hpp>
+#include <junction/core/loading/elf_symbols.hpp>
+#include <junction/core/common/error.hpp>
 
 using namespace junction::core;
 using namespace junction::testing;

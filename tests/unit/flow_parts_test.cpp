@@ -2,7 +2,7 @@
 // transforms, cron schedules in time zones, cursor order.
 #include <doctest/doctest.h>
 
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 #include <junction/core/flows/condition.hpp>
 #include <junction/core/flows/cron_schedule.hpp>
 #include <junction/core/flows/field_mapping.hpp>

@@ -1,8 +1,8 @@
 // Schema failures read as "at /path: why", and a schema that is not one is refused.
 #include <doctest/doctest.h>
 
-#include <junction/core/error.hpp>
-#include <junction/core/json_schema.hpp>
+#include <junction/core/common/error.hpp>
+#include <junction/core/common/json_schema.hpp>
 
 using namespace junction::core;
 

@@ -1,8 +1,8 @@
 // The one bounded JSON entry point and the UTF-8-safe writer (issue 13).
 #include <doctest/doctest.h>
 
-#include <junction/core/error.hpp>
-#include <junction/core/json.hpp>
+#include <junction/core/common/error.hpp>
+#include <junction/core/common/json.hpp>
 
 #include <limits>
 #include <string>

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include <junction/core/log.hpp>
+#include <junction/core/common/log.hpp>
 
 #include <rapidjson/document.h>
 

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
-#include <junction/core/error.hpp>
-#include <junction/core/manifest.hpp>
+#include <junction/core/common/error.hpp>
+#include <junction/core/bridge/manifest.hpp>
 
 using namespace junction::core;
 

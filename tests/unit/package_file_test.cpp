@@ -2,9 +2,9 @@
 
 #include "test_paths.hpp"
 
-#include <junction/core/elf_symbols.hpp>
-#include <junction/core/error.hpp>
-#include <junction/core/package_file.hpp>
+#include <junction/core/loading/elf_symbols.hpp>
+#include <junction/core/common/error.hpp>
+#include <junction/core/registry/package_file.hpp>
 
 using namespace junction::core;
 using namespace junction::testing;

@@ -3,7 +3,7 @@
 
 #include "test_paths.hpp"
 
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 #include <junction/core/secrets/master_key.hpp>
 
 #include <sys/stat.h>

@@ -3,7 +3,7 @@
 
 #include "test_paths.hpp"
 
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 #include <junction/core/store/store.hpp>
 
 #include <sqlite3.h>

@@ -1,6 +1,6 @@
 #include <junction/core/flows/cron_schedule.hpp>
 
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 #include <junction/core/flows/time_values.hpp>
 
 #include <cctz/civil_time.h>

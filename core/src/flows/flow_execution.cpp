@@ -2,10 +2,10 @@
 // version, resuming from the checkpoint when the host stopped in the middle of one.
 #include <junction/core/flows/flow_service.hpp>
 
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 #include <junction/core/flows/run_context.hpp>
-#include <junction/core/ids.hpp>
-#include <junction/core/log.hpp>
+#include <junction/core/common/ids.hpp>
+#include <junction/core/common/log.hpp>
 
 namespace junction::core {
 

@@ -1,8 +1,8 @@
 #include <junction/core/flows/flow_graph.hpp>
 
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 #include <junction/core/flows/cron_schedule.hpp>
-#include <junction/core/json_schema.hpp>
+#include <junction/core/common/json_schema.hpp>
 #include <re2/re2.h>
 
 #include <functional>

@@ -5,8 +5,8 @@
 // retry instead of taking the daemon down at every start (issue 13).
 #include <junction/core/flows/flow_service.hpp>
 
-#include <junction/core/ids.hpp>
-#include <junction/core/log.hpp>
+#include <junction/core/common/ids.hpp>
+#include <junction/core/common/log.hpp>
 
 namespace junction::core {
 

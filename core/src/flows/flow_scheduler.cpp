@@ -1,8 +1,8 @@
 #include <junction/core/flows/flow_scheduler.hpp>
 
 #include <junction/core/flows/flow_graph.hpp>
-#include <junction/core/ids.hpp>
-#include <junction/core/log.hpp>
+#include <junction/core/common/ids.hpp>
+#include <junction/core/common/log.hpp>
 
 #include <chrono>
 

@@ -1,10 +1,10 @@
 #include <junction/core/flows/flow_service.hpp>
 
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 #include <junction/core/flows/run_context.hpp>
-#include <junction/core/ids.hpp>
-#include <junction/core/json_schema.hpp>
-#include <junction/core/log.hpp>
+#include <junction/core/common/ids.hpp>
+#include <junction/core/common/json_schema.hpp>
+#include <junction/core/common/log.hpp>
 
 #include <junction/json/utf8_writer.hpp>
 #include <rapidjson/stringbuffer.h>

@@ -1,6 +1,6 @@
 #include <junction/core/flows/record_batch.hpp>
 
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 
 namespace junction::core::flows {
 

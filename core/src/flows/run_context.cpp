@@ -2,8 +2,8 @@
 
 #include <junction/core/flows/shape.hpp>
 #include <junction/core/flows/time_values.hpp>
-#include <junction/core/ids.hpp>
-#include <junction/core/json_schema.hpp>
+#include <junction/core/common/ids.hpp>
+#include <junction/core/common/json_schema.hpp>
 
 #include <junction/json/utf8_writer.hpp>
 #include <rapidjson/stringbuffer.h>

@@ -1,7 +1,7 @@
 #include <junction/core/instances/instance_runtime.hpp>
 
-#include <junction/core/error.hpp>
-#include <junction/core/json_schema.hpp>
+#include <junction/core/common/error.hpp>
+#include <junction/core/common/json_schema.hpp>
 
 #include <openssl/crypto.h>
 #include <junction/json/utf8_writer.hpp>
@@ -59,9 +59,12 @@ LiveInstancePtr InstanceRuntime::build(const InstanceRecord& record,
     live->state = std::make_unique<StoreInstanceState>(store_, record.id);
     std::string config = clear_config(record);
     try {
-        // A crash in the plugin's instance creation quarantines this version (crash_markers.hpp).
-        const auto marker = mark_risky_call(registry_.crash_markers(), version->sha256(), version->id(),
-                                            "creating an instance of it");
+        // A crash in the plugin's instance creation in this process quarantines this version
+        // (crash_markers.hpp); in a connector process it only ends that process.
+        const auto marker = version->isolation() == Isolation::in_process
+                                ? mark_risky_call(registry_.crash_markers(), version->sha256(), version->id(),
+                                                  "creating an instance of it")
+                                : CrashMarkers::Scope{};
         live->plugin = version->create_instance(
             {record.id, config, live->state.get(), http_, http_counters_.get(record.name)});
     } catch (...) {
@@ -101,9 +104,10 @@ LiveInstancePtr InstanceRuntime::acquire(std::string_view id_or_name) {
     {
         std::lock_guard lock(mutex_);
         auto it = live_.find(record->id);
-        // Reuse only what was built from this very record on this very version.
+        // Reuse only what was built from this very record on this very version, and only
+        // while its plugin instance lives (a connector process that ended took it along).
         if (it != live_.end() && it->second.live->record_updated_ms == record->updated_ms &&
-            &it->second.live->plugin->version() == version.get()) {
+            &it->second.live->plugin->version() == version.get() && it->second.live->plugin->usable()) {
             lru_.splice(lru_.begin(), lru_, it->second.position);
             return it->second.live;
         }

@@ -1,10 +1,10 @@
 #include <junction/core/instances/instance_service.hpp>
 
-#include <junction/core/error.hpp>
-#include <junction/core/json_schema.hpp>
-#include <junction/core/log.hpp>
+#include <junction/core/common/error.hpp>
+#include <junction/core/common/json_schema.hpp>
+#include <junction/core/common/log.hpp>
 
-#include <junction/core/ids.hpp>
+#include <junction/core/common/ids.hpp>
 #include <junction/core/secrets/redactor.hpp>
 #include <junction/json/utf8_writer.hpp>
 #include <rapidjson/stringbuffer.h>
@@ -255,8 +255,11 @@ InstanceView InstanceService::test(std::string_view id_or_name) {
     try {
         const auto live = runtime_.acquire(r.id);
         const auto& version = live->plugin->version();
-        const auto marker = mark_risky_call(registry_.crash_markers(), version.sha256(), version.id(),
-                                            "testing instance " + r.name);
+        // Only a connector in this process can take the daemon down (crash_markers.hpp).
+        const auto marker = version.isolation() == Isolation::in_process
+                                ? mark_risky_call(registry_.crash_markers(), version.sha256(), version.id(),
+                                                  "testing instance " + r.name)
+                                : CrashMarkers::Scope{};
         detail = live->plugin->test_connection();
     } catch (const Error& e) {
         status = "failing";

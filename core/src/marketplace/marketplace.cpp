@@ -1,11 +1,11 @@
 #include <junction/core/marketplace/marketplace.hpp>
 
-#include <junction/core/error.hpp>
-#include <junction/core/http_client.hpp>
-#include <junction/core/json_schema.hpp>
-#include <junction/core/log.hpp>
+#include <junction/core/common/error.hpp>
+#include <junction/core/net/http_client.hpp>
+#include <junction/core/common/json_schema.hpp>
+#include <junction/core/common/log.hpp>
 #include <junction/core/marketplace/package_signature.hpp>
-#include <junction/core/package_file.hpp>
+#include <junction/core/registry/package_file.hpp>
 
 #include <algorithm>
 #include <fstream>

@@ -1,6 +1,6 @@
 #include <junction/core/marketplace/package_signature.hpp>
 
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 
 #include <openssl/bio.h>
 #include <openssl/evp.h>

@@ -1,7 +1,7 @@
 #include <junction/core/secrets/master_key.hpp>
 
-#include <junction/core/error.hpp>
-#include <junction/core/log.hpp>
+#include <junction/core/common/error.hpp>
+#include <junction/core/common/log.hpp>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

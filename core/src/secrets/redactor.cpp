@@ -1,6 +1,6 @@
 #include <junction/core/secrets/redactor.hpp>
 
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 
 namespace junction::core {
 

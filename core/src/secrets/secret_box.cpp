@@ -1,6 +1,6 @@
 #include <junction/core/secrets/secret_box.hpp>
 
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

@@ -3,7 +3,7 @@
 // besides the stores that sees sqlite3.h.
 #pragma once
 
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 
 #include <sqlite3.h>
 

@@ -1,10 +1,10 @@
 #include <junction/core/updates/connector_updates.hpp>
 
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 #include <junction/core/instances/instance_service.hpp>
-#include <junction/core/json_schema.hpp>
-#include <junction/core/ids.hpp>
-#include <junction/core/log.hpp>
+#include <junction/core/common/json_schema.hpp>
+#include <junction/core/common/ids.hpp>
+#include <junction/core/common/log.hpp>
 
 #include <openssl/crypto.h>
 #include <junction/json/utf8_writer.hpp>

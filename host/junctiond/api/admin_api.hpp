@@ -4,7 +4,7 @@
 
 #include "../router.hpp"
 
-#include <junction/core/connector_registry.hpp>
+#include <junction/core/registry/connector_registry.hpp>
 #include <junction/core/flows/flow_service.hpp>
 #include <junction/core/instances/instance_service.hpp>
 #include <junction/core/marketplace/marketplace.hpp>

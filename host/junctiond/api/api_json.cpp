@@ -1,6 +1,6 @@
 #include "api_json.hpp"
 
-#include <junction/core/json.hpp>
+#include <junction/core/common/json.hpp>
 
 #include <charconv>
 

@@ -4,7 +4,7 @@
 
 #include "../http_types.hpp"
 
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 
 #include <rapidjson/document.h>
 

@@ -1,7 +1,7 @@
 #include "admin_api.hpp"
 #include "api_json.hpp"
 
-#include <junction/core/log.hpp>
+#include <junction/core/common/log.hpp>
 
 #include <openssl/crypto.h>
 

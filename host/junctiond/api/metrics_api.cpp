@@ -4,7 +4,7 @@
 // needs the admin token (Prometheus: `authorization: {credentials_file: ...}`).
 #include "admin_api.hpp"
 
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 
 #include <set>
 

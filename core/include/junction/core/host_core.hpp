@@ -10,15 +10,29 @@
 #include <junction/core/updates/connector_updates.hpp>
 
 #include <filesystem>
+#include <map>
+#include <string>
 #include <memory>
 
 namespace junction::core {
+
+// How connectors load: every connector as `defaults` says (in a connector process of its
+// own unless set otherwise), except those named in `per_connector`.
+struct ConnectorLoadPolicy {
+    LoadOptions defaults{Isolation::process, {}};
+    std::map<std::string, LoadOptions> per_connector;
+
+    // The options for one connector ("" for a package not yet described), with its
+    // connector process's folder under `state_dir`.
+    LoadOptions for_connector(const std::string& name, const std::filesystem::path& state_dir) const;
+};
 
 struct HostCoreOptions {
     size_t max_live_instances = 256;
     std::string master_key_env;  // JUNCTION_MASTER_KEY's value, empty for the key file
     HttpOptions http;            // the outbound HTTP the plugins' calls go through
     FlowServiceOptions flows;
+    ConnectorLoadPolicy connectors;
 };
 
 class HostCore {
@@ -35,6 +49,8 @@ public:
     const KeySource keys;
     SecretBox secrets;
     CrashMarkers markers;  // before the registry: what crashed the last process is quarantined first
+    // Connector processes started, crashed, killed and quarantined (for /metrics).
+    const std::shared_ptr<ConnectorProcessCounters> connector_processes = std::make_shared<ConnectorProcessCounters>();
     ConnectorRegistry registry;
     ActiveVersions active;
     InstanceRuntime runtime;

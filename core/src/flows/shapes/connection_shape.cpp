@@ -5,12 +5,12 @@
 //    "direction": "receive", "filters": {"financial_status": "paid"}, "incremental": true, "next": "map"}
 //   {"id": "upsert", "type": "connection", "instance": "netsuite", "endpoint": "salesorder.upsert",
 //    "direction": "send", "batch_size": 1, "concurrency": 8}
-#include <junction/core/error.hpp>
+#include <junction/core/common/error.hpp>
 #include <junction/core/flows/run_context.hpp>
 #include <junction/core/flows/shape.hpp>
 #include <junction/core/flows/time_values.hpp>
 #include <junction/core/instances/instance_runtime.hpp>
-#include <junction/core/json_schema.hpp>
+#include <junction/core/common/json_schema.hpp>
 
 #include "../page_queue.hpp"
 

@@ -4,7 +4,7 @@
 // page's memory goes as soon as its last record has left the flow.
 #pragma once
 
-#include <junction/core/json.hpp>
+#include <junction/core/common/json.hpp>
 
 #include <rapidjson/document.h>
 

@@ -4,7 +4,7 @@
 // log (locked), which a send's worker threads also use.
 #pragma once
 
-#include <junction/core/counter_table.hpp>
+#include <junction/core/common/counter_table.hpp>
 #include <junction/core/flows/record_batch.hpp>
 #include <junction/core/secrets/redactor.hpp>
 #include <junction/core/store/flow_store.hpp>

@@ -9,7 +9,7 @@
 // replaces them in one step; acquire() never sees half of it.
 #pragma once
 
-#include <junction/core/connector_registry.hpp>
+#include <junction/core/registry/connector_registry.hpp>
 #include <junction/core/secrets/secret_box.hpp>
 #include <junction/core/store/store.hpp>
 #include <junction/core/instances/swap_gate.hpp>

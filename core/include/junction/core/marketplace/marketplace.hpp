@@ -4,8 +4,8 @@
 // installed; the update policy then decides when they run. Nothing unverified installs.
 #pragma once
 
-#include <junction/core/connector_registry.hpp>
-#include <junction/core/http_client.hpp>
+#include <junction/core/registry/connector_registry.hpp>
+#include <junction/core/net/http_client.hpp>
 #include <junction/core/updates/connector_updates.hpp>
 
 #include <filesystem>

@@ -2,7 +2,7 @@
 // keeps the active version loaded; replacing it is the moment of a hot swap.
 #pragma once
 
-#include <junction/core/connector_registry.hpp>
+#include <junction/core/registry/connector_registry.hpp>
 
 #include <map>
 #include <shared_mutex>

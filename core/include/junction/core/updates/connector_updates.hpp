@@ -13,7 +13,7 @@
 // failure before step 5 leaves the old version serving, and is recorded in the history.
 #pragma once
 
-#include <junction/core/counter_table.hpp>
+#include <junction/core/common/counter_table.hpp>
 #include <junction/core/instances/instance_runtime.hpp>
 #include <junction/core/updates/active_versions.hpp>
 

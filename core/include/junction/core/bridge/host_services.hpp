@@ -1,0 +1,39 @@
+// The host side of the ABI's handles: what a jn_host_instance and a jn_call are, and the
+// jn_host_api table every loaded plugin receives.
+#pragma once
+
+#include <junction/core/common/counter_table.hpp>
+#include <junction/core/net/http_client.hpp>
+#include <junction/core/instances/instance_state.hpp>
+#include <junction/plugin_api.h>
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <string_view>
+
+// Per instance: stable address from instance_create until instance_destroy returns.
+struct jn_host_instance {
+    std::string log_component;  // "jsonl@1.0.0/orders-uk"
+    junction::core::InstanceState* state = nullptr;
+    junction::core::HttpClient* http = nullptr;
+    junction::core::CounterPair* http_counters = nullptr;  // calls, errors; may be null
+};
+
+// Per call: lives on the host's stack for the duration of one connector function.
+struct jn_call {
+    // Receives each emitted JSON result. May throw: the host turns that into a cancelled
+    // call and keeps the message, so nothing unwinds through the plugin.
+    const std::function<void(std::string_view json)>* on_emit = nullptr;
+    jn_host_instance* instance = nullptr;  // null for describe
+    const std::atomic<bool>* cancelled = nullptr;
+    std::string error;       // the last set_error, or why the host stopped the call
+    bool host_failed = false;  // on_emit threw: the failure is the host's, not the plugin's
+};
+
+namespace junction::core {
+
+// The table handed to plugins at negotiation; static, valid for the process's life.
+const jn_host_api* host_api_table();
+
+}  // namespace junction::core

@@ -1,0 +1,110 @@
+// The installed connectors. Installing copies a package into the state directory under a
+// content-addressed name (<store>/<name>/<version>-<sha256>.so), loads it from there once
+// to validate it, and keeps its manifest beside it (.manifest.json). A package is a
+// connector library (.so), or a connector definition (*.connector.json) run by an engine
+// library installed beside it (docs/decisions/0009). A version is loaded
+// only while something uses it (an active version, a pinned instance, a call): load()
+// hands out the one loaded copy, and the library unloads when the last user lets go.
+// Several versions of one connector can be installed and loaded side by side.
+#pragma once
+
+#include <junction/core/bridge/connector.hpp>
+#include <junction/core/common/crash_markers.hpp>
+#include <junction/core/registry/package_layout.hpp>
+#include <junction/core/registry/version_order.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace junction::core {
+
+using ConnectorVersionPtr = std::shared_ptr<const ConnectorVersion>;
+
+struct ScanReport {
+    std::vector<PackageInfo> installed;  // newly installed by this scan
+    std::vector<std::string> unchanged;  // files already installed (same bytes)
+    struct Refusal {
+        std::filesystem::path file;
+        std::string reason;
+    };
+    std::vector<Refusal> refused;
+};
+
+class ConnectorRegistry {
+public:
+    // How a connector's versions load: in a connector process or in this one, with which
+    // limits. Asked with the connector's name, or "" for a package being checked before its
+    // name is known. Without one everything loads in this process.
+    using LoadPolicy = std::function<LoadOptions(const std::string& connector)>;
+
+    // `store_dir` is where installed packages live (<state>/plugins). Packages already
+    // there are registered again; ones that no longer validate are logged and skipped.
+    // With `markers`, every load is marked (a load that crashes the daemon quarantines the
+    // package) and a quarantined package is refused, never loaded.
+    explicit ConnectorRegistry(std::filesystem::path store_dir, CrashMarkers* markers = nullptr,
+                               LoadPolicy load_policy = {});
+
+    // Installs one package file. Throws Error(plugin_rejected) for a bad package and
+    // Error(already_exists) for a name@version that is already installed.
+    PackageInfo install(const std::filesystem::path& package);
+
+    // Installs every package in `folder` (libraries first, then definitions) that is not
+    // installed yet; never throws for a bad
+    // package, it reports it. A refused file is not read again until it changes.
+    ScanReport scan(const std::filesystem::path& folder);
+
+    // A check every package found by scan() must pass before it is installed (the
+    // signature check of folder drops); it throws Error to refuse. Set once at start.
+    using PackageCheck = std::function<void(const std::filesystem::path& file, const std::string& sha256)>;
+    void set_scan_check(PackageCheck check) { scan_check_ = std::move(check); }
+
+
+    // All installed versions, by name then version.
+    std::vector<PackageInfo> list() const;
+
+    // One version, or the newest installed when `version` is empty.
+    std::optional<PackageInfo> package(std::string_view name, std::string_view version = {}) const;
+
+    // The loaded version (loading it if no one holds it); null when not installed.
+    ConnectorVersionPtr load(std::string_view name, std::string_view version = {});
+
+    // Removes a version (every version when `version` is empty) from the registry and the
+    // store. Users of a loaded copy keep it until they let go. Throws Error(not_found).
+    void uninstall(std::string_view name, std::string_view version = {});
+
+    const std::filesystem::path& store_dir() const { return store_dir_; }
+    CrashMarkers* crash_markers() const { return markers_; }
+    // Why this installed version is quarantined; empty when it is not.
+    std::string quarantine_reason(const PackageInfo& package) const;
+
+private:
+    struct Entry {
+        PackageInfo info;
+        std::weak_ptr<const ConnectorVersion> loaded;
+    };
+
+    PackageInfo install_locked(const std::filesystem::path& package);
+    std::shared_ptr<ConnectorVersion> open_locked(const std::filesystem::path& file, const std::string& sha,
+                                                  const std::string& engine, const std::string& subject,
+                                                  const std::string& connector);
+    void refuse_quarantined(const std::string& sha, const std::string& subject) const;
+    ConnectorVersionPtr load_locked(Entry& e);
+    void load_store();
+    Entry* find_locked(std::string_view name, std::string_view version);
+
+    std::filesystem::path store_dir_;
+    CrashMarkers* markers_ = nullptr;
+    mutable std::mutex mutex_;
+    std::vector<Entry> entries_;
+    std::vector<std::pair<std::string, std::string>> refused_;  // (path, "size:mtime") seen bad
+    PackageCheck scan_check_;
+    LoadPolicy load_policy_;
+};
+
+}  // namespace junction::core

@@ -1,0 +1,129 @@
+#include <junction/core/bridge/host_services.hpp>
+
+#include <junction/core/common/log.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+namespace junction::core {
+
+namespace {
+
+std::string_view sv(jn_str s) { return {s.ptr ? s.ptr : "", s.len}; }
+
+LogLevel to_level(uint32_t level) {
+    if (level >= JN_LOG_ERROR) return LogLevel::error;
+    if (level >= JN_LOG_WARN) return LogLevel::warn;
+    if (level >= JN_LOG_INFO) return LogLevel::info;
+    return LogLevel::debug;
+}
+
+void host_log(jn_host_instance* instance, uint32_t level, jn_str message) {
+    log(to_level(level), instance ? std::string_view(instance->log_component) : "plugin",
+        sv(message));
+}
+
+jn_status host_http_request(jn_call* call, const jn_http_request* request,
+                            jn_http_response_fn on_response, void* user) {
+    if (!call || !request || !on_response) return JN_ERR_INVALID_REQUEST;
+    if (!call->instance || !call->instance->http) {
+        call->error = "outbound HTTP is only available inside instance calls";
+        return JN_ERR_UNSUPPORTED;
+    }
+    jn_http_request copy{};  // zero-fills fields an older plugin did not know
+    std::memcpy(&copy, request, std::min<size_t>(request->struct_size, sizeof copy));
+    // Sees the status on its way to the plugin, to count 4xx/5xx answers as errors.
+    struct StatusTap {
+        jn_http_response_fn forward;
+        void* user;
+        uint32_t status = 0;
+    } tap{on_response, user};
+    const auto tapped = [](void* t, const jn_http_response* response) {
+        auto* self = static_cast<StatusTap*>(t);
+        self->status = response->status_code;
+        self->forward(self->user, response);
+    };
+    std::string error;
+    const jn_status s = call->instance->http->perform(copy, tapped, &tap, call->cancelled, error);
+    if (s != JN_OK) call->error = "HTTP request failed: " + error;
+    if (auto* counters = call->instance->http_counters) {
+        counters->first.fetch_add(1, std::memory_order_relaxed);
+        if (s != JN_OK || tap.status >= 400) counters->second.fetch_add(1, std::memory_order_relaxed);
+    }
+    return s;
+}
+
+jn_status host_state_get(jn_host_instance* instance, jn_str key, jn_value_fn sink, void* user) {
+    if (!instance || !instance->state || !sink) return JN_ERR_INVALID_REQUEST;
+    try {
+        auto value = instance->state->get(sv(key));
+        if (!value) return JN_ERR_NOT_FOUND;
+        sink(user, jn_str{value->data(), value->size()});
+        return JN_OK;
+    } catch (const std::exception& e) {
+        log_error(instance->log_component, std::string("state_get failed: ") + e.what());
+        return JN_ERR_TRANSIENT;
+    }
+}
+
+jn_status host_state_set(jn_host_instance* instance, jn_str key, jn_str value) {
+    if (!instance || !instance->state) return JN_ERR_INVALID_REQUEST;
+    try {
+        instance->state->set(sv(key), sv(value));
+        return JN_OK;
+    } catch (const std::exception& e) {
+        log_error(instance->log_component, std::string("state_set failed: ") + e.what());
+        return JN_ERR_TRANSIENT;
+    }
+}
+
+jn_status host_state_delete(jn_host_instance* instance, jn_str key) {
+    if (!instance || !instance->state) return JN_ERR_INVALID_REQUEST;
+    try {
+        instance->state->erase(sv(key));
+        return JN_OK;
+    } catch (const std::exception& e) {
+        log_error(instance->log_component, std::string("state_delete failed: ") + e.what());
+        return JN_ERR_TRANSIENT;
+    }
+}
+
+int64_t host_clock_now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+uint32_t host_is_cancelled(jn_call* call) {
+    return (call && call->cancelled && call->cancelled->load(std::memory_order_relaxed)) ? 1 : 0;
+}
+
+jn_status host_emit(jn_call* call, jn_str json) {
+    if (!call) return JN_ERR_INVALID_REQUEST;
+    if (host_is_cancelled(call) || call->host_failed) return JN_ERR_CANCELLED;
+    if (!call->on_emit) return JN_OK;
+    try {
+        (*call->on_emit)(sv(json));
+        return JN_OK;
+    } catch (const std::exception& e) {
+        call->error = e.what();
+        call->host_failed = true;
+        return JN_ERR_CANCELLED;
+    }
+}
+
+void host_set_error(jn_call* call, jn_str message) {
+    if (call && !call->host_failed) call->error.assign(sv(message));
+}
+
+const jn_host_api kHostApi = {
+    sizeof(jn_host_api), &host_log,         &host_http_request, &host_state_get,
+    &host_state_set,     &host_state_delete, &host_clock_now_ms, &host_is_cancelled,
+    &host_emit,          &host_set_error,
+};
+
+}  // namespace
+
+const jn_host_api* host_api_table() { return &kHostApi; }
+
+}  // namespace junction::core

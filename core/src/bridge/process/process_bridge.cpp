@@ -1,0 +1,401 @@
+// The process bridge (docs/decisions/0015): each call is a message to the connector process;
+// the caller's thread then serves what the process sends back for that call (pages, the
+// error, HTTP requests: executed here, by junctiond's HTTP client) until the call is done,
+// the process ends, or a deadline passes (cancel first, kill after the grace period).
+#include <junction/core/bridge/process/connector_process.hpp>
+
+#include "process_link.hpp"
+
+#include <junction/core/common/error.hpp>
+#include <junction/core/common/log.hpp>
+#include <junction/core/net/http_client.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <mutex>
+
+namespace junction::core {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// One kind of call and its limit, for the messages that name them.
+struct CallKind {
+    const char* setting;  // "connector-deadline-invoke"
+    milliseconds deadline;
+};
+
+std::string seconds_text(milliseconds d) {
+    const auto ms = d.count();
+    return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+}
+
+// An HTTP request the process asks for: run by junctiond's client for the call's
+// instance, with the call's cancel flag, within what is left of the call's deadline.
+void serve_http(ProcessLink& link, const wire::Frame& frame, jn_call& call, Clock::time_point deadline) {
+    const wire::HttpRequest request = wire::decode_http_request(frame.payload);
+    std::vector<jn_http_header> headers;
+    headers.reserve(request.headers.size());
+    for (const auto& [name, value] : request.headers)
+        headers.push_back({{name.data(), name.size()}, {value.data(), value.size()}});
+    jn_http_request r{};
+    r.struct_size = sizeof r;
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+    const uint32_t asked = request.timeout_ms ? request.timeout_ms
+                           : call.instance && call.instance->http ? call.instance->http->default_timeout_ms()
+                                                                  : 30'000;
+    r.timeout_ms = static_cast<uint32_t>(std::clamp<int64_t>(left, 1, asked));
+    r.method = {request.method.data(), request.method.size()};
+    r.url = {request.url.data(), request.url.size()};
+    r.headers = headers.data();
+    r.header_count = headers.size();
+    r.body = {request.body.data(), request.body.size()};
+    wire::HttpResponse response;
+    response.status = host_api_table()->http_request(
+        &call, &r,
+        [](void* out, const jn_http_response* got) {
+            auto& answer = *static_cast<wire::HttpResponse*>(out);
+            answer.status_code = got->status_code;
+            for (size_t i = 0; i < got->header_count && i < wire::kMaxHeaders; ++i)
+                answer.headers.emplace_back(std::string(got->headers[i].name.ptr, got->headers[i].name.len),
+                                            std::string(got->headers[i].value.ptr, got->headers[i].value.len));
+            answer.body.assign(got->body.ptr ? got->body.ptr : "", got->body.len);
+        },
+        &response);
+    if (response.status != JN_OK) response.error = call.error;
+    link.send(wire::encode(frame.id, response));
+}
+
+// Registers a call with the link for as long as it runs.
+class CallScope {
+public:
+    explicit CallScope(ProcessLink& link) : link_(link), mailbox_(std::make_shared<Mailbox>()) {
+        id_ = link_.begin_call(mailbox_);
+    }
+    ~CallScope() { link_.end_call(id_); }
+    CallScope(const CallScope&) = delete;
+    uint64_t id() const { return id_; }
+    Mailbox& mailbox() { return *mailbox_; }
+
+private:
+    ProcessLink& link_;
+    std::shared_ptr<Mailbox> mailbox_;
+    uint64_t id_ = 0;
+};
+
+// Sends the call's message and serves the call until it is done. Returns the plugin's
+// status, or JN_ERR_TRANSIENT (the process ended), JN_ERR_TIMEOUT (the deadline passed)
+// or JN_ERR_CANCELLED (cancelled and killed), with call.error saying what happened.
+jn_status run_call(ProcessLink& link, CallScope& scope, std::string_view message, jn_call& call, const CallKind& kind,
+                   wire::Opened* opened = nullptr) {
+    const jn_host_api& services = *host_api_table();
+    const auto deadline = Clock::now() + kind.deadline;
+    const auto grace = link.options().deadlines.grace;
+    auto kill_at = Clock::time_point::max();
+    bool cancel_sent = false, timed_out = false, killed = false;
+    const auto deadline_text = [&] {
+        return "the call did not finish within its deadline of " + seconds_text(kind.deadline) + " (" + kind.setting +
+               "): it was cancelled" +
+               (killed ? ", and its connector process was stopped when it had not returned " + seconds_text(grace) +
+                             " later (connector-kill-grace)"
+                       : "");
+    };
+    if (!link.send(message)) {
+        call.error = "the connector process had ended: " + link.end_reason();
+        return JN_ERR_TRANSIENT;
+    }
+    Mailbox& box = scope.mailbox();
+    for (;;) {
+        wire::Frame frame;
+        bool have = false, ended = false;
+        {
+            std::unique_lock lock(box.mutex);
+            // Wakes at least every 20 ms to look at the caller's cancel flag.
+            const auto wake = std::min(Clock::now() + milliseconds(20), cancel_sent ? kill_at : deadline);
+            box.ready.wait_until(lock, wake, [&] { return !box.frames.empty() || box.ended; });
+            if (!box.frames.empty()) {
+                frame = std::move(box.frames.front());
+                box.frames.pop_front();
+                have = true;
+            } else {
+                ended = box.ended;
+            }
+        }
+        if (have) {
+            try {
+                switch (frame.type) {
+                    case wire::Type::done: {
+                        const jn_status status = wire::decode_status(frame.payload).status;
+                        if (timed_out) {
+                            call.error = deadline_text();
+                            return JN_ERR_TIMEOUT;
+                        }
+                        return status;
+                    }
+                    case wire::Type::emit: {
+                        const std::string_view json = wire::decode_text(frame.payload);
+                        const jn_status status = services.emit(&call, {json.data(), json.size()});
+                        link.send(wire::encode(wire::Type::emit_ack, scope.id(), wire::StatusOnly{status}));
+                        break;
+                    }
+                    case wire::Type::set_error: {
+                        const std::string_view text = wire::decode_text(frame.payload);
+                        services.set_error(&call, {text.data(), text.size()});
+                        break;
+                    }
+                    case wire::Type::opened:
+                        if (opened) *opened = wire::decode_opened(frame.payload);
+                        break;
+                    case wire::Type::http_request:
+                        serve_http(link, frame, call, deadline);
+                        break;
+                    default:
+                        break;  // the link routes nothing else to a call
+                }
+            } catch (const wire::WireError& e) {
+                link.kill(std::string("it sent a broken message: ") + e.what());
+            }
+            continue;
+        }
+        if (ended) {
+            if (timed_out) {
+                call.error = deadline_text();
+                return JN_ERR_TIMEOUT;
+            }
+            if (killed) {
+                call.error = "the call was cancelled and did not stop within " + seconds_text(grace) +
+                             " (connector-kill-grace): its connector process was stopped";
+                return JN_ERR_CANCELLED;
+            }
+            call.error = "the connector process ended during the call: " + link.end_reason() +
+                         "; junctiond restarts it for the next call";
+            return JN_ERR_TRANSIENT;
+        }
+        const auto now = Clock::now();
+        if (!cancel_sent && ((call.cancelled && call.cancelled->load(std::memory_order_relaxed)) || now >= deadline)) {
+            timed_out = now >= deadline;
+            cancel_sent = true;
+            kill_at = now + grace;
+            link.send(wire::encode_empty(wire::Type::cancel, scope.id()));
+        } else if (cancel_sent && !killed && now >= kill_at) {
+            killed = true;
+            link.kill(timed_out ? "a call passed its deadline (" + std::string(kind.setting) + ") and did not stop"
+                                : "a cancelled call did not stop");
+        }
+    }
+}
+
+class ProcessVersion;
+
+class ProcessInstance final : public InstanceBridge {
+public:
+    ProcessInstance(std::shared_ptr<ProcessLink> link, uint64_t handle) : link_(std::move(link)), handle_(handle) {}
+    ~ProcessInstance() override {
+        if (!link_->ended()) link_->send(wire::encode(wire::Type::destroy, 0, wire::InstanceCall{handle_}));
+        link_->remove_instance(handle_);
+    }
+    bool usable() const override { return !link_->ended(); }
+
+    jn_status test_connection(jn_call& call) override {
+        CallScope scope(*link_);
+        const auto& d = link_->options().deadlines;
+        return run_call(*link_, scope, wire::encode(wire::Type::test_connection, scope.id(), wire::InstanceCall{handle_}),
+                        call, {"connector-deadline-test-connection", d.test_connection});
+    }
+
+    jn_status invoke(std::string_view operation, std::string_view request_json, jn_call& call) override {
+        CallScope scope(*link_);
+        const auto& d = link_->options().deadlines;
+        return run_call(*link_, scope,
+                        wire::encode(scope.id(), wire::Invoke{handle_, std::string(operation), std::string(request_json)}),
+                        call, {"connector-deadline-invoke", d.invoke});
+    }
+
+private:
+    std::shared_ptr<ProcessLink> link_;
+    uint64_t handle_;
+};
+
+// How a version's processes have ended, to space restarts and to quarantine a version whose
+// process keeps ending. Shared with the links' end callbacks, which may outlive the version.
+struct Supervision {
+    std::mutex mutex;
+    std::deque<Clock::time_point> ends;  // unexpected ends within the crash window
+    Clock::time_point next_start{};
+    std::string last_end;
+    std::string quarantined;  // why; empty while it is not
+};
+
+class ProcessVersion final : public VersionBridge {
+public:
+    ProcessVersion(const ConnectorProcessOptions& options, std::filesystem::path library, const std::string* definition)
+        : options_(options), library_(std::move(library)), has_definition_(definition != nullptr),
+          definition_(definition ? *definition : std::string()), supervision_(std::make_shared<Supervision>()) {
+        supervision_->quarantined = options_.quarantined;
+    }
+
+    Isolation isolation() const override { return Isolation::process; }
+    AbiVersion plugin_abi() const override { return abi_; }
+    bool offers_migration() const override { return has_migrate_; }
+
+    // Starts the first process and opens the library in it, emitting the manifest into
+    // `call`. Throws Error(plugin_rejected) when the library does not load.
+    jn_status open_first(jn_call& call) {
+        std::lock_guard lock(mutex_);
+        auto link = start_locked();
+        wire::Opened opened;
+        opened.abi_major = 0;
+        const jn_status status = open_in(*link, call, &opened);
+        if (opened.abi_major == 0) {  // it never loaded: the file is wrong, or the process died
+            const std::string why = call.error.empty() ? link->end_reason() : call.error;
+            throw Error(Errc::plugin_rejected, why.empty() ? "the library could not be loaded" : why,
+                        library_.filename().string());
+        }
+        abi_ = {opened.abi_major, opened.abi_minor};
+        has_migrate_ = opened.has_migrate != 0;
+        link_ = std::move(link);
+        return status;
+    }
+
+    jn_status create_instance(std::string_view instance_id, std::string_view config_json, jn_host_instance* host,
+                              jn_call& call, std::unique_ptr<InstanceBridge>& out) override {
+        jn_status status = JN_OK;
+        auto link = live_link(call, status);
+        if (!link) return status;
+        const uint64_t handle = link->add_instance(host);
+        CallScope scope(*link);
+        status = run_call(*link, scope,
+                          wire::encode(scope.id(), wire::Create{handle, std::string(instance_id), std::string(config_json)}),
+                          call, {"connector-deadline-create", options_.deadlines.create});
+        if (status == JN_OK) {
+            out = std::make_unique<ProcessInstance>(link, handle);
+        } else {
+            link->remove_instance(handle);
+        }
+        return status;
+    }
+
+    jn_status migrate_config(std::string_view from_version, std::string_view config_json, jn_call& call) override {
+        jn_status status = JN_OK;
+        auto link = live_link(call, status);
+        if (!link) return status;
+        CallScope scope(*link);
+        return run_call(*link, scope,
+                        wire::encode(scope.id(), wire::Migrate{std::string(from_version), std::string(config_json)}),
+                        call, {"connector-deadline-migrate", options_.deadlines.migrate});
+    }
+
+private:
+    jn_status open_in(ProcessLink& link, jn_call& call, wire::Opened* opened) {
+        CallScope scope(link);
+        return run_call(link, scope, wire::encode(scope.id(), wire::Open{definition_, has_definition_}), call,
+                        {"connector-deadline-open", options_.deadlines.open}, opened);
+    }
+
+    std::shared_ptr<ProcessLink> start_locked() {
+        std::weak_ptr<Supervision> weak = supervision_;
+        auto options = options_;
+        return std::make_shared<ProcessLink>(options_, library_, [weak, options](bool expected, const std::string& why) {
+            if (expected) return;
+            auto s = weak.lock();
+            if (options.counters) {
+                const bool by_limit = why.starts_with("junctiond stopped it");
+                (by_limit ? options.counters->limit_kills : options.counters->crashes).fetch_add(1, std::memory_order_relaxed);
+            }
+            log_warn("connector " + options.label, "its connector process ended: " + why);
+            if (!s) return;
+            std::string quarantine;
+            {
+                std::lock_guard lock(s->mutex);
+                const auto now = Clock::now();
+                s->ends.push_back(now);
+                while (!s->ends.empty() && now - s->ends.front() > options.crash_window) s->ends.pop_front();
+                s->last_end = why;
+                auto backoff = options.backoff_min * (1 << std::min<size_t>(s->ends.size() - 1, 16));
+                s->next_start = now + std::min<milliseconds>(backoff, options.backoff_max);
+                if (s->quarantined.empty() && s->ends.size() >= options.crash_limit) {
+                    s->quarantined = "its connector process ended " + std::to_string(s->ends.size()) + " times within " +
+                                     std::to_string(options.crash_window.count()) +
+                                     " s (connector-crash-limit, connector-crash-window); the last time " + why;
+                    quarantine = s->quarantined;
+                }
+            }
+            if (!quarantine.empty()) {
+                if (options.counters) options.counters->quarantines.fetch_add(1, std::memory_order_relaxed);
+                log_error("connector " + options.label, "quarantined: " + quarantine);
+                if (options.on_quarantine) options.on_quarantine(quarantine);
+            }
+        });
+    }
+
+    // The running process, started again if it ended (after its backoff); null with
+    // `status` and call.error set when there is none to use.
+    std::shared_ptr<ProcessLink> live_link(jn_call& call, jn_status& status) {
+        std::lock_guard lock(mutex_);
+        {
+            std::lock_guard s(supervision_->mutex);
+            if (!supervision_->quarantined.empty()) {
+                call.error = "quarantined: " + supervision_->quarantined +
+                             ". Calls fail until an admin releases it (junction connectors release NAME)";
+                status = JN_ERR_INTERNAL;
+                return nullptr;
+            }
+            if (link_ && !link_->ended()) return link_;
+            const auto wait = supervision_->next_start - Clock::now();
+            if (wait > Clock::duration::zero()) {
+                call.error = "its connector process ended (" + supervision_->last_end + "); it is started again in " +
+                             seconds_text(std::chrono::duration_cast<milliseconds>(wait) + milliseconds(1));
+                status = JN_ERR_TRANSIENT;
+                return nullptr;
+            }
+        }
+        try {
+            auto link = start_locked();
+            jn_call open;  // the manifest is the one the version has already
+            const std::function<void(std::string_view)> ignore = [](std::string_view) {};
+            open.on_emit = &ignore;
+            wire::Opened opened;
+            const jn_status s = open_in(*link, open, &opened);
+            if (s != JN_OK) {
+                call.error = "its connector process was started again but did not open the library: " + open.error;
+                status = JN_ERR_TRANSIENT;
+                return nullptr;
+            }
+            link_ = link;
+            return link;
+        } catch (const Error& e) {
+            call.error = e.message();
+            status = JN_ERR_TRANSIENT;
+            return nullptr;
+        }
+    }
+
+    ConnectorProcessOptions options_;
+    std::filesystem::path library_;
+    bool has_definition_;
+    std::string definition_;
+    AbiVersion abi_;
+    bool has_migrate_ = false;
+    std::shared_ptr<Supervision> supervision_;
+    std::mutex mutex_;
+    std::shared_ptr<ProcessLink> link_;
+};
+
+}  // namespace
+
+std::unique_ptr<VersionBridge> open_in_connector_process(const ConnectorProcessOptions& options,
+                                                         const std::filesystem::path& library,
+                                                         const std::string* definition, jn_call& call,
+                                                         jn_status& status) {
+    auto options_with_label = options;
+    if (options_with_label.label.empty()) options_with_label.label = library.filename().string();
+    auto version = std::make_unique<ProcessVersion>(options_with_label, library, definition);
+    status = version->open_first(call);
+    return version;
+}
+
+}  // namespace junction::core

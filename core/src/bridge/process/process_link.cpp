@@ -1,0 +1,329 @@
+#include "process_link.hpp"
+
+#include "spawn_connector_process.hpp"
+
+#include <junction/core/common/error.hpp>
+#include <junction/core/common/log.hpp>
+
+#include <chrono>
+#include <cstring>
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace junction::core {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Frames one call may have waiting: an honest process sends at most a few pages ahead
+// (it waits for their acks), a set_error and a done. More is a process that does not wait.
+constexpr size_t kMaxQueuedFrames = 64;
+
+// Log lines a process may send per second (with a burst): beyond, lines are dropped and
+// counted, so a connector cannot flood junctiond's log or its reader thread.
+constexpr double kLogLinesPerSecond = 200;
+constexpr double kLogBurst = 1000;
+
+std::string describe_status(int status) {
+    if (WIFEXITED(status)) return "it exited with status " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) {
+        const int sig = WTERMSIG(status);
+        const char* abbrev = sigabbrev_np(sig);
+        return "it was killed by signal " + std::to_string(sig) + (abbrev ? std::string(" (SIG") + abbrev + ")" : "");
+    }
+    return "it ended (wait status " + std::to_string(status) + ")";
+}
+
+}  // namespace
+
+ProcessLink::ProcessLink(const ConnectorProcessOptions& options, const std::filesystem::path& library,
+                         std::function<void(bool, const std::string&)> on_end)
+    : options_(options), on_end_(std::move(on_end)) {
+    SpawnedProcess spawned = spawn_connector_process(options_, library);
+    pid_ = spawned.pid;
+    stderr_fd_ = spawned.stderr_fd;
+    // A process that stops reading for this long is broken; the call's own deadline is
+    // what normally ends a slow call.
+    channel_ = std::make_unique<wire::Channel>(spawned.channel_fd, options_.max_message_bytes, 30'000);
+    if (options_.counters) {
+        options_.counters->starts.fetch_add(1, std::memory_order_relaxed);
+        options_.counters->running.fetch_add(1, std::memory_order_relaxed);
+    }
+    reader_ = std::thread([this] { read_loop(); });
+    stderr_reader_ = std::thread([this] { drain_stderr(); });
+}
+
+ProcessLink::~ProcessLink() {
+    closing_.store(true);
+    channel_->shutdown();  // the process reads the end of its socket and exits
+    reader_.join();        // reaps it (killing it after the grace period)
+    stderr_reader_.join();
+    if (stderr_fd_ >= 0) ::close(stderr_fd_);
+}
+
+uint64_t ProcessLink::begin_call(const std::shared_ptr<Mailbox>& mailbox) {
+    std::lock_guard lock(mutex_);
+    const uint64_t id = next_call_++;
+    calls_[id] = mailbox;
+    if (ended()) {
+        std::lock_guard box(mailbox->mutex);
+        mailbox->ended = true;
+    }
+    return id;
+}
+
+void ProcessLink::end_call(uint64_t id) {
+    std::lock_guard lock(mutex_);
+    calls_.erase(id);
+}
+
+uint64_t ProcessLink::add_instance(jn_host_instance* host) {
+    std::lock_guard lock(mutex_);
+    const uint64_t handle = next_instance_++;
+    instances_[handle] = host;
+    return handle;
+}
+
+void ProcessLink::remove_instance(uint64_t handle) {
+    std::lock_guard lock(mutex_);
+    instances_.erase(handle);
+}
+
+bool ProcessLink::send(std::string_view frame, std::string_view tail) {
+    if (ended()) return false;
+    if (channel_->send(frame, tail)) return true;
+    if (!closing_.load()) kill("it stopped reading what junctiond sends it");
+    return false;
+}
+
+std::string ProcessLink::end_reason() const {
+    std::lock_guard lock(mutex_);
+    return end_reason_;
+}
+
+void ProcessLink::kill(const std::string& why) {
+    std::lock_guard lock(mutex_);
+    if (reaped_ || !kill_reason_.empty()) return;
+    kill_reason_ = why;
+    ::kill(pid_, SIGKILL);  // not reaped (reap() sets reaped_ under this lock first): still ours
+}
+
+void ProcessLink::read_loop() {
+    wire::Frame frame;
+    try {
+        while (channel_->receive(frame)) route(frame);
+    } catch (const std::exception& e) {  // a frame too large or one that does not decode
+        if (!closing_.load()) kill(std::string("it sent a broken message: ") + e.what());
+    }
+    channel_->shutdown();
+    reap();
+}
+
+void ProcessLink::route(wire::Frame& frame) {
+    using wire::Type;
+    switch (frame.type) {
+        case Type::opened:
+        case Type::emit:
+        case Type::set_error:
+        case Type::done:
+            deliver(frame.id, std::move(frame));
+            return;
+        case Type::http_request: {
+            wire::Reader r(frame.payload);
+            const uint64_t call = r.u64();  // decoded in full by the call's thread
+            deliver(call, std::move(frame));
+            return;
+        }
+        case Type::state_get:
+        case Type::state_set:
+        case Type::state_delete:
+            serve_state(frame);
+            return;
+        case Type::log:
+            serve_log(frame);
+            return;
+        default:
+            throw wire::WireError("a message of type " + std::to_string(static_cast<unsigned>(frame.type)) +
+                                  ", which a connector process does not send");
+    }
+}
+
+void ProcessLink::deliver(uint64_t call, wire::Frame&& frame) {
+    std::shared_ptr<Mailbox> box;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = calls_.find(call);
+        if (it != calls_.end()) box = it->second;
+    }
+    if (!box) {
+        // A call that has ended (a plugin thread still using its handle): an HTTP request
+        // gets an answer so its thread does not wait for ever; anything else is dropped.
+        if (frame.type == wire::Type::http_request) {
+            wire::HttpResponse no;
+            no.status = JN_ERR_INVALID_REQUEST;
+            no.error = "the call this request was made in has ended";
+            send(wire::encode(frame.id, no));
+        }
+        return;
+    }
+    {
+        std::lock_guard lock(box->mutex);
+        if (box->frames.size() >= kMaxQueuedFrames)
+            throw wire::WireError("it sent more than " + std::to_string(kMaxQueuedFrames) +
+                                  " messages for one call without waiting for junctiond to take them");
+        box->frames.push_back(std::move(frame));
+    }
+    box->ready.notify_one();
+    frame = wire::Frame{};
+}
+
+void ProcessLink::serve_state(const wire::Frame& frame) {
+    const wire::StateRequest request = wire::decode_state_request(frame.payload);
+    jn_host_instance* host = nullptr;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = instances_.find(request.instance);
+        if (it != instances_.end()) host = it->second;
+    }
+    wire::StateReply reply;
+    const jn_host_api& services = *host_api_table();
+    const jn_str key{request.key.data(), request.key.size()};
+    if (!host) {
+        reply.status = JN_ERR_INVALID_REQUEST;  // an instance destroyed, or never made
+    } else if (frame.type == wire::Type::state_get) {
+        reply.status = services.state_get(
+            host, key, [](void* out, jn_str value) { static_cast<std::string*>(out)->assign(value.ptr, value.len); },
+            &reply.value);
+    } else if (frame.type == wire::Type::state_set) {
+        reply.status = services.state_set(host, key, jn_str{request.value.data(), request.value.size()});
+    } else {
+        reply.status = services.state_delete(host, key);
+    }
+    send(wire::encode(frame.id, reply));
+}
+
+void ProcessLink::serve_log(const wire::Frame& frame) {
+    static thread_local double tokens = kLogBurst;  // this reader thread's own bucket
+    static thread_local Clock::time_point last = Clock::now();
+    static thread_local uint64_t dropped = 0;
+    const wire::Log line = wire::decode_log(frame.payload);
+    const auto now = Clock::now();
+    tokens = std::min(kLogBurst, tokens + std::chrono::duration<double>(now - last).count() * kLogLinesPerSecond);
+    last = now;
+    if (tokens < 1) {
+        ++dropped;
+        return;
+    }
+    tokens -= 1;
+    if (dropped > 0) {
+        log_warn("connector " + options_.label, std::to_string(dropped) + " log lines dropped: more than " +
+                                                    std::to_string(static_cast<int>(kLogLinesPerSecond)) +
+                                                    " a second");
+        dropped = 0;
+    }
+    jn_host_instance* host = nullptr;
+    if (line.instance != 0) {
+        std::lock_guard lock(mutex_);
+        auto it = instances_.find(line.instance);
+        if (it != instances_.end()) host = it->second;
+    }
+    if (host) {
+        host_api_table()->log(host, line.level, jn_str{line.message.data(), line.message.size()});
+    } else {
+        jn_host_instance library;
+        library.log_component = "connector " + options_.label;
+        host_api_table()->log(&library, line.level, jn_str{line.message.data(), line.message.size()});
+    }
+}
+
+void ProcessLink::reap() {
+    // Waits for the exit without reaping (WNOWAIT), so that until `reaped_` is set under
+    // the lock the pid is still this process's and kill() cannot hit a recycled one.
+    const auto give_up = Clock::now() + options_.deadlines.grace;
+    siginfo_t info{};
+    for (;;) {
+        info.si_pid = 0;
+        const int r = ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT);
+        if ((r == 0 && info.si_pid == pid_) || (r < 0 && errno != EINTR)) break;
+        if (Clock::now() >= give_up) {  // it closed its socket but lives on
+            {
+                std::lock_guard lock(mutex_);
+                if (kill_reason_.empty() && !closing_.load()) kill_reason_ = "it closed its socket and did not exit";
+            }
+            ::kill(pid_, SIGKILL);
+            while (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+            }
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    {
+        std::lock_guard lock(mutex_);
+        reaped_ = true;
+    }
+    int status = 0;
+    rusage usage{};
+    while (::wait4(pid_, &status, 0, &usage) < 0 && errno == EINTR) {
+    }
+    std::string why;
+    std::vector<std::shared_ptr<Mailbox>> waiting;
+    {
+        std::lock_guard lock(mutex_);
+        why = kill_reason_.empty() ? describe_status(status) : "junctiond stopped it: " + kill_reason_;
+        end_reason_ = why;
+        ended_.store(true, std::memory_order_release);
+        for (auto& [id, box] : calls_) waiting.push_back(box);
+    }
+    for (auto& box : waiting) {
+        {
+            std::lock_guard lock(box->mutex);
+            box->ended = true;
+        }
+        box->ready.notify_all();
+    }
+    if (options_.counters) options_.counters->running.fetch_sub(1, std::memory_order_relaxed);
+    const bool expected = closing_.load() && kill_reason_.empty() && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (on_end_) on_end_(expected, why);
+}
+
+void ProcessLink::drain_stderr() {
+    // What the process writes to stderr (a crash message, a sanitizer report) goes to the
+    // log a line at a time, bounded like its log lines; stdout goes nowhere.
+    std::string pending;
+    char buffer[4096];
+    size_t lines = 0;
+    constexpr size_t kMaxLine = 2000, kMaxLines = 200;
+    for (;;) {
+        // Polled, not read blindly: a child the connector forked may hold the pipe open
+        // after the process itself has ended; reading stops with the process.
+        pollfd p{stderr_fd_, POLLIN, 0};
+        const int ready = ::poll(&p, 1, 100);
+        if (ready == 0) {
+            if (ended()) break;
+            continue;
+        }
+        if (ready < 0 && errno == EINTR) continue;
+        const ssize_t n = ready < 0 ? -1 : ::read(stderr_fd_, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        pending.append(buffer, static_cast<size_t>(n));
+        size_t start = 0, end;
+        while ((end = pending.find('\n', start)) != std::string::npos || pending.size() - start > kMaxLine) {
+            if (end == std::string::npos) end = start + kMaxLine;
+            if (++lines <= kMaxLines)
+                log_warn("connector " + options_.label, "stderr: " + pending.substr(start, std::min(end - start, kMaxLine)));
+            else if (lines == kMaxLines + 1)
+                log_warn("connector " + options_.label, "stderr: more lines follow, not logged");
+            start = end + (end < pending.size() && pending[end] == '\n' ? 1 : 0);
+        }
+        pending.erase(0, start);
+    }
+    if (!pending.empty() && ++lines <= kMaxLines) log_warn("connector " + options_.label, "stderr: " + pending.substr(0, kMaxLine));
+}
+
+}  // namespace junction::core

@@ -1,0 +1,100 @@
+// junctiond's link to one running connector process: starts it, reads everything it sends
+// on one thread, and routes each message: a call's messages to the thread waiting for that
+// call (its mailbox), log lines and state requests straight to the host services of the
+// instance they name. What the process sends is untrusted: a message that does not decode,
+// is too large, or names a call or instance it does not have ends the process.
+#pragma once
+
+#include <junction/core/bridge/channel.hpp>
+#include <junction/core/bridge/host_services.hpp>
+#include <junction/core/bridge/process/connector_process_options.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include <sys/types.h>
+
+namespace junction::core {
+
+// Where the messages of one call in progress arrive.
+struct Mailbox {
+    std::mutex mutex;
+    std::condition_variable ready;
+    std::deque<wire::Frame> frames;
+    bool ended = false;  // the process is gone: nothing more will arrive
+};
+
+class ProcessLink {
+public:
+    // Starts the process for `library`. Throws Error(plugin_rejected) when it cannot start.
+    // `on_end` is called once, on the reader thread, when the process has ended and been
+    // reaped, with whether junctiond asked for it (closing the link) and why it ended.
+    ProcessLink(const ConnectorProcessOptions& options, const std::filesystem::path& library,
+                std::function<void(bool expected, const std::string& why)> on_end);
+    // Closes the socket (the process exits when it sees the end), waits for it up to the
+    // grace period, then kills it.
+    ~ProcessLink();
+    ProcessLink(const ProcessLink&) = delete;
+    ProcessLink& operator=(const ProcessLink&) = delete;
+
+    // A new call: its id, and the mailbox its messages go to until end_call.
+    uint64_t begin_call(const std::shared_ptr<Mailbox>& mailbox);
+    void end_call(uint64_t id);
+
+    // The instances whose host services (log, state) the process may use, by handle.
+    uint64_t add_instance(jn_host_instance* host);
+    void remove_instance(uint64_t handle);
+
+    // Sends one frame; false when the process is gone or stopped reading (it is then killed).
+    bool send(std::string_view frame, std::string_view tail = {});
+
+    bool ended() const { return ended_.load(std::memory_order_acquire); }
+    // Why it ended ("it was killed by signal 11 (SIGSEGV)"); empty while it runs.
+    std::string end_reason() const;
+
+    // Kills the process (SIGKILL); `why` becomes its end reason ("invoke 'orders' passed
+    // its deadline ..."). Calls in flight fail.
+    void kill(const std::string& why);
+
+    pid_t pid() const { return pid_; }
+    const ConnectorProcessOptions& options() const { return options_; }
+
+private:
+    void read_loop();
+    void route(wire::Frame& frame);
+    void serve_state(const wire::Frame& frame);
+    void serve_log(const wire::Frame& frame);
+    void deliver(uint64_t call, wire::Frame&& frame);
+    void reap();
+    void drain_stderr();
+
+    ConnectorProcessOptions options_;
+    std::function<void(bool, const std::string&)> on_end_;
+    pid_t pid_ = -1;
+    int stderr_fd_ = -1;
+    std::unique_ptr<wire::Channel> channel_;
+    std::atomic<bool> ended_{false};
+    std::atomic<bool> closing_{false};  // the destructor runs: an end now is expected
+
+    mutable std::mutex mutex_;
+    std::unordered_map<uint64_t, std::shared_ptr<Mailbox>> calls_;
+    std::unordered_map<uint64_t, jn_host_instance*> instances_;
+    uint64_t next_call_ = 1;
+    uint64_t next_instance_ = 1;
+    std::string kill_reason_, end_reason_;
+    bool reaped_ = false;  // the pid may have been recycled: never signal it again
+
+    std::thread reader_;
+    std::thread stderr_reader_;
+};
+
+}  // namespace junction::core

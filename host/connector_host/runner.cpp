@@ -1,0 +1,442 @@
+#include "runner.hpp"
+
+#include "worker_pool.hpp"
+
+#include <junction/core/common/error.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include <unistd.h>
+
+namespace junction::connector_host {
+
+namespace wire = core::wire;
+
+namespace {
+
+// Pages a call may have sent that junctiond has not taken yet: emit waits beyond this, so
+// a connector producing faster than the flow consumes holds memory here, bounded.
+constexpr unsigned kEmitWindow = 4;
+
+// The longest log line or error text sent on: a connector's text, not its data.
+constexpr size_t kMaxText = 64 * 1024;
+
+// What a jn_call handed to the plugin points to in this process.
+struct Call {
+    uint64_t id = 0;
+    std::atomic<bool> cancelled{false};  // junctiond sent cancel
+    std::mutex mutex;
+    std::condition_variable acked;
+    unsigned unacked = 0;
+    bool stop = false;  // junctiond refused a page: the plugin should stop producing
+};
+
+// What a jn_host_instance handed to the plugin points to in this process.
+struct Instance {
+    uint64_t handle = 0;  // junctiond's name for it
+    jn_instance* plugin = nullptr;
+};
+
+// One answer junctiond owes (to an HTTP or state request).
+struct Waiter {
+    std::mutex mutex;
+    std::condition_variable ready;
+    std::optional<wire::Frame> frame;
+};
+
+class Runner {
+public:
+    Runner(int fd, std::filesystem::path library)
+        // What junctiond sends is trusted (the process's parent); a response body may be
+        // as large as its HTTP cap.
+        : channel_(fd, size_t{2} << 30), library_path_(std::move(library)) {}
+
+    int run();
+
+    // The host services, reached through the one Runner of this process.
+    static Runner* self;
+    static const jn_host_api table;
+
+private:
+    void dispatch(wire::Frame& frame);
+    void run_call(const wire::Frame& frame);
+    jn_status open(Call& call, const wire::Open& m);
+    jn_status create(Call& call, const wire::Create& m);
+    Instance* find(uint64_t handle);
+    void destroy(uint64_t handle);
+    void send_done(Call& call, jn_status status);
+    // Sends a request and waits for junctiond's answer to it.
+    wire::Frame ask(wire::Type type, const std::function<std::string(uint64_t id)>& encode);
+
+    // Host services.
+    static void log(jn_host_instance* instance, uint32_t level, jn_str message);
+    static jn_status http_request(jn_call* call, const jn_http_request* request, jn_http_response_fn on_response,
+                                  void* user);
+    static jn_status state_get(jn_host_instance* instance, jn_str key, jn_value_fn sink, void* user);
+    static jn_status state_set(jn_host_instance* instance, jn_str key, jn_str value);
+    static jn_status state_delete(jn_host_instance* instance, jn_str key);
+    static int64_t clock_now_ms();
+    static uint32_t is_cancelled(jn_call* call);
+    static jn_status emit(jn_call* call, jn_str json);
+    static void set_error(jn_call* call, jn_str message);
+
+    wire::Channel channel_;
+    std::filesystem::path library_path_;
+    std::shared_ptr<core::PluginLibrary> library_;
+    jn_definition* definition_ = nullptr;
+    WorkerPool pool_;
+
+    std::mutex mutex_;
+    std::unordered_map<uint64_t, Call*> calls_;
+    std::unordered_map<uint64_t, Instance*> instances_;
+    std::unordered_map<uint64_t, std::shared_ptr<Waiter>> waiters_;
+    uint64_t next_request_ = 1;
+};
+
+Runner* Runner::self = nullptr;
+
+std::string_view sv(jn_str s) { return {s.ptr ? s.ptr : "", s.len}; }
+jn_str js(std::string_view s) { return {s.data(), s.size()}; }
+Call* as_call(jn_call* c) { return reinterpret_cast<Call*>(c); }
+jn_call* as_abi(Call* c) { return reinterpret_cast<jn_call*>(c); }
+Instance* as_instance(jn_host_instance* h) { return reinterpret_cast<Instance*>(h); }
+
+const jn_host_api Runner::table = {
+    sizeof(jn_host_api),    &Runner::log,          &Runner::http_request, &Runner::state_get,
+    &Runner::state_set,     &Runner::state_delete, &Runner::clock_now_ms, &Runner::is_cancelled,
+    &Runner::emit,          &Runner::set_error,
+};
+
+int Runner::run() {
+    self = this;
+    wire::Frame frame;
+    try {
+        while (channel_.receive(frame)) dispatch(frame);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "junction-connector-host: stopping: %s\n", e.what());
+        return 3;  // junctiond sent something broken: nothing sensible is left to do
+    }
+    // junctiond closed the socket: it holds no instance and no call of this process any
+    // more. Leave without running the plugin's destructors (a hung one would keep us).
+    return 0;
+}
+
+void Runner::dispatch(wire::Frame& frame) {
+    using wire::Type;
+    switch (frame.type) {
+        case Type::open:
+        case Type::create:
+        case Type::test_connection:
+        case Type::invoke:
+        case Type::migrate: {
+            auto shared = std::make_shared<wire::Frame>(std::move(frame));
+            frame = wire::Frame{};
+            if (!pool_.post([this, shared] { run_call(*shared); })) {
+                // No thread for it (the memory limit counts their stacks): this call fails,
+                // the process and its other calls go on.
+                channel_.send_text(wire::Type::set_error, shared->id,
+                                   "the connector process cannot start a thread for this call: it is at its "
+                                   "memory limit (connector-memory-limit-mb) or its thread limit");
+                channel_.send(wire::encode(wire::Type::done, shared->id, wire::StatusOnly{JN_ERR_TRANSIENT}));
+            }
+            return;
+        }
+        case Type::destroy: {
+            const uint64_t handle = wire::decode_instance_call(frame.payload).instance;
+            if (!pool_.post([this, handle] { destroy(handle); })) destroy(handle);  // here, then
+            return;
+        }
+        case Type::cancel:
+        case Type::emit_ack: {
+            std::lock_guard lock(mutex_);
+            auto it = calls_.find(frame.id);
+            if (it == calls_.end()) return;  // the call is over
+            Call& call = *it->second;
+            {
+                std::lock_guard c(call.mutex);  // so a waiting emit cannot miss the change
+                if (frame.type == Type::cancel) {
+                    call.cancelled.store(true);
+                } else {
+                    if (call.unacked > 0) --call.unacked;
+                    if (wire::decode_status(frame.payload).status != JN_OK) call.stop = true;
+                }
+            }
+            call.acked.notify_all();
+            return;
+        }
+        case Type::http_response:
+        case Type::state_reply: {
+            std::shared_ptr<Waiter> waiter;
+            {
+                std::lock_guard lock(mutex_);
+                auto it = waiters_.find(frame.id);
+                if (it == waiters_.end()) return;
+                waiter = it->second;
+                waiters_.erase(it);
+            }
+            {
+                std::lock_guard w(waiter->mutex);
+                waiter->frame = std::move(frame);
+            }
+            waiter->ready.notify_one();
+            frame = wire::Frame{};
+            return;
+        }
+        default:
+            throw wire::WireError("junctiond sent a message of type " +
+                                  std::to_string(static_cast<unsigned>(frame.type)));
+    }
+}
+
+void Runner::run_call(const wire::Frame& frame) {
+    Call call;
+    call.id = frame.id;
+    {
+        std::lock_guard lock(mutex_);
+        calls_[call.id] = &call;
+    }
+    jn_status status = JN_ERR_INTERNAL;
+    try {
+        const jn_connector_api* api = library_ ? &library_->connector() : nullptr;
+        switch (frame.type) {
+            case wire::Type::open:
+                status = open(call, wire::decode_open(frame.payload));
+                break;
+            case wire::Type::create:
+                status = create(call, wire::decode_create(frame.payload));
+                break;
+            case wire::Type::test_connection:
+            case wire::Type::invoke: {
+                const bool test = frame.type == wire::Type::test_connection;
+                const wire::Invoke m = test ? wire::Invoke{wire::decode_instance_call(frame.payload).instance, {}, {}}
+                                            : wire::decode_invoke(frame.payload);
+                Instance* instance = find(m.instance);
+                if (!api || !instance) {
+                    set_error(as_abi(&call), js("no such instance in this connector process"));
+                    status = JN_ERR_INVALID_REQUEST;
+                } else if (test) {
+                    status = api->test_connection(instance->plugin, as_abi(&call));
+                } else {
+                    status = api->invoke(instance->plugin, js(m.operation), js(m.request_json), as_abi(&call));
+                }
+                break;
+            }
+            case wire::Type::migrate: {
+                const wire::Migrate m = wire::decode_migrate(frame.payload);
+                status = api && api->migrate_config
+                             ? api->migrate_config(js(m.from_version), js(m.config_json), as_abi(&call))
+                             : JN_ERR_UNSUPPORTED;
+                break;
+            }
+            default:
+                break;
+        }
+    } catch (const std::exception& e) {  // ours, never the plugin's (nothing throws across the ABI)
+        set_error(as_abi(&call), js(std::string("the connector process failed: ") + e.what()));
+        status = JN_ERR_INTERNAL;
+    }
+    send_done(call, status);
+    std::lock_guard lock(mutex_);
+    calls_.erase(call.id);
+}
+
+jn_status Runner::open(Call& call, const wire::Open& m) {
+    try {
+        library_ = core::PluginLibrary::load(library_path_, &table);
+    } catch (const core::Error& e) {
+        // No `opened`: junctiond reads the error as "the library does not load".
+        set_error(as_abi(&call), js(e.message()));
+        return JN_ERR_INVALID_CONFIG;
+    }
+    const jn_connector_api& api = library_->connector();
+    wire::Opened opened{library_->plugin_abi().major, library_->plugin_abi().minor, api.migrate_config ? 1u : 0u};
+    channel_.send(wire::encode(call.id, opened));
+    if (!m.has_definition) return api.describe(as_abi(&call));
+    if (!api.definition_open) {
+        set_error(as_abi(&call),
+                  js("the library is not an engine (ABI 1.2 definition_open): it cannot run connector definitions"));
+        return JN_ERR_UNSUPPORTED;
+    }
+    const jn_status s = api.definition_open(js(m.definition), as_abi(&call), &definition_);
+    if (s == JN_OK && !definition_) {
+        set_error(as_abi(&call), js("the engine accepted the definition but returned none"));
+        return JN_ERR_INTERNAL;
+    }
+    return s;
+}
+
+jn_status Runner::create(Call& call, const wire::Create& m) {
+    if (!library_) {
+        set_error(as_abi(&call), js("the library is not loaded"));
+        return JN_ERR_INTERNAL;
+    }
+    auto instance = std::make_unique<Instance>();
+    instance->handle = m.instance;
+    jn_instance_params params{};
+    params.struct_size = sizeof params;
+    params.instance_id = js(m.instance_id);
+    params.config_json = js(m.config_json);
+    params.host = reinterpret_cast<jn_host_instance*>(instance.get());
+    params.definition = definition_;
+    jn_instance* created = nullptr;
+    const jn_status s = library_->connector().instance_create(&params, as_abi(&call), &created);
+    if (s != JN_OK) return s;
+    if (!created) {
+        set_error(as_abi(&call), js("instance_create returned JN_OK but no instance"));
+        return JN_ERR_INTERNAL;
+    }
+    instance->plugin = created;
+    std::lock_guard lock(mutex_);
+    instances_[m.instance] = instance.release();
+    return JN_OK;
+}
+
+Instance* Runner::find(uint64_t handle) {
+    std::lock_guard lock(mutex_);
+    auto it = instances_.find(handle);
+    return it == instances_.end() ? nullptr : it->second;
+}
+
+void Runner::destroy(uint64_t handle) {
+    Instance* instance = nullptr;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = instances_.find(handle);
+        if (it == instances_.end()) return;
+        instance = it->second;
+        instances_.erase(it);
+    }
+    library_->connector().instance_destroy(instance->plugin);
+    delete instance;
+}
+
+void Runner::send_done(Call& call, jn_status status) {
+    channel_.send(wire::encode(wire::Type::done, call.id, wire::StatusOnly{status}));
+}
+
+wire::Frame Runner::ask(wire::Type, const std::function<std::string(uint64_t id)>& encode) {
+    auto waiter = std::make_shared<Waiter>();
+    uint64_t id = 0;
+    {
+        std::lock_guard lock(mutex_);
+        id = next_request_++;
+        waiters_[id] = waiter;
+    }
+    if (!channel_.send(encode(id))) ::_exit(0);  // junctiond is gone: so is the reason to run
+    std::unique_lock lock(waiter->mutex);
+    waiter->ready.wait(lock, [&] { return waiter->frame.has_value(); });
+    return std::move(*waiter->frame);
+}
+
+void Runner::log(jn_host_instance* instance, uint32_t level, jn_str message) {
+    wire::Log line{instance ? as_instance(instance)->handle : 0, level,
+                   std::string(sv(message).substr(0, kMaxText))};
+    self->channel_.send(wire::encode(0, line));
+}
+
+jn_status Runner::http_request(jn_call* c, const jn_http_request* request, jn_http_response_fn on_response,
+                               void* user) {
+    if (!c || !request || !on_response) return JN_ERR_INVALID_REQUEST;
+    jn_http_request r{};  // zero-fills what an older plugin did not know
+    std::memcpy(&r, request, std::min<size_t>(request->struct_size, sizeof r));
+    wire::HttpRequest m;
+    m.call = as_call(c)->id;
+    m.timeout_ms = r.timeout_ms;
+    m.method = sv(r.method);
+    m.url = sv(r.url);
+    if (r.header_count > wire::kMaxHeaders) return JN_ERR_INVALID_REQUEST;
+    for (size_t i = 0; i < r.header_count; ++i)
+        m.headers.emplace_back(std::string(sv(r.headers[i].name)), std::string(sv(r.headers[i].value)));
+    m.body = sv(r.body);
+    const wire::Frame answer = self->ask(wire::Type::http_request, [&](uint64_t id) { return wire::encode(id, m); });
+    const wire::HttpResponse response = wire::decode_http_response(answer.payload);
+    if (response.status != JN_OK) return response.status;
+    std::vector<jn_http_header> headers;
+    headers.reserve(response.headers.size());
+    for (const auto& [name, value] : response.headers) headers.push_back({js(name), js(value)});
+    jn_http_response out{};
+    out.struct_size = sizeof out;
+    out.status_code = response.status_code;
+    out.headers = headers.data();
+    out.header_count = headers.size();
+    out.body = js(response.body);
+    on_response(user, &out);
+    return JN_OK;
+}
+
+jn_status Runner::state_get(jn_host_instance* instance, jn_str key, jn_value_fn sink, void* user) {
+    if (!instance || !sink) return JN_ERR_INVALID_REQUEST;
+    const wire::StateRequest m{as_instance(instance)->handle, std::string(sv(key)), {}};
+    const wire::Frame answer =
+        self->ask(wire::Type::state_get, [&](uint64_t id) { return wire::encode(wire::Type::state_get, id, m); });
+    const wire::StateReply reply = wire::decode_state_reply(answer.payload);
+    if (reply.status == JN_OK) sink(user, js(reply.value));
+    return reply.status;
+}
+
+jn_status Runner::state_set(jn_host_instance* instance, jn_str key, jn_str value) {
+    if (!instance) return JN_ERR_INVALID_REQUEST;
+    const wire::StateRequest m{as_instance(instance)->handle, std::string(sv(key)), std::string(sv(value))};
+    const wire::Frame answer =
+        self->ask(wire::Type::state_set, [&](uint64_t id) { return wire::encode(wire::Type::state_set, id, m); });
+    return wire::decode_state_reply(answer.payload).status;
+}
+
+jn_status Runner::state_delete(jn_host_instance* instance, jn_str key) {
+    if (!instance) return JN_ERR_INVALID_REQUEST;
+    const wire::StateRequest m{as_instance(instance)->handle, std::string(sv(key)), {}};
+    const wire::Frame answer = self->ask(
+        wire::Type::state_delete, [&](uint64_t id) { return wire::encode(wire::Type::state_delete, id, m); });
+    return wire::decode_state_reply(answer.payload).status;
+}
+
+int64_t Runner::clock_now_ms() {
+    // The same kernel clock junctiond reads: no message needed.
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+uint32_t Runner::is_cancelled(jn_call* c) {
+    if (!c) return 0;
+    Call& call = *as_call(c);
+    if (call.cancelled.load(std::memory_order_relaxed)) return 1;
+    std::lock_guard lock(call.mutex);
+    return call.stop ? 1 : 0;
+}
+
+jn_status Runner::emit(jn_call* c, jn_str json) {
+    if (!c) return JN_ERR_INVALID_REQUEST;
+    Call& call = *as_call(c);
+    {
+        std::unique_lock lock(call.mutex);
+        call.acked.wait(lock, [&] { return call.unacked < kEmitWindow || call.stop || call.cancelled.load(); });
+        if (call.stop || call.cancelled.load()) return JN_ERR_CANCELLED;
+        ++call.unacked;
+    }
+    if (!self->channel_.send_text(wire::Type::emit, call.id, sv(json))) ::_exit(0);
+    return JN_OK;
+}
+
+void Runner::set_error(jn_call* c, jn_str message) {
+    if (!c) return;
+    self->channel_.send_text(wire::Type::set_error, as_call(c)->id, sv(message).substr(0, kMaxText));
+}
+
+}  // namespace
+
+int serve(int fd, const std::filesystem::path& library) {
+    // Never destroyed: its worker threads may still be inside the connector when the
+    // socket ends, and the process leaves with _Exit.
+    auto* runner = new Runner(fd, library);
+    return runner->run();
+}
+
+}  // namespace junction::connector_host
