@@ -93,6 +93,8 @@ po::options_description settings() {
         "unexpected ends of a version's connector process, within connector-crash-window, "
         "that quarantine the version")(
         "connector-crash-window", po::value<unsigned>()->default_value(600), "seconds, see connector-crash-limit")(
+        "connector-backoff-max", po::value<unsigned>()->default_value(30),
+        "seconds at most between restarts of a connector process that keeps ending (from 0.2 s, doubling)")(
         "connector-confine", po::value<bool>()->default_value(true)->implicit_value(true),
         "confine connector processes with no_new_privs, seccomp and Landlock where the kernel has them")(
         "connector-paths", po::value<std::string>()->default_value(""),
@@ -137,6 +139,7 @@ bool apply_connector_setting(const std::string& key, const std::string& value, c
     else if (k == "kill-grace") p.deadlines.grace = seconds(number(1, 600));
     else if (k == "crash-limit") p.crash_limit = static_cast<uint32_t>(number(1, 1000));
     else if (k == "crash-window") p.crash_window = seconds(number(1, 7 * 86400));
+    else if (k == "backoff-max") p.backoff_max = seconds(number(1, 3600));
     else if (k == "confine") p.confine = value == "true" || value == "1" || value == "yes" || value == "on";
     else if (k == "host-program") p.program = value;
     else if (k == "paths") {
@@ -162,7 +165,7 @@ core::ConnectorLoadPolicy connector_policy(const po::variables_map& vm,
     for (const char* key : {"isolation", "connector-memory-limit-mb", "connector-open-files", "connector-deadline-open",
                             "connector-deadline-create", "connector-deadline-test-connection",
                             "connector-deadline-invoke", "connector-deadline-migrate", "connector-kill-grace",
-                            "connector-crash-limit", "connector-crash-window", "connector-paths",
+                            "connector-crash-limit", "connector-crash-window", "connector-backoff-max", "connector-paths",
                             "connector-host-program"}) {
         const auto& v = vm[key].value();
         std::string text;
@@ -320,7 +323,7 @@ std::string connector_settings_text(const core::ConnectorLoadPolicy& policy) {
                " files " + std::to_string(p.max_open_files) + " deadlines " + std::to_string(d.open.count()) + "/" +
                std::to_string(d.create.count()) + "/" + std::to_string(d.test_connection.count()) + "/" +
                std::to_string(d.invoke.count()) + "/" + std::to_string(d.migrate.count()) + " grace " +
-               std::to_string(d.grace.count()) + " crashes " + std::to_string(p.crash_limit) + "/" +
+               std::to_string(d.grace.count()) + " backoff " + std::to_string(p.backoff_max.count()) + " crashes " + std::to_string(p.crash_limit) + "/" +
                std::to_string(p.crash_window.count()) + " confine " + (p.confine ? "yes" : "no") + " program " +
                p.program.string() + " paths " + [&] {
                    std::string t;

@@ -270,11 +270,15 @@ void ProcessLink::reap() {
     rusage usage{};
     while (::wait4(pid_, &status, 0, &usage) < 0 && errno == EINTR) {
     }
+    // What it wrote last (an out-of-memory line) is read before the reason is written.
+    for (int i = 0; i < 100 && !stderr_ended_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     std::string why;
     std::vector<std::shared_ptr<Mailbox>> waiting;
     {
         std::lock_guard lock(mutex_);
         why = kill_reason_.empty() ? describe_status(status) : "junctiond stopped it: " + kill_reason_;
+        if (out_of_memory_.load())
+            why += "; it ran out of memory (connector-memory-limit-mb = " + std::to_string(options_.memory_limit_mb) + ")";
         end_reason_ = why;
         ended_.store(true, std::memory_order_release);
         for (auto& [id, box] : calls_) waiting.push_back(box);
@@ -315,6 +319,10 @@ void ProcessLink::drain_stderr() {
         size_t start = 0, end;
         while ((end = pending.find('\n', start)) != std::string::npos || pending.size() - start > kMaxLine) {
             if (end == std::string::npos) end = start + kMaxLine;
+            const std::string_view line = std::string_view(pending).substr(start, std::min(end - start, kMaxLine));
+            if (line.starts_with("junction-connector-host: out of memory") ||
+                line.find("hard rss limit exhausted") != std::string_view::npos)  // the same, under a sanitizer
+                out_of_memory_.store(true);
             if (++lines <= kMaxLines)
                 log_warn("connector " + options_.label, "stderr: " + pending.substr(start, std::min(end - start, kMaxLine)));
             else if (lines == kMaxLines + 1)
@@ -324,6 +332,7 @@ void ProcessLink::drain_stderr() {
         pending.erase(0, start);
     }
     if (!pending.empty() && ++lines <= kMaxLines) log_warn("connector " + options_.label, "stderr: " + pending.substr(0, kMaxLine));
+    stderr_ended_.store(true);
 }
 
 }  // namespace junction::core

@@ -92,6 +92,9 @@ private:
     uint64_t next_instance_ = 1;
     std::string kill_reason_, end_reason_;
     bool reaped_ = false;  // the pid may have been recycled: never signal it again
+    // Set by the stderr reader: the process said it ran out of memory, or its stderr ended.
+    std::atomic<bool> out_of_memory_{false};
+    std::atomic<bool> stderr_ended_{false};
 
     std::thread reader_;
     std::thread stderr_reader_;

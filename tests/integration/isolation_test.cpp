@@ -1,0 +1,186 @@
+// Issue 14: connectors run in connector processes (the default), so a connector that
+// segfaults, aborts, hangs, allocates without bound or floods its output costs the call it
+// was in, never the daemon: the call fails with an error naming the call and the limit, the
+// daemon keeps answering, other connectors keep working, and a connector whose process
+// keeps ending is quarantined.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "service_processes.hpp"
+
+#include <rapidjson/document.h>
+
+#include <csignal>
+#include <thread>
+
+namespace fs = std::filesystem;
+using namespace junction::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+rapidjson::Document json_of(const HttpAnswer& a) {
+    rapidjson::Document d;
+    d.Parse(a.body.c_str());
+    return d;
+}
+
+// Short limits, so the hanging cases end in seconds.
+const std::vector<std::string> kLimits{"--connector-deadline-create",   "2", "--connector-deadline-test-connection",
+                                       "2", "--connector-deadline-invoke", "3", "--connector-kill-grace",
+                                       "1", "--connector-memory-limit-mb", "256", "--connector-crash-limit",
+                                       "1000", "--connector-backoff-max", "1"};
+
+fs::path plugin_folder(const JunctiondProcess& d) { return d.state_dir().parent_path() / "plugins"; }
+
+void install(JunctiondProcess& d, const std::string& fixture_name, const std::string& connector) {
+    fs::copy_file(fixture(fixture_name), plugin_folder(d) / (fixture_name + ".so"));
+    d.signal(SIGHUP);
+    for (int i = 0; i < 400 && d.call("GET", "/v1/connectors/" + connector).status != 200; ++i)
+        std::this_thread::sleep_for(25ms);
+    REQUIRE_MESSAGE(d.call("GET", "/v1/connectors/" + connector).status == 200, read_text(d.log_file()));
+}
+
+void check_alive(const JunctiondProcess& d) {
+    CHECK(d.call("GET", "/healthz").status == 200);
+    CHECK(d.call("GET", "/v1/connectors").status == 200);
+    CHECK(d.call("GET", "/v1/instances").status == 200);
+}
+
+// Tests an instance; returns the test's detail. A connector process that ended is started
+// again after a backoff (at most 1 s here): until then a test says so, and is asked again.
+std::string test_detail(const JunctiondProcess& d, const std::string& name) {
+    std::string detail;
+    for (int i = 0; i < 40; ++i) {
+        const HttpAnswer answer = d.call("POST", "/v1/instances/" + name + "/test");
+        INFO(answer.body);
+        CHECK(answer.status == 200);
+        const auto view = json_of(answer);
+        detail = view.HasMember("status_detail") && view["status_detail"].IsString() ? view["status_detail"].GetString() : "";
+        if (detail.find("it is started again in") == std::string::npos) break;
+        std::this_thread::sleep_for(100ms);
+    }
+    return detail;
+}
+
+}  // namespace
+
+TEST_CASE("a connector that crashes, hangs, allocates or floods in create or test fails that call; the daemon lives") {
+    JunctiondProcess d({"jsonl.so"}, kLimits);
+    install(d, "misbehaving", "misbehaving");
+    struct Case {
+        const char* how;
+        const char* says;  // what the failing call's detail says
+    };
+    const Case cases[] = {
+        {"segfault", "the connector process ended during the call: it was killed by signal 11 (SIGSEGV)"},
+        {"abort", "the connector process ended during the call: it was killed by signal 6 (SIGABRT)"},
+        {"hang", "did not finish within its deadline of 2 s (connector-deadline-"},
+        {"allocate", "it ran out of memory (connector-memory-limit-mb = 256)"},
+        {"flood", "did not finish within its deadline of 2 s (connector-deadline-"},
+    };
+    for (const char* in : {"create", "test"}) {
+        for (const Case& c : cases) {
+            const std::string name = std::string(in) + "-" + c.how;
+            INFO(name);
+            REQUIRE(d.call("POST", "/v1/instances",
+                           R"({"connector":"misbehaving","name":")" + name + R"(","config":{"in":")" + in +
+                               R"(","how":")" + c.how + R"("}})")
+                        .status == 201);
+            const std::string detail = test_detail(d, name);
+            CHECK_MESSAGE(detail.find(c.says) != std::string::npos, detail);
+            check_alive(d);
+        }
+    }
+    // The flood reached the log a bounded number of lines, not without end.
+    const std::string log = read_text(d.log_file());
+    size_t stderr_lines = 0;
+    for (size_t at = log.find("stderr: xxx"); at != std::string::npos; at = log.find("stderr: xxx", at + 1)) ++stderr_lines;
+    CHECK(stderr_lines > 0);
+    CHECK(stderr_lines <= 2 * 201);
+    // A well-behaved instance of the same connector works, in a new connector process.
+    REQUIRE(d.call("POST", "/v1/instances", R"({"connector":"misbehaving","name":"fine","config":{}})").status == 201);
+    test_detail(d, "fine");  // past any backoff
+    CHECK(std::string(json_of(d.call("GET", "/v1/instances/fine"))["status"].GetString()) == "ok");
+}
+
+TEST_CASE("a run on a hanging connector can be cancelled, and an unrelated flow completes meanwhile") {
+    JunctiondProcess d({"jsonl.so"}, {"--connector-deadline-invoke", "600", "--connector-kill-grace", "1"});
+    install(d, "misbehaving", "misbehaving");
+    TempDir files;
+    write_file(files / "in.jsonl", "{\"id\":1}\n{\"id\":2}\n");
+    auto instance = [&](const std::string& body) { REQUIRE(d.call("POST", "/v1/instances", body).status == 201); };
+    instance(R"({"connector":"misbehaving","name":"stuck","config":{"in":"invoke","how":"hang"}})");
+    instance(R"({"connector":"jsonl","name":"source","config":{"path":")" + (files / "in.jsonl").string() + R"("}})");
+    instance(R"({"connector":"jsonl","name":"sink","config":{"path":")" + (files / "out.jsonl").string() + R"("}})");
+    auto flow = [&](const std::string& name, const std::string& from, const std::string& endpoint) {
+        REQUIRE(d.call("POST", "/v1/flows", R"({"name": ")" + name + R"(", "trigger": {"type": "manual"}, "shapes": [
+          {"id": "read", "type": "connection", "instance": ")" + from + R"(", "endpoint": ")" + endpoint +
+                                                   R"(", "direction": "receive", "next": "store"},
+          {"id": "store", "type": "connection", "instance": "sink", "endpoint": "records.send", "direction": "send"}]})")
+                    .status == 201);
+    };
+    flow("stuck", "stuck", "read");
+    flow("copy", "source", "records.receive");
+    auto start = [&](const std::string& name) {
+        const HttpAnswer started = d.call("POST", "/v1/flows/" + name + "/runs");
+        REQUIRE(started.status == 202);
+        return std::string(json_of(started)["id"].GetString());
+    };
+    auto wait_status = [&](const std::string& run) {
+        std::string status = "queued";
+        for (int i = 0; i < 1200 && (status == "queued" || status == "running"); ++i) {
+            std::this_thread::sleep_for(50ms);
+            status = json_of(d.call("GET", "/v1/runs/" + run))["status"].GetString();
+        }
+        return status;
+    };
+    const std::string stuck = start("stuck");
+    std::this_thread::sleep_for(300ms);  // it is inside the hanging invoke
+    CHECK(wait_status(start("copy")) == "completed");  // another connector is not held up
+    REQUIRE(d.call("POST", "/v1/runs/" + stuck + "/cancel").status < 300);
+    CHECK(wait_status(stuck) == "cancelled");
+    check_alive(d);
+    // SIGTERM stops the daemon (stop() waits 20 s at most), connector processes and all.
+    CHECK(d.stop() == 0);
+}
+
+TEST_CASE("a connector whose process keeps ending is quarantined, across restarts") {
+    JunctiondProcess d({"jsonl.so"}, {"--connector-crash-limit", "3", "--connector-crash-window", "600",
+                                      "--connector-backoff-max", "1"});
+    install(d, "misbehaving", "misbehaving");
+    REQUIRE(d.call("POST", "/v1/instances", R"({"connector":"misbehaving","name":"crashy","config":{"in":"test","how":"segfault"}})")
+                .status == 201);
+    std::string detail;
+    for (int i = 0; i < 20 && detail.find("quarantined") == std::string::npos; ++i) {
+        detail = test_detail(d, "crashy");
+    }
+    CHECK_MESSAGE(detail.find("quarantined: its connector process ended 3 times") != std::string::npos, detail);
+    const auto view = json_of(d.call("GET", "/v1/instances/crashy"));
+    CHECK(std::string(view["status"].GetString()) == "connector_quarantined");
+    check_alive(d);
+    // It stays quarantined across a restart.
+    REQUIRE(d.stop() == 0);
+    d.start();
+    CHECK(std::string(json_of(d.call("GET", "/v1/instances/crashy"))["status"].GetString()) == "connector_quarantined");
+    check_alive(d);
+}
+
+TEST_CASE("a library whose describe() crashes, hangs, allocates or floods is refused, naming the file") {
+    JunctiondProcess d({"jsonl.so"}, {"--connector-deadline-open", "2", "--connector-kill-grace", "1",
+                                      "--connector-memory-limit-mb", "256"});
+    for (const char* how : {"segfault", "abort", "hang", "allocate", "flood"}) {
+        INFO(how);
+        const std::string file = std::string("misbehave_describe_") + how + ".so";
+        fs::copy_file(fixture(std::string("misbehave_describe_") + how), plugin_folder(d) / file);
+        d.signal(SIGHUP);
+        REQUIRE_MESSAGE(wait_for_text(d.log_file(), file + ": ", 60s), read_text(d.log_file()));
+        CHECK(d.call("GET", std::string("/v1/connectors/describe-") + how).status == 404);
+        check_alive(d);
+    }
+    const std::string log = read_text(d.log_file());
+    CHECK(log.find("misbehave_describe_segfault.so: describe failed: the connector process ended during the call: "
+                   "it was killed by signal 11 (SIGSEGV)") != std::string::npos);
+    CHECK(log.find("misbehave_describe_hang.so: describe failed: the call did not finish within its deadline of 2 s "
+                   "(connector-deadline-open)") != std::string::npos);
+}
