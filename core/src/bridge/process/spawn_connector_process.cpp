@@ -38,12 +38,15 @@ std::vector<std::string> connector_environment(const ConnectorProcessOptions& op
     for (const char* name : {"TZ", "TZDIR", "LANG", "LC_ALL"})
         if (const char* v = std::getenv(name)) env.push_back(std::string(name) + "=" + v);
 #if defined(JUNCTION_SANITIZER_ADDRESS) || defined(JUNCTION_SANITIZER_THREAD)
-    const std::string rss = "hard_rss_limit_mb=" + std::to_string(options.memory_limit_mb);
+    // The memory limit as an RSS limit; and a connector's fatal signals are left to the
+    // kernel, as in a shipped build (a sanitizer would turn SIGSEGV into exit status 1).
+    const std::string ours = "hard_rss_limit_mb=" + std::to_string(options.memory_limit_mb) +
+                             ":handle_segv=0:handle_sigbus=0:handle_abort=0:handle_sigill=0:handle_sigfpe=0";
     for (const char* name : {"ASAN_OPTIONS", "TSAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
         const char* v = std::getenv(name);
         std::string value = v ? v : "";
         if (std::string_view(name) != "UBSAN_OPTIONS" && std::string_view(name) != "LSAN_OPTIONS")
-            value += (value.empty() ? "" : ":") + rss;
+            value += (value.empty() ? "" : ":") + ours;
         if (!value.empty()) env.push_back(std::string(name) + "=" + value);
     }
 #else
