@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/landlock.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -120,11 +121,23 @@ bool apply_seccomp(std::string& notes) {
                              "ptrace", "process_vm_readv", "process_vm_writev", "io_uring_setup", "io_uring_enter",
                              "io_uring_register", "kexec_load", "init_module", "finit_module", "bpf",
                              "perf_event_open", "userfaultfd", "mount", "umount2", "pivot_root", "chroot",
-                             "setns", "unshare", "keyctl", "add_key", "request_key"}) {
+                             "setns", "unshare", "keyctl", "add_key", "request_key", "fork", "vfork", "fsopen",
+                             "fsconfig", "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr"}) {
         const int nr = seccomp_syscall_resolve_name(name);
         if (nr == __NR_SCMP_ERROR) continue;  // not on this architecture
         if (seccomp_rule_add(filter, SCMP_ACT_ERRNO(EPERM), nr, 0) != 0) ok = false;
     }
+    // Threads, but no new process (a child would outlive a kill of this one, holding the
+    // socket) and no namespaces. clone3 passes its flags in memory the filter cannot read:
+    // ENOSYS makes the C library fall back to clone, whose flags it can.
+    if (seccomp_rule_add(filter, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) != 0) ok = false;
+    if (seccomp_rule_add(filter, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+                         SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0)) != 0)
+        ok = false;
+    for (const uint64_t flag : {CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET,
+                                CLONE_NEWCGROUP})
+        if (seccomp_rule_add(filter, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag)) != 0)
+            ok = false;
     if (ok && seccomp_load(filter) != 0) ok = false;
     seccomp_release(filter);
     if (!ok) notes += "seccomp: the filter could not be loaded; ";

@@ -2,7 +2,7 @@
 // allows (docs/plugin-abi.md, "Trust model"): resource limits, no core dumps, no new
 // privileges, a Landlock ruleset (read-only system folders and the library's folder, its own
 // folder writable, no TCP, no signals or abstract sockets beyond itself), and a seccomp
-// filter (no new sockets, no exec, no ptrace, no io_uring).
+// filter (no new sockets, no exec, no new processes or namespaces, no ptrace, no io_uring).
 #pragma once
 
 #include <cstdint>

@@ -2,7 +2,8 @@
 // in a process of its own (docs/decisions/0015). It is not meant to be run by hand:
 //
 //   junction-connector-host --channel-fd 3 --library FILE [--work-dir DIR]
-//       [--memory-limit-mb N] [--open-files N] [--allow-path DIR]... [--label TEXT] [--no-confine]
+//       [--memory-limit-mb N] [--open-files N] [--max-message-bytes N] [--allow-path DIR]...
+//       [--label TEXT] [--no-confine]
 //
 // Before it loads any of the connector's code it closes every descriptor it did not get on
 // purpose, sets its limits and confines itself; then it serves junctiond on the channel.
@@ -29,6 +30,7 @@ struct Arguments {
     std::string library, work_dir, label;
     std::vector<std::filesystem::path> paths;  // --allow-path, repeated
     junction::connector_host::Limits limits;
+    size_t max_message_bytes = size_t{80} << 20;  // what junctiond accepts from us
     bool confine = true;
 };
 
@@ -67,6 +69,7 @@ Arguments parse(int argc, char** argv) {
         else if (arg == "--allow-path") a.paths.emplace_back(value);
         else if (arg == "--memory-limit-mb") a.limits.memory_limit_mb = number(value);
         else if (arg == "--open-files") a.limits.open_files = static_cast<uint32_t>(number(value));
+        else if (arg == "--max-message-bytes") a.max_message_bytes = number(value);
         else usage("an unknown option");
     }
     if (a.channel_fd < 0 || a.library.empty()) usage("--channel-fd and --library are required");
@@ -137,5 +140,5 @@ int main(int argc, char** argv) {
         return 4;
     }
     // Worker threads may still be inside the connector: leave without destructors.
-    std::_Exit(junction::connector_host::serve(a.channel_fd, a.library));
+    std::_Exit(junction::connector_host::serve(a.channel_fd, a.library, a.max_message_bytes));
 }

@@ -54,10 +54,11 @@ struct Waiter {
 
 class Runner {
 public:
-    Runner(int fd, std::filesystem::path library)
+    Runner(int fd, std::filesystem::path library, size_t max_message_bytes)
         // What junctiond sends is trusted (the process's parent); a response body may be
         // as large as its HTTP cap.
-        : channel_(fd, size_t{2} << 30), library_path_(std::move(library)) {}
+        : channel_(fd, size_t{2} << 30), library_path_(std::move(library)),
+          max_payload_(max_message_bytes > 4096 ? max_message_bytes - 4096 : max_message_bytes) {}
 
     int run();
 
@@ -90,6 +91,7 @@ private:
 
     wire::Channel channel_;
     std::filesystem::path library_path_;
+    size_t max_payload_;  // the most a page or request body may be, with room for its frame
     std::shared_ptr<core::PluginLibrary> library_;
     jn_definition* definition_ = nullptr;
     WorkerPool pool_;
@@ -356,6 +358,9 @@ jn_status Runner::http_request(jn_call* c, const jn_http_request* request, jn_ht
     for (size_t i = 0; i < r.header_count; ++i)
         m.headers.emplace_back(std::string(sv(r.headers[i].name)), std::string(sv(r.headers[i].value)));
     m.body = sv(r.body);
+    size_t size = m.body.size() + m.url.size() + m.method.size();
+    for (const auto& [name, value] : m.headers) size += name.size() + value.size() + 8;
+    if (size > self->max_payload_) return JN_ERR_TOO_LARGE;  // junctiond would end the process
     const wire::Frame answer = self->ask(wire::Type::http_request, [&](uint64_t id) { return wire::encode(id, m); });
     const wire::HttpResponse response = wire::decode_http_response(answer.payload);
     if (response.status != JN_OK) return response.status;
@@ -415,6 +420,11 @@ uint32_t Runner::is_cancelled(jn_call* c) {
 jn_status Runner::emit(jn_call* c, jn_str json) {
     if (!c) return JN_ERR_INVALID_REQUEST;
     Call& call = *as_call(c);
+    if (json.len > self->max_payload_) {
+        set_error(c, js("the connector emitted " + std::to_string(json.len) + " bytes at once, more than junctiond "
+                        "takes (max-page-bytes)"));
+        return JN_ERR_TOO_LARGE;
+    }
     {
         std::unique_lock lock(call.mutex);
         call.acked.wait(lock, [&] { return call.unacked < kEmitWindow || call.stop || call.cancelled.load(); });
@@ -432,10 +442,10 @@ void Runner::set_error(jn_call* c, jn_str message) {
 
 }  // namespace
 
-int serve(int fd, const std::filesystem::path& library) {
+int serve(int fd, const std::filesystem::path& library, size_t max_message_bytes) {
     // Never destroyed: its worker threads may still be inside the connector when the
     // socket ends, and the process leaves with _Exit.
-    auto* runner = new Runner(fd, library);
+    auto* runner = new Runner(fd, library, max_message_bytes);
     return runner->run();
 }
 

@@ -14,7 +14,8 @@
 namespace junction::connector_host {
 
 // Reads and serves junctiond's messages on `fd` until the socket ends; returns the exit
-// status for the process.
-int serve(int fd, const std::filesystem::path& library);
+// status for the process. A page or request larger than `max_message_bytes` (junctiond's
+// cap) fails its call with JN_ERR_TOO_LARGE instead of being sent.
+int serve(int fd, const std::filesystem::path& library, size_t max_message_bytes);
 
 }  // namespace junction::connector_host

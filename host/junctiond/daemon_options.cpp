@@ -289,6 +289,11 @@ DaemonOptions read_options(int argc, char** argv, const po::options_description&
     if (o.max_connections_per_client < 1)
         throw std::runtime_error("max-connections-per-client must be at least 1");
     o.connectors = connector_policy(vm, sections);
+    // A connector process may send a page as large as max-page-bytes (a larger one fails
+    // its call, as in junctiond), plus room for the frame around it.
+    const size_t message_cap = o.json_limits.max_page_bytes + (size_t{1} << 20);
+    o.connectors.defaults.process.max_message_bytes = message_cap;
+    for (auto& [name, each] : o.connectors.per_connector) each.process.max_message_bytes = message_cap;
     return o;
 }
 

@@ -219,6 +219,9 @@ std::shared_ptr<ConnectorVersion> ConnectorRegistry::open_locked(const fs::path&
                     "it first (the REST engine ships as rest.so in Junction's plugin folder)",
                     file.filename().string());
     refuse_quarantined(e->info.sha256, e->info.id());
+    // In this process the engine is loaded first, under its own marker: an engine that
+    // crashes while loading is what gets quarantined, not each definition in turn.
+    const ConnectorVersionPtr engine_loaded = in_process ? load_locked(*e) : nullptr;
     const auto marker = in_process ? mark_risky_call(markers_, sha, subject, "loading it") : CrashMarkers::Scope{};
     return ConnectorVersion::open_definition(e->info.file, e->info.name, file, sha, options);
 }

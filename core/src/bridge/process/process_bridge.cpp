@@ -105,7 +105,7 @@ jn_status run_call(ProcessLink& link, CallScope& scope, std::string_view message
                        : "");
     };
     if (!link.send(message)) {
-        call.error = "the connector process had ended: " + link.end_reason();
+        call.error = "the connector process had ended: " + link.end_reason() + "; junctiond restarts it for the next call";
         return JN_ERR_TRANSIENT;
     }
     Mailbox& box = scope.mailbox();
@@ -115,7 +115,8 @@ jn_status run_call(ProcessLink& link, CallScope& scope, std::string_view message
         {
             std::unique_lock lock(box.mutex);
             // Wakes at least every 20 ms to look at the caller's cancel flag.
-            const auto wake = std::min(Clock::now() + milliseconds(20), cancel_sent ? kill_at : deadline);
+            const auto next = !cancel_sent ? deadline : killed ? kill_at + grace : kill_at;
+            const auto wake = std::min(Clock::now() + milliseconds(20), next);
             box.ready.wait_until(lock, wake, [&] { return !box.frames.empty() || box.ended; });
             if (!box.frames.empty()) {
                 frame = std::move(box.frames.front());
@@ -159,9 +160,7 @@ jn_status run_call(ProcessLink& link, CallScope& scope, std::string_view message
             } catch (const wire::WireError& e) {
                 link.kill(std::string("it sent a broken message: ") + e.what());
             }
-            continue;
-        }
-        if (ended) {
+        } else if (ended || (killed && Clock::now() >= kill_at + grace)) {  // gone, or as good as gone
             if (timed_out) {
                 call.error = deadline_text();
                 return JN_ERR_TIMEOUT;
@@ -175,6 +174,8 @@ jn_status run_call(ProcessLink& link, CallScope& scope, std::string_view message
                          "; junctiond restarts it for the next call";
             return JN_ERR_TRANSIENT;
         }
+        // Checked after every message too: a process that keeps sending must still be
+        // cancelled at its deadline.
         const auto now = Clock::now();
         if (!cancel_sent && ((call.cancelled && call.cancelled->load(std::memory_order_relaxed)) || now >= deadline)) {
             timed_out = now >= deadline;
@@ -274,6 +275,8 @@ public:
         if (status == JN_OK) {
             out = std::make_unique<ProcessInstance>(link, handle);
         } else {
+            // It may exist in the process all the same (made just after its deadline).
+            link->send(wire::encode(wire::Type::destroy, 0, wire::InstanceCall{handle}));
             link->remove_instance(handle);
         }
         return status;
@@ -299,37 +302,41 @@ private:
     std::shared_ptr<ProcessLink> start_locked() {
         std::weak_ptr<Supervision> weak = supervision_;
         auto options = options_;
-        return std::make_shared<ProcessLink>(options_, library_, [weak, options](bool expected, const std::string& why) {
-            if (expected) return;
-            auto s = weak.lock();
-            if (options.counters) {
-                const bool by_limit = why.starts_with("junctiond stopped it");
-                (by_limit ? options.counters->limit_kills : options.counters->crashes).fetch_add(1, std::memory_order_relaxed);
-            }
+        return std::make_shared<ProcessLink>(options_, library_, [weak, options](ProcessLink::End end, const std::string& why) {
+            if (end == ProcessLink::End::asked) return;
+            if (options.counters)
+                (end == ProcessLink::End::killed ? options.counters->limit_kills : options.counters->crashes)
+                    .fetch_add(1, std::memory_order_relaxed);
             log_warn("connector " + options.label, "its connector process ended: " + why);
-            if (!s) return;
-            std::string quarantine;
-            {
-                std::lock_guard lock(s->mutex);
-                const auto now = Clock::now();
-                s->ends.push_back(now);
-                while (!s->ends.empty() && now - s->ends.front() > options.crash_window) s->ends.pop_front();
-                s->last_end = why;
-                auto backoff = options.backoff_min * (1 << std::min<size_t>(s->ends.size() - 1, 16));
-                s->next_start = now + std::min<milliseconds>(backoff, options.backoff_max);
-                if (s->quarantined.empty() && s->ends.size() >= options.crash_limit) {
-                    s->quarantined = "its connector process ended " + std::to_string(s->ends.size()) + " times within " +
-                                     std::to_string(options.crash_window.count()) +
-                                     " s (connector-crash-limit, connector-crash-window); the last time " + why;
-                    quarantine = s->quarantined;
-                }
-            }
-            if (!quarantine.empty()) {
-                if (options.counters) options.counters->quarantines.fetch_add(1, std::memory_order_relaxed);
-                log_error("connector " + options.label, "quarantined: " + quarantine);
-                if (options.on_quarantine) options.on_quarantine(quarantine);
-            }
+            if (auto s = weak.lock()) record_end(*s, options, why, end == ProcessLink::End::crashed);
         });
+    }
+
+    // An end the version's next start waits for (backoff); a crash counts towards the
+    // quarantine, a kill by junctiond (a deadline, an ignored cancel) does not: the calls it
+    // ended have failed already, and hanging is not a reason to stop every tenant's calls.
+    static void record_end(Supervision& s, const ConnectorProcessOptions& options, const std::string& why, bool crash) {
+        std::string quarantine;
+        {
+            std::lock_guard lock(s.mutex);
+            const auto now = Clock::now();
+            if (crash) s.ends.push_back(now);
+            while (!s.ends.empty() && now - s.ends.front() > options.crash_window) s.ends.pop_front();
+            s.last_end = why;
+            const size_t recent = std::max<size_t>(s.ends.size(), 1);
+            const auto backoff = options.backoff_min * (1 << std::min<size_t>(recent - 1, 16));
+            s.next_start = now + std::min<milliseconds>(backoff, options.backoff_max);
+            if (s.quarantined.empty() && s.ends.size() >= options.crash_limit) {
+                s.quarantined = "its connector process ended " + std::to_string(s.ends.size()) + " times within " +
+                                std::to_string(options.crash_window.count()) +
+                                " s (connector-crash-limit, connector-crash-window); the last time " + why;
+                quarantine = s.quarantined;
+            }
+        }
+        if (quarantine.empty()) return;
+        if (options.counters) options.counters->quarantines.fetch_add(1, std::memory_order_relaxed);
+        log_error("connector " + options.label, "quarantined: " + quarantine);
+        if (options.on_quarantine) options.on_quarantine(quarantine);
     }
 
     // The running process, started again if it ended (after its backoff); null with
@@ -340,7 +347,8 @@ private:
             std::lock_guard s(supervision_->mutex);
             if (!supervision_->quarantined.empty()) {
                 call.error = "quarantined: " + supervision_->quarantined +
-                             ". Calls fail until an admin releases it (junction connectors release NAME)";
+                             ". Calls fail at once: install a fixed build and apply it (junctiond's log says "
+                             "how to lift this quarantine by hand)";
                 status = JN_ERR_INTERNAL;
                 return nullptr;
             }
@@ -360,8 +368,9 @@ private:
             open.on_emit = &ignore;
             wire::Opened opened;
             const jn_status s = open_in(*link, open, &opened);
-            if (s != JN_OK) {
+            if (s != JN_OK) {  // spaced like any other end, and counted
                 call.error = "its connector process was started again but did not open the library: " + open.error;
+                record_end(*supervision_, options_, call.error, true);
                 status = JN_ERR_TRANSIENT;
                 return nullptr;
             }

@@ -28,6 +28,7 @@ constexpr size_t kMaxQueuedFrames = 64;
 // counted, so a connector cannot flood junctiond's log or its reader thread.
 constexpr double kLogLinesPerSecond = 200;
 constexpr double kLogBurst = 1000;
+constexpr size_t kMaxLogLine = 64 * 1024;
 
 std::string describe_status(int status) {
     if (WIFEXITED(status)) return "it exited with status " + std::to_string(WEXITSTATUS(status));
@@ -42,7 +43,7 @@ std::string describe_status(int status) {
 }  // namespace
 
 ProcessLink::ProcessLink(const ConnectorProcessOptions& options, const std::filesystem::path& library,
-                         std::function<void(bool, const std::string&)> on_end)
+                         std::function<void(End, const std::string&)> on_end)
     : options_(options), on_end_(std::move(on_end)) {
     SpawnedProcess spawned = spawn_connector_process(options_, library);
     pid_ = spawned.pid;
@@ -78,8 +79,30 @@ uint64_t ProcessLink::begin_call(const std::shared_ptr<Mailbox>& mailbox) {
 }
 
 void ProcessLink::end_call(uint64_t id) {
-    std::lock_guard lock(mutex_);
-    calls_.erase(id);
+    std::shared_ptr<Mailbox> box;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = calls_.find(id);
+        if (it == calls_.end()) return;
+        box = std::move(it->second);
+        calls_.erase(it);
+    }
+    // An HTTP request of the call that came after its end (a plugin thread) still gets an
+    // answer, or the process's thread asking it would wait for ever.
+    std::deque<wire::Frame> left;
+    {
+        std::lock_guard lock(box->mutex);
+        left.swap(box->frames);
+    }
+    for (const auto& frame : left)
+        if (frame.type == wire::Type::http_request) refuse_http(frame.id);
+}
+
+void ProcessLink::refuse_http(uint64_t request) {
+    wire::HttpResponse no;
+    no.status = JN_ERR_INVALID_REQUEST;
+    no.error = "the call this request was made in has ended";
+    send(wire::encode(request, no));
 }
 
 uint64_t ProcessLink::add_instance(jn_host_instance* host) {
@@ -90,6 +113,7 @@ uint64_t ProcessLink::add_instance(jn_host_instance* host) {
 }
 
 void ProcessLink::remove_instance(uint64_t handle) {
+    std::lock_guard in_use(serving_);  // the reader is not inside this instance's services
     std::lock_guard lock(mutex_);
     instances_.erase(handle);
 }
@@ -103,14 +127,21 @@ bool ProcessLink::send(std::string_view frame, std::string_view tail) {
 
 std::string ProcessLink::end_reason() const {
     std::lock_guard lock(mutex_);
-    return end_reason_;
+    if (!end_reason_.empty()) return end_reason_;
+    return kill_reason_.empty() ? std::string("it is ending") : "junctiond is stopping it: " + kill_reason_;
 }
 
 void ProcessLink::kill(const std::string& why) {
-    std::lock_guard lock(mutex_);
-    if (reaped_ || !kill_reason_.empty()) return;
-    kill_reason_ = why;
-    ::kill(pid_, SIGKILL);  // not reaped (reap() sets reaped_ under this lock first): still ours
+    {
+        std::lock_guard lock(mutex_);
+        if (reaped_ || !kill_reason_.empty()) return;
+        kill_reason_ = why;
+        // Its whole process group (it leads one): a child it forked, holding the socket,
+        // goes too. Not reaped yet (reap() sets reaped_ under this lock first): still ours.
+        ::kill(-pid_, SIGKILL);
+        ::kill(pid_, SIGKILL);
+    }
+    channel_->shutdown();  // the reader sees the end now, whoever else holds the socket
 }
 
 void ProcessLink::read_loop() {
@@ -163,12 +194,7 @@ void ProcessLink::deliver(uint64_t call, wire::Frame&& frame) {
     if (!box) {
         // A call that has ended (a plugin thread still using its handle): an HTTP request
         // gets an answer so its thread does not wait for ever; anything else is dropped.
-        if (frame.type == wire::Type::http_request) {
-            wire::HttpResponse no;
-            no.status = JN_ERR_INVALID_REQUEST;
-            no.error = "the call this request was made in has ended";
-            send(wire::encode(frame.id, no));
-        }
+        if (frame.type == wire::Type::http_request) refuse_http(frame.id);
         return;
     }
     {
@@ -184,6 +210,7 @@ void ProcessLink::deliver(uint64_t call, wire::Frame&& frame) {
 
 void ProcessLink::serve_state(const wire::Frame& frame) {
     const wire::StateRequest request = wire::decode_state_request(frame.payload);
+    std::lock_guard in_use(serving_);  // the instance stays until its service returns
     jn_host_instance* host = nullptr;
     {
         std::lock_guard lock(mutex_);
@@ -211,7 +238,8 @@ void ProcessLink::serve_log(const wire::Frame& frame) {
     static thread_local double tokens = kLogBurst;  // this reader thread's own bucket
     static thread_local Clock::time_point last = Clock::now();
     static thread_local uint64_t dropped = 0;
-    const wire::Log line = wire::decode_log(frame.payload);
+    wire::Log line = wire::decode_log(frame.payload);
+    if (line.message.size() > kMaxLogLine) line.message.resize(kMaxLogLine);  // a line, not data
     const auto now = Clock::now();
     tokens = std::min(kLogBurst, tokens + std::chrono::duration<double>(now - last).count() * kLogLinesPerSecond);
     last = now;
@@ -226,6 +254,7 @@ void ProcessLink::serve_log(const wire::Frame& frame) {
                                                     " a second");
         dropped = 0;
     }
+    std::lock_guard in_use(serving_);
     jn_host_instance* host = nullptr;
     if (line.instance != 0) {
         std::lock_guard lock(mutex_);
@@ -291,8 +320,17 @@ void ProcessLink::reap() {
         box->ready.notify_all();
     }
     if (options_.counters) options_.counters->running.fetch_sub(1, std::memory_order_relaxed);
-    const bool expected = closing_.load() && kill_reason_.empty() && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (on_end_) on_end_(expected, why);
+    End end = End::crashed;
+    {
+        std::lock_guard lock(mutex_);
+        if (!kill_reason_.empty()) end = End::killed;
+        else if (closing_.load() && WIFEXITED(status) && WEXITSTATUS(status) == 0) end = End::asked;
+    }
+    try {
+        if (on_end_) on_end_(end, why);
+    } catch (const std::exception& e) {  // a full disk while quarantining: logged, not fatal
+        log_error("connector " + options_.label, std::string("after its connector process ended: ") + e.what());
+    }
 }
 
 void ProcessLink::drain_stderr() {
@@ -307,10 +345,8 @@ void ProcessLink::drain_stderr() {
         // after the process itself has ended; reading stops with the process.
         pollfd p{stderr_fd_, POLLIN, 0};
         const int ready = ::poll(&p, 1, 100);
-        if (ready == 0) {
-            if (ended()) break;
-            continue;
-        }
+        if (ended()) break;  // a forked child writing on for ever does not keep this thread
+        if (ready == 0) continue;
         if (ready < 0 && errno == EINTR) continue;
         const ssize_t n = ready < 0 ? -1 : ::read(stderr_fd_, buffer, sizeof buffer);
         if (n < 0 && errno == EINTR) continue;

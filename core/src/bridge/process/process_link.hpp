@@ -35,11 +35,15 @@ struct Mailbox {
 
 class ProcessLink {
 public:
+    // How a process ended: junctiond closed the link and it exited cleanly; junctiond
+    // killed it (a deadline, a cancel it ignored, a broken message); or anything else.
+    enum class End { asked, killed, crashed };
+
     // Starts the process for `library`. Throws Error(plugin_rejected) when it cannot start.
     // `on_end` is called once, on the reader thread, when the process has ended and been
-    // reaped, with whether junctiond asked for it (closing the link) and why it ended.
+    // reaped, with how and why it ended.
     ProcessLink(const ConnectorProcessOptions& options, const std::filesystem::path& library,
-                std::function<void(bool expected, const std::string& why)> on_end);
+                std::function<void(End end, const std::string& why)> on_end);
     // Closes the socket (the process exits when it sees the end), waits for it up to the
     // grace period, then kills it.
     ~ProcessLink();
@@ -74,11 +78,12 @@ private:
     void serve_state(const wire::Frame& frame);
     void serve_log(const wire::Frame& frame);
     void deliver(uint64_t call, wire::Frame&& frame);
+    void refuse_http(uint64_t request);
     void reap();
     void drain_stderr();
 
     ConnectorProcessOptions options_;
-    std::function<void(bool, const std::string&)> on_end_;
+    std::function<void(End, const std::string&)> on_end_;
     pid_t pid_ = -1;
     int stderr_fd_ = -1;
     std::unique_ptr<wire::Channel> channel_;
@@ -86,6 +91,9 @@ private:
     std::atomic<bool> closing_{false};  // the destructor runs: an end now is expected
 
     mutable std::mutex mutex_;
+    // Held by the reader while it serves an instance's log or state, and by
+    // remove_instance: an instance's host object is never used after it is removed.
+    std::mutex serving_;
     std::unordered_map<uint64_t, std::shared_ptr<Mailbox>> calls_;
     std::unordered_map<uint64_t, jn_host_instance*> instances_;
     uint64_t next_call_ = 1;

@@ -89,6 +89,7 @@ SpawnedProcess spawn_connector_process(const ConnectorProcessOptions& options, c
                                   "--library", library.string(),
                                   "--memory-limit-mb", std::to_string(options.memory_limit_mb),
                                   "--open-files", std::to_string(options.max_open_files),
+                                  "--max-message-bytes", std::to_string(options.max_message_bytes),
                                   "--label", options.label};
     if (!options.work_dir.empty()) {
         std::error_code ec;
