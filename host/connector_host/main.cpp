@@ -87,9 +87,11 @@ void close_inherited(int keep) {
     for (int fd = 3; fd < keep; ++fd) ::close(fd);
 }
 
+#if !defined(JUNCTION_SANITIZER_ADDRESS) && !defined(JUNCTION_SANITIZER_THREAD)
 // When the process dies of a signal with its address space nearly at the limit, a line on
 // stderr (which junctiond logs) says the likely cause: a connector that runs out of memory
-// under RLIMIT_AS usually aborts (std::bad_alloc) or faults on a failed allocation.
+// under RLIMIT_AS usually aborts (std::bad_alloc) or faults on a failed allocation. (Under a
+// sanitizer the limit is its hard RSS limit, which says so itself.)
 uint64_t g_memory_limit_bytes = 0;
 
 void note_memory_and_die(int sig) {
@@ -111,6 +113,7 @@ void note_memory_and_die(int sig) {
     std::signal(sig, SIG_DFL);
     std::raise(sig);
 }
+#endif
 
 }  // namespace
 
