@@ -1,7 +1,8 @@
 // bench_abi_call: what the plugin ABI costs.
 //  1. ns per invoke through the ABI (host -> C table -> SDK -> plugin -> emit -> host sink)
 //     for a 1-record and a 250-record page, against a direct C++ virtual call doing the
-//     same work (parse the request, build the page, hand it to the same sink).
+//     same work (parse the request, build the page, hand it to the same sink); in process
+//     and isolated (the same library in a connector process, docs/decisions/0015).
 //  2. The time to install (copy, hash, fsync, load, negotiate, describe) one plugin, and to
 //     load and negotiate an already staged one.
 #include "page_work.hpp"
@@ -51,21 +52,26 @@ struct DirectPages final : PageSource {
     }
 };
 
-// Times `a` and `b` in alternating rounds (so both see the same machine noise) and keeps
-// each one's best round: on a shared machine the minimum is the repeatable figure.
-template <class A, class B>
-std::pair<double, double> best_ns_per_call(size_t calls, A&& a, B&& b) {
-    double best_a = 1e300, best_b = 1e300;
-    auto time = [calls](auto& f) {
-        const auto t0 = Clock::now();
-        for (size_t i = 0; i < calls; ++i) f();
-        return std::chrono::duration<double, std::nano>(Clock::now() - t0).count() / calls;
-    };
-    for (int round = 0; round < 15; ++round) {
-        best_a = std::min(best_a, time(a));
-        best_b = std::min(best_b, time(b));
-    }
-    return {best_a, best_b};
+// Times each path in alternating rounds (so all see the same machine noise) and keeps each
+// one's best round: on a shared machine the minimum is the repeatable figure.
+std::vector<double> best_ns_per_call(size_t calls, const std::vector<std::function<void()>>& paths) {
+    std::vector<double> best(paths.size(), 1e300);
+    for (int round = 0; round < 15; ++round)
+        for (size_t p = 0; p < paths.size(); ++p) {
+            const auto t0 = Clock::now();
+            for (size_t i = 0; i < calls; ++i) paths[p]();
+            best[p] = std::min(best[p], std::chrono::duration<double, std::nano>(Clock::now() - t0).count() / calls);
+        }
+    return best;
+}
+
+// The same library in a connector process (junction-connector-host beside this program).
+LoadOptions isolated(const fs::path& work_dir) {
+    LoadOptions o;
+    o.isolation = Isolation::process;
+    o.process.work_dir = work_dir;
+    o.process.label = "bench_pages";
+    return o;
 }
 
 
@@ -86,26 +92,32 @@ int main(int argc, char** argv) {
     {
         ConnectorRegistry registry(scratch / "store");
         auto version = registry.load(registry.install(plugin).name);
-        MemoryInstanceState state;
+        ConnectorRegistry isolated_registry(scratch / "store-isolated", nullptr,
+                                            [&](const std::string&) { return isolated(scratch / "work"); });
+        auto isolated_version = isolated_registry.load(isolated_registry.install(plugin).name);
+        MemoryInstanceState state, isolated_state;
         auto instance = version->create_instance({"bench", "{}", &state, {}, {}});
+        auto isolated_instance = isolated_version->create_instance({"bench", "{}", &isolated_state, {}, {}});
         std::unique_ptr<PageSource> direct = std::make_unique<DirectPages>();
 
         std::printf("best of 15 alternating rounds per figure\n");
-    std::printf("%-22s %14s %14s %12s %10s\n", "page", "direct ns", "ABI ns", "ABI adds ns",
-                    "ABI adds");
+        std::printf("%-12s %11s %11s %10s %11s %11s %9s\n", "page", "direct ns", "ABI ns", "ABI adds",
+                    "isolated ns", "adds to ABI", "");
         for (size_t records : {size_t{1}, size_t{250}}) {
             const std::string request = R"({"records":)" + std::to_string(records) + "}";
-            const size_t calls = records == 1 ? 50'000 : 1'000;
+            const size_t calls = records == 1 ? 20'000 : 1'000;
             for (int warm = 0; warm < 1000; ++warm) {  // warm caches and allocators
                 instance->invoke("page", request, sink);
+                isolated_instance->invoke("page", request, sink);
                 direct->invoke("page", request, sink);
             }
-            const auto [d, a] = best_ns_per_call(
-                calls, [&] { direct->invoke("page", request, sink); },
-                [&] { instance->invoke("page", request, sink); });
-            std::printf("%-22s %14.1f %14.1f %12.1f %9.2f%%\n",
-                        (std::to_string(records) + " record(s)").c_str(), d, a, a - d,
-                        100.0 * (a - d) / d);
+            const auto ns = best_ns_per_call(calls, {[&] { direct->invoke("page", request, sink); },
+                                                     [&] { instance->invoke("page", request, sink); },
+                                                     [&] { isolated_instance->invoke("page", request, sink); }});
+            const double d = ns[0], a = ns[1], i = ns[2];
+            std::printf("%-12s %11.1f %11.1f %9.2f%% %11.1f %11.1f %8.2f%%\n",
+                        (std::to_string(records) + " record(s)").c_str(), d, a, 100.0 * (a - d) / d, i, i - a,
+                        100.0 * (i - a) / a);
         }
     }
 

@@ -127,6 +127,8 @@ AbiVersion ConnectorVersion::plugin_abi() const { return bridge_->plugin_abi(); 
 
 Isolation ConnectorVersion::isolation() const { return bridge_->isolation(); }
 
+void ConnectorVersion::lift_quarantine() const { bridge_->lift_quarantine(); }
+
 std::unique_ptr<ConnectorInstance> ConnectorVersion::create_instance(
     const InstanceSpec& spec) const {
     const std::string context = id() + " instance '" + spec.id + "'";

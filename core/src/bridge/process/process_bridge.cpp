@@ -292,6 +292,13 @@ public:
                         call, {"connector-deadline-migrate", options_.deadlines.migrate});
     }
 
+    void lift_quarantine() override {
+        std::lock_guard lock(supervision_->mutex);
+        supervision_->quarantined.clear();
+        supervision_->ends.clear();
+        supervision_->next_start = {};
+    }
+
 private:
     jn_status open_in(ProcessLink& link, jn_call& call, wire::Opened* opened) {
         CallScope scope(link);
@@ -347,8 +354,8 @@ private:
             std::lock_guard s(supervision_->mutex);
             if (!supervision_->quarantined.empty()) {
                 call.error = "quarantined: " + supervision_->quarantined +
-                             ". Calls fail at once: install a fixed build and apply it (junctiond's log says "
-                             "how to lift this quarantine by hand)";
+                             ". Calls fail at once: install a fixed build and apply it, or lift the quarantine "
+                             "with `junction connectors release " + options_.label.substr(0, options_.label.find('@')) + "`";
                 status = JN_ERR_INTERNAL;
                 return nullptr;
             }

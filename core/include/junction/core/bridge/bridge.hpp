@@ -45,6 +45,10 @@ public:
     // migrate_config (only when offers_migration()).
     virtual jn_status migrate_config(std::string_view from_version, std::string_view config_json,
                                      jn_call& call) = 0;
+
+    // Lets calls through again after a quarantine (`junction connectors release`): the count
+    // of recent crashes starts over. Nothing to do for a version loaded in this process.
+    virtual void lift_quarantine() {}
 };
 
 // Loads `library` in this process (checks, dlopen, negotiation) and emits its manifest into

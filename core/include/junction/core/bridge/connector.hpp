@@ -79,6 +79,8 @@ public:
     const std::string& engine() const { return engine_; }
     AbiVersion plugin_abi() const;
     Isolation isolation() const;
+    // After `junction connectors release`: a quarantined connector process may start again.
+    void lift_quarantine() const;
 
     // Validates the config against the manifest's schema, then creates the plugin's
     // instance. Throws Error(invalid_argument) for a bad config (with its JSON path) and
