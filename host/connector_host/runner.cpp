@@ -9,6 +9,8 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -29,14 +31,38 @@ constexpr unsigned kEmitWindow = 4;
 // The longest log line or error text sent on: a connector's text, not its data.
 constexpr size_t kMaxText = 64 * 1024;
 
+// Cancels that came before their call started, kept until it does (a few at most).
+constexpr size_t kMaxEarlyCancels = 64;
+
+struct Call;
+
+// A call's socket from junctiond and the thread that serves it (wire.hpp): calls arrive one
+// at a time and run on that thread, and what they ask of junctiond (pages, HTTP) goes back
+// on it. Whichever thread waits for an answer reads the socket; the others wait their turn.
+struct Lane {
+    Lane(int fd, size_t max_frame_bytes) : channel(fd, max_frame_bytes) {}
+    wire::Channel channel;
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool reading = false;  // a thread is inside channel.receive()
+    bool ended = false;    // junctiond closed it
+    std::optional<wire::Frame> next_call;
+    Call* current = nullptr;  // the call running on it
+    std::unordered_map<uint64_t, std::optional<wire::Frame>> answers;  // HTTP requests waiting
+    uint64_t next_request = 1;
+};
+
 // What a jn_call handed to the plugin points to in this process.
 struct Call {
     uint64_t id = 0;
+    Lane* lane = nullptr;
     std::atomic<bool> cancelled{false};  // junctiond sent cancel
-    std::mutex mutex;
-    std::condition_variable acked;
-    unsigned unacked = 0;
-    bool stop = false;  // junctiond refused a page: the plugin should stop producing
+    unsigned unacked = 0;  // pages sent and not acknowledged; under lane->mutex, like stop
+    bool stop = false;     // junctiond refused a page: the plugin should stop producing
+    // The last page emitted, not sent yet: it goes with whatever the call sends next (the
+    // next page, an HTTP request, the error or the done), so that a call's last page and its
+    // done reach junctiond in one message. Under lane->mutex.
+    std::string held;
 };
 
 // What a jn_host_instance handed to the plugin points to in this process.
@@ -56,8 +82,8 @@ class Runner {
 public:
     Runner(int fd, std::filesystem::path library, size_t max_message_bytes)
         // What junctiond sends is trusted (the process's parent); a response body may be
-        // as large as its HTTP cap.
-        : channel_(fd, size_t{2} << 30), library_path_(std::move(library)),
+        // as large as its HTTP cap. Lanes arrive as descriptors on this socket.
+        : channel_(fd, size_t{2} << 30, 0, true), library_path_(std::move(library)),
           max_payload_(max_message_bytes > 4096 ? max_message_bytes - 4096 : max_message_bytes) {}
 
     int run();
@@ -68,12 +94,19 @@ public:
 
 private:
     void dispatch(wire::Frame& frame);
-    void run_call(const wire::Frame& frame);
+    void open_lane(uint64_t number);
+    void serve_lane(Lane* lane);
+    void run_call(const wire::Frame& frame, Lane& lane);
     jn_status open(Call& call, const wire::Open& m);
     jn_status create(Call& call, const wire::Create& m);
     Instance* find(uint64_t handle);
     void destroy(uint64_t handle);
     void send_done(Call& call, jn_status status);
+    // Sends `frame` on the call's lane after the page it holds, in one write.
+    static bool send_after_held(Call& call, std::string frame);
+    // Waits until `done` holds or the lane ends, reading the lane while no one else does.
+    static void wait_on(Lane& lane, std::unique_lock<std::mutex>& lock, const std::function<bool()>& done);
+    static void route(Lane& lane, wire::Frame&& frame);
     // Sends a request and waits for junctiond's answer to it.
     wire::Frame ask(wire::Type type, const std::function<std::string(uint64_t id)>& encode);
 
@@ -100,6 +133,7 @@ private:
     std::unordered_map<uint64_t, Call*> calls_;
     std::unordered_map<uint64_t, Instance*> instances_;
     std::unordered_map<uint64_t, std::shared_ptr<Waiter>> waiters_;
+    std::deque<uint64_t> early_cancels_;
     uint64_t next_request_ = 1;
 };
 
@@ -134,47 +168,28 @@ int Runner::run() {
 void Runner::dispatch(wire::Frame& frame) {
     using wire::Type;
     switch (frame.type) {
-        case Type::open:
-        case Type::create:
-        case Type::test_connection:
-        case Type::invoke:
-        case Type::migrate: {
-            auto shared = std::make_shared<wire::Frame>(std::move(frame));
-            frame = wire::Frame{};
-            if (!pool_.post([this, shared] { run_call(*shared); })) {
-                // No thread for it (the memory limit counts their stacks): this call fails,
-                // the process and its other calls go on.
-                channel_.send_text(wire::Type::set_error, shared->id,
-                                   "the connector process cannot start a thread for this call: it is at its "
-                                   "memory limit (connector-memory-limit-mb) or its thread limit");
-                channel_.send(wire::encode(wire::Type::done, shared->id, wire::StatusOnly{JN_ERR_TRANSIENT}));
-            }
+        case Type::lane:
+            open_lane(frame.id);
             return;
-        }
         case Type::destroy: {
             const uint64_t handle = wire::decode_instance_call(frame.payload).instance;
             if (!pool_.post([this, handle] { destroy(handle); })) destroy(handle);  // here, then
             return;
         }
-        case Type::cancel:
-        case Type::emit_ack: {
+        case Type::cancel: {
             std::lock_guard lock(mutex_);
             auto it = calls_.find(frame.id);
-            if (it == calls_.end()) return;  // the call is over
-            Call& call = *it->second;
-            {
-                std::lock_guard c(call.mutex);  // so a waiting emit cannot miss the change
-                if (frame.type == Type::cancel) {
-                    call.cancelled.store(true);
-                } else {
-                    if (call.unacked > 0) --call.unacked;
-                    if (wire::decode_status(frame.payload).status != JN_OK) call.stop = true;
-                }
+            if (it == calls_.end()) {  // not started yet, or over: remembered a while
+                early_cancels_.push_back(frame.id);
+                if (early_cancels_.size() > kMaxEarlyCancels) early_cancels_.pop_front();
+                return;
             }
-            call.acked.notify_all();
+            Call& call = *it->second;
+            std::lock_guard l(call.lane->mutex);  // so a waiting emit cannot miss the change
+            call.cancelled.store(true);
+            call.lane->changed.notify_all();
             return;
         }
-        case Type::http_response:
         case Type::state_reply: {
             std::shared_ptr<Waiter> waiter;
             {
@@ -194,16 +209,63 @@ void Runner::dispatch(wire::Frame& frame) {
         }
         default:
             throw wire::WireError("junctiond sent a message of type " +
-                                  std::to_string(static_cast<unsigned>(frame.type)));
+                                  std::to_string(static_cast<unsigned>(frame.type)) + " on the control socket");
     }
 }
 
-void Runner::run_call(const wire::Frame& frame) {
+void Runner::open_lane(uint64_t number) {
+    const int fd = channel_.take_descriptor();
+    if (fd < 0) {  // over the open-files limit: the kernel dropped it, and junctiond sees the lane end
+        std::fprintf(stderr, "junction-connector-host: lane %llu came without its socket (open-files limit)\n",
+                     static_cast<unsigned long long>(number));
+        return;
+    }
+    auto* lane = new Lane(fd, size_t{2} << 30);
+    if (pool_.post([this, lane] { serve_lane(lane); })) return;
+    // No thread for it (the memory limit counts their stacks): its first call fails, the
+    // process and its other calls go on. junctiond sends the call right after the lane.
+    wire::Frame call;
+    if (lane->channel.receive(call)) {
+        lane->channel.send_text(wire::Type::set_error, call.id,
+                                "the connector process cannot start a thread for this call: it is at its "
+                                "memory limit (connector-memory-limit-mb) or its thread limit");
+        lane->channel.send(wire::encode(wire::Type::done, call.id, wire::StatusOnly{JN_ERR_TRANSIENT}));
+    }
+    delete lane;
+}
+
+void Runner::serve_lane(Lane* lane) {
+    for (;;) {
+        wire::Frame call;
+        {
+            std::unique_lock lock(lane->mutex);
+            wait_on(*lane, lock, [&] { return lane->next_call.has_value(); });
+            if (!lane->next_call) break;  // junctiond closed the lane
+            call = std::move(*lane->next_call);
+            lane->next_call.reset();
+        }
+        run_call(call, *lane);
+    }
+    delete lane;
+}
+
+void Runner::run_call(const wire::Frame& frame, Lane& lane) {
     Call call;
     call.id = frame.id;
+    call.lane = &lane;
     {
         std::lock_guard lock(mutex_);
         calls_[call.id] = &call;
+        for (auto it = early_cancels_.begin(); it != early_cancels_.end(); ++it)
+            if (*it == call.id) {
+                call.cancelled.store(true);
+                early_cancels_.erase(it);
+                break;
+            }
+    }
+    {
+        std::lock_guard lock(lane.mutex);
+        lane.current = &call;
     }
     jn_status status = JN_ERR_INTERNAL;
     try {
@@ -246,6 +308,10 @@ void Runner::run_call(const wire::Frame& frame) {
         status = JN_ERR_INTERNAL;
     }
     send_done(call, status);
+    {
+        std::lock_guard lock(lane.mutex);
+        lane.current = nullptr;
+    }
     std::lock_guard lock(mutex_);
     calls_.erase(call.id);
 }
@@ -260,7 +326,7 @@ jn_status Runner::open(Call& call, const wire::Open& m) {
     }
     const jn_connector_api& api = library_->connector();
     wire::Opened opened{library_->plugin_abi().major, library_->plugin_abi().minor, api.migrate_config ? 1u : 0u};
-    channel_.send(wire::encode(call.id, opened));
+    call.lane->channel.send(wire::encode(call.id, opened));
     if (!m.has_definition) return api.describe(as_abi(&call));
     if (!api.definition_open) {
         set_error(as_abi(&call),
@@ -321,7 +387,67 @@ void Runner::destroy(uint64_t handle) {
 }
 
 void Runner::send_done(Call& call, jn_status status) {
-    channel_.send(wire::encode(wire::Type::done, call.id, wire::StatusOnly{status}));
+    send_after_held(call, wire::encode(wire::Type::done, call.id, wire::StatusOnly{status}));
+}
+
+bool Runner::send_after_held(Call& call, std::string frame) {
+    std::string both;
+    {
+        std::lock_guard lock(call.lane->mutex);
+        if (!call.held.empty()) ++call.unacked;
+        both.swap(call.held);
+    }
+    if (both.empty()) return frame.empty() || call.lane->channel.send(frame);
+    both += frame;
+    return call.lane->channel.send(both);
+}
+
+void Runner::wait_on(Lane& lane, std::unique_lock<std::mutex>& lock, const std::function<bool()>& done) {
+    while (!done() && !lane.ended) {
+        if (lane.reading) {
+            lane.changed.wait(lock);
+            continue;
+        }
+        lane.reading = true;
+        lock.unlock();
+        wire::Frame frame;
+        bool got = false;
+        try {
+            got = lane.channel.receive(frame);
+        } catch (const wire::WireError&) {  // junctiond's frames are within the cap: not reached
+        }
+        lock.lock();
+        lane.reading = false;
+        if (got) route(lane, std::move(frame));
+        else lane.ended = true;
+        lane.changed.notify_all();
+    }
+}
+
+void Runner::route(Lane& lane, wire::Frame&& frame) {
+    using wire::Type;
+    switch (frame.type) {
+        case Type::open:
+        case Type::create:
+        case Type::test_connection:
+        case Type::invoke:
+        case Type::migrate:
+            lane.next_call = std::move(frame);
+            return;
+        case Type::emit_ack:
+            if (lane.current && lane.current->id == frame.id) {
+                if (lane.current->unacked > 0) --lane.current->unacked;
+                if (wire::decode_status(frame.payload).status != JN_OK) lane.current->stop = true;
+            }
+            return;  // an ack of a call that has ended is dropped
+        case Type::http_response: {
+            auto it = lane.answers.find(frame.id);
+            if (it != lane.answers.end()) it->second = std::move(frame);
+            return;
+        }
+        default:
+            return;
+    }
 }
 
 wire::Frame Runner::ask(wire::Type, const std::function<std::string(uint64_t id)>& encode) {
@@ -361,7 +487,26 @@ jn_status Runner::http_request(jn_call* c, const jn_http_request* request, jn_ht
     size_t size = m.body.size() + m.url.size() + m.method.size();
     for (const auto& [name, value] : m.headers) size += name.size() + value.size() + 8;
     if (size > self->max_payload_) return JN_ERR_TOO_LARGE;  // junctiond would end the process
-    const wire::Frame answer = self->ask(wire::Type::http_request, [&](uint64_t id) { return wire::encode(id, m); });
+    // On the call's lane, where the calling thread in junctiond serves it.
+    Lane& lane = *as_call(c)->lane;
+    wire::Frame answer;
+    {
+        std::unique_lock lock(lane.mutex);
+        const uint64_t id = lane.next_request++;
+        auto& slot = lane.answers[id];
+        lock.unlock();
+        // The page it holds goes first: a connector that emits, then fetches the next page,
+        // streams without waiting on the fetch.
+        const bool sent = send_after_held(*as_call(c), wire::encode(id, m));
+        lock.lock();
+        if (sent) wait_on(lane, lock, [&] { return slot.has_value(); });
+        if (!slot) {  // a lane junctiond closed ends this call, not the process
+            lane.answers.erase(id);
+            return JN_ERR_CANCELLED;
+        }
+        answer = std::move(*slot);
+        lane.answers.erase(id);
+    }
     const wire::HttpResponse response = wire::decode_http_response(answer.payload);
     if (response.status != JN_OK) return response.status;
     std::vector<jn_http_header> headers;
@@ -413,7 +558,7 @@ uint32_t Runner::is_cancelled(jn_call* c) {
     if (!c) return 0;
     Call& call = *as_call(c);
     if (call.cancelled.load(std::memory_order_relaxed)) return 1;
-    std::lock_guard lock(call.mutex);
+    std::lock_guard lock(call.lane->mutex);
     return call.stop ? 1 : 0;
 }
 
@@ -425,19 +570,24 @@ jn_status Runner::emit(jn_call* c, jn_str json) {
                         "takes (max-page-bytes)"));
         return JN_ERR_TOO_LARGE;
     }
+    Lane& lane = *call.lane;
+    // Copied now (the plugin may reuse its buffer), sent with the call's next message.
+    std::string page = wire::encode(wire::Type::emit, call.id, sv(json));
     {
-        std::unique_lock lock(call.mutex);
-        call.acked.wait(lock, [&] { return call.unacked < kEmitWindow || call.stop || call.cancelled.load(); });
-        if (call.stop || call.cancelled.load()) return JN_ERR_CANCELLED;
+        std::unique_lock lock(lane.mutex);
+        wait_on(lane, lock, [&] { return call.unacked < kEmitWindow || call.stop || call.cancelled.load(); });
+        if (call.stop || call.cancelled.load() || lane.ended) return JN_ERR_CANCELLED;
+        page.swap(call.held);  // `page` is now the one held before, if any
+        if (page.empty()) return JN_OK;
         ++call.unacked;
     }
-    if (!self->channel_.send_text(wire::Type::emit, call.id, sv(json))) ::_exit(0);
+    if (!lane.channel.send(page)) return JN_ERR_CANCELLED;  // junctiond closed the lane
     return JN_OK;
 }
 
 void Runner::set_error(jn_call* c, jn_str message) {
     if (!c) return;
-    self->channel_.send_text(wire::Type::set_error, as_call(c)->id, sv(message).substr(0, kMaxText));
+    send_after_held(*as_call(c), wire::encode(wire::Type::set_error, as_call(c)->id, sv(message).substr(0, kMaxText)));
 }
 
 }  // namespace

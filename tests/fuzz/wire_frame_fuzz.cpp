@@ -1,10 +1,11 @@
 // Fuzzes what junctiond reads from a connector process (decision 0015): the input is the
-// byte stream on the socket, read by the daemon's Channel into frames (a 64 KiB cap per
-// frame here), each payload decoded as its type says. A frame that decodes must encode back
+// byte stream on a socket (its control socket or a lane), read by the daemon's Channel into
+// frames (a 64 KiB cap per frame here), each payload decoded as its type says. A frame that decodes must encode back
 // to the same bytes, so both ends read the format the same way.
 #include <junction/core/bridge/channel.hpp>
 #include <junction/core/bridge/wire.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -38,7 +39,8 @@ std::string encode_again(const wire::Frame& f) {
         case Type::state_set:
         case Type::state_delete: return wire::encode(f.type, f.id, wire::decode_state_request(f.payload));
         case Type::state_reply: return wire::encode(f.id, wire::decode_state_reply(f.payload));
-        case Type::cancel: return wire::encode_empty(f.type, f.id);
+        case Type::cancel:
+        case Type::lane: return wire::encode_empty(f.type, f.id);
     }
     return {};
 }
@@ -53,8 +55,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ::close(fds[1]);
     wire::Channel channel(fds[0], 64 * 1024);
     wire::Frame frame;
+    // Both ways junctiond reads: waiting (the control socket) and with a deadline (a lane).
+    bool with_deadline = size % 2 == 1;
+    const auto next = [&] {
+        with_deadline = !with_deadline;
+        if (!with_deadline) return channel.receive(frame);
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        return channel.receive_until(frame, until) == wire::Channel::Got::frame;
+    };
     try {
-        while (channel.receive(frame)) {
+        while (next()) {
             try {
                 wire::check_payload(frame.type, frame.payload);
             } catch (const wire::WireError&) {

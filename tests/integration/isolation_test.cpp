@@ -100,8 +100,8 @@ TEST_CASE("a connector that crashes, hangs, allocates or floods in create or tes
     CHECK(stderr_lines <= 2 * 201);
     // A well-behaved instance of the same connector works, in a new connector process.
     REQUIRE(d.call("POST", "/v1/instances", R"({"connector":"misbehaving","name":"fine","config":{}})").status == 201);
-    test_detail(d, "fine");  // past any backoff
-    CHECK(std::string(json_of(d.call("GET", "/v1/instances/fine"))["status"].GetString()) == "ok");
+    const std::string fine = test_detail(d, "fine");  // past any backoff
+    CHECK_MESSAGE(std::string(json_of(d.call("GET", "/v1/instances/fine"))["status"].GetString()) == "ok", fine);
 }
 
 TEST_CASE("a run on a hanging connector can be cancelled, and an unrelated flow completes meanwhile") {

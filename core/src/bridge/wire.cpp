@@ -285,7 +285,8 @@ void check_payload(Type type, std::string_view payload) {
         case Type::test_connection: decode_instance_call(payload); return;
         case Type::invoke: decode_invoke(payload); return;
         case Type::migrate: decode_migrate(payload); return;
-        case Type::cancel: Reader(payload).end(); return;
+        case Type::cancel:
+        case Type::lane: Reader(payload).end(); return;
         case Type::emit_ack:
         case Type::done: decode_status(payload); return;
         case Type::http_response: decode_http_response(payload); return;

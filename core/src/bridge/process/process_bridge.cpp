@@ -1,7 +1,8 @@
-// The process bridge (docs/decisions/0015): each call is a message to the connector process;
-// the caller's thread then serves what the process sends back for that call (pages, the
-// error, HTTP requests: executed here, by junctiond's HTTP client) until the call is done,
-// the process ends, or a deadline passes (cancel first, kill after the grace period).
+// The process bridge (docs/decisions/0015): each call is a message on a lane of its own to
+// the connector process; the caller's thread then serves what the process sends back on it
+// (pages, the error, HTTP requests: executed here, by junctiond's HTTP client) until the
+// call is done, the process ends, or a deadline passes (cancel first, kill after the grace
+// period). No thread stands between the caller and the process's thread running the call.
 #include <junction/core/bridge/process/connector_process.hpp>
 
 #include "process_link.hpp"
@@ -36,7 +37,7 @@ std::string seconds_text(milliseconds d) {
 
 // An HTTP request the process asks for: run by junctiond's client for the call's
 // instance, with the call's cancel flag, within what is left of the call's deadline.
-void serve_http(ProcessLink& link, const wire::Frame& frame, jn_call& call, Clock::time_point deadline) {
+void serve_http(Lane& lane, const wire::Frame& frame, jn_call& call, Clock::time_point deadline) {
     const wire::HttpRequest request = wire::decode_http_request(frame.payload);
     std::vector<jn_http_header> headers;
     headers.reserve(request.headers.size());
@@ -67,31 +68,47 @@ void serve_http(ProcessLink& link, const wire::Frame& frame, jn_call& call, Cloc
         },
         &response);
     if (response.status != JN_OK) response.error = call.error;
-    link.send(wire::encode(frame.id, response));
+    lane.channel.send(wire::encode(frame.id, response));
 }
 
-// Registers a call with the link for as long as it runs.
+// A call in progress: its id, and the lane it has for as long as it runs.
 class CallScope {
 public:
-    explicit CallScope(ProcessLink& link) : link_(link), mailbox_(std::make_shared<Mailbox>()) {
-        id_ = link_.begin_call(mailbox_);
+    explicit CallScope(ProcessLink& link) : link_(link), id_(link.next_call_id()), lane_(link.take_lane()) {}
+    ~CallScope() {
+        if (lane_) link_.give_back(std::move(lane_), clean_);
     }
-    ~CallScope() { link_.end_call(id_); }
     CallScope(const CallScope&) = delete;
+    ProcessLink& link() { return link_; }
     uint64_t id() const { return id_; }
-    Mailbox& mailbox() { return *mailbox_; }
+    Lane* lane() { return lane_.get(); }
+    // The call's done arrived: nothing of it is left on the lane, which the next call may use.
+    void finished() { clean_ = true; }
 
 private:
     ProcessLink& link_;
-    std::shared_ptr<Mailbox> mailbox_;
-    uint64_t id_ = 0;
+    uint64_t id_;
+    std::unique_ptr<Lane> lane_;
+    bool clean_ = false;
 };
+
+// Why a call ended without its done: the process's end (waited for, since the lane can end
+// a moment before junctiond has reaped the process, and the next call must find it ended),
+// or the process refused the lane.
+std::string lost_lane_reason(ProcessLink& link, const char* when) {
+    if (link.wait_ended(link.options().deadlines.grace + milliseconds(1000)))
+        return std::string("the connector process ") + when + ": " + link.end_reason() +
+               "; junctiond restarts it for the next call";
+    return "the connector process could not take another call at once (its thread or memory limit, "
+           "connector-memory-limit-mb)";
+}
 
 // Sends the call's message and serves the call until it is done. Returns the plugin's
 // status, or JN_ERR_TRANSIENT (the process ended), JN_ERR_TIMEOUT (the deadline passed)
 // or JN_ERR_CANCELLED (cancelled and killed), with call.error saying what happened.
-jn_status run_call(ProcessLink& link, CallScope& scope, std::string_view message, jn_call& call, const CallKind& kind,
+jn_status run_call(CallScope& scope, std::string_view message, jn_call& call, const CallKind& kind,
                    wire::Opened* opened = nullptr) {
+    ProcessLink& link = scope.link();
     const jn_host_api& services = *host_api_table();
     const auto deadline = Clock::now() + kind.deadline;
     const auto grace = link.options().deadlines.grace;
@@ -104,33 +121,37 @@ jn_status run_call(ProcessLink& link, CallScope& scope, std::string_view message
                              " later (connector-kill-grace)"
                        : "");
     };
-    if (!link.send(message)) {
-        call.error = "the connector process had ended: " + link.end_reason() + "; junctiond restarts it for the next call";
+    Lane* lane = scope.lane();
+    if (!lane && !link.stopping()) {
+        call.error = "junctiond could not open a socket to the connector process for this call (its open-files "
+                     "limit?); try again";
         return JN_ERR_TRANSIENT;
     }
-    Mailbox& box = scope.mailbox();
+    if (!lane || !lane->channel.send(message)) {
+        if (lane) link.kill("it stopped reading what junctiond sends it");
+        call.error = lost_lane_reason(link, "had ended");
+        return JN_ERR_TRANSIENT;
+    }
+    // Acks owed for pages taken: sent together when the lane has nothing more to read, and
+    // not at all when the call's done came with its pages (the process no longer waits).
+    std::string owed_acks;
     for (;;) {
         wire::Frame frame;
-        bool have = false, ended = false;
-        {
-            std::unique_lock lock(box.mutex);
-            // Wakes at least every 20 ms to look at the caller's cancel flag.
-            const auto next = !cancel_sent ? deadline : killed ? kill_at + grace : kill_at;
-            const auto wake = std::min(Clock::now() + milliseconds(20), next);
-            box.ready.wait_until(lock, wake, [&] { return !box.frames.empty() || box.ended; });
-            if (!box.frames.empty()) {
-                frame = std::move(box.frames.front());
-                box.frames.pop_front();
-                have = true;
-            } else {
-                ended = box.ended;
+        // Wakes at least every 20 ms to look at the caller's cancel flag.
+        const auto next = !cancel_sent ? deadline : killed ? kill_at + grace : kill_at;
+        const auto wake = std::min(Clock::now() + milliseconds(20), next);
+        wire::Channel::Got got = wire::Channel::Got::end;
+        try {
+            if (!owed_acks.empty() && !lane->channel.frame_ready()) {
+                lane->channel.send(owed_acks);
+                owed_acks.clear();
             }
-        }
-        if (have) {
-            try {
+            got = lane->channel.receive_until(frame, wake);
+            if (got == wire::Channel::Got::frame) {
                 switch (frame.type) {
                     case wire::Type::done: {
                         const jn_status status = wire::decode_status(frame.payload).status;
+                        scope.finished();
                         if (timed_out) {
                             call.error = deadline_text();
                             return JN_ERR_TIMEOUT;
@@ -140,7 +161,7 @@ jn_status run_call(ProcessLink& link, CallScope& scope, std::string_view message
                     case wire::Type::emit: {
                         const std::string_view json = wire::decode_text(frame.payload);
                         const jn_status status = services.emit(&call, {json.data(), json.size()});
-                        link.send(wire::encode(wire::Type::emit_ack, scope.id(), wire::StatusOnly{status}));
+                        owed_acks += wire::encode(wire::Type::emit_ack, scope.id(), wire::StatusOnly{status});
                         break;
                     }
                     case wire::Type::set_error: {
@@ -152,15 +173,19 @@ jn_status run_call(ProcessLink& link, CallScope& scope, std::string_view message
                         if (opened) *opened = wire::decode_opened(frame.payload);
                         break;
                     case wire::Type::http_request:
-                        serve_http(link, frame, call, deadline);
+                        serve_http(*lane, frame, call, deadline);
                         break;
                     default:
-                        break;  // the link routes nothing else to a call
+                        throw wire::WireError("a message of type " + std::to_string(static_cast<unsigned>(frame.type)) +
+                                              " on a call's lane, where a connector process does not send it");
                 }
-            } catch (const wire::WireError& e) {
-                link.kill(std::string("it sent a broken message: ") + e.what());
             }
-        } else if (ended || (killed && Clock::now() >= kill_at + grace)) {  // gone, or as good as gone
+        } catch (const wire::WireError& e) {
+            link.kill(std::string("it sent a broken message: ") + e.what());
+            got = wire::Channel::Got::end;
+        }
+        if (got == wire::Channel::Got::end || (killed && Clock::now() >= kill_at + grace)) {  // gone, or as good as gone
+            if (killed) link.wait_ended(grace);  // the next call finds it ended, and starts another
             if (timed_out) {
                 call.error = deadline_text();
                 return JN_ERR_TIMEOUT;
@@ -170,8 +195,7 @@ jn_status run_call(ProcessLink& link, CallScope& scope, std::string_view message
                              " (connector-kill-grace): its connector process was stopped";
                 return JN_ERR_CANCELLED;
             }
-            call.error = "the connector process ended during the call: " + link.end_reason() +
-                         "; junctiond restarts it for the next call";
+            call.error = lost_lane_reason(link, "ended during the call");
             return JN_ERR_TRANSIENT;
         }
         // Checked after every message too: a process that keeps sending must still be
@@ -204,14 +228,14 @@ public:
     jn_status test_connection(jn_call& call) override {
         CallScope scope(*link_);
         const auto& d = link_->options().deadlines;
-        return run_call(*link_, scope, wire::encode(wire::Type::test_connection, scope.id(), wire::InstanceCall{handle_}),
-                        call, {"connector-deadline-test-connection", d.test_connection});
+        return run_call(scope, wire::encode(wire::Type::test_connection, scope.id(), wire::InstanceCall{handle_}), call,
+                        {"connector-deadline-test-connection", d.test_connection});
     }
 
     jn_status invoke(std::string_view operation, std::string_view request_json, jn_call& call) override {
         CallScope scope(*link_);
         const auto& d = link_->options().deadlines;
-        return run_call(*link_, scope,
+        return run_call(scope,
                         wire::encode(scope.id(), wire::Invoke{handle_, std::string(operation), std::string(request_json)}),
                         call, {"connector-deadline-invoke", d.invoke});
     }
@@ -269,7 +293,7 @@ public:
         if (!link) return status;
         const uint64_t handle = link->add_instance(host);
         CallScope scope(*link);
-        status = run_call(*link, scope,
+        status = run_call(scope,
                           wire::encode(scope.id(), wire::Create{handle, std::string(instance_id), std::string(config_json)}),
                           call, {"connector-deadline-create", options_.deadlines.create});
         if (status == JN_OK) {
@@ -287,8 +311,7 @@ public:
         auto link = live_link(call, status);
         if (!link) return status;
         CallScope scope(*link);
-        return run_call(*link, scope,
-                        wire::encode(scope.id(), wire::Migrate{std::string(from_version), std::string(config_json)}),
+        return run_call(scope, wire::encode(scope.id(), wire::Migrate{std::string(from_version), std::string(config_json)}),
                         call, {"connector-deadline-migrate", options_.deadlines.migrate});
     }
 
@@ -302,7 +325,7 @@ public:
 private:
     jn_status open_in(ProcessLink& link, jn_call& call, wire::Opened* opened) {
         CallScope scope(link);
-        return run_call(link, scope, wire::encode(scope.id(), wire::Open{definition_, has_definition_}), call,
+        return run_call(scope, wire::encode(scope.id(), wire::Open{definition_, has_definition_}), call,
                         {"connector-deadline-open", options_.deadlines.open}, opened);
     }
 
@@ -350,6 +373,8 @@ private:
     // `status` and call.error set when there is none to use.
     std::shared_ptr<ProcessLink> live_link(jn_call& call, jn_status& status) {
         std::lock_guard lock(mutex_);
+        // One being stopped is let end first: its end sets the backoff for the next.
+        if (link_ && link_->stopping()) link_->wait_ended(options_.deadlines.grace + milliseconds(1000));
         {
             std::lock_guard s(supervision_->mutex);
             if (!supervision_->quarantined.empty()) {

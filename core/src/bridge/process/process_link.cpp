@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -20,9 +21,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Frames one call may have waiting: an honest process sends at most a few pages ahead
-// (it waits for their acks), a set_error and a done. More is a process that does not wait.
-constexpr size_t kMaxQueuedFrames = 64;
+// Idle lanes kept per process: enough for the usual number of concurrent calls.
+constexpr size_t kMaxIdleLanes = 8;
 
 // Log lines a process may send per second (with a burst): beyond, lines are dropped and
 // counted, so a connector cannot flood junctiond's log or its reader thread.
@@ -67,42 +67,53 @@ ProcessLink::~ProcessLink() {
     if (stderr_fd_ >= 0) ::close(stderr_fd_);
 }
 
-uint64_t ProcessLink::begin_call(const std::shared_ptr<Mailbox>& mailbox) {
-    std::lock_guard lock(mutex_);
-    const uint64_t id = next_call_++;
-    calls_[id] = mailbox;
-    if (ended()) {
-        std::lock_guard box(mailbox->mutex);
-        mailbox->ended = true;
-    }
-    return id;
-}
-
-void ProcessLink::end_call(uint64_t id) {
-    std::shared_ptr<Mailbox> box;
+std::unique_ptr<Lane> ProcessLink::take_lane() {
+    uint64_t number = 0;
     {
         std::lock_guard lock(mutex_);
-        auto it = calls_.find(id);
-        if (it == calls_.end()) return;
-        box = std::move(it->second);
-        calls_.erase(it);
+        if (ended() || !kill_reason_.empty()) return nullptr;
+        if (!idle_lanes_.empty()) {
+            auto lane = std::move(idle_lanes_.back());
+            idle_lanes_.pop_back();
+            busy_lanes_.insert(lane.get());
+            return lane;
+        }
+        number = next_lane_++;
     }
-    // An HTTP request of the call that came after its end (a plugin thread) still gets an
-    // answer, or the process's thread asking it would wait for ever.
-    std::deque<wire::Frame> left;
-    {
-        std::lock_guard lock(box->mutex);
-        left.swap(box->frames);
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+        log_warn("connector " + options_.label, std::string("cannot make a socket for a call: ") + std::strerror(errno));
+        return nullptr;
     }
-    for (const auto& frame : left)
-        if (frame.type == wire::Type::http_request) refuse_http(frame.id);
+    auto lane = std::make_unique<Lane>(number, pair[0], options_.max_message_bytes);
+    const bool passed = channel_->send_descriptor(wire::encode_empty(wire::Type::lane, number), pair[1]);
+    ::close(pair[1]);  // the process has its own copy now
+    if (!passed) {
+        if (!closing_.load()) kill("it stopped reading what junctiond sends it");
+        return nullptr;
+    }
+    std::lock_guard lock(mutex_);
+    busy_lanes_.insert(lane.get());
+    return lane;
 }
 
-void ProcessLink::refuse_http(uint64_t request) {
-    wire::HttpResponse no;
-    no.status = JN_ERR_INVALID_REQUEST;
-    no.error = "the call this request was made in has ended";
-    send(wire::encode(request, no));
+void ProcessLink::give_back(std::unique_ptr<Lane> lane, bool reusable) {
+    std::lock_guard lock(mutex_);
+    busy_lanes_.erase(lane.get());
+    if (!reusable) return;
+    // A few idle lanes are kept (each is a thread waiting in the process); more are closed,
+    // and their threads go back to the process's pool.
+    if (!ended() && kill_reason_.empty() && idle_lanes_.size() < kMaxIdleLanes) idle_lanes_.push_back(std::move(lane));
+}
+
+bool ProcessLink::stopping() const {
+    std::lock_guard lock(mutex_);
+    return ended() || !kill_reason_.empty();
+}
+
+bool ProcessLink::wait_ended(std::chrono::milliseconds limit) {
+    std::unique_lock lock(mutex_);
+    return ended_changed_.wait_for(lock, limit, [&] { return ended(); });
 }
 
 uint64_t ProcessLink::add_instance(jn_host_instance* host) {
@@ -140,6 +151,7 @@ void ProcessLink::kill(const std::string& why) {
         // goes too. Not reaped yet (reap() sets reaped_ under this lock first): still ours.
         ::kill(-pid_, SIGKILL);
         ::kill(pid_, SIGKILL);
+        for (Lane* lane : busy_lanes_) lane->channel.shutdown();  // its caller sees the end now
     }
     channel_->shutdown();  // the reader sees the end now, whoever else holds the socket
 }
@@ -158,18 +170,6 @@ void ProcessLink::read_loop() {
 void ProcessLink::route(wire::Frame& frame) {
     using wire::Type;
     switch (frame.type) {
-        case Type::opened:
-        case Type::emit:
-        case Type::set_error:
-        case Type::done:
-            deliver(frame.id, std::move(frame));
-            return;
-        case Type::http_request: {
-            wire::Reader r(frame.payload);
-            const uint64_t call = r.u64();  // decoded in full by the call's thread
-            deliver(call, std::move(frame));
-            return;
-        }
         case Type::state_get:
         case Type::state_set:
         case Type::state_delete:
@@ -178,34 +178,10 @@ void ProcessLink::route(wire::Frame& frame) {
         case Type::log:
             serve_log(frame);
             return;
-        default:
+        default:  // a call's messages come on its lane
             throw wire::WireError("a message of type " + std::to_string(static_cast<unsigned>(frame.type)) +
-                                  ", which a connector process does not send");
+                                  " on its control socket, where a connector process does not send it");
     }
-}
-
-void ProcessLink::deliver(uint64_t call, wire::Frame&& frame) {
-    std::shared_ptr<Mailbox> box;
-    {
-        std::lock_guard lock(mutex_);
-        auto it = calls_.find(call);
-        if (it != calls_.end()) box = it->second;
-    }
-    if (!box) {
-        // A call that has ended (a plugin thread still using its handle): an HTTP request
-        // gets an answer so its thread does not wait for ever; anything else is dropped.
-        if (frame.type == wire::Type::http_request) refuse_http(frame.id);
-        return;
-    }
-    {
-        std::lock_guard lock(box->mutex);
-        if (box->frames.size() >= kMaxQueuedFrames)
-            throw wire::WireError("it sent more than " + std::to_string(kMaxQueuedFrames) +
-                                  " messages for one call without waiting for junctiond to take them");
-        box->frames.push_back(std::move(frame));
-    }
-    box->ready.notify_one();
-    frame = wire::Frame{};
 }
 
 void ProcessLink::serve_state(const wire::Frame& frame) {
@@ -302,7 +278,6 @@ void ProcessLink::reap() {
     // What it wrote last (an out-of-memory line) is read before the reason is written.
     for (int i = 0; i < 100 && !stderr_ended_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     std::string why;
-    std::vector<std::shared_ptr<Mailbox>> waiting;
     {
         std::lock_guard lock(mutex_);
         why = kill_reason_.empty() ? describe_status(status) : "junctiond stopped it: " + kill_reason_;
@@ -310,15 +285,9 @@ void ProcessLink::reap() {
             why += "; it ran out of memory (connector-memory-limit-mb = " + std::to_string(options_.memory_limit_mb) + ")";
         end_reason_ = why;
         ended_.store(true, std::memory_order_release);
-        for (auto& [id, box] : calls_) waiting.push_back(box);
+        idle_lanes_.clear();
     }
-    for (auto& box : waiting) {
-        {
-            std::lock_guard lock(box->mutex);
-            box->ended = true;
-        }
-        box->ready.notify_all();
-    }
+    ended_changed_.notify_all();
     if (options_.counters) options_.counters->running.fetch_sub(1, std::memory_order_relaxed);
     End end = End::crashed;
     {

@@ -1,8 +1,8 @@
-// junctiond's link to one running connector process: starts it, reads everything it sends
-// on one thread, and routes each message: a call's messages to the thread waiting for that
-// call (its mailbox), log lines and state requests straight to the host services of the
-// instance they name. What the process sends is untrusted: a message that does not decode,
-// is too large, or names a call or instance it does not have ends the process.
+// junctiond's link to one running connector process: starts it, hands out lanes (a call's
+// own socket to a thread of its own in the process, wire.hpp) and keeps the idle ones, and
+// reads the control socket on one thread: log lines and state requests go straight to the
+// host services of the instance they name. What the process sends is untrusted: a message
+// that does not decode, is too large, or names an instance it does not have ends it.
 #pragma once
 
 #include <junction/core/bridge/channel.hpp>
@@ -10,9 +10,9 @@
 #include <junction/core/bridge/process/connector_process_options.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -20,17 +20,18 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include <sys/types.h>
 
 namespace junction::core {
 
-// Where the messages of one call in progress arrive.
-struct Mailbox {
-    std::mutex mutex;
-    std::condition_variable ready;
-    std::deque<wire::Frame> frames;
-    bool ended = false;  // the process is gone: nothing more will arrive
+// One call's socket to the connector process, used by one call at a time.
+struct Lane {
+    Lane(uint64_t number, int fd, size_t max_frame_bytes) : number(number), channel(fd, max_frame_bytes, 30'000) {}
+    uint64_t number;
+    wire::Channel channel;
 };
 
 class ProcessLink {
@@ -50,9 +51,15 @@ public:
     ProcessLink(const ProcessLink&) = delete;
     ProcessLink& operator=(const ProcessLink&) = delete;
 
-    // A new call: its id, and the mailbox its messages go to until end_call.
-    uint64_t begin_call(const std::shared_ptr<Mailbox>& mailbox);
-    void end_call(uint64_t id);
+    // A new call's id.
+    uint64_t next_call_id() { return next_call_.fetch_add(1, std::memory_order_relaxed); }
+
+    // A lane for one call: an idle one, or a new one passed to the process. Null when the
+    // process has ended or a socket cannot be made.
+    std::unique_ptr<Lane> take_lane();
+    // The call is over. A `reusable` lane (the call's done arrived: nothing of it is left to
+    // read) may be kept for the next call; any other is closed.
+    void give_back(std::unique_ptr<Lane> lane, bool reusable);
 
     // The instances whose host services (log, state) the process may use, by handle.
     uint64_t add_instance(jn_host_instance* host);
@@ -62,6 +69,10 @@ public:
     bool send(std::string_view frame, std::string_view tail = {});
 
     bool ended() const { return ended_.load(std::memory_order_acquire); }
+    // Ended, or killed and about to end.
+    bool stopping() const;
+    // Waits until the process has ended and been reaped, up to `limit`; true when it has.
+    bool wait_ended(std::chrono::milliseconds limit);
     // Why it ended ("it was killed by signal 11 (SIGSEGV)"); empty while it runs.
     std::string end_reason() const;
 
@@ -77,8 +88,6 @@ private:
     void route(wire::Frame& frame);
     void serve_state(const wire::Frame& frame);
     void serve_log(const wire::Frame& frame);
-    void deliver(uint64_t call, wire::Frame&& frame);
-    void refuse_http(uint64_t request);
     void reap();
     void drain_stderr();
 
@@ -91,12 +100,15 @@ private:
     std::atomic<bool> closing_{false};  // the destructor runs: an end now is expected
 
     mutable std::mutex mutex_;
+    std::condition_variable ended_changed_;
     // Held by the reader while it serves an instance's log or state, and by
     // remove_instance: an instance's host object is never used after it is removed.
     std::mutex serving_;
-    std::unordered_map<uint64_t, std::shared_ptr<Mailbox>> calls_;
     std::unordered_map<uint64_t, jn_host_instance*> instances_;
-    uint64_t next_call_ = 1;
+    std::vector<std::unique_ptr<Lane>> idle_lanes_;
+    std::unordered_set<Lane*> busy_lanes_;  // ended by kill() too
+    std::atomic<uint64_t> next_call_{1};
+    uint64_t next_lane_ = 1;
     uint64_t next_instance_ = 1;
     std::string kill_reason_, end_reason_;
     bool reaped_ = false;  // the pid may have been recycled: never signal it again

@@ -1,10 +1,14 @@
-// One end of the socket between junctiond and a connector process: whole frames out, from
-// any thread, one frame at a time; whole frames in, for one reading thread.
+// One end of a socket between junctiond and a connector process (the control socket or a
+// call's lane, wire.hpp): whole frames out, from any thread, one frame at a time; whole
+// frames in, for one reading thread at a time, read in large chunks and bounded.
 #pragma once
 
 #include <junction/core/bridge/wire.hpp>
 
+#include <chrono>
 #include <cstddef>
+#include <deque>
+#include <memory>
 #include <mutex>
 #include <string_view>
 
@@ -12,10 +16,13 @@ namespace junction::core::wire {
 
 class Channel {
 public:
-    // Takes `fd` (a connected stream socket). Frames larger than `max_frame_bytes` are
-    // refused on receipt. With `send_timeout_ms`, a send the peer does not drain within it
-    // fails (the daemon's side: a connector process that stops reading is broken).
-    Channel(int fd, size_t max_frame_bytes, unsigned send_timeout_ms = 0);
+    // Takes `fd` (a connected stream socket, or a pipe for reading). Frames larger than
+    // `max_frame_bytes` are refused on receipt. With `send_timeout_ms`, a send the peer does
+    // not drain within it fails (the daemon's side: a connector process that stops reading
+    // is broken). With `accept_descriptors`, descriptors the peer passes are kept for
+    // take_descriptor() (the connector process's side, for lanes); otherwise the kernel
+    // discards them.
+    Channel(int fd, size_t max_frame_bytes, unsigned send_timeout_ms = 0, bool accept_descriptors = false);
     ~Channel();
     Channel(const Channel&) = delete;
     Channel& operator=(const Channel&) = delete;
@@ -27,9 +34,22 @@ public:
     // Sends an emit or set_error frame whose text is `text`, without copying it.
     bool send_text(Type type, uint64_t id, std::string_view text);
 
-    // Reads the next frame. False at the end of the stream. Throws WireError for a frame
-    // over the cap (the payload is not read).
+    // Sends `frame` with the descriptor `passed` attached (the peer gets its own copy).
+    bool send_descriptor(std::string_view frame, int passed);
+
+    // Reads the next frame, waiting as long as it takes. False at the end of the stream.
+    // Throws WireError for a frame over the cap (its payload is not read).
     bool receive(Frame& out);
+
+    // Reads the next frame, waiting no later than `until`.
+    enum class Got { frame, nothing, end };
+    Got receive_until(Frame& out, std::chrono::steady_clock::time_point until);
+
+    // Whether a whole frame has been read already: receive() would return it at once.
+    bool frame_ready() const;
+
+    // The oldest descriptor received and not yet taken; -1 when there is none.
+    int take_descriptor();
 
     // Ends both directions: a blocked receive() returns false, sends fail.
     void shutdown();
@@ -37,9 +57,20 @@ public:
     int fd() const { return fd_; }
 
 private:
+    bool next_buffered(Frame& out);
+    // Reads what the socket has into the buffer (waiting for it unless `dont_wait`); false
+    // at the end of the stream or when nothing came without waiting.
+    bool fill(bool dont_wait);
+
     int fd_ = -1;
     size_t max_frame_bytes_;
+    bool accept_descriptors_;
     std::mutex send_mutex_;
+    // What has been read and not yet handed out: bytes [start_, end_) of buffer_.
+    std::unique_ptr<char[]> buffer_;
+    size_t capacity_ = 0, start_ = 0, end_ = 0;
+    bool ended_ = false;
+    std::deque<int> descriptors_;
 };
 
 }  // namespace junction::core::wire

@@ -24,29 +24,34 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// Two kinds of socket join junctiond and a connector process (decision 0015): the control
+// socket, one per process, and lanes, one per call in progress (a lane is kept for the next
+// call when one ends). A call's own messages go over its lane, between the calling thread
+// and the process's thread that runs the call, with no thread in between.
 enum class Type : uint16_t {
     // junctiond -> connector process. `id` is the call's id unless said otherwise.
-    open = 1,            // Open: load the library, describe it (or open a definition)
-    create = 2,          // Create: instance_create
-    destroy = 3,         // Destroy (id 0): instance_destroy, no answer
-    test_connection = 4, // InstanceCall
-    invoke = 5,          // Invoke
-    migrate = 6,         // Migrate: migrate_config
-    cancel = 7,          // empty: the host wants the call to stop (is_cancelled turns 1)
-    emit_ack = 8,        // StatusOnly: the page was consumed; JN_ERR_CANCELLED to stop
-    http_response = 9,   // HttpResponse, id = the request's id
-    state_reply = 10,    // StateReply, id = the request's id
+    open = 1,            // lane. Open: load the library, describe it (or open a definition)
+    create = 2,          // lane. Create: instance_create
+    destroy = 3,         // control. InstanceCall (id 0): instance_destroy, no answer
+    test_connection = 4, // lane. InstanceCall
+    invoke = 5,          // lane. Invoke
+    migrate = 6,         // lane. Migrate: migrate_config
+    cancel = 7,          // control. empty: the host wants the call to stop (is_cancelled turns 1)
+    emit_ack = 8,        // lane. StatusOnly: the page was consumed; JN_ERR_CANCELLED to stop
+    http_response = 9,   // lane. HttpResponse, id = the request's id
+    state_reply = 10,    // control. StateReply, id = the request's id
+    lane = 11,           // control. empty, id = the lane's number; carries the lane's socket
 
     // connector process -> junctiond
-    opened = 32,         // Opened: the library's negotiated ABI (before the open call's done)
-    emit = 33,           // text: one emitted JSON result of the call
-    set_error = 34,      // text: the call's reason for failing
-    done = 35,           // StatusOnly: the call returned this status
-    log = 36,            // Log (id 0)
-    http_request = 37,   // HttpRequest, id = a new request id
-    state_get = 38,      // StateRequest, id = a new request id
-    state_set = 39,      // StateRequest
-    state_delete = 40,   // StateRequest
+    opened = 32,         // lane. Opened: the library's negotiated ABI (before the open call's done)
+    emit = 33,           // lane. text: one emitted JSON result of the call
+    set_error = 34,      // lane. text: the call's reason for failing
+    done = 35,           // lane. StatusOnly: the call returned this status
+    log = 36,            // control. Log (id 0)
+    http_request = 37,   // lane. HttpRequest, id = a new request id
+    state_get = 38,      // control. StateRequest, id = a new request id
+    state_set = 39,      // control. StateRequest
+    state_delete = 40,   // control. StateRequest
 };
 
 struct Header {
@@ -172,7 +177,7 @@ std::string encode(uint64_t id, const HttpRequest& m);
 std::string encode(uint64_t id, const HttpResponse& m);
 std::string encode(Type type, uint64_t id, const StateRequest& m);  // state_get/set/delete
 std::string encode(uint64_t id, const StateReply& m);
-std::string encode_empty(Type type, uint64_t id);                   // cancel
+std::string encode_empty(Type type, uint64_t id);                   // cancel, lane
 
 Open decode_open(std::string_view payload);
 Opened decode_opened(std::string_view payload);
