@@ -28,6 +28,9 @@ namespace {
 // a connector producing faster than the flow consumes holds memory here, bounded.
 constexpr unsigned kEmitWindow = 4;
 
+// Pages up to this size are held to go out with the call's next message (decision 0015).
+constexpr size_t kHeldPageBytes = 8 * 1024;
+
 // The longest log line or error text sent on: a connector's text, not its data.
 constexpr size_t kMaxText = 64 * 1024;
 
@@ -40,7 +43,7 @@ struct Call;
 // at a time and run on that thread, and what they ask of junctiond (pages, HTTP) goes back
 // on it. Whichever thread waits for an answer reads the socket; the others wait their turn.
 struct Lane {
-    Lane(int fd, size_t max_frame_bytes) : channel(fd, max_frame_bytes) {}
+    Lane(int fd, size_t max_frame_bytes) : channel(fd, max_frame_bytes) { channel.set_spin(wire::Channel::kLaneSpin); }
     wire::Channel channel;
     std::mutex mutex;
     std::condition_variable changed;
@@ -571,18 +574,29 @@ jn_status Runner::emit(jn_call* c, jn_str json) {
         return JN_ERR_TOO_LARGE;
     }
     Lane& lane = *call.lane;
-    // Copied now (the plugin may reuse its buffer), sent with the call's next message.
-    std::string page = wire::encode(wire::Type::emit, call.id, sv(json));
     {
         std::unique_lock lock(lane.mutex);
         wait_on(lane, lock, [&] { return call.unacked < kEmitWindow || call.stop || call.cancelled.load(); });
         if (call.stop || call.cancelled.load() || lane.ended) return JN_ERR_CANCELLED;
-        page.swap(call.held);  // `page` is now the one held before, if any
-        if (page.empty()) return JN_OK;
+    }
+    // A small page is copied and held, to go with the call's next message (its done, most
+    // often); a large one goes at once, uncopied: its copy would cost more than a message.
+    if (json.len <= kHeldPageBytes) {
+        std::string page = wire::encode(wire::Type::emit, call.id, sv(json));
+        {
+            std::lock_guard lock(lane.mutex);
+            page.swap(call.held);  // `page` is now the one held before, if any
+            if (page.empty()) return JN_OK;
+            ++call.unacked;
+        }
+        return lane.channel.send(page) ? JN_OK : JN_ERR_CANCELLED;  // junctiond closed the lane
+    }
+    if (!send_after_held(call, {})) return JN_ERR_CANCELLED;
+    {
+        std::lock_guard lock(lane.mutex);
         ++call.unacked;
     }
-    if (!lane.channel.send(page)) return JN_ERR_CANCELLED;  // junctiond closed the lane
-    return JN_OK;
+    return lane.channel.send_text(wire::Type::emit, call.id, sv(json)) ? JN_OK : JN_ERR_CANCELLED;
 }
 
 void Runner::set_error(jn_call* c, jn_str message) {

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include <poll.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -177,8 +178,21 @@ bool Channel::fill(bool dont_wait) {
     }
 }
 
+bool Channel::spin_for_data() {
+    if (spin_.count() == 0) return false;
+    const auto until = std::chrono::steady_clock::now() + spin_;
+    do {
+        if (fill(true)) return true;
+        if (ended_) return false;
+        ::sched_yield();  // a thread runnable on this CPU goes first
+    } while (std::chrono::steady_clock::now() < until);
+    return false;
+}
+
 bool Channel::receive(Frame& out) {
     while (!next_buffered(out)) {
+        if (ended_) return false;
+        if (spin_for_data()) continue;
         if (ended_ || !fill(false)) return false;
     }
     return true;
@@ -188,7 +202,7 @@ Channel::Got Channel::receive_until(Frame& out, std::chrono::steady_clock::time_
     for (;;) {
         if (next_buffered(out)) return Got::frame;
         if (ended_) return Got::end;
-        if (fill(true)) continue;
+        if (fill(true) || spin_for_data()) continue;
         if (ended_) return Got::end;
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
         if (left.count() <= 0) return Got::nothing;
