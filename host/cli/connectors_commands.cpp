@@ -1,6 +1,6 @@
 // junction connectors list | show NAME | install FILE | uninstall NAME [--version V]
 //                    | policy NAME manual|auto | apply NAME [--version V] | rollback NAME
-//                    | history NAME
+//                    | release NAME [--version V] | history NAME
 #include "commands.hpp"
 
 #include <boost/program_options.hpp>
@@ -23,6 +23,10 @@ void usage(std::ostream& out) {
            "  policy NAME manual|auto       how newer versions are applied (default manual)\n"
            "  apply NAME [--version V]      move every unpinned instance to V (default: newest)\n"
            "  rollback NAME                 go back to the version before the last change\n"
+           "  release NAME [--version V]    lift the quarantine of NAME's versions (or of V only): a version\n"
+           "                                is quarantined when it crashed junctiond, or when its connector\n"
+           "                                process ended connector-crash-limit times; calls then fail at once.\n"
+           "                                Release it once the cause is fixed (or to try it again)\n"
            "  history NAME                  versions applied, by whom, when, and how it ended\n";
 }
 
@@ -53,6 +57,11 @@ int run_connectors(Context& ctx, const std::vector<std::string>& args) {
                            200, [&](const auto&) {
                                std::cout << rest[0] << ": update policy " << rest[1] << "\n";
                            });
+    }
+    if (command == "release" && (rest.size() == 1 || (rest.size() == 3 && rest[1] == "--version"))) {
+        const std::string body = rest.size() == 3 ? R"({"version":)" + json_quote(rest[2]) + "}" : "{}";
+        return show_result(ctx, ctx.api.post("/v1/connectors/" + url_encode(rest[0]) + "/release", body), 200,
+                           [](const auto& d) { print_release_report(d); });
     }
     if ((command == "apply" && (rest.size() == 1 || (rest.size() == 3 && rest[1] == "--version"))) ||
         (command == "rollback" && rest.size() == 1)) {

@@ -106,20 +106,38 @@ void print_connector(const rapidjson::Value& c) {
               << "\ninstances:    ";
     for (const auto& m : s["instances_by_version"].GetObject())
         std::cout << " " << m.value.GetUint64() << " on " << m.name.GetString();
-    std::cout << "\ninstalled:    ";
-    for (const auto& v : c["versions"].GetArray()) std::cout << " " << str(v, "version");
+    std::cout << "\ninstalled:\n";
+    for (const auto& v : c["versions"].GetArray()) {
+        // Where each version runs (only a loaded one runs anywhere) and why it is quarantined.
+        std::cout << "  " << str(v, "version") << (str(v, "active") == "true" ? " (active)" : "") << ": "
+                  << (str(v, "loaded") == "true" ? "loaded, isolation " + str(v, "isolation") : "not loaded");
+        if (str(v, "quarantined") == "true")
+            std::cout << "; QUARANTINED: " << str(v, "quarantine_reason")
+                      << " (junction connectors release " << str(c, "name") << " --version " << str(v, "version") << ")";
+        std::cout << "\n";
+    }
     const auto& m = c["manifest"];
     if (m.IsObject()) {
-        std::cout << "\ndisplay:       " << str(m, "display_name") << "\n"
+        std::cout << "display:       " << str(m, "display_name") << "\n"
                   << "description:   " << str(m, "description") << "\n"
                   << "auth methods: ";
         for (const auto& a : m["auth_methods"].GetArray()) std::cout << " " << str(a, "name");
         std::cout << "\noperations:\n";
         for (const auto& o : m["operations"].GetArray())
             std::cout << "  " << str(o, "direction") << "  " << str(o, "name") << "\n";
-    } else {
-        std::cout << "\n";
     }
+}
+
+void print_release_report(const rapidjson::Value& r) {
+    for (const auto& v : r["versions"].GetArray()) {
+        std::cout << str(r, "connector") << "@" << str(v, "version") << ": ";
+        if (str(v, "was_quarantined") == "true")
+            std::cout << "quarantine lifted, calls go through again (it was: " << str(v, "reason") << ")\n";
+        else
+            std::cout << "not quarantined, nothing to release\n";
+    }
+    if (str(r, "active_version_loaded") == "true")
+        std::cout << str(r, "connector") << ": its active version is loaded again\n";
 }
 
 void print_swap_report(const rapidjson::Value& r) {

@@ -20,6 +20,7 @@ void print_instance(const rapidjson::Value& instance);
 void print_connector_table(const rapidjson::Value& items);
 void print_connector(const rapidjson::Value& connector);
 void print_swap_report(const rapidjson::Value& report);
+void print_release_report(const rapidjson::Value& report);
 void print_history(const rapidjson::Value& items);
 
 }  // namespace junction::cli

@@ -151,7 +151,8 @@ int run(int argc, char** argv, DaemonOptions options) {
 
     Marketplace marketplace(options.marketplace, options.marketplace_key,
                             options.state_dir / "downloads", core.registry, core.updates, core_options.http);
-    AdminServices services{core.registry, core.active, core.runtime, core.instances, core.updates, marketplace, core.flows};
+    AdminServices services{core.registry, core.active,      core.runtime, core.instances,
+                           core.updates,  marketplace,      core.flows,   *core.connector_processes};
     Router router;
     add_health_routes(router);
     add_connector_routes(router, services);

@@ -137,17 +137,21 @@ void ConnectorUpdates::restore() {
     for (const auto& [name, version] : newest) {
         // One connector that cannot load (quarantined after a crash) must not stop the start.
         try {
-            const auto state = store_.connector_state(name);
-            if (state && registry_.package(name, state->active_version)) {
-                active_.set(name, registry_.load(name, state->active_version));
-            } else {
-                activate(name, version, "startup");
-            }
+            restore_locked(name, version, "startup");
         } catch (const Error& e) {
             log_error("updates", name + " has no running version: " + e.what() +
                                      " (its instances fail until a version loads: install a fixed build "
                                      "and apply it)");
         }
+    }
+}
+
+void ConnectorUpdates::restore_locked(const std::string& name, const std::string& newest, const std::string& actor) {
+    const auto state = store_.connector_state(name);
+    if (state && registry_.package(name, state->active_version)) {
+        active_.set(name, registry_.load(name, state->active_version));
+    } else {
+        activate(name, newest, actor);
     }
 }
 

@@ -22,6 +22,7 @@ struct AdminServices {
     core::ConnectorUpdates& updates;
     core::Marketplace& marketplace;
     core::FlowService& flows;
+    const core::ConnectorProcessCounters& connector_processes;
 };
 
 void add_health_routes(Router& router);

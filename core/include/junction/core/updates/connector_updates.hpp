@@ -49,6 +49,16 @@ struct ConnectorStatus {
     std::string to_json() const;
 };
 
+// What `junction connectors release` did: per installed version, what it was quarantined
+// for (empty: it was not, and nothing changed for it).
+struct ReleaseReport {
+    std::string connector;
+    std::vector<ConnectorRegistry::Released> versions;
+    bool active_loaded = false;  // the active version, refused at the start, runs now
+
+    std::string to_json() const;
+};
+
 class ConnectorUpdates {
 public:
     ConnectorUpdates(Store& store, const SecretBox& secrets, ConnectorRegistry& registry,
@@ -65,6 +75,11 @@ public:
     // update: the report says why, and the history keeps it.
     SwapReport apply(std::string_view connector, std::string_view version, const std::string& actor);
     SwapReport rollback(std::string_view connector, const std::string& actor);
+
+    // Lifts the quarantine of `connector`'s versions (of `version` only when given), and
+    // loads its active version if the quarantine had kept it from loading. Records each
+    // release in the history. Throws Error(not_found) for a connector not installed.
+    ReleaseReport release(std::string_view connector, std::string_view version, const std::string& actor);
 
     // "manual" or "auto"; throws Error(invalid_argument) otherwise.
     void set_policy(std::string_view connector, std::string_view policy, const std::string& actor);
@@ -84,6 +99,8 @@ private:
                          const std::string& actor);
     void activate(const std::string& connector, const std::string& version, const std::string& actor,
                   const std::string& previous = {});
+    // Runs the connector's recorded active version, or activates `newest` (mutex_ held).
+    void restore_locked(const std::string& connector, const std::string& newest, const std::string& actor);
     void record(const std::string& connector, const std::string& action, const std::string& from,
                 const std::string& to, const std::string& actor, const std::string& outcome,
                 const std::string& detail);

@@ -1,0 +1,95 @@
+// Issue 14, the admin side of connector processes: a quarantine is lifted with `junction
+// connectors release` (API and CLI) and calls go through again; the isolation of a connector
+// is changed through the API while calls run, without a failed call and across a restart;
+// `connectors show`, /metrics and the daemon's status say how connectors run.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "misbehaving_daemon.hpp"
+
+using namespace junction::testing;
+
+namespace {
+
+// Three crashes quarantine a version; a process that ended restarts after 1 s at most.
+const std::vector<std::string> kQuickQuarantine{"--connector-crash-limit", "3", "--connector-crash-window", "600",
+                                                "--connector-backoff-max", "1"};
+
+const rapidjson::Value& only_version(const rapidjson::Document& connector) {
+    REQUIRE(connector["versions"].Size() == 1);
+    return connector["versions"][0];
+}
+
+bool has_line(const std::string& text, const std::string& line) {
+    return text.find("\n" + line + "\n") != std::string::npos || text.rfind(line + "\n", 0) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("a quarantined connector is released through the API and the CLI, and its calls go through again") {
+    JunctiondProcess d({"jsonl.so"}, kQuickQuarantine);
+    install(d, "misbehaving", "misbehaving");
+    auto create = [&](const std::string& name, const std::string& config) {
+        REQUIRE(d.call("POST", "/v1/instances", R"({"connector":"misbehaving","name":")" + name + R"(","config":)" +
+                                                    config + "}")
+                    .status == 201);
+    };
+    create("crashy", R"({"in":"test","how":"segfault"})");
+    create("fine", "{}");
+    const std::string detail = crash_until_quarantined(d, "crashy");
+    REQUIRE_MESSAGE(detail.find("quarantined: its connector process ended 3 times") != std::string::npos, detail);
+
+    // Quarantined: a call that would work fails at once, and says how to release it.
+    const std::string refused = test_detail(d, "fine");
+    CHECK_MESSAGE(refused.find("quarantined") != std::string::npos, refused);
+    CHECK_MESSAGE(refused.find("junction connectors release misbehaving") != std::string::npos, refused);
+    CHECK(instance_status(d, "fine") == "connector_quarantined");
+    const auto shown = json_of(d.call("GET", "/v1/connectors/misbehaving"));
+    const auto& version = only_version(shown);
+    CHECK(version["quarantined"].GetBool());
+    CHECK(std::string(version["quarantine_reason"].GetString()).find("ended 3 times") != std::string::npos);
+    CHECK(version["loaded"].GetBool());
+    CHECK(std::string(version["isolation"].GetString()) == "process");
+    const std::string metrics = d.call("GET", "/metrics").body;
+    CHECK(has_line(metrics, R"(junction_connector_quarantined{connector="misbehaving",version="1.0.0"} 1)"));
+    CHECK(has_line(metrics, R"(junction_connector_quarantines_total 1)"));
+    CHECK(has_line(metrics,
+                   R"(junction_connector_version_info{connector="misbehaving",version="1.0.0",isolation="process"} 1)"));
+    CHECK(metrics.find("junction_connector_process_crashes_total 3\n") != std::string::npos);
+
+    // Released through the API: the calls go through again.
+    const HttpAnswer released = d.call("POST", "/v1/connectors/misbehaving/release", "{}");
+    REQUIRE_MESSAGE(released.status == 200, released.body);
+    const auto report = json_of(released);
+    CHECK(report["released"].GetInt() == 1);
+    CHECK(report["versions"][0]["was_quarantined"].GetBool());
+    CHECK(test_detail(d, "fine").empty());
+    CHECK(instance_status(d, "fine") == "ok");
+    CHECK(json_of(d.call("GET", "/v1/connectors/misbehaving"))["versions"][0]["quarantined"].GetBool() == false);
+    CHECK(d.call("GET", "/metrics").body.find("junction_connector_quarantined{") == std::string::npos);
+    const auto history = json_of(d.call("GET", "/v1/connectors/misbehaving/history"));
+    CHECK(std::string(history["items"][0]["action"].GetString()) == "release");
+
+    // Releasing what is not quarantined is not an error, and says so; an unknown name is.
+    const auto again = json_of(d.call("POST", "/v1/connectors/misbehaving/release", "{}"));
+    CHECK(again["released"].GetInt() == 0);
+    CHECK(again["versions"][0]["was_quarantined"].GetBool() == false);
+    CHECK(d.call("POST", "/v1/connectors/nothing-such/release", "{}").status == 404);
+    CHECK(d.call("POST", "/v1/connectors/misbehaving/release", R"({"version":"9.9.9"})").status == 404);
+
+    // Quarantined again, then a restart: the version does not even load. The CLI releases
+    // it, the active version loads, and calls go through.
+    REQUIRE(crash_until_quarantined(d, "crashy").find("quarantined") != std::string::npos);
+    REQUIRE(d.stop() == 0);
+    d.start();
+    CHECK(instance_status(d, "fine") == "connector_quarantined");
+    CHECK(json_of(d.call("GET", "/v1/connectors/misbehaving"))["versions"][0]["loaded"].GetBool() == false);
+    const RunResult cli = d.cli({"connectors", "release", "misbehaving"});
+    CHECK_MESSAGE(cli.exit_code == 0, cli.output);
+    CHECK_MESSAGE(cli.output.find("misbehaving@1.0.0: quarantine lifted") != std::string::npos, cli.output);
+    CHECK_MESSAGE(cli.output.find("its active version is loaded again") != std::string::npos, cli.output);
+    CHECK(test_detail(d, "fine").empty());
+    CHECK(instance_status(d, "fine") == "ok");
+    const RunResult nothing = d.cli({"connectors", "release", "misbehaving"});
+    CHECK_MESSAGE(nothing.output.find("not quarantined, nothing to release") != std::string::npos, nothing.output);
+}
