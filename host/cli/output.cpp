@@ -147,6 +147,24 @@ void print_swap_report(const rapidjson::Value& r) {
               << " restored\n";
 }
 
+void print_daemon_status(const rapidjson::Value& d) {
+    std::cout << "version:        " << str(d, "version") << "\n"
+              << "safe mode:      " << (str(d, "safe_mode") == "true" ? "yes: " + str(d, "safe_mode_detail") : "no") << "\n"
+              << "isolation:      " << str(d, "isolation")
+              << " (the default; `junction connectors show NAME` says where each connector runs)\n";
+    if (!d.HasMember("connector_host") || !d["connector_host"].IsObject()) return;
+    const auto& h = d["connector_host"];
+    std::cout << "connector host: " << str(h, "program") << "\n";
+    if (str(h, "probe") != "ok") std::cout << "probe:          FAILED: " << str(h, "probe_error") << "\n";
+    auto list = [&](const char* title, const char* key) {
+        if (!h.HasMember(key) || !h[key].IsArray() || h[key].Empty()) return;
+        std::cout << title << "\n";
+        for (const auto& line : h[key].GetArray()) std::cout << "  - " << line.GetString() << "\n";
+    };
+    list("a connector process is confined by:", "confined");
+    list("not confined on this machine:", "not_confined");
+}
+
 void print_history(const rapidjson::Value& items) {
     host::TextTable t({"WHEN", "ACTION", "FROM", "TO", "BY", "OUTCOME", "DETAIL"});
     for (const auto& h : items.GetArray())

@@ -93,3 +93,40 @@ TEST_CASE("a quarantined connector is released through the API and the CLI, and 
     const RunResult nothing = d.cli({"connectors", "release", "misbehaving"});
     CHECK_MESSAGE(nothing.output.find("not quarantined, nothing to release") != std::string::npos, nothing.output);
 }
+
+TEST_CASE("the daemon's status says where connectors run and what confines them here; a failed probe says so") {
+    const RunResult probe = run_program({(bin_dir() / "junction-connector-host").string(), "--probe"});
+    REQUIRE_MESSAGE(probe.exit_code == 0, probe.output);
+    rapidjson::Document kernel;
+    kernel.Parse(probe.output.c_str());
+    REQUIRE(kernel.IsObject());
+    {
+        JunctiondProcess d({"jsonl.so"});
+        const auto status = json_of(d.call("GET", "/v1/daemon"));
+        CHECK(std::string(status["isolation"].GetString()) == "process");
+        const auto& host = status["connector_host"];
+        CHECK(std::string(host["program"].GetString()) == (bin_dir() / "junction-connector-host").string());
+        CHECK(std::string(host["probe"].GetString()) == "ok");
+        CHECK(host["landlock_abi"].GetInt() == kernel["landlock_abi"].GetInt());
+        CHECK(host["seccomp"].GetBool() == kernel["seccomp"].GetBool());
+        CHECK(host["confine"].GetBool());
+        REQUIRE(host["confined"].IsArray());
+        CHECK(host["confined"].Size() >= 1);  // the limits always apply
+        REQUIRE(host["not_confined"].IsArray());
+        const RunResult cli = d.cli({"daemon", "status"});
+        CHECK_MESSAGE(cli.exit_code == 0, cli.output);
+        CHECK_MESSAGE(cli.output.find("isolation:      process") != std::string::npos, cli.output);
+        CHECK_MESSAGE(cli.output.find("a connector process is confined by:") != std::string::npos, cli.output);
+    }
+    // A connector host that cannot answer: the daemon starts all the same, and says so.
+    JunctiondProcess d({"jsonl.so"}, {"--connector-host-program", "/bin/false", "--isolation", "in-process"});
+    const auto status = json_of(d.call("GET", "/v1/daemon"));
+    CHECK(std::string(status["isolation"].GetString()) == "in-process");
+    const auto& host = status["connector_host"];
+    CHECK(std::string(host["probe"].GetString()) == "failed");
+    CHECK_MESSAGE(std::string(host["probe_error"].GetString()).find("/bin/false --probe failed: it exited with status 1") !=
+                      std::string::npos,
+                  host["probe_error"].GetString());
+    const RunResult cli = d.cli({"daemon", "status"});
+    CHECK_MESSAGE(cli.output.find("probe:          FAILED: /bin/false --probe failed") != std::string::npos, cli.output);
+}
