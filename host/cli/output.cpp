@@ -100,6 +100,8 @@ void print_connector(const rapidjson::Value& c) {
               << (str(s, "previous_version").empty() ? "" : " (previous " + str(s, "previous_version") + ")")
               << "\n"
               << "update policy: " << str(s, "update_policy") << "\n"
+              << "isolation:     " << str(c, "isolation")
+              << (str(c, "isolation_source") == "api" ? " (set through the API)" : " (the config file's)") << "\n"
               << "update:        "
               << (str(s, "update_available") == "true" ? str(s, "newest_installed") + " available: junction connectors apply " + str(c, "name")
                                                        : "none available")
@@ -126,6 +128,16 @@ void print_connector(const rapidjson::Value& c) {
         for (const auto& o : m["operations"].GetArray())
             std::cout << "  " << str(o, "direction") << "  " << str(o, "name") << "\n";
     }
+}
+
+void print_isolation_change(const rapidjson::Value& c) {
+    std::cout << str(c, "connector") << ": isolation " << str(c, "isolation")
+              << (str(c, "source") == "api" ? " (set through the API)" : " (the config file's)");
+    if (str(c, "reloaded") == "true")
+        std::cout << "; " << str(c["swap"], "instances") << " instance(s) moved to it in " << str(c["swap"], "millis")
+                  << " ms\n";
+    else
+        std::cout << "; nothing to move (it already runs so, or is not loaded)\n";
 }
 
 void print_release_report(const rapidjson::Value& r) {

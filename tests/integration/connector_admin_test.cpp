@@ -7,6 +7,10 @@
 
 #include "misbehaving_daemon.hpp"
 
+#include <atomic>
+#include <mutex>
+#include <thread>
+
 using namespace junction::testing;
 
 namespace {
@@ -129,4 +133,83 @@ TEST_CASE("the daemon's status says where connectors run and what confines them 
                   host["probe_error"].GetString());
     const RunResult cli = d.cli({"daemon", "status"});
     CHECK_MESSAGE(cli.output.find("probe:          FAILED: /bin/false --probe failed") != std::string::npos, cli.output);
+}
+
+TEST_CASE("isolation set through the API applies at once while calls run, fails none, and holds across a restart") {
+    JunctiondProcess d({"jsonl.so"});
+    install(d, "misbehaving", "misbehaving");
+    REQUIRE(d.call("POST", "/v1/instances", R"({"connector":"misbehaving","name":"fine","config":{}})").status == 201);
+    REQUIRE(test_detail(d, "fine").empty());
+    auto shown = [&] { return json_of(d.call("GET", "/v1/connectors/misbehaving")); };
+    CHECK(std::string(shown()["isolation"].GetString()) == "process");
+    CHECK(std::string(shown()["isolation_source"].GetString()) == "config");
+
+    // Calls go on without a pause while the isolation changes back and forth.
+    std::atomic<bool> stop{false};
+    std::atomic<int> calls{0}, failures{0};
+    std::mutex mutex;
+    std::string first_failure;
+    std::thread caller([&] {
+        while (!stop) {
+            const HttpAnswer a = d.call("POST", "/v1/instances/fine/test");
+            const auto view = json_of(a);
+            if (a.status != 200 || std::string(view["status"].GetString()) != "ok") {
+                std::lock_guard lock(mutex);
+                if (failures++ == 0) first_failure = a.body;
+            }
+            ++calls;
+        }
+    });
+    auto calls_go_on = [&] {  // a few more calls, so each change overlaps calls
+        for (const int until = calls + 3; calls < until && failures == 0;) std::this_thread::yield();
+    };
+    auto set = [&](const std::string& body) {
+        calls_go_on();
+        const HttpAnswer a = d.call("PUT", "/v1/connectors/misbehaving/isolation", body);
+        calls_go_on();
+        return a;
+    };
+    for (const char* mode : {"in-process", "process", "in-process"}) {
+        INFO(mode);
+        const HttpAnswer a = set(std::string(R"({"isolation":")") + mode + R"("})");
+        REQUIRE_MESSAGE(a.status == 200, a.body);
+        const auto change = json_of(a);
+        CHECK(std::string(change["isolation"].GetString()) == mode);
+        CHECK(std::string(change["source"].GetString()) == "api");
+        CHECK(change["reloaded"].GetBool());
+        CHECK(change["swap"]["instances"].GetInt() == 1);
+        const auto connector = shown();
+        CHECK(std::string(connector["isolation"].GetString()) == mode);
+        CHECK(std::string(only_version(connector)["isolation"].GetString()) == mode);
+        CHECK(has_line(d.call("GET", "/metrics").body,
+                       std::string(R"(junction_connector_version_info{connector="misbehaving",version="1.0.0",isolation=")") +
+                           mode + R"("} 1)"));
+    }
+    stop = true;
+    caller.join();
+    CHECK_MESSAGE(failures == 0, first_failure);
+    CHECK(calls > 6);
+    CHECK(std::string(json_of(d.call("GET", "/v1/connectors/misbehaving/history"))["items"][0]["action"].GetString()) ==
+          "isolation");
+    CHECK(d.call("PUT", "/v1/connectors/misbehaving/isolation", R"({"isolation":"container"})").status == 400);
+    CHECK(d.call("PUT", "/v1/connectors/misbehaving/isolation", "{}").status == 400);
+    CHECK(d.call("PUT", "/v1/connectors/nothing-such/isolation", R"({"isolation":"process"})").status == 404);
+
+    // The choice is in the store: a restart loads the connector in-process again.
+    REQUIRE(d.stop() == 0);
+    d.start();
+    CHECK(std::string(shown()["isolation_source"].GetString()) == "api");
+    CHECK(std::string(only_version(shown())["isolation"].GetString()) == "in-process");
+    CHECK(test_detail(d, "fine").empty());
+
+    // Back to the config file's (process), through the CLI.
+    const RunResult cli = d.cli({"connectors", "isolation", "misbehaving", "default"});
+    CHECK_MESSAGE(cli.exit_code == 0, cli.output);
+    CHECK_MESSAGE(cli.output.find("misbehaving: isolation process (the config file's); 1 instance(s) moved") !=
+                      std::string::npos,
+                  cli.output);
+    CHECK(std::string(shown()["isolation_source"].GetString()) == "config");
+    CHECK(std::string(only_version(shown())["isolation"].GetString()) == "process");
+    const RunResult show = d.cli({"connectors", "show", "misbehaving"});
+    CHECK_MESSAGE(show.output.find("1.0.0 (active): loaded, isolation process") != std::string::npos, show.output);
 }

@@ -1,6 +1,6 @@
 // /v1/connectors: list, show (manifest, versions with how each runs, update status), install
-// from a file the daemon can read, update policy, apply an update, roll back, release a
-// quarantine, history, uninstall (refused while instances use it).
+// from a file the daemon can read, update policy, isolation, apply an update, roll back,
+// release a quarantine, history, uninstall (refused while instances use it).
 #include "admin_api.hpp"
 #include "api_json.hpp"
 
@@ -85,8 +85,12 @@ void add_connector_routes(Router& router, AdminServices& s) {
             versions += (versions.empty() ? "" : ",") + summary_json(s, p, active);
             if (active) manifest = p.manifest->json;
         }
-        return json_response(200, R"({"name":)" + json_string(name) + R"(,"status":)" +
-                                      status.to_json() + R"(,"manifest":)" + manifest +
+        // Where new loads of it run: the API's choice, else the config file's.
+        const std::string isolation = core::isolation_name(s.registry.isolation_for(name));
+        return json_response(200, R"({"name":)" + json_string(name) + R"(,"isolation":)" + json_string(isolation) +
+                                      R"(,"isolation_source":)" +
+                                      (status.state.isolation.empty() ? R"("config")" : R"("api")") +
+                                      R"(,"status":)" + status.to_json() + R"(,"manifest":)" + manifest +
                                       R"(,"versions":[)" + versions + "]}");
     });
 
@@ -103,6 +107,17 @@ void add_connector_routes(Router& router, AdminServices& s) {
         const auto body = parse_body(r, {"policy"});
         s.updates.set_policy(r.params["name"], optional_string(body, "policy").value_or(""), "admin");
         return json_response(200, s.updates.status(r.params["name"]).to_json());
+    });
+
+    router.add("PUT", "/v1/connectors/{name}/isolation", [&s](HttpRequest& r) {
+        const auto body = parse_body(r, {"isolation"});
+        if (!body.HasMember("isolation"))
+            throw Error(Errc::invalid_argument,
+                        "field 'isolation' is required: \"process\", \"in-process\", or null for the config file's");
+        const core::IsolationChange change =
+            s.updates.set_isolation(r.params["name"], optional_string(body, "isolation").value_or(""), "admin");
+        if (!change.swap.reason.empty()) return swap_response(change.swap);  // refused: 409, nothing changed
+        return json_response(200, change.to_json());
     });
 
     router.add("POST", "/v1/connectors/{name}/apply", [&s](HttpRequest& r) {

@@ -105,7 +105,7 @@ void connectors(PrometheusText& m, AdminServices& s) {
     m.family("junction_live_instances", "gauge", "Instances with a plugin object loaded right now.");
     m.sample("junction_live_instances", {}, s.runtime.live_count());
     m.family("junction_connector_swaps_total", "counter",
-             "Version changes (updates and rollbacks) since the daemon started, by outcome.");
+             "Version changes (updates, rollbacks, isolation changes) since the daemon started, by outcome.");
     for (const auto& row : s.updates.swap_counts().snapshot()) {
         m.sample("junction_connector_swaps_total", {{"connector", row.key}, {"result", "switched"}}, row.first);
         m.sample("junction_connector_swaps_total", {{"connector", row.key}, {"result", "refused"}}, row.second);
