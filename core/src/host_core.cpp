@@ -9,13 +9,15 @@ HostCore::HostCore(const std::filesystem::path& dir, const HostCoreOptions& opti
       secrets(open_secret_box(*store, keys)),
       markers(dir),
       registry(dir / "plugins", &markers,
-               [policy = options.connectors, dir, counters = connector_processes](const std::string& name) {
+               [policy = options.connectors, dir, counters = connector_processes,
+                choices = &isolation_choices](const std::string& name) {
                    LoadOptions o = policy.for_connector(name, dir);
+                   if (const auto chosen = choices->get(name)) o.isolation = *chosen;  // the API wins
                    o.process.counters = counters;
                    return o;
                }),
       runtime(*store, secrets, registry, active, options.max_live_instances, options.http),
-      updates(*store, secrets, registry, runtime, active),
+      updates(*store, secrets, registry, runtime, active, &isolation_choices),
       instances(*store, secrets, registry, runtime),
       flows(*store, secrets, runtime, options.flows) {
     updates.restore();

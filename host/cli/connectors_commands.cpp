@@ -1,6 +1,7 @@
 // junction connectors list | show NAME | install FILE | uninstall NAME [--version V]
 //                    | policy NAME manual|auto | apply NAME [--version V] | rollback NAME
-//                    | history NAME
+//                    | isolation NAME process|in-process|default
+//                    | release NAME [--version V] | history NAME
 #include "commands.hpp"
 
 #include <boost/program_options.hpp>
@@ -21,8 +22,17 @@ void usage(std::ostream& out) {
            "  install FILE                  install a connector package (a .so the daemon can read)\n"
            "  uninstall NAME [--version V]  remove a connector (refused while instances use it)\n"
            "  policy NAME manual|auto       how newer versions are applied (default manual)\n"
+           "  isolation NAME process|in-process|default\n"
+           "                                where NAME runs: a connector process of its own, or inside\n"
+           "                                junctiond (only for connectors you trust with it); default: as\n"
+           "                                junctiond.conf says. Applied at once, moving the instances like\n"
+           "                                an update (no call fails); kept across restarts\n"
            "  apply NAME [--version V]      move every unpinned instance to V (default: newest)\n"
            "  rollback NAME                 go back to the version before the last change\n"
+           "  release NAME [--version V]    lift the quarantine of NAME's versions (or of V only): a version\n"
+           "                                is quarantined when it crashed junctiond, or when its connector\n"
+           "                                process ended connector-crash-limit times; calls then fail at once.\n"
+           "                                Release it once the cause is fixed (or to try it again)\n"
            "  history NAME                  versions applied, by whom, when, and how it ended\n";
 }
 
@@ -53,6 +63,16 @@ int run_connectors(Context& ctx, const std::vector<std::string>& args) {
                            200, [&](const auto&) {
                                std::cout << rest[0] << ": update policy " << rest[1] << "\n";
                            });
+    }
+    if (command == "isolation" && rest.size() == 2) {
+        const std::string body = rest[1] == "default" ? R"({"isolation":null})" : R"({"isolation":)" + json_quote(rest[1]) + "}";
+        return show_result(ctx, ctx.api.put("/v1/connectors/" + url_encode(rest[0]) + "/isolation", body), 200,
+                           [](const auto& d) { print_isolation_change(d); });
+    }
+    if (command == "release" && (rest.size() == 1 || (rest.size() == 3 && rest[1] == "--version"))) {
+        const std::string body = rest.size() == 3 ? R"({"version":)" + json_quote(rest[2]) + "}" : "{}";
+        return show_result(ctx, ctx.api.post("/v1/connectors/" + url_encode(rest[0]) + "/release", body), 200,
+                           [](const auto& d) { print_release_report(d); });
     }
     if ((command == "apply" && (rest.size() == 1 || (rest.size() == 3 && rest[1] == "--version"))) ||
         (command == "rollback" && rest.size() == 1)) {

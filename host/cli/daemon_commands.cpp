@@ -9,7 +9,8 @@ namespace {
 
 void usage(std::ostream& out) {
     out << "Usage: junction daemon <command>\n\n"
-           "  status    whether the daemon answers and is ready (exit 0 when it is)\n"
+           "  status    whether the daemon answers and is ready (exit 0 when it is), its version, where\n"
+           "            connectors run by default, and what confines a connector process on this kernel\n"
            "  metrics   the Prometheus metrics (GET /metrics)\n"
            "  openapi   the API's OpenAPI 3 document (GET /v1/openapi.json)\n";
 }
@@ -33,8 +34,13 @@ int run_daemon(Context& ctx, const std::vector<std::string>& args) {
     if (args[0] == "openapi") return print_raw(ctx.api.get("/v1/openapi.json"));
     if (args[0] == "status") {
         const ApiResponse r = ctx.api.get("/readyz");
-        if (ctx.format == Format::json) std::cout << r.body << "\n";
-        else std::cout << ctx.api.base_url() << ": " << (r.status == 200 ? "ready" : "not ready") << "\n";
+        const ApiResponse daemon = ctx.api.get("/v1/daemon");
+        if (ctx.format == Format::json) {
+            std::cout << (daemon.status == 200 ? daemon.body : r.body) << "\n";
+        } else {
+            std::cout << ctx.api.base_url() << ": " << (r.status == 200 ? "ready" : "not ready") << "\n";
+            if (daemon.status == 200) print_daemon_status(core::parse_json_text(daemon.body, "the daemon's answer"));
+        }
         return r.status == 200 ? 0 : 1;
     }
     usage(std::cerr);

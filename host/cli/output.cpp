@@ -100,26 +100,56 @@ void print_connector(const rapidjson::Value& c) {
               << (str(s, "previous_version").empty() ? "" : " (previous " + str(s, "previous_version") + ")")
               << "\n"
               << "update policy: " << str(s, "update_policy") << "\n"
+              << "isolation:     " << str(c, "isolation")
+              << (str(c, "isolation_source") == "api" ? " (set through the API)" : " (the config file's)") << "\n"
               << "update:        "
               << (str(s, "update_available") == "true" ? str(s, "newest_installed") + " available: junction connectors apply " + str(c, "name")
                                                        : "none available")
               << "\ninstances:    ";
     for (const auto& m : s["instances_by_version"].GetObject())
         std::cout << " " << m.value.GetUint64() << " on " << m.name.GetString();
-    std::cout << "\ninstalled:    ";
-    for (const auto& v : c["versions"].GetArray()) std::cout << " " << str(v, "version");
+    std::cout << "\ninstalled:\n";
+    for (const auto& v : c["versions"].GetArray()) {
+        // Where each version runs (only a loaded one runs anywhere) and why it is quarantined.
+        std::cout << "  " << str(v, "version") << (str(v, "active") == "true" ? " (active)" : "") << ": "
+                  << (str(v, "loaded") == "true" ? "loaded, isolation " + str(v, "isolation") : "not loaded");
+        if (str(v, "quarantined") == "true")
+            std::cout << "; QUARANTINED: " << str(v, "quarantine_reason")
+                      << " (junction connectors release " << str(c, "name") << " --version " << str(v, "version") << ")";
+        std::cout << "\n";
+    }
     const auto& m = c["manifest"];
     if (m.IsObject()) {
-        std::cout << "\ndisplay:       " << str(m, "display_name") << "\n"
+        std::cout << "display:       " << str(m, "display_name") << "\n"
                   << "description:   " << str(m, "description") << "\n"
                   << "auth methods: ";
         for (const auto& a : m["auth_methods"].GetArray()) std::cout << " " << str(a, "name");
         std::cout << "\noperations:\n";
         for (const auto& o : m["operations"].GetArray())
             std::cout << "  " << str(o, "direction") << "  " << str(o, "name") << "\n";
-    } else {
-        std::cout << "\n";
     }
+}
+
+void print_isolation_change(const rapidjson::Value& c) {
+    std::cout << str(c, "connector") << ": isolation " << str(c, "isolation")
+              << (str(c, "source") == "api" ? " (set through the API)" : " (the config file's)");
+    if (str(c, "reloaded") == "true")
+        std::cout << "; " << str(c["swap"], "instances") << " instance(s) moved to it in " << str(c["swap"], "millis")
+                  << " ms\n";
+    else
+        std::cout << "; nothing to move (it already runs so, or is not loaded)\n";
+}
+
+void print_release_report(const rapidjson::Value& r) {
+    for (const auto& v : r["versions"].GetArray()) {
+        std::cout << str(r, "connector") << "@" << str(v, "version") << ": ";
+        if (str(v, "was_quarantined") == "true")
+            std::cout << "quarantine lifted, calls go through again (it was: " << str(v, "reason") << ")\n";
+        else
+            std::cout << "not quarantined, nothing to release\n";
+    }
+    if (str(r, "active_version_loaded") == "true")
+        std::cout << str(r, "connector") << ": its active version is loaded again\n";
 }
 
 void print_swap_report(const rapidjson::Value& r) {
@@ -127,6 +157,24 @@ void print_swap_report(const rapidjson::Value& r) {
               << " in " << str(r, "millis") << " ms; " << str(r, "instances") << " instance(s), "
               << str(r, "configs_migrated") << " config(s) migrated, " << str(r, "configs_restored")
               << " restored\n";
+}
+
+void print_daemon_status(const rapidjson::Value& d) {
+    std::cout << "version:        " << str(d, "version") << "\n"
+              << "safe mode:      " << (str(d, "safe_mode") == "true" ? "yes: " + str(d, "safe_mode_detail") : "no") << "\n"
+              << "isolation:      " << str(d, "isolation")
+              << " (the default; `junction connectors show NAME` says where each connector runs)\n";
+    if (!d.HasMember("connector_host") || !d["connector_host"].IsObject()) return;
+    const auto& h = d["connector_host"];
+    std::cout << "connector host: " << str(h, "program") << "\n";
+    if (str(h, "probe") != "ok") std::cout << "probe:          FAILED: " << str(h, "probe_error") << "\n";
+    auto list = [&](const char* title, const char* key) {
+        if (!h.HasMember(key) || !h[key].IsArray() || h[key].Empty()) return;
+        std::cout << title << "\n";
+        for (const auto& line : h[key].GetArray()) std::cout << "  - " << line.GetString() << "\n";
+    };
+    list("a connector process is confined by:", "confined");
+    list("not confined on this machine:", "not_confined");
 }
 
 void print_history(const rapidjson::Value& items) {

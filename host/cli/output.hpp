@@ -20,6 +20,10 @@ void print_instance(const rapidjson::Value& instance);
 void print_connector_table(const rapidjson::Value& items);
 void print_connector(const rapidjson::Value& connector);
 void print_swap_report(const rapidjson::Value& report);
+void print_release_report(const rapidjson::Value& report);
+void print_isolation_change(const rapidjson::Value& change);
+// GET /v1/daemon: version, safe mode, isolation and confinement.
+void print_daemon_status(const rapidjson::Value& daemon);
 void print_history(const rapidjson::Value& items);
 
 }  // namespace junction::cli

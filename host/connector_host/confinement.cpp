@@ -1,5 +1,7 @@
 #include "confinement.hpp"
 
+#include <junction/core/common/json.hpp>
+
 #include <seccomp.h>
 
 #include <cerrno>
@@ -183,6 +185,12 @@ ConfinementReport probe_confinement() {
     report.landlock_abi = landlock_abi();
     report.seccomp = ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
     return report;
+}
+
+std::string to_json(const ConfinementReport& report) {
+    return std::string(R"({"no_new_privs":)") + (report.no_new_privs ? "true" : "false") + R"(,"seccomp":)" +
+           (report.seccomp ? "true" : "false") + R"(,"landlock_abi":)" + std::to_string(report.landlock_abi) +
+           R"(,"notes":)" + core::json_quote(report.notes) + "}";
 }
 
 }  // namespace junction::connector_host

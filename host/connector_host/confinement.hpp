@@ -41,4 +41,8 @@ ConfinementReport confine(const ConfinementPlan& plan);
 // What this kernel offers, without applying anything (for the daemon's status).
 ConfinementReport probe_confinement();
 
+// The report as the one JSON object `junction-connector-host --probe` prints:
+// {"no_new_privs":true,"seccomp":true,"landlock_abi":3,"notes":""}.
+std::string to_json(const ConfinementReport& report);
+
 }  // namespace junction::connector_host

@@ -5,6 +5,9 @@
 //       [--memory-limit-mb N] [--open-files N] [--max-message-bytes N] [--allow-path DIR]...
 //       [--label TEXT] [--no-confine]
 //
+// `junction-connector-host --probe` prints what this kernel offers to confine a connector
+// (one JSON object) and exits; junctiond runs it once at its start for its status.
+//
 // Before it loads any of the connector's code it closes every descriptor it did not get on
 // purpose, sets its limits and confines itself; then it serves junctiond on the channel.
 #include "confinement.hpp"
@@ -39,6 +42,7 @@ struct Arguments {
                  "junction-connector-host: %s\n"
                  "usage: junction-connector-host --channel-fd N --library FILE [--work-dir DIR] "
                  "[--memory-limit-mb N] [--open-files N] [--label TEXT] [--no-confine]\n"
+                 "       junction-connector-host --probe   (what this kernel can confine, as JSON)\n"
                  "junctiond starts this program; it is not run by hand.\n",
                  why);
     std::_Exit(2);
@@ -121,6 +125,10 @@ int main(int argc, char** argv) {
     // Few malloc arenas: each reserves 64 MiB of address space, which RLIMIT_AS counts, and
     // a connector's threads would otherwise make one each (the same setting as junctiond).
     ::mallopt(M_ARENA_MAX, 2);
+    if (argc == 2 && std::string_view(argv[1]) == "--probe") {
+        std::printf("%s\n", junction::connector_host::to_json(junction::connector_host::probe_confinement()).c_str());
+        return 0;
+    }
     const Arguments a = parse(argc, argv);
     close_inherited(a.channel_fd);
     std::signal(SIGPIPE, SIG_IGN);  // a closed channel is an error return, not a death

@@ -4,6 +4,7 @@
 #include "admin_server.hpp"
 #include "admin_server_settings.hpp"
 #include "admin_token.hpp"
+#include "connector_host_probe.hpp"
 #include "api/admin_api.hpp"
 #include "daemon_options.hpp"
 #include "plugin_folder_watch.hpp"
@@ -151,7 +152,8 @@ int run(int argc, char** argv, DaemonOptions options) {
 
     Marketplace marketplace(options.marketplace, options.marketplace_key,
                             options.state_dir / "downloads", core.registry, core.updates, core_options.http);
-    AdminServices services{core.registry, core.active, core.runtime, core.instances, core.updates, marketplace, core.flows};
+    AdminServices services{core.registry, core.active,      core.runtime, core.instances,
+                           core.updates,  marketplace,      core.flows,   *core.connector_processes};
     Router router;
     add_health_routes(router);
     add_connector_routes(router, services);
@@ -160,7 +162,14 @@ int run(int argc, char** argv, DaemonOptions options) {
     add_flow_routes(router, services);
     add_metrics_route(router, services);
     add_openapi_route(router);
-    add_daemon_route(router, DaemonStatus{options.safe_mode});
+    DaemonStatus daemon_status{options.safe_mode, options.connectors.defaults.isolation,
+                               options.connectors.defaults.process.confine, {}};
+    daemon_status.connector_host.program = connector_host_program(options.connectors.defaults.process.program);
+    if (!options.print_routes) {  // what confines a connector here, for the status (the start goes on if it fails)
+        daemon_status.connector_host = probe_connector_host(daemon_status.connector_host.program, std::chrono::seconds(5));
+        if (!daemon_status.connector_host.error.empty()) log_warn("junctiond", daemon_status.connector_host.error);
+    }
+    add_daemon_route(router, daemon_status);
     if (options.print_routes) {
         for (const auto& r : router.routes()) std::cout << r.method << " " << r.pattern << "\n";
         return 0;

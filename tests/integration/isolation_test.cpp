@@ -6,12 +6,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
-#include "service_processes.hpp"
-
-#include <rapidjson/document.h>
-
-#include <csignal>
-#include <thread>
+#include "misbehaving_daemon.hpp"
 
 namespace fs = std::filesystem;
 using namespace junction::testing;
@@ -19,48 +14,16 @@ using namespace std::chrono_literals;
 
 namespace {
 
-rapidjson::Document json_of(const HttpAnswer& a) {
-    rapidjson::Document d;
-    d.Parse(a.body.c_str());
-    return d;
-}
-
 // Short limits, so the hanging cases end in seconds.
 const std::vector<std::string> kLimits{"--connector-deadline-create",   "2", "--connector-deadline-test-connection",
                                        "2", "--connector-deadline-invoke", "3", "--connector-kill-grace",
                                        "1", "--connector-memory-limit-mb", "256", "--connector-crash-limit",
                                        "1000", "--connector-backoff-max", "1"};
 
-fs::path plugin_folder(const JunctiondProcess& d) { return d.state_dir().parent_path() / "plugins"; }
-
-void install(JunctiondProcess& d, const std::string& fixture_name, const std::string& connector) {
-    fs::copy_file(fixture(fixture_name), plugin_folder(d) / (fixture_name + ".so"));
-    d.signal(SIGHUP);
-    for (int i = 0; i < 400 && d.call("GET", "/v1/connectors/" + connector).status != 200; ++i)
-        std::this_thread::sleep_for(25ms);
-    REQUIRE_MESSAGE(d.call("GET", "/v1/connectors/" + connector).status == 200, read_text(d.log_file()));
-}
-
 void check_alive(const JunctiondProcess& d) {
     CHECK(d.call("GET", "/healthz").status == 200);
     CHECK(d.call("GET", "/v1/connectors").status == 200);
     CHECK(d.call("GET", "/v1/instances").status == 200);
-}
-
-// Tests an instance; returns the test's detail. A connector process that ended is started
-// again after a backoff (at most 1 s here): until then a test says so, and is asked again.
-std::string test_detail(const JunctiondProcess& d, const std::string& name) {
-    std::string detail;
-    for (int i = 0; i < 40; ++i) {
-        const HttpAnswer answer = d.call("POST", "/v1/instances/" + name + "/test");
-        INFO(answer.body);
-        CHECK(answer.status == 200);
-        const auto view = json_of(answer);
-        detail = view.HasMember("status_detail") && view["status_detail"].IsString() ? view["status_detail"].GetString() : "";
-        if (detail.find("it is started again in") == std::string::npos) break;
-        std::this_thread::sleep_for(100ms);
-    }
-    return detail;
 }
 
 }  // namespace
@@ -151,10 +114,7 @@ TEST_CASE("a connector whose process keeps ending is quarantined, across restart
     install(d, "misbehaving", "misbehaving");
     REQUIRE(d.call("POST", "/v1/instances", R"({"connector":"misbehaving","name":"crashy","config":{"in":"test","how":"segfault"}})")
                 .status == 201);
-    std::string detail;
-    for (int i = 0; i < 20 && detail.find("quarantined") == std::string::npos; ++i) {
-        detail = test_detail(d, "crashy");
-    }
+    const std::string detail = crash_until_quarantined(d, "crashy");
     CHECK_MESSAGE(detail.find("quarantined: its connector process ended 3 times") != std::string::npos, detail);
     const auto view = json_of(d.call("GET", "/v1/instances/crashy"));
     CHECK(std::string(view["status"].GetString()) == "connector_quarantined");

@@ -55,8 +55,9 @@ CrashMarkers::CrashMarkers(const fs::path& state_dir)
             if (!fs::exists(quarantine_file(sha))) write_durably(quarantine_file(sha), why + "\n");
             log_error("registry", why + "; it is quarantined (sha256 " + sha.substr(0, 12) +
                                       ") and will not be loaded again: remove it, or install a fixed build "
-                                      "(a different file is not quarantined); to try this one again, delete " +
-                                      quarantine_file(sha).string());
+                                      "(a different file is not quarantined); to try this one again, run "
+                                      "`junction connectors release NAME` (a file that was never installed: "
+                                      "delete " + quarantine_file(sha).string() + ")");
         }
         fs::remove(entry.path(), ec);
     }

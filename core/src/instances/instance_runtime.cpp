@@ -90,7 +90,9 @@ LiveInstancePtr InstanceRuntime::acquire(std::string_view id_or_name) {
         const auto installed = registry_.package(record->connector, record->version_pin);
         if (const std::string why = installed ? registry_.quarantine_reason(*installed) : ""; !why.empty())
             throw Error(Errc::plugin_rejected,
-                        "connector " + installed->id() + " is quarantined: " + why + "; install a fixed build and apply it",
+                        "connector " + installed->id() + " is quarantined: " + why +
+                            "; install a fixed build and apply it, or try this one again with "
+                            "`junction connectors release " + installed->name + "`",
                         "instance '" + record->name + "'");
     }
     if (!version)

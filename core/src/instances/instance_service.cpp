@@ -326,7 +326,8 @@ InstanceView InstanceService::view(const InstanceRecord& r) const {
     if (const std::string why = installed ? registry_.quarantine_reason(*installed) : ""; !why.empty()) {
         v.status = "connector_quarantined";
         v.status_detail = "connector " + installed->id() + " is quarantined: " + why +
-                          "; install a fixed build and apply it";
+                          "; install a fixed build and apply it, or try this one again with "
+                          "`junction connectors release " + installed->name + "`";
     }
     rapidjson::Document settings = parse_json_text(r.settings_json, "stored settings");
     for (const auto& s : r.secrets) {

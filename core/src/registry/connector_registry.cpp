@@ -188,8 +188,34 @@ ConnectorVersionPtr ConnectorRegistry::load(std::string_view name, std::string_v
     return load_locked(*e);
 }
 
+ConnectorVersionPtr ConnectorRegistry::loaded(std::string_view name, std::string_view version) const {
+    std::lock_guard lock(mutex_);
+    auto* e = const_cast<ConnectorRegistry*>(this)->find_locked(name, version);
+    return e ? e->loaded.lock() : nullptr;
+}
+
+ConnectorVersionPtr ConnectorRegistry::load_again(std::string_view name, std::string_view version) {
+    std::lock_guard lock(mutex_);
+    Entry* e = find_locked(name, version);
+    if (!e)
+        throw Error(Errc::not_found, "no installed connector " + std::string(name) + "@" + std::string(version) +
+                                         "; list the installed ones to see their names and versions");
+    return open_locked(e->info.file, e->info.sha256, e->info.engine, e->info.id(), e->info.name);
+}
+
+void ConnectorRegistry::adopt(const ConnectorVersionPtr& version) {
+    std::lock_guard lock(mutex_);
+    for (auto& e : entries_)
+        if (e.info.sha256 == version->sha256() && e.info.name == version->name()) e.loaded = version;
+}
+
+Isolation ConnectorRegistry::isolation_for(const std::string& connector) const {
+    return load_policy_ ? load_policy_(connector).isolation : LoadOptions{}.isolation;
+}
+
 ConnectorVersionPtr ConnectorRegistry::load_locked(Entry& e) {
-    if (auto loaded = e.loaded.lock()) return loaded;
+    // A copy loaded before an isolation change is left to its users; new ones get the mode.
+    if (auto loaded = e.loaded.lock(); loaded && loaded->isolation() == isolation_for(e.info.name)) return loaded;
     ConnectorVersionPtr v = open_locked(e.info.file, e.info.sha256, e.info.engine, e.info.id(), e.info.name);
     e.loaded = v;
     return v;
@@ -202,7 +228,7 @@ ConnectorVersionPtr ConnectorRegistry::load_locked(Entry& e) {
 std::shared_ptr<ConnectorVersion> ConnectorRegistry::open_locked(const fs::path& file, const std::string& sha,
                                                                  const std::string& engine, const std::string& subject,
                                                                  const std::string& connector) {
-    refuse_quarantined(sha, subject);
+    refuse_quarantined(sha, subject, connector);
     LoadOptions options = load_policy_ ? load_policy_(connector) : LoadOptions{};
     options.process.label = subject;
     if (markers_)  // a version whose process keeps ending stays quarantined across restarts
@@ -218,7 +244,7 @@ std::shared_ptr<ConnectorVersion> ConnectorRegistry::open_locked(const fs::path&
                     "the engine '" + engine + "' that runs this definition is not installed; install "
                     "it first (the REST engine ships as rest.so in Junction's plugin folder)",
                     file.filename().string());
-    refuse_quarantined(e->info.sha256, e->info.id());
+    refuse_quarantined(e->info.sha256, e->info.id(), e->info.name);
     // In this process the engine is loaded first, under its own marker: an engine that
     // crashes while loading is what gets quarantined, not each definition in turn.
     const ConnectorVersionPtr engine_loaded = in_process ? load_locked(*e) : nullptr;
@@ -226,14 +252,43 @@ std::shared_ptr<ConnectorVersion> ConnectorRegistry::open_locked(const fs::path&
     return ConnectorVersion::open_definition(e->info.file, e->info.name, file, sha, options);
 }
 
-void ConnectorRegistry::refuse_quarantined(const std::string& sha, const std::string& subject) const {
+void ConnectorRegistry::refuse_quarantined(const std::string& sha, const std::string& subject,
+                                           const std::string& connector) const {
     if (!markers_) return;
     const std::string why = markers_->quarantine_reason(sha);
     if (why.empty()) return;
+    // An installed version is released by name; a dropped file never installed has no name yet.
+    const std::string again = connector.empty()
+                                  ? "to try this file again, delete " + markers_->quarantine_file(sha).string()
+                                  : "to try this build again, run `junction connectors release " + connector + "`";
     throw Error(Errc::plugin_rejected,
                 "quarantined: " + why + "; it is not loaded again. Remove it, or install a fixed build "
-                "(a different file); to try this one again, delete " + markers_->quarantine_file(sha).string(),
+                "(a different file); " + again,
                 subject);
+}
+
+std::vector<ConnectorRegistry::Released> ConnectorRegistry::release_quarantine(std::string_view name,
+                                                                               std::string_view version) {
+    std::lock_guard lock(mutex_);
+    std::vector<Released> out;
+    for (auto& e : entries_) {
+        if (e.info.name != name || (!version.empty() && e.info.version != version)) continue;
+        Released r{e.info.version, quarantine_reason(e.info)};
+        if (!r.reason.empty()) {
+            markers_->release(e.info.sha256);
+            // A version quarantined while loaded (its process kept ending) lets calls through again.
+            if (auto v = e.loaded.lock()) v->lift_quarantine();
+            log_info("registry", "quarantine of " + e.info.id() + " lifted; it was: " + r.reason);
+        }
+        out.push_back(std::move(r));
+    }
+    if (out.empty())
+        throw Error(Errc::not_found, "no installed connector " + std::string(name) +
+                                         (version.empty() ? "" : "@" + std::string(version)) +
+                                         "; list the installed ones to see their names and versions");
+    std::sort(out.begin(), out.end(),
+              [](const Released& a, const Released& b) { return compare_versions(a.version, b.version) < 0; });
+    return out;
 }
 
 std::string ConnectorRegistry::quarantine_reason(const PackageInfo& package) const {

@@ -128,6 +128,8 @@ const std::vector<const char*>& store_migrations() {
     // stop was a clean pause, which does not count.
     R"(ALTER TABLE runs ADD COLUMN crash_resumes INTEGER NOT NULL DEFAULT 0;
        ALTER TABLE runs ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;)",
+    // A connector's isolation set through the API ('': the config file's).
+    R"(ALTER TABLE connectors ADD COLUMN isolation TEXT NOT NULL DEFAULT '';)",
     };
     return migrations;
 }

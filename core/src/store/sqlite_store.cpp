@@ -169,11 +169,11 @@ public:
 
     std::optional<ConnectorState> connector_state(std::string_view name) override {
         std::lock_guard lock(mutex_);
-        Statement s(statements_, "SELECT name, active_version, previous_version, update_policy "
+        Statement s(statements_, "SELECT name, active_version, previous_version, update_policy, isolation "
                          "FROM connectors WHERE name=?");
         s.bind_text(1, name);
         if (!s.step()) return std::nullopt;
-        return ConnectorState{s.text(0), s.text(1), s.text(2), s.text(3)};
+        return ConnectorState{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)};
     }
     void put_connector_state(const ConnectorState& c) override {
         std::lock_guard lock(mutex_);
@@ -315,11 +315,12 @@ private:
 
     void write_connector_state(const ConnectorState& c) {
         Statement s(statements_, "INSERT INTO connectors(name, active_version, previous_version, "
-                         "update_policy) VALUES(?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
+                         "update_policy, isolation) VALUES(?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
                          "active_version=excluded.active_version, previous_version="
-                         "excluded.previous_version, update_policy=excluded.update_policy");
+                         "excluded.previous_version, update_policy=excluded.update_policy, "
+                         "isolation=excluded.isolation");
         s.bind_text(1, c.name).bind_text(2, c.active_version).bind_text(3, c.previous_version)
-            .bind_text(4, c.update_policy).run();
+            .bind_text(4, c.update_policy).bind_text(5, c.isolation).run();
     }
 
     void write_history(const HistoryEntry& e) {

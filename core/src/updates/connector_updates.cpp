@@ -97,8 +97,8 @@ std::string ConnectorStatus::to_json() const {
 }
 
 ConnectorUpdates::ConnectorUpdates(Store& store, const SecretBox& secrets, ConnectorRegistry& registry,
-                                   InstanceRuntime& runtime, ActiveVersions& active)
-    : store_(store), secrets_(secrets), registry_(registry), runtime_(runtime), active_(active) {}
+                                   InstanceRuntime& runtime, ActiveVersions& active, IsolationChoices* choices)
+    : store_(store), secrets_(secrets), registry_(registry), runtime_(runtime), active_(active), choices_(choices) {}
 
 void ConnectorUpdates::record(const std::string& connector, const std::string& action,
                               const std::string& from, const std::string& to,
@@ -111,7 +111,7 @@ void ConnectorUpdates::activate(const std::string& connector, const std::string&
                                 const std::string& actor, const std::string& previous) {
     ConnectorVersionPtr v = registry_.load(connector, version);
     if (!v) return;
-    ConnectorState state = store_.connector_state(connector).value_or(ConnectorState{connector, "", "", "manual"});
+    ConnectorState state = store_.connector_state(connector).value_or(ConnectorState{connector, "", "", "manual", ""});
     const std::string from = state.active_version;
     state.active_version = version;
     if (!previous.empty()) state.previous_version = previous;
@@ -137,17 +137,22 @@ void ConnectorUpdates::restore() {
     for (const auto& [name, version] : newest) {
         // One connector that cannot load (quarantined after a crash) must not stop the start.
         try {
-            const auto state = store_.connector_state(name);
-            if (state && registry_.package(name, state->active_version)) {
-                active_.set(name, registry_.load(name, state->active_version));
-            } else {
-                activate(name, version, "startup");
-            }
+            restore_locked(name, version, "startup");
         } catch (const Error& e) {
             log_error("updates", name + " has no running version: " + e.what() +
                                      " (its instances fail until a version loads: install a fixed build "
                                      "and apply it)");
         }
+    }
+}
+
+void ConnectorUpdates::restore_locked(const std::string& name, const std::string& newest, const std::string& actor) {
+    const auto state = store_.connector_state(name);
+    if (state && choices_) choices_->set(name, parse_isolation(state->isolation));  // before it loads
+    if (state && registry_.package(name, state->active_version)) {
+        active_.set(name, registry_.load(name, state->active_version));
+    } else {
+        activate(name, newest, actor);
     }
 }
 
@@ -197,26 +202,42 @@ SwapReport ConnectorUpdates::rollback(std::string_view connector, const std::str
 SwapReport ConnectorUpdates::switch_to(std::string_view connector_name, std::string target,
                                        const std::string& action, const std::string& actor) {
     std::lock_guard lock(mutex_);
-    const auto started = std::chrono::steady_clock::now();
-    const std::string connector(connector_name);
-    SwapReport report;
-    report.connector = connector;
-    report.to_version = target;
-    auto refuse = [&](const std::string& why) {
-        report.reason = why;
-        record(connector, action, report.from_version, target, actor, "refused", why);
-        swaps_.get(connector)->second.fetch_add(1, std::memory_order_relaxed);
-        log_warn("updates", action + " of " + connector + " to " + target + " refused: " + why);
-        return report;
-    };
+    Move move;
+    move.connector = std::string(connector_name);
+    move.action = action;
+    move.actor = actor;
+    move.report.connector = move.connector;
+    move.report.to_version = target;
+    auto state = store_.connector_state(move.connector);
+    if (!state) throw Error(Errc::not_found, "no installed connector '" + move.connector + "'");
+    move.state = *state;
+    move.report.from_version = state->active_version;
+    if (target.empty()) return refuse(move, "no version to switch to is installed");
+    if (target == state->active_version) return refuse(move, move.connector + " already runs " + target);
+    move.next = registry_.load(move.connector, target);  // loads beside the running one
+    if (!move.next) return refuse(move, move.connector + " " + target + " is not installed");
+    move.next_state = *state;
+    move.next_state.previous_version = state->active_version;
+    move.next_state.active_version = target;
+    return move_to(move);
+}
 
-    auto state = store_.connector_state(connector);
-    if (!state) throw Error(Errc::not_found, "no installed connector '" + connector + "'");
-    report.from_version = state->active_version;
-    if (target.empty()) return refuse("no version to switch to is installed");
-    if (target == state->active_version) return refuse(connector + " already runs " + target);
-    ConnectorVersionPtr next = registry_.load(connector, target);  // loads beside the running one
-    if (!next) return refuse(connector + " " + target + " is not installed");
+SwapReport ConnectorUpdates::refuse(Move& move, const std::string& why) {
+    move.report.reason = why;
+    record(move.connector, move.action, move.report.from_version, move.report.to_version, move.actor, "refused", why);
+    swaps_.get(move.connector)->second.fetch_add(1, std::memory_order_relaxed);
+    log_warn("updates", move.action + " of " + move.connector + " to " + move.report.to_version + " refused: " + why);
+    return move.report;
+}
+
+SwapReport ConnectorUpdates::move_to(Move& move) {
+    const std::string& connector = move.connector;
+    const std::string& target = move.report.to_version;
+    const std::string& action = move.action;
+    const ConnectorState* state = &move.state;
+    SwapReport& report = move.report;
+    const ConnectorVersionPtr& next = move.next;
+    auto refuse = [&](const std::string& why) { return this->refuse(move, why); };
     const Manifest& m = next->manifest();
     ConnectorVersionPtr running = active_.get(connector);
 
@@ -326,24 +347,22 @@ SwapReport ConnectorUpdates::switch_to(std::string_view connector_name, std::str
     }
 
     // 5. One step: store, active version, plugin objects.
-    ConnectorState new_state = *state;
-    new_state.previous_version = state->active_version;
-    new_state.active_version = target;
     report.plugin_objects_replaced = prepared.size();
     report.instances = store_.count_instances(connector, true);
-    const std::string detail = std::to_string(report.instances) + " instance(s), " +
+    const std::string detail = move.detail + std::to_string(report.instances) + " instance(s), " +
                                std::to_string(report.configs_migrated) + " config(s) migrated, " +
                                std::to_string(report.configs_restored) + " restored";
     runtime_.exclusive_switch(connector, [&] {
-        store_.commit_version_switch(new_state, changed, snapshots,
-                                     {0, connector, action, state->active_version, target, actor,
+        store_.commit_version_switch(move.next_state, changed, snapshots,
+                                     {0, connector, action, state->active_version, target, move.actor,
                                       now_ms(), "done", detail});
         active_.set(connector, next);
+        if (move.on_commit) move.on_commit();
     }, std::move(prepared));
     running.reset();  // the old version unloads once its calls in flight return
     report.switched = true;
     swaps_.get(connector)->first.fetch_add(1, std::memory_order_relaxed);
-    report.millis = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    report.millis = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - move.started).count();
     log_info("updates", action + " " + connector + " " + report.from_version + " -> " + target + ": " + detail);
     return report;
 }

@@ -2,6 +2,7 @@
 // the route and turns every failure into the one error shape.
 #pragma once
 
+#include "../connector_host_probe.hpp"
 #include "../router.hpp"
 
 #include <junction/core/registry/connector_registry.hpp>
@@ -22,6 +23,7 @@ struct AdminServices {
     core::ConnectorUpdates& updates;
     core::Marketplace& marketplace;
     core::FlowService& flows;
+    const core::ConnectorProcessCounters& connector_processes;
 };
 
 void add_health_routes(Router& router);
@@ -34,9 +36,13 @@ void add_metrics_route(Router& router, AdminServices& services);
 // GET /v1/openapi.json: api/openapi.json, the published description of every route.
 void add_openapi_route(Router& router);
 
-// GET /v1/daemon: what the daemon runs as (its version, whether it is in safe mode).
+// GET /v1/daemon: what the daemon runs as (its version, whether it is in safe mode, where
+// connectors run and what confines them on this kernel).
 struct DaemonStatus {
     bool safe_mode = false;
+    core::Isolation isolation = core::Isolation::process;  // the default (config file)
+    bool confine = true;                                     // connector-confine
+    ConnectorHostProbe connector_host;
 };
 void add_daemon_route(Router& router, DaemonStatus status);
 

@@ -1,6 +1,6 @@
-// /v1/connectors: list, show (manifest, versions, update status), install from a file the
-// daemon can read, update policy, apply an update, roll back, history, uninstall (refused
-// while instances use it).
+// /v1/connectors: list, show (manifest, versions with how each runs, update status), install
+// from a file the daemon can read, update policy, isolation, apply an update, roll back,
+// release a quarantine, history, uninstall (refused while instances use it).
 #include "admin_api.hpp"
 #include "api_json.hpp"
 
@@ -11,7 +11,17 @@ using core::Error;
 
 namespace {
 
-std::string summary_json(const core::PackageInfo& p, bool active) {
+// How one installed version runs: the isolation of its loaded copy (null while none is
+// loaded) and its quarantine, with the reason.
+std::string run_state_json(AdminServices& s, const core::PackageInfo& p) {
+    const auto loaded = s.registry.loaded(p.name, p.version);
+    const std::string why = s.registry.quarantine_reason(p);
+    return R"(,"loaded":)" + std::string(loaded ? "true" : "false") + R"(,"isolation":)" +
+           (loaded ? json_string(core::isolation_name(loaded->isolation())) : "null") + R"(,"quarantined":)" +
+           (why.empty() ? "false" : "true") + R"(,"quarantine_reason":)" + json_string(why);
+}
+
+std::string summary_json(AdminServices& s, const core::PackageInfo& p, bool active) {
     const core::Manifest& m = *p.manifest;
     std::string ops;
     for (const auto& op : m.operations)
@@ -22,7 +32,7 @@ std::string summary_json(const core::PackageInfo& p, bool active) {
            R"(,"active":)" + (active ? "true" : "false") + R"(,"display_name":)" +
            json_string(m.display_name) + R"(,"description":)" + json_string(m.description) +
            R"(,"abi":")" + std::to_string(p.abi.major) + "." + std::to_string(p.abi.minor) +
-           R"(","sha256":")" + p.sha256 + R"(","operations":[)" + ops + "]}";
+           R"(","sha256":")" + p.sha256 + '"' + run_state_json(s, p) + R"(,"operations":[)" + ops + "]}";
 }
 
 std::string history_json(const std::vector<core::HistoryEntry>& items) {
@@ -59,7 +69,7 @@ void add_connector_routes(Router& router, AdminServices& s) {
         std::string body = R"({"items":[)";
         bool first = true;
         for (const auto& p : s.registry.list()) {
-            body += (first ? "" : ",") + summary_json(p, active_version(s, p.name) == p.version);
+            body += (first ? "" : ",") + summary_json(s, p, active_version(s, p.name) == p.version);
             first = false;
         }
         return json_response(200, body + "]}");
@@ -72,11 +82,15 @@ void add_connector_routes(Router& router, AdminServices& s) {
         for (const auto& p : s.registry.list()) {
             if (p.name != name) continue;
             const bool active = p.version == status.state.active_version;
-            versions += (versions.empty() ? "" : ",") + summary_json(p, active);
+            versions += (versions.empty() ? "" : ",") + summary_json(s, p, active);
             if (active) manifest = p.manifest->json;
         }
-        return json_response(200, R"({"name":)" + json_string(name) + R"(,"status":)" +
-                                      status.to_json() + R"(,"manifest":)" + manifest +
+        // Where new loads of it run: the API's choice, else the config file's.
+        const std::string isolation = core::isolation_name(s.registry.isolation_for(name));
+        return json_response(200, R"({"name":)" + json_string(name) + R"(,"isolation":)" + json_string(isolation) +
+                                      R"(,"isolation_source":)" +
+                                      (status.state.isolation.empty() ? R"("config")" : R"("api")") +
+                                      R"(,"status":)" + status.to_json() + R"(,"manifest":)" + manifest +
                                       R"(,"versions":[)" + versions + "]}");
     });
 
@@ -86,13 +100,24 @@ void add_connector_routes(Router& router, AdminServices& s) {
         if (!file) throw Error(Errc::invalid_argument, "field 'file' (a path the daemon can read) is required");
         const core::PackageInfo p = s.registry.install(*file);
         s.updates.on_installed(p, "admin");
-        return json_response(201, summary_json(p, active_version(s, p.name) == p.version));
+        return json_response(201, summary_json(s, p, active_version(s, p.name) == p.version));
     });
 
     router.add("PUT", "/v1/connectors/{name}/policy", [&s](HttpRequest& r) {
         const auto body = parse_body(r, {"policy"});
         s.updates.set_policy(r.params["name"], optional_string(body, "policy").value_or(""), "admin");
         return json_response(200, s.updates.status(r.params["name"]).to_json());
+    });
+
+    router.add("PUT", "/v1/connectors/{name}/isolation", [&s](HttpRequest& r) {
+        const auto body = parse_body(r, {"isolation"});
+        if (!body.HasMember("isolation"))
+            throw Error(Errc::invalid_argument,
+                        "field 'isolation' is required: \"process\", \"in-process\", or null for the config file's");
+        const core::IsolationChange change =
+            s.updates.set_isolation(r.params["name"], optional_string(body, "isolation").value_or(""), "admin");
+        if (!change.swap.reason.empty()) return swap_response(change.swap);  // refused: 409, nothing changed
+        return json_response(200, change.to_json());
     });
 
     router.add("POST", "/v1/connectors/{name}/apply", [&s](HttpRequest& r) {
@@ -102,6 +127,12 @@ void add_connector_routes(Router& router, AdminServices& s) {
 
     router.add("POST", "/v1/connectors/{name}/rollback", [&s](HttpRequest& r) {
         return swap_response(s.updates.rollback(r.params["name"], "admin"));
+    });
+
+    router.add("POST", "/v1/connectors/{name}/release", [&s](HttpRequest& r) {
+        const auto body = parse_body(r, {"version"});
+        const auto version = optional_string(body, "version").value_or("");
+        return json_response(200, s.updates.release(r.params["name"], version, "admin").to_json());
     });
 
     router.add("GET", "/v1/connectors/{name}/history", [&s](HttpRequest& r) {

@@ -1,6 +1,7 @@
 // GET /metrics: the daemon's state in the Prometheus text format (version 0.0.4), read
-// when scraped: connectors and versions, instances, flow runs by status, records per
-// flow, outbound HTTP per instance, hot swaps. Like every route but the health checks it
+// when scraped: connectors and versions (where each loaded one runs, which are quarantined),
+// connector processes, instances, flow runs by status, records per flow, outbound HTTP per
+// instance, hot swaps. Like every route but the health checks it
 // needs the admin token (Prometheus: `authorization: {credentials_file: ...}`).
 #include "admin_api.hpp"
 
@@ -78,6 +79,20 @@ void connectors(PrometheusText& m, AdminServices& s) {
                   {"active", is_active ? "true" : "false"}},
                  1);
     }
+    m.family("junction_connector_version_info", "gauge",
+             "Loaded connector versions (1 each) and where each runs: isolation=\"process\" (a connector "
+             "process of its own) or \"in-process\" (inside junctiond).");
+    for (const auto& p : s.registry.list())
+        if (const auto loaded = s.registry.loaded(p.name, p.version))
+            m.sample("junction_connector_version_info",
+                     {{"connector", p.name}, {"version", p.version}, {"isolation", core::isolation_name(loaded->isolation())}},
+                     1);
+    m.family("junction_connector_quarantined", "gauge",
+             "Installed connector versions that are quarantined (1 each): calls fail at once until "
+             "`junction connectors release`.");
+    for (const auto& p : s.registry.list())
+        if (!s.registry.quarantine_reason(p).empty())
+            m.sample("junction_connector_quarantined", {{"connector", p.name}, {"version", p.version}}, 1);
     m.family("junction_instances", "gauge", "Configured instances per connector and the version they run on.");
     for (const auto& name : names) {
         try {
@@ -90,11 +105,29 @@ void connectors(PrometheusText& m, AdminServices& s) {
     m.family("junction_live_instances", "gauge", "Instances with a plugin object loaded right now.");
     m.sample("junction_live_instances", {}, s.runtime.live_count());
     m.family("junction_connector_swaps_total", "counter",
-             "Version changes (updates and rollbacks) since the daemon started, by outcome.");
+             "Version changes (updates, rollbacks, isolation changes) since the daemon started, by outcome.");
     for (const auto& row : s.updates.swap_counts().snapshot()) {
         m.sample("junction_connector_swaps_total", {{"connector", row.key}, {"result", "switched"}}, row.first);
         m.sample("junction_connector_swaps_total", {{"connector", row.key}, {"result", "refused"}}, row.second);
     }
+}
+
+void connector_processes(PrometheusText& m, const core::ConnectorProcessCounters& c) {
+    auto counter = [&m](const char* name, const char* help, const std::atomic<uint64_t>& value) {
+        m.family(name, "counter", help);
+        m.sample(name, {}, value.load(std::memory_order_relaxed));
+    };
+    counter("junction_connector_process_starts_total", "Connector processes started since the daemon started.",
+            c.starts);
+    counter("junction_connector_process_crashes_total",
+            "Connector processes that ended without being asked to (a crash, a signal).", c.crashes);
+    counter("junction_connector_process_limit_kills_total",
+            "Connector processes junctiond killed for a limit (a call's deadline, an ignored cancel).", c.limit_kills);
+    counter("junction_connector_quarantines_total",
+            "Connector versions quarantined because their process kept ending (connector-crash-limit).",
+            c.quarantines);
+    m.family("junction_connector_processes_running", "gauge", "Connector processes running now.");
+    m.sample("junction_connector_processes_running", {}, c.running.load(std::memory_order_relaxed));
 }
 
 void instance_http(PrometheusText& m, AdminServices& s) {
@@ -130,6 +163,7 @@ void add_metrics_route(Router& router, AdminServices& services) {
     router.add("GET", "/metrics", [&services](HttpRequest&) {
         PrometheusText m;
         connectors(m, services);
+        connector_processes(m, services.connector_processes);
         instance_http(m, services);
         flows(m, services);
         HttpResponse r;

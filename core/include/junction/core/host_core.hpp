@@ -51,6 +51,8 @@ public:
     CrashMarkers markers;  // before the registry: what crashed the last process is quarantined first
     // Connector processes started, crashed, killed and quarantined (for /metrics).
     const std::shared_ptr<ConnectorProcessCounters> connector_processes = std::make_shared<ConnectorProcessCounters>();
+    // Isolation set through the API, over `options.connectors` (kept in the store by updates).
+    IsolationChoices isolation_choices;
     ConnectorRegistry registry;
     ActiveVersions active;
     InstanceRuntime runtime;

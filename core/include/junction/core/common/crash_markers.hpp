@@ -5,8 +5,8 @@
 // marker still there at the next start means that call took the process down: the
 // package is quarantined by its sha256 (<state>/quarantine/<sha256>, a one-line file
 // saying why), and the registry refuses to load it or install it from the plugin folder
-// again. A fixed build is a different file (another sha256) and loads; deleting the
-// quarantine file lifts it by hand. Instance calls of a flow run (invoke) carry no marker:
+// again. A fixed build is a different file (another sha256) and loads; `junction connectors
+// release NAME` lifts it (release()). Instance calls of a flow run (invoke) carry no marker:
 // a run's crash count covers those (flow_interruptions.cpp).
 #pragma once
 

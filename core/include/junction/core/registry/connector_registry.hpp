@@ -71,8 +71,27 @@ public:
     // One version, or the newest installed when `version` is empty.
     std::optional<PackageInfo> package(std::string_view name, std::string_view version = {}) const;
 
-    // The loaded version (loading it if no one holds it); null when not installed.
+    // The loaded version (loading it if no one holds it, or if it was loaded in another
+    // isolation than the load policy now says); null when not installed.
     ConnectorVersionPtr load(std::string_view name, std::string_view version = {});
+    // The loaded copy, if something holds one; never loads.
+    ConnectorVersionPtr loaded(std::string_view name, std::string_view version) const;
+    // A new copy of an installed version, loaded as the load policy says now, beside the
+    // copy in use (an isolation change); load() hands it out only after adopt(). Throws
+    // Error(not_found) when it is not installed.
+    ConnectorVersionPtr load_again(std::string_view name, std::string_view version);
+    void adopt(const ConnectorVersionPtr& version);
+    // Where the load policy runs `connector` now.
+    Isolation isolation_for(const std::string& connector) const;
+
+    // `junction connectors release`: lifts the quarantine of every installed version of
+    // `name` (or of `version` only), on disk and in the loaded copy. Says per version what
+    // it was quarantined for (empty: it was not). Throws Error(not_found).
+    struct Released {
+        std::string version;
+        std::string reason;
+    };
+    std::vector<Released> release_quarantine(std::string_view name, std::string_view version = {});
 
     // Removes a version (every version when `version` is empty) from the registry and the
     // store. Users of a loaded copy keep it until they let go. Throws Error(not_found).
@@ -93,7 +112,8 @@ private:
     std::shared_ptr<ConnectorVersion> open_locked(const std::filesystem::path& file, const std::string& sha,
                                                   const std::string& engine, const std::string& subject,
                                                   const std::string& connector);
-    void refuse_quarantined(const std::string& sha, const std::string& subject) const;
+    void refuse_quarantined(const std::string& sha, const std::string& subject,
+                            const std::string& connector = {}) const;
     ConnectorVersionPtr load_locked(Entry& e);
     void load_store();
     Entry* find_locked(std::string_view name, std::string_view version);

@@ -52,13 +52,16 @@ struct ConnectorState {
     std::string active_version;
     std::string previous_version;          // where a rollback goes; empty before any update
     std::string update_policy = "manual";  // "manual" | "auto"
+    // Where it runs, as set through the API: "process" | "in-process"; empty: as the config
+    // file says (decision 0015).
+    std::string isolation;
 };
 
 // One line of a connector's version history: what changed, who did it, how it ended.
 struct HistoryEntry {
     int64_t seq = 0;
     std::string connector;
-    std::string action;  // "activate" | "apply" | "rollback" | "policy"
+    std::string action;  // "activate" | "apply" | "rollback" | "policy" | "release" | "isolation"
     std::string from_version;
     std::string to_version;
     std::string actor;  // "admin", "auto-update", "startup"...

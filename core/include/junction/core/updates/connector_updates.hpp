@@ -15,8 +15,11 @@
 
 #include <junction/core/common/counter_table.hpp>
 #include <junction/core/instances/instance_runtime.hpp>
+#include <junction/core/registry/isolation_choices.hpp>
 #include <junction/core/updates/active_versions.hpp>
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -49,10 +52,34 @@ struct ConnectorStatus {
     std::string to_json() const;
 };
 
+// What `junction connectors release` did: per installed version, what it was quarantined
+// for (empty: it was not, and nothing changed for it).
+struct ReleaseReport {
+    std::string connector;
+    std::vector<ConnectorRegistry::Released> versions;
+    bool active_loaded = false;  // the active version, refused at the start, runs now
+
+    std::string to_json() const;
+};
+
+// What an isolation change did: where the connector runs now, whether that was an API
+// choice or the config file's, and the move of its instances when it was reloaded.
+struct IsolationChange {
+    std::string connector;
+    Isolation isolation = Isolation::process;
+    bool chosen = false;      // set through the API (else the config file's)
+    bool reloaded = false;    // the active version moved to the new mode now
+    SwapReport swap;          // the move; refused: swap.reason says why, nothing changed
+
+    std::string to_json() const;
+};
+
 class ConnectorUpdates {
 public:
+    // With `choices`, an isolation set through the API is kept in the store and restored at
+    // the start; without, set_isolation refuses.
     ConnectorUpdates(Store& store, const SecretBox& secrets, ConnectorRegistry& registry,
-                     InstanceRuntime& runtime, ActiveVersions& active);
+                     InstanceRuntime& runtime, ActiveVersions& active, IsolationChoices* choices = nullptr);
 
     // At start: each installed connector runs its recorded active version, or its newest.
     void restore();
@@ -65,6 +92,18 @@ public:
     // update: the report says why, and the history keeps it.
     SwapReport apply(std::string_view connector, std::string_view version, const std::string& actor);
     SwapReport rollback(std::string_view connector, const std::string& actor);
+
+    // Lifts the quarantine of `connector`'s versions (of `version` only when given), and
+    // loads its active version if the quarantine had kept it from loading. Records each
+    // release in the history. Throws Error(not_found) for a connector not installed.
+    ReleaseReport release(std::string_view connector, std::string_view version, const std::string& actor);
+
+    // Runs `connector` in `isolation` ("process" or "in-process"; "" for the config file's)
+    // from now on and across restarts. When its active version runs in another mode, a copy
+    // is loaded in the new one and every unpinned instance moves to it as in an update
+    // (canary, then one switch; calls in flight finish on the old copy): no failed call. A
+    // refused move changes nothing. Throws Error(invalid_argument) or Error(not_found).
+    IsolationChange set_isolation(std::string_view connector, std::string_view isolation, const std::string& actor);
 
     // "manual" or "auto"; throws Error(invalid_argument) otherwise.
     void set_policy(std::string_view connector, std::string_view policy, const std::string& actor);
@@ -82,8 +121,22 @@ public:
 private:
     SwapReport switch_to(std::string_view connector, std::string target, const std::string& action,
                          const std::string& actor);
+    // A move of every unpinned instance onto `next` (steps 2 to 5), committing `next_state`.
+    struct Move {
+        std::string connector, action, actor;
+        ConnectorState state, next_state;
+        ConnectorVersionPtr next;
+        std::function<void()> on_commit;  // inside the switch, after the store's commit
+        std::string detail;               // the history line's start
+        std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+        SwapReport report;
+    };
+    SwapReport move_to(Move& move);
+    SwapReport refuse(Move& move, const std::string& why);
     void activate(const std::string& connector, const std::string& version, const std::string& actor,
                   const std::string& previous = {});
+    // Runs the connector's recorded active version, or activates `newest` (mutex_ held).
+    void restore_locked(const std::string& connector, const std::string& newest, const std::string& actor);
     void record(const std::string& connector, const std::string& action, const std::string& from,
                 const std::string& to, const std::string& actor, const std::string& outcome,
                 const std::string& detail);
@@ -93,7 +146,8 @@ private:
     ConnectorRegistry& registry_;
     InstanceRuntime& runtime_;
     ActiveVersions& active_;
-    std::mutex mutex_;  // one version change at a time
+    IsolationChoices* choices_;
+    std::mutex mutex_;  // one version change (or isolation, policy, release) at a time
     CounterTable swaps_;
 };
 
