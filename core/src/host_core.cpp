@@ -10,10 +10,11 @@ HostCore::HostCore(const std::filesystem::path& dir, const HostCoreOptions& opti
       markers(dir),
       registry(dir / "plugins", &markers,
                [policy = options.connectors, dir, counters = connector_processes,
-                choices = &isolation_choices](const std::string& name) {
+                stopping = connector_calls_stopped, choices = &isolation_choices](const std::string& name) {
                    LoadOptions o = policy.for_connector(name, dir);
                    if (const auto chosen = choices->get(name)) o.isolation = *chosen;  // the API wins
                    o.process.counters = counters;
+                   o.process.stopping = stopping;
                    return o;
                }),
       runtime(*store, secrets, registry, active, options.max_live_instances, options.http),

@@ -11,6 +11,7 @@
 #include "process_limits.hpp"
 #include "service_manager.hpp"
 #include "settings_reload.hpp"
+#include "stop_deadline.hpp"
 #include "text_table.hpp"
 
 #include <junction/core/common/error.hpp>
@@ -18,6 +19,8 @@
 #include <junction/core/common/log.hpp>
 #include <junction/core/marketplace/marketplace.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -215,9 +218,16 @@ int run(int argc, char** argv, DaemonOptions options) {
         log_info("junctiond", std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
         notify_stopping("stopping: flow runs finish their pages");
         watch.reset();
+        // One grace for the whole stop: what still runs in a connector process when it is
+        // over is cancelled (and its process killed connector-kill-grace later), so neither
+        // a hanging admin call nor a hanging run holds the stop.
+        const auto grace = std::chrono::seconds(options.stop_grace_seconds);
+        const auto stop_by = std::chrono::steady_clock::now() + grace;
+        StopDeadline deadline(stop_by, [&core] { core.cancel_connector_calls(); });
         server.stop();
         // Runs finish the page in hand (within the grace) and resume at the next start.
-        core.flows.stop(std::chrono::seconds(options.stop_grace_seconds));
+        core.flows.stop(std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                                   stop_by - std::chrono::steady_clock::now())));
         return 0;
     }
 }

@@ -8,6 +8,8 @@
 
 #include "misbehaving_daemon.hpp"
 
+#include <junction/core/store/store.hpp>
+
 namespace fs = std::filesystem;
 using namespace junction::testing;
 using namespace std::chrono_literals;
@@ -65,6 +67,123 @@ TEST_CASE("a connector that crashes, hangs, allocates or floods in create or tes
     REQUIRE(d.call("POST", "/v1/instances", R"({"connector":"misbehaving","name":"fine","config":{}})").status == 201);
     const std::string fine = test_detail(d, "fine");  // past any backoff
     CHECK_MESSAGE(std::string(json_of(d.call("GET", "/v1/instances/fine"))["status"].GetString()) == "ok", fine);
+}
+
+namespace {
+
+// A manual flow from `from`'s `endpoint` into the jsonl instance "sink".
+void add_flow(const JunctiondProcess& d, const std::string& name, const std::string& from, const std::string& endpoint) {
+    REQUIRE(d.call("POST", "/v1/flows", R"({"name": ")" + name + R"(", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "read", "type": "connection", "instance": ")" + from + R"(", "endpoint": ")" + endpoint +
+                                               R"(", "direction": "receive", "next": "store"},
+      {"id": "store", "type": "connection", "instance": "sink", "endpoint": "records.send", "direction": "send"}]})")
+                .status == 201);
+}
+
+std::string start_run(const JunctiondProcess& d, const std::string& flow) {
+    const HttpAnswer started = d.call("POST", "/v1/flows/" + flow + "/runs");
+    REQUIRE(started.status == 202);
+    return json_of(started)["id"].GetString();
+}
+
+// Waits for a run to end (a minute at most); returns its view.
+rapidjson::Document finished_run(const JunctiondProcess& d, const std::string& run) {
+    rapidjson::Document view;
+    std::string status = "queued";
+    for (int i = 0; i < 1200 && (status == "queued" || status == "running"); ++i) {
+        std::this_thread::sleep_for(50ms);
+        view = json_of(d.call("GET", "/v1/runs/" + run));
+        status = view["status"].GetString();
+    }
+    return view;
+}
+
+std::string integrity_of(const fs::path& state_dir) {
+    return junction::core::open_sqlite_store(state_dir / "junction.db")->integrity_check();
+}
+
+}  // namespace
+
+TEST_CASE("a connector that crashes, hangs, allocates, floods or nests too deep in invoke fails its run; the daemon lives") {
+    TempDir files;
+    JunctiondProcess d({"jsonl.so"}, kLimits);
+    install(d, "misbehaving", "misbehaving");
+    REQUIRE(d.call("POST", "/v1/instances",
+                   R"({"connector":"jsonl","name":"sink","config":{"path":")" + (files / "out.jsonl").string() +
+                       R"("}})")
+                .status == 201);
+    struct Case {
+        const char* how;
+        const char* says;  // what the failed run's error says
+    };
+    const Case cases[] = {
+        {"segfault", "the connector process ended during the call: it was killed by signal 11 (SIGSEGV)"},
+        {"abort", "the connector process ended during the call: it was killed by signal 6 (SIGABRT)"},
+        {"hang", "did not finish within its deadline of 3 s (connector-deadline-invoke)"},
+        {"allocate", "it ran out of memory (connector-memory-limit-mb = 256)"},
+        {"flood", "did not finish within its deadline of 3 s (connector-deadline-invoke)"},
+        {"deep", "nests deeper than 128 levels"},
+    };
+    for (const Case& c : cases) {
+        INFO(c.how);
+        const std::string name = std::string("invoke-") + c.how;
+        REQUIRE(d.call("POST", "/v1/instances",
+                       R"({"connector":"misbehaving","name":")" + name + R"(","config":{"in":"invoke","how":")" +
+                           c.how + R"("}})")
+                    .status == 201);
+        add_flow(d, name, name, "read");
+        // A connector process that ended is started again after its backoff (1 s here):
+        // a run in that second fails saying so, and is started again.
+        rapidjson::Document view;
+        for (int attempt = 0; attempt < 10; ++attempt) {
+            view = finished_run(d, start_run(d, name));
+            if (std::string(view["error"].GetString()).find("it is started again in") == std::string::npos) break;
+            std::this_thread::sleep_for(300ms);
+        }
+        CHECK(std::string(view["status"].GetString()) == "failed");
+        const std::string error = view["error"].GetString();
+        CHECK_MESSAGE(error.find(c.says) != std::string::npos, error);
+        check_alive(d);
+    }
+    // A well-behaved flow on the same connector runs, in a new connector process.
+    REQUIRE(d.call("POST", "/v1/instances", R"({"connector":"misbehaving","name":"fine","config":{}})").status == 201);
+    add_flow(d, "fine", "fine", "read");
+    std::string status;
+    for (int attempt = 0; attempt < 10 && status != "completed"; ++attempt) {
+        status = finished_run(d, start_run(d, "fine"))["status"].GetString();
+        if (status != "completed") std::this_thread::sleep_for(300ms);
+    }
+    CHECK(status == "completed");
+    CHECK(d.stop() == 0);
+    CHECK(integrity_of(d.state_dir()) == "ok");  // the store is intact
+}
+
+TEST_CASE("SIGTERM stops the daemon within its grace while connector calls hang") {
+    JunctiondProcess d({"jsonl.so"}, {"--connector-deadline-invoke", "600", "--connector-deadline-test-connection", "600",
+                                      "--connector-kill-grace", "1", "--stop-grace", "3"});
+    install(d, "misbehaving", "misbehaving");
+    TempDir files;
+    REQUIRE(d.call("POST", "/v1/instances", R"({"connector":"misbehaving","name":"stuck","config":{"in":"invoke","how":"hang"}})")
+                .status == 201);
+    REQUIRE(d.call("POST", "/v1/instances",
+                   R"({"connector":"jsonl","name":"sink","config":{"path":")" + (files / "out.jsonl").string() + R"("}})")
+                .status == 201);
+    add_flow(d, "stuck", "stuck", "read");
+    // A hanging test too, holding an admin worker.
+    REQUIRE(d.call("POST", "/v1/instances", R"({"connector":"misbehaving","name":"stuck-test","config":{"in":"test","how":"hang"}})")
+                .status == 201);
+    std::thread test([&] {
+        try {
+            d.call("POST", "/v1/instances/stuck-test/test");
+        } catch (const std::exception&) {  // the daemon went away under it: expected
+        }
+    });
+    const std::string run = start_run(d, "stuck");
+    std::this_thread::sleep_for(500ms);  // both are inside their hanging calls
+    CHECK(json_of(d.call("GET", "/v1/runs/" + run))["status"].GetString() == std::string("running"));
+    CHECK(d.stop() == 0);  // waits 30 s at most: the stop takes its grace and two kill-graces
+    test.join();
+    CHECK(integrity_of(d.state_dir()) == "ok");
 }
 
 TEST_CASE("a run on a hanging connector can be cancelled, and an unrelated flow completes meanwhile") {

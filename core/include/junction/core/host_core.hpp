@@ -9,6 +9,8 @@
 #include <junction/core/secrets/master_key.hpp>
 #include <junction/core/updates/connector_updates.hpp>
 
+#include <atomic>
+
 #include <filesystem>
 #include <map>
 #include <string>
@@ -51,6 +53,9 @@ public:
     CrashMarkers markers;  // before the registry: what crashed the last process is quarantined first
     // Connector processes started, crashed, killed and quarantined (for /metrics).
     const std::shared_ptr<ConnectorProcessCounters> connector_processes = std::make_shared<ConnectorProcessCounters>();
+    // Cancels every call still running in a connector process (the stop's grace is over).
+    void cancel_connector_calls() { connector_calls_stopped->store(true); }
+    const std::shared_ptr<std::atomic<bool>> connector_calls_stopped = std::make_shared<std::atomic<bool>>(false);
     // Isolation set through the API, over `options.connectors` (kept in the store by updates).
     IsolationChoices isolation_choices;
     ConnectorRegistry registry;

@@ -201,7 +201,9 @@ jn_status run_call(CallScope& scope, std::string_view message, jn_call& call, co
         // Checked after every message too: a process that keeps sending must still be
         // cancelled at its deadline.
         const auto now = Clock::now();
-        if (!cancel_sent && ((call.cancelled && call.cancelled->load(std::memory_order_relaxed)) || now >= deadline)) {
+        const auto& stopping = link.options().stopping;
+        if (!cancel_sent && ((call.cancelled && call.cancelled->load(std::memory_order_relaxed)) ||
+                             (stopping && stopping->load(std::memory_order_relaxed)) || now >= deadline)) {
             timed_out = now >= deadline;
             cancel_sent = true;
             kill_at = now + grace;

@@ -58,6 +58,9 @@ struct ConnectorProcessOptions {
     // Why the version is quarantined already (a previous run decided it); empty: it is not.
     std::string quarantined;
     std::shared_ptr<ConnectorProcessCounters> counters;
+    // Set when junctiond stops and its grace is over: every call still running is cancelled
+    // (and its process killed `grace` later), so a hanging connector never holds the stop.
+    std::shared_ptr<const std::atomic<bool>> stopping;
     // For log lines: the connector this is ("shopify@2.1.0" or the dropped file's name).
     std::string label;
 };
