@@ -65,15 +65,32 @@ CrashMarkers::CrashMarkers(const fs::path& state_dir)
 
 CrashMarkers::Scope CrashMarkers::mark(const std::string& sha256, const std::string& subject, const std::string& action) {
     static std::atomic<uint64_t> next{0};
-    const fs::path file = markers_dir_ / (std::to_string(::getpid()) + "-" + std::to_string(next++) + ".marker");
-    write_durably(file, sha256 + "\n" + subject + " crashed the daemon while " + action + "\n");
-    return Scope(file);
+    std::lock_guard lock(mutex_);
+    Live& live = live_[sha256];
+    if (live.scopes == 0) {
+        live.file = markers_dir_ / (std::to_string(::getpid()) + "-" + std::to_string(next++) + ".marker");
+        try {
+            write_durably(live.file, sha256 + "\n" + subject + " crashed the daemon while " + action + "\n");
+        } catch (...) {
+            live_.erase(sha256);
+            throw;
+        }
+    }
+    ++live.scopes;
+    return Scope(this, sha256);
+}
+
+void CrashMarkers::unmark(const std::string& sha256) {
+    std::lock_guard lock(mutex_);
+    auto it = live_.find(sha256);
+    if (it == live_.end() || --it->second.scopes > 0) return;
+    std::error_code ec;
+    fs::remove(it->second.file, ec);  // every call returned: no crash to remember
+    live_.erase(it);
 }
 
 CrashMarkers::Scope::~Scope() {
-    if (file_.empty()) return;
-    std::error_code ec;
-    fs::remove(file_, ec);  // the call returned: no crash to remember
+    if (owner_) owner_->unmark(sha256_);
 }
 
 std::string CrashMarkers::quarantine_reason(const std::string& sha256) const {

@@ -316,6 +316,11 @@ SwapReport ConnectorUpdates::move_to(Move& move) {
         return store_.find_instance(id);
     };
     std::vector<std::pair<std::string, LiveInstancePtr>> prepared;
+    // In this process, one crash marker for the whole batch (each creation would write its own).
+    const auto marker = next->isolation() == Isolation::in_process
+                            ? mark_risky_call(registry_.crash_markers(), next->sha256(), next->id(),
+                                              "creating instances of it for a version change")
+                            : CrashMarkers::Scope{};
     std::vector<std::string> live_ids = runtime_.live_unpinned(connector);
     if (live_ids.empty()) {  // nothing runs: the canary is the first unpinned instance
         InstanceQuery q;

@@ -11,6 +11,8 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,17 +29,21 @@ public:
     class Scope {
     public:
         Scope() = default;
-        explicit Scope(std::filesystem::path file) : file_(std::move(file)) {}
-        Scope(Scope&& other) noexcept : file_(std::exchange(other.file_, {})) {}
+        Scope(CrashMarkers* owner, std::string sha256) : owner_(owner), sha256_(std::move(sha256)) {}
+        Scope(Scope&& other) noexcept
+            : owner_(std::exchange(other.owner_, nullptr)), sha256_(std::move(other.sha256_)) {}
         Scope& operator=(Scope&&) = delete;
         ~Scope();
 
     private:
-        std::filesystem::path file_;
+        CrashMarkers* owner_ = nullptr;
+        std::string sha256_;
     };
 
     // `subject` names the package for a human (the dropped file's name, or name@version);
-    // `action` says what the call does ("loading it", "creating an instance").
+    // `action` says what the call does ("loading it", "creating an instance"). Calls on one
+    // package share its marker while any of them runs: a swap that creates a hundred
+    // instances under one scope of its own writes one file, not a hundred.
     Scope mark(const std::string& sha256, const std::string& subject, const std::string& action);
 
     // Why the package is quarantined; empty when it is not.
@@ -50,7 +56,15 @@ public:
     std::filesystem::path quarantine_file(const std::string& sha256) const { return quarantine_dir_ / sha256; }
 
 private:
+    void unmark(const std::string& sha256);
+
     std::filesystem::path markers_dir_, quarantine_dir_;
+    struct Live {
+        std::filesystem::path file;
+        size_t scopes = 0;
+    };
+    std::mutex mutex_;  // the live markers; held while one is written, so none is missed
+    std::map<std::string, Live> live_;
 };
 
 // mark() on `markers`, or nothing when there are none (a registry used without a state dir).
