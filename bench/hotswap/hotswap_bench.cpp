@@ -1,8 +1,9 @@
 // bench_hotswap: what a hot swap costs while calls keep coming. For 1, 100 and 10,000
-// instances of one connector: calls per second before and during swaps (2 calling
-// threads, each call a whoami through the ABI), and the time from "apply" until every
-// instance runs the new version (load, canary test, new plugin objects for the running
-// instances, commit), median of the swaps, measured alone and under that load.
+// instances of one connector, in connector processes and in this process: calls per second
+// before and during swaps (2 calling threads, each call a whoami through the ABI), and the
+// time from "apply" until every instance runs the new version (load, canary test, new
+// plugin objects for the running instances, commit), median of the swaps, measured alone
+// and under that load.
 #include "bench_machine.hpp"
 
 #include <junction/core/host_core.hpp>
@@ -111,18 +112,21 @@ int main(int argc, char** argv) {
     configure_log({LogLevel::warn, false});
     std::printf("bench_hotswap: calls during version swaps\nmachine: %s, %u cores\ncommand: %s\n\n",
                 bench::cpu_model().c_str(), std::thread::hardware_concurrency(), argv[0]);
-    std::printf("%9s %9s %9s %7s %9s %7s %9s %9s %6s\n", "", "calls/s", "calls/s", "", "calls/s", "", "moved ms",
-                "moved ms", "");
-    std::printf("%9s %9s %9s %7s %9s %7s %9s %9s %6s\n", "instances", "no swaps", "1 per", "dip", "back to",
-                "dip", "alone", "in load", "failed");
-    std::printf("%9s %9s %9s %7s %9s %7s %9s %9s %6s\n", "", "", "250 ms", "", "back", "", "", "", "");
+    std::printf("%-10s %9s %9s %9s %7s %9s %7s %9s %9s %6s\n", "", "", "calls/s", "calls/s", "", "calls/s", "",
+                "moved ms", "moved ms", "");
+    std::printf("%-10s %9s %9s %9s %7s %9s %7s %9s %9s %6s\n", "connectors", "instances", "no swaps", "1 per", "dip",
+                "back to", "dip", "alone", "in load", "failed");
+    std::printf("%-10s %9s %9s %9s %7s %9s %7s %9s %9s %6s\n", "", "", "", "250 ms", "", "back", "", "", "", "");
     std::vector<size_t> counts{1, 100, 10'000};
     if (argc > 1) counts = {std::stoul(argv[1])};
-    for (size_t count : counts) {
+    for (size_t count : counts)
+    for (const Isolation isolation : {Isolation::process, Isolation::in_process}) {
         const fs::path dir = fs::temp_directory_path() / ("junction-bench-swap-" + std::to_string(::getpid()));
         fs::create_directories(dir);
         {
-            HostCore host(dir);
+            HostCoreOptions options;
+            options.connectors.defaults.isolation = isolation;
+            HostCore host(dir, options);
             host.install(BENCH_CONNECTOR_V1, "bench");
             host.install(BENCH_CONNECTOR_V2, "bench");
             for (size_t i = 0; i < count; ++i)
@@ -147,7 +151,8 @@ int main(int argc, char** argv) {
             }
             std::vector<double> loaded = paced.swap_millis;
             loaded.insert(loaded.end(), back_to_back.swap_millis.begin(), back_to_back.swap_millis.end());
-            std::printf("%9zu %9.0f %9.0f %6.1f%% %9.0f %6.1f%% %9.2f %9.2f %6ld\n", count, quiet.calls_per_s,
+            std::printf("%-10s %9zu %9.0f %9.0f %6.1f%% %9.0f %6.1f%% %9.2f %9.2f %6ld\n",
+                        isolation == Isolation::process ? "process" : "in-process", count, quiet.calls_per_s,
                         paced.calls_per_s, dip(quiet, paced), back_to_back.calls_per_s, dip(quiet, back_to_back),
                         median(alone), median(loaded), paced.failures + back_to_back.failures);
         }

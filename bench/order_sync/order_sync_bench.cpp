@@ -1,9 +1,11 @@
 // bench_order_sync: the Shopify-to-NetSuite flow through the real daemon against the
 // simulators: receive 250 orders per page, map to a sales order, filter out cancelled
-// orders, upsert one record per request with 8 in flight. For each size: records per
-// second, peak memory and CPU seconds of junctiond, the time from the trigger to the
-// first record at NetSuite; and the NetSuite simulator's own ceiling measured in the same
-// run by a tight client (8 threads of libcurl PUTs with a fixed bearer, no Junction).
+// orders, upsert one record per request with 8 in flight. For each size, with the
+// connectors in connector processes (the default) and in junctiond, alternating: records
+// per second, peak memory and CPU seconds of the whole host (junctiond and its connector
+// processes), the time from the trigger to the first record at NetSuite; and the NetSuite
+// simulator's own ceiling measured in the same run by a tight client (8 threads of libcurl
+// PUTs with a fixed bearer, no Junction).
 //
 //   bench_order_sync                       20,000 (3 rounds) and 200,000 orders (1 round)
 //   bench_order_sync [--rounds N] SIZE...  e.g. 1000000 for the 1M-order memory check
@@ -82,18 +84,20 @@ double ceiling(const std::string& ns_url, size_t requests) {
 }
 
 struct Figures {
+    bool isolated = true;
     long orders = 0, upserts = 0;
     double seconds = 0, per_second = 0, cpu_seconds = 0, ceiling_per_second = 0;
     long peak_kib = 0, idle_kib = 0;
     int64_t first_record_ms = 0;
 };
 
-Figures run(long orders, const fs::path& keys) {
+Figures run(long orders, const fs::path& keys, bool isolated) {
     SimulatorProcess shop({"--api", "shopify", "--items", std::to_string(orders), "--token", "shpat_bench", "--rate-limit", "off",
                            "--record", "0"});
     SimulatorProcess ns({"--api", "netsuite", "--public-key", (keys / "ns.pub").string(), "--client-id", "bench",
                          "--bench-token", "bench-token", "--record", "0"});
-    JunctiondProcess d({"rest.so", "shopify.connector.json", "netsuite.connector.json"});
+    JunctiondProcess d({"rest.so", "shopify.connector.json", "netsuite.connector.json"},
+                       isolated ? std::vector<std::string>{} : std::vector<std::string>{"--isolation", "in-process"});
     auto must = [](const HttpAnswer& a, int status) {
         if (a.status != status) throw std::runtime_error("HTTP " + std::to_string(a.status) + ": " + a.body);
         return a;
@@ -106,6 +110,7 @@ Figures run(long orders, const fs::path& keys) {
     must(d.call("POST", "/v1/flows", kFlow), 201);
 
     Figures f;
+    f.isolated = isolated;
     f.orders = orders;
     f.idle_kib = d.peak_rss_kib();
     const double cpu0 = d.cpu_seconds();
@@ -125,14 +130,16 @@ Figures run(long orders, const fs::path& keys) {
     f.seconds = static_cast<double>(stats["last_write_ms"].GetInt64() - triggered) / 1000.0;
     f.per_second = static_cast<double>(f.upserts) / f.seconds;
     f.first_record_ms = stats["first_write_ms"].GetInt64() - triggered;
-    f.cpu_seconds = d.cpu_seconds() - cpu0;
-    f.peak_kib = d.peak_rss_kib();
+    // The connector processes start with the run: all of their CPU time is the run's.
+    f.cpu_seconds = d.cpu_seconds() - cpu0 + d.connector_processes_cpu_seconds();
+    f.peak_kib = d.peak_rss_kib() + d.connector_processes_peak_rss_kib();
     f.ceiling_per_second = ceiling(ns.url(), std::min<size_t>(static_cast<size_t>(f.upserts), 50'000));
     return f;
 }
 
 void print(const char* label, const Figures& f) {
-    std::printf("%-7s %9ld %9ld %9.2f %11.0f %13.0f %7.0f%% %9lld %10.1f %10.2f\n", label, f.orders, f.upserts, f.seconds,
+    std::printf("%-7s %-10s %9ld %9ld %9.2f %11.0f %13.0f %7.0f%% %9lld %10.1f %10.2f\n", label,
+                f.isolated ? "process" : "in-process", f.orders, f.upserts, f.seconds,
                 f.per_second, f.ceiling_per_second, 100.0 * f.per_second / f.ceiling_per_second,
                 static_cast<long long>(f.first_record_ms), static_cast<double>(f.peak_kib) / 1024.0, f.cpu_seconds);
     std::fflush(stdout);
@@ -166,31 +173,35 @@ int main(int argc, char** argv) {
     std::printf("bench_order_sync: Shopify -> map -> filter (not cancelled) -> NetSuite upsert, 1 record per request, %d in flight\n",
                 kInFlight);
     std::printf("machine: %s, %u cores\n\n", bench::cpu_model().c_str(), std::thread::hardware_concurrency());
-    std::printf("%-7s %9s %9s %9s %11s %13s %8s %9s %10s %10s\n", "", "orders", "upserts", "seconds", "records/s", "ceiling/s",
-                "of ceil", "first ms", "peak MiB", "CPU s");
+    std::printf("%-7s %-10s %9s %9s %9s %11s %13s %8s %9s %10s %10s\n", "", "connectors", "orders", "upserts", "seconds",
+                "records/s", "ceiling/s", "of ceil", "first ms", "peak MiB", "CPU s");
     try {
         for (const auto& [n, times] : sizes) {
-            std::vector<Figures> all;
-            for (int r = 0; r < times; ++r) {
-                all.push_back(run(n, keys.path()));
-                print(("round " + std::to_string(r + 1)).c_str(), all.back());
-            }
+            std::vector<Figures> by_mode[2];  // isolated, in-process: alternating, so both see the same noise
+            for (int r = 0; r < times; ++r)
+                for (bool isolated : {true, false}) {
+                    by_mode[isolated ? 0 : 1].push_back(run(n, keys.path(), isolated));
+                    print(("round " + std::to_string(r + 1)).c_str(), by_mode[isolated ? 0 : 1].back());
+                }
             if (times == 1) continue;
-            Figures m = all.front();
-            m.seconds = median(all, [](const Figures& f) { return f.seconds; });
-            m.per_second = median(all, [](const Figures& f) { return f.per_second; });
-            m.ceiling_per_second = median(all, [](const Figures& f) { return f.ceiling_per_second; });
-            m.first_record_ms = median(all, [](const Figures& f) { return f.first_record_ms; });
-            m.peak_kib = median(all, [](const Figures& f) { return f.peak_kib; });
-            m.cpu_seconds = median(all, [](const Figures& f) { return f.cpu_seconds; });
-            print("median", m);
+            for (const auto& all : by_mode) {
+                Figures m = all.front();
+                m.seconds = median(all, [](const Figures& f) { return f.seconds; });
+                m.per_second = median(all, [](const Figures& f) { return f.per_second; });
+                m.ceiling_per_second = median(all, [](const Figures& f) { return f.ceiling_per_second; });
+                m.first_record_ms = median(all, [](const Figures& f) { return f.first_record_ms; });
+                m.peak_kib = median(all, [](const Figures& f) { return f.peak_kib; });
+                m.cpu_seconds = median(all, [](const Figures& f) { return f.cpu_seconds; });
+                print("median", m);
+            }
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_order_sync: %s\n", e.what());
         return 1;
     }
     std::printf("\nrecords/s: upserts / (last write at NetSuite - trigger). ceiling: the simulator alone, %d tight clients.\n"
-                "first ms: trigger -> first record at NetSuite. peak MiB: junctiond's VmHWM. CPU s: junctiond user+system.\n",
+                "first ms: trigger -> first record at NetSuite. peak MiB: the VmHWM of junctiond plus each connector process's.\n"
+                "CPU s: user+system of junctiond and its connector processes.\n",
                 kInFlight);
     return 0;
 }

@@ -135,10 +135,10 @@ HttpAnswer JunctiondProcess::call(const std::string& method, const std::string& 
     }
 }
 
-long JunctiondProcess::peak_rss_kib() const { return std::stol(proc_status_field(pid(), "VmHWM")); }
+namespace {
 
-double JunctiondProcess::cpu_seconds() const {
-    std::ifstream in("/proc/" + std::to_string(pid()) + "/stat");
+double process_cpu_seconds(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::istringstream fields(text.substr(text.rfind(')') + 2));
     std::string f;
@@ -151,6 +151,24 @@ double JunctiondProcess::cpu_seconds() const {
         }
     }
     return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace
+
+long JunctiondProcess::peak_rss_kib() const { return std::stol(proc_status_field(pid(), "VmHWM")); }
+
+double JunctiondProcess::cpu_seconds() const { return process_cpu_seconds(pid()); }
+
+long JunctiondProcess::connector_processes_peak_rss_kib() const {
+    long total = 0;
+    for (pid_t p : connector_processes_of(pid())) total += std::stol(proc_status_field(p, "VmHWM"));
+    return total;
+}
+
+double JunctiondProcess::connector_processes_cpu_seconds() const {
+    double total = 0;
+    for (pid_t p : connector_processes_of(pid())) total += process_cpu_seconds(p);
+    return total;
 }
 
 }  // namespace junction::testing

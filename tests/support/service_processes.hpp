@@ -64,6 +64,9 @@ public:
     // Peak resident memory (VmHWM) and CPU seconds (user + system) of the daemon so far.
     long peak_rss_kib() const;
     double cpu_seconds() const;
+    // The same, summed over its connector processes running now (each one's own peak).
+    long connector_processes_peak_rss_kib() const;
+    double connector_processes_cpu_seconds() const;
 
 private:
     TempDir dir_;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace junction::testing {
 
@@ -51,12 +52,12 @@ inline bool is_mapped(const std::filesystem::path& file) {
     return read_text("/proc/self/maps").find(file.filename().string()) != std::string::npos;
 }
 
-// How many connector processes this process runs for the library `file` (children started
-// with --library FILE).
-inline int connector_processes_for(const std::filesystem::path& file) {
-    int count = 0;
-    const std::string wanted = std::string("--library") + '\0' + file.string() + '\0';
-    const std::string parent = std::to_string(::getpid());
+// The junction-connector-host processes whose parent is `parent`; with `library`, only
+// those that run it.
+inline std::vector<pid_t> connector_processes_of(pid_t parent, const std::filesystem::path& library = {}) {
+    std::vector<pid_t> found;
+    const std::string wanted = library.empty() ? std::string("junction-connector-host")
+                                               : std::string("--library") + '\0' + library.string() + '\0';
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
         const std::string pid = entry.path().filename().string();
@@ -64,11 +65,17 @@ inline int connector_processes_for(const std::filesystem::path& file) {
         const std::string stat = read_text(entry.path() / "stat");  // "pid (name) S ppid ..."
         const size_t close = stat.rfind(')');
         if (close == std::string::npos || stat.size() < close + 4) continue;
-        const size_t ppid_at = close + 4, ppid_end = stat.find(' ', ppid_at);
-        if (stat.substr(ppid_at, ppid_end - ppid_at) != parent) continue;
-        if (read_text(entry.path() / "cmdline").find(wanted) != std::string::npos) ++count;
+        const size_t ppid_at = close + 4;
+        if (stat.substr(ppid_at, stat.find(' ', ppid_at) - ppid_at) != std::to_string(parent)) continue;
+        if (read_text(entry.path() / "cmdline").find(wanted) != std::string::npos)
+            found.push_back(static_cast<pid_t>(std::stol(pid)));
     }
-    return count;
+    return found;
+}
+
+// How many connector processes of this test process run `file`.
+inline int connector_processes_for(const std::filesystem::path& file) {
+    return static_cast<int>(connector_processes_of(::getpid(), file).size());
 }
 
 }  // namespace junction::testing
