@@ -125,6 +125,11 @@ int main(int argc, char** argv) {
     // Few malloc arenas: each reserves 64 MiB of address space, which RLIMIT_AS counts, and
     // a connector's threads would otherwise make one each (the same setting as junctiond).
     ::mallopt(M_ARENA_MAX, 2);
+    // Large blocks (a page of records, an HTTP body) are mapped and given back when freed,
+    // rather than kept in the heap at their high-water mark: many connector processes run
+    // side by side, each idle most of the time.
+    ::mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+    ::mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
     if (argc == 2 && std::string_view(argv[1]) == "--probe") {
         std::printf("%s\n", junction::connector_host::to_json(junction::connector_host::probe_confinement()).c_str());
         return 0;

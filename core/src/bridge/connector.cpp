@@ -129,6 +129,8 @@ Isolation ConnectorVersion::isolation() const { return bridge_->isolation(); }
 
 void ConnectorVersion::lift_quarantine() const { bridge_->lift_quarantine(); }
 
+void ConnectorVersion::let_process_end() const { bridge_->let_process_end(); }
+
 std::unique_ptr<ConnectorInstance> ConnectorVersion::create_instance(
     const InstanceSpec& spec) const {
     const std::string context = id() + " instance '" + spec.id + "'";

@@ -236,7 +236,10 @@ std::shared_ptr<ConnectorVersion> ConnectorRegistry::open_locked(const fs::path&
     const bool in_process = options.isolation == Isolation::in_process;
     if (engine.empty()) {
         const auto marker = in_process ? mark_risky_call(markers_, sha, subject, "loading it") : CrashMarkers::Scope{};
-        return ConnectorVersion::open(file, sha, options);
+        auto version = ConnectorVersion::open(file, sha, options);
+        // An engine's definitions run in processes of their own: its own stays only while used.
+        if (version->manifest().is_engine) version->let_process_end();
+        return version;
     }
     Entry* e = find_locked(engine, {});
     if (!e || !e->info.manifest->is_engine)

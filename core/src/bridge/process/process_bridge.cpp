@@ -269,8 +269,9 @@ public:
     AbiVersion plugin_abi() const override { return abi_; }
     bool offers_migration() const override { return has_migrate_; }
 
-    // Starts the first process and opens the library in it, emitting the manifest into
-    // `call`. Throws Error(plugin_rejected) when the library does not load.
+    // Starts a process and opens the library in it, emitting the manifest into `call`. The
+    // process is kept for the first instance (which holds it from then on), or until
+    // let_process_end(). Throws Error(plugin_rejected) when the library does not load.
     jn_status open_first(jn_call& call) {
         std::lock_guard lock(mutex_);
         auto link = start_locked();
@@ -284,7 +285,8 @@ public:
         }
         abi_ = {opened.abi_major, opened.abi_minor};
         has_migrate_ = opened.has_migrate != 0;
-        link_ = std::move(link);
+        link_ = link;
+        held_ = std::move(link);
         return status;
     }
 
@@ -300,6 +302,7 @@ public:
                           call, {"connector-deadline-create", options_.deadlines.create});
         if (status == JN_OK) {
             out = std::make_unique<ProcessInstance>(link, handle);
+            let_process_end();  // the instance holds it now
         } else {
             // It may exist in the process all the same (made just after its deadline).
             link->send(wire::encode(wire::Type::destroy, 0, wire::InstanceCall{handle}));
@@ -315,6 +318,11 @@ public:
         CallScope scope(*link);
         return run_call(scope, wire::encode(scope.id(), wire::Migrate{std::string(from_version), std::string(config_json)}),
                         call, {"connector-deadline-migrate", options_.deadlines.migrate});
+    }
+
+    void let_process_end() override {
+        std::lock_guard lock(mutex_);
+        held_.reset();
     }
 
     void lift_quarantine() override {
@@ -375,8 +383,9 @@ private:
     // `status` and call.error set when there is none to use.
     std::shared_ptr<ProcessLink> live_link(jn_call& call, jn_status& status) {
         std::lock_guard lock(mutex_);
+        std::shared_ptr<ProcessLink> running = link_.lock();
         // One being stopped is let end first: its end sets the backoff for the next.
-        if (link_ && link_->stopping()) link_->wait_ended(options_.deadlines.grace + milliseconds(1000));
+        if (running && running->stopping()) running->wait_ended(options_.deadlines.grace + milliseconds(1000));
         {
             std::lock_guard s(supervision_->mutex);
             if (!supervision_->quarantined.empty()) {
@@ -386,7 +395,7 @@ private:
                 status = JN_ERR_INTERNAL;
                 return nullptr;
             }
-            if (link_ && !link_->ended()) return link_;
+            if (running && !running->ended()) return running;
             const auto wait = supervision_->next_start - Clock::now();
             if (wait > Clock::duration::zero()) {
                 call.error = "its connector process ended (" + supervision_->last_end + "); it is started again in " +
@@ -425,7 +434,11 @@ private:
     bool has_migrate_ = false;
     std::shared_ptr<Supervision> supervision_;
     std::mutex mutex_;
-    std::shared_ptr<ProcessLink> link_;
+    // The process, while an instance or a call holds it: a version nobody uses has none
+    // (an engine whose definitions run in processes of their own, a version whose instances
+    // are all gone). `held_` keeps the one open_first started until the first instance.
+    std::weak_ptr<ProcessLink> link_;
+    std::shared_ptr<ProcessLink> held_;
 };
 
 }  // namespace

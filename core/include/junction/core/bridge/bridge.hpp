@@ -46,6 +46,10 @@ public:
     virtual jn_status migrate_config(std::string_view from_version, std::string_view config_json,
                                      jn_call& call) = 0;
 
+    // Its connector process may end once nothing uses it (an engine, which runs no
+    // instance of its own). Nothing to do for a version loaded in this process.
+    virtual void let_process_end() {}
+
     // Lets calls through again after a quarantine (`junction connectors release`): the count
     // of recent crashes starts over. Nothing to do for a version loaded in this process.
     virtual void lift_quarantine() {}

@@ -79,6 +79,8 @@ public:
     const std::string& engine() const { return engine_; }
     AbiVersion plugin_abi() const;
     Isolation isolation() const;
+    // Lets its connector process end while nothing uses it (the registry, for an engine).
+    void let_process_end() const;
     // After `junction connectors release`: a quarantined connector process may start again.
     void lift_quarantine() const;
 
