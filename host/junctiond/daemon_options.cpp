@@ -41,8 +41,9 @@ po::options_description settings() {
         "run-workers", po::value<unsigned>()->default_value(4),
         "flow runs executing at once; more wait, queued")(
         "stop-grace", po::value<unsigned>()->default_value(20),
-        "seconds a stop (SIGTERM, SIGINT) lets running flow pages finish before it stops them; "
-        "either way runs resume from their last checkpoint at the next start")(
+        "seconds a stop (SIGTERM, SIGINT) lets running flow pages finish before it stops them (and "
+        "cancels connector calls still running); either way runs resume from their last checkpoint at "
+        "the next start")(
         "log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error")(
         "log-json", po::value<bool>()->default_value(false)->implicit_value(true),
         "write log lines as JSON objects");

@@ -22,6 +22,20 @@ const std::vector<std::string> kLimits{"--connector-deadline-create",   "2", "--
                                        "1", "--connector-memory-limit-mb", "256", "--connector-crash-limit",
                                        "1000", "--connector-backoff-max", "1"};
 
+// What the fixture does in a call, and what the failed call then says (`deadline`: how the
+// error names the call kind's deadline, within the limits above).
+struct Misbehaviour {
+    const char* how;
+    std::string says;
+};
+std::vector<Misbehaviour> misbehaviours(const std::string& deadline) {
+    return {{"segfault", "the connector process ended during the call: it was killed by signal 11 (SIGSEGV)"},
+            {"abort", "the connector process ended during the call: it was killed by signal 6 (SIGABRT)"},
+            {"hang", deadline},
+            {"allocate", "it ran out of memory (connector-memory-limit-mb = 256)"},
+            {"flood", deadline}};
+}
+
 void check_alive(const JunctiondProcess& d) {
     CHECK(d.call("GET", "/healthz").status == 200);
     CHECK(d.call("GET", "/v1/connectors").status == 200);
@@ -33,19 +47,8 @@ void check_alive(const JunctiondProcess& d) {
 TEST_CASE("a connector that crashes, hangs, allocates or floods in create or test fails that call; the daemon lives") {
     JunctiondProcess d({"jsonl.so"}, kLimits);
     install(d, "misbehaving", "misbehaving");
-    struct Case {
-        const char* how;
-        const char* says;  // what the failing call's detail says
-    };
-    const Case cases[] = {
-        {"segfault", "the connector process ended during the call: it was killed by signal 11 (SIGSEGV)"},
-        {"abort", "the connector process ended during the call: it was killed by signal 6 (SIGABRT)"},
-        {"hang", "did not finish within its deadline of 2 s (connector-deadline-"},
-        {"allocate", "it ran out of memory (connector-memory-limit-mb = 256)"},
-        {"flood", "did not finish within its deadline of 2 s (connector-deadline-"},
-    };
     for (const char* in : {"create", "test"}) {
-        for (const Case& c : cases) {
+        for (const Misbehaviour& c : misbehaviours("did not finish within its deadline of 2 s (connector-deadline-")) {
             const std::string name = std::string(in) + "-" + c.how;
             INFO(name);
             REQUIRE(d.call("POST", "/v1/instances",
@@ -112,19 +115,9 @@ TEST_CASE("a connector that crashes, hangs, allocates, floods or nests too deep 
                    R"({"connector":"jsonl","name":"sink","config":{"path":")" + (files / "out.jsonl").string() +
                        R"("}})")
                 .status == 201);
-    struct Case {
-        const char* how;
-        const char* says;  // what the failed run's error says
-    };
-    const Case cases[] = {
-        {"segfault", "the connector process ended during the call: it was killed by signal 11 (SIGSEGV)"},
-        {"abort", "the connector process ended during the call: it was killed by signal 6 (SIGABRT)"},
-        {"hang", "did not finish within its deadline of 3 s (connector-deadline-invoke)"},
-        {"allocate", "it ran out of memory (connector-memory-limit-mb = 256)"},
-        {"flood", "did not finish within its deadline of 3 s (connector-deadline-invoke)"},
-        {"deep", "nests deeper than 128 levels"},
-    };
-    for (const Case& c : cases) {
+    auto cases = misbehaviours("did not finish within its deadline of 3 s (connector-deadline-invoke)");
+    cases.push_back({"deep", "nests deeper than 128 levels"});  // a page: only invoke emits one
+    for (const Misbehaviour& c : cases) {
         INFO(c.how);
         const std::string name = std::string("invoke-") + c.how;
         REQUIRE(d.call("POST", "/v1/instances",
