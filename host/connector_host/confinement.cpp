@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <linux/capability.h>
 #include <linux/landlock.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -93,10 +94,12 @@ int apply_landlock(const ConfinementPlan& plan, std::string& notes) {
         return 0;
     }
     const uint64_t handled = attr.handled_access_fs;
-    // Read-only: the system's libraries and settings, the connector's own folder, and this
-    // process's own /proc entry (not /proc: other processes' environments are there).
-    for (const char* dir : {"/usr", "/lib", "/lib64", "/lib32", "/etc", "/sys/devices/system/cpu"})
-        allow(ruleset, dir, kFsRead, handled, notes);
+    // Read-only: the system's libraries, what the loader and the time zone need of /etc (not
+    // all of it: the admin API's TLS key and the system's secrets live there), the connector's
+    // own folder, and this process's own /proc entry (not /proc: other processes' environments).
+    for (const char* path : {"/usr", "/lib", "/lib64", "/lib32", "/sys/devices/system/cpu", "/etc/ld.so.cache",
+                             "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/timezone", "/etc/ssl/certs"})
+        allow(ruleset, path, kFsRead, handled, notes);
     allow(ruleset, plan.library.parent_path(), kFsRead, handled, notes);
     allow(ruleset, "/proc/self", kFsRead, handled, notes);
     allow(ruleset, "/dev/null", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE, handled, notes);
@@ -170,8 +173,25 @@ void apply_limits(const Limits& limits) {
 #endif
 }
 
+namespace {
+
+// Gives up every capability (a junctiond run as root would hand them all to the connector):
+// the bounding and ambient sets, then the permitted, effective and inheritable ones.
+void drop_capabilities(std::string& notes) {
+    ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    for (unsigned long cap = 0; cap < 64; ++cap)  // EPERM without CAP_SETPCAP: then there is none to drop
+        if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno == EINVAL) break;
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct none[2]{};
+    if (::syscall(SYS_capset, &header, none) != 0)
+        notes += std::string("capabilities: cannot drop them (") + std::strerror(errno) + "); ";
+}
+
+}  // namespace
+
 ConfinementReport confine(const ConfinementPlan& plan) {
     ConfinementReport report;
+    drop_capabilities(report.notes);
     report.no_new_privs = ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
     if (!report.no_new_privs) report.notes += "no_new_privs: refused; ";
     report.landlock_abi = apply_landlock(plan, report.notes);

@@ -93,6 +93,14 @@ bool Channel::send_text(Type type, uint64_t id, std::string_view text) {
     return send(std::string_view(head, sizeof head), text);
 }
 
+bool Channel::send_now(std::string_view frame) {
+    std::lock_guard lock(send_mutex_);
+    ssize_t n;
+    do n = ::send(fd_, frame.data(), frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    return n == static_cast<ssize_t>(frame.size());
+}
+
 bool Channel::send_descriptor(std::string_view frame, int passed) {
     std::lock_guard lock(send_mutex_);
     return write_all(fd_, frame, {}, passed);

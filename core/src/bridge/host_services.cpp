@@ -10,6 +10,10 @@ namespace junction::core {
 
 namespace {
 
+// The largest state key and value an instance may keep (plugin-abi.md).
+constexpr size_t kMaxStateKeyBytes = 1024;
+constexpr size_t kMaxStateValueBytes = 1024 * 1024;
+
 std::string_view sv(jn_str s) { return {s.ptr ? s.ptr : "", s.len}; }
 
 LogLevel to_level(uint32_t level) {
@@ -69,6 +73,8 @@ jn_status host_state_get(jn_host_instance* instance, jn_str key, jn_value_fn sin
 
 jn_status host_state_set(jn_host_instance* instance, jn_str key, jn_str value) {
     if (!instance || !instance->state) return JN_ERR_INVALID_REQUEST;
+    // State is a cursor or a token, not data: a connector cannot fill the store through it.
+    if (key.len > kMaxStateKeyBytes || value.len > kMaxStateValueBytes) return JN_ERR_TOO_LARGE;
     try {
         instance->state->set(sv(key), sv(value));
         return JN_OK;

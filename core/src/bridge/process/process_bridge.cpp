@@ -24,6 +24,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
+// The longest error text a connector process's call may set.
+constexpr size_t kMaxErrorText = 64 * 1024;
+
 // One kind of call and its limit, for the messages that name them.
 struct CallKind {
     const char* setting;  // "connector-deadline-invoke"
@@ -37,8 +40,11 @@ std::string seconds_text(milliseconds d) {
 
 // An HTTP request the process asks for: run by junctiond's client for the call's
 // instance, with the call's cancel flag, within what is left of the call's deadline.
-void serve_http(Lane& lane, const wire::Frame& frame, jn_call& call, Clock::time_point deadline) {
+void serve_http(Lane& lane, uint64_t call_id, const wire::Frame& frame, jn_call& call, Clock::time_point deadline) {
     const wire::HttpRequest request = wire::decode_http_request(frame.payload);
+    if (request.call != call_id)
+        throw wire::WireError("an HTTP request for call " + std::to_string(request.call) + " on the lane of call " +
+                              std::to_string(call_id));
     std::vector<jn_http_header> headers;
     headers.reserve(request.headers.size());
     for (const auto& [name, value] : request.headers)
@@ -68,7 +74,9 @@ void serve_http(Lane& lane, const wire::Frame& frame, jn_call& call, Clock::time
         },
         &response);
     if (response.status != JN_OK) response.error = call.error;
-    lane.channel.send(wire::encode(frame.id, response));
+    // A process that asked and does not read the answer is broken: killed, not waited for.
+    if (!lane.channel.send(wire::encode(frame.id, response)))
+        throw wire::WireError("it did not read the HTTP response it asked for");
 }
 
 // A call in progress: its id, and the lane it has for as long as it runs.
@@ -143,15 +151,23 @@ jn_status run_call(CallScope& scope, std::string_view message, jn_call& call, co
         wire::Channel::Got got = wire::Channel::Got::end;
         try {
             if (!owed_acks.empty() && !lane->channel.frame_ready()) {
-                lane->channel.send(owed_acks);
+                // A few small frames: an honest process, which waits for them once 4 pages
+                // ahead, always has room. One that floods pages and reads nothing has not.
+                if (!lane->channel.send_now(owed_acks))
+                    throw wire::WireError("it sends pages without reading their acknowledgements");
                 owed_acks.clear();
             }
             got = lane->channel.receive_until(frame, wake);
             if (got == wire::Channel::Got::frame) {
+                if (frame.type != wire::Type::http_request && frame.id != scope.id())
+                    throw wire::WireError("a message for call " + std::to_string(frame.id) + " on the lane of call " +
+                                          std::to_string(scope.id()));
                 switch (frame.type) {
                     case wire::Type::done: {
                         const jn_status status = wire::decode_status(frame.payload).status;
-                        scope.finished();
+                        // Anything after the done (a second done, a late page) would reach
+                        // the next call on this lane: such a lane is closed instead.
+                        if (!lane->channel.has_buffered()) scope.finished();
                         if (timed_out) {
                             call.error = deadline_text();
                             return JN_ERR_TIMEOUT;
@@ -165,7 +181,8 @@ jn_status run_call(CallScope& scope, std::string_view message, jn_call& call, co
                         break;
                     }
                     case wire::Type::set_error: {
-                        const std::string_view text = wire::decode_text(frame.payload);
+                        // A reason, not data: bounded as the runner bounds it.
+                        const std::string_view text = wire::decode_text(frame.payload).substr(0, kMaxErrorText);
                         services.set_error(&call, {text.data(), text.size()});
                         break;
                     }
@@ -173,7 +190,7 @@ jn_status run_call(CallScope& scope, std::string_view message, jn_call& call, co
                         if (opened) *opened = wire::decode_opened(frame.payload);
                         break;
                     case wire::Type::http_request:
-                        serve_http(*lane, frame, call, deadline);
+                        serve_http(*lane, scope.id(), frame, call, deadline);
                         break;
                     default:
                         throw wire::WireError("a message of type " + std::to_string(static_cast<unsigned>(frame.type)) +

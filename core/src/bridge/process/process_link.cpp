@@ -5,6 +5,7 @@
 #include <junction/core/common/error.hpp>
 #include <junction/core/common/log.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -24,11 +25,14 @@ using Clock = std::chrono::steady_clock;
 // Idle lanes kept per process: enough for the usual number of concurrent calls.
 constexpr size_t kMaxIdleLanes = 8;
 
-// Log lines a process may send per second (with a burst): beyond, lines are dropped and
-// counted, so a connector cannot flood junctiond's log or its reader thread.
+// What a process may log per second (with a burst), in lines and in bytes: beyond, lines
+// are dropped and counted, so a connector cannot flood junctiond's log, its disk or its
+// reader thread. A line costs at least 128 bytes.
 constexpr double kLogLinesPerSecond = 200;
 constexpr double kLogBurst = 1000;
-constexpr size_t kMaxLogLine = 64 * 1024;
+constexpr double kLogBytesPerSecond = 64 * 1024;
+constexpr double kLogBytesBurst = 1024 * 1024;
+constexpr size_t kMaxLogLine = 16 * 1024;
 
 std::string describe_status(int status) {
     if (WIFEXITED(status)) return "it exited with status " + std::to_string(WEXITSTATUS(status));
@@ -85,7 +89,8 @@ std::unique_ptr<Lane> ProcessLink::take_lane() {
         log_warn("connector " + options_.label, std::string("cannot make a socket for a call: ") + std::strerror(errno));
         return nullptr;
     }
-    auto lane = std::make_unique<Lane>(number, pair[0], options_.max_message_bytes);
+    auto lane = std::make_unique<Lane>(number, pair[0], options_.max_message_bytes,
+                                       static_cast<unsigned>(std::max<int64_t>(options_.deadlines.grace.count(), 100)));
     const bool passed = channel_->send_descriptor(wire::encode_empty(wire::Type::lane, number), pair[1]);
     ::close(pair[1]);  // the process has its own copy now
     if (!passed) {
@@ -211,23 +216,28 @@ void ProcessLink::serve_state(const wire::Frame& frame) {
 }
 
 void ProcessLink::serve_log(const wire::Frame& frame) {
-    static thread_local double tokens = kLogBurst;  // this reader thread's own bucket
+    static thread_local double lines = kLogBurst, bytes = kLogBytesBurst;  // this reader thread's own buckets
     static thread_local Clock::time_point last = Clock::now();
     static thread_local uint64_t dropped = 0;
     wire::Log line = wire::decode_log(frame.payload);
     if (line.message.size() > kMaxLogLine) line.message.resize(kMaxLogLine);  // a line, not data
     const auto now = Clock::now();
-    tokens = std::min(kLogBurst, tokens + std::chrono::duration<double>(now - last).count() * kLogLinesPerSecond);
+    const double elapsed = std::chrono::duration<double>(now - last).count();
+    lines = std::min(kLogBurst, lines + elapsed * kLogLinesPerSecond);
+    bytes = std::min(kLogBytesBurst, bytes + elapsed * kLogBytesPerSecond);
     last = now;
-    if (tokens < 1) {
+    const double cost = static_cast<double>(std::max<size_t>(line.message.size(), 128));
+    if (lines < 1 || bytes < cost) {
         ++dropped;
         return;
     }
-    tokens -= 1;
+    lines -= 1;
+    bytes -= cost;
     if (dropped > 0) {
         log_warn("connector " + options_.label, std::to_string(dropped) + " log lines dropped: more than " +
                                                     std::to_string(static_cast<int>(kLogLinesPerSecond)) +
-                                                    " a second");
+                                                    " lines or " + std::to_string(static_cast<int>(kLogBytesPerSecond / 1024)) +
+                                                    " KiB a second");
         dropped = 0;
     }
     std::lock_guard in_use(serving_);

@@ -29,7 +29,9 @@ namespace junction::core {
 
 // One call's socket to the connector process, used by one call at a time.
 struct Lane {
-    Lane(uint64_t number, int fd, size_t max_frame_bytes) : number(number), channel(fd, max_frame_bytes, 30'000) {
+    // A send the process does not take within `send_timeout_ms` fails (it is then killed).
+    Lane(uint64_t number, int fd, size_t max_frame_bytes, unsigned send_timeout_ms)
+        : number(number), channel(fd, max_frame_bytes, send_timeout_ms) {
         channel.set_spin(wire::Channel::kLaneSpin);
     }
     uint64_t number;

@@ -31,6 +31,10 @@ public:
     // as a page sent without copying it). False when the peer is gone or did not drain.
     bool send(std::string_view frame, std::string_view tail = {});
 
+    // Sends `frame` only if the socket takes all of it at once; false otherwise (nothing, or
+    // part of it, was sent: the peer is not reading, and the stream is no longer usable).
+    bool send_now(std::string_view frame);
+
     // Sends an emit or set_error frame whose text is `text`, without copying it.
     bool send_text(Type type, uint64_t id, std::string_view text);
 
@@ -47,6 +51,8 @@ public:
 
     // Whether a whole frame has been read already: receive() would return it at once.
     bool frame_ready() const;
+    // Whether any byte has been read and not yet handed out.
+    bool has_buffered() const { return end_ > start_; }
 
     // The oldest descriptor received and not yet taken; -1 when there is none.
     int take_descriptor();
