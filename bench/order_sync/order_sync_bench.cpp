@@ -9,6 +9,9 @@
 //
 //   bench_order_sync                       20,000 (3 rounds) and 200,000 orders (1 round)
 //   bench_order_sync [--rounds N] SIZE...  e.g. 1000000 for the 1M-order memory check
+//   bench_order_sync --mode process|in-process ...   one mode only (e.g. under perf)
+//   bench_order_sync --batch N ...         N records per call of the send (default 1); each
+//                                          record is still one request to NetSuite
 // With several rounds each size also prints the median of every column.
 #include "bench_machine.hpp"
 
@@ -59,7 +62,7 @@ const char* kFlow = R"({"name": "order-sync", "trigger": {"type": "manual"}, "sh
       {"target": "/rate", "source": "/price", "transforms": [{"op": "to_number"}]}]}]},
   {"id": "open-only", "type": "filter", "condition": {"field": "/cancelled", "op": "eq", "value": false}, "next": "upsert"},
   {"id": "upsert", "type": "connection", "instance": "netsuite", "endpoint": "salesorder.upsert", "direction": "send",
-   "batch_size": 1, "concurrency": 8}]})";
+   "batch_size": BATCH, "concurrency": 8}]})";
 
 // A sales order as the flow makes them, for the ceiling client.
 const char* kSalesOrder = R"({"externalId":"X","cancelled":false,"memo":"#1001","entity":{"email":"customer7000000@example.com"},"currency":"EUR","total":123.45,"tranDate":"2026-01-01","item":[{"itemId":"SKU-001","quantity":1,"rate":12.5},{"itemId":"SKU-002","quantity":2,"rate":30.25}]})";
@@ -91,7 +94,14 @@ struct Figures {
     int64_t first_record_ms = 0;
 };
 
-Figures run(long orders, const fs::path& keys, bool isolated) {
+// The flow with `batch` records per call of the send (each still one request per record).
+std::string flow(int batch) {
+    std::string text = kFlow;
+    text.replace(text.find("BATCH"), 5, std::to_string(batch));
+    return text;
+}
+
+Figures run(long orders, const fs::path& keys, bool isolated, int batch) {
     SimulatorProcess shop({"--api", "shopify", "--items", std::to_string(orders), "--token", "shpat_bench", "--rate-limit", "off",
                            "--record", "0"});
     SimulatorProcess ns({"--api", "netsuite", "--public-key", (keys / "ns.pub").string(), "--client-id", "bench",
@@ -107,7 +117,7 @@ Figures run(long orders, const fs::path& keys, bool isolated) {
     must(d.call("POST", "/v1/instances", R"({"connector":"netsuite","name":"netsuite","config":{"account_url":")" + ns.url() +
                                              R"(","client_id":"bench","key_id":"k1","rate_limit_per_second":0,"private_key":)" +
                                              json_text(read_text(keys / "ns.pem")) + "}}"), 201);
-    must(d.call("POST", "/v1/flows", kFlow), 201);
+    must(d.call("POST", "/v1/flows", flow(batch)), 201);
 
     Figures f;
     f.isolated = isolated;
@@ -156,9 +166,20 @@ auto median(std::vector<Figures> all, Get get) {
 int main(int argc, char** argv) {
     std::vector<std::pair<long, int>> sizes;  // orders, rounds
     int rounds = 0;
+    std::vector<bool> modes{true, false};  // isolated first, then in-process
+    int batch = 1;
     for (int i = 1; i < argc; ++i) {
-        if (std::string(argv[i]) == "--rounds" && i + 1 < argc) rounds = std::stoi(argv[++i]);
-        else sizes.emplace_back(std::stol(argv[i]), 0);
+        const std::string arg = argv[i];
+        if (arg == "--rounds" && i + 1 < argc) rounds = std::stoi(argv[++i]);
+        else if (arg == "--batch" && i + 1 < argc) batch = std::max(1, std::stoi(argv[++i]));
+        else if (arg == "--mode" && i + 1 < argc) {
+            const std::string mode = argv[++i];
+            if (mode != "process" && mode != "in-process") {
+                std::fprintf(stderr, "bench_order_sync: --mode is process or in-process, not %s\n", mode.c_str());
+                return 2;
+            }
+            modes = {mode == "process"};
+        } else sizes.emplace_back(std::stol(arg), 0);
     }
     for (auto& s : sizes) s.second = std::max(1, rounds);
     if (sizes.empty()) sizes = {{20'000, rounds ? rounds : 3}, {200'000, rounds ? rounds : 1}};
@@ -170,8 +191,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "bench_order_sync: openssl could not make a key pair\n");
         return 1;
     }
-    std::printf("bench_order_sync: Shopify -> map -> filter (not cancelled) -> NetSuite upsert, 1 record per request, %d in flight\n",
-                kInFlight);
+    std::printf("bench_order_sync: Shopify -> map -> filter (not cancelled) -> NetSuite upsert, 1 record per request, "
+                "%d in flight, %d record%s per call of the send\n",
+                kInFlight, batch, batch == 1 ? "" : "s");
     std::printf("machine: %s, %u cores\n\n", bench::cpu_model().c_str(), std::thread::hardware_concurrency());
     std::printf("%-7s %-10s %9s %9s %9s %11s %13s %8s %9s %10s %10s\n", "", "connectors", "orders", "upserts", "seconds",
                 "records/s", "ceiling/s", "of ceil", "first ms", "peak MiB", "CPU s");
@@ -179,12 +201,13 @@ int main(int argc, char** argv) {
         for (const auto& [n, times] : sizes) {
             std::vector<Figures> by_mode[2];  // isolated, in-process: alternating, so both see the same noise
             for (int r = 0; r < times; ++r)
-                for (bool isolated : {true, false}) {
-                    by_mode[isolated ? 0 : 1].push_back(run(n, keys.path(), isolated));
+                for (bool isolated : modes) {
+                    by_mode[isolated ? 0 : 1].push_back(run(n, keys.path(), isolated, batch));
                     print(("round " + std::to_string(r + 1)).c_str(), by_mode[isolated ? 0 : 1].back());
                 }
             if (times == 1) continue;
             for (const auto& all : by_mode) {
+                if (all.empty()) continue;
                 Figures m = all.front();
                 m.seconds = median(all, [](const Figures& f) { return f.seconds; });
                 m.per_second = median(all, [](const Figures& f) { return f.per_second; });

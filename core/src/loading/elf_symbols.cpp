@@ -6,17 +6,21 @@
 
 #include <cstring>
 #include <fstream>
-#include <iterator>
 
 namespace junction::core {
 
 namespace {
 
-// The whole file in memory: libraries are small and this runs once per install.
+// The whole file in memory, read in one go: it runs at each install and each start of a
+// connector process, and a library with debug info is several megabytes.
 std::string read_file(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
+    std::ifstream in(file, std::ios::binary | std::ios::ate);
     if (!in) throw Error(Errc::io, "cannot open file", file.string());
-    return std::string(std::istreambuf_iterator<char>(in), {});
+    const std::streamoff size = in.tellg();
+    std::string bytes(size > 0 ? static_cast<size_t>(size) : 0, '\0');
+    in.seekg(0);
+    if (size > 0 && !in.read(bytes.data(), size)) throw Error(Errc::io, "cannot read file", file.string());
+    return bytes;
 }
 
 constexpr const char* kWhatToDo =
