@@ -57,7 +57,7 @@ struct Lane {
 
 // What a jn_call handed to the plugin points to in this process.
 struct Call {
-    uint64_t id = 0;
+    uint64_t id = 0;  // first member: the misbehaving test fixture reads it to forge frames
     Lane* lane = nullptr;
     std::atomic<bool> cancelled{false};  // junctiond sent cancel
     unsigned unacked = 0;  // pages sent and not acknowledged; under lane->mutex, like stop

@@ -117,6 +117,11 @@ TEST_CASE("a connector that crashes, hangs, allocates, floods or nests too deep 
                 .status == 201);
     auto cases = misbehaviours("did not finish within its deadline of 3 s (connector-deadline-invoke)");
     cases.push_back({"deep", "nests deeper than 128 levels"});  // a page: only invoke emits one
+    // Raw frames on its sockets: a done naming another call (which would shift every later
+    // result on a reused lane), and pages whose acknowledgements it never reads (which once
+    // held the caller long past its deadline). Either way junctiond stops the process.
+    cases.push_back({"forge", "junctiond stopped it: it sent a broken message: a message for call 15790320 on the lane of call"});
+    cases.push_back({"pages", "junctiond stopped it: it sent a broken message: it sends pages without reading their acknowledgements"});
     for (const Misbehaviour& c : cases) {
         INFO(c.how);
         const std::string name = std::string("invoke-") + c.how;
