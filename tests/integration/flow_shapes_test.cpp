@@ -7,7 +7,10 @@
 
 #include "flow_test_daemon.hpp"
 
+#include <algorithm>
 #include <fstream>
+#include <iterator>
+#include <numeric>
 #include <sstream>
 
 using namespace junction::testing;
@@ -311,4 +314,52 @@ TEST_CASE("a schedule trigger fires at the next minute in its time zone") {
     const auto runs = Answer(d.call("GET", "/v1/runs?flow=every-minute")).json();
     REQUIRE(runs["items"].Size() >= 1);
     CHECK(std::string(runs["items"][0]["trigger"].GetString()) == "schedule");
+}
+
+// Issue 15: a retry resumes from the failed run's checkpoint. The sink is a JSON-lines file
+// the jsonl connector appends to: a record sent twice is there twice.
+TEST_CASE("a retry of a failed run resumes at its checkpoint: every record once; --from-start sends all again") {
+    Files files;
+    files.write_input(777);
+    {  // A line that is not a record in page 4 (records 301..400) fails the run there.
+        std::ifstream in(files.in);
+        std::string text((std::istreambuf_iterator<char>(in)), {}), line;
+        std::istringstream lines(text);
+        std::ostringstream broken;
+        for (int i = 1; std::getline(lines, line); ++i) broken << line << "\n" << (i == 350 ? "not a record\n" : "");
+        std::ofstream(files.in) << broken.str();
+    }
+    Daemon d;
+    add_file(d, "source", files.in, 100);
+    add_file(d, "sink", files.out("sink"));
+    d.save_flow(R"({"name": "copy", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "read", "type": "connection", "instance": "source", "endpoint": "records.receive", "direction": "receive", "next": "out"},
+      {"id": "out", "type": "connection", "instance": "sink", "endpoint": "records.send", "direction": "send"}]})");
+    const auto failed = d.wait_run(d.start_run("copy"));
+    REQUIRE(std::string(failed["status"].GetString()) == "failed");
+    REQUIRE(ids_in(files.out("sink")).size() == 300);  // pages 1..3 delivered and checkpointed
+
+    files.write_input(777);  // the source is mended
+    const std::string failed_id = failed["id"].GetString();
+    const RunResult retry = d.cli({"runs", "retry", failed_id});
+    REQUIRE_MESSAGE(retry.exit_code == 0, retry.output);
+    CHECK_MESSAGE(retry.output.find("resuming from the checkpoint (read after page 3)") != std::string::npos, retry.output);
+    const std::string retry_id = retry.output.substr(retry.output.find("run_"), retry.output.find(',') - retry.output.find("run_"));
+    const auto resumed = d.wait_run(retry_id);
+    CHECK(std::string(resumed["status"].GetString()) == "completed");
+    CHECK(count(resumed, "out", "out") == 477);
+    std::vector<int64_t> ids = ids_in(files.out("sink"));
+    std::sort(ids.begin(), ids.end());
+    std::vector<int64_t> expected(777);
+    std::iota(expected.begin(), expected.end(), 1);
+    CHECK(ids == expected);  // each record exactly once
+
+    // --from-start reads everything again: the non-idempotent sink gets all 777 again.
+    const RunResult again = d.cli({"runs", "retry", failed_id, "--from-start"});
+    REQUIRE_MESSAGE(again.exit_code == 0, again.output);
+    CHECK_MESSAGE(again.output.find("from the start") != std::string::npos, again.output);
+    const std::string again_id = again.output.substr(again.output.find("run_"), again.output.find(',') - again.output.find("run_"));
+    CHECK(std::string(d.wait_run(again_id)["status"].GetString()) == "completed");
+    CHECK(ids_in(files.out("sink")).size() == 777 * 2);
+    CHECK(d.call("POST", "/v1/runs/" + failed_id + "/retry?from=nowhere").status == 400);
 }
