@@ -400,3 +400,40 @@ TEST_CASE("a scheduled flow whose start throws is logged by name; the others due
     const std::string log = read_text(d.log_file());
     CHECK_MESSAGE(log.find("flow a-broken could not start") != std::string::npos, log);
 }
+
+// Issue 15: with concurrency, a failed request in the middle of a batch does not drop the
+// requests delivered after it. The send is the conformance connector's echo (a record with
+// "fail_request" fails its whole request); what it delivers goes on to a JSON-lines file.
+TEST_CASE("a concurrent send with a failing middle request accounts for every record") {
+    Files files;
+    Daemon d;
+    REQUIRE(d.stop() == 0);
+    fs::copy_file(fixture("conformance"), d.state_dir().parent_path() / "plugins" / "conformance.so");
+    d.start();
+    d.add_instance("conformance", "echo", R"({"label": "echo", "api_token": "t"})");
+    add_file(d, "out", files.out("out"));
+    d.save_flow(R"({"name": "fan-out", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "send", "type": "connection", "instance": "echo", "endpoint": "echo", "direction": "send",
+       "batch_size": 2, "concurrency": 3, "next": "out"},
+      {"id": "out", "type": "connection", "instance": "out", "endpoint": "records.send", "direction": "send"}]})");
+    std::string payload;
+    for (int i = 1; i <= 12; ++i) payload += (i > 1 ? "," : "") + std::string(R"({"id":)") + std::to_string(i) + (i == 5 ? R"(,"fail_request":true})" : "}");
+    const auto run = d.wait_run(d.start_run("fan-out", R"({"payload": [)" + payload + "]}"));
+    CHECK(std::string(run["status"].GetString()) == "failed");
+    // Requests 1, 2, 4, 5 and 6 delivered: their records went on and are counted.
+    std::vector<int64_t> delivered = ids_in(files.out("out"));
+    std::sort(delivered.begin(), delivered.end());
+    CHECK(delivered == std::vector<int64_t>{1, 2, 3, 4, 7, 8, 9, 10, 11, 12});
+    CHECK(count(run, "send", "out") == 10);
+    CHECK(count(run, "send", "failed") == 2);
+    // Request 3 (records 5 and 6) failed as a whole: its records are the run's failed records.
+    const auto failed = Answer(d.call("GET", "/v1/runs/" + std::string(run["id"].GetString()) + "/failures")).json();
+    REQUIRE(failed["items"].Size() == 2);
+    std::vector<int64_t> failed_ids;
+    for (const auto& f : failed["items"].GetArray()) {
+        failed_ids.push_back(f["record"]["id"].GetInt64());
+        CHECK(std::string(f["reason"].GetString()).find("not delivered: the request to echo failed") == 0);
+    }
+    std::sort(failed_ids.begin(), failed_ids.end());
+    CHECK(failed_ids == std::vector<int64_t>{5, 6});
+}
