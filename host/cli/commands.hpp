@@ -25,6 +25,8 @@ int run_instances(Context& ctx, const std::vector<std::string>& args);
 int run_marketplace(Context& ctx, const std::vector<std::string>& args);
 int run_flows(Context& ctx, const std::vector<std::string>& args);
 int run_runs(Context& ctx, const std::vector<std::string>& args);
+// `junction runs retry ID [--from-start]` (runs_retry_command.cpp).
+int retry_run(Context& ctx, const std::vector<std::string>& args);
 int run_daemon(Context& ctx, const std::vector<std::string>& args);
 // Runs here, without the daemon.
 int run_builder(const std::vector<std::string>& args);

@@ -1,7 +1,7 @@
 // junction flows save FILE | list | show NAME | delete NAME | enable NAME | disable NAME
 //                | run NAME [--payload FILE] [--wait] | rotate-webhook NAME
 // junction runs list [--flow NAME] [--status S] | show ID | log ID | failures ID
-//               | cancel ID | retry ID | wait ID
+//               | cancel ID | retry ID [--from-start] | wait ID
 #include "commands.hpp"
 
 #include <text_table.hpp>
@@ -40,7 +40,8 @@ void runs_usage(std::ostream& out) {
            "  log ID                           the run's log\n"
            "  failures ID                      the records that failed, with the reason\n"
            "  cancel ID                        stop a queued or running run\n"
-           "  retry ID                         run the same flow version again from the same start\n";
+           "  retry ID [--from-start]          run the same flow version again, resuming from the run's\n"
+           "                                   last checkpoint (--from-start: read everything again)\n";
 }
 
 std::string str(const rapidjson::Value& v, const char* key) {
@@ -198,6 +199,7 @@ int run_runs(Context& ctx, const std::vector<std::string>& args) {
             t.print(std::cout);
         });
     }
+    if (command == "retry") return retry_run(ctx, rest);
     if (rest.size() != 1) {
         runs_usage(std::cerr);
         return 2;
@@ -220,10 +222,9 @@ int run_runs(Context& ctx, const std::vector<std::string>& args) {
                 std::cout << str(f, "shape") << ": " << str(f, "reason") << "\n  " << b.GetString() << "\n";
             }
         });
-    if (command == "cancel" || command == "retry")
-        return show_result(ctx, ctx.api.post(path + "/" + command, "{}"), 202, [&](const auto& d) {
-            std::cout << (command == "cancel" ? "cancelling run " : "started run ") << str(d, "id") << "\n";
-        });
+    if (command == "cancel")
+        return show_result(ctx, ctx.api.post(path + "/cancel", "{}"), 202,
+                           [&](const auto& d) { std::cout << "cancelling run " << str(d, "id") << "\n"; });
     runs_usage(std::cerr);
     return 2;
 }

@@ -5,7 +5,8 @@
 //   pages {pages, records}  emits pages until done or cancelled
 //   fail {status, message}  fails with that ABI status and message
 //   throw_std / throw_other throws a std::exception / a non-standard exception
-//   echo {records}          a send: emits one result per record
+//   echo {records}          a send: emits one result per record; a record with
+//                           "fail_request": true fails the whole request (a transient error)
 //   whoami                  emits [{"version": ..., "label": ...}]: which build answered
 // Built as other versions for the hot-swap tests: CONFORMANCE_VERSION sets the version;
 // CONFORMANCE_V2_SCHEMA renames the config field "label" to "display_label" and offers a
@@ -155,6 +156,9 @@ private:
         auto records = request.FindMember("records");
         if (records == request.MemberEnd() || !records->value.IsArray())
             throw sdk::request_error("'records' must be an array");
+        for (const auto& r : records->value.GetArray())
+            if (r.IsObject() && r.HasMember("fail_request") && r["fail_request"].IsTrue())
+                throw sdk::transient_error("this request fails on purpose (fail_request)");
         call.emit(sdk::to_json(records->value));
     }
 

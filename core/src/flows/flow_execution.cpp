@@ -72,7 +72,8 @@ void FlowService::execute(RunRecord run, const std::shared_ptr<Active>& active) 
         ctx = std::make_unique<flows::RunContext>(run, flow_name, store_.flows(), runtime_, redactor, active->signals);
         ctx->set_shapes(graph->in_order());
         ctx->set_traffic(traffic_.get(flow_name));
-        if (resuming) ctx->restore();
+        // A retry starts from the checkpoint of the run it retries (none: from the start).
+        if (resuming || !run.retry_of.empty()) ctx->restore();
         ctx->log("info", "", resuming ? "resumed after the host stopped" : "started (" + run.trigger + ")");
         flows::Batch trigger = run.payload_json.empty() ? flows::Batch() : flows::Batch::parse(run.payload_json, "the payload", JsonSize::record);
         if (!resuming) ctx->count_received(trigger.size());

@@ -49,24 +49,31 @@ void FlowScheduler::loop() {
         const int64_t now = now_ms();
         int64_t earliest = now + 60'000;
         std::map<std::string, Planned> planned;
+        std::vector<FlowRecord> flows;
         try {
-            for (const auto& f : store_.list_flows()) {
+            flows = store_.list_flows();
+        } catch (const std::exception& e) {
+            log_error("flows", std::string("scheduler: cannot list the flows: ") + e.what());
+            planned = next;  // nothing is known to have changed: keep the plan
+        }
+        for (const auto& f : flows) {
+            // One flow's failure is its own: the others due in this tick still start.
+            try {
                 const auto t = flows::read_trigger(f.document_json);
                 if (!f.enabled || t.type != "schedule") continue;
                 const std::string cron = t.cron + " " + t.time_zone;
                 auto known = next.find(f.id);
                 int64_t at = known != next.end() && known->second.cron == cron ? known->second.at : t.next_fire(now);
-                if (at && at <= now) {
-                    fire_(f);
-                    at = t.next_fire(now);
-                }
-                if (at) {
+                const bool due = at && at <= now;
+                if (due) at = t.next_fire(now);
+                if (at) {  // planned before it fires: a start that throws waits for its next time
                     planned[f.id] = {cron, at};
                     earliest = std::min(earliest, at);
                 }
+                if (due) fire_(f);
+            } catch (const std::exception& e) {
+                log_error("flows", "scheduler: flow " + f.name + " could not start: " + e.what());
             }
-        } catch (const std::exception& e) {
-            log_error("flows", std::string("scheduler: ") + e.what());
         }
         next = std::move(planned);
         lock.lock();

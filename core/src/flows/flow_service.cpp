@@ -262,7 +262,7 @@ RunView FlowService::cancel(std::string_view run_id) {
     return v;
 }
 
-RunView FlowService::retry(std::string_view run_id) {
+RunView FlowService::retry(std::string_view run_id, bool from_start) {
     const RunView original = run(run_id);
     if (run_is_open(original.record.status))
         throw Error(Errc::invalid_argument, "run " + original.record.id + " is still " + original.record.status);
@@ -273,6 +273,7 @@ RunView FlowService::retry(std::string_view run_id) {
     r.retry_of = original.record.id;
     r.payload_json = original.record.payload_json;
     r.start_cursors_json = original.record.start_cursors_json;
+    if (!from_start) r.checkpoint_json = flows::progress_only(original.record.checkpoint_json);
     return enqueue(std::move(r), original.flow_name);
 }
 

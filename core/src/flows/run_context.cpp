@@ -216,4 +216,10 @@ void RunContext::restore() {
     }
 }
 
+std::string progress_only(std::string_view checkpoint_json) {
+    auto checkpoint = parse_json_text(checkpoint_json, "the run's checkpoint");
+    if (checkpoint.IsObject()) checkpoint.RemoveMember("failed_records");
+    return to_json(checkpoint);
+}
+
 }  // namespace junction::core::flows

@@ -99,7 +99,11 @@ void add_flow_routes(Router& router, AdminServices& s) {
         return json_response(202, s.flows.cancel(r.params["id"]).to_json());
     });
     router.add("POST", "/v1/runs/{id}/retry", [&s](HttpRequest& r) {
-        return json_response(202, s.flows.retry(r.params["id"]).to_json());
+        // ?from=start reads everything again; the default resumes from the last checkpoint.
+        const std::string from = query_or(r, "from");
+        if (!from.empty() && from != "start" && from != "checkpoint")
+            throw core::Error(core::Errc::invalid_argument, "from must be start or checkpoint, not '" + from + "'");
+        return json_response(202, s.flows.retry(r.params["id"], from == "start").to_json());
     });
 
     router.add("GET", "/v1/runs/{id}/log", [&s](HttpRequest& r) {

@@ -183,9 +183,11 @@ protected:
             } catch (...) {
                 outcomes[c].error = std::current_exception();
             }
+            outcomes[c].sent = true;
         };
         const size_t workers = std::min(concurrency_, chunks);
         if (workers <= 1) {
+            // One at a time, a failed request stops the sending: the chunks after it are not sent.
             for (size_t c = 0; c < chunks && !outcomes[c > 0 ? c - 1 : 0].error; ++c) send_chunk(c);
         } else {
             std::atomic<size_t> next_chunk{0};
@@ -197,24 +199,22 @@ protected:
                 });
             for (auto& t : threads) t.join();
         }
-        for (size_t c = 0; c < chunks; ++c) {
-            if (!outcomes[c].error) continue;
-            run.check_stop();
-            // The run fails; what this request did not deliver stays inspectable with it.
-            std::string why = "not delivered: the request to " + endpoint_ + " failed";
-            try {
-                std::rethrow_exception(outcomes[c].error);
-            } catch (const std::exception& e) {
-                why += ": " + std::string(e.what());
-            }
-            for (size_t i = c * batch_size_; i < std::min(batch.size(), (c + 1) * batch_size_); ++i)
-                run.keep_undelivered(id(), batch.records[i], why);
-            std::rethrow_exception(outcomes[c].error);
-        }
+        std::exception_ptr first_error;
+        for (const auto& o : outcomes)
+            if (!first_error) first_error = o.error;
+        if (first_error) run.check_stop();  // a cancel's aborted requests are not failures
+        // Every chunk is accounted for: delivered records go on, the others stay with the run.
         Batch delivered = batch.sibling();
         for (size_t c = 0; c < chunks; ++c) {
-            for (size_t i = c * batch_size_, k = 0; i < std::min(batch.size(), (c + 1) * batch_size_); ++i, ++k) {
-                if (k < outcomes[c].rejected.size() && !outcomes[c].rejected[k].empty())
+            const size_t from = c * batch_size_, to = std::min(batch.size(), (c + 1) * batch_size_);
+            const std::string undelivered = outcomes[c].error ? not_delivered(outcomes[c].error)
+                                            : first_error && !outcomes[c].sent
+                                                ? "not sent: an earlier request to " + endpoint_ + " failed"
+                                                : std::string();
+            for (size_t i = from, k = 0; i < to; ++i, ++k) {
+                if (!undelivered.empty())
+                    run.keep_undelivered(id(), batch.records[i], undelivered);
+                else if (k < outcomes[c].rejected.size() && !outcomes[c].rejected[k].empty())
                     run.fail(id(), batch.records[i], outcomes[c].rejected[k]);
                 else
                     delivered.records.push_back(std::move(batch.records[i]));
@@ -222,13 +222,27 @@ protected:
         }
         run.count_delivered(delivered.size());
         forward(next_, std::move(delivered), run);
+        // The run fails, after what was delivered went on: its page is not checkpointed.
+        if (first_error) std::rethrow_exception(first_error);
     }
 
 private:
     struct Outcome {
+        bool sent = false;                  // the request was made (one at a time, a failure stops the rest)
         std::vector<std::string> rejected;  // per record: why, or empty when delivered
         std::exception_ptr error;           // the whole request failed
     };
+
+    std::string not_delivered(const std::exception_ptr& error) const {
+        std::string why = "not delivered: the request to " + endpoint_ + " failed";
+        try {
+            std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+            why += ": " + std::string(e.what());
+        } catch (...) {
+        }
+        return why;
+    }
 
     Outcome send(LiveInstance& live, const Batch& batch, size_t from, size_t to, RunContext& run) const {
         rapidjson::StringBuffer b;

@@ -87,8 +87,10 @@ public:
     std::vector<RunView> runs(const RunQuery& query);
     RunView run(std::string_view run_id);
     RunView cancel(std::string_view run_id);
-    // A new run of the same flow version from the same starting cursors and payload.
-    RunView retry(std::string_view run_id);
+    // A new run of the same flow version from the same starting cursors and payload. It
+    // resumes from the last checkpoint of the run it retries (the pages that run delivered
+    // are not sent again), as a run the host stopped in resumes; from_start reads it all again.
+    RunView retry(std::string_view run_id, bool from_start = false);
     std::vector<RunLogLine> run_log(std::string_view run_id, int64_t after_seq, size_t limit);
     std::vector<FailedRecord> failed_records(std::string_view run_id, int64_t after_seq, size_t limit);
 

@@ -134,4 +134,8 @@ private:
     std::vector<RunLogLine> log_;
 };
 
+// A checkpoint's receive progress without its count of failed records: where a retry of
+// the run starts (the records that failed belong to the run that failed them).
+std::string progress_only(std::string_view checkpoint_json);
+
 }  // namespace junction::core::flows
