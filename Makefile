@@ -1,6 +1,6 @@
 # The two commands of the README. Both install what is missing first.
 MAKEFLAGS += --no-print-directory
-.PHONY: setup build demo test test-hardening test-default test-asan test-tsan test-fuzz install abi-baseline clean
+.PHONY: setup build demo test check-secrets test-hardening test-default test-asan test-tsan test-fuzz install abi-baseline clean
 
 setup:
 	@bash scripts/setup.sh
@@ -15,10 +15,14 @@ demo: build
 # Every test: the shipped build, then the suite under ASan+UBSan, each fuzz target briefly,
 # and the threaded tests under TSan. Each pass builds only what it runs, in its own folder;
 # each can run alone (test-hardening: the three after the shipped build).
-test: test-default test-asan test-fuzz test-tsan
+test: check-secrets test-default test-asan test-fuzz test-tsan
 	@echo "make test: every pass passed; finished $$(date +%T)"
 
 test-hardening: test-asan test-fuzz test-tsan
+
+# No private key, token or store under version control (first: it takes a second).
+check-secrets:
+	@bash scripts/check_no_secrets.sh
 
 test-default: build
 	@echo "test-default: ctest --preset default (build/); started $$(date +%T)"

@@ -40,11 +40,12 @@ std::string load_or_create_admin_token(const std::filesystem::path& state_dir) {
         ::fsync(fd) != 0)
         throw core::Error(core::Errc::io, "cannot write the admin token", file.string());
     ::close(fd);
-    // Printed once, on standard output (never in the log), for the operator to copy.
-    std::cout << "junctiond: created the admin API token " << token << "\n"
-              << "junctiond: it is stored in " << file.string()
-              << " (0600); the junction CLI reads it from there\n"
-              << std::flush;
+    // Standard output is the journal under the shipped unit: it names the file, never the
+    // token. Only an operator at a terminal sees the token itself, to copy it.
+    std::cout << "junctiond: created the admin API token in " << file.string()
+              << " (0600); the junction CLI reads it from there\n";
+    if (::isatty(STDOUT_FILENO)) std::cout << "junctiond: the admin API token is " << token << "\n";
+    std::cout << std::flush;
     return token;
 }
 

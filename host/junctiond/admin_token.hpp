@@ -1,5 +1,6 @@
 // The admin API's bearer token: created on first start in <state-dir>/admin.token (0600)
-// and printed once, with where it lives; read from there afterwards.
+// with its path printed once (the token itself only when standard output is a terminal);
+// read from there afterwards.
 #pragma once
 
 #include <filesystem>

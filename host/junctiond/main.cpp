@@ -18,6 +18,7 @@
 #include <junction/core/host_core.hpp>
 #include <junction/core/common/log.hpp>
 #include <junction/core/marketplace/marketplace.hpp>
+#include <junction/core/secrets/environment_secret.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -112,17 +113,16 @@ int run(int argc, char** argv, DaemonOptions options) {
     for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-    const char* env_key = std::getenv("JUNCTION_MASTER_KEY");
+    // Out of the environment at once: no child inherits them, /proc/<pid>/environ shows neither.
+    const std::optional<std::string> next_key = take_environment_secret("JUNCTION_NEW_MASTER_KEY");
     HostCoreOptions core_options;
-    core_options.master_key_env = env_key ? env_key : "";
+    core_options.master_key_env = take_environment_secret("JUNCTION_MASTER_KEY").value_or("");
     core_options.http.ca_file = options.ca_file;
     core_options.flows.run_workers = options.run_workers;
     core_options.connectors = options.connectors;
     HostCore core(options.state_dir, core_options);
     if (options.rotate_key) {
-        const char* next = std::getenv("JUNCTION_NEW_MASTER_KEY");
-        rotate_master_key(*core.store, core.keys, core.secrets,
-                          next ? std::optional<std::string>(next) : std::nullopt);
+        rotate_master_key(*core.store, core.keys, core.secrets, next_key);
         std::cout << "junctiond: master key rotated"
                   << (core.keys.env_value.empty() ? " (" + core.keys.key_file.string() + ")"
                                                   : "; now set JUNCTION_MASTER_KEY to the new key")

@@ -1,4 +1,5 @@
 // Process-wide settings junctiond makes once, at the very start of main, before any thread:
+// core dumps off and not dumpable (credentials in memory stay there),
 // SIGPIPE ignored (a write to a closed pipe or socket becomes an EPIPE error, not a death),
 // the soft open-file limit raised to the hard one, and the allocator's arenas bounded so
 // memory returns near its baseline after bursts of large requests.
@@ -11,6 +12,7 @@ namespace junction::daemon {
 struct ProcessLimits {
     unsigned long open_files = 0;  // the soft RLIMIT_NOFILE after raising it
     bool raised = false;           // false when it already was the hard limit
+    bool core_dumps_off = false;   // RLIMIT_CORE 0 and PR_SET_DUMPABLE 0 both took
 };
 
 ProcessLimits apply_process_limits();

@@ -134,6 +134,17 @@ void exercise(const ConnectorVersion& version, const std::string& config,
     report.pass("instance_destroy returned");
 }
 
+// The values of the config's secret fields (writeOnly in the manifest). A config that is
+// not JSON has none to find; instance_create then says what is wrong with it.
+Redactor config_secrets(const std::string& config, const Manifest& m) {
+    Redactor redactor;
+    try {
+        redactor.add_config(parse_json_text(config, "the config"), m.secret_fields);
+    } catch (const Error&) {
+    }
+    return redactor;
+}
+
 std::string read_config(const std::string& value) {
     if (!value.empty() && value.front() == '@') {
         std::ifstream in(value.substr(1));
@@ -211,9 +222,11 @@ int main(int argc, char** argv) {
         if (vm.count("invoke"))
             for (const auto& arg : vm["invoke"].as<std::vector<std::string>>())
                 invokes.push_back(parse_invoke(arg));
-        if (vm.count("config"))
-            exercise(*version, read_config(vm["config"].as<std::string>()), invokes, report);
-        else
+        if (vm.count("config")) {
+            const std::string config = read_config(vm["config"].as<std::string>());
+            report.redact_with(config_secrets(config, m));
+            exercise(*version, config, invokes, report);
+        } else
             report.note("no --config given: instance calls not exercised");
     } catch (const Error& e) {
         report.fail(e.what());

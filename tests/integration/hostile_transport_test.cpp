@@ -278,7 +278,7 @@ HttpAnswer api(const LimitedDaemon& d, const std::string& method, const std::str
 }
 
 TEST_CASE("a closed standard output does not kill the daemon") {
-    // The first start prints the new admin token on standard output: a pipe nobody reads.
+    // The first start prints where the new admin token is on standard output: a pipe nobody reads.
     LimitedDaemon d(1024, 8192, {}, true, {"stdout_writer"});
     std::this_thread::sleep_for(300ms);
     REQUIRE(d.alive());

@@ -157,6 +157,7 @@ std::unique_ptr<ConnectorInstance> ConnectorVersion::create_instance(
     inst->http_ = std::make_unique<HttpClient>(spec.http);
     inst->host_ = std::make_unique<jn_host_instance>();
     inst->host_->log_component = id() + "/" + spec.id;
+    inst->host_->redactor.add_config(config, manifest_->secret_fields);
     inst->host_->state = spec.state;
     inst->host_->http = inst->http_.get();
     inst->http_counters_ = spec.http_counters;

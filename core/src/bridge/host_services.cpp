@@ -24,8 +24,8 @@ LogLevel to_level(uint32_t level) {
 }
 
 void host_log(jn_host_instance* instance, uint32_t level, jn_str message) {
-    log(to_level(level), instance ? std::string_view(instance->log_component) : "plugin",
-        sv(message));
+    if (!instance) return log(to_level(level), "plugin", sv(message));
+    log(to_level(level), instance->log_component, instance->redactor.apply(std::string(sv(message))));
 }
 
 jn_status host_http_request(jn_call* call, const jn_http_request* request,

@@ -2,6 +2,7 @@
 
 #include <junction/core/common/error.hpp>
 #include <junction/core/common/json_schema.hpp>
+#include <junction/core/secrets/clear_text.hpp>
 
 #include <openssl/crypto.h>
 #include <junction/json/utf8_writer.hpp>
@@ -38,16 +39,18 @@ std::string InstanceRuntime::clear_config(const InstanceRecord& record) const {
     rapidjson::Document config = parse_json_text(record.settings_json, "stored settings");
     auto& a = config.GetAllocator();
     for (const auto& sealed : record.secrets) {
-        std::string clear = secrets_.open(record.id, sealed);
+        const ClearText clear(secrets_.open(record.id, sealed));
         config.RemoveMember(sealed.field.c_str());
         config.AddMember(rapidjson::Value(sealed.field.c_str(), a),
-                         rapidjson::Value(clear.data(), static_cast<rapidjson::SizeType>(clear.size()), a), a);
-        OPENSSL_cleanse(clear.data(), clear.size());
+                         rapidjson::Value(clear.str().data(), static_cast<rapidjson::SizeType>(clear.str().size()), a), a);
     }
     rapidjson::StringBuffer buffer;
     json::Utf8Writer writer(buffer);
     config.Accept(writer);
-    return std::string(buffer.GetString(), buffer.GetSize());
+    std::string out(buffer.GetString(), buffer.GetSize());
+    // The writer's copy is wiped here; the document's pool is not (clear_text.hpp).
+    OPENSSL_cleanse(const_cast<char*>(buffer.GetString()), buffer.GetSize());
+    return out;
 }
 
 LiveInstancePtr InstanceRuntime::build(const InstanceRecord& record,
@@ -57,8 +60,8 @@ LiveInstancePtr InstanceRuntime::build(const InstanceRecord& record,
     live->pinned = !record.version_pin.empty();
     live->record_updated_ms = record.updated_ms;
     live->state = std::make_unique<StoreInstanceState>(store_, record.id);
-    std::string config = clear_config(record);
-    try {
+    const ClearText config(clear_config(record));
+    {
         // A crash in the plugin's instance creation in this process quarantines this version
         // (crash_markers.hpp); in a connector process it only ends that process.
         const auto marker = version->isolation() == Isolation::in_process
@@ -66,12 +69,8 @@ LiveInstancePtr InstanceRuntime::build(const InstanceRecord& record,
                                                   "creating an instance of it")
                                 : CrashMarkers::Scope{};
         live->plugin = version->create_instance(
-            {record.id, config, live->state.get(), http_, http_counters_.get(record.name)});
-    } catch (...) {
-        OPENSSL_cleanse(config.data(), config.size());
-        throw;
+            {record.id, config.str(), live->state.get(), http_, http_counters_.get(record.name)});
     }
-    OPENSSL_cleanse(config.data(), config.size());
     return live;
 }
 

@@ -5,6 +5,7 @@
 #include <junction/core/common/log.hpp>
 
 #include <junction/core/common/ids.hpp>
+#include <junction/core/secrets/clear_text.hpp>
 #include <junction/core/secrets/redactor.hpp>
 #include <junction/json/utf8_writer.hpp>
 #include <rapidjson/stringbuffer.h>
@@ -215,7 +216,7 @@ InstanceView InstanceService::update(std::string_view id_or_name, const Instance
     const AuthMethod& auth = pick_auth_method(m, changes.auth_method.value_or(r.auth_method));
     r.auth_method = auth.name;
 
-    rapidjson::Document config = parse_object(runtime_.clear_config(r), "the stored config");
+    rapidjson::Document config = parse_object(ClearText(runtime_.clear_config(r)).str(), "the stored config");
     const rapidjson::Document patch = parse_object(changes.config_patch_json, "the config changes");
     auto& a = config.GetAllocator();
     for (const auto& p : patch.GetObject()) {

@@ -1,7 +1,9 @@
 #include <junction/core/secrets/master_key.hpp>
+#include <junction/core/secrets/environment_secret.hpp>
 
 #include <junction/core/common/error.hpp>
 #include <junction/core/common/log.hpp>
+#include <junction/core/secrets/clear_text.hpp>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -85,8 +87,7 @@ std::string missing_key_help(const KeySource& s) {
 }  // namespace
 
 KeySource key_source_for(const fs::path& state_dir) {
-    const char* env = std::getenv("JUNCTION_MASTER_KEY");
-    return {state_dir / "master.key", env ? env : ""};
+    return {state_dir / "master.key", take_environment_secret("JUNCTION_MASTER_KEY").value_or("")};
 }
 
 MasterKey parse_master_key(std::string_view text, std::string_view where) {
@@ -187,9 +188,8 @@ SecretBox rotate_master_key(Store& store, const KeySource& source, const SecretB
     std::vector<InstanceSecrets> all = store.all_secrets();
     for (auto& [id, secrets] : all) {
         for (auto& s : secrets) {
-            std::string clear = current.open(id, s);
-            s = next_box.seal(id, s.field, clear);
-            OPENSSL_cleanse(clear.data(), clear.size());
+            const ClearText clear(current.open(id, s));
+            s = next_box.seal(id, s.field, clear.view());
         }
     }
     store.replace_all_secrets(all, {{kKeyCheck, next_box.make_key_check()}});

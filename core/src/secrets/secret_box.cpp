@@ -97,7 +97,7 @@ std::string SecretBox::open(std::string_view instance_id, const SealedSecret& se
                         std::string(instance_id) +
                         " cannot be decrypted with the current master key (wrong key, or the "
                         "stored value was altered)");
-    return *clear;
+    return std::move(*clear);  // a copy would leave the clear value in freed memory
 }
 
 std::string SecretBox::make_key_check() const {

@@ -5,6 +5,7 @@
 #include <junction/core/common/json_schema.hpp>
 #include <junction/core/common/ids.hpp>
 #include <junction/core/common/log.hpp>
+#include <junction/core/secrets/clear_text.hpp>
 
 #include <openssl/crypto.h>
 #include <junction/json/utf8_writer.hpp>
@@ -252,9 +253,7 @@ SwapReport ConnectorUpdates::move_to(Move& move) {
     std::vector<std::string> problems;
     const int64_t stamp = now_ms();
     for (auto& r : records) {
-        std::string clear = runtime_.clear_config(r);
-        rapidjson::Document config = parse_json_text(clear, "stored config");
-        OPENSSL_cleanse(clear.data(), clear.size());
+        rapidjson::Document config = parse_json_text(ClearText(runtime_.clear_config(r)).str(), "stored config");
         if (m.config_schema.validate_fields(config).empty()) continue;  // fits as it is
 
         InstanceRecord next_record = r;
@@ -263,15 +262,14 @@ SwapReport ConnectorUpdates::move_to(Move& move) {
             next_record.secrets = snap->secrets;
             ++report.configs_restored;
         } else {
-            std::string text = runtime_.clear_config(r);
+            const ClearText text(runtime_.clear_config(r));
             std::optional<std::string> migrated;
             std::string failure;
             try {
-                migrated = next->migrate_config(state->active_version, text);
+                migrated = next->migrate_config(state->active_version, text.str());
             } catch (const Error& e) {
                 failure = "the migration failed: " + e.message();
             }
-            OPENSSL_cleanse(text.data(), text.size());
             if (!migrated) {
                 problems.push_back("instance " + r.name + ": " +
                                    (failure.empty() ? "its config does not fit " + m.id() + " (" +

@@ -339,15 +339,23 @@ void ProcessLink::drain_stderr() {
                 line.find("hard rss limit exhausted") != std::string_view::npos)  // the same, under a sanitizer
                 out_of_memory_.store(true);
             if (++lines <= kMaxLines)
-                log_warn("connector " + options_.label, "stderr: " + pending.substr(start, std::min(end - start, kMaxLine)));
+                log_warn("connector " + options_.label,
+                         "stderr: " + redact_stderr(pending.substr(start, std::min(end - start, kMaxLine))));
             else if (lines == kMaxLines + 1)
                 log_warn("connector " + options_.label, "stderr: more lines follow, not logged");
             start = end + (end < pending.size() && pending[end] == '\n' ? 1 : 0);
         }
         pending.erase(0, start);
     }
-    if (!pending.empty() && ++lines <= kMaxLines) log_warn("connector " + options_.label, "stderr: " + pending.substr(0, kMaxLine));
+    if (!pending.empty() && ++lines <= kMaxLines)
+        log_warn("connector " + options_.label, "stderr: " + redact_stderr(pending.substr(0, kMaxLine)));
     stderr_ended_.store(true);
+}
+
+std::string ProcessLink::redact_stderr(std::string line) const {
+    std::lock_guard lock(mutex_);  // an instance in the map has not been destroyed
+    for (const auto& [handle, host] : instances_) line = host->redactor.apply(std::move(line));
+    return line;
 }
 
 }  // namespace junction::core

@@ -94,6 +94,8 @@ private:
     void serve_log(const wire::Frame& frame);
     void reap();
     void drain_stderr();
+    // A stderr line is the process's, not one instance's: every instance's secrets go.
+    std::string redact_stderr(std::string line) const;
 
     ConnectorProcessOptions options_;
     std::function<void(End, const std::string&)> on_end_;

@@ -5,6 +5,7 @@
 #include <junction/core/common/counter_table.hpp>
 #include <junction/core/net/http_client.hpp>
 #include <junction/core/instances/instance_state.hpp>
+#include <junction/core/secrets/redactor.hpp>
 #include <junction/plugin_api.h>
 
 #include <atomic>
@@ -15,6 +16,9 @@
 // Per instance: stable address from instance_create until instance_destroy returns.
 struct jn_host_instance {
     std::string log_component;  // "jsonl@1.0.0/orders-uk"
+    // The instance's secret settings: its log lines are redacted with it, like its errors,
+    // whether it runs in this process or logs through a connector process.
+    junction::core::Redactor redactor;
     junction::core::InstanceState* state = nullptr;
     junction::core::HttpClient* http = nullptr;
     junction::core::CounterPair* http_counters = nullptr;  // calls, errors; may be null

@@ -24,7 +24,8 @@ struct KeySource {
     std::string env_value;           // JUNCTION_MASTER_KEY, empty when unset
 };
 
-// The key source of a state directory, reading JUNCTION_MASTER_KEY from the environment.
+// The key source of a state directory, taking JUNCTION_MASTER_KEY out of the environment
+// (environment_secret.hpp).
 KeySource key_source_for(const std::filesystem::path& state_dir);
 
 // Loads (or on first start creates) the master key and checks it against the store.

@@ -1,0 +1,143 @@
+// Issue 15, "nothing leaked", on the real programs: junctiond's standard output names the
+// admin token's file but never holds the token; a running junctiond is not dumpable, may
+// write no core file and has no JUNCTION_MASTER_KEY left in its environment; a connector
+// that logs (and writes to stderr) an instance's secret setting has it redacted in the
+// daemon's log, in-process and in a connector process; junction-plugin-check does not print
+// the secret of its --config, even when the plugin fails quoting it.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "child_process.hpp"
+#include "service_processes.hpp"
+#include "test_paths.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <thread>
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace junction::testing;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kSecret = "sk_live_5up3r_s3cr3t_v4lu3";
+const std::string kMasterKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+std::string trimmed(std::string s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+    return s;
+}
+
+// The value of one line of /proc/<pid>/status or /proc/<pid>/limits.
+std::string proc_line(pid_t pid, const std::string& file, const std::string& starts) {
+    const std::string text = read_text("/proc/" + std::to_string(pid) + "/" + file);
+    const size_t at = text.find("\n" + starts);
+    return at == std::string::npos ? "" : text.substr(at + 1, text.find('\n', at + 1) - at - 1);
+}
+
+// Whether a child of this (same user) process, with every capability dropped, can open
+// `file`: the kernel's check for another process's environ or memory when it is not
+// dumpable needs CAP_SYS_PTRACE even for the same user.
+bool opens_without_capabilities(const std::string& file) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+        __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+        __user_cap_data_struct none[2] = {};
+        if (::syscall(SYS_capset, &header, none) != 0) ::_exit(2);
+        const int fd = ::open(file.c_str(), O_RDONLY);
+        ::_exit(fd >= 0 ? 0 : 1);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) != 2);
+    return WEXITSTATUS(status) == 0;
+}
+
+// A daemon with the secret_logger fixture dropped in and picked up (SIGHUP rescans).
+void install_secret_logger(JunctiondProcess& d) {
+    fs::copy_file(fixture("secret_logger"), d.state_dir().parent_path() / "plugins" / "secret_logger.so");
+    d.signal(SIGHUP);
+    REQUIRE(wait_for_text(d.log_file(), "connector ready: secret_logger", 60s));
+}
+
+// `label` "stderr" has the connector write its key to stderr too: only a connector process's
+// stderr passes through junctiond (in its own process a plugin writes to junctiond's own).
+void check_connector_secret_redacted(const std::vector<std::string>& args, const std::string& label) {
+    JunctiondProcess d({}, args);
+    install_secret_logger(d);
+    const std::string body = R"({"connector":"secret_logger","name":"careless","config":{"label":")" + label +
+                             R"(","api_key":")" + kSecret + R"("}})";
+    HttpAnswer added = d.call("POST", "/v1/instances", body);
+    for (int i = 0; i < 200 && added.status == 404; ++i) {  // "ready" is logged just before it is active
+        std::this_thread::sleep_for(50ms);
+        added = d.call("POST", "/v1/instances", body);
+    }
+    REQUIRE_MESSAGE(added.status == 201, added.body);
+    const auto tested = d.call("POST", "/v1/instances/careless/test");
+    CHECK(tested.body.find(kSecret) == std::string::npos);
+    REQUIRE(wait_for_text(d.log_file(), "secret_logger test: trying api_key=", 30s));
+    d.stop();
+    const std::string log = read_text(d.log_file());
+    INFO(log);
+    CHECK(log.find("secret_logger config: api_key=***") != std::string::npos);
+    CHECK(log.find("secret_logger test: trying api_key=***") != std::string::npos);
+    if (label == "stderr") CHECK(log.find("secret_logger stderr: api_key=***") != std::string::npos);
+    CHECK(log.find(kSecret) == std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("junctiond's standard output names the admin token's file, never the token") {
+    JunctiondProcess d({});
+    const std::string token = trimmed(read_text(d.state_dir() / "admin.token"));
+    REQUIRE(token.size() == 64);
+    const std::string out = read_text(d.log_file());  // stdout and stderr: a file, not a tty
+    INFO(out);
+    CHECK(out.find((d.state_dir() / "admin.token").string()) != std::string::npos);
+    CHECK(out.find(token) == std::string::npos);
+}
+
+TEST_CASE("a running junctiond is not dumpable, has no core size and no master key in its environment") {
+    ::setenv("JUNCTION_MASTER_KEY", kMasterKey.c_str(), 1);
+    JunctiondProcess d({});
+    ::unsetenv("JUNCTION_MASTER_KEY");
+    const pid_t pid = d.pid();
+    // Not dumpable: a process of the same user without CAP_SYS_PTRACE cannot open its
+    // memory's views (environ, mem); a dumpable one could.
+    CHECK_FALSE(opens_without_capabilities("/proc/" + std::to_string(pid) + "/environ"));
+    CHECK(opens_without_capabilities("/proc/self/environ"));  // the probe itself works
+    CHECK(read_text(d.log_file()).find("core dumps off, not dumpable") != std::string::npos);
+    const std::string limits = proc_line(pid, "limits", "Max core file size");
+    INFO(limits);
+    CHECK(limits.find(" 0 ") != std::string::npos);
+    const std::string environ_text = read_text("/proc/" + std::to_string(pid) + "/environ");
+    CHECK(environ_text.find("JUNCTION_MASTER_KEY") == std::string::npos);
+    CHECK(environ_text.find(kMasterKey) == std::string::npos);
+    CHECK(d.call("GET", "/v1/instances").status == 200);  // it did start with that key
+}
+
+TEST_CASE("a connector's log lines and stderr have its instance's secret redacted: in a connector process") {
+    check_connector_secret_redacted({}, "stderr");
+}
+
+TEST_CASE("a connector's log lines have its instance's secret redacted: in junctiond's own process") {
+    check_connector_secret_redacted({"--isolation", "in-process"}, "x");
+}
+
+TEST_CASE("junction-plugin-check does not print its --config's secret, even from a failing plugin") {
+    const auto r = run_program({(bin_dir() / "junction-plugin-check").string(), fixture("secret_logger").string(),
+                                "--config", R"({"label":"x","api_key":")" + kSecret + R"("})"});
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find("FAIL  test_connection") != std::string::npos);
+    CHECK(r.output.find("the server refused api_key=***") != std::string::npos);
+    CHECK(r.output.find(kSecret) == std::string::npos);
+}
