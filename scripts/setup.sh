@@ -14,6 +14,7 @@ packages=(
   libseccomp-dev  # connector processes: the system calls a connector may not make
   clang libc++-dev libc++abi-dev abigail-tools
   openssl  # the tests' TLS peer (openssl s_server)
+  gdb  # tests: gcore of a running junctiond finds no credential in it
   curl  # the demo pokes the simulators and reads /metrics
   libclang-rt-14-dev  # make test-fuzz: libFuzzer and clang's sanitizer runtimes
 )

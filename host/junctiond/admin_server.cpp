@@ -14,6 +14,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <atomic>
 #include <map>
@@ -147,6 +149,7 @@ private:
         beast::get_lowest_layer(stream_).expires_never();
         auto request = parser_->release();
         parser_.reset();
+        forget_read_bytes();
         HttpRequest req;
         req.method = std::string(request.method_string());
         const auto target = request.target();
@@ -168,6 +171,15 @@ private:
                 self->write(std::move(res), keep_alive);
             });
         });
+    }
+
+    // A request's bytes (the admin token, a config's credentials) stay in the connection's
+    // read buffer, which a keep-alive connection keeps: wiped once parsed, unless the next
+    // request's first bytes are already there. (Freed buffers are wiped by junctiond's free.)
+    void forget_read_bytes() {
+        if (buffer_.size() != 0) return;
+        const auto room = buffer_.prepare(buffer_.capacity());
+        OPENSSL_cleanse(room.data(), room.size());
     }
 
     size_t largest_body_limit() const {

@@ -18,6 +18,7 @@
 #include <junction/core/host_core.hpp>
 #include <junction/core/common/log.hpp>
 #include <junction/core/marketplace/marketplace.hpp>
+#include <junction/core/secrets/clear_text.hpp>
 #include <junction/core/secrets/environment_secret.hpp>
 
 #include <algorithm>
@@ -129,6 +130,9 @@ int run(int argc, char** argv, DaemonOptions options) {
                   << "\n";
         return 0;
     }
+    // The master key is open in core.secrets: its text from the environment is not needed again.
+    wipe_text(core.keys.env_value);
+    wipe_text(core_options.master_key_env);
     if (!options.allow_unsigned_drops) {
         // Folder drops must carry <file>.sig by the trusted key.
         const fs::path key_file = options.marketplace_key;
@@ -178,13 +182,14 @@ int run(int argc, char** argv, DaemonOptions options) {
         return 0;
     }
 
-    const std::string token = load_or_create_admin_token(options.state_dir);
     ServerOptions server_options;
     server_options.address = options.listen_address;
     server_options.port = options.listen_port;
     server_options.tls = tls_files(options);
     apply_transport_settings(options, server_options);
-    AdminServer server(server_options, make_dispatch(router, token));
+    // The dispatch keeps the token's digest; the token itself is wiped at the end of the line.
+    AdminServer server(server_options,
+                       make_dispatch(router, ClearText(load_or_create_admin_token(options.state_dir)).view()));
     std::unique_ptr<PluginFolderWatch> watch;
     if (options.plugin_watch != "off" && !options.safe_mode) {
         watch = std::make_unique<PluginFolderWatch>(

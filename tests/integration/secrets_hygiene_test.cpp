@@ -3,7 +3,9 @@
 // write no core file and has no JUNCTION_MASTER_KEY left in its environment; a connector
 // that logs (and writes to stderr) an instance's secret setting has it redacted in the
 // daemon's log, in-process and in a connector process; junction-plugin-check does not print
-// the secret of its --config, even when the plugin fails quoting it.
+// the secret of its --config, even when the plugin fails quoting it. A core of a running
+// junctiond (gcore) holds neither the admin token, nor the master key's text, nor an
+// instance's credential, current or replaced; a crash writes no core.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
@@ -93,6 +95,14 @@ void check_connector_secret_redacted(const std::vector<std::string>& args, const
     CHECK(log.find(kSecret) == std::string::npos);
 }
 
+// How many times `needle` is in the file (a core is a few hundred MiB: read in one go).
+size_t occurrences(const fs::path& file, const std::string& needle) {
+    const std::string text = read_text(file);
+    size_t n = 0;
+    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+    return n;
+}
+
 }  // namespace
 
 TEST_CASE("junctiond's standard output names the admin token's file, never the token") {
@@ -140,4 +150,66 @@ TEST_CASE("junction-plugin-check does not print its --config's secret, even from
     CHECK(r.output.find("FAIL  test_connection") != std::string::npos);
     CHECK(r.output.find("the server refused api_key=***") != std::string::npos);
     CHECK(r.output.find(kSecret) == std::string::npos);
+}
+
+TEST_CASE("a core of a running junctiond holds no admin token, master key text or instance credential") {
+    const std::string replaced = "sk_live_r3pl4c3d_0ld_v4lu3";
+    ::setenv("JUNCTION_MASTER_KEY", kMasterKey.c_str(), 1);
+    JunctiondProcess d({});
+    ::unsetenv("JUNCTION_MASTER_KEY");
+    install_secret_logger(d);
+    const std::string token = trimmed(read_text(d.state_dir() / "admin.token"));
+    // The credential goes in, is tested (the connector quotes it in its log and its error),
+    // is replaced, and the new one is tested too; a wrong token is tried on the way.
+    const auto config = [](const std::string& key) {
+        return R"({"label":"stderr","api_key":")" + key + R"("})";
+    };
+    HttpAnswer added = d.call("POST", "/v1/instances",
+                              R"({"connector":"secret_logger","name":"kept","config":)" + config(replaced) + "}");
+    for (int i = 0; i < 200 && added.status == 404; ++i) {
+        std::this_thread::sleep_for(50ms);
+        added = d.call("POST", "/v1/instances",
+                       R"({"connector":"secret_logger","name":"kept","config":)" + config(replaced) + "}");
+    }
+    REQUIRE_MESSAGE(added.status == 201, added.body);
+    CHECK(d.call("POST", "/v1/instances/kept/test").status == 200);
+    const auto patched = d.call("PATCH", "/v1/instances/kept", R"({"config":)" + config(kSecret) + "}");
+    REQUIRE_MESSAGE(patched.status == 200, patched.body);
+    CHECK(d.call("POST", "/v1/instances/kept/test").status == 200);
+    REQUIRE(wait_for_text(d.log_file(), "secret_logger test: trying api_key=***", 30s));
+
+    const TempDir dir;
+    const fs::path core_prefix = dir / "core";
+    const fs::path gcore = "/usr/bin/gcore";  // gdb's, installed by scripts/setup.sh
+    REQUIRE_MESSAGE(fs::exists(gcore), "gcore is missing: run scripts/setup.sh (it installs gdb)");
+    const auto dumped = run_program({gcore.string(), "-o", core_prefix.string(), std::to_string(d.pid())});
+    const fs::path core_file = core_prefix.string() + "." + std::to_string(d.pid());
+    INFO(dumped.output);
+    // A non-dumpable process can be read only with CAP_SYS_PTRACE (root, as in CI).
+    if (!fs::exists(core_file) && ::geteuid() != 0) {
+        MESSAGE("gcore needs CAP_SYS_PTRACE over a non-dumpable junctiond: run as root to check its core");
+        return;
+    }
+    REQUIRE(fs::exists(core_file));
+    CHECK(occurrences(core_file, "secret_logger") > 0);  // the core does hold the daemon's data
+    CHECK(occurrences(core_file, kSecret) == 0);
+    CHECK(occurrences(core_file, replaced) == 0);
+    CHECK(occurrences(core_file, token) == 0);
+    CHECK(occurrences(core_file, kMasterKey) == 0);
+    fs::remove(core_file);
+}
+
+TEST_CASE("a junctiond that crashes writes no core file") {
+    const TempDir dir;
+    const fs::path before = fs::current_path();
+    fs::current_path(dir.path());  // core_pattern is often "core", in the crashing process's directory
+    {
+        JunctiondProcess d({});
+        REQUIRE(d.call("GET", "/healthz").status == 200);
+        d.signal(SIGSEGV);
+        CHECK(d.stop() != 0);  // it did crash
+    }
+    fs::current_path(before);
+    for (const auto& entry : fs::directory_iterator(dir.path()))
+        CHECK_MESSAGE(entry.path().filename().string().rfind("core", 0) != 0, entry.path().string());
 }

@@ -1,5 +1,7 @@
 #include <junction/core/bridge/channel.hpp>
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -117,6 +119,9 @@ bool Channel::next_buffered(Frame& out) {
     out.type = static_cast<Type>(h.type);
     out.id = h.id;
     out.payload.assign(buffer_.get() + start_ + sizeof h, h.size);
+    // A message may carry an instance's config or an Authorization header: the buffer,
+    // which lives as long as the channel, keeps no copy once it is taken.
+    OPENSSL_cleanse(buffer_.get() + start_, sizeof h + h.size);
     start_ += sizeof h + h.size;
     if (start_ == end_) {
         start_ = end_ = 0;
@@ -146,6 +151,7 @@ bool Channel::fill(bool dont_wait) {
             capacity_ = capacity;
         } else if (held) {
             std::memmove(buffer_.get(), buffer_.get() + start_, held);
+            OPENSSL_cleanse(buffer_.get() + held, start_);  // what moved leaves no copy behind
         }
         start_ = 0;
         end_ = held;

@@ -12,6 +12,7 @@
 #include <junction/core/updates/connector_updates.hpp>
 
 #include <string>
+#include <string_view>
 
 namespace junction::daemon {
 
@@ -48,6 +49,6 @@ void add_daemon_route(Router& router, DaemonStatus status);
 
 // Authenticates (Authorization: Bearer <token>, except public routes), routes, and maps
 // exceptions to error responses. Never echoes a request body.
-std::function<HttpResponse(HttpRequest&)> make_dispatch(const Router& router, std::string token);
+std::function<HttpResponse(HttpRequest&)> make_dispatch(const Router& router, std::string_view token);
 
 }  // namespace junction::daemon

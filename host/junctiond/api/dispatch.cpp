@@ -4,6 +4,9 @@
 #include <junction/core/common/log.hpp>
 
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <array>
 
 #include <strings.h>
 
@@ -11,24 +14,33 @@ namespace junction::daemon {
 
 namespace {
 
-// "Bearer <token>": the scheme is case-insensitive (RFC 7235), spaces may repeat; the
-// token is compared in constant time.
-bool token_matches(const std::string& header, const std::string& token) {
+using TokenDigest = std::array<unsigned char, SHA256_DIGEST_LENGTH>;
+
+TokenDigest digest_of(std::string_view token) {
+    TokenDigest out{};
+    SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), out.data());
+    return out;
+}
+
+// "Bearer <token>": the scheme is case-insensitive (RFC 7235), spaces may repeat. The
+// daemon keeps only the token's SHA-256 (its memory holds no token to find) and compares
+// digests in constant time.
+bool token_matches(const std::string& header, const TokenDigest& expected) {
     constexpr std::string_view scheme = "bearer ";
     if (header.size() < scheme.size() || strncasecmp(header.c_str(), scheme.data(), scheme.size()) != 0) return false;
     const size_t start = header.find_first_not_of(' ', scheme.size());
     if (start == std::string::npos) return false;
-    const std::string_view given = std::string_view(header).substr(start);
-    return given.size() == token.size() && CRYPTO_memcmp(given.data(), token.data(), token.size()) == 0;
+    const TokenDigest given = digest_of(std::string_view(header).substr(start));
+    return CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
 }
 
 }  // namespace
 
-std::function<HttpResponse(HttpRequest&)> make_dispatch(const Router& router, std::string token) {
-    return [&router, token = std::move(token)](HttpRequest& request) -> HttpResponse {
+std::function<HttpResponse(HttpRequest&)> make_dispatch(const Router& router, std::string_view token) {
+    return [&router, expected = digest_of(token)](HttpRequest& request) -> HttpResponse {
         bool path_known = false;
         const Route* route = router.match(request, path_known);
-        if (route && !route->public_route && !token_matches(request.authorization, token)) {
+        if (route && !route->public_route && !token_matches(request.authorization, expected)) {
             return error_response(401, "unauthorized",
                                   "missing or wrong admin token: send 'Authorization: Bearer "
                                   "<token>' (the token is in <state-dir>/admin.token)");

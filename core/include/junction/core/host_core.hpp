@@ -48,7 +48,7 @@ public:
 
     const std::filesystem::path state_dir;
     std::unique_ptr<Store> store;
-    const KeySource keys;
+    KeySource keys;  // junctiond wipes its env_value once it needs it no more
     SecretBox secrets;
     CrashMarkers markers;  // before the registry: what crashed the last process is quarantined first
     // Connector processes started, crashed, killed and quarantined (for /metrics).

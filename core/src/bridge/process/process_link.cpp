@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cstring>
 
+#include <openssl/crypto.h>
+
 #include <poll.h>
 #include <sys/socket.h>
 #include <signal.h>
@@ -164,7 +166,12 @@ void ProcessLink::kill(const std::string& why) {
 void ProcessLink::read_loop() {
     wire::Frame frame;
     try {
-        while (channel_->receive(frame)) route(frame);
+        while (channel_->receive(frame)) {
+            route(frame);
+            // Log lines and state values of a connector may quote its credentials: the
+            // frame this loop keeps between messages holds no copy of the last one.
+            OPENSSL_cleanse(frame.payload.data(), frame.payload.size());
+        }
     } catch (const std::exception& e) {  // a frame too large or one that does not decode
         if (!closing_.load()) kill(std::string("it sent a broken message: ") + e.what());
     }
@@ -346,6 +353,10 @@ void ProcessLink::drain_stderr() {
             start = end + (end < pending.size() && pending[end] == '\n' ? 1 : 0);
         }
         pending.erase(0, start);
+        // A line may quote a credential: neither this thread's stack nor what the erase
+        // moved along keeps the bytes once logged (redacted).
+        OPENSSL_cleanse(buffer, sizeof buffer);
+        OPENSSL_cleanse(pending.data() + pending.size(), pending.capacity() - pending.size());
     }
     if (!pending.empty() && ++lines <= kMaxLines)
         log_warn("connector " + options_.label, "stderr: " + redact_stderr(pending.substr(0, kMaxLine)));

@@ -3,11 +3,10 @@
 // OPENSSL_cleanse when it goes, over the whole capacity, so bytes a shorter value left
 // behind go too.
 //
-// Covered: this one buffer, and a moved-from one. Not covered: copies made from it (a
-// rapidjson document's pool, the config string a plugin receives and whatever it keeps,
-// the frames a connector process is sent), a buffer std::string let go when it grew, and
-// the SQLite page cache. It narrows how long clear values lie in freed memory; it does not
-// make the process free of them (that is what non-dumpable and no core files are for).
+// Covered: this one buffer, and a moved-from one. Copies made from it and freed (a rapidjson
+// document's pool, a buffer std::string let go when it grew) are wiped in junctiond by its
+// free (host/junctiond/wiping_free.cpp); not in a connector process or a tool, and not the
+// SQLite page cache, which holds sealed values only.
 #pragma once
 
 #include <openssl/crypto.h>
@@ -17,6 +16,12 @@
 #include <utility>
 
 namespace junction::core {
+
+// Overwrites `text` over its whole capacity and empties it.
+inline void wipe_text(std::string& text) noexcept {
+    OPENSSL_cleanse(text.data(), text.capacity());
+    text.clear();
+}
 
 class ClearText {
 public:
@@ -45,10 +50,7 @@ public:
     std::string_view view() const { return value_; }
 
 private:
-    void wipe() noexcept {
-        OPENSSL_cleanse(value_.data(), value_.capacity());
-        value_.clear();
-    }
+    void wipe() noexcept { wipe_text(value_); }
     std::string value_;
 };
 

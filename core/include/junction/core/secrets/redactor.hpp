@@ -1,17 +1,23 @@
 // Replaces known credential values in text by "***": the last line of defence for
 // messages that come from plugins, run logs and errors, which may quote what they were
 // given. Only values of 4 characters or more are replaced (shorter ones would mangle
-// ordinary text without protecting anything). Its values are wiped when it goes
-// (clear_text.hpp).
+// ordinary text without protecting anything).
+//
+// It keeps no value in clear: a redactor lives as long as its instance, so a copy in it
+// would be in the daemon's memory for good. Each value is kept as its length, a rolling
+// hash (to find candidate windows in one pass over the text) and an HMAC under a key of
+// this process (to confirm a candidate); neither gives the value back.
 #pragma once
 
-#include <junction/core/secrets/clear_text.hpp>
 #include <junction/core/secrets/secret_box.hpp>
 #include <junction/core/store/store.hpp>
 
 #include <rapidjson/document.h>
 
+#include <array>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace junction::core {
@@ -19,17 +25,23 @@ namespace junction::core {
 class Redactor {
 public:
     Redactor() = default;
-    explicit Redactor(std::vector<std::string> values);
+    explicit Redactor(const std::vector<std::string>& values);
     // Adds the clear values of every credential of `record` (ones that fail to open are
     // skipped: they cannot leak).
     void add_instance(const SecretBox& secrets, const InstanceRecord& record);
     // Adds the string values of `config`'s `secret_fields` (a manifest's writeOnly fields):
     // for what has a config in clear but no stored record (a live instance, plugin-check).
     void add_config(const rapidjson::Value& config, const std::vector<std::string>& secret_fields);
+    void add(std::string_view value);
     std::string apply(std::string text) const;
 
 private:
-    std::vector<ClearText> values_;
+    struct Fingerprint {
+        size_t length = 0;
+        uint64_t rolling = 0;
+        std::array<unsigned char, 32> mac{};
+    };
+    std::vector<Fingerprint> values_;
 };
 
 }  // namespace junction::core
