@@ -203,7 +203,8 @@ int run(int argc, char** argv, DaemonOptions options) {
             if (options.safe_mode) {
                 log_info("junctiond", "SIGHUP: safe mode, the plugin folder is not scanned");
             } else {
-                log_info("junctiond", "SIGHUP: rescanning the plugin folder, refused files too");
+                log_info("junctiond", "SIGHUP: rescanning the plugin folder; looking again at " +
+                                          std::to_string(core.registry.refused_drops().size()) + " refused file(s)");
                 // Refused files are looked at again: a key added, a .sig put beside its library.
                 install_scanned(core.registry.scan(options.plugin_dir, ConnectorRegistry::ScanMode::retry_refused),
                                 core.updates);

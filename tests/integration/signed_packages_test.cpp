@@ -164,6 +164,7 @@ TEST_CASE("SIGHUP looks at refused files again: a key added to the keyring lets 
 
     fs::copy_file(keys / "third.pub", d.keys / "third.pub");  // the drop is unchanged
     d.process->signal(SIGHUP);
+    CHECK(wait_for_text(d.log, "looking again at 1 refused file(s)", 30s));
     CHECK(eventually([&] { return has(d.connectors(), "\"jsonl\""); }));
     CHECK(has(d.connectors(), "third.pub"));
 }
