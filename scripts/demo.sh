@@ -54,10 +54,11 @@ start_listening netsuite "$state/netsuite.log" \
     build/bin/junction-sim --api netsuite --public-key "$state/netsuite.pub" --client-id demo-integration
 echo "netsuite:   $netsuite (OAuth 2.0 client credentials with an ES256 JWT assertion)"
 
-section "junctiond starts on $state/junction with the embedded defaults"
+section "junctiond starts on $state/junction with the embedded defaults (unsigned packages allowed: the demo's are not signed)"
 mkdir -p "$state/drop"
 start_listening url "$state/junctiond.log" \
-    build/bin/junctiond --state-dir "$state/junction" --plugin-dir "$state/drop" --listen 127.0.0.1:0
+    build/bin/junctiond --state-dir "$state/junction" --plugin-dir "$state/drop" --listen 127.0.0.1:0 \
+    --allow-unsigned-drops
 echo "admin API at $url; log in $state/junctiond.log"
 junction() { build/bin/junction --url "$url" --state-dir "$state/junction" "$@"; }
 

@@ -44,13 +44,13 @@ ApiClient::ApiClient(std::string base_url, std::string token, std::string ca_fil
 }
 
 ApiResponse ApiClient::send(const std::string& method, const std::string& path,
-                            const std::string& body) {
+                            const std::string& body, const std::string& content_type) {
     const std::string url = base_url_ + path;
     core::HttpClient::Result result;
     std::string error;
     if (!http_.send(method, url,
                     {{"Authorization", "Bearer " + token_},
-                     {"Content-Type", "application/json"},
+                     {"Content-Type", content_type},
                      {"Accept", "application/json"}},
                     body, result, error))
         throw Unreachable("cannot reach junctiond at " + base_url_ + " (" + error +

@@ -32,11 +32,16 @@ public:
     ApiResponse patch(const std::string& path, const std::string& body) { return send("PATCH", path, body); }
     ApiResponse put(const std::string& path, const std::string& body) { return send("PUT", path, body); }
     ApiResponse del(const std::string& path) { return send("DELETE", path, ""); }
+    // POSTs raw bytes (a package upload).
+    ApiResponse post_bytes(const std::string& path, const std::string& bytes) {
+        return send("POST", path, bytes, "application/octet-stream");
+    }
 
     const std::string& base_url() const { return base_url_; }
 
 private:
-    ApiResponse send(const std::string& method, const std::string& path, const std::string& body);
+    ApiResponse send(const std::string& method, const std::string& path, const std::string& body,
+                     const std::string& content_type = "application/json");
     std::string base_url_;
     std::string token_;
     core::HttpClient http_;

@@ -1,4 +1,4 @@
-// junction connectors list | show NAME | install FILE | uninstall NAME [--version V]
+// junction connectors list | show NAME | install FILE [--sig FILE] | uninstall NAME [--version V]
 //                    | policy NAME manual|auto | apply NAME [--version V] | rollback NAME
 //                    | isolation NAME process|in-process|default
 //                    | release NAME [--version V] | history NAME
@@ -6,7 +6,11 @@
 
 #include <boost/program_options.hpp>
 
+#include <cctype>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
 #include <iostream>
 
 namespace junction::cli {
@@ -19,7 +23,10 @@ void usage(std::ostream& out) {
     out << "Usage: junction connectors <command>\n\n"
            "  list                          the installed connectors and versions\n"
            "  show NAME                     a connector's manifest and installed versions\n"
-           "  install FILE                  install a connector package (a .so the daemon can read)\n"
+           "  install FILE [--sig SIG]      upload a connector package (a .so or a .connector.json) with its\n"
+           "                                signature (default FILE.sig when it exists); junctiond installs it\n"
+           "                                under the plugin folder's policy: signed by a trusted key, or\n"
+           "                                unsigned only where allow-unsigned-drops = true\n"
            "  uninstall NAME [--version V]  remove a connector (refused while instances use it)\n"
            "  policy NAME manual|auto       how newer versions are applied (default manual)\n"
            "  isolation NAME process|in-process|default\n"
@@ -36,6 +43,36 @@ void usage(std::ostream& out) {
            "  history NAME                  versions applied, by whom, when, and how it ended\n";
 }
 
+std::optional<std::string> read_file(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return std::nullopt;
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Uploads the package's bytes, so the daemon reads nothing on this machine's word.
+int install_package(Context& ctx, const std::filesystem::path& file, const std::filesystem::path& sig_flag) {
+    const auto bytes = read_file(file);
+    if (!bytes) {
+        std::cerr << "junction connectors install: cannot read " << file.string() << "\n";
+        return 1;
+    }
+    const std::filesystem::path sig_file = sig_flag.empty() ? std::filesystem::path(file.string() + ".sig") : sig_flag;
+    std::optional<std::string> signature = read_file(sig_file);
+    if (!signature && !sig_flag.empty()) {
+        std::cerr << "junction connectors install: cannot read the signature " << sig_flag.string() << "\n";
+        return 1;
+    }
+    std::string path = "/v1/connectors/upload?file=" + url_encode(file.filename().string());
+    if (signature) {
+        while (!signature->empty() && std::isspace(static_cast<unsigned char>(signature->back()))) signature->pop_back();
+        path += "&signature=" + url_encode(*signature);
+    }
+    return show_result(ctx, ctx.api.post_bytes(path, *bytes), 201, [](const auto& doc) {
+        std::cout << "installed " << doc["name"].GetString() << "@" << doc["version"].GetString() << " ("
+                  << (signer_text(doc) == "unsigned" ? "" : "signed by ") << signer_text(doc) << ")\n";
+    });
+}
+
 }  // namespace
 
 int run_connectors(Context& ctx, const std::vector<std::string>& args) {
@@ -46,17 +83,11 @@ int run_connectors(Context& ctx, const std::vector<std::string>& args) {
         return show_result(ctx, ctx.api.get("/v1/connectors"), 200,
                            [](const auto& doc) { print_connector_table(doc["items"]); });
     }
-    if ((command == "show" || command == "install") && rest.size() == 1 && rest[0] != "--help") {
-        if (command == "show")
-            return show_result(ctx, ctx.api.get("/v1/connectors/" + url_encode(rest[0])), 200,
-                               [](const auto& doc) { print_connector(doc); });
-        const std::string file = std::filesystem::absolute(rest[0]).string();
-        return show_result(ctx, ctx.api.post("/v1/connectors", R"({"file":)" + json_quote(file) + "}"),
-                           201, [](const auto& doc) {
-                               std::cout << "installed " << doc["name"].GetString() << "@"
-                                         << doc["version"].GetString() << "\n";
-                           });
-    }
+    if (command == "show" && rest.size() == 1 && rest[0] != "--help")
+        return show_result(ctx, ctx.api.get("/v1/connectors/" + url_encode(rest[0])), 200,
+                           [](const auto& doc) { print_connector(doc); });
+    if (command == "install" && (rest.size() == 1 || (rest.size() == 3 && rest[1] == "--sig")) && rest[0] != "--help")
+        return install_package(ctx, rest[0], rest.size() == 3 ? rest[2] : "");
     if (command == "policy" && rest.size() == 2) {
         return show_result(ctx, ctx.api.put("/v1/connectors/" + url_encode(rest[0]) + "/policy",
                                             R"({"policy":)" + json_quote(rest[1]) + "}"),

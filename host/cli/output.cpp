@@ -85,11 +85,19 @@ void print_instance(const rapidjson::Value& i) {
                       << "\n";
 }
 
+// "ed25519:0123abcd... (marketplace.pub)": the trusted key that signed a version, or
+// "unsigned" (installed under allow-unsigned-drops).
+std::string signer_text(const rapidjson::Value& version) {
+    auto it = version.FindMember("signed_by");
+    if (it == version.MemberEnd() || !it->value.IsObject()) return "unsigned";
+    return str(it->value, "key_id") + " (" + str(it->value, "key_file") + ")";
+}
+
 void print_connector_table(const rapidjson::Value& items) {
-    host::TextTable t({"CONNECTOR", "VERSION", "ACTIVE", "ABI", "DISPLAY NAME", "SHA256"});
+    host::TextTable t({"CONNECTOR", "VERSION", "ACTIVE", "ABI", "DISPLAY NAME", "SHA256", "SIGNED BY"});
     for (const auto& c : items.GetArray())
         t.add_row({str(c, "name"), str(c, "version"), str(c, "active") == "true" ? "yes" : "",
-                   str(c, "abi"), str(c, "display_name"), str(c, "sha256").substr(0, 12)});
+                   str(c, "abi"), str(c, "display_name"), str(c, "sha256").substr(0, 12), signer_text(c)});
     t.print(std::cout);
 }
 
@@ -112,7 +120,8 @@ void print_connector(const rapidjson::Value& c) {
     for (const auto& v : c["versions"].GetArray()) {
         // Where each version runs (only a loaded one runs anywhere) and why it is quarantined.
         std::cout << "  " << str(v, "version") << (str(v, "active") == "true" ? " (active)" : "") << ": "
-                  << (str(v, "loaded") == "true" ? "loaded, isolation " + str(v, "isolation") : "not loaded");
+                  << (str(v, "loaded") == "true" ? "loaded, isolation " + str(v, "isolation") : "not loaded")
+                  << "; " << (signer_text(v) == "unsigned" ? "" : "signed by ") << signer_text(v);
         if (str(v, "quarantined") == "true")
             std::cout << "; QUARANTINED: " << str(v, "quarantine_reason")
                       << " (junction connectors release " << str(c, "name") << " --version " << str(v, "version") << ")";

@@ -18,6 +18,7 @@ int print_api_error(const ApiResponse& response);
 void print_instance_table(const rapidjson::Value& items);
 void print_instance(const rapidjson::Value& instance);
 void print_connector_table(const rapidjson::Value& items);
+std::string signer_text(const rapidjson::Value& version);
 void print_connector(const rapidjson::Value& connector);
 void print_swap_report(const rapidjson::Value& report);
 void print_release_report(const rapidjson::Value& report);

@@ -31,7 +31,11 @@ po::options_description settings() {
         "marketplace-key", po::value<std::string>()->default_value(""),
         "the publisher's Ed25519 public key (PEM file) that packages must be signed with")(
         "allow-unsigned-drops", po::value<bool>()->default_value(false)->implicit_value(true),
-        "install packages from the plugin folder without a valid signature (<file>.sig)")(
+        "install packages without a signature: dropped without <file>.sig, or uploaded through the "
+        "API without one (a signature that no trusted key made is refused all the same)")(
+        "trusted-keys", po::value<std::string>()->default_value(""),
+        "a folder of Ed25519 public keys (*.pem, *.pub) trusted besides marketplace-key: the "
+        "operator's own, another publisher's, a rotated key. Read at each check")(
         "ca-file", po::value<std::string>()->default_value(""),
         "PEM bundle of the CAs trusted for outbound HTTPS (catalogue, connectors) instead of "
         "the system's")(
@@ -58,7 +62,9 @@ po::options_description settings() {
         "max-page-bytes", po::value<size_t>()->default_value(size_t{64} << 20),
         "the largest page a connector may emit, in bytes; a larger one fails the run")(
         "max-webhook-bytes", po::value<size_t>()->default_value(size_t{1} << 20),
-        "the largest webhook body, in bytes (other API bodies stay within 1 MiB)");
+        "the largest webhook body, in bytes (other API bodies stay within 1 MiB)")(
+        "max-upload-bytes", po::value<size_t>()->default_value(size_t{64} << 20),
+        "the largest connector package uploaded through the admin API, in bytes");
     s.add_options()(
         "header-timeout", po::value<unsigned>()->default_value(10),
         "seconds a client has to send a request's headers (and an idle keep-alive connection "
@@ -255,6 +261,8 @@ DaemonOptions read_options(int argc, char** argv, const po::options_description&
     o.marketplace = vm["marketplace"].as<std::string>();
     o.marketplace_key = vm["marketplace-key"].as<std::string>();
     o.allow_unsigned_drops = vm["allow-unsigned-drops"].as<bool>();
+    o.trusted_keys = vm["trusted-keys"].as<std::string>();
+    o.max_upload_bytes = vm["max-upload-bytes"].as<size_t>();
     o.ca_file = vm["ca-file"].as<std::string>();
     if (!o.ca_file.empty() && !std::filesystem::is_regular_file(o.ca_file))
         throw std::runtime_error("ca-file " + o.ca_file + " is not a readable file; give a PEM bundle of CA certificates");

@@ -27,7 +27,9 @@ struct DaemonOptions {
     std::string marketplace;                // catalogue directory or http(s) URL; "" = none
     std::filesystem::path marketplace_key;  // the publisher's Ed25519 public key (PEM)
     std::string ca_file;                    // CAs trusted for outbound HTTPS, empty: system
-    bool allow_unsigned_drops = false;      // install unsigned packages from the plugin folder
+    bool allow_unsigned_drops = false;      // install unsigned packages (folder and API uploads)
+    std::filesystem::path trusted_keys;     // a folder of more trusted publisher keys (*.pem, *.pub)
+    size_t max_upload_bytes = size_t{64} << 20;  // the largest package uploaded through the API
     std::string tls_cert, tls_key;          // both set: the admin API serves HTTPS
     unsigned run_workers = 4;               // flow runs executing at once
     unsigned stop_grace_seconds = 20;       // how long a stop waits for flow pages in hand

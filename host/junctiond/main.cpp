@@ -18,6 +18,7 @@
 #include <junction/core/host_core.hpp>
 #include <junction/core/common/log.hpp>
 #include <junction/core/marketplace/marketplace.hpp>
+#include <junction/core/marketplace/package_trust.hpp>
 #include <junction/core/secrets/clear_text.hpp>
 #include <junction/core/secrets/environment_secret.hpp>
 
@@ -133,20 +134,10 @@ int run(int argc, char** argv, DaemonOptions options) {
     // The master key is open in core.secrets: its text from the environment is not needed again.
     wipe_text(core.keys.env_value);
     wipe_text(core_options.master_key_env);
-    if (!options.allow_unsigned_drops) {
-        // Folder drops must carry <file>.sig by the trusted key.
-        const fs::path key_file = options.marketplace_key;
-        core.registry.set_scan_check([key_file](const fs::path& file, const std::string& sha) {
-            if (key_file.empty())
-                throw Error(Errc::plugin_rejected,
-                            "unsigned drops are not allowed and no marketplace-key is configured "
-                            "to check signatures; set marketplace-key, or allow-unsigned-drops = true",
-                            file.filename().string());
-            std::ifstream in(key_file);
-            const std::string pem((std::istreambuf_iterator<char>(in)), {});
-            verify_signed_file(file, sha, pem);
-        });
-    }
+    // One signature policy for the folder and the API (decision 0016): checked on the staged copy.
+    const PackageTrust trust({options.allow_unsigned_drops, options.marketplace_key, options.trusted_keys});
+    core.registry.set_scan_check(
+        [&trust](const fs::path& file, const std::string& sha) { return trust.check_file(file, sha); });
     if (options.safe_mode)
         log_warn("junctiond", "safe mode: no interrupted run is resumed, no schedule fires, the plugin folder "
                               "is not scanned or watched; restart without --safe to leave it");
@@ -157,13 +148,16 @@ int run(int argc, char** argv, DaemonOptions options) {
         return 0;
     }
 
-    Marketplace marketplace(options.marketplace, options.marketplace_key,
-                            options.state_dir / "downloads", core.registry, core.updates, core_options.http);
+    Marketplace marketplace(options.marketplace, options.marketplace_key, core.registry, core.updates,
+                            core_options.http);
+    marketplace.also_trust_keys_in(options.trusted_keys);
     AdminServices services{core.registry, core.active,      core.runtime, core.instances,
-                           core.updates,  marketplace,      core.flows,   *core.connector_processes};
+                           core.updates,  marketplace,      core.flows,   *core.connector_processes,
+                           trust,         options.plugin_dir};
     Router router;
     add_health_routes(router);
     add_connector_routes(router, services);
+    add_connector_install_routes(router, services);
     add_instance_routes(router, services);
     add_marketplace_routes(router, services);
     add_flow_routes(router, services);
@@ -214,8 +208,11 @@ int run(int argc, char** argv, DaemonOptions options) {
             if (options.safe_mode) {
                 log_info("junctiond", "SIGHUP: safe mode, the plugin folder is not scanned");
             } else {
-                log_info("junctiond", "SIGHUP: rescanning the plugin folder");
-                install_scanned(core.registry.scan(options.plugin_dir), core.updates);
+                log_info("junctiond", "SIGHUP: rescanning the plugin folder; looking again at " +
+                                          std::to_string(core.registry.refused_drops().size()) + " refused file(s)");
+                // Refused files are looked at again: a key added, a .sig put beside its library.
+                install_scanned(core.registry.scan(options.plugin_dir, ConnectorRegistry::ScanMode::retry_refused),
+                                core.updates);
             }
             notify_ready("serving");
             continue;

@@ -1,6 +1,7 @@
 #include "plugin_folder_watch.hpp"
 
 #include <junction/core/common/log.hpp>
+#include <junction/core/registry/package_layout.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -18,6 +19,16 @@ namespace junction::daemon {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+
+namespace {
+
+// Packages (libraries and *.connector.json definitions) and their signatures: a .sig that
+// arrives after its package is a change, so the refused package is looked at again.
+bool is_watched(const fs::directory_entry& e) {
+    return core::is_package_file(e) || (e.is_regular_file() && e.path().extension() == ".sig");
+}
+
+}  // namespace
 
 struct PluginFolderWatch::Impl {
     fs::path folder;
@@ -49,7 +60,7 @@ struct PluginFolderWatch::Impl {
         std::map<fs::path, std::string> now;
         std::error_code ec;
         for (const auto& e : fs::directory_iterator(folder, ec)) {
-            if (!e.is_regular_file() || e.path().extension() != ".so") continue;
+            if (!is_watched(e)) continue;
             now[e.path()] = std::to_string(e.file_size(ec)) + ":" +
                             std::to_string(e.last_write_time(ec).time_since_epoch().count());
         }

@@ -1,4 +1,5 @@
-// Watches the plugin folder and calls `on_change` when a package may have arrived: through
+// Watches the plugin folder and calls `on_change` when a package (a .so or a
+// *.connector.json) or a signature (.sig) may have arrived: through
 // inotify (a file closed after writing, or moved in: complete by then), or, where inotify
 // is unavailable, by polling every few seconds for files whose size and time stayed the
 // same since the last look (so a file still being copied is not picked up half-written).

@@ -146,7 +146,8 @@ int main(int argc, char** argv) {
             write_file(need("private"), pair.private_pem, 0600);
             write_file(need("public"), pair.public_pem);
             std::cout << "private key: " << need("private") << " (0600; keep it secret)\npublic key:  "
-                      << need("public") << " (give it to the hosts as marketplace-key)\n";
+                      << need("public") << " (key id " << public_key_id(pair.public_pem)
+                      << "; give it to the hosts as marketplace-key, or put it in their trusted-keys folder)\n";
             return 0;
         }
         if (command == "sign") {

@@ -133,7 +133,7 @@ TEST_CASE("manual policy: a dropped version waits, then apply and rollback throu
                          (d.dir / "other.pem").string()}).exit_code == 0);
     fs::rename(d.dir / "forged.so.sig", d.dir / "drop" / "forged.so.sig");
     fs::rename(d.dir / "forged.so", d.dir / "drop" / "forged.so");
-    CHECK(wait_for_text(d.log, "not made by the trusted marketplace key", 60s));
+    CHECK(wait_for_text(d.log, "not made by a trusted key", 60s));
     CHECK_FALSE(has(d.cli({"connectors", "list"}), "jsonl"));
 }
 

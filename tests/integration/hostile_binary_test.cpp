@@ -62,9 +62,7 @@ TEST_CASE("junctiond refuses the wrapped ELF from its folder and from the instal
     drop(d, "wrapped.so", wrapped_library(), "package refused: " + dropped.string() + ": not a valid shared library");
     check_alive(d);
 
-    TempDir dir;
-    write_file(dir / "upload.so", wrapped_library());
-    const HttpAnswer install = d.call("POST", "/v1/connectors", R"({"file":)" + json_text((dir / "upload.so").string()) + "}");
+    const HttpAnswer install = d.call("POST", "/v1/connectors/upload?file=upload.so", wrapped_library());
     CHECK(install.status == 422);
     CHECK_MESSAGE(install.body.find("not a valid shared library: the dynamic string table has an offset or size that overflows") !=
                       std::string::npos,

@@ -397,7 +397,7 @@ TEST_CASE("a manifest connector is published, installed, updated and rolled back
     }
 
     RestHost h;
-    Marketplace market((pub / "catalogue").string(), pub / "key.pub", h.dir / "downloads", h.registry, h.updates);
+    Marketplace market((pub / "catalogue").string(), pub / "key.pub", h.registry, h.updates);
     CHECK(market.install("shopify", "1.0.0", "admin").engine == "rest");
     h.add("shopify", "uk", R"({"store_url":")" + shop.url() + R"(","api_key":"test-token"})");
     CHECK(h.receive("uk", "orders.receive").size() == 300);

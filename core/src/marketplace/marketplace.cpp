@@ -4,7 +4,6 @@
 #include <junction/core/net/http_client.hpp>
 #include <junction/core/common/json_schema.hpp>
 #include <junction/core/common/log.hpp>
-#include <junction/core/marketplace/package_signature.hpp>
 #include <junction/core/registry/package_file.hpp>
 
 #include <algorithm>
@@ -67,40 +66,21 @@ bool abi_compatible(std::string_view min_abi) {
     return v && v->major == JN_ABI_VERSION_MAJOR && v->minor <= JN_ABI_VERSION_MINOR;
 }
 
-void verify_signed_file(const fs::path& package, const std::string& sha256,
-                        const std::string& trusted_public_pem) {
-    const fs::path sig = package.string() + ".sig";
-    std::error_code ec;
-    if (!fs::exists(sig, ec))
-        throw Error(Errc::plugin_rejected,
-                    "the package is not signed (no " + sig.filename().string() +
-                        "); sign it with junction-publish, or allow unsigned drops with "
-                        "allow-unsigned-drops = true",
-                    package.filename().string());
-    std::string signature = read_all(sig);
-    while (!signature.empty() && (signature.back() == '\n' || signature.back() == '\r')) signature.pop_back();
-    if (!verify_package(trusted_public_pem, sha256, signature))
-        throw Error(Errc::plugin_rejected,
-                    "the package's signature was not made by the trusted marketplace key; "
-                    "refusing it",
-                    package.filename().string());
-}
-
-Marketplace::Marketplace(std::string source, fs::path trusted_key_file, fs::path download_dir,
+Marketplace::Marketplace(std::string source, fs::path trusted_key_file,
                          ConnectorRegistry& registry, ConnectorUpdates& updates, HttpOptions http)
     : source_(std::move(source)),
       trusted_key_file_(std::move(trusted_key_file)),
-      download_dir_(std::move(download_dir)),
       registry_(registry),
       updates_(updates),
       http_(std::move(http)) {}
 
-std::string Marketplace::trusted_key() {
-    if (trusted_key_file_.empty())
+TrustedKeys Marketplace::trusted_keys() const {
+    TrustedKeys keys = TrustedKeys::read(trusted_key_file_, trusted_keys_folder_);
+    if (keys.empty())
         throw Error(Errc::invalid_argument,
                     "no trusted marketplace key is configured; set marketplace-key to the "
-                    "publisher's Ed25519 public key (PEM)");
-    return read_all(trusted_key_file_);
+                    "publisher's Ed25519 public key (PEM), or put it in the trusted-keys folder");
+    return keys;
 }
 
 std::string Marketplace::fetch(const std::string& relative) {
@@ -155,32 +135,26 @@ PackageInfo Marketplace::install(std::string_view name, std::string_view version
                                                chosen->min_abi + "; this host speaks " +
                                                std::to_string(JN_ABI_VERSION_MAJOR) + "." +
                                                std::to_string(JN_ABI_VERSION_MINOR));
-    const std::string key = trusted_key();
+    const TrustedKeys keys = trusted_keys();
     const std::string bytes = fetch(chosen->file);
-    fs::create_directories(download_dir_);
-    // Named as the registry recognises it: a library, or a definition an engine runs.
-    const fs::path file = download_dir_ / (pkg.name + "-" + chosen->version +
-                                           (is_definition_package(chosen->file) ? ".connector.json" : ".so"));
-    {
-        std::ofstream out(file, std::ios::binary | std::ios::trunc);
-        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    }
-    struct Cleanup {
-        fs::path f;
-        ~Cleanup() { std::error_code ec; fs::remove(f, ec); }
-    } cleanup{file};
-    const std::string sha = sha256_file(file);
-    if (sha != chosen->sha256)
-        throw Error(Errc::plugin_rejected,
-                    "the downloaded package's sha256 (" + sha.substr(0, 12) +
-                        "...) does not match the catalogue's (" + chosen->sha256.substr(0, 12) +
-                        "...); refusing it",
-                    pkg.name + "@" + chosen->version);
-    if (!verify_package(key, sha, chosen->signature))
-        throw Error(Errc::plugin_rejected,
-                    "the package's signature was not made by the trusted marketplace key; refusing it",
-                    pkg.name + "@" + chosen->version);
-    PackageInfo info = registry_.install(file);
+    // Named as the registry recognises it: a library, or a definition an engine runs. The
+    // bytes are checked as the registry stages them, so what is checked is what installs.
+    const std::string file_name =
+        pkg.name + "-" + chosen->version + (is_definition_package(chosen->file) ? ".connector.json" : ".so");
+    const std::string subject = pkg.name + "@" + chosen->version;
+    PackageInfo info = registry_.install_bytes(bytes, file_name, [&](const std::string&, const std::string& sha) {
+        if (sha != chosen->sha256)
+            throw Error(Errc::plugin_rejected,
+                        "the downloaded package's sha256 (" + sha.substr(0, 12) +
+                            "...) does not match the catalogue's (" + chosen->sha256.substr(0, 12) +
+                            "...); refusing it",
+                        subject);
+        auto signer = keys.signer_of(sha, chosen->signature);
+        if (!signer)
+            throw Error(Errc::plugin_rejected, "the package's signature was not made by a trusted key; refusing it",
+                        subject);
+        return *signer;
+    });
     updates_.on_installed(info, actor);
     log_info("marketplace", "installed " + info.id() + " (hash and signature verified)");
     return info;

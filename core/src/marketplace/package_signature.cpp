@@ -83,6 +83,22 @@ std::string sign_package(std::string_view private_pem, std::string_view sha256_h
     return base64(signature, len);
 }
 
+std::string public_key_id(std::string_view public_pem) {
+    Bio bio = memory_bio(public_pem);
+    Key key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+    unsigned char raw[32];
+    size_t len = sizeof raw;
+    if (!key || EVP_PKEY_id(key.get()) != EVP_PKEY_ED25519 || EVP_PKEY_get_raw_public_key(key.get(), raw, &len) != 1)
+        throw Error(Errc::invalid_argument, "not an Ed25519 public key in PEM");
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    EVP_Digest(raw, len, md, &md_len, EVP_sha256(), nullptr);
+    static const char* hex = "0123456789abcdef";
+    std::string id = "ed25519:";
+    for (unsigned i = 0; i < 8; ++i) id += std::string{hex[md[i] >> 4], hex[md[i] & 0xf]};
+    return id;
+}
+
 bool verify_package(std::string_view public_pem, std::string_view sha256_hex,
                     std::string_view signature_b64) {
     Bio bio = memory_bio(public_pem);

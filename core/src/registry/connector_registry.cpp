@@ -5,6 +5,7 @@
 #include <junction/core/registry/package_file.hpp>
 
 #include <algorithm>
+#include <functional>
 #include <system_error>
 
 #include <unistd.h>
@@ -16,7 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 
 PackageInfo info_of(const ConnectorVersion& v) {
-    return {v.name(), v.version(), v.sha256(), v.file(), v.plugin_abi(), v.shared_manifest(), v.engine()};
+    return {v.name(), v.version(), v.sha256(), v.file(), v.plugin_abi(), v.shared_manifest(), v.engine(), {}};
 }
 
 }  // namespace
@@ -52,41 +53,55 @@ void ConnectorRegistry::load_store() {
     }
 }
 
-PackageInfo ConnectorRegistry::install(const fs::path& package) {
-    std::lock_guard lock(mutex_);
-    return install_locked(package);
-}
-
-PackageInfo ConnectorRegistry::install_locked(const fs::path& package) {
+PackageInfo ConnectorRegistry::install(const fs::path& package, const PackageCheck& check) {
     std::error_code ec;
     if (!fs::is_regular_file(package, ec))
         throw Error(Errc::not_found, "no such package file; give the path to a connector .so",
                     package.string());
+    std::lock_guard lock(mutex_);
+    return install_locked(package.filename().string(), check,
+                          [&](const fs::path& staged) { return copy_file_durably(package, staged); });
+}
 
-    // Stage first: the loader only ever sees our own durable copy.
+PackageInfo ConnectorRegistry::install_bytes(std::string_view bytes, const std::string& file_name,
+                                             const PackageCheck& check) {
+    std::lock_guard lock(mutex_);
+    return install_locked(file_name, check,
+                          [&](const fs::path& staged) { return write_bytes_durably(bytes, staged); });
+}
+
+// The package is read once, into our own staged copy; its hash is of the bytes written
+// there. The check (the signature) and the load see only that copy, and it is that copy
+// that is renamed into the store: whatever happens to the original afterwards, the bytes
+// checked are the bytes installed.
+PackageInfo ConnectorRegistry::install_locked(const std::string& file_name, const PackageCheck& check,
+                                              const std::function<std::string(const fs::path&)>& stage) {
+    std::error_code ec;
     const fs::path staging_dir = store_dir_ / kStagingFolder;
-    const std::string suffix = package_suffix(package);
+    const std::string suffix = package_suffix(file_name);
     const fs::path staged = staging_dir / ("incoming-" + std::to_string(::getpid()) + suffix);
-    const std::string sha = copy_file_durably(package, staged);
+    const std::string sha = stage(staged);
     const fs::path by_hash = staging_dir / (sha + suffix);
     rename_durably(staged, by_hash);
 
     for (const auto& e : entries_) {
         if (e.info.sha256 == sha) {
             fs::remove(by_hash, ec);
-            throw Error(Errc::already_exists, e.info.id() + " is already installed from the same file",
-                        package.filename().string());
+            throw Error(Errc::already_exists, e.info.id() + " is already installed from the same file", file_name);
         }
     }
 
     std::shared_ptr<ConnectorVersion> version;
+    PackageSigner signer;
     try {
-        version = open_locked(by_hash, sha, is_definition_package(package) ? engine_of_definition(by_hash) : "",
-                              package.filename().string(), "");
+        refuse_quarantined(sha, file_name);
+        if (check) signer = check(file_name, sha);
+        version = open_locked(by_hash, sha, is_definition_package(file_name) ? engine_of_definition(by_hash) : "",
+                              file_name, "");
     } catch (const Error& e) {
         fs::remove(by_hash, ec);
         // Name the file the admin gave, not our staged copy.
-        throw Error(e.code(), e.message(), package.filename().string(), e.plugin_status());
+        throw Error(e.code(), e.message(), file_name, e.plugin_status());
     }
     for (const auto& e : entries_) {
         if (e.info.name == version->name() && e.info.version == version->version()) {
@@ -95,22 +110,24 @@ PackageInfo ConnectorRegistry::install_locked(const fs::path& package) {
             throw Error(Errc::already_exists,
                         e.info.id() + " is already installed from a different file; bump the "
                                       "version in the manifest to install a new build",
-                        package.filename().string());
+                        file_name);
         }
     }
     const fs::path final_path =
         store_dir_ / version->name() / (version->version() + "-" + sha + suffix);
     PackageInfo info = info_of(*version);
     info.file = final_path;
+    info.signed_by = signer;
     write_sidecar(final_path, info);
     rename_durably(by_hash, final_path);
     version.reset();  // validated; it loads again when something uses it
     entries_.push_back({info, {}});
-    log_info("registry", "installed " + info.id() + " (sha256 " + sha.substr(0, 12) + ")");
+    log_info("registry", "installed " + info.id() + " (sha256 " + sha.substr(0, 12) +
+                             (signer.is_signed() ? ", signed by " + signer.key_id : ", unsigned") + ")");
     return info;
 }
 
-ScanReport ConnectorRegistry::scan(const fs::path& folder) {
+ScanReport ConnectorRegistry::scan(const fs::path& folder, ScanMode mode) {
     ScanReport report;
     std::error_code ec;
     if (!fs::is_directory(folder, ec)) {
@@ -126,26 +143,43 @@ ScanReport ConnectorRegistry::scan(const fs::path& folder) {
     });
 
     std::lock_guard lock(mutex_);
+    if (mode == ScanMode::retry_refused) refused_.clear();
+    std::erase_if(refused_, [&](const auto& r) { return std::find(files.begin(), files.end(), r.first) == files.end(); });
     for (const auto& file : files) {
-        const std::pair<std::string, std::string> seen{file.string(), file_stamp(file)};
-        if (std::find(refused_.begin(), refused_.end(), seen) != refused_.end()) continue;
+        const std::string stamp = drop_stamp(file);
+        if (auto seen = refused_.find(file); seen != refused_.end() && seen->second.stamp == stamp) continue;
         try {
+            // Only to skip what is installed already: what installs is hashed again as it is staged.
             const std::string sha = sha256_file(file);
             auto same = std::find_if(entries_.begin(), entries_.end(),
                                      [&](const Entry& e) { return e.info.sha256 == sha; });
             if (same != entries_.end()) {
                 report.unchanged.push_back(same->info.id());
+                refused_.erase(file);
                 continue;
             }
-            refuse_quarantined(sha, file.filename().string());
-            if (scan_check_) scan_check_(file, sha);
-            report.installed.push_back(install_locked(file));
+            const PackageCheck check =
+                scan_check_ ? PackageCheck([&](const std::string&, const std::string& staged_sha) {
+                    return scan_check_(file, staged_sha);
+                })
+                            : PackageCheck();
+            report.installed.push_back(
+                install_locked(file.filename().string(), check,
+                               [&](const fs::path& staged) { return copy_file_durably(file, staged); }));
+            refused_.erase(file);
         } catch (const Error& e) {
             report.refused.push_back({file, e.message()});  // the caller logs it, once
-            refused_.push_back(seen);
+            refused_[file] = {stamp, e.message()};
         }
     }
     return report;
+}
+
+std::vector<ScanReport::Refusal> ConnectorRegistry::refused_drops() const {
+    std::lock_guard lock(mutex_);
+    std::vector<ScanReport::Refusal> out;
+    for (const auto& [file, r] : refused_) out.push_back({file, r.reason});
+    return out;
 }
 
 std::vector<PackageInfo> ConnectorRegistry::list() const {

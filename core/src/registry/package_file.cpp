@@ -81,7 +81,12 @@ std::string hash_and_copy(const fs::path& source, int out_fd, const fs::path& ou
 
 std::string sha256_file(const fs::path& file) { return hash_and_copy(file, -1, {}); }
 
-std::string copy_file_durably(const fs::path& source, const fs::path& dest) {
+namespace {
+
+// Writes a file beside `dest` through `fill` (which returns the SHA-256 of what it wrote),
+// fsyncs it and renames it into place: `dest` is either absent or complete.
+template <typename Fill>
+std::string write_durably(const fs::path& dest, Fill fill) {
     fs::create_directories(dest.parent_path());
     const fs::path tmp = dest.parent_path() /
                          (".tmp-" + dest.filename().string() + "-" +
@@ -91,7 +96,7 @@ std::string copy_file_durably(const fs::path& source, const fs::path& dest) {
         Fd out{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)};
         if (out.fd < 0) io_error("cannot create", tmp);
         try {
-            sha = hash_and_copy(source, out.fd, tmp);
+            sha = fill(out.fd, tmp);
             if (::fsync(out.fd) != 0) io_error("cannot fsync", tmp);
         } catch (...) {
             ::unlink(tmp.c_str());
@@ -104,6 +109,26 @@ std::string copy_file_durably(const fs::path& source, const fs::path& dest) {
     }
     fsync_dir(dest.parent_path());
     return sha;
+}
+
+}  // namespace
+
+std::string copy_file_durably(const fs::path& source, const fs::path& dest) {
+    return write_durably(dest, [&](int fd, const fs::path& tmp) { return hash_and_copy(source, fd, tmp); });
+}
+
+std::string write_bytes_durably(std::string_view bytes, const fs::path& dest) {
+    return write_durably(dest, [&](int fd, const fs::path& tmp) {
+        Digest ctx = new_sha256();
+        EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size());
+        for (size_t done = 0; done < bytes.size();) {
+            const ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) io_error("cannot write", tmp);
+            done += static_cast<size_t>(w);
+        }
+        return finish_hex(ctx.get());
+    });
 }
 
 void rename_durably(const fs::path& from, const fs::path& to) {

@@ -29,6 +29,21 @@ fs::path sidecar_path(const fs::path& package) {
     return name.substr(0, name.size() - suffix.size()) + ".manifest.json";
 }
 
+std::string signer_json(const PackageSigner& s) {
+    if (!s.is_signed()) return "null";
+    return R"({"key_id":)" + json_quote(s.key_id) + R"(,"key_file":)" + json_quote(s.key_file) + "}";
+}
+
+PackageSigner signer_of(const rapidjson::Value& doc) {
+    auto it = doc.FindMember("signed_by");
+    if (it == doc.MemberEnd() || !it->value.IsObject()) return {};
+    const auto text = [&](const char* key) {
+        auto m = it->value.FindMember(key);
+        return m != it->value.MemberEnd() && m->value.IsString() ? std::string(m->value.GetString()) : "";
+    };
+    return {text("key_id"), text("key_file")};
+}
+
 }  // namespace
 
 bool is_package_file(const fs::directory_entry& e) {
@@ -73,7 +88,7 @@ void write_sidecar(const fs::path& package, const PackageInfo& info) {
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         out << R"({"abi":")" << info.abi.major << "." << info.abi.minor << R"(","engine":")" << info.engine
-            << R"(","manifest":)" << info.manifest->json << "}";
+            << R"(","signed_by":)" << signer_json(info.signed_by) << R"(,"manifest":)" << info.manifest->json << "}";
         out.flush();
         if (!out) throw Error(Errc::io, "cannot write the manifest beside the package", tmp.string());
     }
@@ -95,7 +110,8 @@ std::optional<PackageInfo> read_sidecar(const fs::path& package, const std::stri
     const auto abi = parse_abi_tag(std::string(JN_ABI_TAG_PREFIX) + doc["abi"].GetString() + "]");
     auto engine = doc.FindMember("engine");
     return PackageInfo{manifest->name, manifest->version, sha, package, abi.value_or(AbiVersion{}), manifest,
-                       engine != doc.MemberEnd() && engine->value.IsString() ? engine->value.GetString() : ""};
+                       engine != doc.MemberEnd() && engine->value.IsString() ? engine->value.GetString() : "",
+                       signer_of(doc)};
 }
 
 void remove_sidecar(const fs::path& package) {
@@ -109,5 +125,9 @@ std::string file_stamp(const fs::path& file) {
     const auto time = fs::last_write_time(file, ec).time_since_epoch().count();
     return std::to_string(size) + ":" + std::to_string(time);
 }
+
+fs::path signature_path(const fs::path& package) { return package.string() + ".sig"; }
+
+std::string drop_stamp(const fs::path& file) { return file_stamp(file) + "|" + file_stamp(signature_path(file)); }
 
 }  // namespace junction::core

@@ -9,6 +9,7 @@
 #include <junction/core/flows/flow_service.hpp>
 #include <junction/core/instances/instance_service.hpp>
 #include <junction/core/marketplace/marketplace.hpp>
+#include <junction/core/marketplace/package_trust.hpp>
 #include <junction/core/updates/connector_updates.hpp>
 
 #include <string>
@@ -25,10 +26,18 @@ struct AdminServices {
     core::Marketplace& marketplace;
     core::FlowService& flows;
     const core::ConnectorProcessCounters& connector_processes;
+    const core::PackageTrust& trust;          // the signature policy of every package that is not the marketplace's
+    const std::filesystem::path& plugin_dir;  // the only place a path given to the API may point into
 };
 
 void add_health_routes(Router& router);
 void add_connector_routes(Router& router, AdminServices& services);
+// POST /v1/connectors (a path in the plugin folder) and POST /v1/connectors/upload (the bytes).
+void add_connector_install_routes(Router& router, AdminServices& services);
+// One installed version as the connector routes show it.
+std::string connector_summary_json(AdminServices& services, const core::PackageInfo& package, bool active);
+// The version of `name` that runs; "" when none does.
+std::string active_connector_version(AdminServices& services, const std::string& name);
 void add_instance_routes(Router& router, AdminServices& services);
 void add_marketplace_routes(Router& router, AdminServices& services);
 void add_flow_routes(Router& router, AdminServices& services);

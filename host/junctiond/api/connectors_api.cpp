@@ -1,5 +1,5 @@
-// /v1/connectors: list, show (manifest, versions with how each runs, update status), install
-// from a file the daemon can read, update policy, isolation, apply an update, roll back,
+// /v1/connectors: list, show (manifest, versions with how each runs and who signed them,
+// update status), update policy, isolation, apply an update, roll back,
 // release a quarantine, history, uninstall (refused while instances use it).
 #include "admin_api.hpp"
 #include "api_json.hpp"
@@ -21,7 +21,15 @@ std::string run_state_json(AdminServices& s, const core::PackageInfo& p) {
            (why.empty() ? "false" : "true") + R"(,"quarantine_reason":)" + json_string(why);
 }
 
-std::string summary_json(AdminServices& s, const core::PackageInfo& p, bool active) {
+// The trusted key that signed it when it was installed; null when it was installed unsigned.
+std::string signer_json(const core::PackageSigner& signer) {
+    if (!signer.is_signed()) return "null";
+    return R"({"key_id":)" + json_string(signer.key_id) + R"(,"key_file":)" + json_string(signer.key_file) + "}";
+}
+
+}  // namespace
+
+std::string connector_summary_json(AdminServices& s, const core::PackageInfo& p, bool active) {
     const core::Manifest& m = *p.manifest;
     std::string ops;
     for (const auto& op : m.operations)
@@ -32,8 +40,11 @@ std::string summary_json(AdminServices& s, const core::PackageInfo& p, bool acti
            R"(,"active":)" + (active ? "true" : "false") + R"(,"display_name":)" +
            json_string(m.display_name) + R"(,"description":)" + json_string(m.description) +
            R"(,"abi":")" + std::to_string(p.abi.major) + "." + std::to_string(p.abi.minor) +
-           R"(","sha256":")" + p.sha256 + '"' + run_state_json(s, p) + R"(,"operations":[)" + ops + "]}";
+           R"(","sha256":")" + p.sha256 + R"(","signed_by":)" + signer_json(p.signed_by) + run_state_json(s, p) +
+           R"(,"operations":[)" + ops + "]}";
 }
+
+namespace {
 
 std::string history_json(const std::vector<core::HistoryEntry>& items) {
     std::string out = R"({"items":[)";
@@ -54,7 +65,9 @@ HttpResponse swap_response(const core::SwapReport& r) {
     return error_response(409, "update_refused", r.reason, {r.to_json()});
 }
 
-std::string active_version(AdminServices& s, const std::string& name) {
+}  // namespace
+
+std::string active_connector_version(AdminServices& s, const std::string& name) {
     try {
         return s.updates.status(name).state.active_version;
     } catch (const Error&) {
@@ -62,14 +75,12 @@ std::string active_version(AdminServices& s, const std::string& name) {
     }
 }
 
-}  // namespace
-
 void add_connector_routes(Router& router, AdminServices& s) {
     router.add("GET", "/v1/connectors", [&s](HttpRequest&) {
         std::string body = R"({"items":[)";
         bool first = true;
         for (const auto& p : s.registry.list()) {
-            body += (first ? "" : ",") + summary_json(s, p, active_version(s, p.name) == p.version);
+            body += (first ? "" : ",") + connector_summary_json(s, p, active_connector_version(s, p.name) == p.version);
             first = false;
         }
         return json_response(200, body + "]}");
@@ -82,7 +93,7 @@ void add_connector_routes(Router& router, AdminServices& s) {
         for (const auto& p : s.registry.list()) {
             if (p.name != name) continue;
             const bool active = p.version == status.state.active_version;
-            versions += (versions.empty() ? "" : ",") + summary_json(s, p, active);
+            versions += (versions.empty() ? "" : ",") + connector_summary_json(s, p, active);
             if (active) manifest = p.manifest->json;
         }
         // Where new loads of it run: the API's choice, else the config file's.
@@ -92,15 +103,6 @@ void add_connector_routes(Router& router, AdminServices& s) {
                                       (status.state.isolation.empty() ? R"("config")" : R"("api")") +
                                       R"(,"status":)" + status.to_json() + R"(,"manifest":)" + manifest +
                                       R"(,"versions":[)" + versions + "]}");
-    });
-
-    router.add("POST", "/v1/connectors", [&s](HttpRequest& r) {
-        const auto body = parse_body(r, {"file"});
-        const auto file = optional_string(body, "file");
-        if (!file) throw Error(Errc::invalid_argument, "field 'file' (a path the daemon can read) is required");
-        const core::PackageInfo p = s.registry.install(*file);
-        s.updates.on_installed(p, "admin");
-        return json_response(201, summary_json(s, p, active_version(s, p.name) == p.version));
     });
 
     router.add("PUT", "/v1/connectors/{name}/policy", [&s](HttpRequest& r) {

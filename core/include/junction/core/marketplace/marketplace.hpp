@@ -4,6 +4,7 @@
 // installed; the update policy then decides when they run. Nothing unverified installs.
 #pragma once
 
+#include <junction/core/marketplace/trusted_keys.hpp>
 #include <junction/core/registry/connector_registry.hpp>
 #include <junction/core/net/http_client.hpp>
 #include <junction/core/updates/connector_updates.hpp>
@@ -44,18 +45,15 @@ std::vector<CataloguePackage> parse_catalogue(std::string_view json);
 // Whether this host's ABI can load a package that needs `min_abi` ("1.0").
 bool abi_compatible(std::string_view min_abi);
 
-// Refuses (Error(plugin_rejected)) a package file whose signature file (<file>.sig) is
-// missing or not made by the trusted key.
-void verify_signed_file(const std::filesystem::path& package, const std::string& sha256,
-                        const std::string& trusted_public_pem);
-
 class Marketplace {
 public:
     // `source`: a directory holding index.json, or an http(s) URL of one.
     // `trusted_key_file`: the publisher's Ed25519 public key (PEM).
-    Marketplace(std::string source, std::filesystem::path trusted_key_file,
-                std::filesystem::path download_dir, ConnectorRegistry& registry,
+    Marketplace(std::string source, std::filesystem::path trusted_key_file, ConnectorRegistry& registry,
                 ConnectorUpdates& updates, HttpOptions http = {});
+
+    // Packages signed by a key in this folder are trusted too (trusted-keys).
+    void also_trust_keys_in(std::filesystem::path folder) { trusted_keys_folder_ = std::move(folder); }
 
     bool configured() const { return !source_.empty(); }
     std::vector<CataloguePackage> list(std::string_view search = {});
@@ -68,11 +66,11 @@ public:
 
 private:
     std::string fetch(const std::string& relative);  // bytes of a file of the catalogue
-    std::string trusted_key();
+    TrustedKeys trusted_keys() const;
 
     std::string source_;
     std::filesystem::path trusted_key_file_;
-    std::filesystem::path download_dir_;
+    std::filesystem::path trusted_keys_folder_;
     ConnectorRegistry& registry_;
     ConnectorUpdates& updates_;
     HttpOptions http_;

@@ -15,6 +15,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -50,20 +51,32 @@ public:
     explicit ConnectorRegistry(std::filesystem::path store_dir, CrashMarkers* markers = nullptr,
                                LoadPolicy load_policy = {});
 
+    // What a package must pass before it installs (the signature policy): called with the
+    // package's file name and the SHA-256 of the registry's own staged copy (the bytes that
+    // will install, never read again from where they came from). Throws Error to refuse;
+    // returns who signed it (empty: unsigned, allowed), recorded with the install.
+    using PackageCheck = std::function<PackageSigner(const std::string& file_name, const std::string& sha256)>;
+
     // Installs one package file. Throws Error(plugin_rejected) for a bad package and
-    // Error(already_exists) for a name@version that is already installed.
-    PackageInfo install(const std::filesystem::path& package);
+    // Error(already_exists) for a name@version that is already installed. The file is read
+    // once, into the store's staging folder; `check` and the load see that copy only.
+    PackageInfo install(const std::filesystem::path& package, const PackageCheck& check = {});
+    // The same for a package uploaded as bytes; `file_name` (ending .so or .connector.json)
+    // says which kind it is and names it in errors.
+    PackageInfo install_bytes(std::string_view bytes, const std::string& file_name, const PackageCheck& check = {});
 
     // Installs every package in `folder` (libraries first, then definitions) that is not
-    // installed yet; never throws for a bad
-    // package, it reports it. A refused file is not read again until it changes.
-    ScanReport scan(const std::filesystem::path& folder);
+    // installed yet; never throws for a bad package, it reports it. A refused file is not
+    // read again until it or its signature (<file>.sig) changes, or `retry_refused` (SIGHUP).
+    enum class ScanMode { skip_refused, retry_refused };
+    ScanReport scan(const std::filesystem::path& folder, ScanMode mode = ScanMode::skip_refused);
+    // The dropped files refused and not changed since, with the reason.
+    std::vector<ScanReport::Refusal> refused_drops() const;
 
-    // A check every package found by scan() must pass before it is installed (the
-    // signature check of folder drops); it throws Error to refuse. Set once at start.
-    using PackageCheck = std::function<void(const std::filesystem::path& file, const std::string& sha256)>;
-    void set_scan_check(PackageCheck check) { scan_check_ = std::move(check); }
-
+    // The check of every package found by scan() (the signature of folder drops): called with
+    // the dropped file's path (to find its .sig) and the staged copy's SHA-256. Set once at start.
+    using DropCheck = std::function<PackageSigner(const std::filesystem::path& file, const std::string& sha256)>;
+    void set_scan_check(DropCheck check) { scan_check_ = std::move(check); }
 
     // All installed versions, by name then version.
     std::vector<PackageInfo> list() const;
@@ -108,7 +121,8 @@ private:
         std::weak_ptr<const ConnectorVersion> loaded;
     };
 
-    PackageInfo install_locked(const std::filesystem::path& package);
+    PackageInfo install_locked(const std::string& file_name, const PackageCheck& check,
+                               const std::function<std::string(const std::filesystem::path&)>& stage);
     std::shared_ptr<ConnectorVersion> open_locked(const std::filesystem::path& file, const std::string& sha,
                                                   const std::string& engine, const std::string& subject,
                                                   const std::string& connector);
@@ -122,8 +136,12 @@ private:
     CrashMarkers* markers_ = nullptr;
     mutable std::mutex mutex_;
     std::vector<Entry> entries_;
-    std::vector<std::pair<std::string, std::string>> refused_;  // (path, "size:mtime") seen bad
-    PackageCheck scan_check_;
+    struct Refused {
+        std::string stamp;  // drop_stamp() when it was refused
+        std::string reason;
+    };
+    std::map<std::filesystem::path, Refused> refused_;  // dropped files seen bad
+    DropCheck scan_check_;
     LoadPolicy load_policy_;
 };
 

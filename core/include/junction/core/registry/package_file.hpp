@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace junction::core {
 
@@ -16,6 +17,8 @@ std::string sha256_file(const std::filesystem::path& file);
 // beside it, fsync, rename, fsync of the folder. Returns the SHA-256 of what was copied.
 std::string copy_file_durably(const std::filesystem::path& source,
                               const std::filesystem::path& dest);
+// The same for bytes in memory (an uploaded package).
+std::string write_bytes_durably(std::string_view bytes, const std::filesystem::path& dest);
 
 // Renames durably (rename + fsync of the destination folder), creating the folder.
 void rename_durably(const std::filesystem::path& from, const std::filesystem::path& to);

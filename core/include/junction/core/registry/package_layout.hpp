@@ -14,6 +14,15 @@
 
 namespace junction::core {
 
+// Who signed an installed package: the trusted key whose signature it carried when it was
+// installed (decision 0016). Empty when it was installed unsigned (allow-unsigned-drops).
+struct PackageSigner {
+    std::string key_id;    // "ed25519:" + the start of the SHA-256 of the public key
+    std::string key_file;  // the trusted key's file name, e.g. "marketplace.pub"
+
+    bool is_signed() const { return !key_id.empty(); }
+};
+
 // What the registry knows of an installed version without loading it.
 struct PackageInfo {
     std::string name;
@@ -23,6 +32,7 @@ struct PackageInfo {
     AbiVersion abi;
     std::shared_ptr<const Manifest> manifest;
     std::string engine;  // a definition package: the engine that runs it; empty for a library
+    PackageSigner signed_by;
 
     std::string id() const { return name + "@" + version; }
 };
@@ -51,5 +61,13 @@ void remove_sidecar(const std::filesystem::path& package);
 
 // "size:mtime", to tell whether a file refused once has changed since.
 std::string file_stamp(const std::filesystem::path& file);
+
+// The stamp of a dropped package and of its signature (<file>.sig) together: a refused
+// drop is looked at again when either changes, so a .sig that arrives after its library
+// lets it install.
+std::string drop_stamp(const std::filesystem::path& file);
+
+// "<file>.sig": where a dropped package's signature lies.
+std::filesystem::path signature_path(const std::filesystem::path& package);
 
 }  // namespace junction::core
