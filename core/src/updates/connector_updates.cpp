@@ -232,6 +232,30 @@ SwapReport ConnectorUpdates::refuse(Move& move, const std::string& why) {
 }
 
 SwapReport ConnectorUpdates::move_to(Move& move) {
+    // The plan reads the instance records, runs the canary over the network, then commits
+    // with a compare-and-set on every record it rewrites. A record written meanwhile (a
+    // credential changed during the canary) refuses that commit: plan again from the newer
+    // record rather than ever writing back the older one.
+    constexpr int kPlans = 3;
+    for (int plan = 1;; ++plan) {
+        Move attempt = move;
+        try {
+            SwapReport report = plan_and_commit(attempt);
+            move.report = report;
+            return report;
+        } catch (const Error& e) {
+            if (e.code() != Errc::conflict) throw;
+            if (plan == kPlans)
+                return refuse(move, e.message() + ", " + std::to_string(kPlans) +
+                                        " times while the switch was planned; nothing was switched: apply it "
+                                        "again when the instances are not being edited");
+            log_info("updates", move.action + " of " + move.connector + ": " + e.message() +
+                                    "; planning again from the newer record");
+        }
+    }
+}
+
+SwapReport ConnectorUpdates::plan_and_commit(Move& move) {
     const std::string& connector = move.connector;
     const std::string& target = move.report.to_version;
     const std::string& action = move.action;

@@ -131,7 +131,9 @@ private:
         std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
         SwapReport report;
     };
+    // Plans and commits the move; plans again when an instance record changed underneath.
     SwapReport move_to(Move& move);
+    SwapReport plan_and_commit(Move& move);
     SwapReport refuse(Move& move, const std::string& why);
     void activate(const std::string& connector, const std::string& version, const std::string& actor,
                   const std::string& previous = {});
