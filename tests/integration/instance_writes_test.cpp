@@ -4,7 +4,8 @@
 // a revision are all applied, none on top of a stale read. A credential changed while a
 // hot swap's canary runs survives the swap. A master key rotation re-seals the snapshots a
 // rollback restores: rotate, roll back, the instance still opens its credential, and a
-// second rotation succeeds. Credentials are checked where they live: opened from the
+// second rotation succeeds. A swap holding its canary does not hold up another
+// connector's version change. Credentials are checked where they live: opened from the
 // store with the state directory's key, after the daemon stopped.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
@@ -33,11 +34,14 @@ struct Daemon {
 
     Daemon() { add_package("conformance", "conformance.so"); }
     fs::path plugin_folder() const { return process.state_dir().parent_path() / "plugins"; }
-    // Copies a fixture into the plugin folder and restarts, which installs it.
-    void add_package(const std::string& fixture_name, const std::string& file) {
+    // Copies a package into the plugin folder and restarts, which installs it.
+    void add_package_file(const fs::path& package, const std::string& file) {
         REQUIRE(process.stop() == 0);
-        fs::copy_file(fixture(fixture_name), plugin_folder() / file);
+        fs::copy_file(package, plugin_folder() / file);
         process.start();
+    }
+    void add_package(const std::string& fixture_name, const std::string& file) {
+        add_package_file(fixture(fixture_name), file);
     }
     HttpAnswer call(const std::string& method, const std::string& path, const std::string& body = {}) const {
         return process.call(method, path, body);
@@ -165,6 +169,21 @@ TEST_CASE("a credential changed during a swap's canary survives the swap") {
     CHECK(s.snapshot_secrets.at("api_token") == "tok-uk-2");  // and a rollback brings back the new one
     CHECK(contains(s.settings_json, R"("display_label":"hold-canary")"));
     d.process.start();
+}
+
+TEST_CASE("a swap holding its canary does not hold up another connector's version change") {
+    Daemon d;
+    d.add_instance("uk", "hold-canary", "tok-uk-1");
+    d.add_package_file(plugin_dir() / "jsonl.so", "jsonl.so");
+    d.add_package("conformance_v2", "conformance-2.0.0.so");
+
+    auto apply = std::async(std::launch::async, [&d] { return d.call("POST", "/v1/connectors/conformance/apply", "{}"); });
+    REQUIRE(wait_for_text(d.process.log_file(), "holding the connection test of hold-canary", 60s));
+    const auto policy = d.call("PUT", "/v1/connectors/jsonl/policy", R"({"policy":"auto"})");
+    CHECK_MESSAGE(policy.status == 200, policy.body);
+    // Answered while conformance's canary still holds (it holds 3 s): no daemon-wide gate.
+    CHECK(apply.wait_for(0s) == std::future_status::timeout);
+    CHECK(contains(apply.get().body, R"("switched":true)"));
 }
 
 TEST_CASE("rotate, roll back, use: the snapshot a rollback restores was re-sealed; a second rotation works") {
