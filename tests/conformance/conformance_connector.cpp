@@ -10,7 +10,8 @@
 //   whoami                  emits [{"version": ..., "label": ...}]: which build answered
 // Built as other versions for the hot-swap tests: CONFORMANCE_VERSION sets the version;
 // CONFORMANCE_V2_SCHEMA renames the config field "label" to "display_label" and offers a
-// migration; CONFORMANCE_FAILING_TEST makes test_connection fail (a bad canary).
+// migration; CONFORMANCE_FAILING_TEST makes test_connection fail (a bad canary). The label
+// "hold-canary" makes test_connection take 3 s, so a test can act during a canary.
 #include <junction/sdk/connector.hpp>
 
 #ifndef CONFORMANCE_VERSION
@@ -22,7 +23,9 @@
 #define LABEL_FIELD "label"
 #endif
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 namespace sdk = junction::sdk;
 
@@ -94,6 +97,11 @@ public:
 #ifdef CONFORMANCE_FAILING_TEST
         throw sdk::auth_error("this build's connection test always fails");
 #endif
+        // A canary the hot-swap tests can hold while they change the instance underneath.
+        if (label_ == "hold-canary") {
+            host().info("holding the connection test of " + label_ + " for 3 s");
+            std::this_thread::sleep_for(std::chrono::seconds(3));
+        }
         call.emit(R"({"label":")" + label_ + R"(","stdlib":")" + standard_library() + R"("})");
     }
 

@@ -30,7 +30,7 @@ InstanceRecord record(const std::string& id, const std::string& name, const std:
 TEST_CASE("instances: insert, find by id or name, update, unique names, delete cascades") {
     TempDir dir;
     auto store = open_sqlite_store(dir / "j.db");
-    CHECK(store->schema_version() == 5);
+    CHECK(store->schema_version() == 6);
     store->insert_instance(record("i1", "shopify-uk"));
     store->state_set("i1", "cursor", "2026-01-01");
 
@@ -46,17 +46,19 @@ TEST_CASE("instances: insert, find by id or name, update, unique names, delete c
                          doctest::Contains("already exists"), Error);
 
     auto changed = *by_name;
+    CHECK(changed.revision == 1);
     changed.settings_json = R"({"shop":"uk2"})";
     changed.secrets = {};
-    store->update_instance(changed);
+    CHECK(store->update_instance(changed) == 2);
     CHECK(store->find_instance("i1")->secrets.empty());
     CHECK(store->find_instance("i1")->settings_json == R"({"shop":"uk2"})");
+    CHECK(store->find_instance("i1")->revision == 2);
     CHECK_THROWS_AS(store->update_instance(record("missing", "x")), Error);
 
     CHECK(store->delete_instance("i1"));
     CHECK_FALSE(store->delete_instance("i1"));
     CHECK_FALSE(store->state_get("i1", "cursor"));  // state went with the instance
-    CHECK(store->all_secrets().empty());
+    CHECK(store->count_sealed_values() == 0);
 }
 
 TEST_CASE("listing pages by name and filters by connector") {
@@ -84,23 +86,65 @@ TEST_CASE("listing pages by name and filters by connector") {
     CHECK(store->list_instances(q).size() == 5);
 }
 
-TEST_CASE("secrets are replaced with meta in one transaction") {
+TEST_CASE("an instance write is a compare-and-set on the revision read") {
+    TempDir dir;
+    auto store = open_sqlite_store(dir / "j.db");
+    store->insert_instance(record("i1", "one"));
+    InstanceRecord first = *store->find_instance("i1");
+    InstanceRecord second = first;  // two writers read revision 1
+    first.secrets = {{"token", "n2", "sealed-newer"}};
+    CHECK(store->update_instance(first) == 2);
+    second.settings_json = R"({"shop":"older"})";
+    CHECK_THROWS_WITH_AS(store->update_instance(second), doctest::Contains("changed since it was read"), Error);
+    const auto now = store->find_instance("i1");
+    CHECK(now->secrets[0].ciphertext == "sealed-newer");  // the later write lost nothing
+    CHECK(now->settings_json == R"({"shop":"one"})");
+
+    // A version switch built from the older read writes nothing, not even its history line.
+    CHECK_THROWS_AS(store->commit_version_switch({"shopify", "2.0.0", "1.0.0", "manual", ""}, {second},
+                                                 {{"i1", "1.0.0", second.settings_json, second.secrets}},
+                                                 {0, "shopify", "apply", "1.0.0", "2.0.0", "t", 1, "done", ""}),
+                    Error);
+    CHECK(store->find_instance("i1")->secrets[0].ciphertext == "sealed-newer");
+    CHECK_FALSE(store->connector_state("shopify"));
+    CHECK_FALSE(store->snapshot("i1", "1.0.0"));
+    InstanceRecord fresh = *store->find_instance("i1");
+    fresh.settings_json = R"({"shop":"two"})";
+    store->commit_version_switch({"shopify", "2.0.0", "1.0.0", "manual", ""}, {fresh},
+                                 {{"i1", "1.0.0", R"({"shop":"one"})", now->secrets}},
+                                 {0, "shopify", "apply", "1.0.0", "2.0.0", "t", 1, "done", ""});
+    CHECK(store->find_instance("i1")->revision == 3);
+}
+
+TEST_CASE("every sealed value, snapshots' too, is re-sealed with meta in one transaction") {
     TempDir dir;
     auto store = open_sqlite_store(dir / "j.db");
     store->insert_instance(record("i1", "one"));
     store->insert_instance(record("i2", "two"));
-    auto all = store->all_secrets();
-    REQUIRE(all.size() == 2);
-    for (auto& [id, list] : all) list[0].ciphertext = "resealed-" + id;
-    store->replace_all_secrets(all, {{"master_key_check", "new-check"}});
-    CHECK(store->find_instance("i2")->secrets[0].ciphertext == "resealed-i2");
+    const InstanceRecord one = *store->find_instance("i1");
+    store->commit_version_switch({"shopify", "2.0.0", "1.0.0", "manual", ""}, {},
+                                 {{"i1", "1.0.0", one.settings_json, {{"token", "n", "snap-one"}}}},
+                                 {0, "shopify", "apply", "1.0.0", "2.0.0", "t", 1, "done", ""});
+    CHECK(store->count_sealed_values() == 3);
+    const auto resealed = store->reseal_all_secrets(
+        [](const std::string& id, const SealedSecret& s) {
+            return SealedSecret{s.field, "n2", "resealed-" + id + "-" + s.ciphertext};
+        },
+        {{"master_key_check", "new-check"}});
+    CHECK(resealed == 3);
+    CHECK(store->find_instance("i2")->secrets[0].ciphertext == "resealed-i2-sealed-two");
+    CHECK(store->snapshot("i1", "1.0.0")->secrets[0].ciphertext == "resealed-i1-snap-one");
+    CHECK(store->find_instance("i1")->revision == 2);  // a reader of the old value must re-read
     CHECK(store->meta_get("master_key_check") == "new-check");
 
-    // A failing replacement changes nothing: the unknown instance id breaks a foreign key.
-    all.push_back({"no-such-instance", {{"token", "n", "x"}}});
-    all[0].second[0].ciphertext = "half-done";
-    CHECK_THROWS(store->replace_all_secrets(all, {{"master_key_check", "other"}}));
-    CHECK(store->find_instance("i1")->secrets[0].ciphertext == "resealed-i1");
+    // A value that cannot be re-sealed changes nothing.
+    CHECK_THROWS(store->reseal_all_secrets(
+        [](const std::string& id, const SealedSecret& s) -> SealedSecret {
+            if (id == "i2") throw Error(Errc::invalid_argument, "does not open");
+            return {s.field, "n3", "half-done"};
+        },
+        {{"master_key_check", "other"}}));
+    CHECK(store->find_instance("i1")->secrets[0].ciphertext == "resealed-i1-sealed-one");
     CHECK(store->meta_get("master_key_check") == "new-check");
 }
 
@@ -128,7 +172,7 @@ TEST_CASE("reopening keeps everything; a newer schema is refused, not damaged") 
     sqlite3_close(db);
     CHECK_THROWS_WITH_AS(open_sqlite_store(dir / "j.db"), doctest::Contains("newer Junction"), Error);
     sqlite3_open((dir / "j.db").c_str(), &db);
-    sqlite3_exec(db, "UPDATE schema_version SET version = 5", nullptr, nullptr, nullptr);
+    sqlite3_exec(db, "UPDATE schema_version SET version = 6", nullptr, nullptr, nullptr);
     sqlite3_close(db);
     CHECK(open_sqlite_store(dir / "j.db")->find_instance("kept"));
 }

@@ -7,6 +7,7 @@ const char* errc_name(Errc code) {
         case Errc::invalid_argument: return "invalid_argument";
         case Errc::not_found: return "not_found";
         case Errc::already_exists: return "already_exists";
+        case Errc::conflict: return "conflict";
         case Errc::plugin_rejected: return "plugin_rejected";
         case Errc::plugin_failed: return "plugin_failed";
         case Errc::io: return "io";

@@ -1,4 +1,5 @@
 #include <junction/core/instances/instance_service.hpp>
+#include "instance_conflict.hpp"
 
 #include <junction/core/common/error.hpp>
 #include <junction/core/common/json_schema.hpp>
@@ -126,6 +127,7 @@ std::string InstanceView::to_json() const {
     w.Key("created_ms"); w.Int64(created_ms);
     w.Key("updated_ms"); w.Int64(updated_ms);
     w.Key("tested_ms"); w.Int64(tested_ms);
+    w.Key("revision"); w.Int64(revision);
     w.EndObject();
     return std::string(buffer.GetString(), buffer.GetSize());
 }
@@ -200,8 +202,8 @@ InstanceRecord InstanceService::load(std::string_view id_or_name) {
 
 InstanceView InstanceService::show(std::string_view id_or_name) { return view(load(id_or_name)); }
 
-InstanceView InstanceService::update(std::string_view id_or_name, const InstanceChanges& changes) {
-    InstanceRecord r = load(id_or_name);
+InstanceRecord InstanceService::changed(const InstanceRecord& read, const InstanceChanges& changes) const {
+    InstanceRecord r = read;
     if (changes.name) {
         check_name(*changes.name);
         r.name = *changes.name;
@@ -229,10 +231,33 @@ InstanceView InstanceService::update(std::string_view id_or_name, const Instance
     r.updated_ms = std::max(now_ms(), r.updated_ms + 1);
     r.test_status = "untested";  // the last test was of another config
     r.test_detail.clear();
-    store_.update_instance(r);
-    runtime_.forget(r.id);
-    log_info("instances", "updated instance " + r.name + " (" + r.id + ")");
-    return view(r);
+    return r;
+}
+
+InstanceView InstanceService::update(std::string_view id_or_name, const InstanceChanges& changes) {
+    // Without a revision from the caller, a write that lost a race to another writer is
+    // re-applied to the newer record (read-modify-write inside the compare-and-set).
+    constexpr int kAttempts = 5;
+    for (int attempt = 1;; ++attempt) {
+        const InstanceRecord read = load(id_or_name);
+        if (changes.revision && *changes.revision != read.revision)
+            throw stale_instance_error(runtime_, *changes.revision, nullptr, read);
+        InstanceRecord r = changed(read, changes);
+        try {
+            r.revision = store_.update_instance(r);
+        } catch (const Error& e) {
+            if (e.code() != Errc::conflict) throw;
+            if (changes.revision) throw stale_instance_error(runtime_, read.revision, &read, load(read.id));
+            if (attempt < kAttempts) continue;
+            throw Error(Errc::conflict, "instance " + read.name + " kept changing while this update was applied (" +
+                                            std::to_string(kAttempts) + " attempts); nothing was written: "
+                                            "read it again and retry");
+        }
+        runtime_.forget(r.id);
+        log_info("instances", "updated instance " + r.name + " (" + r.id + ") to revision " +
+                                  std::to_string(r.revision));
+        return view(r);
+    }
 }
 
 void InstanceService::remove(std::string_view id_or_name) {
@@ -315,6 +340,7 @@ InstanceView InstanceService::view(const InstanceRecord& r) const {
     v.created_ms = r.created_ms;
     v.updated_ms = r.updated_ms;
     v.tested_ms = r.tested_ms;
+    v.revision = r.revision;
     const auto version = runtime_.manifest_for(r.connector, r.version_pin);
     v.version = version ? version->version : "";
     v.status = version ? r.test_status : "connector_missing";

@@ -185,17 +185,16 @@ SecretBox rotate_master_key(Store& store, const KeySource& source, const SecretB
     if (!from_env) write_key_file(next, key);
     OPENSSL_cleanse(key.data(), key.size());
 
-    std::vector<InstanceSecrets> all = store.all_secrets();
-    for (auto& [id, secrets] : all) {
-        for (auto& s : secrets) {
-            const ClearText clear(current.open(id, s));
-            s = next_box.seal(id, s.field, clear.view());
-        }
-    }
-    store.replace_all_secrets(all, {{kKeyCheck, next_box.make_key_check()}});
+    // Instances' secrets and the snapshots' (a rollback restores those) in one transaction:
+    // a value left sealed with the old key could never be opened again.
+    const size_t count = store.reseal_all_secrets(
+        [&](const std::string& id, const SealedSecret& sealed) {
+            const ClearText clear(current.open(id, sealed));
+            return next_box.seal(id, sealed.field, clear.view());
+        },
+        {{kKeyCheck, next_box.make_key_check()}});
     if (!from_env) fs::rename(next, source.key_file);
-    log_info("secrets", "master key rotated; " + std::to_string(all.size()) +
-                            " instance(s) re-encrypted");
+    log_info("secrets", "master key rotated; " + std::to_string(count) + " sealed value(s) re-encrypted");
     return next_box;
 }
 

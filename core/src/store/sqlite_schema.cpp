@@ -130,6 +130,9 @@ const std::vector<const char*>& store_migrations() {
        ALTER TABLE runs ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;)",
     // A connector's isolation set through the API ('': the config file's).
     R"(ALTER TABLE connectors ADD COLUMN isolation TEXT NOT NULL DEFAULT '';)",
+    // An instance's revision: bumped by every write of its settings or secrets, which is
+    // a compare-and-set on it, so a writer that read an older record cannot undo a newer one.
+    R"(ALTER TABLE instances ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;)",
     };
     return migrations;
 }

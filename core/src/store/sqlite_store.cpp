@@ -19,7 +19,7 @@ using sqlite::Statement;
 
 constexpr const char* kInstanceColumns =
     "id, name, connector, auth_method, settings, version_pin, created_ms, updated_ms, "
-    "test_status, test_detail, tested_ms";
+    "test_status, test_detail, tested_ms, revision";
 
 class SqliteStore final : public Store {
 public:
@@ -40,19 +40,18 @@ public:
         });
     }
 
-    void update_instance(const InstanceRecord& r) override {
+    int64_t update_instance(const InstanceRecord& r) override {
         std::lock_guard lock(mutex_);
         transaction([&] {
-            Statement s(statements_, "UPDATE instances SET id=?1, name=?2, connector=?3, auth_method=?4, "
+            Statement s(statements_, "UPDATE instances SET name=?2, connector=?3, auth_method=?4, "
                              "settings=?5, version_pin=?6, created_ms=?7, updated_ms=?8, "
-                             "test_status=?9, test_detail=?10, tested_ms=?11 WHERE id=?1");
+                             "test_status=?9, test_detail=?10, tested_ms=?11, revision=revision+1 "
+                             "WHERE id=?1 AND revision=?12");
+            s.bind(12, r.revision);
             write_instance_row(s, r);
-            if (sqlite3_changes(db_) == 0)
-                throw Error(Errc::not_found, "no instance with id " + r.id);
-            Statement del(statements_, "DELETE FROM instance_secrets WHERE instance_id=?");
-            del.bind_text(1, r.id).run();
-            write_secrets(r.id, r.secrets);
+            finish_compare_and_set(r);
         });
+        return r.revision + 1;
     }
 
     bool delete_instance(std::string_view id) override {
@@ -144,27 +143,46 @@ public:
         write_meta(key, value);
     }
 
-    std::vector<InstanceSecrets> all_secrets() override {
+    size_t reseal_all_secrets(const Resealer& reseal,
+                              const std::vector<std::pair<std::string, std::string>>& meta) override {
         std::lock_guard lock(mutex_);
-        Statement s(statements_, "SELECT instance_id, field, nonce, ciphertext FROM instance_secrets "
-                         "ORDER BY instance_id, field");
-        std::vector<InstanceSecrets> out;
-        while (s.step()) {
-            std::string id = s.text(0);
-            if (out.empty() || out.back().first != id) out.emplace_back(id, std::vector<SealedSecret>{});
-            out.back().second.push_back({s.text(1), s.text(2), s.text(3)});
-        }
-        return out;
+        size_t count = 0;
+        transaction([&] {
+            // Read first, then write: no statement updates a table it is still stepping over.
+            struct Sealed { std::string id, version; SealedSecret value; };
+            std::vector<Sealed> values;
+            {
+                Statement s(statements_, "SELECT instance_id, '', field, nonce, ciphertext FROM instance_secrets "
+                                 "UNION ALL SELECT instance_id, connector_version, field, nonce, ciphertext "
+                                 "FROM instance_snapshot_secrets");
+                while (s.step()) values.push_back({s.text(0), s.text(1), {s.text(2), s.text(3), s.text(4)}});
+            }
+            for (const auto& v : values) {
+                const SealedSecret next = reseal(v.id, v.value);
+                if (v.version.empty()) {
+                    Statement u(statements_, "UPDATE instance_secrets SET nonce=?, ciphertext=? WHERE "
+                                     "instance_id=? AND field=?");
+                    u.bind(1, next.nonce).bind(2, next.ciphertext).bind_text(3, v.id).bind_text(4, v.value.field).run();
+                } else {
+                    Statement u(statements_, "UPDATE instance_snapshot_secrets SET nonce=?, ciphertext=? WHERE "
+                                     "instance_id=? AND connector_version=? AND field=?");
+                    u.bind(1, next.nonce).bind(2, next.ciphertext).bind_text(3, v.id).bind_text(4, v.version)
+                        .bind_text(5, v.value.field).run();
+                }
+            }
+            exec("UPDATE instances SET revision = revision + 1");
+            for (const auto& [k, v] : meta) write_meta(k, v);
+            count = values.size();
+        });
+        return count;
     }
 
-    void replace_all_secrets(const std::vector<InstanceSecrets>& secrets,
-                             const std::vector<std::pair<std::string, std::string>>& meta) override {
+    size_t count_sealed_values() override {
         std::lock_guard lock(mutex_);
-        transaction([&] {
-            exec("DELETE FROM instance_secrets");
-            for (const auto& [id, list] : secrets) write_secrets(id, list);
-            for (const auto& [k, v] : meta) write_meta(k, v);
-        });
+        Statement s(statements_, "SELECT (SELECT count(*) FROM instance_secrets) + "
+                                 "(SELECT count(*) FROM instance_snapshot_secrets)");
+        s.step();
+        return static_cast<size_t>(s.integer(0));
     }
 
     std::optional<ConnectorState> connector_state(std::string_view name) override {
@@ -234,12 +252,10 @@ public:
             }
             for (const auto& r : updated) {
                 Statement u(statements_, "UPDATE instances SET settings=?, updated_ms=?, test_status=?, "
-                                 "test_detail=? WHERE id=?");
+                                 "test_detail=?, revision=revision+1 WHERE id=? AND revision=?");
                 u.bind_text(1, r.settings_json).bind(2, r.updated_ms).bind_text(3, r.test_status)
-                    .bind_text(4, r.test_detail).bind_text(5, r.id).run();
-                Statement del(statements_, "DELETE FROM instance_secrets WHERE instance_id=?");
-                del.bind_text(1, r.id).run();
-                write_secrets(r.id, r.secrets);
+                    .bind_text(4, r.test_detail).bind_text(5, r.id).bind(6, r.revision).run();
+                finish_compare_and_set(r);
             }
             write_connector_state(state);
             write_history(entry);
@@ -280,6 +296,24 @@ private:
         }
     }
 
+    // The second half of the one compare-and-set of an instance, after its
+    // "UPDATE ... WHERE id=? AND revision=<read>" ran: no row changed means it is gone or
+    // someone else wrote since the read (the transaction then rolls back). Else its secrets
+    // are replaced by the record's.
+    void finish_compare_and_set(const InstanceRecord& r) {
+        if (sqlite3_changes(db_) == 0) {
+            Statement now(statements_, "SELECT revision FROM instances WHERE id=?");
+            now.bind_text(1, r.id);
+            if (!now.step()) throw Error(Errc::not_found, "no instance with id " + r.id);
+            throw Error(Errc::conflict, "instance " + r.name + " changed since it was read (revision " +
+                                            std::to_string(r.revision) + " was read, it is now at " +
+                                            std::to_string(now.integer(0)) + ")");
+        }
+        Statement del(statements_, "DELETE FROM instance_secrets WHERE instance_id=?");
+        del.bind_text(1, r.id).run();
+        write_secrets(r.id, r.secrets);
+    }
+
     static InstanceRecord read_instance(const Statement& s) {
         InstanceRecord r;
         r.id = s.text(0);
@@ -293,6 +327,7 @@ private:
         r.test_status = s.text(8);
         r.test_detail = s.text(9);
         r.tested_ms = s.integer(10);
+        r.revision = s.integer(11);
         return r;
     }
 

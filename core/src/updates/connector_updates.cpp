@@ -131,11 +131,18 @@ void ConnectorUpdates::activate(const std::string& connector, const std::string&
     log_info("updates", connector + " runs " + version);
 }
 
+std::mutex& ConnectorUpdates::gate(std::string_view connector) {
+    std::lock_guard lock(gates_mutex_);
+    auto it = gates_.find(connector);
+    if (it == gates_.end()) it = gates_.emplace(std::string(connector), std::make_unique<std::mutex>()).first;
+    return *it->second;  // never erased: one small mutex per connector name ever seen
+}
+
 void ConnectorUpdates::restore() {
-    std::lock_guard lock(mutex_);
     std::map<std::string, std::string> newest;
     for (const auto& p : registry_.list()) newest[p.name] = p.version;  // list is sorted
     for (const auto& [name, version] : newest) {
+        std::lock_guard lock(gate(name));
         // One connector that cannot load (quarantined after a crash) must not stop the start.
         try {
             restore_locked(name, version, "startup");
@@ -160,7 +167,7 @@ void ConnectorUpdates::restore_locked(const std::string& name, const std::string
 void ConnectorUpdates::on_installed(const PackageInfo& package, const std::string& actor) {
     std::optional<ConnectorState> state;
     {
-        std::lock_guard lock(mutex_);
+        std::lock_guard lock(gate(package.name));
         state = store_.connector_state(package.name);
         if (!state || !registry_.package(package.name, state->active_version)) {
             activate(package.name, package.version, actor);
@@ -202,7 +209,7 @@ SwapReport ConnectorUpdates::rollback(std::string_view connector, const std::str
 
 SwapReport ConnectorUpdates::switch_to(std::string_view connector_name, std::string target,
                                        const std::string& action, const std::string& actor) {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(gate(connector_name));
     Move move;
     move.connector = std::string(connector_name);
     move.action = action;
@@ -232,6 +239,30 @@ SwapReport ConnectorUpdates::refuse(Move& move, const std::string& why) {
 }
 
 SwapReport ConnectorUpdates::move_to(Move& move) {
+    // The plan reads the instance records, runs the canary over the network, then commits
+    // with a compare-and-set on every record it rewrites. A record written meanwhile (a
+    // credential changed during the canary) refuses that commit: plan again from the newer
+    // record rather than ever writing back the older one.
+    constexpr int kPlans = 3;
+    for (int plan = 1;; ++plan) {
+        Move attempt = move;
+        try {
+            SwapReport report = plan_and_commit(attempt);
+            move.report = report;
+            return report;
+        } catch (const Error& e) {
+            if (e.code() != Errc::conflict) throw;
+            if (plan == kPlans)
+                return refuse(move, e.message() + ", " + std::to_string(kPlans) +
+                                        " times while the switch was planned; nothing was switched: apply it "
+                                        "again when the instances are not being edited");
+            log_info("updates", move.action + " of " + move.connector + ": " + e.message() +
+                                    "; planning again from the newer record");
+        }
+    }
+}
+
+SwapReport ConnectorUpdates::plan_and_commit(Move& move) {
     const std::string& connector = move.connector;
     const std::string& target = move.report.to_version;
     const std::string& action = move.action;
@@ -374,7 +405,7 @@ void ConnectorUpdates::set_policy(std::string_view connector, std::string_view p
                                   const std::string& actor) {
     if (policy != "manual" && policy != "auto")
         throw Error(Errc::invalid_argument, "update policy must be 'manual' or 'auto'");
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(gate(connector));
     auto state = store_.connector_state(connector);
     if (!state) throw Error(Errc::not_found, "no installed connector '" + std::string(connector) + "'");
     const std::string before = state->update_policy;
@@ -401,7 +432,7 @@ std::vector<HistoryEntry> ConnectorUpdates::history(std::string_view connector, 
 }
 
 void ConnectorUpdates::after_uninstall(std::string_view connector, const std::string& actor) {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(gate(connector));
     const std::string name(connector);
     auto state = store_.connector_state(name);
     if (state && registry_.package(name, state->active_version)) return;  // still there

@@ -27,8 +27,8 @@ IsolationChange ConnectorUpdates::set_isolation(std::string_view connector, std:
                                                 const std::string& actor) {
     const std::optional<Isolation> wanted = parse_isolation(isolation);
     if (!choices_) throw Error(Errc::internal, "this host keeps no isolation choices");
-    // Under the one lock of version changes: no update, release or policy write interleaves.
-    std::lock_guard lock(mutex_);
+    // Under the connector's gate of version changes: no update, release or policy write interleaves.
+    std::lock_guard lock(gate(connector));
     const std::string name(connector);
     const auto state = store_.connector_state(name);
     if (!state)

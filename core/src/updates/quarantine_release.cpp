@@ -23,7 +23,7 @@ std::string ReleaseReport::to_json() const {
 }
 
 ReleaseReport ConnectorUpdates::release(std::string_view connector, std::string_view version, const std::string& actor) {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(gate(connector));
     const std::string name(connector);
     ReleaseReport report;
     report.connector = name;

@@ -71,7 +71,8 @@ HttpResponse error_response(const Error& e) {
     switch (e.code()) {
         case Errc::invalid_argument: status = 400; break;
         case Errc::not_found: status = 404; break;
-        case Errc::already_exists: status = 409; break;
+        case Errc::already_exists:
+        case Errc::conflict: status = 409; break;
         case Errc::plugin_rejected: status = 422; break;
         case Errc::plugin_failed: status = 502; break;
         case Errc::io:

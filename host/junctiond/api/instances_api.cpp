@@ -1,4 +1,5 @@
-// /v1/instances: create, list (paged), show, update (partial), delete, test.
+// /v1/instances: create, list (paged), show, update (partial, compare-and-set on the
+// revision), delete, test.
 #include "admin_api.hpp"
 #include "api_json.hpp"
 
@@ -38,8 +39,15 @@ void add_instance_routes(Router& router, AdminServices& s) {
     });
 
     router.add("PATCH", "/v1/instances/{name}", [&s](HttpRequest& r) {
-        const auto body = parse_body(r, {"name", "auth_method", "config", "version_pin"});
+        const auto body = parse_body(r, {"name", "auth_method", "config", "version_pin", "revision"});
         core::InstanceChanges c;
+        // The revision the client read (GET shows it): a stale one is refused with 409.
+        if (body.HasMember("revision")) {
+            if (!body["revision"].IsInt64() || body["revision"].GetInt64() < 1)
+                throw Error(Errc::invalid_argument,
+                            "'revision' must be the whole number a GET of the instance showed");
+            c.revision = body["revision"].GetInt64();
+        }
         c.name = optional_string(body, "name");
         c.auth_method = optional_string(body, "auth_method");
         if (body.HasMember("version_pin"))

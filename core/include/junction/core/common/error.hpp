@@ -14,6 +14,7 @@ enum class Errc {
     invalid_argument,  // the caller gave something unusable
     not_found,
     already_exists,
+    conflict,          // someone else changed it since the caller read it: re-read, retry
     plugin_rejected,   // a package was refused at install/load time
     plugin_failed,     // a loaded plugin's call failed (see plugin_status)
     io,

@@ -25,6 +25,9 @@ struct InstanceChanges {
     std::optional<std::string> auth_method;
     std::optional<std::string> version_pin;  // "" removes the pin
     std::string config_patch_json = "{}";    // fields to set; a null value removes one
+    // The revision the caller read: the update is refused with Error(conflict) when the
+    // instance changed since. Without it, the changes are applied to the latest record.
+    std::optional<int64_t> revision;
 };
 
 // A redacted view: what any output may show.
@@ -42,6 +45,7 @@ struct InstanceView {
     int64_t created_ms = 0;
     int64_t updated_ms = 0;
     int64_t tested_ms = 0;
+    int64_t revision = 0;  // send it back with an update to refuse a stale one
 
     std::string to_json() const;
 };
@@ -63,6 +67,8 @@ public:
     InstanceView create(const NewInstance& request);
     InstancePage list(const InstanceQuery& query);
     InstanceView show(std::string_view id_or_name);
+    // A compare-and-set in the store: with changes.revision, a stale update gets
+    // Error(conflict) saying what changed; without it, a lost race re-reads and re-applies.
     InstanceView update(std::string_view id_or_name, const InstanceChanges& changes);
     void remove(std::string_view id_or_name);
     // Runs the plugin's test_connection and records the result.
@@ -73,6 +79,8 @@ public:
 
 private:
     InstanceRecord load(std::string_view id_or_name);
+    // The record `read` with `changes` applied, validated and sealed (not yet written).
+    InstanceRecord changed(const InstanceRecord& read, const InstanceChanges& changes) const;
     InstanceView view(const InstanceRecord& record) const;
     void seal_config(InstanceRecord& record, const Manifest& manifest,
                      const std::string& config_json) const;

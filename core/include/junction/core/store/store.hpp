@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -38,6 +39,9 @@ struct InstanceRecord {
     std::string test_status = "untested";  // "untested" | "ok" | "failing"
     std::string test_detail;               // the last test's detail or failure reason
     int64_t tested_ms = 0;
+    // Bumped by every write of the settings or secrets; a write names the revision it read
+    // (compare-and-set). 1 after insert.
+    int64_t revision = 1;
 };
 
 struct InstanceQuery {
@@ -79,8 +83,8 @@ struct InstanceSnapshot {
     std::vector<SealedSecret> secrets;
 };
 
-// All secrets of one instance, for re-encryption.
-using InstanceSecrets = std::pair<std::string, std::vector<SealedSecret>>;
+// Re-seals one sealed value of an instance (master key rotation).
+using Resealer = std::function<SealedSecret(const std::string& instance_id, const SealedSecret& sealed)>;
 
 class Store {
 public:
@@ -88,8 +92,11 @@ public:
 
     // Instances. insert throws Error(already_exists) when the name is taken.
     virtual void insert_instance(const InstanceRecord& record) = 0;
-    // Replaces the record with that id (secrets included). Throws Error(not_found).
-    virtual void update_instance(const InstanceRecord& record) = 0;
+    // The one write of an instance's settings and secrets, a compare-and-set: replaces the
+    // record with that id (secrets included) only if its stored revision is still
+    // record.revision, the one the caller read, and stores revision + 1 (returned).
+    // Throws Error(conflict) when another writer got there first, Error(not_found).
+    virtual int64_t update_instance(const InstanceRecord& record) = 0;
     virtual bool delete_instance(std::string_view id) = 0;
     virtual std::optional<InstanceRecord> find_instance(std::string_view id_or_name) = 0;
     // Ordered by name.
@@ -109,11 +116,14 @@ public:
     virtual std::optional<std::string> meta_get(std::string_view key) = 0;
     virtual void meta_set(std::string_view key, std::string_view value) = 0;
 
-    // Every sealed secret, and their replacement together with meta entries in one
-    // transaction: a master key rotation either happens completely or not at all.
-    virtual std::vector<InstanceSecrets> all_secrets() = 0;
-    virtual void replace_all_secrets(const std::vector<InstanceSecrets>& secrets,
-                                     const std::vector<std::pair<std::string, std::string>>& meta) = 0;
+    // Master key rotation: every sealed value (instances' secrets and their snapshots'
+    // secrets, which a rollback restores) is read, passed through `reseal` and written back
+    // with the meta entries, in one transaction: all or nothing, and no writer in between.
+    // Bumps the revision of every instance. Returns how many values were re-sealed.
+    virtual size_t reseal_all_secrets(const Resealer& reseal,
+                                      const std::vector<std::pair<std::string, std::string>>& meta) = 0;
+    // How many sealed values the store holds (instances' and snapshots').
+    virtual size_t count_sealed_values() = 0;
 
     // Connector versions and their history.
     virtual std::optional<ConnectorState> connector_state(std::string_view name) = 0;
@@ -126,7 +136,9 @@ public:
                                                      std::string_view connector_version) = 0;
 
     // A version switch in one transaction: the instances' new configs, snapshots of the
-    // configs they replace, the connector's new state and the history line.
+    // configs they replace, the connector's new state and the history line. Each updated
+    // record is written by the same compare-and-set as update_instance: when one changed
+    // since it was read, nothing is written and Error(conflict) names the instance.
     virtual void commit_version_switch(const ConnectorState& state,
                                        const std::vector<InstanceRecord>& updated,
                                        const std::vector<InstanceSnapshot>& snapshots,

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -131,11 +132,13 @@ private:
         std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
         SwapReport report;
     };
+    // Plans and commits the move; plans again when an instance record changed underneath.
     SwapReport move_to(Move& move);
+    SwapReport plan_and_commit(Move& move);
     SwapReport refuse(Move& move, const std::string& why);
     void activate(const std::string& connector, const std::string& version, const std::string& actor,
                   const std::string& previous = {});
-    // Runs the connector's recorded active version, or activates `newest` (mutex_ held).
+    // Runs the connector's recorded active version, or activates `newest` (its gate held).
     void restore_locked(const std::string& connector, const std::string& newest, const std::string& actor);
     void record(const std::string& connector, const std::string& action, const std::string& from,
                 const std::string& to, const std::string& actor, const std::string& outcome,
@@ -147,7 +150,12 @@ private:
     InstanceRuntime& runtime_;
     ActiveVersions& active_;
     IsolationChoices* choices_;
-    std::mutex mutex_;  // one version change (or isolation, policy, release) at a time
+    // One version change (or isolation, policy, release) of a connector at a time. Per
+    // connector: a swap holds it while it builds plugin objects and runs a canary, which
+    // must not hold up another connector's update.
+    std::mutex& gate(std::string_view connector);
+    std::mutex gates_mutex_;
+    std::map<std::string, std::unique_ptr<std::mutex>, std::less<>> gates_;
     CounterTable swaps_;
 };
 
