@@ -49,6 +49,10 @@ void reload_settings(int argc, char** argv, DaemonOptions& running, AdminServer&
     needs_restart("allow-unsigned-drops", next.allow_unsigned_drops != running.allow_unsigned_drops);
     needs_restart("ca-file", next.ca_file != running.ca_file);
     needs_restart("run-workers", next.run_workers != running.run_workers);
+    needs_restart("retention-*", next.retention.run_days != running.retention.run_days ||
+                                     next.retention.runs != running.retention.runs ||
+                                     next.retention.dedupe_key_days != running.retention.dedupe_key_days ||
+                                     next.retention_interval_seconds != running.retention_interval_seconds);
     needs_restart("isolation and connector-* settings",
                   connector_settings_text(next.connectors) != connector_settings_text(running.connectors));
     needs_restart("tls-cert/tls-key (on or off)", next.tls_cert.empty() != running.tls_cert.empty());

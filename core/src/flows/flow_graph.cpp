@@ -3,6 +3,7 @@
 #include <junction/core/common/error.hpp>
 #include <junction/core/flows/cron_schedule.hpp>
 #include <junction/core/common/json_schema.hpp>
+#include <junction/core/flows/retention.hpp>
 #include <re2/re2.h>
 
 #include <functional>
@@ -77,7 +78,7 @@ FlowGraph FlowGraph::build(std::string_view document_json, BuildContext& ctx, co
     const Spec doc(document, "", problems);
     FlowGraph g;
     if (!document.IsObject()) throw Error(Errc::invalid_argument, "a flow must be a JSON object");
-    doc.allow_only({"name", "description", "trigger", "start", "shapes", "format"});
+    doc.allow_only({"name", "description", "trigger", "start", "shapes", "format", "retention"});
     g.name_ = doc.string("name", true);
     static const RE2 name_pattern("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");  // RE2: linear, no recursion
     if (!g.name_.empty() && !RE2::FullMatch(g.name_, name_pattern))
@@ -85,6 +86,7 @@ FlowGraph FlowGraph::build(std::string_view document_json, BuildContext& ctx, co
     doc.string("description");
     doc.integer("format", 1, 1);  // the document format; 1 is the only one so far
     g.trigger_ = read_trigger(doc);
+    read_retention(doc, {});  // only its problems: the daemon's defaults apply when the pruner reads it
 
     std::unordered_map<std::string, Shape*> by_id;
     const auto shapes = doc.array("shapes", true);

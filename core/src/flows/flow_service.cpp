@@ -32,7 +32,8 @@ std::string cursors_json(const std::map<std::string, std::string>& cursors) {
 
 FlowService::FlowService(Store& store, const SecretBox& secrets, InstanceRuntime& runtime, FlowServiceOptions options)
     : store_(store), secrets_(secrets), runtime_(runtime), options_(options),
-      scheduler_(store.flows(), [this](const FlowRecord& f) { fire_schedule(f); }) {}
+      scheduler_(store.flows(), [this](const FlowRecord& f) { fire_schedule(f); }),
+      pruner_(store.flows(), options.retention, options.retention_interval) {}
 
 void FlowService::fire_schedule(const FlowRecord& f) {
     if (has_open_run(f.id)) {
@@ -54,7 +55,10 @@ void FlowService::start(StartMode mode) {
     else
         log_warn("flows", "safe mode: interrupted and queued runs are left as they are and no schedule fires");
     for (size_t i = 0; i < std::max<size_t>(1, options_.run_workers); ++i) workers_.emplace_back([this] { work(); });
-    if (mode == StartMode::normal) scheduler_.start();
+    if (mode == StartMode::normal) {
+        scheduler_.start();
+        pruner_.start();  // safe mode deletes nothing an operator may want to look at
+    }
 }
 
 void FlowService::stop(std::chrono::milliseconds grace) {
@@ -78,6 +82,7 @@ void FlowService::stop(std::chrono::milliseconds grace) {
         for (auto& [id, a] : active_) a->signals.stop = true;
     }
     scheduler_.stop();
+    pruner_.stop();
     for (auto& t : workers_) t.join();
     workers_.clear();
     mark_paused(held);  // every worker is out: what is still "running" paused cleanly

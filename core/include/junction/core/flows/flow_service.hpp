@@ -1,12 +1,15 @@
 // What an admin does with flows and runs: save (a new version each time), list, show,
 // delete, enable; start runs (manual, schedule, webhook), list and inspect them, cancel,
-// retry. Runs execute on a few worker threads; a schedule thread fires cron triggers.
+// retry. Runs execute on a few worker threads; a schedule thread fires cron triggers; a
+// pruning thread applies retention (run_pruner.hpp).
 // A run the host was stopped in (or killed in) is resumed from its checkpoint on start().
 #pragma once
 
 #include <junction/core/flows/flow_graph.hpp>
 #include <junction/core/flows/flow_scheduler.hpp>
+#include <junction/core/flows/retention.hpp>
 #include <junction/core/flows/run_context.hpp>
+#include <junction/core/flows/run_pruner.hpp>
 #include <junction/core/instances/instance_runtime.hpp>
 #include <junction/core/secrets/secret_box.hpp>
 
@@ -25,6 +28,8 @@ namespace junction::core {
 
 struct FlowServiceOptions {
     size_t run_workers = 4;  // runs executing at once; more wait, queued
+    RetentionPolicy retention;  // each flow's "retention" overrides it
+    std::chrono::milliseconds retention_interval{std::chrono::minutes(5)};  // between pruning passes
 };
 
 struct FlowView {
@@ -127,6 +132,7 @@ private:
     bool stopping_ = false, started_ = false;
     std::vector<std::thread> workers_;
     FlowScheduler scheduler_;
+    RunPruner pruner_;
 };
 
 }  // namespace junction::core
