@@ -53,6 +53,11 @@ po::options_description settings() {
         "days a flow-scope de-dupe key is remembered; a record with an expired key passes again. 0: forever")(
         "retention-interval", po::value<unsigned>()->default_value(300),
         "seconds between pruning passes (in the background, a few runs per transaction)")(
+        "webhook-rate-per-minute", po::value<int64_t>()->default_value(600),
+        "webhook calls a flow accepts a minute; more are answered 429 with Retry-After and not stored. "
+        "0: no limit. A webhook trigger's \"rate_limit\" overrides it")(
+        "webhook-rate-burst", po::value<int64_t>()->default_value(60),
+        "webhook calls a quiet flow accepts at once, above the rate")(
         "log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error")(
         "log-json", po::value<bool>()->default_value(false)->implicit_value(true),
         "write log lines as JSON objects");
@@ -291,6 +296,8 @@ DaemonOptions read_options(int argc, char** argv, const po::options_description&
     o.retention_interval_seconds = vm["retention-interval"].as<unsigned>();
     if (o.retention_interval_seconds < 1 || o.retention_interval_seconds > 86400)
         throw std::runtime_error("retention-interval must be 1 to 86400 seconds");
+    o.webhook_rate_limit.per_minute = in_range("webhook-rate-per-minute", 0, 1'000'000);
+    o.webhook_rate_limit.burst = in_range("webhook-rate-burst", 1, 1'000'000);
     o.print_version = vm.count("version") > 0;
     o.safe_mode = vm.count("safe") > 0;
     o.json_limits.max_depth = vm["json-max-depth"].as<size_t>();

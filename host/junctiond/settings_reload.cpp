@@ -53,6 +53,7 @@ void reload_settings(int argc, char** argv, DaemonOptions& running, AdminServer&
                                      next.retention.runs != running.retention.runs ||
                                      next.retention.dedupe_key_days != running.retention.dedupe_key_days ||
                                      next.retention_interval_seconds != running.retention_interval_seconds);
+    needs_restart("webhook-rate-*", next.webhook_rate_limit != running.webhook_rate_limit);
     needs_restart("isolation and connector-* settings",
                   connector_settings_text(next.connectors) != connector_settings_text(running.connectors));
     needs_restart("tls-cert/tls-key (on or off)", next.tls_cert.empty() != running.tls_cert.empty());

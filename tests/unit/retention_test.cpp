@@ -1,5 +1,5 @@
-// Retention in the store (which runs and keys a pass deletes, and which it never touches)
-// and the settings a flow document overrides.
+// Retention in the store (which runs and keys a pass deletes, and which it never touches),
+// the settings a flow document overrides, and the webhook token bucket.
 #include <doctest/doctest.h>
 
 #include "test_paths.hpp"
@@ -8,6 +8,7 @@
 #include <junction/core/common/ids.hpp>
 #include <junction/core/flows/retention.hpp>
 #include <junction/core/flows/run_pruner.hpp>
+#include <junction/core/flows/webhook_rate_limit.hpp>
 #include <junction/core/store/store.hpp>
 
 using namespace junction::core;
@@ -137,4 +138,23 @@ TEST_CASE("retention: a flow's \"retention\" overrides the defaults; the pruner 
     CHECK(run_ids(flows, "keeps-all").size() == 3);
     pruner.start();  // and stops at once, mid-wait
     pruner.stop();
+}
+
+TEST_CASE("webhook rate limit: a burst, then one call per refill, with the seconds to wait") {
+    WebhookRateLimiter limiter;
+    const WebhookRateLimit limit{60, 3};  // one a second, three at once
+    for (int i = 0; i < 3; ++i) CHECK(limiter.take("f", limit, 1000) == 0);
+    CHECK(limiter.take("f", limit, 1000) == 1);
+    CHECK(limiter.take("g", limit, 1000) == 0);  // each flow has its own bucket
+    CHECK(limiter.take("f", limit, 2000) == 0);  // a second later, one more
+    CHECK(limiter.take("f", limit, 2000) == 1);
+    CHECK(limiter.take("f", WebhookRateLimit{6, 3}, 2000) == 0);  // a changed limit starts full
+    for (int i = 0; i < 2; ++i) limiter.take("f", WebhookRateLimit{6, 3}, 2000);
+    CHECK(limiter.take("f", WebhookRateLimit{6, 3}, 2000) == 10);  // one every ten seconds
+    CHECK(limiter.take("f", WebhookRateLimit{0, 1}, 2000) == 0);   // 0: no limit
+
+    const auto r = flows::rate_limit_of(R"({"name":"f","trigger":{"type":"webhook","rate_limit":{"burst":5}}})",
+                                        WebhookRateLimit{600, 60});
+    CHECK(r.per_minute == 600);
+    CHECK(r.burst == 5);
 }

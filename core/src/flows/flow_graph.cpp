@@ -4,6 +4,7 @@
 #include <junction/core/flows/cron_schedule.hpp>
 #include <junction/core/common/json_schema.hpp>
 #include <junction/core/flows/retention.hpp>
+#include <junction/core/flows/webhook_rate_limit.hpp>
 #include <re2/re2.h>
 
 #include <functional>
@@ -18,7 +19,7 @@ Trigger read_trigger(const Spec& doc) {
     Trigger t;
     auto spec = doc.child("trigger", true);
     if (!spec) return t;
-    spec->allow_only({"type", "cron", "time_zone"});
+    spec->allow_only({"type", "cron", "time_zone", "rate_limit"});
     t.type = spec->string("type", true);
     if (t.type == "schedule") {
         t.cron = spec->string("cron", true);
@@ -34,9 +35,11 @@ Trigger read_trigger(const Spec& doc) {
     } else if (t.type == "manual" || t.type == "webhook") {
         if (spec->member("cron") || spec->member("time_zone"))
             spec->problem("cron and time_zone belong to a schedule trigger");
+        if (t.type == "webhook") read_rate_limit(*spec, {});  // only its problems
     } else if (!t.type.empty()) {
         spec->problem("type", "'" + t.type + "' is not a trigger (manual, schedule or webhook)");
     }
+    if (t.type != "webhook" && spec->member("rate_limit")) spec->problem("rate_limit", "belongs to a webhook trigger");
     return t;
 }
 

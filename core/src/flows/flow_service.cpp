@@ -159,6 +159,7 @@ void FlowService::remove(std::string_view id_or_name) {
     if (has_open_run(f.id))
         throw Error(Errc::invalid_argument, "flow " + f.name + " has a run queued or in progress; cancel it first");
     store_.flows().delete_flow(f.id);
+    webhook_limiter_.forget(f.id);
     scheduler_.flows_changed();
     log_info("flows", "deleted flow " + f.name);
 }
@@ -224,6 +225,14 @@ RunView FlowService::webhook(std::string_view flow_id, std::string_view token, s
         !equal_constant_time(sha256_hex(token), f->webhook_token_sha256))
         throw unknown;
     if (!f->enabled) throw Error(Errc::invalid_argument, "flow " + f->name + " is disabled; enable it to accept webhooks");
+    const auto limit = flows::rate_limit_of(f->document_json, options_.webhook_rate_limit);
+    if (const int64_t wait = webhook_limiter_.take(f->id, limit, now_ms()))
+        throw RateLimited("flow " + f->name + " accepts " + std::to_string(limit.per_minute) +
+                              " webhook calls a minute (bursts of " + std::to_string(limit.burst) +
+                              "); this call was refused and not stored. Send it again in " + std::to_string(wait) +
+                              " s (Retry-After), or raise the limit: the trigger's rate_limit, or junctiond's "
+                              "webhook-rate-per-minute and webhook-rate-burst",
+                          wait);
     if (body.empty()) throw Error(Errc::invalid_argument, "the webhook body must be JSON: a record or an array of records");
     flows::Batch::parse(body, "the webhook body", JsonSize::webhook);  // its own size cap
     return start_run(f->id, "webhook", body);

@@ -10,6 +10,7 @@
 #include <junction/core/flows/retention.hpp>
 #include <junction/core/flows/run_context.hpp>
 #include <junction/core/flows/run_pruner.hpp>
+#include <junction/core/flows/webhook_rate_limit.hpp>
 #include <junction/core/instances/instance_runtime.hpp>
 #include <junction/core/secrets/secret_box.hpp>
 
@@ -30,6 +31,7 @@ struct FlowServiceOptions {
     size_t run_workers = 4;  // runs executing at once; more wait, queued
     RetentionPolicy retention;  // each flow's "retention" overrides it
     std::chrono::milliseconds retention_interval{std::chrono::minutes(5)};  // between pruning passes
+    WebhookRateLimit webhook_rate_limit;  // each webhook trigger's "rate_limit" overrides it
 };
 
 struct FlowView {
@@ -86,7 +88,8 @@ public:
     RunView start_run(std::string_view flow_id_or_name, std::string_view trigger = "manual",
                       std::string_view payload_json = {});
     // The webhook URL's secret must match; the body is the payload. A wrong secret reads as
-    // an unknown flow (Error not_found), so URLs cannot be probed.
+    // an unknown flow (Error not_found), so URLs cannot be probed. A call over the flow's
+    // rate limit throws RateLimited before the body is read.
     RunView webhook(std::string_view flow_id, std::string_view token, std::string_view body);
 
     std::vector<RunView> runs(const RunQuery& query);
@@ -133,6 +136,7 @@ private:
     std::vector<std::thread> workers_;
     FlowScheduler scheduler_;
     RunPruner pruner_;
+    WebhookRateLimiter webhook_limiter_;
 };
 
 }  // namespace junction::core
