@@ -119,7 +119,7 @@ private:
     void read() {
         parser_.emplace();
         parser_->body_limit(largest_body_limit());
-        body_limit_ = {context_.options.max_body_bytes, "the request body"};
+        body_limit_ = {context_.options.max_body_bytes, "the request body", "send less in one request"};
         beast::get_lowest_layer(stream_).expires_after(seconds(context_.options.header_timeout_seconds));
         http::async_read_header(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
             // Over the largest limit: the parser refused it, the path's limit names it.
@@ -138,7 +138,7 @@ private:
         if (ec == http::error::body_limit) {
             return respond(413, error_body("payload_too_large",
                                            body_limit_.what + " is larger than " +
-                                               std::to_string(body_limit_.max_bytes) + " bytes"),
+                                               std::to_string(body_limit_.max_bytes) + " bytes; " + body_limit_.advice),
                            false);
         }
         if (ec) {
@@ -193,7 +193,8 @@ private:
         const std::string_view path(target.data(), target.size());
         for (const auto& limit : context_.options.path_body_limits) {
             if (path.substr(0, limit.prefix.size()) != limit.prefix) continue;
-            body_limit_ = {limit.max_bytes, "the body (" + limit.setting + ")"};
+            body_limit_ = {limit.max_bytes, "the body (" + limit.setting + ")",
+                           "send less in one call, or raise " + limit.setting + " in junctiond's settings"};
             return;
         }
     }
@@ -280,7 +281,8 @@ private:
     std::optional<http::request_parser<http::string_body>> parser_;
     struct BodyLimit {
         size_t max_bytes = 0;
-        std::string what;  // names it in the 413
+        std::string what;    // names it in the 413
+        std::string advice;  // and says what to do
     } body_limit_;
 };
 

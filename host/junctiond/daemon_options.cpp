@@ -48,6 +48,20 @@ po::options_description settings() {
         "seconds a stop (SIGTERM, SIGINT) lets running flow pages finish before it stops them (and "
         "cancels connector calls still running); either way runs resume from their last checkpoint at "
         "the next start")(
+        "retention-run-days", po::value<int64_t>()->default_value(30),
+        "days a flow's finished runs (with their log and failed records) are kept; 0: no age limit. A flow's "
+        "\"retention\" overrides it. Queued and running runs, and runs an open retry resumes from, are never pruned")(
+        "retention-runs", po::value<int64_t>()->default_value(1000),
+        "the newest runs kept per flow, older ones are pruned; 0: no count limit")(
+        "retention-dedupe-key-days", po::value<int64_t>()->default_value(90),
+        "days a flow-scope de-dupe key is remembered; a record with an expired key passes again. 0: forever")(
+        "retention-interval", po::value<unsigned>()->default_value(300),
+        "seconds between pruning passes (in the background, a few runs per transaction)")(
+        "webhook-rate-per-minute", po::value<int64_t>()->default_value(600),
+        "webhook calls a flow accepts a minute; more are answered 429 with Retry-After and not stored. "
+        "0: no limit. A webhook trigger's \"rate_limit\" overrides it")(
+        "webhook-rate-burst", po::value<int64_t>()->default_value(60),
+        "webhook calls a quiet flow accepts at once, above the rate")(
         "log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error")(
         "log-json", po::value<bool>()->default_value(false)->implicit_value(true),
         "write log lines as JSON objects");
@@ -278,6 +292,20 @@ DaemonOptions read_options(int argc, char** argv, const po::options_description&
     o.run_workers = vm["run-workers"].as<unsigned>();
     if (o.run_workers < 1 || o.run_workers > 256) throw std::runtime_error("run-workers must be 1 to 256");
     o.stop_grace_seconds = vm["stop-grace"].as<unsigned>();
+    auto in_range = [&](const char* key, int64_t low, int64_t high) {
+        const int64_t v = vm[key].as<int64_t>();
+        if (v < low || v > high)
+            throw std::runtime_error(std::string(key) + " must be " + std::to_string(low) + " to " + std::to_string(high));
+        return v;
+    };
+    o.retention.run_days = in_range("retention-run-days", 0, 36500);
+    o.retention.runs = in_range("retention-runs", 0, 100'000'000);
+    o.retention.dedupe_key_days = in_range("retention-dedupe-key-days", 0, 36500);
+    o.retention_interval_seconds = vm["retention-interval"].as<unsigned>();
+    if (o.retention_interval_seconds < 1 || o.retention_interval_seconds > 86400)
+        throw std::runtime_error("retention-interval must be 1 to 86400 seconds");
+    o.webhook_rate_limit.per_minute = in_range("webhook-rate-per-minute", 0, 1'000'000);
+    o.webhook_rate_limit.burst = in_range("webhook-rate-burst", 1, 1'000'000);
     o.print_version = vm.count("version") > 0;
     o.safe_mode = vm.count("safe") > 0;
     o.json_limits.max_depth = vm["json-max-depth"].as<size_t>();

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <junction/core/common/json.hpp>
+#include <junction/core/flows/retention.hpp>
+#include <junction/core/flows/webhook_rate_limit.hpp>
 #include <junction/core/host_core.hpp>
 
 #include <cstdint>
@@ -33,6 +35,9 @@ struct DaemonOptions {
     std::string tls_cert, tls_key;          // both set: the admin API serves HTTPS
     unsigned run_workers = 4;               // flow runs executing at once
     unsigned stop_grace_seconds = 20;       // how long a stop waits for flow pages in hand
+    core::RetentionPolicy retention;        // retention-*: runs and de-dupe keys kept per flow
+    unsigned retention_interval_seconds = 300;  // between pruning passes
+    core::WebhookRateLimit webhook_rate_limit;  // webhook-rate-*: calls a flow accepts
     std::string log_level = "info";
     std::string config_file;                // "" when none; SIGHUP re-reads it
     bool print_version = false;  // print the version, exit

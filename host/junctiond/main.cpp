@@ -121,6 +121,9 @@ int run(int argc, char** argv, DaemonOptions options) {
     core_options.master_key_env = take_environment_secret("JUNCTION_MASTER_KEY").value_or("");
     core_options.http.ca_file = options.ca_file;
     core_options.flows.run_workers = options.run_workers;
+    core_options.flows.retention = options.retention;
+    core_options.flows.retention_interval = std::chrono::seconds(options.retention_interval_seconds);
+    core_options.flows.webhook_rate_limit = options.webhook_rate_limit;
     core_options.connectors = options.connectors;
     HostCore core(options.state_dir, core_options);
     if (options.rotate_key) {

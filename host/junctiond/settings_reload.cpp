@@ -51,6 +51,11 @@ void reload_settings(int argc, char** argv, DaemonOptions& running, AdminServer&
     needs_restart("max-upload-bytes", next.max_upload_bytes != running.max_upload_bytes);
     needs_restart("ca-file", next.ca_file != running.ca_file);
     needs_restart("run-workers", next.run_workers != running.run_workers);
+    needs_restart("retention-*", next.retention.run_days != running.retention.run_days ||
+                                     next.retention.runs != running.retention.runs ||
+                                     next.retention.dedupe_key_days != running.retention.dedupe_key_days ||
+                                     next.retention_interval_seconds != running.retention_interval_seconds);
+    needs_restart("webhook-rate-*", next.webhook_rate_limit != running.webhook_rate_limit);
     needs_restart("isolation and connector-* settings",
                   connector_settings_text(next.connectors) != connector_settings_text(running.connectors));
     needs_restart("tls-cert/tls-key (on or off)", next.tls_cert.empty() != running.tls_cert.empty());

@@ -187,7 +187,8 @@ TEST_CASE("webhook bodies have their own size limit; each record within max-reco
     const HttpAnswer too_large = http_call("POST", hook, records(8, 500'000));  // 4 MB
     CHECK(too_large.status == 413);
     CHECK(std::string(json_of(too_large)["error"]["message"].GetString()) ==
-          "the body (max-webhook-bytes) is larger than 3000000 bytes");
+          "the body (max-webhook-bytes) is larger than 3000000 bytes; send less in one call, or raise "
+          "max-webhook-bytes in junctiond's settings");
 
     CHECK(refusal(http_call("POST", hook, records(2, 700'000))) ==
           "the webhook body has a record of 700008 bytes at /0, more than 600000 (max-record-bytes)");
@@ -195,6 +196,6 @@ TEST_CASE("webhook bodies have their own size limit; each record within max-reco
     // Other routes keep the 1 MiB limit.
     const HttpAnswer flow = d.call("POST", "/v1/flows", R"({"name":")" + std::string(2'000'000, 'f') + R"("})");
     CHECK(flow.status == 413);
-    CHECK(std::string(json_of(flow)["error"]["message"].GetString()) == "the request body is larger than 1048576 bytes");
+    CHECK(std::string(json_of(flow)["error"]["message"].GetString()) == "the request body is larger than 1048576 bytes; send less in one request");
     d.alive();
 }

@@ -2,6 +2,9 @@
 
 #include <junction/core/net/http_client.hpp>
 
+#include <algorithm>
+#include <cctype>
+
 #include <csignal>
 #include <fstream>
 #include <regex>
@@ -41,7 +44,18 @@ HttpAnswer http_call(const std::string& method, const std::string& url, const st
     if (!body.empty()) all.emplace_back("Content-Type", "application/json");
     if (!client.send(method, url, all, body, r, error))
         throw std::runtime_error(method + " " + url + ": " + error);
-    return {r.status, std::move(r.body)};
+    return {r.status, std::move(r.body), std::move(r.headers)};
+}
+
+std::string HttpAnswer::header(std::string_view name) const {
+    auto same = [&](const std::string& k) {
+        return std::equal(k.begin(), k.end(), name.begin(), name.end(),
+                          [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
+                                                      std::tolower(static_cast<unsigned char>(b)); });
+    };
+    for (const auto& [k, v] : headers)
+        if (same(k)) return v;
+    return "";
 }
 
 std::string json_text(const std::string& s) {

@@ -8,6 +8,8 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace junction::testing {
@@ -15,6 +17,9 @@ namespace junction::testing {
 struct HttpAnswer {
     int status = 0;
     std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+    // The first header named `name` (any case), "" when there is none.
+    std::string header(std::string_view name) const;
 };
 
 // One HTTP exchange through the host's libcurl client; throws when nothing answered.

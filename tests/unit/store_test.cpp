@@ -30,7 +30,7 @@ InstanceRecord record(const std::string& id, const std::string& name, const std:
 TEST_CASE("instances: insert, find by id or name, update, unique names, delete cascades") {
     TempDir dir;
     auto store = open_sqlite_store(dir / "j.db");
-    CHECK(store->schema_version() == 6);
+    CHECK(store->schema_version() == 7);
     store->insert_instance(record("i1", "shopify-uk"));
     store->state_set("i1", "cursor", "2026-01-01");
 

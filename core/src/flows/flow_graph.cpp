@@ -3,6 +3,8 @@
 #include <junction/core/common/error.hpp>
 #include <junction/core/flows/cron_schedule.hpp>
 #include <junction/core/common/json_schema.hpp>
+#include <junction/core/flows/retention.hpp>
+#include <junction/core/flows/webhook_rate_limit.hpp>
 #include <re2/re2.h>
 
 #include <functional>
@@ -17,7 +19,7 @@ Trigger read_trigger(const Spec& doc) {
     Trigger t;
     auto spec = doc.child("trigger", true);
     if (!spec) return t;
-    spec->allow_only({"type", "cron", "time_zone"});
+    spec->allow_only({"type", "cron", "time_zone", "rate_limit"});
     t.type = spec->string("type", true);
     if (t.type == "schedule") {
         t.cron = spec->string("cron", true);
@@ -33,9 +35,11 @@ Trigger read_trigger(const Spec& doc) {
     } else if (t.type == "manual" || t.type == "webhook") {
         if (spec->member("cron") || spec->member("time_zone"))
             spec->problem("cron and time_zone belong to a schedule trigger");
+        if (t.type == "webhook") read_rate_limit(*spec, {});  // only its problems
     } else if (!t.type.empty()) {
         spec->problem("type", "'" + t.type + "' is not a trigger (manual, schedule or webhook)");
     }
+    if (t.type != "webhook" && spec->member("rate_limit")) spec->problem("rate_limit", "belongs to a webhook trigger");
     return t;
 }
 
@@ -77,7 +81,7 @@ FlowGraph FlowGraph::build(std::string_view document_json, BuildContext& ctx, co
     const Spec doc(document, "", problems);
     FlowGraph g;
     if (!document.IsObject()) throw Error(Errc::invalid_argument, "a flow must be a JSON object");
-    doc.allow_only({"name", "description", "trigger", "start", "shapes", "format"});
+    doc.allow_only({"name", "description", "trigger", "start", "shapes", "format", "retention"});
     g.name_ = doc.string("name", true);
     static const RE2 name_pattern("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");  // RE2: linear, no recursion
     if (!g.name_.empty() && !RE2::FullMatch(g.name_, name_pattern))
@@ -85,6 +89,7 @@ FlowGraph FlowGraph::build(std::string_view document_json, BuildContext& ctx, co
     doc.string("description");
     doc.integer("format", 1, 1);  // the document format; 1 is the only one so far
     g.trigger_ = read_trigger(doc);
+    read_retention(doc, {});  // only its problems: the daemon's defaults apply when the pruner reads it
 
     std::unordered_map<std::string, Shape*> by_id;
     const auto shapes = doc.array("shapes", true);

@@ -32,7 +32,8 @@ std::string cursors_json(const std::map<std::string, std::string>& cursors) {
 
 FlowService::FlowService(Store& store, const SecretBox& secrets, InstanceRuntime& runtime, FlowServiceOptions options)
     : store_(store), secrets_(secrets), runtime_(runtime), options_(options),
-      scheduler_(store.flows(), [this](const FlowRecord& f) { fire_schedule(f); }) {}
+      scheduler_(store.flows(), [this](const FlowRecord& f) { fire_schedule(f); }),
+      pruner_(store.flows(), options.retention, options.retention_interval) {}
 
 void FlowService::fire_schedule(const FlowRecord& f) {
     if (has_open_run(f.id)) {
@@ -54,7 +55,10 @@ void FlowService::start(StartMode mode) {
     else
         log_warn("flows", "safe mode: interrupted and queued runs are left as they are and no schedule fires");
     for (size_t i = 0; i < std::max<size_t>(1, options_.run_workers); ++i) workers_.emplace_back([this] { work(); });
-    if (mode == StartMode::normal) scheduler_.start();
+    if (mode == StartMode::normal) {
+        scheduler_.start();
+        pruner_.start();  // safe mode deletes nothing an operator may want to look at
+    }
 }
 
 void FlowService::stop(std::chrono::milliseconds grace) {
@@ -78,6 +82,7 @@ void FlowService::stop(std::chrono::milliseconds grace) {
         for (auto& [id, a] : active_) a->signals.stop = true;
     }
     scheduler_.stop();
+    pruner_.stop();
     for (auto& t : workers_) t.join();
     workers_.clear();
     mark_paused(held);  // every worker is out: what is still "running" paused cleanly
@@ -154,6 +159,7 @@ void FlowService::remove(std::string_view id_or_name) {
     if (has_open_run(f.id))
         throw Error(Errc::invalid_argument, "flow " + f.name + " has a run queued or in progress; cancel it first");
     store_.flows().delete_flow(f.id);
+    webhook_limiter_.forget(f.id);
     scheduler_.flows_changed();
     log_info("flows", "deleted flow " + f.name);
 }
@@ -219,6 +225,14 @@ RunView FlowService::webhook(std::string_view flow_id, std::string_view token, s
         !equal_constant_time(sha256_hex(token), f->webhook_token_sha256))
         throw unknown;
     if (!f->enabled) throw Error(Errc::invalid_argument, "flow " + f->name + " is disabled; enable it to accept webhooks");
+    const auto limit = flows::rate_limit_of(f->document_json, options_.webhook_rate_limit);
+    if (const int64_t wait = webhook_limiter_.take(f->id, limit, now_ms()))
+        throw RateLimited("flow " + f->name + " accepts " + std::to_string(limit.per_minute) +
+                              " webhook calls a minute (bursts of " + std::to_string(limit.burst) +
+                              "); this call was refused and not stored. Send it again in " + std::to_string(wait) +
+                              " s (Retry-After), or raise the limit: the trigger's rate_limit, or junctiond's "
+                              "webhook-rate-per-minute and webhook-rate-burst",
+                          wait);
     if (body.empty()) throw Error(Errc::invalid_argument, "the webhook body must be JSON: a record or an array of records");
     flows::Batch::parse(body, "the webhook body", JsonSize::webhook);  // its own size cap
     return start_run(f->id, "webhook", body);

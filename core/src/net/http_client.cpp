@@ -238,6 +238,9 @@ bool HttpClient::send(std::string_view method, const std::string& url,
             auto* out = static_cast<Result*>(user);
             out->status = static_cast<int>(r->status_code);
             out->body.assign(r->body.ptr ? r->body.ptr : "", r->body.len);
+            for (size_t i = 0; i < r->header_count; ++i)
+                out->headers.emplace_back(std::string(r->headers[i].name.ptr, r->headers[i].name.len),
+                                          std::string(r->headers[i].value.ptr, r->headers[i].value.len));
         },
         &result, nullptr, error);
     return s == JN_OK;

@@ -1,5 +1,7 @@
 #include "sqlite_flow_store.hpp"
 
+#include <chrono>
+
 namespace junction::core {
 
 namespace {
@@ -261,14 +263,52 @@ public:
         return s.step();
     }
 
+    size_t prune_runs(std::string_view flow_id, int64_t started_before_ms, int64_t keep_newest,
+                      size_t batch) override {
+        std::lock_guard lock(c_.mutex);
+        std::vector<std::string> ids;
+        {
+            Statement s(c_.statements,
+                        "SELECT id FROM runs WHERE flow_id=?1 AND status NOT IN ('queued','running') "
+                        "AND id NOT IN (SELECT retry_of FROM runs WHERE flow_id=?1 AND status IN ('queued','running')) "
+                        "AND (started_ms < ?2 OR (?3 > 0 AND id IN (SELECT id FROM runs WHERE flow_id=?1 "
+                        "ORDER BY started_ms DESC, id DESC LIMIT -1 OFFSET ?3))) LIMIT ?4");
+            s.bind_text(1, flow_id).bind(2, started_before_ms).bind(3, keep_newest)
+                .bind(4, static_cast<int64_t>(batch));
+            while (s.step()) ids.push_back(s.text(0));
+        }
+        if (ids.empty()) return 0;
+        c_.transaction([&] {
+            for (const auto& id : ids) {
+                Statement d(c_.statements, "DELETE FROM runs WHERE id=?");  // log and failures cascade
+                d.bind_text(1, id).run();
+                delete_scopes(c_, "run:" + id);
+            }
+        });
+        return ids.size();
+    }
+
+    size_t prune_dedupe_keys(std::string_view flow_id, int64_t added_before_ms, size_t batch) override {
+        std::lock_guard lock(c_.mutex);
+        const std::string prefix = "flow:" + std::string(flow_id);
+        Statement s(c_.statements,
+                    "DELETE FROM dedupe_keys WHERE (scope, key) IN (SELECT scope, key FROM dedupe_keys "
+                    "WHERE scope >= ? AND scope < ? AND added_ms < ? LIMIT ?)");
+        s.bind_text(1, prefix + ":").bind_text(2, prefix + ";").bind(3, added_before_ms)
+            .bind(4, static_cast<int64_t>(batch)).run();
+        return static_cast<size_t>(c_.changes());
+    }
+
 private:
     void write_checkpoint(std::string_view run_id, const Checkpoint& c) {
         // Progress: whatever crashed before did not stop the run here (crash_resumes).
         Statement s(c_.statements, "UPDATE runs SET checkpoint=?, counts=?, crash_resumes=0 WHERE id=?");
         s.bind_text(1, c.checkpoint_json).bind_text(2, c.counts_json).bind_text(3, run_id).run();
+        const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch()).count();
         for (const auto& [scope, key] : c.dedupe_keys) {
-            Statement k(c_.statements, "INSERT OR IGNORE INTO dedupe_keys(scope, key) VALUES(?,?)");
-            k.bind_text(1, scope).bind_text(2, key).run();
+            Statement k(c_.statements, "INSERT OR IGNORE INTO dedupe_keys(scope, key, added_ms) VALUES(?,?,?)");
+            k.bind_text(1, scope).bind_text(2, key).bind(3, now).run();
         }
         for (const auto& f : c.failed) {
             Statement k(c_.statements, "INSERT INTO run_failures(run_id, shape, reason, record) VALUES(?,?,?,?)");

@@ -133,6 +133,12 @@ const std::vector<const char*>& store_migrations() {
     // An instance's revision: bumped by every write of its settings or secrets, which is
     // a compare-and-set on it, so a writer that read an older record cannot undo a newer one.
     R"(ALTER TABLE instances ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;)",
+    // When each de-dupe key was made final, so flow-scope keys expire (retention). Keys
+    // stored before this step count from the upgrade: none expires at once. The index lets
+    // the pruner find one flow's old keys without reading them all.
+    R"(ALTER TABLE dedupe_keys ADD COLUMN added_ms INTEGER NOT NULL DEFAULT 0;
+       UPDATE dedupe_keys SET added_ms = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER);
+       CREATE INDEX dedupe_keys_by_age ON dedupe_keys(scope, added_ms);)",
     };
     return migrations;
 }

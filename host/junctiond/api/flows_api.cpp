@@ -126,8 +126,14 @@ void add_flow_routes(Router& router, AdminServices& s) {
     });
 
     router.add("POST", "/hooks/{flow}/{token}", [&s](HttpRequest& r) {
-        const auto run = s.flows.webhook(r.params["flow"], r.params["token"], r.body);
-        return json_response(202, R"({"run":)" + json_string(run.record.id) + "}");
+        try {
+            const auto run = s.flows.webhook(r.params["flow"], r.params["token"], r.body);
+            return json_response(202, R"({"run":)" + json_string(run.record.id) + "}");
+        } catch (const core::RateLimited& e) {  // 429, and when to come back
+            HttpResponse refused = error_response(429, "rate_limited", e.message());
+            refused.headers.emplace_back("Retry-After", std::to_string(e.retry_after_seconds));
+            return refused;
+        }
     }, true);
 }
 

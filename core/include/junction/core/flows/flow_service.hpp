@@ -1,12 +1,16 @@
 // What an admin does with flows and runs: save (a new version each time), list, show,
 // delete, enable; start runs (manual, schedule, webhook), list and inspect them, cancel,
-// retry. Runs execute on a few worker threads; a schedule thread fires cron triggers.
+// retry. Runs execute on a few worker threads; a schedule thread fires cron triggers; a
+// pruning thread applies retention (run_pruner.hpp).
 // A run the host was stopped in (or killed in) is resumed from its checkpoint on start().
 #pragma once
 
 #include <junction/core/flows/flow_graph.hpp>
 #include <junction/core/flows/flow_scheduler.hpp>
+#include <junction/core/flows/retention.hpp>
 #include <junction/core/flows/run_context.hpp>
+#include <junction/core/flows/run_pruner.hpp>
+#include <junction/core/flows/webhook_rate_limit.hpp>
 #include <junction/core/instances/instance_runtime.hpp>
 #include <junction/core/secrets/secret_box.hpp>
 
@@ -25,6 +29,9 @@ namespace junction::core {
 
 struct FlowServiceOptions {
     size_t run_workers = 4;  // runs executing at once; more wait, queued
+    RetentionPolicy retention;  // each flow's "retention" overrides it
+    std::chrono::milliseconds retention_interval{std::chrono::minutes(5)};  // between pruning passes
+    WebhookRateLimit webhook_rate_limit;  // each webhook trigger's "rate_limit" overrides it
 };
 
 struct FlowView {
@@ -81,7 +88,8 @@ public:
     RunView start_run(std::string_view flow_id_or_name, std::string_view trigger = "manual",
                       std::string_view payload_json = {});
     // The webhook URL's secret must match; the body is the payload. A wrong secret reads as
-    // an unknown flow (Error not_found), so URLs cannot be probed.
+    // an unknown flow (Error not_found), so URLs cannot be probed. A call over the flow's
+    // rate limit throws RateLimited before the body is read.
     RunView webhook(std::string_view flow_id, std::string_view token, std::string_view body);
 
     std::vector<RunView> runs(const RunQuery& query);
@@ -127,6 +135,8 @@ private:
     bool stopping_ = false, started_ = false;
     std::vector<std::thread> workers_;
     FlowScheduler scheduler_;
+    RunPruner pruner_;
+    WebhookRateLimiter webhook_limiter_;
 };
 
 }  // namespace junction::core

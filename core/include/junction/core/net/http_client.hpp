@@ -58,6 +58,7 @@ public:
     struct Result {
         int status = 0;
         std::string body;
+        std::vector<std::pair<std::string, std::string>> headers;  // as received (Retry-After...)
     };
     bool send(std::string_view method, const std::string& url,
               const std::vector<std::pair<std::string, std::string>>& headers,

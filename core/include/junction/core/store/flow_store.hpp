@@ -128,6 +128,16 @@ public:
 
     // True when a checkpoint made the key final in that scope.
     virtual bool dedupe_seen(std::string_view scope, std::string_view key) = 0;
+
+    // Retention, a few rows per call (one short transaction) so writers wait little; the
+    // caller calls again while it returns `batch`. Deletes at most `batch` runs of the flow
+    // (with their log lines, failed records and run-scope keys) that started before
+    // `started_before_ms` (0: no age limit) or are not among its `keep_newest` newest runs
+    // (0: no count limit). Never a queued or running run, nor one an open retry is based on.
+    virtual size_t prune_runs(std::string_view flow_id, int64_t started_before_ms, int64_t keep_newest,
+                              size_t batch) = 0;
+    // Deletes at most `batch` of the flow's flow-scope de-dupe keys made final before `added_before_ms`.
+    virtual size_t prune_dedupe_keys(std::string_view flow_id, int64_t added_before_ms, size_t batch) = 0;
 };
 
 }  // namespace junction::core
