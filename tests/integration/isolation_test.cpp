@@ -121,9 +121,11 @@ TEST_CASE("a connector that crashes, hangs, allocates, floods or nests too deep 
     // result on a reused lane), and pages whose acknowledgements it never reads (which once
     // held the caller long past its deadline). Either way junctiond stops the process.
     cases.push_back({"forge", "junctiond stopped it: it sent a broken message: a message for call 15790320 on the lane of call"});
+    // On a busy machine the flood may not fill the socket before the deadline: then the
+    // deadline stops it, which is what matters (the caller is not held past it).
     cases.push_back({"pages", "junctiond stopped it: it sent a broken message: it sends pages without reading their acknowledgements"});
     for (const Misbehaviour& c : cases) {
-        INFO(c.how);
+        INFO(std::string(c.how));
         const std::string name = std::string("invoke-") + c.how;
         REQUIRE(d.call("POST", "/v1/instances",
                        R"({"connector":"misbehaving","name":")" + name + R"(","config":{"in":"invoke","how":")" +
@@ -140,7 +142,9 @@ TEST_CASE("a connector that crashes, hangs, allocates, floods or nests too deep 
         }
         CHECK(std::string(view["status"].GetString()) == "failed");
         const std::string error = view["error"].GetString();
-        CHECK_MESSAGE(error.find(c.says) != std::string::npos, error);
+        const bool stopped_by_deadline = std::string(c.how) == "pages" &&
+                                         error.find("did not finish within its deadline of 3 s") != std::string::npos;
+        CHECK_MESSAGE((error.find(c.says) != std::string::npos || stopped_by_deadline), error);
         check_alive(d);
     }
     // A well-behaved flow on the same connector runs, in a new connector process.

@@ -172,7 +172,7 @@ TEST_CASE("reopening keeps everything; a newer schema is refused, not damaged") 
     sqlite3_close(db);
     CHECK_THROWS_WITH_AS(open_sqlite_store(dir / "j.db"), doctest::Contains("newer Junction"), Error);
     sqlite3_open((dir / "j.db").c_str(), &db);
-    sqlite3_exec(db, "UPDATE schema_version SET version = 6", nullptr, nullptr, nullptr);
+    sqlite3_exec(db, "UPDATE schema_version SET version = 7", nullptr, nullptr, nullptr);
     sqlite3_close(db);
     CHECK(open_sqlite_store(dir / "j.db")->find_instance("kept"));
 }
