@@ -53,7 +53,8 @@ std::vector<std::string> listed_runs(const JunctiondProcess& d, const std::strin
     const HttpAnswer a = d.call("GET", "/v1/runs?flow=" + flow + "&limit=1000");
     REQUIRE(a.status == 200);
     std::vector<std::string> ids;
-    for (const auto& r : json_of(a)["items"].GetArray()) ids.emplace_back(r["id"].GetString());
+    const auto listed = json_of(a);  // the loop below must not run over a destroyed temporary
+    for (const auto& r : listed["items"].GetArray()) ids.emplace_back(r["id"].GetString());
     return ids;
 }
 
