@@ -182,6 +182,12 @@ private:
         OPENSSL_cleanse(room.data(), room.size());
     }
 
+    bool carries_token() const {
+        if (!context_.options.token_check) return false;
+        const auto header = parser_->get()[http::field::authorization];
+        return context_.options.token_check(std::string(header.data(), header.size()));
+    }
+
     size_t largest_body_limit() const {
         size_t largest = context_.options.max_body_bytes;
         for (const auto& limit : context_.options.path_body_limits) largest = std::max(largest, limit.max_bytes);
@@ -193,6 +199,12 @@ private:
         const std::string_view path(target.data(), target.size());
         for (const auto& limit : context_.options.path_body_limits) {
             if (path.substr(0, limit.prefix.size()) != limit.prefix) continue;
+            if (limit.needs_token && !carries_token()) {
+                body_limit_.what = "the request body (without the admin token " + limit.setting +
+                                   " does not apply, the server-wide limit does)";
+                body_limit_.advice = "send 'Authorization: Bearer <token>' (the token is in <state-dir>/admin.token)";
+                return;
+            }
             body_limit_ = {limit.max_bytes, "the body (" + limit.setting + ")",
                            "send less in one call, or raise " + limit.setting + " in junctiond's settings"};
             return;

@@ -25,11 +25,14 @@ struct TlsFiles {
 };
 
 // Requests whose path starts with `prefix` may carry up to `max_bytes` of body instead of the
-// server-wide limit (webhooks have their own setting); `setting` names it in the 413.
+// server-wide limit (webhooks have their own setting); `setting` names it in the 413. With
+// `needs_token`, only a request carrying the admin token gets it: no one without the token
+// makes the daemon hold a package-sized body.
 struct PathBodyLimit {
     std::string prefix;
     size_t max_bytes = 0;
     std::string setting;
+    bool needs_token = false;
 };
 
 struct ServerOptions {
@@ -37,6 +40,7 @@ struct ServerOptions {
     uint16_t port = 8750;              // 0: any free port
     size_t max_body_bytes = 1u << 20;  // larger bodies get 413
     std::vector<PathBodyLimit> path_body_limits;  // the first matching prefix wins
+    std::function<bool(const std::string& authorization)> token_check;  // for needs_token limits
     unsigned io_threads = 2;
     unsigned worker_threads = 8;
     std::optional<TlsFiles> tls;  // HTTPS when set

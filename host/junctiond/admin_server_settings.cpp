@@ -9,7 +9,7 @@ void apply_transport_settings(const DaemonOptions& daemon, ServerOptions& server
     // Webhook bodies come from other systems and have their own bound (max-webhook-bytes).
     // Package uploads are libraries, larger than any JSON body (max-upload-bytes).
     server.path_body_limits = {{"/hooks/", daemon.json_limits.max_webhook_bytes, "max-webhook-bytes"},
-                               {"/v1/connectors/upload", daemon.max_upload_bytes, "max-upload-bytes"}};
+                               {"/v1/connectors/upload", daemon.max_upload_bytes, "max-upload-bytes", true}};
 }
 
 }  // namespace junction::daemon

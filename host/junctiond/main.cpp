@@ -184,9 +184,10 @@ int run(int argc, char** argv, DaemonOptions options) {
     server_options.port = options.listen_port;
     server_options.tls = tls_files(options);
     apply_transport_settings(options, server_options);
-    // The dispatch keeps the token's digest; the token itself is wiped at the end of the line.
-    AdminServer server(server_options,
-                       make_dispatch(router, ClearText(load_or_create_admin_token(options.state_dir)).view()));
+    // The check keeps the token's digest; the token itself is wiped at the end of the line.
+    const TokenCheck token_check = make_token_check(ClearText(load_or_create_admin_token(options.state_dir)).view());
+    server_options.token_check = token_check;  // a larger body limit only with the token
+    AdminServer server(server_options, make_dispatch(router, token_check));
     std::unique_ptr<PluginFolderWatch> watch;
     if (options.plugin_watch != "off" && !options.safe_mode) {
         watch = std::make_unique<PluginFolderWatch>(

@@ -17,6 +17,13 @@ TEST_CASE("the redactor replaces each value wherever it is, at the ends, repeate
     CHECK(r.apply("") == "");
 }
 
+TEST_CASE("overlapping values are covered whole") {
+    const Redactor r({"abcd1234", "1234wxyz", "client-7"});
+    CHECK(r.apply("abcd1234wxyz") == "***");
+    CHECK(r.apply("[abcd1234wxyz] [1234wxyz]") == "[***] [***]");
+    CHECK(r.apply("secret=client-7-s3cret, id=client-7") == "secret=***-s3cret, id=***");
+}
+
 TEST_CASE("the redactor prefers the longest value at a place and ignores values under 4 bytes") {
     const Redactor r({"abcd", "abcdefgh", "xyz"});
     CHECK(r.apply("[abcdefgh]") == "[***]");

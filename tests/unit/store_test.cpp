@@ -146,6 +146,19 @@ TEST_CASE("every sealed value, snapshots' too, is re-sealed with meta in one tra
         {{"master_key_check", "other"}}));
     CHECK(store->find_instance("i1")->secrets[0].ciphertext == "resealed-i1-sealed-one");
     CHECK(store->meta_get("master_key_check") == "new-check");
+
+    // A snapshot an earlier rotation left under a lost key opens no more: it is removed and
+    // the rotation goes on (a rollback to it could only have failed).
+    const auto after_loss = store->reseal_all_secrets(
+        [](const std::string&, const SealedSecret& s) -> SealedSecret {
+            if (s.ciphertext.find("snap") != std::string::npos) throw Error(Errc::invalid_argument, "does not open");
+            return {s.field, "n4", "again-" + s.ciphertext};
+        },
+        {{"master_key_check", "third"}});
+    CHECK(after_loss == 2);
+    CHECK_FALSE(store->snapshot("i1", "1.0.0"));
+    CHECK(store->find_instance("i1")->secrets[0].ciphertext == "again-resealed-i1-sealed-one");
+    CHECK(store->meta_get("master_key_check") == "third");
 }
 
 TEST_CASE("reopening keeps everything; a newer schema is refused, not damaged") {

@@ -91,9 +91,13 @@ std::string RunContext::start_cursor(const std::string& shape) const {
 
 bool RunContext::seen_before(const std::string& scope, const std::string& key) {
     auto entry = std::make_pair(scope, key);
-    if (new_keys_.count(entry) || store_.dedupe_seen(scope, key)) return true;
+    if (new_keys_.count(entry)) return true;
+    const bool stored = store_.dedupe_seen(scope, key);
+    // A stored key goes to the checkpoint too: it is marked seen now, so a key expires only
+    // when no run has seen it for retention-dedupe-key-days (a list polled in full every
+    // hour must not come through again once its keys are 90 days old).
     new_keys_.insert(std::move(entry));
-    return false;
+    return stored;
 }
 
 void RunContext::page_done() {

@@ -237,9 +237,13 @@ InstanceRecord InstanceService::changed(const InstanceRecord& read, const Instan
 InstanceView InstanceService::update(std::string_view id_or_name, const InstanceChanges& changes) {
     // Without a revision from the caller, a write that lost a race to another writer is
     // re-applied to the newer record (read-modify-write inside the compare-and-set).
+    // Later attempts look the instance up by the id the first one found: by name they could
+    // find another instance, made under that name after a rename.
     constexpr int kAttempts = 5;
+    std::string id;
     for (int attempt = 1;; ++attempt) {
-        const InstanceRecord read = load(id_or_name);
+        const InstanceRecord read = load(id.empty() ? id_or_name : std::string_view(id));
+        id = read.id;
         if (changes.revision && *changes.revision != read.revision)
             throw stale_instance_error(runtime_, *changes.revision, nullptr, read);
         InstanceRecord r = changed(read, changes);

@@ -52,6 +52,9 @@ const ProcessKeys& keys() {
     return k;
 }
 
+// The top 16 of the hash's 61 bits: what a value keeps of its rolling hash.
+uint16_t filter_of(uint64_t rolling) { return static_cast<uint16_t>(rolling >> 45); }
+
 uint64_t rolling_hash(std::string_view text) {
     uint64_t h = 0;
     for (unsigned char c : text) h = mod_add(mod_mul(h, keys().base), c);
@@ -74,7 +77,7 @@ Redactor::Redactor(const std::vector<std::string>& values) {
 
 void Redactor::add(std::string_view value) {
     if (value.size() < kShortest) return;
-    values_.push_back({value.size(), rolling_hash(value), mac_of(value)});
+    values_.push_back({value.size(), filter_of(rolling_hash(value)), mac_of(value)});
 }
 
 void Redactor::add_instance(const SecretBox& secrets, const InstanceRecord& record) {
@@ -96,8 +99,9 @@ void Redactor::add_config(const rapidjson::Value& config, const std::vector<std:
     }
 }
 
-// One pass over the text per distinct value length; at each place the longest value that
-// matches is replaced, and the search goes on after it.
+// One pass over the text per distinct value length marks where each value occurs; every
+// byte inside any occurrence is covered, so overlapping values (a client id inside its
+// secret) leave nothing out, and each run of covered bytes becomes one "***".
 std::string Redactor::apply(std::string text) const {
     if (values_.empty()) return text;
     std::vector<size_t> lengths;
@@ -113,7 +117,7 @@ std::string Redactor::apply(std::string text) const {
         uint64_t h = rolling_hash(std::string_view(text).substr(0, length));
         for (size_t at = 0;; ++at) {
             for (const auto& v : values_) {
-                if (v.length != length || v.rolling != h) continue;
+                if (v.length != length || v.filter != filter_of(h)) continue;
                 const auto mac = mac_of(std::string_view(text).substr(at, length));
                 if (CRYPTO_memcmp(mac.data(), v.mac.data(), mac.size()) == 0) {
                     match_length[at] = length;
@@ -129,12 +133,14 @@ std::string Redactor::apply(std::string text) const {
     }
     std::string out;
     out.reserve(text.size());
-    for (size_t at = 0; at < text.size();) {
-        if (match_length[at] != 0) {
-            out += "***";
-            at += match_length[at];
+    size_t covered_to = 0;  // one past the last byte inside an occurrence so far
+    for (size_t at = 0; at < text.size(); ++at) {
+        const bool in_run = at < covered_to;
+        covered_to = std::max(covered_to, at + match_length[at]);
+        if (at < covered_to) {
+            if (!in_run) out += "***";
         } else {
-            out += text[at++];
+            out += text[at];
         }
     }
     OPENSSL_cleanse(text.data(), text.size());  // the unredacted text goes now

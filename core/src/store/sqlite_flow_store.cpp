@@ -307,7 +307,8 @@ private:
         const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::system_clock::now().time_since_epoch()).count();
         for (const auto& [scope, key] : c.dedupe_keys) {
-            Statement k(c_.statements, "INSERT OR IGNORE INTO dedupe_keys(scope, key, added_ms) VALUES(?,?,?)");
+            Statement k(c_.statements, "INSERT INTO dedupe_keys(scope, key, added_ms) VALUES(?,?,?) "
+                                       "ON CONFLICT(scope, key) DO UPDATE SET added_ms = excluded.added_ms");
             k.bind_text(1, scope).bind_text(2, key).bind(3, now).run();
         }
         for (const auto& f : c.failed) {

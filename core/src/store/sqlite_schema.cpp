@@ -133,7 +133,7 @@ const std::vector<const char*>& store_migrations() {
     // An instance's revision: bumped by every write of its settings or secrets, which is
     // a compare-and-set on it, so a writer that read an older record cannot undo a newer one.
     R"(ALTER TABLE instances ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;)",
-    // When each de-dupe key was made final, so flow-scope keys expire (retention). Keys
+    // When each de-dupe key was last seen by a run, so flow-scope keys expire (retention). Keys
     // stored before this step count from the upgrade: none expires at once. The index lets
     // the pruner find one flow's old keys without reading them all.
     R"(ALTER TABLE dedupe_keys ADD COLUMN added_ms INTEGER NOT NULL DEFAULT 0;

@@ -5,9 +5,12 @@
 #include "sqlite_connection.hpp"
 #include "sqlite_flow_store.hpp"
 
+#include <junction/core/common/error.hpp>
+#include <junction/core/common/log.hpp>
 #include <junction/core/store/store.hpp>
 
 #include <map>
+#include <set>
 #include <unordered_map>
 #include <mutex>
 
@@ -157,8 +160,26 @@ public:
                                  "FROM instance_snapshot_secrets");
                 while (s.step()) values.push_back({s.text(0), s.text(1), {s.text(2), s.text(3), s.text(4)}});
             }
+            std::set<std::pair<std::string, std::string>> dropped;  // snapshots (instance, version)
             for (const auto& v : values) {
-                const SealedSecret next = reseal(v.id, v.value);
+                if (dropped.count({v.id, v.version})) continue;
+                SealedSecret next;
+                try {
+                    next = reseal(v.id, v.value);
+                } catch (const Error& e) {
+                    // A snapshot a rotation before this version left sealed with a key that
+                    // is gone: nothing can open it, so a rollback to it could only fail. It
+                    // goes, and the rotation goes on. An instance's own value stops it.
+                    if (v.version.empty()) throw;
+                    Statement del(statements_, "DELETE FROM instance_snapshots WHERE instance_id=? AND connector_version=?");
+                    del.bind_text(1, v.id).bind_text(2, v.version).run();
+                    dropped.insert({v.id, v.version});
+                    log_warn("store", "the snapshot of instance " + v.id + " at version " + v.version +
+                                          " was sealed with an earlier key and cannot be opened; it is removed "
+                                          "(a rollback to that version will have no snapshot to restore)");
+                    continue;
+                }
+                ++count;
                 if (v.version.empty()) {
                     Statement u(statements_, "UPDATE instance_secrets SET nonce=?, ciphertext=? WHERE "
                                      "instance_id=? AND field=?");
@@ -172,7 +193,6 @@ public:
             }
             exec("UPDATE instances SET revision = revision + 1");
             for (const auto& [k, v] : meta) write_meta(k, v);
-            count = values.size();
         });
         return count;
     }
@@ -236,6 +256,15 @@ public:
                                const HistoryEntry& entry) override {
         std::lock_guard lock(mutex_);
         transaction([&] {
+            // An instance deleted since the switch read it is a conflict like one written
+            // since (the switch plans again without it), not a missing instance (a 404) or
+            // a snapshot without its instance.
+            for (const auto& r : updated) {
+                Statement now(statements_, "SELECT 1 FROM instances WHERE id=?");
+                now.bind_text(1, r.id);
+                if (!now.step())
+                    throw Error(Errc::conflict, "instance " + r.name + " was deleted since it was read");
+            }
             for (const auto& snap : snapshots) {
                 Statement del(statements_, "DELETE FROM instance_snapshots WHERE instance_id=? AND connector_version=?");
                 del.bind_text(1, snap.instance_id).bind_text(2, snap.connector_version).run();

@@ -58,6 +58,10 @@ void add_daemon_route(Router& router, DaemonStatus status);
 
 // Authenticates (Authorization: Bearer <token>, except public routes), routes, and maps
 // exceptions to error responses. Never echoes a request body.
-std::function<HttpResponse(HttpRequest&)> make_dispatch(const Router& router, std::string_view token);
+// Whether an Authorization header carries the admin token. It keeps the token's SHA-256
+// only (a core of the daemon holds no token) and compares in constant time.
+using TokenCheck = std::function<bool(const std::string& authorization)>;
+TokenCheck make_token_check(std::string_view token);
+std::function<HttpResponse(HttpRequest&)> make_dispatch(const Router& router, TokenCheck token_check);
 
 }  // namespace junction::daemon

@@ -36,11 +36,17 @@ bool token_matches(const std::string& header, const TokenDigest& expected) {
 
 }  // namespace
 
-std::function<HttpResponse(HttpRequest&)> make_dispatch(const Router& router, std::string_view token) {
-    return [&router, expected = digest_of(token)](HttpRequest& request) -> HttpResponse {
+TokenCheck make_token_check(std::string_view token) {
+    return [expected = digest_of(token)](const std::string& authorization) {
+        return token_matches(authorization, expected);
+    };
+}
+
+std::function<HttpResponse(HttpRequest&)> make_dispatch(const Router& router, TokenCheck token_check) {
+    return [&router, token_check = std::move(token_check)](HttpRequest& request) -> HttpResponse {
         bool path_known = false;
         const Route* route = router.match(request, path_known);
-        if (route && !route->public_route && !token_matches(request.authorization, expected)) {
+        if (route && !route->public_route && !token_check(request.authorization)) {
             return error_response(401, "unauthorized",
                                   "missing or wrong admin token: send 'Authorization: Bearer "
                                   "<token>' (the token is in <state-dir>/admin.token)");

@@ -4,9 +4,11 @@
 // ordinary text without protecting anything).
 //
 // It keeps no value in clear: a redactor lives as long as its instance, so a copy in it
-// would be in the daemon's memory for good. Each value is kept as its length, a rolling
-// hash (to find candidate windows in one pass over the text) and an HMAC under a key of
-// this process (to confirm a candidate); neither gives the value back.
+// would be in the daemon's memory for good. Each value is kept as its length, 16 bits of a
+// rolling hash (to find candidate windows in one pass over the text; too few bits to narrow
+// the value down) and an HMAC under a key of this process (to confirm a candidate). Like
+// any hash, the HMAC can be tried against guesses: a short or dictionary password is found
+// from a core that way, a generated key or token is not.
 #pragma once
 
 #include <junction/core/secrets/secret_box.hpp>
@@ -38,7 +40,7 @@ public:
 private:
     struct Fingerprint {
         size_t length = 0;
-        uint64_t rolling = 0;
+        uint16_t filter = 0;  // the rolling hash's top 16 bits
         std::array<unsigned char, 32> mac{};
     };
     std::vector<Fingerprint> values_;
