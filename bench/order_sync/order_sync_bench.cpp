@@ -10,8 +10,12 @@
 //   bench_order_sync                       20,000 (3 rounds) and 200,000 orders (1 round)
 //   bench_order_sync [--rounds N] SIZE...  e.g. 1000000 for the 1M-order memory check
 //   bench_order_sync --mode process|in-process ...   one mode only (e.g. under perf)
-//   bench_order_sync --batch N ...         N records per call of the send (default 1); each
-//                                          record is still one request to NetSuite
+//   bench_order_sync --batch N ...         N records per call of the send (default 100, the
+//                                          send shape's own default); each record is still one
+//                                          request to NetSuite, a call's requests crossing
+//                                          from a connector process together (ABI 1.3).
+//                                          --batch 1 is the worst case for process isolation:
+//                                          every record then crosses on its own.
 // With several rounds each size also prints the median of every column.
 #include "bench_machine.hpp"
 
@@ -167,7 +171,7 @@ int main(int argc, char** argv) {
     std::vector<std::pair<long, int>> sizes;  // orders, rounds
     int rounds = 0;
     std::vector<bool> modes{true, false};  // isolated first, then in-process
-    int batch = 1;
+    int batch = 100;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--rounds" && i + 1 < argc) rounds = std::stoi(argv[++i]);

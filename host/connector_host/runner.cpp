@@ -34,6 +34,10 @@ constexpr size_t kHeldPageBytes = 8 * 1024;
 // The longest log line or error text sent on: a connector's text, not its data.
 constexpr size_t kMaxText = 64 * 1024;
 
+// HTTP requests of a batch go to junctiond in one write of up to this many bytes: less than
+// a socket buffer holds, so the write never waits on junctiond, which answers them together.
+constexpr size_t kBatchWriteBytes = 64 * 1024;
+
 // Cancels that came before their call started, kept until it does (a few at most).
 constexpr size_t kMaxEarlyCancels = 64;
 
@@ -117,6 +121,8 @@ private:
     static void log(jn_host_instance* instance, uint32_t level, jn_str message);
     static jn_status http_request(jn_call* call, const jn_http_request* request, jn_http_response_fn on_response,
                                   void* user);
+    static jn_status http_request_batch(jn_call* call, const jn_http_request* const* requests, size_t count,
+                                        jn_http_result_fn on_result, void* user);
     static jn_status state_get(jn_host_instance* instance, jn_str key, jn_value_fn sink, void* user);
     static jn_status state_set(jn_host_instance* instance, jn_str key, jn_str value);
     static jn_status state_delete(jn_host_instance* instance, jn_str key);
@@ -151,7 +157,7 @@ Instance* as_instance(jn_host_instance* h) { return reinterpret_cast<Instance*>(
 const jn_host_api Runner::table = {
     sizeof(jn_host_api),    &Runner::log,          &Runner::http_request, &Runner::state_get,
     &Runner::state_set,     &Runner::state_delete, &Runner::clock_now_ms, &Runner::is_cancelled,
-    &Runner::emit,          &Runner::set_error,
+    &Runner::emit,          &Runner::set_error,    &Runner::http_request_batch,
 };
 
 int Runner::run() {
@@ -473,45 +479,35 @@ void Runner::log(jn_host_instance* instance, uint32_t level, jn_str message) {
     self->channel_.send(wire::encode(0, line));
 }
 
-jn_status Runner::http_request(jn_call* c, const jn_http_request* request, jn_http_response_fn on_response,
-                               void* user) {
-    if (!c || !request || !on_response) return JN_ERR_INVALID_REQUEST;
+namespace {
+
+// Encodes `request` as the wire frame `id` at the end of `out`; any status but JN_OK
+// refuses it here (junctiond would end a process that sent more than a frame may hold).
+jn_status encode_http(uint64_t call_id, const jn_http_request* request, uint64_t id, size_t max_payload,
+                      std::string& out) {
+    if (!request) return JN_ERR_INVALID_REQUEST;
     jn_http_request r{};  // zero-fills what an older plugin did not know
     std::memcpy(&r, request, std::min<size_t>(request->struct_size, sizeof r));
+    if (r.header_count > wire::kMaxHeaders) return JN_ERR_INVALID_REQUEST;
     wire::HttpRequest m;
-    m.call = as_call(c)->id;
+    m.call = call_id;
     m.timeout_ms = r.timeout_ms;
     m.method = sv(r.method);
     m.url = sv(r.url);
-    if (r.header_count > wire::kMaxHeaders) return JN_ERR_INVALID_REQUEST;
     for (size_t i = 0; i < r.header_count; ++i)
         m.headers.emplace_back(std::string(sv(r.headers[i].name)), std::string(sv(r.headers[i].value)));
     m.body = sv(r.body);
     size_t size = m.body.size() + m.url.size() + m.method.size();
     for (const auto& [name, value] : m.headers) size += name.size() + value.size() + 8;
-    if (size > self->max_payload_) return JN_ERR_TOO_LARGE;  // junctiond would end the process
-    // On the call's lane, where the calling thread in junctiond serves it.
-    Lane& lane = *as_call(c)->lane;
-    wire::Frame answer;
-    {
-        std::unique_lock lock(lane.mutex);
-        const uint64_t id = lane.next_request++;
-        auto& slot = lane.answers[id];
-        lock.unlock();
-        // The page it holds goes first: a connector that emits, then fetches the next page,
-        // streams without waiting on the fetch.
-        const bool sent = send_after_held(*as_call(c), wire::encode(id, m));
-        lock.lock();
-        if (sent) wait_on(lane, lock, [&] { return slot.has_value(); });
-        if (!slot) {  // a lane junctiond closed ends this call, not the process
-            lane.answers.erase(id);
-            return JN_ERR_CANCELLED;
-        }
-        answer = std::move(*slot);
-        lane.answers.erase(id);
-    }
+    if (size > max_payload) return JN_ERR_TOO_LARGE;
+    out += wire::encode(id, m);
+    return JN_OK;
+}
+
+// Hands junctiond's answer to request `index` to the plugin.
+void deliver(const wire::Frame& answer, size_t index, jn_http_result_fn on_result, void* user) {
     const wire::HttpResponse response = wire::decode_http_response(answer.payload);
-    if (response.status != JN_OK) return response.status;
+    if (response.status != JN_OK) return on_result(user, index, response.status, nullptr);
     std::vector<jn_http_header> headers;
     headers.reserve(response.headers.size());
     for (const auto& [name, value] : response.headers) headers.push_back({js(name), js(value)});
@@ -521,7 +517,84 @@ jn_status Runner::http_request(jn_call* c, const jn_http_request* request, jn_ht
     out.headers = headers.data();
     out.header_count = headers.size();
     out.body = js(response.body);
-    on_response(user, &out);
+    on_result(user, index, JN_OK, &out);
+}
+
+}  // namespace
+
+jn_status Runner::http_request(jn_call* c, const jn_http_request* request, jn_http_response_fn on_response,
+                               void* user) {
+    if (!c || !request || !on_response) return JN_ERR_INVALID_REQUEST;
+    struct Single {
+        jn_http_response_fn on_response;
+        void* user;
+        jn_status status = JN_ERR_CANCELLED;
+    } single{on_response, user};
+    http_request_batch(c, &request, 1, [](void* s, size_t, jn_status status, const jn_http_response* response) {
+        auto& to = *static_cast<Single*>(s);
+        to.status = status;
+        if (status == JN_OK) to.on_response(to.user, response);
+    }, &single);
+    return single.status;
+}
+
+jn_status Runner::http_request_batch(jn_call* c, const jn_http_request* const* requests, size_t count,
+                                     jn_http_result_fn on_result, void* user) {
+    if (!c || (!requests && count > 0) || !on_result) return JN_ERR_INVALID_REQUEST;
+    if (count > JN_HTTP_BATCH_MAX) return JN_ERR_TOO_LARGE;
+    Call& call = *as_call(c);
+    // On the call's lane, where the calling thread in junctiond serves them.
+    Lane& lane = *call.lane;
+    for (size_t next = 0; next < count;) {
+        // As many requests as fit one write the socket takes whole (one that is larger goes
+        // alone): this thread then reads the answers, so the lane cannot fill up both ways.
+        const size_t first = next;
+        std::vector<jn_status> refused;  // per request of this write: JN_OK when sent
+        std::vector<uint64_t> ids;
+        std::string frames;
+        while (next < count) {
+            std::string frame;
+            uint64_t id = 0;
+            {
+                std::lock_guard lock(lane.mutex);
+                id = lane.next_request++;
+            }
+            const jn_status s = call.cancelled.load() ? JN_ERR_CANCELLED
+                                                      : encode_http(call.id, requests[next], id, self->max_payload_, frame);
+            if (s == JN_OK && !frames.empty() && frames.size() + frame.size() > kBatchWriteBytes) break;
+            refused.push_back(s);
+            ids.push_back(id);
+            frames += frame;
+            ++next;
+        }
+        std::vector<std::optional<wire::Frame>> answers(ids.size());
+        {
+            std::unique_lock lock(lane.mutex);
+            for (size_t i = 0; i < ids.size(); ++i)
+                if (refused[i] == JN_OK) lane.answers[ids[i]];
+            lock.unlock();
+            // The page it holds goes first: a connector that emits, then fetches the next
+            // page, streams without waiting on the fetch.
+            const bool sent = frames.empty() || send_after_held(call, std::move(frames));
+            lock.lock();
+            const auto all_answered = [&] {
+                for (size_t i = 0; i < ids.size(); ++i)
+                    if (refused[i] == JN_OK && !lane.answers[ids[i]]) return false;
+                return true;
+            };
+            if (sent) wait_on(lane, lock, all_answered);
+            // A lane junctiond closed ends this call (JN_ERR_CANCELLED), not the process.
+            for (size_t i = 0; i < ids.size(); ++i) {
+                if (refused[i] != JN_OK) continue;
+                answers[i] = std::move(lane.answers[ids[i]]);
+                lane.answers.erase(ids[i]);
+            }
+        }
+        for (size_t i = 0; i < ids.size(); ++i) {
+            if (answers[i]) deliver(*answers[i], first + i, on_result, user);
+            else on_result(user, first + i, refused[i] == JN_OK ? JN_ERR_CANCELLED : refused[i], nullptr);
+        }
+    }
     return JN_OK;
 }
 

@@ -113,27 +113,70 @@ std::string Client::scrub(std::string text) const {
     return text;
 }
 
-sdk::HttpResponse Client::with_retries(const sdk::HttpRequest& request, const std::string& what,
-                                       const sdk::Call& call) {
-    for (int attempt = 1;; ++attempt) {
-        const bool last = attempt >= def_.max_attempts;
-        limiter_.wait(call);
-        sdk::HttpResponse r;
-        try {
-            r = call.http(request);
-        } catch (const sdk::Error& e) {
-            if (!e.retryable() || last)
-                throw sdk::Error(e.status(), what + ": " + scrub(e.what()) +
-                                                 (e.retryable() ? " (after " + std::to_string(attempt) + " attempts)" : ""));
-            sleep_cancellable(call, backoff_ms(def_, attempt));
-            continue;
+std::vector<Client::Outcome> Client::attempt_all(std::vector<sdk::HttpRequest> requests, const std::string& what,
+                                                 const sdk::Call& call, bool with_credentials) {
+    const bool token_based = with_credentials && auth_ &&
+                             (auth_->type == AuthType::oauth2_client_credentials ||
+                              auth_->type == AuthType::oauth2_refresh_token);
+    for (auto& request : requests)
+        if (request.timeout_ms == 0) request.timeout_ms = def_.timeout_ms;
+    std::vector<Outcome> outcomes(requests.size());
+    std::vector<int> tries(requests.size(), 0);
+    std::vector<bool> refreshed(requests.size(), false);
+    std::vector<size_t> pending(requests.size());
+    for (size_t i = 0; i < pending.size(); ++i) pending[i] = i;
+    while (!pending.empty()) {
+        std::vector<size_t> again;
+        int64_t pause_ms = 0;
+        const size_t together = std::max<size_t>(1, limiter_.together());
+        for (size_t from = 0; from < pending.size(); from += together) {
+            const size_t n = std::min(together, pending.size() - from);
+            std::vector<sdk::HttpRequest> batch;
+            batch.reserve(n);
+            for (size_t k = from; k < from + n; ++k) {
+                limiter_.wait(call);
+                batch.push_back(requests[pending[k]]);
+                if (with_credentials) add_credentials(batch.back(), call);
+            }
+            auto results = call.http_batch(batch);
+            bool token_cleared = false;
+            for (size_t k = 0; k < n; ++k) {
+                const size_t i = pending[from + k];
+                const bool last = ++tries[i] >= def_.max_attempts;
+                auto& [status, r] = results[k];
+                if (status != JN_OK) {
+                    const bool retryable = JN_STATUS_IS_RETRYABLE(status);
+                    if (retryable && !last) {
+                        pause_ms = std::max(pause_ms, backoff_ms(def_, tries[i]));
+                        again.push_back(i);
+                    } else {
+                        outcomes[i].error.emplace(status, what + ": " + scrub(sdk::Call::http_failure(batch[k], status)) +
+                                                              (retryable ? " (after " + std::to_string(tries[i]) + " attempts)" : ""));
+                    }
+                } else if (r.status == 401 && token_based && !refreshed[i]) {
+                    // Expired early or revoked: once more, with a fresh token.
+                    refreshed[i] = true;
+                    tries[i] = 0;
+                    if (!token_cleared) {
+                        std::lock_guard lock(token_mutex_);
+                        token_.clear();
+                        token_cleared = true;
+                    }
+                    again.push_back(i);
+                } else if ((r.status == 429 || r.status >= 500) && !last) {
+                    // The server's Retry-After wins over our own backoff (up to five minutes).
+                    const int64_t asked = r.status == 429 ? retry_after_ms(r) : -1;
+                    pause_ms = std::max(pause_ms, asked >= 0 ? std::min<int64_t>(asked, 300'000) : backoff_ms(def_, tries[i]));
+                    again.push_back(i);
+                } else {
+                    outcomes[i].response = std::move(r);  // final, whatever its status: the caller judges it
+                }
+            }
         }
-        if (r.status != 429 && r.status < 500) return r;
-        if (last) return r;  // the caller maps it
-        const int64_t asked = r.status == 429 ? retry_after_ms(r) : -1;
-        // The server's Retry-After wins over our own backoff (up to five minutes).
-        sleep_cancellable(call, asked >= 0 ? std::min<int64_t>(asked, 300'000) : backoff_ms(def_, attempt));
+        pending = std::move(again);
+        if (!pending.empty()) sleep_cancellable(call, pause_ms);
     }
+    return outcomes;
 }
 
 void Client::add_credentials(sdk::HttpRequest& request, const sdk::Call& call) {
@@ -211,7 +254,9 @@ std::string Client::bearer_token(const sdk::Call& call) {
     if (!auth_->scope.empty() && !auth_->jwt_assertion) fields.emplace_back("scope", auth_->scope);
     request.body = form(fields);
 
-    const sdk::HttpResponse r = with_retries(request, "the token request", call);
+    Outcome token = std::move(attempt_all({request}, "the token request", call, false).front());
+    if (token.error) throw *token.error;
+    const sdk::HttpResponse& r = token.response;
     sdk::JsonDocument doc;
     try {
         doc = sdk::parse_json(r.body, "the token response");
@@ -245,36 +290,38 @@ void Client::authenticate(const sdk::Call& call) {
         bearer_token(call);
 }
 
+void Client::judge(Outcome& outcome, const std::string& what, bool allow_rejection) const {
+    const sdk::HttpResponse& r = outcome.response;
+    if (outcome.error || (r.status >= 200 && r.status <= 299)) return;
+    const jn_status status = status_for_http(r.status);
+    if (allow_rejection && status == JN_ERR_INVALID_REQUEST) return;
+    std::string why;
+    switch (status) {
+        case JN_ERR_AUTH: why = "the credentials were refused; check the instance's " +
+                                (auth_ ? auth_->display_name : std::string("credentials"));
+            break;
+        case JN_ERR_RATE_LIMITED: why = "still rate limited after " + std::to_string(def_.max_attempts) + " attempts";
+            break;
+        case JN_ERR_TRANSIENT: why = "the server kept failing after " + std::to_string(def_.max_attempts) + " attempts";
+            break;
+        default: why = scrub(excerpt(r.body));
+    }
+    outcome.error.emplace(status, what + " answered HTTP " + std::to_string(r.status) + ": " + why);
+}
+
 sdk::HttpResponse Client::exchange(sdk::HttpRequest request, const std::string& what, const sdk::Call& call,
                                    bool allow_rejection) {
-    if (request.timeout_ms == 0) request.timeout_ms = def_.timeout_ms;
-    const bool token_based = auth_ && (auth_->type == AuthType::oauth2_client_credentials ||
-                                       auth_->type == AuthType::oauth2_refresh_token);
-    for (int round = 0;; ++round) {
-        sdk::HttpRequest attempt = request;
-        add_credentials(attempt, call);
-        sdk::HttpResponse r = with_retries(attempt, what, call);
-        if (r.status == 401 && token_based && round == 0) {  // expired early or revoked: once more
-            std::lock_guard lock(token_mutex_);
-            token_.clear();
-            continue;
-        }
-        if (r.status >= 200 && r.status <= 299) return r;
-        const jn_status status = status_for_http(r.status);
-        if (allow_rejection && status == JN_ERR_INVALID_REQUEST) return r;
-        std::string why;
-        switch (status) {
-            case JN_ERR_AUTH: why = "the credentials were refused; check the instance's " +
-                                    (auth_ ? auth_->display_name : std::string("credentials"));
-                break;
-            case JN_ERR_RATE_LIMITED: why = "still rate limited after " + std::to_string(def_.max_attempts) + " attempts";
-                break;
-            case JN_ERR_TRANSIENT: why = "the server kept failing after " + std::to_string(def_.max_attempts) + " attempts";
-                break;
-            default: why = scrub(excerpt(r.body));
-        }
-        throw sdk::Error(status, what + " answered HTTP " + std::to_string(r.status) + ": " + why);
-    }
+    Outcome outcome = std::move(attempt_all({std::move(request)}, what, call, true).front());
+    judge(outcome, what, allow_rejection);
+    if (outcome.error) throw *outcome.error;
+    return std::move(outcome.response);
+}
+
+std::vector<Client::Outcome> Client::send_all_allowing_rejection(std::vector<sdk::HttpRequest> requests,
+                                                                 const std::string& what, const sdk::Call& call) {
+    std::vector<Outcome> outcomes = attempt_all(std::move(requests), what, call, true);
+    for (auto& outcome : outcomes) judge(outcome, what, true);
+    return outcomes;
 }
 
 sdk::HttpResponse Client::send(sdk::HttpRequest request, const std::string& what, const sdk::Call& call) {

@@ -6,8 +6,11 @@
 #include "definition.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace junction::rest {
 
@@ -16,6 +19,8 @@ class RateLimiter {
 public:
     RateLimiter(double per_second, int burst);
     void wait(const sdk::Call& call);  // returns at once when there is no limit
+    // How many requests may leave together without breaking the limit (its burst).
+    size_t together() const { return per_second_ > 0 ? static_cast<size_t>(burst_) : SIZE_MAX; }
 
 private:
     double per_second_;
@@ -42,14 +47,31 @@ public:
     sdk::HttpResponse send_allowing_rejection(sdk::HttpRequest request, const std::string& what,
                                               const sdk::Call& call);
 
+    // One request's end: its response, or the error send would throw for it.
+    struct Outcome {
+        sdk::HttpResponse response;
+        std::optional<sdk::Error> error;
+    };
+
+    // send_allowing_rejection for requests that do not depend on each other, sent together
+    // (one crossing for an isolated connector, ABI 1.3), each with credentials, the rate
+    // limit and its own retries. Outcomes come in the requests' order.
+    std::vector<Outcome> send_all_allowing_rejection(std::vector<sdk::HttpRequest> requests, const std::string& what,
+                                                     const sdk::Call& call);
+
     // Fetches an OAuth token now (test_connection without a test endpoint).
     void authenticate(const sdk::Call& call);
 
 private:
     sdk::HttpResponse exchange(sdk::HttpRequest request, const std::string& what, const sdk::Call& call,
                                bool allow_rejection);
-    sdk::HttpResponse with_retries(const sdk::HttpRequest& request, const std::string& what,
-                                   const sdk::Call& call);
+    // Sends the requests together and again those worth retrying (429, 5xx, transient
+    // failures: after a backoff; a 401 with an OAuth token: once, with a fresh token) until
+    // each has its final response or error. `with_credentials` adds the instance's.
+    std::vector<Outcome> attempt_all(std::vector<sdk::HttpRequest> requests, const std::string& what,
+                                     const sdk::Call& call, bool with_credentials);
+    // Turns a final response that is not a success into the error send throws for it.
+    void judge(Outcome& outcome, const std::string& what, bool allow_rejection) const;
     void add_credentials(sdk::HttpRequest& request, const sdk::Call& call);
     std::string bearer_token(const sdk::Call& call);
     std::string scrub(std::string text) const;  // removes this instance's credential values

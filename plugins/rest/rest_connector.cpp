@@ -152,13 +152,16 @@ private:
         if (it == request.MemberEnd() || !it->value.IsArray())
             throw sdk::request_error("a send needs {\"records\": [...]}");
         const std::string what = e.method + " " + e.path;
-        sdk::JsonDocument results(rapidjson::kArrayType);
-        auto& a = results.GetAllocator();
-        rapidjson::SizeType index = 0;
-        for (const auto& record : it->value.GetArray()) {
+        // Every record's request first, then all of them together (one crossing for an
+        // isolated connector). A record the templates cannot render is that record's
+        // failure alone.
+        const auto& records = it->value.GetArray();
+        std::vector<sdk::HttpRequest> requests;
+        std::vector<size_t> sent_as(records.Size(), SIZE_MAX);  // record -> its request
+        std::vector<std::string> unrenderable(records.Size());
+        for (rapidjson::SizeType index = 0; index < records.Size(); ++index) {
+            const auto& record = records[index];
             const TemplateValues values{&config().json(), &record};
-            sdk::Json result(rapidjson::kObjectType);
-            result.AddMember("index", index++, a);
             try {
                 PageRequest target;
                 target.url = url_for(e, values);
@@ -169,17 +172,33 @@ private:
                 add_headers(http, e, values);
                 http.body = e.body ? sdk::to_json(render_body(*e.body, values)) : sdk::to_json(record);
                 if (!has_header(http, "Content-Type")) http.headers.emplace_back("Content-Type", "application/json");
-                const sdk::HttpResponse r = client_.send_allowing_rejection(std::move(http), what, call);
+                sent_as[index] = requests.size();
+                requests.push_back(std::move(http));
+            } catch (const sdk::Error& err) {
+                if (err.status() != JN_ERR_INVALID_REQUEST) throw;
+                unrenderable[index] = err.what();
+            }
+        }
+        const auto outcomes = client_.send_all_allowing_rejection(std::move(requests), what, call);
+        sdk::JsonDocument results(rapidjson::kArrayType);
+        auto& a = results.GetAllocator();
+        for (rapidjson::SizeType index = 0; index < records.Size(); ++index) {
+            sdk::Json result(rapidjson::kObjectType);
+            result.AddMember("index", index, a);
+            if (sent_as[index] == SIZE_MAX) {
+                result.AddMember("status", "rejected", a);
+                result.AddMember("error", sdk::Json(unrenderable[index].c_str(), a), a);
+            } else if (const auto& outcome = outcomes[sent_as[index]]; outcome.error) {
+                // Credentials, limits and outages fail the whole call (a retry may help).
+                if (outcome.error->status() != JN_ERR_INVALID_REQUEST) throw *outcome.error;
+                result.AddMember("status", "rejected", a);
+                result.AddMember("error", sdk::Json(outcome.error->what(), a), a);
+            } else {
+                const sdk::HttpResponse& r = outcome.response;
                 const bool ok = r.status >= 200 && r.status <= 299;
                 result.AddMember("status", rapidjson::StringRef(ok ? "ok" : "rejected"), a);
                 result.AddMember("http_status", r.status, a);
                 if (!ok) result.AddMember("error", sdk::Json(r.body.substr(0, 500).c_str(), a), a);
-            } catch (const sdk::Error& err) {
-                // Credentials, limits and outages fail the whole call (a retry may help);
-                // a record the templates cannot render is that record's failure alone.
-                if (err.status() != JN_ERR_INVALID_REQUEST) throw;
-                result.AddMember("status", "rejected", a);
-                result.AddMember("error", sdk::Json(err.what(), a), a);
             }
             results.PushBack(result, a);
         }

@@ -65,7 +65,7 @@ TEST_CASE("describe: the manifest crosses the ABI and validates") {
     Fixture f;
     const Manifest& m = f.version->manifest();
     CHECK(m.id() == "conformance@1.0.0");
-    CHECK(m.operations.size() == 7);
+    CHECK(m.operations.size() == 8);
     REQUIRE(m.secret_fields.size() == 1);
     CHECK(m.secret_fields[0] == "api_token");
     CHECK(f.version->plugin_abi().major == JN_ABI_VERSION_MAJOR);

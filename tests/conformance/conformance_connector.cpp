@@ -8,6 +8,8 @@
 //   echo {records}          a send: emits one result per record; a record with
 //                           "fail_request": true fails the whole request (a transient error)
 //   whoami                  emits [{"version": ..., "label": ...}]: which build answered
+//   batch {urls, pad}       POSTs "<index>" (then `pad` dots) to every URL in one http_batch (ABI 1.3) and emits
+//                           [{"index", "status" (jn_status), "http_status", "body"}] in order
 // Built as other versions for the hot-swap tests: CONFORMANCE_VERSION sets the version;
 // CONFORMANCE_V2_SCHEMA renames the config field "label" to "display_label" and offers a
 // migration; CONFORMANCE_FAILING_TEST makes test_connection fail (a bad canary). The label
@@ -26,6 +28,7 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace sdk = junction::sdk;
 
@@ -52,7 +55,8 @@ constexpr std::string_view kManifest = R"({
     {"name": "throw_std", "direction": "receive"},
     {"name": "throw_other", "direction": "receive"},
     {"name": "echo", "direction": "send"},
-    {"name": "whoami", "direction": "receive"}
+    {"name": "whoami", "direction": "receive"},
+    {"name": "batch", "direction": "receive"}
   ]
 })";
 
@@ -114,6 +118,7 @@ public:
         if (op == "throw_std") throw std::logic_error("throw_std threw on purpose");
         if (op == "throw_other") throw 42;
         if (op == "echo") return echo(request, call);
+        if (op == "batch") return batch(request, call);
         if (op == "whoami")
             return call.emit(R"([{"version":")" CONFORMANCE_VERSION R"(","label":")" + label_ + "\"}]");
         throw sdk::Error(JN_ERR_NOT_FOUND, "no operation " + std::string(op));
@@ -158,6 +163,35 @@ private:
                                 std::to_string(r) + "}");
         }
         writer.flush();
+    }
+
+    void batch(const sdk::Json& request, sdk::Call& call) {
+        auto urls = request.FindMember("urls");
+        if (urls == request.MemberEnd() || !urls->value.IsArray())
+            throw sdk::request_error("'urls' must be an array of strings");
+        auto pad = request.FindMember("pad");
+        const size_t dots = pad != request.MemberEnd() && pad->value.IsUint() ? pad->value.GetUint() : 0;
+        std::vector<sdk::HttpRequest> requests;
+        for (const auto& url : urls->value.GetArray()) {
+            sdk::HttpRequest http;
+            http.method = "POST";
+            http.url = url.IsString() ? url.GetString() : "";
+            http.headers = {{"X-Token", token_}, {"Content-Type", "text/plain"}};
+            http.body = std::to_string(requests.size()) + std::string(dots, '.');
+            requests.push_back(std::move(http));
+        }
+        const auto results = call.http_batch(requests);
+        sdk::JsonDocument out(rapidjson::kArrayType);
+        auto& a = out.GetAllocator();
+        for (size_t i = 0; i < results.size(); ++i) {
+            sdk::Json r(rapidjson::kObjectType);
+            r.AddMember("index", static_cast<uint64_t>(i), a);
+            r.AddMember("status", static_cast<int>(results[i].status), a);
+            r.AddMember("http_status", results[i].response.status, a);
+            r.AddMember("body", sdk::Json(results[i].response.body.c_str(), a), a);
+            out.PushBack(r, a);
+        }
+        call.emit(sdk::to_json(out));
     }
 
     void echo(const sdk::Json& request, sdk::Call& call) {

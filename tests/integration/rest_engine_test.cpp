@@ -15,6 +15,8 @@
 
 #include <rapidjson/document.h>
 
+#include <set>
+
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -258,6 +260,23 @@ TEST_CASE("sends: a record per request from the body template; a rejected record
     REQUIRE(got["items"].Size() == 2);
     CHECK(std::string(got["items"][0]["name"].GetString()) == "a");
     CHECK(got["items"][0]["reject"].IsFalse());  // a whole-placeholder keeps the JSON type
+
+    // The records of a call go out together (ABI 1.3); the two answered 503 are sent again
+    // after the backoff, alone, and every record arrives once.
+    sim.fault(R"({"status":503,"count":2})");
+    const std::string retried = h.send("lab1", "items.send", R"([{"name":"d","reject":false},{"name":"e","reject":false},{"name":"f","reject":false},{"name":"g","reject":false}])");
+    r.Parse(retried.c_str());
+    REQUIRE(r.IsArray());
+    REQUIRE(r.Size() == 4);
+    for (rapidjson::SizeType i = 0; i < 4; ++i) {
+        CHECK(r[i]["index"].GetUint() == i);
+        CHECK(std::string(r[i]["status"].GetString()) == "ok");
+    }
+    got = sim.received();
+    REQUIRE(got["items"].Size() == 6);
+    std::multiset<std::string> names;
+    for (const auto& item : got["items"].GetArray()) names.insert(item["name"].GetString());
+    CHECK(names == std::multiset<std::string>{"a", "c", "d", "e", "f", "g"});
 }
 
 TEST_CASE("Shopify as shipped: Link pagination with page_info, incremental by updated_at, the leaky bucket") {

@@ -104,6 +104,33 @@ uint32_t host_is_cancelled(jn_call* call) {
     return (call && call->cancelled && call->cancelled->load(std::memory_order_relaxed)) ? 1 : 0;
 }
 
+// In junctiond the requests run one after another on the calling thread; the batch's gain
+// is for isolated connectors, whose whole batch crosses the process boundary in one message.
+jn_status host_http_request_batch(jn_call* call, const jn_http_request* const* requests, size_t count,
+                                  jn_http_result_fn on_result, void* user) {
+    if (!call || (!requests && count > 0) || !on_result) return JN_ERR_INVALID_REQUEST;
+    if (count > JN_HTTP_BATCH_MAX) return JN_ERR_TOO_LARGE;
+    struct Delivery {
+        jn_http_result_fn on_result;
+        void* user;
+        size_t index;
+    };
+    for (size_t i = 0; i < count; ++i) {
+        Delivery delivery{on_result, user, i};
+        jn_status s = JN_ERR_CANCELLED;
+        if (!host_is_cancelled(call))
+            s = requests[i] ? host_http_request(call, requests[i],
+                                                [](void* d, const jn_http_response* response) {
+                                                    auto* to = static_cast<Delivery*>(d);
+                                                    to->on_result(to->user, to->index, JN_OK, response);
+                                                },
+                                                &delivery)
+                            : JN_ERR_INVALID_REQUEST;
+        if (s != JN_OK) on_result(user, i, s, nullptr);
+    }
+    return JN_OK;
+}
+
 jn_status host_emit(jn_call* call, jn_str json) {
     if (!call) return JN_ERR_INVALID_REQUEST;
     if (host_is_cancelled(call) || call->host_failed) return JN_ERR_CANCELLED;
@@ -125,7 +152,7 @@ void host_set_error(jn_call* call, jn_str message) {
 const jn_host_api kHostApi = {
     sizeof(jn_host_api), &host_log,         &host_http_request, &host_state_get,
     &host_state_set,     &host_state_delete, &host_clock_now_ms, &host_is_cancelled,
-    &host_emit,          &host_set_error,
+    &host_emit,          &host_set_error,    &host_http_request_batch,
 };
 
 }  // namespace

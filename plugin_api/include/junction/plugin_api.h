@@ -35,7 +35,7 @@ extern "C" {
  * ------------------------------------------------------------------------------------- */
 
 #define JN_ABI_VERSION_MAJOR 1
-#define JN_ABI_VERSION_MINOR 2
+#define JN_ABI_VERSION_MINOR 3
 
 /* The tag a library exports as `const char jn_abi_tag[]`. The host reads it from the file
  * before loading, so a library built for another major version is never even dlopen'ed. */
@@ -149,6 +149,15 @@ typedef struct jn_http_response {
 /* Receives a response. Everything it points to is valid only during this callback. */
 typedef void (*jn_http_response_fn)(void* user, const jn_http_response* response);
 
+/* Receives the outcome of request `index` of a batch (ABI 1.3): on JN_OK the response,
+ * whatever its HTTP status; otherwise response is NULL and status says why, as for
+ * http_request. Everything it points to is valid only during this callback. */
+typedef void (*jn_http_result_fn)(void* user, size_t index, jn_status status,
+                                  const jn_http_response* response);
+
+/* The most requests one http_request_batch takes (ABI 1.3). */
+#define JN_HTTP_BATCH_MAX 256
+
 /* Receives a value (a state entry). Valid only during this callback. */
 typedef void (*jn_value_fn)(void* user, jn_str value);
 
@@ -193,6 +202,22 @@ typedef struct jn_host_api {
     /* Attaches a human-readable reason to a failing call; the last one set wins. Say what
      * was wrong and what to do. Never include a credential. */
     void (*set_error)(jn_call* call, jn_str message);
+
+    /* --- ABI 1.3 --- */
+
+    /* Performs `count` independent HTTP requests, each exactly as http_request would, and
+     * hands each outcome to on_result: exactly once per request, in index order, on the
+     * calling thread, never concurrently, all before it returns. The host may run the
+     * requests concurrently and in any order; a connector whose requests depend on each
+     * other sends them one by one. For an isolated connector the whole batch crosses to
+     * junctiond in one message, so a send of many records costs one crossing, not one per
+     * record. `requests` is an array of pointers (not of structs: each request carries
+     * its own struct_size). Once the call is cancelled, requests not yet performed get
+     * JN_ERR_CANCELLED. Returns JN_OK, or without calling on_result:
+     * JN_ERR_INVALID_REQUEST (a NULL argument), JN_ERR_TOO_LARGE (count over
+     * JN_HTTP_BATCH_MAX). NULL from a 1.0-1.2 host: call http_request in a loop. */
+    jn_status (*http_request_batch)(jn_call* call, const jn_http_request* const* requests,
+                                    size_t count, jn_http_result_fn on_result, void* user);
 } jn_host_api;
 
 /* ---------------------------------------------------------------------------------------
@@ -272,7 +297,8 @@ typedef struct jn_connector_api {
 } jn_connector_api;
 
 /* The size of each table as ABI 1.0 defined it: a peer announcing less is refused. Fields
- * after it (1.1: migrate_config; 1.2: definition_open/close, jn_instance_params.definition)
+ * after it (1.1: migrate_config; 1.2: definition_open/close, jn_instance_params.definition;
+ * 1.3: http_request_batch)
  * are read as zero from a peer that did not send them. */
 #define JN_HOST_API_V1_0_SIZE ((uint32_t)(offsetof(jn_host_api, set_error) + sizeof(void*)))
 #define JN_CONNECTOR_API_V1_0_SIZE \

@@ -38,9 +38,14 @@ std::string seconds_text(milliseconds d) {
     return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
 }
 
+// Answers to HTTP requests held while more requests wait on the lane (a batch, ABI 1.3),
+// to go back in one write, up to this many bytes.
+constexpr size_t kHeldAnswerBytes = 1024 * 1024;
+
 // An HTTP request the process asks for: run by junctiond's client for the call's
 // instance, with the call's cancel flag, within what is left of the call's deadline.
-void serve_http(Lane& lane, uint64_t call_id, const wire::Frame& frame, jn_call& call, Clock::time_point deadline) {
+// Returns the answer's frame.
+std::string serve_http(uint64_t call_id, const wire::Frame& frame, jn_call& call, Clock::time_point deadline) {
     const wire::HttpRequest request = wire::decode_http_request(frame.payload);
     if (request.call != call_id)
         throw wire::WireError("an HTTP request for call " + std::to_string(request.call) + " on the lane of call " +
@@ -74,9 +79,7 @@ void serve_http(Lane& lane, uint64_t call_id, const wire::Frame& frame, jn_call&
         },
         &response);
     if (response.status != JN_OK) response.error = call.error;
-    // A process that asked and does not read the answer is broken: killed, not waited for.
-    if (!lane.channel.send(wire::encode(frame.id, response)))
-        throw wire::WireError("it did not read the HTTP response it asked for");
+    return wire::encode(frame.id, response);
 }
 
 // A call in progress: its id, and the lane it has for as long as it runs.
@@ -142,7 +145,8 @@ jn_status run_call(CallScope& scope, std::string_view message, jn_call& call, co
     }
     // Acks owed for pages taken: sent together when the lane has nothing more to read, and
     // not at all when the call's done came with its pages (the process no longer waits).
-    std::string owed_acks;
+    // Answers owed to HTTP requests likewise: a batch's answers go back in one write.
+    std::string owed_acks, owed_answers;
     for (;;) {
         wire::Frame frame;
         // Wakes at least every 20 ms to look at the caller's cancel flag.
@@ -150,6 +154,13 @@ jn_status run_call(CallScope& scope, std::string_view message, jn_call& call, co
         const auto wake = std::min(Clock::now() + milliseconds(20), next);
         wire::Channel::Got got = wire::Channel::Got::end;
         try {
+            if (!owed_answers.empty() && (!lane->channel.frame_ready() || owed_answers.size() > kHeldAnswerBytes)) {
+                // A process that asked and does not read the answers is broken: killed, not
+                // waited for.
+                if (!lane->channel.send(owed_answers))
+                    throw wire::WireError("it did not read the HTTP responses it asked for");
+                owed_answers.clear();
+            }
             if (!owed_acks.empty() && !lane->channel.frame_ready()) {
                 // A few small frames: an honest process, which waits for them once 4 pages
                 // ahead, always has room. One that floods pages and reads nothing has not.
@@ -190,7 +201,7 @@ jn_status run_call(CallScope& scope, std::string_view message, jn_call& call, co
                         if (opened) *opened = wire::decode_opened(frame.payload);
                         break;
                     case wire::Type::http_request:
-                        serve_http(*lane, scope.id(), frame, call, deadline);
+                        owed_answers += serve_http(scope.id(), frame, call, deadline);
                         break;
                     default:
                         throw wire::WireError("a message of type " + std::to_string(static_cast<unsigned>(frame.type)) +

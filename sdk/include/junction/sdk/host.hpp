@@ -5,6 +5,7 @@
 #include <junction/plugin_api.h>
 #include <junction/sdk/error.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <strings.h>
 #include <optional>
@@ -112,35 +113,65 @@ public:
     // Sends one request through the host's HTTP stack. Returns any HTTP status; throws
     // Error when no response arrived (timeout, connection failure, too large, cancelled).
     HttpResponse http(const HttpRequest& request) const {
-        std::vector<jn_http_header> headers;
-        headers.reserve(request.headers.size());
-        for (const auto& [k, v] : request.headers) headers.push_back({view(k), view(v)});
-        jn_http_request raw{};
-        raw.struct_size = sizeof raw;
-        raw.timeout_ms = request.timeout_ms;
-        raw.method = view(request.method);
-        raw.url = view(request.url);
-        raw.headers = headers.data();
-        raw.header_count = headers.size();
-        raw.body = view(request.body);
-
+        const RawRequest raw(request);
         HttpResponse response;
         jn_status s = detail::host_api().http_request(
-            call_, &raw,
-            [](void* user, const jn_http_response* r) {
-                auto* out = static_cast<HttpResponse*>(user);
-                out->status = static_cast<int>(r->status_code);
-                for (size_t i = 0; i < r->header_count; ++i)
-                    out->headers.emplace_back(view(r->headers[i].name), view(r->headers[i].value));
-                out->body.assign(view(r->body));
-            },
+            call_, &raw.request,
+            [](void* user, const jn_http_response* r) { copy_response(*r, *static_cast<HttpResponse*>(user)); },
             &response);
-        if (s != JN_OK) {
-            // Not the query: it may carry a key.
-            const std::string where = request.url.substr(0, request.url.find('?'));
-            throw Error(s, request.method + " " + where + " failed: " + describe_http_failure(s));
-        }
+        if (s != JN_OK) throw Error(s, http_failure(request, s));
         return response;
+    }
+
+    // One request's outcome in a batch: on JN_OK, `response` holds the answer, whatever its
+    // HTTP status; otherwise no response arrived and http_failure() says why.
+    struct HttpResult {
+        jn_status status = JN_ERR_CANCELLED;
+        HttpResponse response;
+    };
+
+    // Sends independent requests together: an isolated connector hands all of them to
+    // junctiond in one crossing instead of one per request. Results come back in the
+    // requests' order. Throws only when the host refused the whole batch. From a host
+    // older than ABI 1.3 the requests go one by one.
+    std::vector<HttpResult> http_batch(const std::vector<HttpRequest>& requests) const {
+        std::vector<HttpResult> results(requests.size());
+        const auto batch = detail::host_api().http_request_batch;
+        for (size_t first = 0; first < requests.size(); first += JN_HTTP_BATCH_MAX) {
+            const size_t n = std::min<size_t>(JN_HTTP_BATCH_MAX, requests.size() - first);
+            if (!batch) {
+                for (size_t i = first; i < first + n; ++i) {
+                    auto& result = results[i];
+                    const RawRequest raw(requests[i]);
+                    result.status = detail::host_api().http_request(
+                        call_, &raw.request,
+                        [](void* user, const jn_http_response* r) { copy_response(*r, *static_cast<HttpResponse*>(user)); },
+                        &result.response);
+                }
+                continue;
+            }
+            std::vector<RawRequest> raws(requests.begin() + first, requests.begin() + first + n);
+            std::vector<const jn_http_request*> pointers;
+            pointers.reserve(n);
+            for (const auto& raw : raws) pointers.push_back(&raw.request);
+            HttpResult* out = results.data() + first;
+            const jn_status s = batch(
+                call_, pointers.data(), n,
+                [](void* user, size_t index, jn_status status, const jn_http_response* r) {
+                    auto& result = static_cast<HttpResult*>(user)[index];
+                    result.status = status;
+                    if (status == JN_OK && r) copy_response(*r, result.response);
+                },
+                out);
+            if (s != JN_OK) throw Error(s, "the host refused a batch of " + std::to_string(n) + " HTTP requests");
+        }
+        return results;
+    }
+
+    // Why `request` got no response, naming it without its query (which may carry a key).
+    static std::string http_failure(const HttpRequest& request, jn_status s) {
+        return request.method + " " + request.url.substr(0, request.url.find('?')) +
+               " failed: " + describe_http_failure(s);
     }
 
     static const char* describe_http_failure(jn_status s) {
@@ -157,6 +188,34 @@ public:
     jn_call* raw() const { return call_; }
 
 private:
+    // The ABI's view of a request; valid while `source` is.
+    struct RawRequest {
+        explicit RawRequest(const HttpRequest& source) {
+            headers.reserve(source.headers.size());
+            for (const auto& [k, v] : source.headers) headers.push_back({view(k), view(v)});
+            request.struct_size = sizeof request;
+            request.timeout_ms = source.timeout_ms;
+            request.method = view(source.method);
+            request.url = view(source.url);
+            request.headers = headers.data();
+            request.header_count = headers.size();
+            request.body = view(source.body);
+        }
+        RawRequest(RawRequest&& other) noexcept : headers(std::move(other.headers)), request(other.request) {
+            request.headers = headers.data();
+        }
+        RawRequest(const RawRequest&) = delete;
+        std::vector<jn_http_header> headers;
+        jn_http_request request{};
+    };
+
+    static void copy_response(const jn_http_response& r, HttpResponse& out) {
+        out.status = static_cast<int>(r.status_code);
+        for (size_t i = 0; i < r.header_count; ++i)
+            out.headers.emplace_back(view(r.headers[i].name), view(r.headers[i].value));
+        out.body.assign(view(r.body));
+    }
+
     jn_call* call_;
 };
 

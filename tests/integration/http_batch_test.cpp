@@ -1,0 +1,128 @@
+// ABI 1.3's http_request_batch, driven by the conformance connector in both isolation modes:
+// every request performed with the instance's credentials, each outcome delivered once and
+// in order (answers, refused URLs, failed connections), across the batch limit and across
+// batches larger than one write to the connector's process.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "embedded_host.hpp"
+#include "http_test_server.hpp"
+
+#include <rapidjson/document.h>
+
+#include <set>
+
+using namespace junction::core;
+using namespace junction::testing;
+
+namespace {
+
+const std::string kToken = "tok-batch-5e4d3c2b";
+
+struct Host : EmbeddedHost {
+    explicit Host(Isolation isolation) : EmbeddedHost(4, isolation) {
+        install(fixture("conformance"));
+        service.create({"conformance", "store", "", R"({"label":"store","api_token":")" + kToken + R"("})", ""});
+    }
+
+    // Runs the batch operation and returns its one page of results.
+    rapidjson::Document batch(const std::vector<std::string>& urls, size_t pad = 0) {
+        std::string request = R"({"pad":)" + std::to_string(pad) + R"(,"urls":[)";
+        for (size_t i = 0; i < urls.size(); ++i) request += (i ? ",\"" : "\"") + urls[i] + "\"";
+        request += "]}";
+        std::vector<std::string> pages;
+        auto live = runtime.acquire("store");
+        live->plugin->invoke("batch", request, [&](std::string_view page) { pages.emplace_back(page); });
+        REQUIRE(pages.size() == 1);
+        rapidjson::Document doc;
+        doc.Parse(pages[0].c_str());
+        REQUIRE(doc.IsArray());
+        return doc;
+    }
+};
+
+// Answers "got <index>" for /ok/..., 503 for /busy.
+HttpTestServer make_server() {
+    return HttpTestServer([](const RecordedRequest& r) {
+        if (r.target == "/busy") return CannedResponse{503, {}, "busy"};
+        return CannedResponse{200, {}, "got " + r.body.substr(0, r.body.find('.'))};
+    });
+}
+
+void outcomes_in_order(Isolation isolation) {
+    Host h(isolation);
+    auto server = make_server();
+    // A port nothing listens on: the connection fails.
+    const std::string closed = "http://127.0.0.1:1/nothing";
+    std::vector<std::string> urls;
+    for (int i = 0; i < 12; ++i)
+        urls.push_back(i == 3 ? "ftp://example.invalid/x" : i == 7 ? closed : i == 9 ? server.url("/busy")
+                                                                             : server.url("/ok/" + std::to_string(i)));
+    const auto results = h.batch(urls);
+    REQUIRE(results.Size() == urls.size());
+    for (rapidjson::SizeType i = 0; i < results.Size(); ++i) {
+        CAPTURE(i);
+        const auto& r = results[i];
+        CHECK(r["index"].GetUint() == i);
+        if (i == 3) {
+            CHECK(r["status"].GetInt() == JN_ERR_INVALID_REQUEST);
+        } else if (i == 7) {
+            CHECK(r["status"].GetInt() == JN_ERR_TRANSIENT);
+        } else if (i == 9) {
+            CHECK(r["status"].GetInt() == JN_OK);
+            CHECK(r["http_status"].GetInt() == 503);
+        } else {
+            CHECK(r["status"].GetInt() == JN_OK);
+            CHECK(r["http_status"].GetInt() == 200);
+            CHECK(std::string(r["body"].GetString()) == "got " + std::to_string(i));
+        }
+    }
+    // Every request that could go out went out once, with this instance's credentials.
+    const auto requests = server.requests();
+    CHECK(requests.size() == 10);
+    std::set<std::string> bodies;
+    for (const auto& r : requests) {
+        CHECK(r.headers.at("x-token") == kToken);
+        bodies.insert(r.body);
+    }
+    CHECK(bodies.size() == 10);
+}
+
+void large_batches(Isolation isolation) {
+    Host h(isolation);
+    auto server = make_server();
+    SUBCASE("more requests than one batch takes: the SDK splits them") {
+        std::vector<std::string> urls;
+        for (int i = 0; i < JN_HTTP_BATCH_MAX + 44; ++i) urls.push_back(server.url("/ok/" + std::to_string(i)));
+        const auto results = h.batch(urls);
+        REQUIRE(results.Size() == urls.size());
+        for (rapidjson::SizeType i = 0; i < results.Size(); ++i)
+            CHECK(std::string(results[i]["body"].GetString()) == "got " + std::to_string(i));
+        CHECK(server.requests().size() == urls.size());
+    }
+    SUBCASE("bodies larger than one write to the connector process: sent in several") {
+        std::vector<std::string> urls;
+        for (int i = 0; i < 40; ++i) urls.push_back(server.url("/ok/" + std::to_string(i)));
+        const auto results = h.batch(urls, 20'000);  // 800 KB in all
+        REQUIRE(results.Size() == urls.size());
+        for (rapidjson::SizeType i = 0; i < results.Size(); ++i) {
+            CHECK(results[i]["status"].GetInt() == JN_OK);
+            CHECK(std::string(results[i]["body"].GetString()) == "got " + std::to_string(i));
+        }
+        for (const auto& r : server.requests()) CHECK(r.body.size() > 20'000);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("a batch's outcomes come back once each, in order, in a connector process") {
+    outcomes_in_order(Isolation::process);
+}
+
+TEST_CASE("a batch's outcomes come back once each, in order, in process") {
+    outcomes_in_order(Isolation::in_process);
+}
+
+TEST_CASE("large batches in a connector process") { large_batches(Isolation::process); }
+
+TEST_CASE("large batches in process") { large_batches(Isolation::in_process); }
