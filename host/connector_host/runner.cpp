@@ -4,6 +4,7 @@
 
 #include <junction/core/common/error.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -16,6 +17,7 @@
 #include <string>
 #include <unordered_map>
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 namespace junction::connector_host {
@@ -34,8 +36,8 @@ constexpr size_t kHeldPageBytes = 8 * 1024;
 // The longest log line or error text sent on: a connector's text, not its data.
 constexpr size_t kMaxText = 64 * 1024;
 
-// HTTP requests of a batch go to junctiond in one write of up to this many bytes: less than
-// a socket buffer holds, so the write never waits on junctiond, which answers them together.
+// HTTP requests of a batch go to junctiond in writes of up to this many bytes (less where
+// the lane's socket buffer is smaller); junctiond answers each write's requests together.
 constexpr size_t kBatchWriteBytes = 64 * 1024;
 
 // Cancels that came before their call started, kept until it does (a few at most).
@@ -47,8 +49,13 @@ struct Call;
 // at a time and run on that thread, and what they ask of junctiond (pages, HTTP) goes back
 // on it. Whichever thread waits for an answer reads the socket; the others wait their turn.
 struct Lane {
-    Lane(int fd, size_t max_frame_bytes) : channel(fd, max_frame_bytes) { channel.set_spin(wire::Channel::kLaneSpin); }
+    Lane(int fd, size_t max_frame_bytes) : channel(fd, max_frame_bytes), batch_write_bytes(batch_write_limit(fd)) {
+        channel.set_spin(wire::Channel::kLaneSpin);
+    }
     wire::Channel channel;
+    // The most a batch of HTTP requests writes at once: less than the socket holds, so the
+    // write never waits on junctiond while junctiond, answering, waits on this process.
+    const size_t batch_write_bytes;
     std::mutex mutex;
     std::condition_variable changed;
     bool reading = false;  // a thread is inside channel.receive()
@@ -57,6 +64,15 @@ struct Lane {
     Call* current = nullptr;  // the call running on it
     std::unordered_map<uint64_t, std::optional<wire::Frame>> answers;  // HTTP requests waiting
     uint64_t next_request = 1;
+
+    // Half the socket's send buffer, less a held page, within [4 KiB, 64 KiB].
+    static size_t batch_write_limit(int fd) {
+        int buffer = 0;
+        socklen_t size = sizeof buffer;
+        if (::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer, &size) != 0 || buffer <= 0) return 4096;
+        const size_t half = static_cast<size_t>(buffer) / 2;
+        return std::clamp<size_t>(half > kHeldPageBytes ? half - kHeldPageBytes : 0, 4096, kBatchWriteBytes);
+    }
 };
 
 // What a jn_call handed to the plugin points to in this process.
@@ -126,6 +142,8 @@ private:
     static jn_status state_get(jn_host_instance* instance, jn_str key, jn_value_fn sink, void* user);
     static jn_status state_set(jn_host_instance* instance, jn_str key, jn_str value);
     static jn_status state_delete(jn_host_instance* instance, jn_str key);
+    static jn_status credential_get(jn_host_instance* instance, jn_str name, jn_value_fn sink, void* user);
+    static jn_status credential_swap(jn_host_instance* instance, jn_str name, jn_str expected, jn_str value);
     static int64_t clock_now_ms();
     static uint32_t is_cancelled(jn_call* call);
     static jn_status emit(jn_call* call, jn_str json);
@@ -157,7 +175,8 @@ Instance* as_instance(jn_host_instance* h) { return reinterpret_cast<Instance*>(
 const jn_host_api Runner::table = {
     sizeof(jn_host_api),    &Runner::log,          &Runner::http_request, &Runner::state_get,
     &Runner::state_set,     &Runner::state_delete, &Runner::clock_now_ms, &Runner::is_cancelled,
-    &Runner::emit,          &Runner::set_error,    &Runner::http_request_batch,
+    &Runner::emit,          &Runner::set_error,    &Runner::http_request_batch, &Runner::credential_get,
+    &Runner::credential_swap,
 };
 
 int Runner::run() {
@@ -545,6 +564,12 @@ jn_status Runner::http_request_batch(jn_call* c, const jn_http_request* const* r
     Call& call = *as_call(c);
     // On the call's lane, where the calling thread in junctiond serves them.
     Lane& lane = *call.lane;
+    const auto new_id = [&] {
+        std::lock_guard lock(lane.mutex);
+        return lane.next_request++;
+    };
+    std::string carried;  // a request's frame that did not fit the last write
+    uint64_t carried_id = 0;
     for (size_t next = 0; next < count;) {
         // As many requests as fit one write the socket takes whole (one that is larger goes
         // alone): this thread then reads the answers, so the lane cannot fill up both ways.
@@ -555,44 +580,48 @@ jn_status Runner::http_request_batch(jn_call* c, const jn_http_request* const* r
         while (next < count) {
             std::string frame;
             uint64_t id = 0;
-            {
-                std::lock_guard lock(lane.mutex);
-                id = lane.next_request++;
+            jn_status s = JN_OK;
+            if (!carried.empty()) {
+                frame.swap(carried);
+                id = carried_id;
+            } else {
+                id = new_id();
+                s = call.cancelled.load() ? JN_ERR_CANCELLED
+                                          : encode_http(call.id, requests[next], id, self->max_payload_, frame);
             }
-            const jn_status s = call.cancelled.load() ? JN_ERR_CANCELLED
-                                                      : encode_http(call.id, requests[next], id, self->max_payload_, frame);
-            if (s == JN_OK && !frames.empty() && frames.size() + frame.size() > kBatchWriteBytes) break;
+            if (s == JN_OK && !frames.empty() && frames.size() + frame.size() > lane.batch_write_bytes) {
+                carried.swap(frame);
+                carried_id = id;
+                break;
+            }
             refused.push_back(s);
             ids.push_back(id);
             frames += frame;
             ++next;
         }
-        std::vector<std::optional<wire::Frame>> answers(ids.size());
-        {
-            std::unique_lock lock(lane.mutex);
-            for (size_t i = 0; i < ids.size(); ++i)
-                if (refused[i] == JN_OK) lane.answers[ids[i]];
-            lock.unlock();
-            // The page it holds goes first: a connector that emits, then fetches the next
-            // page, streams without waiting on the fetch.
-            const bool sent = frames.empty() || send_after_held(call, std::move(frames));
-            lock.lock();
-            const auto all_answered = [&] {
-                for (size_t i = 0; i < ids.size(); ++i)
-                    if (refused[i] == JN_OK && !lane.answers[ids[i]]) return false;
-                return true;
-            };
-            if (sent) wait_on(lane, lock, all_answered);
-            // A lane junctiond closed ends this call (JN_ERR_CANCELLED), not the process.
-            for (size_t i = 0; i < ids.size(); ++i) {
-                if (refused[i] != JN_OK) continue;
-                answers[i] = std::move(lane.answers[ids[i]]);
-                lane.answers.erase(ids[i]);
-            }
-        }
+        std::unique_lock lock(lane.mutex);
+        for (size_t i = 0; i < ids.size(); ++i)
+            if (refused[i] == JN_OK) lane.answers[ids[i]];
+        lock.unlock();
+        // The page it holds goes first: a connector that emits, then fetches the next page,
+        // streams without waiting on the fetch.
+        const bool sent = frames.empty() || send_after_held(call, std::move(frames));
+        // Each answer is handed on as it comes (they come in order), so a batch holds one
+        // response at a time here, whatever their sizes.
         for (size_t i = 0; i < ids.size(); ++i) {
-            if (answers[i]) deliver(*answers[i], first + i, on_result, user);
-            else on_result(user, first + i, refused[i] == JN_OK ? JN_ERR_CANCELLED : refused[i], nullptr);
+            if (refused[i] != JN_OK) {
+                on_result(user, first + i, refused[i], nullptr);
+                continue;
+            }
+            lock.lock();
+            auto& slot = lane.answers[ids[i]];
+            if (sent) wait_on(lane, lock, [&] { return slot.has_value(); });
+            std::optional<wire::Frame> answer = std::move(slot);
+            lane.answers.erase(ids[i]);
+            lock.unlock();
+            // A lane junctiond closed ends this call (JN_ERR_CANCELLED), not the process.
+            if (answer) deliver(*answer, first + i, on_result, user);
+            else on_result(user, first + i, JN_ERR_CANCELLED, nullptr);
         }
     }
     return JN_OK;
@@ -621,6 +650,30 @@ jn_status Runner::state_delete(jn_host_instance* instance, jn_str key) {
     const wire::StateRequest m{as_instance(instance)->handle, std::string(sv(key)), {}};
     const wire::Frame answer = self->ask(
         wire::Type::state_delete, [&](uint64_t id) { return wire::encode(wire::Type::state_delete, id, m); });
+    return wire::decode_state_reply(answer.payload).status;
+}
+
+// Credentials stay in junctiond, sealed in its store: each one is asked for when needed.
+jn_status Runner::credential_get(jn_host_instance* instance, jn_str name, jn_value_fn sink, void* user) {
+    if (!instance || !sink) return JN_ERR_INVALID_REQUEST;
+    const wire::StateRequest m{as_instance(instance)->handle, std::string(sv(name)), {}};
+    wire::Frame answer = self->ask(wire::Type::credential_get, [&](uint64_t id) {
+        return wire::encode(wire::Type::credential_get, id, m);
+    });
+    wire::StateReply reply = wire::decode_state_reply(answer.payload);
+    if (reply.status == JN_OK) sink(user, js(reply.value));
+    std::fill(reply.value.begin(), reply.value.end(), '\0');
+    std::fill(answer.payload.begin(), answer.payload.end(), '\0');
+    return reply.status;
+}
+
+jn_status Runner::credential_swap(jn_host_instance* instance, jn_str name, jn_str expected, jn_str value) {
+    if (!instance) return JN_ERR_INVALID_REQUEST;
+    if (expected.len + value.len + name.len > self->max_payload_) return JN_ERR_TOO_LARGE;
+    const wire::CredentialSwap m{as_instance(instance)->handle, std::string(sv(name)), std::string(sv(expected)),
+                                 std::string(sv(value))};
+    const wire::Frame answer =
+        self->ask(wire::Type::credential_swap, [&](uint64_t id) { return wire::encode(id, m); });
     return wire::decode_state_reply(answer.payload).status;
 }
 

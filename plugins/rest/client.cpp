@@ -93,7 +93,7 @@ void sleep_cancellable(const sdk::Call& call, int64_t ms) {
     }
 }
 
-Client::Client(const Definition& definition, const AuthMethod* auth, const sdk::Json& config)
+Client::Client(const Definition& definition, const AuthMethod* auth, const sdk::Json& config, sdk::Host host)
     : def_(definition),
       auth_(auth),
       config_(config),
@@ -101,7 +101,13 @@ Client::Client(const Definition& definition, const AuthMethod* auth, const sdk::
                    ? config[kRateLimitSetting].GetDouble()
                    : definition.requests_per_second,
                definition.burst),
+      host_(host),
       refresh_token_(config_string(config, "refresh_token")) {}
+
+std::string Client::current_refresh_token() const {
+    auto kept = host_.credential("refresh_token");
+    return kept ? std::move(*kept) : refresh_token_;
+}
 
 std::string Client::scrub(std::string text) const {
     if (!auth_) return text;
@@ -113,8 +119,23 @@ std::string Client::scrub(std::string text) const {
     return text;
 }
 
+namespace {
+
+// How much of each answer's body a send keeps (its results show 500 bytes).
+constexpr size_t kKeptSendBody = 4096;
+
+// Whether a final outcome fails a whole send (credentials, limits, outages; a 4xx that is
+// not one of those is the record's own rejection).
+bool fails_call(const Client::Outcome& o) {
+    if (o.error) return o.error->status() != JN_ERR_INVALID_REQUEST;
+    const int code = o.response.status;
+    return (code < 200 || code > 299) && status_for_http(code) != JN_ERR_INVALID_REQUEST;
+}
+
+}  // namespace
+
 std::vector<Client::Outcome> Client::attempt_all(std::vector<sdk::HttpRequest> requests, const std::string& what,
-                                                 const sdk::Call& call, bool with_credentials) {
+                                                 const sdk::Call& call, bool with_credentials, size_t keep_body) {
     const bool token_based = with_credentials && auth_ &&
                              (auth_->type == AuthType::oauth2_client_credentials ||
                               auth_->type == AuthType::oauth2_refresh_token);
@@ -123,14 +144,21 @@ std::vector<Client::Outcome> Client::attempt_all(std::vector<sdk::HttpRequest> r
     std::vector<Outcome> outcomes(requests.size());
     std::vector<int> tries(requests.size(), 0);
     std::vector<bool> refreshed(requests.size(), false);
-    std::vector<size_t> pending(requests.size());
+    std::vector<size_t> pending(requests.size());  // in index order
     for (size_t i = 0; i < pending.size(); ++i) pending[i] = i;
+    // The first request goes alone, and after a pass that needs retries the first of those
+    // goes alone again: against bad credentials or a server in trouble a call fails (or
+    // waits) after one request, not after all of them.
+    bool probe = pending.size() > 1;
     while (!pending.empty()) {
+        const size_t sending = probe ? 1 : pending.size();
         std::vector<size_t> again;
         int64_t pause_ms = 0;
+        bool token_cleared = false;
+        std::optional<size_t> failed;  // a request whose outcome fails the call
         const size_t together = std::max<size_t>(1, limiter_.together());
-        for (size_t from = 0; from < pending.size(); from += together) {
-            const size_t n = std::min(together, pending.size() - from);
+        for (size_t from = 0; from < sending && !failed; from += together) {
+            const size_t n = std::min(together, sending - from);
             std::vector<sdk::HttpRequest> batch;
             batch.reserve(n);
             for (size_t k = from; k < from + n; ++k) {
@@ -138,21 +166,20 @@ std::vector<Client::Outcome> Client::attempt_all(std::vector<sdk::HttpRequest> r
                 batch.push_back(requests[pending[k]]);
                 if (with_credentials) add_credentials(batch.back(), call);
             }
-            auto results = call.http_batch(batch);
-            bool token_cleared = false;
-            for (size_t k = 0; k < n; ++k) {
+            call.http_batch(batch, [&](size_t k, sdk::Call::HttpResult& result) {
                 const size_t i = pending[from + k];
                 const bool last = ++tries[i] >= def_.max_attempts;
-                auto& [status, r] = results[k];
-                if (status != JN_OK) {
-                    const bool retryable = JN_STATUS_IS_RETRYABLE(status);
+                auto& r = result.response;
+                if (result.status != JN_OK) {
+                    const bool retryable = JN_STATUS_IS_RETRYABLE(result.status);
                     if (retryable && !last) {
                         pause_ms = std::max(pause_ms, backoff_ms(def_, tries[i]));
                         again.push_back(i);
-                    } else {
-                        outcomes[i].error.emplace(status, what + ": " + scrub(sdk::Call::http_failure(batch[k], status)) +
-                                                              (retryable ? " (after " + std::to_string(tries[i]) + " attempts)" : ""));
+                        return;
                     }
+                    outcomes[i].error.emplace(result.status,
+                                              what + ": " + scrub(sdk::Call::http_failure(batch[k], result.status)) +
+                                                  (retryable ? " (after " + std::to_string(tries[i]) + " attempts)" : ""));
                 } else if (r.status == 401 && token_based && !refreshed[i]) {
                     // Expired early or revoked: once more, with a fresh token.
                     refreshed[i] = true;
@@ -163,18 +190,37 @@ std::vector<Client::Outcome> Client::attempt_all(std::vector<sdk::HttpRequest> r
                         token_cleared = true;
                     }
                     again.push_back(i);
+                    return;
                 } else if ((r.status == 429 || r.status >= 500) && !last) {
                     // The server's Retry-After wins over our own backoff (up to five minutes).
                     const int64_t asked = r.status == 429 ? retry_after_ms(r) : -1;
                     pause_ms = std::max(pause_ms, asked >= 0 ? std::min<int64_t>(asked, 300'000) : backoff_ms(def_, tries[i]));
                     again.push_back(i);
+                    return;
                 } else {
-                    outcomes[i].response = std::move(r);  // final, whatever its status: the caller judges it
+                    // Final, whatever its status: the caller judges it, from a bounded excerpt
+                    // of the body when it keeps many.
+                    if (r.body.size() > keep_body) r.body.resize(keep_body);
+                    outcomes[i].response = std::move(r);
                 }
-            }
+                if (!failed && fails_call(outcomes[i])) failed = i;
+            });
         }
+        if (failed) {
+            // What has not come to an end fails with it, as the sequential loop never sent it.
+            for (size_t k = 0; k < pending.size(); ++k) {
+                const size_t i = pending[k];
+                const bool ended = k < sending && std::find(again.begin(), again.end(), i) == again.end();
+                if (!ended) outcomes[i] = outcomes[*failed];
+            }
+            break;
+        }
+        const bool retrying = !again.empty();
+        for (size_t k = sending; k < pending.size(); ++k) again.push_back(pending[k]);  // not sent yet
+        std::sort(again.begin(), again.end());
+        probe = retrying && again.size() > 1;
         pending = std::move(again);
-        if (!pending.empty()) sleep_cancellable(call, pause_ms);
+        if (!pending.empty() && pause_ms > 0) sleep_cancellable(call, pause_ms);
     }
     return outcomes;
 }
@@ -213,6 +259,20 @@ std::string Client::bearer_token(const sdk::Call& call) {
     const int64_t now = sdk::Host(nullptr).now_ms();
     if (!token_.empty() && now < token_expires_ms_ - 60'000) return token_;
 
+    // A rotating server spends the refresh token at each grant: another plugin object of this
+    // instance (a hot swap's, a rebuilt one's) may have spent ours and stored its successor.
+    // Then the grant is refused, and tried once more with the token the host keeps now.
+    std::string spent;
+    for (int round = 0;; ++round) {
+        std::optional<sdk::Error> refused;
+        if (std::optional<std::string> token = try_grant(call, now, spent, refused)) return *token;
+        if (round > 0 || auth_->type != AuthType::oauth2_refresh_token || current_refresh_token() == spent)
+            throw *refused;
+    }
+}
+
+std::optional<std::string> Client::try_grant(const sdk::Call& call, int64_t now, std::string& spent,
+                                             std::optional<sdk::Error>& refused) {
     const TemplateValues values{&config_, nullptr};
     sdk::HttpRequest request;
     request.method = "POST";
@@ -223,7 +283,8 @@ std::string Client::bearer_token(const sdk::Call& call) {
     const std::string client_id = config_string(config_, "client_id");
     StringPairs fields;
     if (auth_->type == AuthType::oauth2_refresh_token) {
-        fields = {{"grant_type", "refresh_token"}, {"refresh_token", refresh_token_}};
+        spent = current_refresh_token();
+        fields = {{"grant_type", "refresh_token"}, {"refresh_token", spent}};
         request.headers.emplace_back("Authorization",
                                      "Basic " + base64(client_id + ":" + config_string(config_, "client_secret")));
     } else if (auth_->jwt_assertion) {
@@ -254,7 +315,7 @@ std::string Client::bearer_token(const sdk::Call& call) {
     if (!auth_->scope.empty() && !auth_->jwt_assertion) fields.emplace_back("scope", auth_->scope);
     request.body = form(fields);
 
-    Outcome token = std::move(attempt_all({request}, "the token request", call, false).front());
+    Outcome token = std::move(attempt_all({request}, "the token request", call, false, SIZE_MAX).front());
     if (token.error) throw *token.error;
     const sdk::HttpResponse& r = token.response;
     sdk::JsonDocument doc;
@@ -269,10 +330,13 @@ std::string Client::bearer_token(const sdk::Call& call) {
     };
     if (r.status < 200 || r.status > 299) {
         const std::string reason = text("error") + (text("error_description").empty() ? "" : ": " + text("error_description"));
-        throw sdk::Error(r.status == 400 || r.status == 401 || r.status == 403 ? JN_ERR_AUTH : status_for_http(r.status),
-                         "the token endpoint refused the instance's credentials (HTTP " + std::to_string(r.status) +
-                             (reason.empty() ? "" : ", " + scrub(reason)) + "); check the " + auth_->display_name +
-                             " fields of the instance");
+        const bool auth = r.status == 400 || r.status == 401 || r.status == 403;
+        refused.emplace(auth ? JN_ERR_AUTH : status_for_http(r.status),
+                        "the token endpoint refused the instance's credentials (HTTP " + std::to_string(r.status) +
+                            (reason.empty() ? "" : ", " + scrub(reason)) + "); check the " + auth_->display_name +
+                            " fields of the instance");
+        if (!auth) throw *refused;
+        return std::nullopt;
     }
     if (text("access_token").empty())
         throw sdk::Error(JN_ERR_AUTH, "the token endpoint answered without an access_token");
@@ -281,7 +345,13 @@ std::string Client::bearer_token(const sdk::Call& call) {
     token_expires_ms_ = now + (expires != doc.MemberEnd() && expires->value.IsNumber()
                                    ? static_cast<int64_t>(expires->value.GetDouble() * 1000)
                                    : 3'600'000);
-    if (!text("refresh_token").empty()) refresh_token_ = text("refresh_token");  // rotated
+    if (const std::string next = text("refresh_token"); !next.empty() && next != spent) {
+        // Rotated: kept by the host, sealed, for every plugin object of the instance and
+        // across restarts; `changed` means another object stored its own successor first,
+        // and ours stays valid for this object.
+        refresh_token_ = next;
+        host_.swap_credential("refresh_token", spent, next);
+    }
     return token_;
 }
 
@@ -311,7 +381,7 @@ void Client::judge(Outcome& outcome, const std::string& what, bool allow_rejecti
 
 sdk::HttpResponse Client::exchange(sdk::HttpRequest request, const std::string& what, const sdk::Call& call,
                                    bool allow_rejection) {
-    Outcome outcome = std::move(attempt_all({std::move(request)}, what, call, true).front());
+    Outcome outcome = std::move(attempt_all({std::move(request)}, what, call, true, SIZE_MAX).front());
     judge(outcome, what, allow_rejection);
     if (outcome.error) throw *outcome.error;
     return std::move(outcome.response);
@@ -319,7 +389,8 @@ sdk::HttpResponse Client::exchange(sdk::HttpRequest request, const std::string& 
 
 std::vector<Client::Outcome> Client::send_all_allowing_rejection(std::vector<sdk::HttpRequest> requests,
                                                                  const std::string& what, const sdk::Call& call) {
-    std::vector<Outcome> outcomes = attempt_all(std::move(requests), what, call, true);
+    // A send keeps of each answer what its result shows: many bodies are never held whole.
+    std::vector<Outcome> outcomes = attempt_all(std::move(requests), what, call, true, kKeptSendBody);
     for (auto& outcome : outcomes) judge(outcome, what, true);
     return outcomes;
 }

@@ -35,7 +35,8 @@ void sleep_cancellable(const sdk::Call& call, int64_t ms);
 
 class Client {
 public:
-    Client(const Definition& definition, const AuthMethod* auth, const sdk::Json& config);
+    // `host`: where a rotated refresh token is kept (sdk::Host::swap_credential).
+    Client(const Definition& definition, const AuthMethod* auth, const sdk::Json& config, sdk::Host host);
 
     // Sends with credentials, rate limit and retries. Returns a 2xx response; throws
     // sdk::Error with the mapped status otherwise. `what` names the request in messages
@@ -67,13 +68,21 @@ private:
                                bool allow_rejection);
     // Sends the requests together and again those worth retrying (429, 5xx, transient
     // failures: after a backoff; a 401 with an OAuth token: once, with a fresh token) until
-    // each has its final response or error. `with_credentials` adds the instance's.
+    // each has its final response or error, or one of them fails the call (then whatever
+    // had not ended gets that outcome too). `with_credentials` adds the instance's; a final
+    // response keeps at most `keep_body` bytes of its body.
     std::vector<Outcome> attempt_all(std::vector<sdk::HttpRequest> requests, const std::string& what,
-                                     const sdk::Call& call, bool with_credentials);
+                                     const sdk::Call& call, bool with_credentials, size_t keep_body);
     // Turns a final response that is not a success into the error send throws for it.
     void judge(Outcome& outcome, const std::string& what, bool allow_rejection) const;
     void add_credentials(sdk::HttpRequest& request, const sdk::Call& call);
     std::string bearer_token(const sdk::Call& call);
+    // One token request (token_mutex_ held): the access token, or nullopt with `refused`
+    // set when the endpoint refused the credentials; `spent` is the refresh token it used.
+    std::optional<std::string> try_grant(const sdk::Call& call, int64_t now, std::string& spent,
+                                         std::optional<sdk::Error>& refused);
+    // The refresh token to spend: the one the host keeps (rotated ones included), else ours.
+    std::string current_refresh_token() const;
     std::string scrub(std::string text) const;  // removes this instance's credential values
 
     const Definition& def_;
@@ -83,7 +92,10 @@ private:
     std::mutex token_mutex_;
     std::string token_;
     int64_t token_expires_ms_ = 0;
-    std::string refresh_token_;  // the latest one: a server may rotate it
+    sdk::Host host_;
+    // The latest refresh token, for a host that keeps no credentials (older hosts, checkers);
+    // otherwise the host's copy is the one that counts.
+    std::string refresh_token_;
 };
 
 // "401 Unauthorized" -> the ABI status a caller should see.

@@ -56,7 +56,7 @@ public:
         : Connector(std::move(ctx)),
           def_(static_cast<const Definition&>(*definition())),
           auth_(pick_auth(def_, config().json())),
-          client_(def_, auth_, config().json()) {}
+          client_(def_, auth_, config().json(), host()) {}
 
     void test_connection(sdk::Call& call) override {
         if (def_.test_endpoint.empty()) {

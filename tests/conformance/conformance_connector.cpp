@@ -180,17 +180,16 @@ private:
             http.body = std::to_string(requests.size()) + std::string(dots, '.');
             requests.push_back(std::move(http));
         }
-        const auto results = call.http_batch(requests);
         sdk::JsonDocument out(rapidjson::kArrayType);
         auto& a = out.GetAllocator();
-        for (size_t i = 0; i < results.size(); ++i) {
+        call.http_batch(requests, [&](size_t i, sdk::Call::HttpResult& result) {
             sdk::Json r(rapidjson::kObjectType);
             r.AddMember("index", static_cast<uint64_t>(i), a);
-            r.AddMember("status", static_cast<int>(results[i].status), a);
-            r.AddMember("http_status", results[i].response.status, a);
-            r.AddMember("body", sdk::Json(results[i].response.body.c_str(), a), a);
+            r.AddMember("status", static_cast<int>(result.status), a);
+            r.AddMember("http_status", result.response.status, a);
+            r.AddMember("body", sdk::Json(result.response.body.c_str(), a), a);
             out.PushBack(r, a);
-        }
+        });
         call.emit(sdk::to_json(out));
     }
 

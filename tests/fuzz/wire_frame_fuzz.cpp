@@ -37,7 +37,9 @@ std::string encode_again(const wire::Frame& f) {
         case Type::http_response: return wire::encode(f.id, wire::decode_http_response(f.payload));
         case Type::state_get:
         case Type::state_set:
-        case Type::state_delete: return wire::encode(f.type, f.id, wire::decode_state_request(f.payload));
+        case Type::state_delete:
+        case Type::credential_get: return wire::encode(f.type, f.id, wire::decode_state_request(f.payload));
+        case Type::credential_swap: return wire::encode(f.id, wire::decode_credential_swap(f.payload));
         case Type::state_reply: return wire::encode(f.id, wire::decode_state_reply(f.payload));
         case Type::cancel:
         case Type::lane: return wire::encode_empty(f.type, f.id);

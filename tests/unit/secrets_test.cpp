@@ -4,6 +4,8 @@
 #include "test_paths.hpp"
 
 #include <junction/core/common/error.hpp>
+#include <junction/core/instances/store_instance_state.hpp>
+#include <junction/core/secrets/instance_secrets.hpp>
 #include <junction/core/secrets/master_key.hpp>
 
 #include <sys/stat.h>
@@ -142,4 +144,53 @@ TEST_CASE("rotation re-encrypts everything; an interrupted rotation is finished 
     SecretBox env_box = rotate_master_key(*store, env_src, recovered, kHexKey);
     CHECK(env_box.open("i0", store->find_instance("i0")->secrets[0]) == "v0");
     CHECK_FALSE(fs::exists(dir / "env.key"));
+}
+
+TEST_CASE("a credential the connector rotates: compare-and-set, outlives writes of the record, yields to an operator's") {
+    TempDir dir;
+    auto store = open_sqlite_store(dir / "j.db");
+    SecretBox box(parse_master_key(kHexKey, "test"));
+    InstanceRecord r = with_secret(box, "inst_1", "refresh-1");
+    store->insert_instance(r);
+    StoreInstanceState state(*store, box, "inst_1", {"token"});
+    std::string value;
+
+    CHECK(state.swap_credential("token", "refresh-1", "refresh-2") == JN_OK);
+    CHECK(state.swap_credential("token", "refresh-1", "refresh-3") == JN_ERR_CONFLICT);  // spent: read again
+    CHECK(state.credential("token", value) == JN_OK);
+    CHECK(value == "refresh-2");
+    CHECK(state.swap_credential("token", "refresh-2", "refresh-3") == JN_OK);
+    CHECK(state.swap_credential("label", "", "x") == JN_ERR_INVALID_REQUEST);  // not a credential
+    CHECK(state.credential("label", value) == JN_ERR_INVALID_REQUEST);
+
+    // A write of the record that re-seals the same configured value (a PATCH of another
+    // field, a migration) keeps the rotation, and conflicts with nothing.
+    auto read = store->find_instance("inst_1");
+    REQUIRE(read);
+    CHECK(read->rotated.size() == 1);
+    read->secrets = {box.seal("inst_1", "token", "refresh-1")};
+    store->update_instance(*read);
+    CHECK(state.credential("token", value) == JN_OK);
+    CHECK(value == "refresh-3");
+    CHECK(open_instance_secrets(box, *store->find_instance("inst_1")).at(0).second.view() == "refresh-3");
+
+    // The master key rotation re-seals the rotation with the rest.
+    SecretBox next(parse_master_key(kOtherHexKey, "test"));
+    store->reseal_all_secrets(
+        [&](const std::string& id, const SealedSecret& sealed) { return next.seal(id, sealed.field, box.open(id, sealed)); },
+        {});
+    StoreInstanceState after(*store, next, "inst_1", {"token"});
+    CHECK(after.credential("token", value) == JN_OK);
+    CHECK(value == "refresh-3");
+
+    // An operator who types a new value has re-authorised: it wins over the rotation.
+    read = store->find_instance("inst_1");
+    read->secrets = {next.seal("inst_1", "token", "typed-by-hand")};
+    store->update_instance(*read);
+    CHECK(after.credential("token", value) == JN_OK);
+    CHECK(value == "typed-by-hand");
+    CHECK(after.swap_credential("token", "refresh-3", "refresh-4") == JN_ERR_CONFLICT);
+    CHECK(after.swap_credential("token", "typed-by-hand", "refresh-5") == JN_OK);
+    CHECK(after.credential("token", value) == JN_OK);
+    CHECK(value == "refresh-5");
 }

@@ -30,7 +30,7 @@ InstanceRecord record(const std::string& id, const std::string& name, const std:
 TEST_CASE("instances: insert, find by id or name, update, unique names, delete cascades") {
     TempDir dir;
     auto store = open_sqlite_store(dir / "j.db");
-    CHECK(store->schema_version() == 7);
+    CHECK(store->schema_version() == 8);
     store->insert_instance(record("i1", "shopify-uk"));
     store->state_set("i1", "cursor", "2026-01-01");
 
@@ -185,7 +185,7 @@ TEST_CASE("reopening keeps everything; a newer schema is refused, not damaged") 
     sqlite3_close(db);
     CHECK_THROWS_WITH_AS(open_sqlite_store(dir / "j.db"), doctest::Contains("newer Junction"), Error);
     sqlite3_open((dir / "j.db").c_str(), &db);
-    sqlite3_exec(db, "UPDATE schema_version SET version = 7", nullptr, nullptr, nullptr);
+    sqlite3_exec(db, "UPDATE schema_version SET version = 8", nullptr, nullptr, nullptr);  // back to this build's
     sqlite3_close(db);
     CHECK(open_sqlite_store(dir / "j.db")->find_instance("kept"));
 }

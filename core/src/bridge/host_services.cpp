@@ -1,6 +1,7 @@
 #include <junction/core/bridge/host_services.hpp>
 
 #include <junction/core/common/log.hpp>
+#include <junction/core/secrets/clear_text.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -25,7 +26,7 @@ LogLevel to_level(uint32_t level) {
 
 void host_log(jn_host_instance* instance, uint32_t level, jn_str message) {
     if (!instance) return log(to_level(level), "plugin", sv(message));
-    log(to_level(level), instance->log_component, instance->redactor.apply(std::string(sv(message))));
+    log(to_level(level), instance->log_component, instance->redact(std::string(sv(message))));
 }
 
 jn_status host_http_request(jn_call* call, const jn_http_request* request,
@@ -95,6 +96,43 @@ jn_status host_state_delete(jn_host_instance* instance, jn_str key) {
     }
 }
 
+// The longest credential name and value a connector may keep (a token, not data).
+constexpr size_t kMaxCredentialName = 1024;
+constexpr size_t kMaxCredentialValue = 64 * 1024;
+
+jn_status host_credential_get(jn_host_instance* instance, jn_str name, jn_value_fn sink, void* user) {
+    if (!instance || !sink || name.len > kMaxCredentialName) return JN_ERR_INVALID_REQUEST;
+    if (!instance->state) return JN_ERR_UNSUPPORTED;
+    std::string value;
+    try {
+        const jn_status s = instance->state->credential(sv(name), value);
+        if (s == JN_OK) sink(user, jn_str{value.data(), value.size()});
+        wipe_text(value);
+        return s;
+    } catch (const std::exception& e) {
+        wipe_text(value);
+        log_error(instance->log_component, instance->redact(std::string("credential_get failed: ") + e.what()));
+        return JN_ERR_TRANSIENT;
+    }
+}
+
+jn_status host_credential_swap(jn_host_instance* instance, jn_str name, jn_str expected, jn_str value) {
+    if (!instance || name.len > kMaxCredentialName) return JN_ERR_INVALID_REQUEST;
+    if (!instance->state) return JN_ERR_UNSUPPORTED;
+    if (value.len > kMaxCredentialValue) return JN_ERR_TOO_LARGE;
+    try {
+        // Redacted before it is stored: a log line racing the swap cannot show it.
+        {
+            std::lock_guard lock(instance->redactor_mutex);
+            instance->redactor.add(sv(value));
+        }
+        return instance->state->swap_credential(sv(name), sv(expected), sv(value));
+    } catch (const std::exception& e) {
+        log_error(instance->log_component, instance->redact(std::string("credential_swap failed: ") + e.what()));
+        return JN_ERR_TRANSIENT;
+    }
+}
+
 int64_t host_clock_now_ms() {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
@@ -152,7 +190,8 @@ void host_set_error(jn_call* call, jn_str message) {
 const jn_host_api kHostApi = {
     sizeof(jn_host_api), &host_log,         &host_http_request, &host_state_get,
     &host_state_set,     &host_state_delete, &host_clock_now_ms, &host_is_cancelled,
-    &host_emit,          &host_set_error,    &host_http_request_batch,
+    &host_emit,          &host_set_error,    &host_http_request_batch, &host_credential_get,
+    &host_credential_swap,
 };
 
 }  // namespace

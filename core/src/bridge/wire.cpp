@@ -145,6 +145,10 @@ std::string encode(Type type, uint64_t id, const StateRequest& m) {
     return std::move(Writer(type, id).u64(m.instance).str(m.key).str(m.value)).finish();
 }
 
+std::string encode(uint64_t id, const CredentialSwap& m) {
+    return std::move(Writer(Type::credential_swap, id).u64(m.instance).str(m.name).str(m.expected).str(m.value)).finish();
+}
+
 std::string encode(uint64_t id, const StateReply& m) {
     return std::move(Writer(Type::state_reply, id).i32(m.status).str(m.value)).finish();
 }
@@ -267,6 +271,17 @@ StateRequest decode_state_request(std::string_view payload) {
     return m;
 }
 
+CredentialSwap decode_credential_swap(std::string_view payload) {
+    Reader r(payload);
+    CredentialSwap m;
+    m.instance = r.u64();
+    m.name = r.str();
+    m.expected = r.str();
+    m.value = r.str();
+    r.end();
+    return m;
+}
+
 StateReply decode_state_reply(std::string_view payload) {
     Reader r(payload);
     StateReply m;
@@ -297,7 +312,9 @@ void check_payload(Type type, std::string_view payload) {
         case Type::http_request: decode_http_request(payload); return;
         case Type::state_get:
         case Type::state_set:
-        case Type::state_delete: decode_state_request(payload); return;
+        case Type::state_delete:
+        case Type::credential_get: decode_state_request(payload); return;
+        case Type::credential_swap: decode_credential_swap(payload); return;
     }
     throw WireError("unknown message type " + std::to_string(static_cast<unsigned>(type)));
 }

@@ -16,6 +16,7 @@ static const char* known_name(jn_status status) {
         case JN_ERR_INTERNAL: return "internal";
         case JN_ERR_CANCELLED: return "cancelled";
         case JN_ERR_TOO_LARGE: return "too_large";
+        case JN_ERR_CONFLICT: return "conflict";
         default: return nullptr;
     }
 }

@@ -3,6 +3,7 @@
 #include <junction/core/common/error.hpp>
 #include <junction/core/common/json_schema.hpp>
 #include <junction/core/secrets/clear_text.hpp>
+#include <junction/core/secrets/instance_secrets.hpp>
 
 #include <openssl/crypto.h>
 #include <junction/json/utf8_writer.hpp>
@@ -36,12 +37,18 @@ std::shared_ptr<const Manifest> InstanceRuntime::manifest_for(std::string_view c
 }
 
 std::string InstanceRuntime::clear_config(const InstanceRecord& record) const {
+    std::vector<std::pair<std::string, ClearText>> configured;
+    for (const auto& sealed : record.secrets) configured.emplace_back(sealed.field, ClearText(secrets_.open(record.id, sealed)));
+    return config_text(record, configured);
+}
+
+std::string InstanceRuntime::config_text(const InstanceRecord& record,
+                                         const std::vector<std::pair<std::string, ClearText>>& credentials) const {
     rapidjson::Document config = parse_json_text(record.settings_json, "stored settings");
     auto& a = config.GetAllocator();
-    for (const auto& sealed : record.secrets) {
-        const ClearText clear(secrets_.open(record.id, sealed));
-        config.RemoveMember(sealed.field.c_str());
-        config.AddMember(rapidjson::Value(sealed.field.c_str(), a),
+    for (const auto& [field, clear] : credentials) {
+        config.RemoveMember(field.c_str());
+        config.AddMember(rapidjson::Value(field.c_str(), a),
                          rapidjson::Value(clear.str().data(), static_cast<rapidjson::SizeType>(clear.str().size()), a), a);
     }
     rapidjson::StringBuffer buffer;
@@ -59,8 +66,10 @@ LiveInstancePtr InstanceRuntime::build(const InstanceRecord& record,
     live->connector = record.connector;
     live->pinned = !record.version_pin.empty();
     live->record_updated_ms = record.updated_ms;
-    live->state = std::make_unique<StoreInstanceState>(store_, record.id);
-    const ClearText config(clear_config(record));
+    live->state = std::make_unique<StoreInstanceState>(store_, secrets_, record.id, version->manifest().secret_fields);
+    // The plugin sees its own rotations of its credentials (instance_secrets.hpp); writers
+    // of the record keep working on the configured values (clear_config).
+    const ClearText config(config_text(record, open_instance_secrets(secrets_, record)));
     {
         // A crash in the plugin's instance creation in this process quarantines this version
         // (crash_markers.hpp); in a connector process it only ends that process.

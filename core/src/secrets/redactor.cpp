@@ -88,6 +88,13 @@ void Redactor::add_instance(const SecretBox& secrets, const InstanceRecord& reco
         } catch (const Error&) {
         }
     }
+    for (const auto& r : record.rotated) {  // the connector's rotations too, current or not
+        try {
+            const ClearText value(secrets.open(record.id, r.value));
+            add(value.view());
+        } catch (const Error&) {
+        }
+    }
 }
 
 void Redactor::add_config(const rapidjson::Value& config, const std::vector<std::string>& secret_fields) {

@@ -105,6 +105,7 @@ public:
         return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
     }
     int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+    bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
 private:
     StatementCache& cache_;

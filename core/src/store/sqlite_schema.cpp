@@ -139,6 +139,18 @@ const std::vector<const char*>& store_migrations() {
     R"(ALTER TABLE dedupe_keys ADD COLUMN added_ms INTEGER NOT NULL DEFAULT 0;
        UPDATE dedupe_keys SET added_ms = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER);
        CREATE INDEX dedupe_keys_by_age ON dedupe_keys(scope, added_ms);)",
+    // Credentials a connector rotated (jn_host_api.credential_swap): each replaces the
+    // configured value it was rotated from (`base`, sealed) while that is still the one
+    // configured; an operator who sets a new value overrides it. Writes of the instance do
+    // not touch it, so a rotation never conflicts with them.
+    R"(CREATE TABLE instance_rotated_secrets(
+         instance_id TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+         field TEXT NOT NULL,
+         base_nonce BLOB NOT NULL,
+         base_ciphertext BLOB NOT NULL,
+         nonce BLOB NOT NULL,
+         ciphertext BLOB NOT NULL,
+         PRIMARY KEY(instance_id, field));)",
     };
     return migrations;
 }

@@ -73,6 +73,7 @@ public:
         if (!s.step()) return std::nullopt;
         InstanceRecord r = read_instance(s);
         r.secrets = read_secrets(r.id);
+        r.rotated = read_rotated(r.id);
         return r;
     }
 
@@ -85,7 +86,10 @@ public:
         s.bind_text(1, q.connector).bind_text(2, q.after_name).bind(3, static_cast<int64_t>(q.limit));
         std::vector<InstanceRecord> out;
         while (s.step()) out.push_back(read_instance(s));
-        for (auto& r : out) r.secrets = read_secrets(r.id);
+        for (auto& r : out) {
+            r.secrets = read_secrets(r.id);
+            r.rotated = read_rotated(r.id);
+        }
         return out;
     }
 
@@ -191,16 +195,63 @@ public:
                         .bind_text(5, v.value.field).run();
                 }
             }
+            // Rotated credentials: both values of each (an instance's own: a failure stops it).
+            std::vector<std::pair<std::string, RotatedSecret>> rotated;
+            {
+                Statement s(statements_, "SELECT instance_id, field FROM instance_rotated_secrets");
+                std::vector<std::pair<std::string, std::string>> keys;
+                while (s.step()) keys.emplace_back(s.text(0), s.text(1));
+                for (const auto& [id, field] : keys)
+                    for (auto& r : read_rotated(id))
+                        if (r.field == field) rotated.emplace_back(id, std::move(r));
+            }
+            for (const auto& [id, r] : rotated) {
+                const SealedSecret base = reseal(id, r.base), value = reseal(id, r.value);
+                count += 2;
+                Statement u(statements_, "UPDATE instance_rotated_secrets SET base_nonce=?, base_ciphertext=?, "
+                                 "nonce=?, ciphertext=? WHERE instance_id=? AND field=?");
+                u.bind(1, base.nonce).bind(2, base.ciphertext).bind(3, value.nonce).bind(4, value.ciphertext)
+                    .bind_text(5, id).bind_text(6, r.field).run();
+            }
             exec("UPDATE instances SET revision = revision + 1");
             for (const auto& [k, v] : meta) write_meta(k, v);
         });
         return count;
     }
 
+    bool rotate_secret(std::string_view instance_id, const std::string& field, const Rotation& decide) override {
+        std::lock_guard lock(mutex_);
+        bool written = false;
+        transaction([&] {
+            std::optional<SealedSecret> configured;
+            {
+                Statement s(statements_, "SELECT i.id, sec.nonce, sec.ciphertext FROM instances i LEFT JOIN "
+                                 "instance_secrets sec ON sec.instance_id = i.id AND sec.field = ?2 WHERE i.id = ?1");
+                s.bind_text(1, instance_id).bind_text(2, field);
+                if (!s.step()) return;  // gone
+                if (!s.is_null(1)) configured = SealedSecret{field, s.text(1), s.text(2)};
+            }
+            std::optional<RotatedSecret> rotated;
+            for (auto& r : read_rotated(std::string(instance_id)))
+                if (r.field == field) rotated = std::move(r);
+            const std::optional<RotatedSecret> next = decide(configured, rotated);
+            if (!next) return;
+            Statement u(statements_, "INSERT INTO instance_rotated_secrets(instance_id, field, base_nonce, "
+                             "base_ciphertext, nonce, ciphertext) VALUES(?,?,?,?,?,?) ON CONFLICT(instance_id, field) "
+                             "DO UPDATE SET base_nonce=excluded.base_nonce, base_ciphertext=excluded.base_ciphertext, "
+                             "nonce=excluded.nonce, ciphertext=excluded.ciphertext");
+            u.bind_text(1, instance_id).bind_text(2, field).bind(3, next->base.nonce).bind(4, next->base.ciphertext)
+                .bind(5, next->value.nonce).bind(6, next->value.ciphertext).run();
+            written = true;
+        });
+        return written;
+    }
+
     size_t count_sealed_values() override {
         std::lock_guard lock(mutex_);
         Statement s(statements_, "SELECT (SELECT count(*) FROM instance_secrets) + "
-                                 "(SELECT count(*) FROM instance_snapshot_secrets)");
+                                 "(SELECT count(*) FROM instance_snapshot_secrets) + "
+                                 "2 * (SELECT count(*) FROM instance_rotated_secrets)");
         s.step();
         return static_cast<size_t>(s.integer(0));
     }
@@ -366,6 +417,18 @@ private:
         s.bind_text(1, id);
         std::vector<SealedSecret> out;
         while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2)});
+        return out;
+    }
+
+    std::vector<RotatedSecret> read_rotated(const std::string& id) {
+        Statement s(statements_, "SELECT field, base_nonce, base_ciphertext, nonce, ciphertext FROM "
+                         "instance_rotated_secrets WHERE instance_id=? ORDER BY field");
+        s.bind_text(1, id);
+        std::vector<RotatedSecret> out;
+        while (s.step()) {
+            const std::string field = s.text(0);
+            out.push_back({field, {field + "#base", s.text(1), s.text(2)}, {field, s.text(3), s.text(4)}});
+        }
         return out;
     }
 

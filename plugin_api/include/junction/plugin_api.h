@@ -79,6 +79,7 @@ typedef int32_t jn_status;
 #define JN_ERR_INTERNAL 205        /* a bug or an unexpected state in the plugin or host */
 #define JN_ERR_CANCELLED 206       /* the host cancelled the call */
 #define JN_ERR_TOO_LARGE 207       /* a response or record exceeded a size limit */
+#define JN_ERR_CONFLICT 208        /* (1.3) a value changed since it was read: read it again */
 
 #define JN_STATUS_IS_RETRYABLE(s) ((s) >= 100 && (s) <= 199)
 
@@ -207,17 +208,42 @@ typedef struct jn_host_api {
 
     /* Performs `count` independent HTTP requests, each exactly as http_request would, and
      * hands each outcome to on_result: exactly once per request, in index order, on the
-     * calling thread, never concurrently, all before it returns. The host may run the
-     * requests concurrently and in any order; a connector whose requests depend on each
-     * other sends them one by one. For an isolated connector the whole batch crosses to
-     * junctiond in one message, so a send of many records costs one crossing, not one per
-     * record. `requests` is an array of pointers (not of structs: each request carries
-     * its own struct_size). Once the call is cancelled, requests not yet performed get
-     * JN_ERR_CANCELLED. Returns JN_OK, or without calling on_result:
-     * JN_ERR_INVALID_REQUEST (a NULL argument), JN_ERR_TOO_LARGE (count over
-     * JN_HTTP_BATCH_MAX). NULL from a 1.0-1.2 host: call http_request in a loop. */
+     * calling thread, never concurrently, all before it returns. Everything that would make
+     * http_request fail makes only that request's outcome fail (a NULL entry or a bad URL:
+     * JN_ERR_INVALID_REQUEST; outside an instance call: JN_ERR_UNSUPPORTED; once the call is
+     * cancelled: JN_ERR_CANCELLED, or JN_ERR_TIMEOUT past its deadline, for requests not yet
+     * performed). The host may perform the requests concurrently and in any order: a
+     * connector whose requests depend on each other sends them one by one. For an isolated
+     * connector the batch crosses to junctiond in one message (or a few, for large bodies),
+     * so a send of many records costs one crossing, not one per record. `requests` is an
+     * array of pointers, not of structs: each request carries its own struct_size. Returns
+     * JN_OK, or without calling on_result at all: JN_ERR_INVALID_REQUEST (call, requests or
+     * on_result is NULL), JN_ERR_TOO_LARGE (count over JN_HTTP_BATCH_MAX). NULL in a table
+     * from a 1.0-1.2 host: call http_request in a loop. */
     jn_status (*http_request_batch)(jn_call* call, const jn_http_request* const* requests,
                                     size_t count, jn_http_result_fn on_result, void* user);
+
+    /* The instance's credentials as the host keeps them: the secret ("writeOnly") fields of
+     * its config, sealed at rest. A connector whose remote application rotates a credential
+     * (an OAuth refresh token replaced at every grant) reads the current value here rather
+     * than from the config it was created with, and stores the replacement with
+     * credential_swap, so the instance keeps working after a restart, an eviction, a config
+     * change or a hot swap, and every plugin object of the instance sees it.
+     * credential_get calls sink once with the current value and returns JN_OK; otherwise
+     * JN_ERR_NOT_FOUND (not set), JN_ERR_INVALID_REQUEST (`name` is not a secret field of
+     * the connector), JN_ERR_UNSUPPORTED (this host keeps no credentials, e.g. a checker). */
+    jn_status (*credential_get)(jn_host_instance* instance, jn_str name, jn_value_fn sink,
+                                void* user);
+
+    /* Compare-and-set: stores `value` as the credential `name` only if its current value is
+     * `expected` (empty `expected`: not set), and returns JN_OK. When another plugin object
+     * of the instance or an operator changed it first, nothing is written and it returns
+     * JN_ERR_CONFLICT: read it again with credential_get and use that. Also
+     * JN_ERR_INVALID_REQUEST, JN_ERR_UNSUPPORTED (as above), JN_ERR_TOO_LARGE (over 64 KiB),
+     * JN_ERR_TRANSIENT (the store failed). The host redacts the new value from the
+     * instance's log lines from then on. */
+    jn_status (*credential_swap)(jn_host_instance* instance, jn_str name, jn_str expected,
+                                 jn_str value);
 } jn_host_api;
 
 /* ---------------------------------------------------------------------------------------
@@ -298,7 +324,7 @@ typedef struct jn_connector_api {
 
 /* The size of each table as ABI 1.0 defined it: a peer announcing less is refused. Fields
  * after it (1.1: migrate_config; 1.2: definition_open/close, jn_instance_params.definition;
- * 1.3: http_request_batch)
+ * 1.3: http_request_batch, credential_get/swap)
  * are read as zero from a peer that did not send them. */
 #define JN_HOST_API_V1_0_SIZE ((uint32_t)(offsetof(jn_host_api, set_error) + sizeof(void*)))
 #define JN_CONNECTOR_API_V1_0_SIZE \

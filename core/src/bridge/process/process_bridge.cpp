@@ -155,10 +155,13 @@ jn_status run_call(CallScope& scope, std::string_view message, jn_call& call, co
         wire::Channel::Got got = wire::Channel::Got::end;
         try {
             if (!owed_answers.empty() && (!lane->channel.frame_ready() || owed_answers.size() > kHeldAnswerBytes)) {
-                // A process that asked and does not read the answers is broken: killed, not
-                // waited for.
-                if (!lane->channel.send(owed_answers))
+                // Acks first, in the same write: after answers that fill the socket, a
+                // separate ack could not go without waiting. A process that asked and does
+                // not read the answers is broken: killed, not waited for.
+                owed_acks += owed_answers;
+                if (!lane->channel.send(owed_acks))
                     throw wire::WireError("it did not read the HTTP responses it asked for");
+                owed_acks.clear();
                 owed_answers.clear();
             }
             if (!owed_acks.empty() && !lane->channel.frame_ready()) {
@@ -201,7 +204,14 @@ jn_status run_call(CallScope& scope, std::string_view message, jn_call& call, co
                         if (opened) *opened = wire::decode_opened(frame.payload);
                         break;
                     case wire::Type::http_request:
-                        owed_answers += serve_http(scope.id(), frame, call, deadline);
+                        if (cancel_sent) {  // requests already on the lane when the call was stopped
+                            wire::HttpResponse refused;
+                            refused.status = timed_out ? JN_ERR_TIMEOUT : JN_ERR_CANCELLED;
+                            refused.error = timed_out ? "the call passed its deadline" : "the call was cancelled";
+                            owed_answers += wire::encode(frame.id, refused);
+                        } else {
+                            owed_answers += serve_http(scope.id(), frame, call, deadline);
+                        }
                         break;
                     default:
                         throw wire::WireError("a message of type " + std::to_string(static_cast<unsigned>(frame.type)) +

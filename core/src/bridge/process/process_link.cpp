@@ -1,5 +1,7 @@
 #include "process_link.hpp"
 
+#include <junction/core/secrets/clear_text.hpp>
+
 #include "spawn_connector_process.hpp"
 
 #include <junction/core/common/error.hpp>
@@ -187,6 +189,10 @@ void ProcessLink::route(wire::Frame& frame) {
         case Type::state_delete:
             serve_state(frame);
             return;
+        case Type::credential_get:
+        case Type::credential_swap:
+            serve_credential(frame);
+            return;
         case Type::log:
             serve_log(frame);
             return;
@@ -220,6 +226,42 @@ void ProcessLink::serve_state(const wire::Frame& frame) {
         reply.status = services.state_delete(host, key);
     }
     send(wire::encode(frame.id, reply));
+}
+
+void ProcessLink::serve_credential(const wire::Frame& frame) {
+    // Both carry the instance's handle first.
+    const wire::StateRequest get =
+        frame.type == wire::Type::credential_get ? wire::decode_state_request(frame.payload) : wire::StateRequest{};
+    wire::CredentialSwap swap =
+        frame.type == wire::Type::credential_swap ? wire::decode_credential_swap(frame.payload) : wire::CredentialSwap{};
+    const uint64_t handle = frame.type == wire::Type::credential_get ? get.instance : swap.instance;
+    std::lock_guard in_use(serving_);  // the instance stays until its service returns
+    jn_host_instance* host = nullptr;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = instances_.find(handle);
+        if (it != instances_.end()) host = it->second;
+    }
+    wire::StateReply reply;
+    const jn_host_api& services = *host_api_table();
+    if (!host) {
+        reply.status = JN_ERR_INVALID_REQUEST;  // an instance destroyed, or never made
+    } else if (frame.type == wire::Type::credential_get) {
+        reply.status = services.credential_get(
+            host, {get.key.data(), get.key.size()},
+            [](void* out, jn_str value) { static_cast<std::string*>(out)->assign(value.ptr, value.len); }, &reply.value);
+    } else {
+        reply.status = services.credential_swap(host, {swap.name.data(), swap.name.size()},
+                                                {swap.expected.data(), swap.expected.size()},
+                                                {swap.value.data(), swap.value.size()});
+    }
+    const std::string answer = wire::encode(frame.id, reply);
+    send(answer);
+    // Credentials in clear: no copy outlives the answer.
+    OPENSSL_cleanse(const_cast<char*>(answer.data()), answer.size());
+    wipe_text(reply.value);
+    wipe_text(swap.expected);
+    wipe_text(swap.value);
 }
 
 void ProcessLink::serve_log(const wire::Frame& frame) {
@@ -365,7 +407,7 @@ void ProcessLink::drain_stderr() {
 
 std::string ProcessLink::redact_stderr(std::string line) const {
     std::lock_guard lock(mutex_);  // an instance in the map has not been destroyed
-    for (const auto& [handle, host] : instances_) line = host->redactor.apply(std::move(line));
+    for (const auto& [handle, host] : instances_) line = host->redact(std::move(line));
     return line;
 }
 

@@ -91,6 +91,7 @@ private:
     void read_loop();
     void route(wire::Frame& frame);
     void serve_state(const wire::Frame& frame);
+    void serve_credential(const wire::Frame& frame);
     void serve_log(const wire::Frame& frame);
     void reap();
     void drain_stderr();

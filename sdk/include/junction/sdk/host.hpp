@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
+#include <functional>
 #include <strings.h>
 #include <optional>
 #include <string>
@@ -66,6 +68,42 @@ public:
     }
 
     int64_t now_ms() const { return detail::host_api().clock_now_ms(); }
+
+    // The instance's credential `name` (a writeOnly setting) as the host keeps it now (ABI
+    // 1.3): once the connector has replaced it with swap_credential, that value, not the
+    // one in the config the instance was created with. nullopt when it is not set, or when
+    // the host keeps no credentials (an older host, a checker): the config's value is then
+    // the current one.
+    std::optional<std::string> credential(std::string_view name) const {
+        const auto get = detail::host_api().credential_get;
+        if (!get) return std::nullopt;
+        std::string value;
+        const jn_status s = get(
+            instance_, view(name),
+            [](void* user, jn_str v) { static_cast<std::string*>(user)->assign(v.ptr, v.len); }, &value);
+        if (s == JN_ERR_NOT_FOUND || s == JN_ERR_UNSUPPORTED) return std::nullopt;
+        if (s != JN_OK) throw Error(s, "the host could not read the instance's credential '" + std::string(name) + "'");
+        return value;
+    }
+
+    enum class Swap {
+        stored,    // `value` is the credential now, for every plugin object of the instance
+        changed,   // it was not `expected` any more (another object or an operator replaced it)
+        not_kept,  // the host keeps no credentials: hold the new value yourself
+    };
+    // Replaces the credential `name` with `value` if it is still `expected` (empty: not
+    // set), sealed and kept across restarts, evictions and hot swaps. Use it when the
+    // remote application rotates a credential (an OAuth refresh token replaced at every
+    // grant). Throws Error when the host refuses (not a secret field, too large, store down).
+    Swap swap_credential(std::string_view name, std::string_view expected, std::string_view value) const {
+        const auto swap = detail::host_api().credential_swap;
+        if (!swap) return Swap::not_kept;
+        const jn_status s = swap(instance_, view(name), view(expected), view(value));
+        if (s == JN_OK) return Swap::stored;
+        if (s == JN_ERR_CONFLICT) return Swap::changed;
+        if (s == JN_ERR_UNSUPPORTED) return Swap::not_kept;
+        throw Error(s, "the host could not store the instance's credential '" + std::string(name) + "'");
+    }
 
 private:
     jn_host_instance* instance_;
@@ -131,22 +169,31 @@ public:
     };
 
     // Sends independent requests together: an isolated connector hands all of them to
-    // junctiond in one crossing instead of one per request. Results come back in the
-    // requests' order. Throws only when the host refused the whole batch. From a host
-    // older than ABI 1.3 the requests go one by one.
-    std::vector<HttpResult> http_batch(const std::vector<HttpRequest>& requests) const {
-        std::vector<HttpResult> results(requests.size());
+    // junctiond in one crossing instead of one per request. `on_result(index, result)` is
+    // called once per request, in the requests' order, as each outcome arrives; keep only
+    // what you need of each response (a batch's responses are never all held at once).
+    // The host may perform the requests in any order, so never batch requests that depend
+    // on each other. Throws only when the host refused the whole batch. From a host older
+    // than ABI 1.3 the requests go one by one.
+    void http_batch(const std::vector<HttpRequest>& requests,
+                    const std::function<void(size_t index, HttpResult& result)>& on_result) const {
         const auto batch = detail::host_api().http_request_batch;
+        struct Sink {
+            const std::function<void(size_t, HttpResult&)>* on_result;
+            size_t first;
+            std::exception_ptr thrown;  // nothing unwinds through the host: rethrown after it
+        };
         for (size_t first = 0; first < requests.size(); first += JN_HTTP_BATCH_MAX) {
             const size_t n = std::min<size_t>(JN_HTTP_BATCH_MAX, requests.size() - first);
             if (!batch) {
                 for (size_t i = first; i < first + n; ++i) {
-                    auto& result = results[i];
+                    HttpResult result;
                     const RawRequest raw(requests[i]);
                     result.status = detail::host_api().http_request(
                         call_, &raw.request,
                         [](void* user, const jn_http_response* r) { copy_response(*r, *static_cast<HttpResponse*>(user)); },
                         &result.response);
+                    on_result(i, result);
                 }
                 continue;
             }
@@ -154,18 +201,25 @@ public:
             std::vector<const jn_http_request*> pointers;
             pointers.reserve(n);
             for (const auto& raw : raws) pointers.push_back(&raw.request);
-            HttpResult* out = results.data() + first;
+            Sink sink{&on_result, first, nullptr};
             const jn_status s = batch(
                 call_, pointers.data(), n,
                 [](void* user, size_t index, jn_status status, const jn_http_response* r) {
-                    auto& result = static_cast<HttpResult*>(user)[index];
-                    result.status = status;
-                    if (status == JN_OK && r) copy_response(*r, result.response);
+                    auto& to = *static_cast<Sink*>(user);
+                    if (to.thrown) return;
+                    try {
+                        HttpResult result;
+                        result.status = status;
+                        if (status == JN_OK && r) copy_response(*r, result.response);
+                        (*to.on_result)(to.first + index, result);
+                    } catch (...) {
+                        to.thrown = std::current_exception();
+                    }
                 },
-                out);
+                &sink);
+            if (sink.thrown) std::rethrow_exception(sink.thrown);
             if (s != JN_OK) throw Error(s, "the host refused a batch of " + std::to_string(n) + " HTTP requests");
         }
-        return results;
     }
 
     // Why `request` got no response, naming it without its query (which may carry a key).

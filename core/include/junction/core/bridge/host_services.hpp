@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -18,7 +19,13 @@ struct jn_host_instance {
     std::string log_component;  // "jsonl@1.0.0/orders-uk"
     // The instance's secret settings: its log lines are redacted with it, like its errors,
     // whether it runs in this process or logs through a connector process.
+    // Grows when the connector replaces a credential (credential_swap): under redactor_mutex.
     junction::core::Redactor redactor;
+    mutable std::mutex redactor_mutex;
+    std::string redact(std::string text) const {
+        std::lock_guard lock(redactor_mutex);
+        return redactor.apply(std::move(text));
+    }
     junction::core::InstanceState* state = nullptr;
     junction::core::HttpClient* http = nullptr;
     junction::core::CounterPair* http_counters = nullptr;  // calls, errors; may be null

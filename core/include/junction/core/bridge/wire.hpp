@@ -52,6 +52,8 @@ enum class Type : uint16_t {
     state_get = 38,      // control. StateRequest, id = a new request id
     state_set = 39,      // control. StateRequest
     state_delete = 40,   // control. StateRequest
+    credential_get = 41, // control. StateRequest (key: the credential's name); answered by state_reply
+    credential_swap = 42, // control. CredentialSwap; answered by state_reply
 };
 
 struct Header {
@@ -156,6 +158,12 @@ struct StateRequest {  // state_get, state_set, state_delete
     std::string key;
     std::string value;  // state_set only
 };
+struct CredentialSwap {  // credential_swap
+    uint64_t instance = 0;
+    std::string name;
+    std::string expected;
+    std::string value;
+};
 struct StateReply {
     jn_status status = JN_OK;
     std::string value;
@@ -176,6 +184,7 @@ std::string encode(uint64_t id, const Log& m);
 std::string encode(uint64_t id, const HttpRequest& m);
 std::string encode(uint64_t id, const HttpResponse& m);
 std::string encode(Type type, uint64_t id, const StateRequest& m);  // state_get/set/delete
+std::string encode(uint64_t id, const CredentialSwap& m);
 std::string encode(uint64_t id, const StateReply& m);
 std::string encode_empty(Type type, uint64_t id);                   // cancel, lane
 
@@ -192,6 +201,7 @@ Log decode_log(std::string_view payload);
 HttpRequest decode_http_request(std::string_view payload);
 HttpResponse decode_http_response(std::string_view payload);
 StateRequest decode_state_request(std::string_view payload);
+CredentialSwap decode_credential_swap(std::string_view payload);
 StateReply decode_state_reply(std::string_view payload);
 
 // Checks that `payload` decodes as a message of `type`; throws WireError otherwise (an

@@ -10,8 +10,10 @@
 #pragma once
 
 #include <junction/core/registry/connector_registry.hpp>
+#include <junction/core/secrets/clear_text.hpp>
 #include <junction/core/secrets/secret_box.hpp>
 #include <junction/core/store/store.hpp>
+#include <junction/core/instances/store_instance_state.hpp>
 #include <junction/core/instances/swap_gate.hpp>
 #include <junction/core/updates/active_versions.hpp>
 
@@ -28,20 +30,6 @@
 #include <vector>
 
 namespace junction::core {
-
-// Plugin state kept in the store, per instance.
-class StoreInstanceState final : public InstanceState {
-public:
-    StoreInstanceState(Store& store, std::string instance_id)
-        : store_(store), id_(std::move(instance_id)) {}
-    std::optional<std::string> get(std::string_view key) override { return store_.state_get(id_, key); }
-    void set(std::string_view key, std::string_view value) override { store_.state_set(id_, key, value); }
-    void erase(std::string_view key) override { store_.state_delete(id_, key); }
-
-private:
-    Store& store_;
-    std::string id_;
-};
 
 // One running instance. Calls hold a shared_ptr to it, so eviction, an update or a hot
 // swap never pulls a plugin object from under a call in progress.
@@ -76,8 +64,10 @@ public:
     std::shared_ptr<const Manifest> manifest_for(std::string_view connector,
                                                  std::string_view version_pin) const;
 
-    // The full config (settings and decrypted credentials) of a record, as JSON text.
-    // Lives only in memory; callers must not log or return it.
+    // The full config (settings and decrypted credentials) of a record, as JSON text, with
+    // the credentials as configured: what a writer of the record starts from. (A plugin
+    // object is built with the connector's rotations of them applied.) Lives only in
+    // memory; callers must not log or return it.
     std::string clear_config(const InstanceRecord& record) const;
 
     // For hot swaps: builds a plugin object on `version` without caching it; lists the
@@ -92,6 +82,8 @@ public:
                           std::vector<std::pair<std::string, LiveInstancePtr>> replacements);
 
 private:
+    std::string config_text(const InstanceRecord& record,
+                            const std::vector<std::pair<std::string, ClearText>>& credentials) const;
     // Caches `live` (mutex_ held); what it displaces goes to `evicted`, for the caller to
     // destroy once the lock is released.
     void cache(const std::string& id, LiveInstancePtr live, std::vector<LiveInstancePtr>& evicted);

@@ -1,6 +1,10 @@
-// Where a plugin instance's key/value state lives (jn_host_api.state_*). The store-backed
-// implementation keeps it across restarts; the in-memory one serves tools and tests.
+// What the host keeps for a plugin instance: its key/value state (jn_host_api.state_*) and,
+// from ABI 1.3, its credentials as the connector rotates them (credential_get/swap). The
+// store-backed implementation (store_instance_state.hpp) keeps both across restarts; the
+// in-memory one serves tools and tests, and keeps no credentials.
 #pragma once
+
+#include <junction/plugin_api.h>
 
 #include <map>
 #include <mutex>
@@ -16,6 +20,16 @@ public:
     virtual std::optional<std::string> get(std::string_view key) = 0;
     virtual void set(std::string_view key, std::string_view value) = 0;
     virtual void erase(std::string_view key) = 0;
+
+    // The current value of the secret field `name` into `value`: JN_OK, JN_ERR_NOT_FOUND
+    // (not set), JN_ERR_INVALID_REQUEST (not a secret field), JN_ERR_UNSUPPORTED.
+    virtual jn_status credential(std::string_view /*name*/, std::string& /*value*/) { return JN_ERR_UNSUPPORTED; }
+    // Stores `value` only if the current value is `expected` (empty: not set): JN_OK,
+    // JN_ERR_CONFLICT, JN_ERR_INVALID_REQUEST, JN_ERR_UNSUPPORTED.
+    virtual jn_status swap_credential(std::string_view /*name*/, std::string_view /*expected*/,
+                                      std::string_view /*value*/) {
+        return JN_ERR_UNSUPPORTED;
+    }
 };
 
 class MemoryInstanceState final : public InstanceState {

@@ -26,6 +26,15 @@ struct SealedSecret {
     std::string ciphertext;  // ciphertext followed by the 16-byte tag
 };
 
+// A credential the connector rotated (jn_host_api.credential_swap): `value` stands for the
+// configured secret of the same field while that is still `base` (both sealed, `base` under
+// the field name + "#base").
+struct RotatedSecret {
+    std::string field;
+    SealedSecret base;
+    SealedSecret value;
+};
+
 struct InstanceRecord {
     std::string id;           // "inst_" + 16 hex digits, never reused
     std::string name;         // unique, human: "shopify-uk"
@@ -33,6 +42,7 @@ struct InstanceRecord {
     std::string auth_method;  // one of the connector's auth methods
     std::string settings_json = "{}";  // the non-secret config fields, a JSON object
     std::vector<SealedSecret> secrets;
+    std::vector<RotatedSecret> rotated;  // read with the record; written only by rotate_secret
     std::string version_pin;  // empty: follow the connector's current version
     int64_t created_ms = 0;
     int64_t updated_ms = 0;
@@ -86,6 +96,11 @@ struct InstanceSnapshot {
 // Re-seals one sealed value of an instance (master key rotation).
 using Resealer = std::function<SealedSecret(const std::string& instance_id, const SealedSecret& sealed)>;
 
+// Offered an instance's configured sealed value of a field and its rotation (each nullopt
+// when there is none), returns the rotation to store, or nullopt to store nothing.
+using Rotation = std::function<std::optional<RotatedSecret>(const std::optional<SealedSecret>& configured,
+                                                            const std::optional<RotatedSecret>& rotated)>;
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -116,12 +131,18 @@ public:
     virtual std::optional<std::string> meta_get(std::string_view key) = 0;
     virtual void meta_set(std::string_view key, std::string_view value) = 0;
 
-    // Master key rotation: every sealed value (instances' secrets and their snapshots'
-    // secrets, which a rollback restores) is read, passed through `reseal` and written back
+    // Master key rotation: every sealed value (instances' secrets, their rotated credentials
+    // and their snapshots' secrets, which a rollback restores) is read, passed through `reseal` and written back
     // with the meta entries, in one transaction: all or nothing, and no writer in between.
     // Bumps the revision of every instance. Returns how many values were re-sealed.
     virtual size_t reseal_all_secrets(const Resealer& reseal,
                                       const std::vector<std::pair<std::string, std::string>>& meta) = 0;
+    // A credential the connector rotated, read and written in one transaction (`decide`
+    // compares and seals). Touches neither the instance's row nor its revision: writes of
+    // its settings and secrets never conflict with a rotation, and a rotation outlives them
+    // while the configured value stays the one it was rotated from. False when `decide`
+    // stored nothing or the instance is gone.
+    virtual bool rotate_secret(std::string_view instance_id, const std::string& field, const Rotation& decide) = 0;
     // How many sealed values the store holds (instances' and snapshots').
     virtual size_t count_sealed_values() = 0;
 
