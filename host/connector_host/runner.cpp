@@ -662,18 +662,23 @@ jn_status Runner::credential_get(jn_host_instance* instance, jn_str name, jn_val
     });
     wire::StateReply reply = wire::decode_state_reply(answer.payload);
     if (reply.status == JN_OK) sink(user, js(reply.value));
-    std::fill(reply.value.begin(), reply.value.end(), '\0');
-    std::fill(answer.payload.begin(), answer.payload.end(), '\0');
+    ::explicit_bzero(reply.value.data(), reply.value.size());
+    ::explicit_bzero(answer.payload.data(), answer.payload.size());
     return reply.status;
 }
 
 jn_status Runner::credential_swap(jn_host_instance* instance, jn_str name, jn_str expected, jn_str value) {
     if (!instance) return JN_ERR_INVALID_REQUEST;
-    if (expected.len + value.len + name.len > self->max_payload_) return JN_ERR_TOO_LARGE;
-    const wire::CredentialSwap m{as_instance(instance)->handle, std::string(sv(name)), std::string(sv(expected)),
-                                 std::string(sv(value))};
-    const wire::Frame answer =
-        self->ask(wire::Type::credential_swap, [&](uint64_t id) { return wire::encode(id, m); });
+    if (expected.len + value.len + name.len + 64 > self->max_payload_) return JN_ERR_TOO_LARGE;
+    wire::CredentialSwap m{as_instance(instance)->handle, std::string(sv(name)), std::string(sv(expected)),
+                           std::string(sv(value))};
+    std::string sent;
+    const wire::Frame answer = self->ask(wire::Type::credential_swap, [&](uint64_t id) {
+        sent = wire::encode(id, m);
+        return sent;
+    });
+    // This process's copies of the two credentials go; the plugin's own are its to keep.
+    for (std::string* text : {&m.expected, &m.value, &sent}) ::explicit_bzero(text->data(), text->size());
     return wire::decode_state_reply(answer.payload).status;
 }
 

@@ -104,18 +104,32 @@ Client::Client(const Definition& definition, const AuthMethod* auth, const sdk::
       host_(host),
       refresh_token_(config_string(config, "refresh_token")) {}
 
-std::string Client::current_refresh_token() const {
+std::string Client::current_refresh_token() {
+    if (!unsaved_base_.empty()) {
+        // Ours is the newest and the host missed it (its store failed): offered again.
+        try {
+            host_.swap_credential("refresh_token", unsaved_base_, refresh_token_);
+            unsaved_base_.clear();
+        } catch (const sdk::Error&) {
+        }
+        return refresh_token_;
+    }
     auto kept = host_.credential("refresh_token");
     return kept ? std::move(*kept) : refresh_token_;
 }
 
 std::string Client::scrub(std::string text) const {
     if (!auth_) return text;
-    for (const auto& field : auth_->secrets()) {
-        const std::string value = config_string(config_, field.c_str());
+    std::vector<std::string> values;
+    for (const auto& field : auth_->secrets()) values.push_back(config_string(config_, field.c_str()));
+    {
+        std::lock_guard lock(rotated_mutex_);
+        values.push_back(refresh_token_);  // rotated since the config was read
+        values.push_back(spent_refresh_);
+    }
+    for (const auto& value : values)
         for (size_t at; value.size() >= 4 && (at = text.find(value)) != std::string::npos;)
             text.replace(at, value.size(), "***");
-    }
     return text;
 }
 
@@ -262,12 +276,16 @@ std::string Client::bearer_token(const sdk::Call& call) {
     // A rotating server spends the refresh token at each grant: another plugin object of this
     // instance (a hot swap's, a rebuilt one's) may have spent ours and stored its successor.
     // Then the grant is refused, and tried once more with the token the host keeps now.
+    // The object that spent it may not have stored the successor yet: one short wait.
     std::string spent;
     for (int round = 0;; ++round) {
         std::optional<sdk::Error> refused;
         if (std::optional<std::string> token = try_grant(call, now, spent, refused)) return *token;
-        if (round > 0 || auth_->type != AuthType::oauth2_refresh_token || current_refresh_token() == spent)
-            throw *refused;
+        if (round > 0 || auth_->type != AuthType::oauth2_refresh_token) throw *refused;
+        if (current_refresh_token() == spent) {
+            sleep_cancellable(call, 250);
+            if (current_refresh_token() == spent) throw *refused;
+        }
     }
 }
 
@@ -284,6 +302,10 @@ std::optional<std::string> Client::try_grant(const sdk::Call& call, int64_t now,
     StringPairs fields;
     if (auth_->type == AuthType::oauth2_refresh_token) {
         spent = current_refresh_token();
+        {
+            std::lock_guard lock(rotated_mutex_);
+            spent_refresh_ = spent;
+        }
         fields = {{"grant_type", "refresh_token"}, {"refresh_token", spent}};
         request.headers.emplace_back("Authorization",
                                      "Basic " + base64(client_id + ":" + config_string(config_, "client_secret")));
@@ -347,10 +369,21 @@ std::optional<std::string> Client::try_grant(const sdk::Call& call, int64_t now,
                                    : 3'600'000);
     if (const std::string next = text("refresh_token"); !next.empty() && next != spent) {
         // Rotated: kept by the host, sealed, for every plugin object of the instance and
-        // across restarts; `changed` means another object stored its own successor first,
-        // and ours stays valid for this object.
-        refresh_token_ = next;
-        host_.swap_credential("refresh_token", spent, next);
+        // across restarts (`changed`: another object stored its own successor first, which
+        // the next grant reads). A grant that worked does not fail for the store: the new
+        // token is held here and offered to the host again at the next grant.
+        {
+            std::lock_guard lock(rotated_mutex_);
+            refresh_token_ = next;
+        }
+        try {
+            host_.swap_credential("refresh_token", spent, next);
+            unsaved_base_.clear();
+        } catch (const sdk::Error& e) {
+            if (unsaved_base_.empty()) unsaved_base_ = spent;
+            host_.warn(std::string("the rotated refresh token could not be stored yet (") + e.what() +
+                       "); it is kept in memory and stored at the next grant");
+        }
     }
     return token_;
 }

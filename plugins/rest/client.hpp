@@ -82,7 +82,7 @@ private:
     std::optional<std::string> try_grant(const sdk::Call& call, int64_t now, std::string& spent,
                                          std::optional<sdk::Error>& refused);
     // The refresh token to spend: the one the host keeps (rotated ones included), else ours.
-    std::string current_refresh_token() const;
+    std::string current_refresh_token();
     std::string scrub(std::string text) const;  // removes this instance's credential values
 
     const Definition& def_;
@@ -94,8 +94,14 @@ private:
     int64_t token_expires_ms_ = 0;
     sdk::Host host_;
     // The latest refresh token, for a host that keeps no credentials (older hosts, checkers);
-    // otherwise the host's copy is the one that counts.
+    // otherwise the host's copy is the one that counts, unless the host failed to take ours
+    // (then unsaved_base_ is the token it replaced, and ours is offered again). Under
+    // token_mutex_, like spent_refresh_ (the last one presented, for scrub()); written also
+    // under rotated_mutex_, which scrub() takes from any thread.
+    mutable std::mutex rotated_mutex_;
     std::string refresh_token_;
+    std::string unsaved_base_;
+    std::string spent_refresh_;
 };
 
 // "401 Unauthorized" -> the ABI status a caller should see.

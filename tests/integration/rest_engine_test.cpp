@@ -274,7 +274,8 @@ TEST_CASE("sends: a record per request from the body template; a rejected record
     }
     const auto names = [&] {
         std::vector<std::string> out;
-        for (const auto& item : sim.received()["items"].GetArray()) out.emplace_back(item["name"].GetString());
+        const rapidjson::Document received = sim.received();  // outlives the loop over it
+        for (const auto& item : received["items"].GetArray()) out.emplace_back(item["name"].GetString());
         return out;
     };
     CHECK(names() == std::vector<std::string>{"a", "c", "d", "e", "f", "g"});

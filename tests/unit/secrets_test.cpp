@@ -193,4 +193,17 @@ TEST_CASE("a credential the connector rotates: compare-and-set, outlives writes 
     CHECK(after.swap_credential("token", "typed-by-hand", "refresh-5") == JN_OK);
     CHECK(after.credential("token", value) == JN_OK);
     CHECK(value == "refresh-5");
+
+    // A version switch that configures another value (a snapshot restored on rollback, a
+    // migration) is no operator re-authorising: the rotation is carried onto it.
+    read = store->find_instance("inst_1");
+    read->secrets = {next.seal("inst_1", "token", "from-the-snapshot")};
+    store->commit_version_switch({"c", "1.0.0", "2.0.0", "manual", ""}, {*read}, {},
+                                 {0, "c", "rollback", "2.0.0", "1.0.0", "t", 1, "done", ""},
+                                 [&](const std::string& id, const std::optional<SealedSecret>& before,
+                                     const std::optional<SealedSecret>& now, const RotatedSecret& rotation) {
+                                     return rebase_rotation(next, id, before, now, rotation);
+                                 });
+    CHECK(after.credential("token", value) == JN_OK);
+    CHECK(value == "refresh-5");
 }

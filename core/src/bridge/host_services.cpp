@@ -106,7 +106,15 @@ jn_status host_credential_get(jn_host_instance* instance, jn_str name, jn_value_
     std::string value;
     try {
         const jn_status s = instance->state->credential(sv(name), value);
-        if (s == JN_OK) sink(user, jn_str{value.data(), value.size()});
+        if (s == JN_OK) {
+            // Another plugin object of the instance may have rotated it: this one's log
+            // lines are redacted with it from now on too.
+            {
+                std::lock_guard lock(instance->redactor_mutex);
+                instance->redactor.add(value);
+            }
+            sink(user, jn_str{value.data(), value.size()});
+        }
         wipe_text(value);
         return s;
     } catch (const std::exception& e) {
@@ -121,12 +129,13 @@ jn_status host_credential_swap(jn_host_instance* instance, jn_str name, jn_str e
     if (!instance->state) return JN_ERR_UNSUPPORTED;
     if (value.len > kMaxCredentialValue) return JN_ERR_TOO_LARGE;
     try {
-        // Redacted before it is stored: a log line racing the swap cannot show it.
-        {
+        const jn_status s = instance->state->swap_credential(sv(name), sv(expected), sv(value));
+        // Only a value the host now keeps: refused swaps cannot grow the redactor.
+        if (s == JN_OK) {
             std::lock_guard lock(instance->redactor_mutex);
             instance->redactor.add(sv(value));
         }
-        return instance->state->swap_credential(sv(name), sv(expected), sv(value));
+        return s;
     } catch (const std::exception& e) {
         log_error(instance->log_component, instance->redact(std::string("credential_swap failed: ") + e.what()));
         return JN_ERR_TRANSIENT;

@@ -13,7 +13,7 @@ bool StoreInstanceState::is_secret(std::string_view name) const {
 jn_status StoreInstanceState::credential(std::string_view name, std::string& value) {
     if (!is_secret(name)) return JN_ERR_INVALID_REQUEST;
     const auto record = store_.find_instance(id_);
-    if (!record) return JN_ERR_NOT_FOUND;
+    if (!record || record->id != id_) return JN_ERR_NOT_FOUND;  // found by id, never by a name
     for (const auto& [field, clear] : open_instance_secrets(secrets_, *record)) {
         if (field != name) continue;
         value.assign(clear.view());

@@ -67,4 +67,19 @@ std::optional<RotatedSecret> rotate_if_current(const SecretBox& box, const std::
     return RotatedSecret{field, box.seal(instance_id, field + "#base", base.view()), box.seal(instance_id, field, value)};
 }
 
+std::optional<RotatedSecret> rebase_rotation(const SecretBox& box, const std::string& instance_id,
+                                             const std::optional<SealedSecret>& before,
+                                             const std::optional<SealedSecret>& after, const RotatedSecret& rotation) {
+    try {
+        const ClearText was(before ? box.open(instance_id, *before) : std::string());
+        const ClearText base(box.open(instance_id, rotation.base));
+        if (!same_secret(base.view(), was.view())) return std::nullopt;  // an operator's value had replaced it
+        const ClearText now(after ? box.open(instance_id, *after) : std::string());
+        if (same_secret(now.view(), was.view())) return std::nullopt;
+        return RotatedSecret{rotation.field, box.seal(instance_id, rotation.field + "#base", now.view()), rotation.value};
+    } catch (const Error&) {
+        return std::nullopt;  // cannot be compared: left as it is
+    }
+}
+
 }  // namespace junction::core

@@ -304,7 +304,7 @@ public:
     }
     void commit_version_switch(const ConnectorState& state, const std::vector<InstanceRecord>& updated,
                                const std::vector<InstanceSnapshot>& snapshots,
-                               const HistoryEntry& entry) override {
+                               const HistoryEntry& entry, const Rebase& rebase) override {
         std::lock_guard lock(mutex_);
         transaction([&] {
             // An instance deleted since the switch read it is a conflict like one written
@@ -331,11 +331,13 @@ public:
                 }
             }
             for (const auto& r : updated) {
+                const std::vector<SealedSecret> before = read_secrets(r.id);
                 Statement u(statements_, "UPDATE instances SET settings=?, updated_ms=?, test_status=?, "
                                  "test_detail=?, revision=revision+1 WHERE id=? AND revision=?");
                 u.bind_text(1, r.settings_json).bind(2, r.updated_ms).bind_text(3, r.test_status)
                     .bind_text(4, r.test_detail).bind_text(5, r.id).bind(6, r.revision).run();
                 finish_compare_and_set(r);
+                if (rebase) rebase_rotations(r, before, rebase);
             }
             write_connector_state(state);
             write_history(entry);
@@ -418,6 +420,23 @@ private:
         std::vector<SealedSecret> out;
         while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2)});
         return out;
+    }
+
+    // The connector's rotations of `r`'s credentials, carried onto the values just written.
+    void rebase_rotations(const InstanceRecord& r, const std::vector<SealedSecret>& before, const Rebase& rebase) {
+        const auto find = [](const std::vector<SealedSecret>& in, const std::string& field) -> std::optional<SealedSecret> {
+            for (const auto& s : in)
+                if (s.field == field) return s;
+            return std::nullopt;
+        };
+        for (const auto& rotation : read_rotated(r.id)) {
+            const auto next = rebase(r.id, find(before, rotation.field), find(r.secrets, rotation.field), rotation);
+            if (!next) continue;
+            Statement w(statements_, "UPDATE instance_rotated_secrets SET base_nonce=?, base_ciphertext=?, nonce=?, "
+                             "ciphertext=? WHERE instance_id=? AND field=?");
+            w.bind(1, next->base.nonce).bind(2, next->base.ciphertext).bind(3, next->value.nonce)
+                .bind(4, next->value.ciphertext).bind_text(5, r.id).bind_text(6, rotation.field).run();
+        }
     }
 
     std::vector<RotatedSecret> read_rotated(const std::string& id) {

@@ -1,5 +1,7 @@
 #include <junction/core/updates/connector_updates.hpp>
 
+#include <junction/core/secrets/instance_secrets.hpp>
+
 #include <junction/core/common/error.hpp>
 #include <junction/core/instances/instance_service.hpp>
 #include <junction/core/common/json_schema.hpp>
@@ -387,9 +389,11 @@ SwapReport ConnectorUpdates::plan_and_commit(Move& move) {
                                std::to_string(report.configs_migrated) + " config(s) migrated, " +
                                std::to_string(report.configs_restored) + " restored";
     runtime_.exclusive_switch(connector, [&] {
-        store_.commit_version_switch(move.next_state, changed, snapshots,
-                                     {0, connector, action, state->active_version, target, move.actor,
-                                      now_ms(), "done", detail});
+        store_.commit_version_switch(
+            move.next_state, changed, snapshots,
+            {0, connector, action, state->active_version, target, move.actor, now_ms(), "done", detail},
+            [&](const std::string& id, const std::optional<SealedSecret>& before, const std::optional<SealedSecret>& after,
+                const RotatedSecret& rotation) { return rebase_rotation(secrets_, id, before, after, rotation); });
         active_.set(connector, next);
         if (move.on_commit) move.on_commit();
     }, std::move(prepared));

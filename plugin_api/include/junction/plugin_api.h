@@ -231,17 +231,22 @@ typedef struct jn_host_api {
      * change or a hot swap, and every plugin object of the instance sees it.
      * credential_get calls sink once with the current value and returns JN_OK; otherwise
      * JN_ERR_NOT_FOUND (not set), JN_ERR_INVALID_REQUEST (`name` is not a secret field of
-     * the connector), JN_ERR_UNSUPPORTED (this host keeps no credentials, e.g. a checker). */
+     * the connector, or longer than 1 KiB), JN_ERR_UNSUPPORTED (this host keeps no
+     * credentials, e.g. a checker), JN_ERR_TRANSIENT (the store failed: try later). Both
+     * functions may be called wherever state_get may, and block on the host's store (for
+     * an isolated connector, on a round trip to junctiond): call them per grant, not per
+     * request. The value read is redacted from this plugin object's log lines. */
     jn_status (*credential_get)(jn_host_instance* instance, jn_str name, jn_value_fn sink,
                                 void* user);
 
     /* Compare-and-set: stores `value` as the credential `name` only if its current value is
-     * `expected` (empty `expected`: not set), and returns JN_OK. When another plugin object
-     * of the instance or an operator changed it first, nothing is written and it returns
-     * JN_ERR_CONFLICT: read it again with credential_get and use that. Also
-     * JN_ERR_INVALID_REQUEST, JN_ERR_UNSUPPORTED (as above), JN_ERR_TOO_LARGE (over 64 KiB),
-     * JN_ERR_TRANSIENT (the store failed). The host redacts the new value from the
-     * instance's log lines from then on. */
+     * `expected`, and returns JN_OK. An unset credential reads as empty here: `expected` ""
+     * sets one that is not set. When another plugin object of the instance or an operator
+     * changed it first, nothing is written and it returns JN_ERR_CONFLICT: read it again
+     * with credential_get and use that. Also JN_ERR_INVALID_REQUEST, JN_ERR_UNSUPPORTED,
+     * JN_ERR_TRANSIENT (as above), JN_ERR_TOO_LARGE (a value over 64 KiB). A stored value is
+     * redacted from the instance's log lines from then on. Any of the connector's secret
+     * fields can be replaced: replace only what the remote application rotated. */
     jn_status (*credential_swap)(jn_host_instance* instance, jn_str name, jn_str expected,
                                  jn_str value);
 } jn_host_api;

@@ -28,4 +28,11 @@ std::optional<RotatedSecret> rotate_if_current(const SecretBox& box, const std::
                                                const std::optional<RotatedSecret>& rotated, std::string_view expected,
                                                std::string_view value);
 
+// For Store::commit_version_switch: a rotation that stood for the value configured `before`
+// stands for the one configured `after` (a migration or a restore is not an operator
+// re-authorising); nullopt when it did not apply before, or nothing changed.
+std::optional<RotatedSecret> rebase_rotation(const SecretBox& box, const std::string& instance_id,
+                                             const std::optional<SealedSecret>& before,
+                                             const std::optional<SealedSecret>& after, const RotatedSecret& rotation);
+
 }  // namespace junction::core

@@ -101,6 +101,14 @@ using Resealer = std::function<SealedSecret(const std::string& instance_id, cons
 using Rotation = std::function<std::optional<RotatedSecret>(const std::optional<SealedSecret>& configured,
                                                             const std::optional<RotatedSecret>& rotated)>;
 
+// Offered, when a version switch replaces an instance's configured secret (a migration or a
+// snapshot restored), the value configured before and after and the connector's rotation of
+// that field; returns the rotation re-based onto the new value, or nullopt to leave it.
+using Rebase = std::function<std::optional<RotatedSecret>(const std::string& instance_id,
+                                                          const std::optional<SealedSecret>& before,
+                                                          const std::optional<SealedSecret>& after,
+                                                          const RotatedSecret& rotation)>;
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -159,11 +167,13 @@ public:
     // A version switch in one transaction: the instances' new configs, snapshots of the
     // configs they replace, the connector's new state and the history line. Each updated
     // record is written by the same compare-and-set as update_instance: when one changed
-    // since it was read, nothing is written and Error(conflict) names the instance.
+    // since it was read, nothing is written and Error(conflict) names the instance. Each
+    // updated instance's rotated credentials are offered to `rebase` in the same
+    // transaction: a migration or a restore does not undo the connector's rotation.
     virtual void commit_version_switch(const ConnectorState& state,
                                        const std::vector<InstanceRecord>& updated,
                                        const std::vector<InstanceSnapshot>& snapshots,
-                                       const HistoryEntry& entry) = 0;
+                                       const HistoryEntry& entry, const Rebase& rebase = {}) = 0;
 
     // Flows and their runs, in the same database.
     virtual FlowStore& flows() = 0;
