@@ -451,7 +451,8 @@ private:
             const jn_status s = open_in(*link, open, &opened);
             if (s != JN_OK) {  // spaced like any other end, and counted
                 call.error = "its connector process was started again but did not open the library: " + open.error;
-                record_end(*supervision_, options_, call.error, true);
+                // A process that died opening it has had its end recorded already.
+                if (!link->wait_ended(milliseconds(0))) record_end(*supervision_, options_, call.error, true);
                 status = JN_ERR_TRANSIENT;
                 return nullptr;
             }

@@ -122,7 +122,7 @@ bool ProcessLink::stopping() const {
 
 bool ProcessLink::wait_ended(std::chrono::milliseconds limit) {
     std::unique_lock lock(mutex_);
-    return ended_changed_.wait_for(lock, limit, [&] { return ended(); });
+    return ended_changed_.wait_for(lock, limit, [&] { return end_recorded_; });
 }
 
 uint64_t ProcessLink::add_instance(jn_host_instance* host) {
@@ -359,6 +359,13 @@ void ProcessLink::reap() {
     } catch (const std::exception& e) {  // a full disk while quarantining: logged, not fatal
         log_error("connector " + options_.label, std::string("after its connector process ended: ") + e.what());
     }
+    // Only now may the next call look: before this it would start a process that the backoff
+    // or the quarantine this end caused should have held back.
+    {
+        std::lock_guard lock(mutex_);
+        end_recorded_ = true;
+    }
+    ended_changed_.notify_all();
 }
 
 void ProcessLink::drain_stderr() {

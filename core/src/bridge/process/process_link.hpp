@@ -75,7 +75,8 @@ public:
     bool ended() const { return ended_.load(std::memory_order_acquire); }
     // Ended, or killed and about to end.
     bool stopping() const;
-    // Waits until the process has ended and been reaped, up to `limit`; true when it has.
+    // Waits until the process has ended, been reaped and its end handed to `on_end` (so the
+    // backoff and a quarantine it causes are in place), up to `limit`; true when it has.
     bool wait_ended(std::chrono::milliseconds limit);
     // Why it ended ("it was killed by signal 11 (SIGSEGV)"); empty while it runs.
     std::string end_reason() const;
@@ -104,6 +105,7 @@ private:
     int stderr_fd_ = -1;
     std::unique_ptr<wire::Channel> channel_;
     std::atomic<bool> ended_{false};
+    bool end_recorded_ = false;  // on_end_ has returned; under mutex_
     std::atomic<bool> closing_{false};  // the destructor runs: an end now is expected
 
     mutable std::mutex mutex_;
