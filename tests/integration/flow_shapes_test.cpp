@@ -260,6 +260,16 @@ TEST_CASE("webhook and manual payloads are the run's records; a wrong secret is 
     rapidjson::Document f;
     f.Parse(fresh.body.c_str());
     d.wait_run(f["run"].GetString());  // runs go in parallel: let this one land first
+    const size_t before_ping = lines_of(files.out("inbox")).size();
+
+    // An empty object (a provider's ping, a bare manual run) is no record.
+    const HttpAnswer ping = http_call("POST", d.url() + rotated.json()["webhook_url_path"].GetString(), "{}");
+    REQUIRE(ping.status == 202);
+    rapidjson::Document p;
+    p.Parse(ping.body.c_str());
+    CHECK(std::string(d.wait_run(p["run"].GetString())["status"].GetString()) == "completed");
+    CHECK(std::string(d.wait_run(d.start_run("hook", R"({"payload": {}})"))["status"].GetString()) == "completed");
+    CHECK(lines_of(files.out("inbox")).size() == before_ping);
 
     // A manual run can bring its records too.
     const std::string manual = d.start_run("hook", R"({"payload": {"order": 7}})");

@@ -39,7 +39,142 @@ std::string map_one(const char* field, const char* record) {
     return to_json(out);
 }
 
+// The problems a field's spec has (empty when it parses).
+std::string map_problems(const char* field) {
+    const auto f = doc(field);
+    Problems problems;
+    auto mapping = FieldMapping::parse(Spec(f, "/fields/0", problems));
+    std::string all;
+    for (const auto& p : problems) all += p + "\n";
+    if (mapping) CHECK(problems.empty());
+    return all;
+}
+
+// One transform on one value: {"v": <value>} through [transform] to {"v": ...}.
+std::string transformed(const std::string& transform, const std::string& value) {
+    const std::string field = R"({"target": "/v", "source": "/v", "transforms": [)" + transform + "]}";
+    const std::string record = R"({"v": )" + value + "}";
+    return map_one(field.c_str(), record.c_str());
+}
+
 }  // namespace
+
+TEST_CASE("map transforms on text: substring, replace, regex_extract, split, join, pad, counted in characters") {
+    // substring: start (negative from the end), length or end; characters, not bytes.
+    CHECK(transformed(R"({"op": "substring", "length": 10})", R"("2026-03-01T10:00:00+05:30")") == R"({"v":"2026-03-01"})");
+    CHECK(transformed(R"({"op": "substring", "start": -6})", R"("2026-03-01T10:00:00+05:30")") == R"({"v":"+05:30"})");
+    CHECK(transformed(R"({"op": "substring", "start": 1, "end": -1})", R"("[abc]")") == R"({"v":"abc"})");
+    CHECK(transformed(R"({"op": "substring", "start": 1, "length": 2})", R"("Zürich")") == R"({"v":"ür"})");
+    CHECK(transformed(R"({"op": "substring", "start": 50})", R"("short")") == R"({"v":""})");
+    CHECK(transformed(R"({"op": "substring", "start": 3, "end": 1})", R"("abcdef")") == R"({"v":""})");
+    CHECK(transformed(R"({"op": "substring", "length": 3})", "12345") == R"({"v":"123"})");
+    CHECK(map_problems(R"({"target": "/v", "source": "/v", "transforms": [{"op": "substring", "length": 1, "end": 2}]})")
+              .find("either length or end") != std::string::npos);
+
+    // replace: every occurrence of plain text, or a pattern with \1 groups.
+    CHECK(transformed(R"({"op": "replace", "find": "-", "with": ""})", R"("2026-03-01")") == R"({"v":"20260301"})");
+    CHECK(transformed(R"({"op": "replace", "find": "aa", "with": "a"})", R"("aaaa")") == R"({"v":"aa"})");
+    CHECK(transformed(R"({"op": "replace", "pattern": "(\\d{4})-(\\d{2})-(\\d{2})\\b", "with": "\\3.\\2.\\1"})",
+                      R"("on 2026-03-01")") == R"({"v":"on 01.03.2026"})");
+    CHECK(transformed(R"({"op": "replace", "pattern": "\\s+", "with": " "})", R"("a  b\t\nc")") == R"({"v":"a b c"})");
+    CHECK(transformed(R"({"op": "replace", "pattern": "x*", "with": "-"})", R"("aüb")") == R"({"v":"-a-ü-b-"})");
+    CHECK(transformed(R"({"op": "replace", "pattern": "(b+)c?", "with": "<\\1\\0>"})", R"("abbcd")") == R"({"v":"a<bbbbc>d"})");
+    {  // a result over a record's size fails the record, not the daemon
+        const std::string many(200'000, 'a');
+        CHECK_THROWS_WITH_AS(transformed(R"({"op": "replace", "find": "a", "with": ")" + std::string(100, 'b') + "\"}", "\"" + many + "\""),
+                             doctest::Contains("the result would be longer than a record may be"), MapError);
+        CHECK_THROWS_WITH_AS(transformed(R"({"op": "replace", "pattern": "a", "with": ")" + std::string(100, 'b') + "\"}", "\"" + many + "\""),
+                             doctest::Contains("max-record-bytes"), MapError);
+    }
+    CHECK(map_problems(R"({"target": "/v", "source": "/v", "transforms": [{"op": "replace", "pattern": "(a)x", "with": "\\2"}]})")
+              .find("is not a replacement for this pattern") != std::string::npos);
+    CHECK(map_problems(R"({"target": "/v", "source": "/v", "transforms": [{"op": "replace", "pattern": "(?=a)b", "with": ""}]})")
+              .find("RE2") != std::string::npos);
+    CHECK(map_problems(R"({"target": "/v", "source": "/v", "transforms": [{"op": "replace", "with": ""}]})")
+              .find("give find") != std::string::npos);
+
+    // regex_extract: group 1 by default when there is one; no match leaves nothing.
+    CHECK(transformed(R"({"op": "regex_extract", "pattern": "#(\\d+)\\b"})", R"("Order #1001 paid")") == R"({"v":"1001"})");
+    CHECK(transformed(R"({"op": "regex_extract", "pattern": "[A-Z]{3}"})", R"("12.50 EUR")") == R"({"v":"EUR"})");
+    CHECK(transformed(R"({"op": "regex_extract", "pattern": "#(\\d+)\\b"})", R"("no number")") == "{}");
+    CHECK(map_one(R"({"target": "/v", "source": "/v", "transforms": [{"op": "regex_extract", "pattern": "#(\\d+)\\b"}, {"op": "default", "value": "none"}]})",
+                  R"({"v": "x"})") == R"({"v":"none"})");
+    CHECK_THROWS_WITH_AS(map_one(R"({"target": "/v", "source": "/v", "required": true, "transforms": [{"op": "regex_extract", "pattern": "#(\\d+)\\b"}]})",
+                                 R"({"v": "x"})"),
+                         "/v: the record has no value for it", MapError);
+    CHECK(map_problems(R"({"target": "/v", "source": "/v", "transforms": [{"op": "regex_extract", "pattern": "(a)x", "group": 2}]})")
+              .find("the pattern has 1 group(s)") != std::string::npos);
+
+    // split and join, and the two together.
+    CHECK(transformed(R"({"op": "split", "separator": ","})", R"("a,b,,c")") == R"({"v":["a","b","","c"]})");
+    CHECK(transformed(R"({"op": "split", "separator": ",", "trim": true, "skip_empty": true})", R"(" a , b ,, ")") ==
+          R"({"v":["a","b"]})");
+    CHECK(transformed(R"({"op": "join", "separator": "; "})", R"(["a", 2, null, true])") == R"({"v":"a; 2; true"})");
+    CHECK(map_one(R"({"target": "/v", "source": "/v", "transforms": [{"op": "split", "separator": " "}, {"op": "join", "separator": "-"}]})",
+                  R"({"v": "one two"})") == R"({"v":"one-two"})");
+    CHECK_THROWS_WITH_AS(transformed(R"({"op": "join"})", R"("text")"), "/v: join: the value is not a list", MapError);
+    CHECK(map_problems(R"({"target": "/v", "source": "/v", "transforms": [{"op": "split", "separator": ""}]})")
+              .find("separator: must not be empty") != std::string::npos);
+
+    // pad to a length in characters, left by default.
+    CHECK(transformed(R"({"op": "pad", "length": 6, "with": "0"})", "42") == R"({"v":"000042"})");
+    CHECK(transformed(R"({"op": "pad", "length": 4, "side": "right", "with": "·"})", R"("ab")") == R"({"v":"ab··"})");
+    CHECK(transformed(R"({"op": "pad", "length": 2})", R"("long")") == R"({"v":"long"})");
+    CHECK(map_problems(R"({"target": "/v", "source": "/v", "transforms": [{"op": "pad", "length": 3, "with": "ab"}]})")
+              .find("one character") != std::string::npos);
+
+    // Text transforms leave nothing alone; an object is not text.
+    CHECK(transformed(R"({"op": "substring", "length": 2})", "null") == R"({"v":null})");
+    CHECK_THROWS_WITH_AS(transformed(R"({"op": "replace", "find": "a"})", R"({"a": 1})"), "/v: replace: the value is not text",
+                         MapError);
+    CHECK(map_problems(R"({"target": "/v", "source": "/v", "transforms": [{"op": "slice"}]})").find("regex_extract, split") !=
+          std::string::npos);
+}
+
+TEST_CASE("map dates: keep_offset writes a date in the offset its text states, of either sign") {
+    const char* day = R"({"op": "date", "to": "%Y-%m-%d %H:%M %Ez", "keep_offset": true})";
+    CHECK(transformed(day, R"("2026-03-01T23:30:00+05:30")") == R"({"v":"2026-03-01 23:30 +05:30"})");
+    CHECK(transformed(day, R"("2026-03-01T23:30:00-03:00")") == R"({"v":"2026-03-01 23:30 -03:00"})");
+    CHECK(transformed(day, R"("2026-03-01T23:30:00-0930")") == R"({"v":"2026-03-01 23:30 -09:30"})");
+    CHECK(transformed(day, R"("2026-03-01T23:30:00+14")") == R"({"v":"2026-03-01 23:30 +14:00"})");
+    CHECK(transformed(day, R"("2026-03-01T23:30:00Z")") == R"({"v":"2026-03-01 23:30 +00:00"})");
+    CHECK(transformed(day, R"("2026-03-01T23:30:00.250-00:00")") == R"({"v":"2026-03-01 23:30 +00:00"})");
+    // The same instant without keep_offset is written in UTC (the next day here).
+    CHECK(transformed(R"({"op": "date", "to": "%Y-%m-%d"})", R"("2026-03-01T23:30:00-03:00")") == R"({"v":"2026-03-02"})");
+    CHECK(transformed(R"({"op": "date", "to": "%Y-%m-%d", "keep_offset": true})", R"("2026-03-01T23:30:00-03:00")") ==
+          R"({"v":"2026-03-01"})");
+    // Text with no offset was in from_time_zone, and stays there; a date alone has no offset.
+    CHECK(transformed(R"({"op": "date", "to": "%H:%M %Ez", "keep_offset": true, "from_time_zone": "Europe/Paris"})",
+                      R"("2026-07-01T10:00:00")") == R"({"v":"10:00 +02:00"})");
+    CHECK(transformed(R"({"op": "date", "to": "%Y-%m-%d %Ez", "keep_offset": true})", R"("2026-01-05")") ==
+          R"({"v":"2026-01-05 +00:00"})");
+    CHECK(map_problems(R"({"target": "/v", "source": "/v", "transforms": [{"op": "date", "keep_offset": true, "time_zone": "UTC"}]})")
+              .find("exclude each other") != std::string::npos);
+    CHECK(stated_offset("2026-01-05") == std::nullopt);
+    CHECK(stated_offset("10:00 -05") == -5 * 3600);
+    CHECK(stated_offset("10:00+25:00") == std::nullopt);
+}
+
+TEST_CASE("map fields: a source of \"\" is the whole record, a target of \"\" merges into the top level") {
+    CHECK(map_one(R"({"target": "/copy", "source": ""})", R"({"a": 1})") == R"({"copy":{"a":1}})");
+    CHECK(map_one(R"({"target": "", "source": "/node"})", R"({"node": {"id": "gid://1", "name": "x"}, "cursor": "c"})") ==
+          R"({"id":"gid://1","name":"x"})");
+    CHECK(map_one(R"({"target": "", "source": ""})", R"({"a": 1, "b": [2]})") == R"({"a":1,"b":[2]})");
+    CHECK_THROWS_WITH_AS(map_one(R"({"target": "", "source": "/n"})", R"({"n": 5})"),
+                         "the record's top level (target \"\"): only an object can be merged into the record, not '5'",
+                         MapError);
+    // Fields after the merge add to it and replace what it brought.
+    const auto fields = doc(R"([{"target": "", "source": "/node"}, {"target": "/name", "source": "/node/name", "transforms": [{"op": "upper"}]}])");
+    Problems problems;
+    rapidjson::Document out(rapidjson::kObjectType);
+    const auto in = doc(R"({"node": {"id": 1, "name": "ada"}})");
+    for (rapidjson::SizeType i = 0; i < fields.Size(); ++i) {
+        auto m = FieldMapping::parse(Spec(fields[i], "/fields/" + std::to_string(i), problems));
+        REQUIRE(m);
+        m->apply(in, out, out.GetAllocator());
+    }
+    CHECK(to_json(out) == R"({"id":1,"name":"ADA"})");
+}
 
 TEST_CASE("conditions: comparisons, sets, presence, patterns and logic") {
     CHECK(matches(R"({"field": "/status", "op": "eq", "value": "paid"})", R"({"status": "paid"})"));

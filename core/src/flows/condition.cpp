@@ -2,25 +2,11 @@
 
 #include <junction/core/flows/time_values.hpp>
 
-#include <re2/re2.h>
+#include "flow_regex.hpp"
 
 namespace junction::core::flows {
 
 namespace {
-
-// RE2 runs in time linear in the input and never recurses on it, so a 100 KB value cannot
-// overflow the stack the way std::regex did; its memory per pattern is bounded too.
-constexpr int64_t kRegexMaxMemory = 4 << 20;
-
-std::unique_ptr<const RE2> compile_regex(const std::string& pattern, std::string& error) {
-    RE2::Options options;
-    options.set_max_mem(kRegexMaxMemory);
-    options.set_log_errors(false);  // the error goes into the flow's problems instead
-    auto re = std::make_unique<const RE2>(pattern, options);
-    if (re->ok()) return re;
-    error = re->error();
-    return nullptr;
-}
 
 // Three-way order of two values, nullopt when they do not compare (a number and a string).
 std::optional<int> order(const Json& a, const Json& b) {
@@ -160,15 +146,7 @@ std::unique_ptr<Condition> Condition::parse(const Spec& spec) {
         } else if (*op == Compare::Op::in && !value->IsArray()) {
             spec.problem("value", "must be an array for in");
         } else if (*op == Compare::Op::regex) {
-            if (!value->IsString()) {
-                spec.problem("value", "must be a regular expression (a string)");
-            } else {
-                std::string error;
-                re = compile_regex(std::string(value->GetString(), value->GetStringLength()), error);
-                if (!re)
-                    spec.problem("value", "is not a regular expression RE2 accepts: " + error +
-                                              " (RE2 has no backreferences or lookaround; see docs/flows.md)");
-            }
+            re = flow_regex(spec, "value");
         }
         if (value && *op != Compare::Op::exists) copy.CopyFrom(*value, scratch.GetAllocator());
     }

@@ -2,6 +2,9 @@
 
 #include <junction/core/flows/time_values.hpp>
 
+#include "map_text.hpp"
+#include "map_values.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -10,61 +13,6 @@
 namespace junction::core::flows {
 
 namespace {
-
-std::string text_of(const Json& v) {
-    if (v.IsString()) return {v.GetString(), v.GetStringLength()};
-    if (v.IsNull()) return {};
-    if (v.IsBool()) return v.GetBool() ? "true" : "false";
-    if (v.IsInt64()) return std::to_string(v.GetInt64());
-    if (v.IsUint64()) return std::to_string(v.GetUint64());
-    if (v.IsDouble()) {
-        char buf[32];
-        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.GetDouble());
-        return ec == std::errc() ? std::string(buf, end) : std::to_string(v.GetDouble());
-    }
-    return to_json(v);
-}
-
-double number_in(const Json* v, const std::string& op) {
-    if (!v || v->IsNull()) throw MapError(op + ": there is no value to compute with");
-    if (v->IsNumber()) return v->GetDouble();
-    if (v->IsString()) {
-        const std::string t(v->GetString(), v->GetStringLength());
-        double n = 0;
-        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
-        if (ec == std::errc() && end == t.data() + t.size() && !t.empty()) return n;
-        throw MapError(op + ": '" + t.substr(0, 60) + "' is not a number");
-    }
-    throw MapError(op + ": a " + std::string(v->IsObject() ? "object" : v->IsArray() ? "list" : "boolean") +
-                   " is not a number");
-}
-
-double number_of(const Slot& s, const std::string& op) { return number_in(s.present ? &s.value : nullptr, op); }
-
-void set_number(Slot& s, double v) {
-    if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9e15)
-        s.value.SetInt64(static_cast<int64_t>(v));
-    else
-        s.value.SetDouble(v);
-    s.present = true;
-}
-
-void set_text(Slot& s, const std::string& t, Allocator& a) {
-    s.value.SetString(t.data(), static_cast<rapidjson::SizeType>(t.size()), a);
-    s.present = true;
-}
-
-std::string text_or_fail(const Slot& s, const std::string& op) {
-    if (!s.present || s.value.IsNull()) throw MapError(op + ": there is no value");
-    if (s.value.IsObject() || s.value.IsArray()) throw MapError(op + ": the value is not text");
-    return text_of(s.value);
-}
-
-std::shared_ptr<rapidjson::Document> keep(const Json& v) {
-    auto d = std::make_shared<rapidjson::Document>();
-    d->CopyFrom(v, d->GetAllocator());
-    return d;
-}
 
 // A value given as {"source": "/ptr"}, {"constant": v}, or a bare constant.
 struct Operand {
@@ -109,10 +57,17 @@ std::optional<Transform> arithmetic(const Spec& t, const std::string& op) {
     };
 }
 
+// Parses a date (ISO 8601, a format, epoch seconds or ms) and writes it in a format, in a
+// time zone or in the offset the text itself states (keep_offset).
 std::optional<Transform> date(const Spec& t) {
-    t.allow_only({"op", "from", "from_time_zone", "to", "time_zone"});
+    t.allow_only({"op", "from", "from_time_zone", "to", "time_zone", "keep_offset"});
     const std::string from = t.string("from"), to = t.string("to");
     std::string from_zone = t.string("from_time_zone"), zone = t.string("time_zone");
+    const bool keep_offset = t.boolean("keep_offset", false);
+    if (keep_offset && !zone.empty()) {
+        t.problem("time_zone", "and keep_offset exclude each other: keep_offset writes the date in the offset it had");
+        return std::nullopt;
+    }
     if (from_zone.empty()) from_zone = "UTC";
     if (zone.empty()) zone = "UTC";
     bool ok = true;
@@ -125,15 +80,21 @@ std::optional<Transform> date(const Spec& t) {
     if (!ok) return std::nullopt;
     const std::string out_format = to.empty() ? "%Y-%m-%dT%H:%M:%S%Ez" : to;
     return [=](Slot& s, const Json&, Allocator& a) {
-        if (!s.present || s.value.IsNull()) return;  // no date: nothing to convert
+        if (absent(s)) return;  // no date: nothing to convert
         std::optional<int64_t> ms;
+        std::optional<int> offset;
         if (s.value.IsNumber() && from == "epoch_ms") ms = s.value.GetInt64();
         else if (s.value.IsNumber() && from == "epoch_s") ms = s.value.GetInt64() * 1000;
-        else if (s.value.IsString()) ms = parse_instant(s.value.GetString(), from, from_zone);
+        else if (s.value.IsString()) {
+            ms = parse_instant(s.value.GetString(), from, from_zone);
+            if (keep_offset) offset = stated_offset({s.value.GetString(), s.value.GetStringLength()});
+        }
         if (!ms) throw MapError("date: '" + text_of(s.value).substr(0, 60) + "' is not a date" +
                                 (from.empty() ? std::string(" (ISO 8601 expected)") : " in the format " + from));
         if (out_format == "epoch_ms") return set_number(s, static_cast<double>(*ms));
-        set_text(s, format_instant(*ms, out_format, zone), a);
+        if (offset) return set_text(s, format_instant_at_offset(*ms, out_format, *offset), a);
+        // Text without an offset (or a number) was in from_time_zone, and is written there.
+        set_text(s, format_instant(*ms, out_format, keep_offset ? from_zone : zone), a);
     };
 }
 
@@ -151,28 +112,6 @@ std::optional<Transform> transform(const Spec& t) {
         t.allow_only({"op"});
         return [](Slot& s, const Json&, Allocator& a) {
             if (s.present && !s.value.IsNull() && !s.value.IsString()) set_text(s, text_of(s.value), a);
-        };
-    }
-    if (op == "upper" || op == "lower" || op == "trim") {
-        t.allow_only({"op"});
-        return [op](Slot& s, const Json&, Allocator& a) {
-            if (!s.present || s.value.IsNull()) return;
-            std::string v = text_or_fail(s, op);
-            if (op == "upper") std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::toupper(c); });
-            else if (op == "lower") std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
-            else {
-                const auto first = v.find_first_not_of(" \t\r\n");
-                v = first == std::string::npos ? "" : v.substr(first, v.find_last_not_of(" \t\r\n") - first + 1);
-            }
-            set_text(s, v, a);
-        };
-    }
-    if (op == "prefix" || op == "suffix") {
-        t.allow_only({"op", "value"});
-        const std::string value = t.string("value", true);
-        return [op, value](Slot& s, const Json&, Allocator& a) {
-            const std::string v = text_or_fail(s, op);
-            set_text(s, op == "prefix" ? value + v : v + value, a);
         };
     }
     if (op == "concat") {
@@ -236,9 +175,13 @@ std::optional<Transform> transform(const Spec& t) {
         };
     }
     if (op == "date") return date(t);
-    if (!op.empty())
-        t.problem("op", "'" + op + "' is not a transform (to_number, to_string, upper, lower, trim, prefix, suffix, "
-                        "concat, default, lookup, add, subtract, multiply, divide, round, date)");
+    const auto& text_ops = text_transform_ops();
+    if (std::find(text_ops.begin(), text_ops.end(), op) != text_ops.end()) return text_transform(t, op);
+    if (!op.empty()) {
+        std::string known = "to_number, to_string, concat, default, lookup, add, subtract, multiply, divide, round, date";
+        for (const auto& o : text_ops) known += ", " + o;
+        t.problem("op", "'" + op + "' is not a transform (" + known + ")");
+    }
     return std::nullopt;
 }
 
@@ -252,10 +195,21 @@ std::optional<FieldMapping> FieldMapping::parse(const Spec& spec) {
     spec.allow_only({"target", "source", "constant", "transforms", "each", "required"});
     FieldMapping f;
     const size_t problems_before = spec.problems().size();
-    f.target_text_ = spec.string("target", true);
-    if (auto p = spec.pointer("target", true)) f.target_ = std::move(*p);
+    // "" is the whole record (RFC 6901): a source of "" maps the record itself, a target of
+    // "" merges an object into the output's top level.
+    auto whole = [&](const char* key) {
+        const Json* v = spec.member(key);
+        return v && v->IsString() && v->GetStringLength() == 0;
+    };
+    f.target_is_record_ = whole("target");
+    if (f.target_is_record_) f.target_text_ = "the record's top level (target \"\")";
+    else {
+        f.target_text_ = spec.string("target", true);
+        if (auto p = spec.pointer("target", true)) f.target_ = std::move(*p);
+    }
     if (spec.member("source") && spec.member("constant")) spec.problem("give either source or constant, not both");
-    if (spec.member("source")) f.source_ = spec.pointer("source", true);
+    if (whole("source")) f.source_ = Pointer();
+    else if (spec.member("source")) f.source_ = spec.pointer("source", true);
     else if (const Json* c = spec.member("constant")) f.constant_ = keep(*c);
     f.required_ = spec.boolean("required", false);
     for (const auto& t : spec.array("transforms", false))
@@ -297,7 +251,18 @@ void FieldMapping::apply(const Json& record, Json& out, Allocator& a) const {
         if (required_) throw MapError(target_text_ + ": the record has no value for it");
         return;
     }
-    target_.Set(out, slot.value, a);
+    if (!target_is_record_) {
+        target_.Set(out, slot.value, a);
+        return;
+    }
+    if (!slot.value.IsObject())
+        throw MapError(target_text_ + ": only an object can be merged into the record, not '" +
+                       text_of(slot.value).substr(0, 60) + "'");
+    if (!out.IsObject()) out.SetObject();
+    for (auto& member : slot.value.GetObject()) {
+        if (auto it = out.FindMember(member.name); it != out.MemberEnd()) it->value = std::move(member.value);
+        else out.AddMember(member.name, member.value, a);
+    }
 }
 
 }  // namespace junction::core::flows

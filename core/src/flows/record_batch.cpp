@@ -13,7 +13,7 @@ Batch Batch::parse(std::string_view json, std::string_view what, JsonSize size) 
     if (doc.IsArray()) {
         b.records.reserve(doc.Size());
         for (auto& v : doc.GetArray()) b.records.emplace_back(std::move(v));
-    } else {
+    } else if (!doc.IsObject() || doc.MemberCount() != 0) {  // {} is no record: a ping, a bare manual run
         b.records.emplace_back(std::move(static_cast<Json&>(doc)));
     }
     return b;

@@ -2,6 +2,7 @@
 
 #include <cctz/time_zone.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <chrono>
@@ -81,6 +82,39 @@ std::string format_instant(int64_t epoch_ms, std::string_view format, std::strin
     const auto tz = zone_named(zone);
     const std::chrono::time_point<Clock, Ms> tp{Ms(epoch_ms)};
     return cctz::format(std::string(format), tp, tz ? *tz : cctz::utc_time_zone());
+}
+
+std::string format_instant_at_offset(int64_t epoch_ms, std::string_view format, int offset_seconds) {
+    const std::chrono::time_point<Clock, Ms> tp{Ms(epoch_ms)};
+    return cctz::format(std::string(format), tp, cctz::fixed_time_zone(std::chrono::seconds(offset_seconds)));
+}
+
+std::optional<int> stated_offset(std::string_view text) {
+    while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+    if (!text.empty() && (text.back() == 'Z' || text.back() == 'z'))
+        return text.substr(0, text.size() - 1).find(':') == std::string_view::npos ? std::nullopt : std::optional<int>(0);
+    // [+-]HH, [+-]HHMM or [+-]HH:MM at the end.
+    auto digits = [](std::string_view d) {
+        return std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    for (const size_t length : {6u, 5u, 3u}) {
+        if (text.size() <= length) continue;
+        const std::string_view tail = text.substr(text.size() - length);
+        if (tail[0] != '+' && tail[0] != '-') continue;
+        std::string hhmm(tail.substr(1));
+        if (length == 6) {
+            if (hhmm[2] != ':') continue;
+            hhmm.erase(2, 1);
+        }
+        if (!digits(hhmm)) continue;
+        if (text.substr(0, text.size() - length).find(':') == std::string_view::npos) return std::nullopt;
+        const int hours = (hhmm[0] - '0') * 10 + (hhmm[1] - '0');
+        const int minutes = hhmm.size() == 4 ? (hhmm[2] - '0') * 10 + (hhmm[3] - '0') : 0;
+        if (hours > 23 || minutes > 59) return std::nullopt;
+        const int seconds = hours * 3600 + minutes * 60;
+        return tail[0] == '-' ? -seconds : seconds;
+    }
+    return std::nullopt;
 }
 
 int compare_cursor(std::string_view a, std::string_view b) {

@@ -2,8 +2,9 @@
 // record, or a constant), the transforms applied in order, and for arrays the fields each
 // element maps to (line items). Example:
 //   {"target": "/externalId", "source": "/id", "transforms": [{"op": "to_string"}, {"op": "prefix", "value": "UK-"}]}
-// Transforms: to_number, to_string, upper, lower, trim, prefix, suffix, concat, default,
-// lookup, add, subtract, multiply, divide, round, date.
+// A source or target of "" is the whole record. Transforms: to_number, to_string, concat,
+// default, lookup, add, subtract, multiply, divide, round, date (field_mapping.cpp); upper,
+// lower, trim, prefix, suffix, substring, replace, regex_extract, split, join, pad (map_text.cpp).
 #pragma once
 
 #include <junction/core/flows/spec.hpp>
@@ -40,6 +41,7 @@ public:
 private:
     std::string target_text_;
     Pointer target_;
+    bool target_is_record_ = false;  // target "": the value's members go to the top level
     std::optional<Pointer> source_;
     std::shared_ptr<rapidjson::Document> constant_;  // null when the value comes from source_
     std::vector<Transform> transforms_;

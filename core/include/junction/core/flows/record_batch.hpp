@@ -22,7 +22,8 @@ class Batch {
 public:
     // An empty batch with a fresh arena.
     Batch();
-    // The records of a JSON array (a page), or one record for any other JSON value.
+    // The records of a JSON array (a page), none for an empty object (a webhook's ping, a
+    // manual run's "{}"), or one record for any other JSON value.
     // Throws Error(invalid_argument) when `json` does not parse or breaks a limit (the
     // depth cap, and the size cap of `size`).
     static Batch parse(std::string_view json, std::string_view what, JsonSize size = JsonSize::any);

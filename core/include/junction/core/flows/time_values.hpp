@@ -18,6 +18,13 @@ std::optional<int64_t> parse_instant(std::string_view text, std::string_view for
                                      std::string_view zone = "UTC");
 // strftime-style (with cctz's %E extensions) in `zone`.
 std::string format_instant(int64_t epoch_ms, std::string_view format, std::string_view zone);
+// The same at a fixed offset from UTC, in seconds east.
+std::string format_instant_at_offset(int64_t epoch_ms, std::string_view format, int offset_seconds);
+
+// The UTC offset a date-time text states at its end ("Z", "+05:30", "-0300", "+05"), in
+// seconds east; nullopt when it states none. Only after a time (a ':' before it), so the
+// day of "2024-01-05" is not read as an offset of -5 hours.
+std::optional<int> stated_offset(std::string_view text);
 
 // Three-way order of two cursor values: both numbers -> numeric, both timestamps -> by
 // instant, otherwise by bytes. Negative when a < b.
