@@ -413,8 +413,9 @@ void Client::judge(Outcome& outcome, const std::string& what, bool allow_rejecti
 }
 
 sdk::HttpResponse Client::exchange(sdk::HttpRequest request, const std::string& what, const sdk::Call& call,
-                                   bool allow_rejection) {
+                                   bool allow_rejection, const std::function<bool(const sdk::HttpResponse&)>& ends) {
     Outcome outcome = std::move(attempt_all({std::move(request)}, what, call, true, SIZE_MAX).front());
+    if (!outcome.error && ends && ends(outcome.response)) return std::move(outcome.response);
     judge(outcome, what, allow_rejection);
     if (outcome.error) throw *outcome.error;
     return std::move(outcome.response);
@@ -428,8 +429,9 @@ std::vector<Client::Outcome> Client::send_all_allowing_rejection(std::vector<sdk
     return outcomes;
 }
 
-sdk::HttpResponse Client::send(sdk::HttpRequest request, const std::string& what, const sdk::Call& call) {
-    return exchange(std::move(request), what, call, false);
+sdk::HttpResponse Client::send(sdk::HttpRequest request, const std::string& what, const sdk::Call& call,
+                               const std::function<bool(const sdk::HttpResponse&)>& ends) {
+    return exchange(std::move(request), what, call, false, ends);
 }
 
 sdk::HttpResponse Client::send_allowing_rejection(sdk::HttpRequest request, const std::string& what,

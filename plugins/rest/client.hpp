@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -41,7 +42,9 @@ public:
     // Sends with credentials, rate limit and retries. Returns a 2xx response; throws
     // sdk::Error with the mapped status otherwise. `what` names the request in messages
     // ("GET /orders.json"): never a URL with its query, which may hold a key.
-    sdk::HttpResponse send(sdk::HttpRequest request, const std::string& what, const sdk::Call& call);
+    // `ends`: a failed answer it accepts comes back instead (a page past the end).
+    sdk::HttpResponse send(sdk::HttpRequest request, const std::string& what, const sdk::Call& call,
+                           const std::function<bool(const sdk::HttpResponse&)>& ends = {});
 
     // Like send, but a 4xx other than 401/403/429 comes back instead of throwing (a send
     // endpoint reports a rejected record and goes on).
@@ -65,7 +68,7 @@ public:
 
 private:
     sdk::HttpResponse exchange(sdk::HttpRequest request, const std::string& what, const sdk::Call& call,
-                               bool allow_rejection);
+                               bool allow_rejection, const std::function<bool(const sdk::HttpResponse&)>& ends = {});
     // Sends the requests together and again those worth retrying (429, 5xx, transient
     // failures: after a backoff; a 401 with an OAuth token: once, with a fresh token) until
     // each has its final response or error, or one of them fails the call (then whatever

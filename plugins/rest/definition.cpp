@@ -140,6 +140,13 @@ void check_pagination(const Endpoint& e, const std::string& at) {
         default: break;
     }
     if (e.send && p.type != Paging::none) refuse(at + "/pagination", "a send endpoint does not page");
+    if (p.total_pages.declared() && p.type != Paging::page_number)
+        refuse(at + "/pagination/total_pages", "only page_number paging counts pages; use total_records or has_more");
+    if ((p.has_more.declared() || !p.end_answers.empty()) && p.type == Paging::none)
+        refuse(at + "/pagination", "has_more and end_on need a paging type");
+    for (size_t i = 0; i < p.end_answers.size(); ++i)
+        if (!p.end_answers[i].equals.empty() && p.end_answers[i].pointer.empty())
+            refuse(at + "/pagination/end_on/" + std::to_string(i), "'equals' compares the body's value at 'pointer': give both");
 }
 
 Endpoint parse_endpoint(const Json& j, const std::string& at, const std::set<std::string>& settings) {
@@ -174,6 +181,21 @@ Endpoint parse_endpoint(const Json& j, const std::string& at, const std::set<std
         e.pagination.size_param = str(p->value, "size_param");
         e.pagination.size = num(p->value, "size", 0);
         e.pagination.start = num(p->value, "start", 1);
+        auto value = [&](const char* key) {
+            PageValue v;
+            if (auto m = p->value.FindMember(key); m != p->value.MemberEnd()) {
+                v.header = str(m->value, "header");
+                v.pointer = str(m->value, "pointer");
+            }
+            return v;
+        };
+        e.pagination.total_pages = value("total_pages");
+        e.pagination.total_records = value("total_records");
+        e.pagination.has_more = value("has_more");
+        if (auto list = p->value.FindMember("end_on"); list != p->value.MemberEnd())
+            for (const auto& end : list->value.GetArray())
+                e.pagination.end_answers.push_back(
+                    {static_cast<int>(num(end, "status", 0)), str(end, "pointer"), str(end, "equals")});
     }
     check_pagination(e, at);
     check_references(e.path, settings, at + "/path", e.send);

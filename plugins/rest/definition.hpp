@@ -39,8 +39,28 @@ struct AuthMethod {
 
 enum class Paging { none, link_header, next_url, cursor, page_number, offset, graphql };
 
+// Where an answer states a value for paging: a response header, or a JSON pointer into
+// its body. Neither set: not declared.
+struct PageValue {
+    std::string header, pointer;
+    bool declared() const { return !header.empty() || !pointer.empty(); }
+    std::string name() const { return header.empty() ? pointer : header; }  // for messages
+};
+
+// An answer that means "no more pages" rather than a failure (WordPress answers a page
+// past the end with 400 and code rest_post_invalid_page_number): its status, and when
+// `pointer` is set, the body's value there equal to `equals`.
+struct EndAnswer {
+    int status = 0;
+    std::string pointer, equals;
+};
+
 struct Pagination {
     Paging type = Paging::none;
+    PageValue total_pages;    // page_number: the number of pages there are
+    PageValue total_records;  // how many records the whole read has
+    PageValue has_more;       // true while pages remain ("true"/"1"; "false"/"0"/null: the last)
+    std::vector<EndAnswer> end_answers;
     std::string path;        // next_url / cursor: JSON pointer in the body; graphql: to pageInfo
     std::string param;       // cursor, page number, offset: request parameter; graphql: variable
     std::string size_param;  // page_number / offset: the page size parameter

@@ -25,6 +25,7 @@ struct PageScan {
     size_t record_count = 0;
     std::map<std::string, std::string> values;  // pointer -> scalar as text ("" for null)
 
+    bool has(const std::string& pointer) const { return values.count(pointer) != 0; }
     std::string value(const std::string& pointer) const {
         auto it = values.find(pointer);
         return it == values.end() ? std::string() : it->second;

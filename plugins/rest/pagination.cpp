@@ -2,6 +2,12 @@
 
 #include "templates.hpp"
 
+#include <rapidjson/pointer.h>
+#include <strings.h>
+
+#include <algorithm>
+#include <charconv>
+
 namespace junction::rest {
 
 namespace {
@@ -66,16 +72,83 @@ std::string Pager::same_origin(const std::string& url) const {
 }
 
 std::vector<std::string> Pager::pointers() const {
-    if (p_.type == Paging::next_url || p_.type == Paging::cursor) return {p_.path};
-    if (p_.type == Paging::graphql) return {p_.path + "/hasNextPage", p_.path + "/endCursor"};
-    return {};
+    std::vector<std::string> out;
+    if (p_.type == Paging::next_url || p_.type == Paging::cursor) out = {p_.path};
+    if (p_.type == Paging::graphql) out = {p_.path + "/hasNextPage", p_.path + "/endCursor"};
+    for (const PageValue* v : {&p_.total_pages, &p_.total_records, &p_.has_more})
+        if (!v->pointer.empty()) out.push_back(v->pointer);
+    return out;
+}
+
+std::optional<std::string> Pager::stated(const PageValue& v, const sdk::HttpResponse& response, const PageScan& page) {
+    if (!v.header.empty()) {
+        for (const auto& [name, value] : response.headers)
+            if (strcasecmp(name.c_str(), v.header.c_str()) == 0) return value;
+        return std::nullopt;
+    }
+    if (!v.pointer.empty() && page.has(v.pointer)) return page.value(v.pointer);
+    return std::nullopt;
+}
+
+std::optional<int64_t> Pager::stated_count(const PageValue& v, const sdk::HttpResponse& response, const PageScan& page) {
+    const auto text = stated(v, response, page);
+    if (!text) return std::nullopt;
+    int64_t n = 0;
+    const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+    if (ec != std::errc() || end != text->data() + text->size() || n < 0)
+        throw sdk::Error(JN_ERR_INVALID_REQUEST, "the answer's " + v.name() + " is '" + text->substr(0, 40) +
+                                                     "', not a count; check the endpoint's pagination");
+    return n;
+}
+
+std::optional<bool> Pager::stated_more(const sdk::HttpResponse& response, const PageScan& page) {
+    // Records added while paging raise later totals and deleted ones lower them: the
+    // smallest is the count the read must reach.
+    const auto total = stated_count(p_.total_records, response, page);
+    if (total) fewest_total_ = std::min(fewest_total_.value_or(*total), *total);
+    if (const auto more = stated(p_.has_more, response, page)) return *more == "true" || *more == "1";
+    if (total && (p_.type == Paging::page_number || p_.type == Paging::offset)) return records_read_ < *total;
+    if (const auto pages = stated_count(p_.total_pages, response, page)) {
+        const int64_t read = (page_ == 0 ? p_.start : page_) - p_.start + 1;
+        return read < *pages;
+    }
+    return std::nullopt;
+}
+
+bool Pager::is_end(const sdk::HttpResponse& response) const {
+    for (const auto& end : p_.end_answers) {
+        if (end.status != response.status) continue;
+        if (end.pointer.empty()) return true;
+        try {
+            const sdk::JsonDocument body = sdk::parse_json(response.body, "the answer");
+            const rapidjson::Pointer at(end.pointer.c_str());
+            const sdk::Json* v = at.IsValid() ? at.Get(body) : nullptr;
+            if (v && v->IsString() && end.equals == std::string_view(v->GetString(), v->GetStringLength())) return true;
+            if (v && !v->IsString() && end.equals == sdk::to_json(*v)) return true;
+        } catch (const sdk::Error&) {  // not JSON: not this end
+        }
+    }
+    return false;
+}
+
+void Pager::check_complete(const std::string& what) const {
+    if (!fewest_total_ || records_read_ >= *fewest_total_) return;
+    std::string why = what + " read " + std::to_string(records_read_) + " records where its answers said there are " +
+                      std::to_string(*fewest_total_) + " (" + p_.total_records.name() + ")";
+    if (p_.size > 0)
+        why += "; the server may cap the page size below the " + std::to_string(p_.size) +
+               " asked for: set the endpoint's pagination 'size' to its cap, or declare total_pages or has_more";
+    throw sdk::Error(JN_ERR_INVALID_CONFIG, why);
 }
 
 bool Pager::next(PageRequest& r, const sdk::HttpResponse& response, const PageScan& page) {
     const size_t records = page.record_count;
+    records_read_ += static_cast<int64_t>(records);
+    const std::optional<bool> more = stated_more(response, page);
     switch (p_.type) {
         case Paging::none: return false;
         case Paging::link_header: {
+            if (more == false) return false;
             const std::string next = link_next(response.header("Link"));
             if (next.empty()) return false;
             r.url = same_origin(next);
@@ -83,6 +156,7 @@ bool Pager::next(PageRequest& r, const sdk::HttpResponse& response, const PageSc
             return true;
         }
         case Paging::next_url: {
+            if (more == false) return false;
             const std::string next = page.value(p_.path);
             if (next.empty()) return false;
             r.url = same_origin(next);
@@ -91,17 +165,17 @@ bool Pager::next(PageRequest& r, const sdk::HttpResponse& response, const PageSc
         }
         case Paging::cursor: {
             const std::string cursor = page.value(p_.path);
-            if (cursor.empty() || records == 0) return false;
+            if (cursor.empty() || records == 0 || more == false) return false;
             r.set(p_.param, cursor);
             return true;
         }
         case Paging::page_number:
-            if (records == 0 || (p_.size > 0 && static_cast<int64_t>(records) < p_.size)) return false;
+            if (records == 0 || !more.value_or(p_.size <= 0 || static_cast<int64_t>(records) >= p_.size)) return false;
             page_ = page_ == 0 ? p_.start + 1 : page_ + 1;
             r.set(p_.param, std::to_string(page_));
             return true;
         case Paging::offset:
-            if (records == 0 || static_cast<int64_t>(records) < p_.size) return false;
+            if (records == 0 || !more.value_or(static_cast<int64_t>(records) >= p_.size)) return false;
             offset_ += static_cast<int64_t>(records);
             r.set(p_.param, std::to_string(offset_));
             return true;

@@ -6,6 +6,7 @@
 #include "page_scanner.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace junction::rest {
@@ -31,16 +32,33 @@ public:
     // The body values the strategy reads (for scan_page).
     std::vector<std::string> pointers() const;
 
-    // Moves `request` to the next page; false when the page just read was the last.
+    // Moves `request` to the next page; false when the page just read was the last. What
+    // the answer states (has_more, total_pages, total_records) decides; without them, a
+    // page shorter than the size asked for is the last.
     bool next(PageRequest& request, const sdk::HttpResponse& response, const PageScan& page);
+
+    // Whether a failed answer is one of the manifest's end_on answers (no more pages).
+    bool is_end(const sdk::HttpResponse& response) const;
+
+    // After the last page: throws when an answer stated more records than were read (a
+    // server that caps the page size silently), naming both counts and where they came from.
+    void check_complete(const std::string& what) const;
 
 private:
     std::string same_origin(const std::string& url) const;
+    // The value `v` names in this answer; nullopt when the answer does not state it.
+    static std::optional<std::string> stated(const PageValue& v, const sdk::HttpResponse& response, const PageScan& page);
+    static std::optional<int64_t> stated_count(const PageValue& v, const sdk::HttpResponse& response,
+                                               const PageScan& page);
+    // Whether another page follows by what the answer states; nullopt when it states nothing.
+    std::optional<bool> stated_more(const sdk::HttpResponse& response, const PageScan& page);
 
     const Pagination& p_;
     std::string origin_;
     int64_t page_ = 0;
     int64_t offset_ = 0;
+    int64_t records_read_ = 0;
+    std::optional<int64_t> fewest_total_;  // the smallest total_records an answer stated
 };
 
 // scheme://host[:port] of a URL.

@@ -117,6 +117,9 @@ private:
         pager.first(page);
 
         const std::string what = e.method + " " + e.path;
+        const std::function<bool(const sdk::HttpResponse&)> ends = [&](const sdk::HttpResponse& r) {
+            return pager.is_end(r);
+        };
         auto fetch = [&](const PageRequest& next) {
             sdk::HttpRequest http;
             http.method = e.method;
@@ -127,11 +130,12 @@ private:
                 if (!has_header(http, "Content-Type")) http.headers.emplace_back("Content-Type", "application/json");
             }
             if (!has_header(http, "Accept")) http.headers.emplace_back("Accept", "application/json");
-            return client_.send(std::move(http), what, call);
+            return client_.send(std::move(http), what, call, ends);
         };
         sdk::HttpResponse response = fetch(page);
         PageScanner scanner;
         for (int64_t n = 1;; ++n) {
+            if (response.status < 200 || response.status > 299) break;  // an end_on answer: no more pages
             // One pass over the body: the records' bytes are emitted as they came.
             const PageScan scan = scanner.scan(response.body, e.records, pager.pointers());
             if (!scan.valid)
@@ -142,9 +146,11 @@ private:
             if (scan.record_count > 0) call.emit(scan.records);
             on_page(scan.record_count);
             if (call.cancelled()) throw sdk::Error(JN_ERR_CANCELLED, "cancelled between pages");
-            if ((max_pages > 0 && n >= max_pages) || !pager.next(page, response, scan)) break;
+            if (max_pages > 0 && n >= max_pages) return;  // a sample: not the whole read
+            if (!pager.next(page, response, scan)) break;
             response = fetch(page);
         }
+        pager.check_complete(what);
     }
 
     void send(const Endpoint& e, const sdk::Json& request, sdk::Call& call) {

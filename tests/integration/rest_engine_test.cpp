@@ -487,3 +487,95 @@ TEST_CASE("tokens are fetched again before they expire; filters reach the API; u
           JN_ERR_INVALID_REQUEST);
     CHECK(message.find("offers no filter 'colour'") != std::string::npos);
 }
+
+namespace {
+
+// WordPress-style endpoints over /lab/wp (a bare array, per_page capped at 50, the totals
+// in headers, 400 past the end), each with other stop rules.
+std::string wp_manifest() {
+    const std::string end_on = R"("end_on":[{"status":400,"pointer":"/code","equals":"rest_post_invalid_page_number"}])";
+    const std::string totals = R"("total_pages":{"header":"X-WP-TotalPages"},"total_records":{"header":"X-WP-Total"})";
+    auto endpoint = [](const std::string& name, const std::string& pagination, const std::string& query = "{}") {
+        return R"({"name":")" + name + R"(","direction":"receive","method":"GET","path":"/wp","query":)" + query +
+               R"(,"pagination":{"type":"page_number","param":"page","size_param":"per_page",)" + pagination + "}}";
+    };
+    return R"({"engine":"rest","manifest_version":1,"name":"wp","version":"1.0.0","display_name":"WP",
+      "description":"page numbers and totals","base_url":"{{settings.url}}/lab","settings":{"url":{"type":"string"}},
+      "required_settings":["url"],"retry":{"max_attempts":2,"initial_backoff_ms":10,"max_backoff_ms":20},
+      "auth_methods":[{"name":"none","type":"none"}],
+      "endpoints":[)" +
+           endpoint("totals", R"("size":100,)" + totals + "," + end_on) + "," +
+           endpoint("records_total", R"("size":100,"total_records":{"header":"X-WP-Total"})") + "," +
+           endpoint("short_page", R"("size":100)") + "," +
+           endpoint("limited", R"("size":50,"total_records":{"header":"X-WP-Total"},)" + end_on, R"({"max_pages":"2"})") + "," +
+           endpoint("exact", R"("size":50)") + "," +
+           endpoint("exact_ended", R"("size":50,)" + end_on) + "," +
+           R"({"name":"more","direction":"receive","method":"GET","path":"/has_more","records":"/data",
+              "pagination":{"type":"page_number","param":"page","size":10,"has_more":{"pointer":"/has_more"}}},
+             {"name":"more_short","direction":"receive","method":"GET","path":"/has_more","records":"/data",
+              "pagination":{"type":"page_number","param":"page","size":10}}]})";
+}
+
+}  // namespace
+
+TEST_CASE("paging stops where the answers say: totals, has_more, a 400 past the end; a short read fails") {
+    Simulator sim({"--api", "lab", "--auth", "none", "--items", "137"});
+    RestHost h;
+    h.install_manifest("wp", wp_manifest());
+    h.add("wp", "wp1", R"({"url":")" + sim.url() + R"("})");
+    size_t pages = 0;
+    // The server caps per_page at 50: its totals carry the read through 3 pages.
+    CHECK(h.receive("wp1", "totals", "{}", &pages) == one_to(137));
+    CHECK(pages == 3);
+    CHECK(h.receive("wp1", "records_total") == one_to(137));
+    // With no stop rule declared, a short page is the last: the cap goes unseen (the fallback).
+    CHECK(h.receive("wp1", "short_page").size() == 50);
+    // A server that stops serving before its total fails the read, naming both counts.
+    std::string why;
+    CHECK(status_of([&] { h.receive("wp1", "limited"); }, &why) == JN_ERR_INVALID_CONFIG);
+    CHECK_MESSAGE(why.find("GET /wp read 100 records where its answers said there are 137 (X-WP-Total)") !=
+                      std::string::npos, why);
+    CHECK_MESSAGE(why.find("set the endpoint's pagination 'size' to its cap") != std::string::npos, why);
+    // has_more decides over the page's length (7 records where 10 were asked for).
+    Simulator seven({"--api", "lab", "--auth", "none", "--items", "35"});
+    h.add("wp", "wp2", R"({"url":")" + seven.url() + R"("})");
+    CHECK(h.receive("wp2", "more", "{}", &pages) == one_to(35));
+    CHECK(pages == 5);
+    CHECK(h.receive("wp2", "more_short").size() == 7);
+}
+
+TEST_CASE("a page past the end that answers 400 ends the read when the manifest declares it, and fails it otherwise") {
+    Simulator sim({"--api", "lab", "--auth", "none", "--items", "100"});  // two full pages of 50
+    RestHost h;
+    h.install_manifest("wp", wp_manifest());
+    h.add("wp", "wp1", R"({"url":")" + sim.url() + R"("})");
+    size_t pages = 0;
+    CHECK(h.receive("wp1", "exact_ended", "{}", &pages) == one_to(100));
+    CHECK(pages == 2);
+    std::string why;
+    CHECK(status_of([&] { h.receive("wp1", "exact"); }, &why) == JN_ERR_INVALID_REQUEST);
+    CHECK_MESSAGE(why.find("answered HTTP 400") != std::string::npos, why);
+    CHECK_MESSAGE(why.find("rest_post_invalid_page_number") != std::string::npos, why);
+}
+
+TEST_CASE("stop rules that cannot work are refused at install") {
+    RestHost h;
+    auto refused = [&](const std::string& pagination) {
+        try {
+            h.install_manifest("bad", R"({"engine":"rest","manifest_version":1,"name":"bad","version":"1.0.0",
+              "display_name":"Bad","description":"x","base_url":"http://127.0.0.1:1",
+              "auth_methods":[{"name":"none","type":"none"}],
+              "endpoints":[{"name":"r","direction":"receive","method":"GET","path":"/r","pagination":)" +
+                               pagination + "}]}");
+        } catch (const Error& e) {
+            return e.message();
+        }
+        return std::string("installed");
+    };
+    CHECK(refused(R"({"type":"cursor","path":"/c","param":"c","total_pages":{"header":"X-Pages"}})")
+              .find("only page_number paging counts pages") != std::string::npos);
+    CHECK(refused(R"({"type":"page_number","param":"p","end_on":[{"status":400,"equals":"x"}]})")
+              .find("give both") != std::string::npos);
+    CHECK(refused(R"({"type":"page_number","param":"p","total_records":{"header":"a","pointer":"/b"}})")
+              .find("maxProperties") != std::string::npos);
+}

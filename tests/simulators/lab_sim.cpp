@@ -1,12 +1,14 @@
 // The lab API: one small API that speaks every auth method and every pagination strategy
 // the REST engine offers, so each can be tested against a real server. Started with
-// --auth METHOD; serves --items records (id 1..N) ten at a time.
+// --auth METHOD; serves --items records (id 1..N) ten at a time (/lab/wp: as WordPress
+// does, up to 50; /lab/has_more: 7).
 #include "sim_api.hpp"
 #include "token_issuer.hpp"
 
 #include <openssl/evp.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <vector>
@@ -52,6 +54,13 @@ public:
         if (r.path == "/lab/pages") {
             const long page = std::stol(r.param("page", "1"));
             return json_response(200, R"({"results":[)" + items((page - 1) * per_page, per_page) + "]}");
+        }
+        if (r.path == "/lab/wp") return wordpress_page(r);
+        if (r.path == "/lab/has_more") {  // pages of 7 whatever is asked, and whether more follow
+            const long page = std::stol(r.param("page", "1"));
+            const bool more = page * 7 < o_.items;
+            return json_response(200, R"({"data":[)" + items((page - 1) * 7, 7) + R"(],"has_more":)" +
+                                          (more ? "true" : "false") + "}");
         }
         if (r.path == "/lab/offset")
             return json_response(200, R"({"rows":[)" + items(std::stol(r.param("offset", "0")), per_page) + "]}");
@@ -109,6 +118,21 @@ private:
         return json_response(200, R"({"data":{"items":{"nodes":[)" + items(from, first) +
                                       R"(],"pageInfo":{"hasNextPage":)" + (end < o_.items ? "true" : "false") +
                                       R"(,"endCursor":")" + "g" + std::to_string(end) + R"("}}}})");
+    }
+
+    // WordPress/WooCommerce: a bare array, per_page silently capped at 50, the totals in
+    // X-WP-Total and X-WP-TotalPages, and a page past the end answered 400.
+    CannedResponse wordpress_page(const Request& r) const {
+        const long per_page = std::min(50L, std::stol(r.param("per_page", "10")));
+        const long page = std::stol(r.param("page", "1"));
+        const long pages = (o_.items + per_page - 1) / per_page;
+        const long served = std::stol(r.param("max_pages", "0"));  // an API that limits deep paging
+        if (page > std::max(pages, 1L) || (served > 0 && page > served))
+            return json_response(400, R"({"code":"rest_post_invalid_page_number","message":"The page number requested is larger than the number of pages available.","data":{"status":400}})");
+        CannedResponse res = json_response(200, "[" + items((page - 1) * per_page, per_page) + "]");
+        res.headers.emplace_back("X-WP-Total", std::to_string(o_.items));
+        res.headers.emplace_back("X-WP-TotalPages", std::to_string(pages));
+        return res;
     }
 
     CannedResponse receive_item(const Request& r) {
