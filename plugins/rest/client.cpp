@@ -3,6 +3,8 @@
 #include "jwt.hpp"
 #include "templates.hpp"
 
+#include <rapidjson/pointer.h>
+
 #include <algorithm>
 #include <cmath>
 #include <ctime>
@@ -126,6 +128,7 @@ std::string Client::scrub(std::string text) const {
         std::lock_guard lock(rotated_mutex_);
         values.push_back(refresh_token_);  // rotated since the config was read
         values.push_back(spent_refresh_);
+        values.push_back(issued_token_);
     }
     for (const auto& value : values)
         for (size_t at; value.size() >= 4 && (at = text.find(value)) != std::string::npos;)
@@ -150,9 +153,7 @@ bool fails_call(const Client::Outcome& o) {
 
 std::vector<Client::Outcome> Client::attempt_all(std::vector<sdk::HttpRequest> requests, const std::string& what,
                                                  const sdk::Call& call, bool with_credentials, size_t keep_body) {
-    const bool token_based = with_credentials && auth_ &&
-                             (auth_->type == AuthType::oauth2_client_credentials ||
-                              auth_->type == AuthType::oauth2_refresh_token);
+    const bool token_based = with_credentials && auth_ && auth_->token_based();
     for (auto& request : requests)
         if (request.timeout_ms == 0) request.timeout_ms = def_.timeout_ms;
     std::vector<Outcome> outcomes(requests.size());
@@ -249,16 +250,10 @@ void Client::add_credentials(sdk::HttpRequest& request, const sdk::Call& call) {
         case AuthType::bearer:
             request.headers.emplace_back("Authorization", "Bearer " + config_string(config_, "token"));
             break;
-        case AuthType::api_key: {
-            const std::string value = auth_->prefix + config_string(config_, "api_key");
-            if (auth_->in_query) {
-                request.url += (request.url.find('?') == std::string::npos ? "?" : "&") + url_encode(auth_->param) +
-                               "=" + url_encode(value);
-            } else {
-                request.headers.emplace_back(auth_->param, value);
-            }
+        case AuthType::api_key:
+            for (const auto& key : auth_->keys) place(request, key, config_string(config_, key.field.c_str()));
             break;
-        }
+        case AuthType::session_token: place(request, auth_->keys.front(), bearer_token(call)); break;
         case AuthType::oauth2_client_credentials:
         case AuthType::oauth2_refresh_token:
             request.headers.emplace_back("Authorization", "Bearer " + bearer_token(call));
@@ -267,7 +262,35 @@ void Client::add_credentials(sdk::HttpRequest& request, const sdk::Call& call) {
     }
 }
 
-// A cached OAuth access token, fetched (or refreshed) a minute before it expires.
+void Client::place(sdk::HttpRequest& request, const Placement& where, const std::string& value) const {
+    const std::string text = where.prefix + value;
+    switch (where.in) {
+        case Place::header: request.headers.emplace_back(where.param, text); return;
+        case Place::query:
+            request.url += (request.url.find('?') == std::string::npos ? "?" : "&") + url_encode(where.param) + "=" +
+                           url_encode(text);
+            return;
+        case Place::body: {
+            if (request.body.empty() && (request.method == "GET" || request.method == "HEAD"))
+                throw sdk::Error(JN_ERR_INVALID_CONFIG, "the auth method puts '" + where.param +
+                                                            "' in the body, but a " + request.method +
+                                                            " request has none; put it in the query or a header");
+            sdk::JsonDocument body = request.body.empty() ? sdk::JsonDocument(rapidjson::kObjectType)
+                                                          : sdk::parse_json(request.body, "the request body");
+            if (!body.IsObject())
+                throw sdk::Error(JN_ERR_INVALID_CONFIG, "the auth method puts '" + where.param +
+                                                            "' in the body, which is not a JSON object");
+            auto& a = body.GetAllocator();
+            body.RemoveMember(where.param.c_str());
+            body.AddMember(sdk::Json(where.param.c_str(), a), sdk::Json(text.c_str(), a), a);
+            request.body = sdk::to_json(body);
+            if (!has_header(request, "Content-Type")) request.headers.emplace_back("Content-Type", "application/json");
+            return;
+        }
+    }
+}
+
+// A cached access token (OAuth, or a session login's), fetched again a minute before it expires.
 std::string Client::bearer_token(const sdk::Call& call) {
     std::lock_guard lock(token_mutex_);
     const int64_t now = sdk::Host(nullptr).now_ms();
@@ -289,13 +312,13 @@ std::string Client::bearer_token(const sdk::Call& call) {
     }
 }
 
-std::optional<std::string> Client::try_grant(const sdk::Call& call, int64_t now, std::string& spent,
-                                             std::optional<sdk::Error>& refused) {
+// The token request of an OAuth method: its grant, and the client's proof (RFC 6749 2.3.1:
+// HTTP Basic or the form body; RFC 7523: a signed assertion).
+sdk::HttpRequest Client::oauth_request(int64_t now, std::string& spent) {
     const TemplateValues values{&config_, nullptr};
     sdk::HttpRequest request;
     request.method = "POST";
     request.url = render(auth_->token_url, values);
-    request.timeout_ms = def_.timeout_ms;
     request.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
     request.headers.emplace_back("Accept", "application/json");
     const std::string client_id = config_string(config_, "client_id");
@@ -307,9 +330,10 @@ std::optional<std::string> Client::try_grant(const sdk::Call& call, int64_t now,
             spent_refresh_ = spent;
         }
         fields = {{"grant_type", "refresh_token"}, {"refresh_token", spent}};
-        request.headers.emplace_back("Authorization",
-                                     "Basic " + base64(client_id + ":" + config_string(config_, "client_secret")));
-    } else if (auth_->jwt_assertion) {
+    } else {
+        fields = {{"grant_type", "client_credentials"}};
+    }
+    if (auth_->client_auth == ClientAuth::jwt_assertion) {
         const int64_t iat = now / 1000;
         sdk::JsonDocument header(rapidjson::kObjectType), claims(rapidjson::kObjectType);
         auto& ha = header.GetAllocator();
@@ -325,19 +349,44 @@ std::optional<std::string> Client::try_grant(const sdk::Call& call, int64_t now,
         claims.AddMember("exp", iat + auth_->jwt_lifetime_s, ca);
         const std::string jti = random_id();
         claims.AddMember("jti", sdk::Json(jti.c_str(), ca), ca);
-        fields = {{"grant_type", "client_credentials"},
-                  {"client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
-                  {"client_assertion", sign_jwt(sdk::to_json(header), sdk::to_json(claims),
-                                                config_string(config_, "private_key"), auth_->jwt_algorithm)}};
+        fields.emplace_back("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+        fields.emplace_back("client_assertion", sign_jwt(sdk::to_json(header), sdk::to_json(claims),
+                                                         config_string(config_, "private_key"), auth_->jwt_algorithm));
+    } else if (auth_->client_auth == ClientAuth::body) {
+        fields.emplace_back("client_id", client_id);
+        fields.emplace_back("client_secret", config_string(config_, "client_secret"));
     } else {
-        fields = {{"grant_type", "client_credentials"}};
         request.headers.emplace_back("Authorization",
                                      "Basic " + base64(client_id + ":" + config_string(config_, "client_secret")));
     }
-    if (!auth_->scope.empty() && !auth_->jwt_assertion) fields.emplace_back("scope", auth_->scope);
+    if (!auth_->scope.empty() && auth_->client_auth != ClientAuth::jwt_assertion) fields.emplace_back("scope", auth_->scope);
     request.body = form(fields);
+    return request;
+}
 
-    Outcome token = std::move(attempt_all({request}, "the token request", call, false, SIZE_MAX).front());
+// A session_token method's login: the credentials, rendered into its URL, headers and body.
+sdk::HttpRequest Client::login_request() const {
+    const TemplateValues values{&config_, nullptr, &config_};
+    const Login& login = auth_->login;
+    sdk::HttpRequest request;
+    request.method = login.method;
+    request.url = render(login.url, values);
+    for (const auto& [k, v] : login.headers) request.headers.emplace_back(k, render(v, values));
+    if (login.body) {
+        request.body = sdk::to_json(render_body(*login.body, values));
+        if (!has_header(request, "Content-Type")) request.headers.emplace_back("Content-Type", "application/json");
+    }
+    if (!has_header(request, "Accept")) request.headers.emplace_back("Accept", "application/json");
+    return request;
+}
+
+std::optional<std::string> Client::try_grant(const sdk::Call& call, int64_t now, std::string& spent,
+                                             std::optional<sdk::Error>& refused) {
+    const bool session = auth_->type == AuthType::session_token;
+    sdk::HttpRequest request = session ? login_request() : oauth_request(now, spent);
+    request.timeout_ms = def_.timeout_ms;
+    const char* what = session ? "the login request" : "the token request";
+    Outcome token = std::move(attempt_all({request}, what, call, false, SIZE_MAX).front());
     if (token.error) throw *token.error;
     const sdk::HttpResponse& r = token.response;
     sdk::JsonDocument doc;
@@ -346,28 +395,49 @@ std::optional<std::string> Client::try_grant(const sdk::Call& call, int64_t now,
     } catch (const sdk::Error&) {
         // Not JSON (or not sane JSON): no fields, so the checks below say what is missing.
     }
-    const auto text = [&](const char* key) {
-        auto it = doc.IsObject() ? doc.FindMember(key) : doc.MemberEnd();
-        return it != doc.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString()) : std::string();
+    const auto at = [&](const std::string& pointer) -> const sdk::Json* {
+        const rapidjson::Pointer p(pointer.c_str());
+        return p.IsValid() && doc.IsObject() ? p.Get(doc) : nullptr;
+    };
+    const auto text = [&](const std::string& pointer) {
+        const sdk::Json* v = at(pointer);
+        return v && v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : std::string();
     };
     if (r.status < 200 || r.status > 299) {
-        const std::string reason = text("error") + (text("error_description").empty() ? "" : ": " + text("error_description"));
+        std::string reason = text("/error") + (text("/error_description").empty() ? "" : ": " + text("/error_description"));
+        if (reason.empty() && session) reason = excerpt(r.body);
         const bool auth = r.status == 400 || r.status == 401 || r.status == 403;
         refused.emplace(auth ? JN_ERR_AUTH : status_for_http(r.status),
-                        "the token endpoint refused the instance's credentials (HTTP " + std::to_string(r.status) +
+                        std::string(session ? "the login refused" : "the token endpoint refused") +
+                            " the instance's credentials (HTTP " + std::to_string(r.status) +
                             (reason.empty() ? "" : ", " + scrub(reason)) + "); check the " + auth_->display_name +
                             " fields of the instance");
         if (!auth) throw *refused;
         return std::nullopt;
     }
-    if (text("access_token").empty())
-        throw sdk::Error(JN_ERR_AUTH, "the token endpoint answered without an access_token");
-    token_ = text("access_token");
-    const auto expires = doc.FindMember("expires_in");
-    token_expires_ms_ = now + (expires != doc.MemberEnd() && expires->value.IsNumber()
-                                   ? static_cast<int64_t>(expires->value.GetDouble() * 1000)
-                                   : 3'600'000);
-    if (const std::string next = text("refresh_token"); !next.empty() && next != spent) {
+    const TokenFields& names = auth_->token_fields;
+    const std::string issued = text(names.access_token);
+    if (issued.empty())
+        throw sdk::Error(JN_ERR_AUTH, std::string(session ? "the login" : "the token endpoint") +
+                                          " answered without a token at " + names.access_token +
+                                          " (the method's token_fields.access_token)");
+    token_ = issued;
+    {
+        std::lock_guard lock(rotated_mutex_);
+        issued_token_ = issued;
+    }
+    // Seconds, as a number or numeric text; without it, an hour (a 401 fetches a new one sooner).
+    int64_t expires_ms = 3'600'000;
+    if (const sdk::Json* e = at(names.expires_in); e && e->IsNumber()) {
+        expires_ms = static_cast<int64_t>(e->GetDouble() * 1000);
+    } else if (e && e->IsString()) {
+        char* end = nullptr;
+        const double seconds = std::strtod(e->GetString(), &end);
+        if (end && *end == '\0' && end != e->GetString()) expires_ms = static_cast<int64_t>(seconds * 1000);
+    }
+    token_expires_ms_ = now + expires_ms;
+    if (auth_->type != AuthType::oauth2_refresh_token) return token_;
+    if (const std::string next = text(names.refresh_token); !next.empty() && next != spent) {
         // Rotated: kept by the host, sealed, for every plugin object of the instance and
         // across restarts (`changed`: another object stored its own successor first, which
         // the next grant reads). A grant that worked does not fail for the store: the new
@@ -389,8 +459,13 @@ std::optional<std::string> Client::try_grant(const sdk::Call& call, int64_t now,
 }
 
 void Client::authenticate(const sdk::Call& call) {
-    if (auth_ && (auth_->type == AuthType::oauth2_client_credentials || auth_->type == AuthType::oauth2_refresh_token))
-        bearer_token(call);
+    if (auth_ && auth_->token_based()) bearer_token(call);
+}
+
+bool has_header(const sdk::HttpRequest& r, std::string_view name) {
+    return std::any_of(r.headers.begin(), r.headers.end(), [&](const auto& h) {
+        return h.first.size() == name.size() && strncasecmp(h.first.data(), name.data(), name.size()) == 0;
+    });
 }
 
 void Client::judge(Outcome& outcome, const std::string& what, bool allow_rejection) const {

@@ -79,6 +79,10 @@ private:
     // Turns a final response that is not a success into the error send throws for it.
     void judge(Outcome& outcome, const std::string& what, bool allow_rejection) const;
     void add_credentials(sdk::HttpRequest& request, const sdk::Call& call);
+    // Puts one credential where the method says (a header, the query or the JSON body).
+    void place(sdk::HttpRequest& request, const Placement& where, const std::string& value) const;
+    sdk::HttpRequest oauth_request(int64_t now, std::string& spent);
+    sdk::HttpRequest login_request() const;
     std::string bearer_token(const sdk::Call& call);
     // One token request (token_mutex_ held): the access token, or nullopt with `refused`
     // set when the endpoint refused the credentials; `spent` is the refresh token it used.
@@ -105,7 +109,11 @@ private:
     std::string refresh_token_;
     std::string unsaved_base_;
     std::string spent_refresh_;
+    std::string issued_token_;  // the access or session token, for scrub()
 };
+
+// Whether `r` has the header `name` (case-insensitive).
+bool has_header(const sdk::HttpRequest& r, std::string_view name);
 
 // "401 Unauthorized" -> the ABI status a caller should see.
 jn_status status_for_http(int status);

@@ -3,6 +3,7 @@
 #include "manifest_schema.hpp"  // generated from manifest.schema.json: kManifestSchema
 #include "templates.hpp"
 
+#include <rapidjson/pointer.h>
 #include <rapidjson/schema.h>
 
 #include <algorithm>
@@ -36,11 +37,23 @@ StringPairs pairs(const Json& o, const char* key) {
     return out;
 }
 
+const JsonDocument& schema_json() {
+    static const JsonDocument d = sdk::parse_json(kManifestSchema, "the REST manifest schema", JN_ERR_INTERNAL);
+    return d;
+}
+
+// What a failed rule allows, when it is a list: "one of basic, body, jwt_assertion".
+std::string allowed_by(const std::string& rule_pointer) {
+    const rapidjson::Pointer at((rule_pointer + "/enum").c_str());
+    const Json* values = at.IsValid() ? at.Get(schema_json()) : nullptr;
+    if (!values || !values->IsArray()) return {};
+    std::string out = ": use one of ";
+    for (rapidjson::SizeType i = 0; i < values->Size(); ++i) out += (i ? ", " : "") + sdk::to_json((*values)[i]);
+    return out;
+}
+
 void check_schema(const JsonDocument& doc) {
-    static const rapidjson::SchemaDocument schema = [] {
-        const JsonDocument d = sdk::parse_json(kManifestSchema, "the REST manifest schema", JN_ERR_INTERNAL);
-        return rapidjson::SchemaDocument(d);
-    }();
+    static const rapidjson::SchemaDocument schema(schema_json());
     rapidjson::SchemaValidator validator(schema);
     if (doc.Accept(validator)) return;
     rapidjson::StringBuffer where, rule;
@@ -50,7 +63,7 @@ void check_schema(const JsonDocument& doc) {
     validator.GetInvalidSchemaPointer().Stringify(rule);
     const std::string at = where.GetString();
     refuse(at, std::string("does not satisfy '") + validator.GetInvalidSchemaKeyword() + "' (schema rule " +
-                   rule.GetString() + ")");
+                   rule.GetString() + ")" + allowed_by(rule.GetString()));
 }
 
 // Every {{settings.x}} in `text` must name a declared setting.
@@ -83,6 +96,7 @@ AuthType auth_type(const std::string& t) {
     if (t == "api_key") return AuthType::api_key;
     if (t == "oauth2_client_credentials") return AuthType::oauth2_client_credentials;
     if (t == "oauth2_refresh_token") return AuthType::oauth2_refresh_token;
+    if (t == "session_token") return AuthType::session_token;
     return AuthType::none;
 }
 
@@ -96,25 +110,98 @@ Paging paging(const std::string& t) {
     return Paging::none;
 }
 
+Place place(const std::string& in) { return in == "query" ? Place::query : in == "body" ? Place::body : Place::header; }
+
+// Every {{credentials.x}} in a login template must name one of the method's fields.
+void check_login_references(const std::string& text, const std::set<std::string>& settings,
+                            const std::vector<std::pair<std::string, bool>>& fields, const std::string& at) {
+    for (const auto& ref : template_references(text)) {
+        if (ref.rfind("credentials.", 0) == 0) {
+            const std::string name = ref.substr(12);
+            if (std::none_of(fields.begin(), fields.end(), [&](const auto& f) { return f.first == name; }))
+                refuse(at, "{{" + ref + "}} names no field of this method; declare it under 'fields'");
+        } else if (ref.rfind("settings.", 0) == 0) {
+            check_references("{{" + ref + "}}", settings, at, false);
+        } else {
+            refuse(at, "{{" + ref + "}} is not a known value here; use {{settings.NAME}} or {{credentials.FIELD}}");
+        }
+    }
+}
+
+void check_login_body(const Json& v, const std::set<std::string>& settings,
+                      const std::vector<std::pair<std::string, bool>>& fields, const std::string& at) {
+    if (v.IsString()) check_login_references(v.GetString(), settings, fields, at);
+    if (v.IsObject())
+        for (const auto& m : v.GetObject()) check_login_body(m.value, settings, fields, at + "/" + m.name.GetString());
+    if (v.IsArray())
+        for (rapidjson::SizeType i = 0; i < v.Size(); ++i) check_login_body(v[i], settings, fields, at + "/" + std::to_string(i));
+}
+
 AuthMethod parse_auth(const Json& a, const std::string& at, const std::set<std::string>& settings) {
     AuthMethod m;
     m.name = str(a, "name");
     m.display_name = str(a, "display_name", m.name);
     m.type = auth_type(str(a, "type"));
-    m.in_query = str(a, "in") == "query";
-    m.param = str(a, "param");
-    m.prefix = str(a, "prefix");
+    const std::string client_auth = str(a, "client_auth", "basic");
+    m.client_auth = client_auth == "jwt_assertion" ? ClientAuth::jwt_assertion
+                    : client_auth == "body"        ? ClientAuth::body
+                                                   : ClientAuth::basic;  // "client_secret": the old name of basic
     m.token_url = str(a, "token_url");
     m.scope = str(a, "scope");
-    m.jwt_assertion = str(a, "client_auth") == "jwt_assertion";
     m.jwt_algorithm = str(a, "jwt_algorithm", "RS256");
     m.jwt_lifetime_s = static_cast<int>(num(a, "jwt_lifetime_s", 300));
-    if (m.type == AuthType::api_key && m.param.empty())
-        refuse(at + "/param", "an api_key method needs the header or query parameter name in 'param'");
+    if (auto t = a.FindMember("token_fields"); t != a.MemberEnd()) {
+        m.token_fields.access_token = str(t->value, "access_token", m.token_fields.access_token);
+        m.token_fields.expires_in = str(t->value, "expires_in", m.token_fields.expires_in);
+        m.token_fields.refresh_token = str(t->value, "refresh_token", m.token_fields.refresh_token);
+    }
+    const bool has_keys = a.HasMember("keys");
+    if (has_keys) {
+        if (m.type != AuthType::api_key) refuse(at + "/keys", "only an api_key method has several keys");
+        if (a.HasMember("param")) refuse(at + "/param", "give either 'param' (one key) or 'keys', not both");
+        std::set<std::string> seen;
+        for (const auto& k : a["keys"].GetArray()) {
+            Placement p{str(k, "field"), place(str(k, "in")), str(k, "param"), str(k, "prefix")};
+            if (!seen.insert(p.field).second) refuse(at + "/keys", "the field '" + p.field + "' is named twice");
+            m.keys.push_back(std::move(p));
+        }
+    } else if (m.type == AuthType::api_key || m.type == AuthType::session_token) {
+        m.keys.push_back({m.type == AuthType::api_key ? "api_key" : "", place(str(a, "in")), str(a, "param"), str(a, "prefix")});
+    }
+    if (m.type == AuthType::api_key && !has_keys && m.keys[0].param.empty())
+        refuse(at + "/param", "an api_key method needs the header or query parameter name in 'param' (or 'keys')");
+    if (m.type == AuthType::session_token) {
+        if (m.keys[0].param.empty())
+            refuse(at + "/param", "a session_token method needs 'param': the header (or with \"in\", the query "
+                                  "parameter or body member) the token goes in");
+        const auto login = a.FindMember("login");
+        if (login == a.MemberEnd()) refuse(at + "/login", "a session_token method needs its 'login' request");
+        const auto fields = a.FindMember("fields");
+        if (fields == a.MemberEnd()) refuse(at + "/fields", "a session_token method needs the 'fields' its login sends");
+        for (const auto& f : fields->value.GetArray())
+            m.login_fields.emplace_back(str(f, "field"), f.HasMember("secret") && f["secret"].GetBool());
+        m.login.method = str(login->value, "method", "POST");
+        m.login.url = str(login->value, "url");
+        m.login.headers = pairs(login->value, "headers");
+        check_login_references(m.login.url, settings, m.login_fields, at + "/login/url");
+        for (const auto& [k, v] : m.login.headers) check_login_references(v, settings, m.login_fields, at + "/login/headers/" + k);
+        if (auto b = login->value.FindMember("body"); b != login->value.MemberEnd()) {
+            auto body = std::make_shared<JsonDocument>();
+            body->CopyFrom(b->value, body->GetAllocator());
+            check_login_body(*body, settings, m.login_fields, at + "/login/body");
+            m.login.body = std::move(body);
+        }
+    } else {
+        for (const char* key : {"login", "fields"})
+            if (a.HasMember(key)) refuse(at + "/" + key, "only a session_token method has '" + std::string(key) + "'");
+    }
     const bool oauth = m.type == AuthType::oauth2_client_credentials || m.type == AuthType::oauth2_refresh_token;
     if (oauth && m.token_url.empty()) refuse(at + "/token_url", "an OAuth 2.0 method needs its token_url");
-    if (m.jwt_assertion && m.type != AuthType::oauth2_client_credentials)
+    if (m.client_auth == ClientAuth::jwt_assertion && m.type != AuthType::oauth2_client_credentials)
         refuse(at + "/client_auth", "a JWT assertion is only for oauth2_client_credentials");
+    if (a.HasMember("client_auth") && !oauth) refuse(at + "/client_auth", "only an OAuth 2.0 method authenticates a client");
+    if (a.HasMember("token_fields") && !m.token_based())
+        refuse(at + "/token_fields", "only OAuth 2.0 and session_token methods read a token answer");
     check_references(m.token_url, settings, at + "/token_url", false);
     return m;
 }
@@ -288,21 +375,32 @@ std::string connector_manifest(const Definition& d, const Json& source) {
 }  // namespace
 
 std::vector<std::string> AuthMethod::fields() const {
+    std::vector<std::string> out;
     switch (type) {
         case AuthType::basic: return {"username", "password"};
         case AuthType::bearer: return {"token"};
-        case AuthType::api_key: return {"api_key"};
+        case AuthType::api_key:
+            for (const auto& k : keys) out.push_back(k.field);
+            return out;
         case AuthType::oauth2_client_credentials:
-            return jwt_assertion ? std::vector<std::string>{"client_id", "private_key", "key_id"}
-                                 : std::vector<std::string>{"client_id", "client_secret"};
+            return client_auth == ClientAuth::jwt_assertion ? std::vector<std::string>{"client_id", "private_key", "key_id"}
+                                                            : std::vector<std::string>{"client_id", "client_secret"};
         case AuthType::oauth2_refresh_token: return {"client_id", "client_secret", "refresh_token"};
+        case AuthType::session_token:
+            for (const auto& [field, secret] : login_fields) out.push_back(field);
+            return out;
         case AuthType::none: break;
     }
-    return {};
+    return out;
 }
 
 std::vector<std::string> AuthMethod::secrets() const {
     std::vector<std::string> out;
+    if (type == AuthType::session_token) {
+        for (const auto& [field, secret] : login_fields)
+            if (secret) out.push_back(field);
+        return out;
+    }
     for (auto& f : fields())
         if (f != "username" && f != "client_id" && f != "key_id") out.push_back(f);
     return out;

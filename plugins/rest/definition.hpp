@@ -17,21 +17,55 @@ using StringPairs = std::vector<std::pair<std::string, std::string>>;
 // The instance setting every manifest connector has: its own requests per second.
 inline constexpr const char* kRateLimitSetting = "rate_limit_per_second";
 
-enum class AuthType { none, basic, bearer, api_key, oauth2_client_credentials, oauth2_refresh_token };
+enum class AuthType { none, basic, bearer, api_key, oauth2_client_credentials, oauth2_refresh_token, session_token };
+
+// Where a credential goes in each request: a header, a query parameter or a member of the
+// JSON body, its value after `prefix`.
+enum class Place { header, query, body };
+struct Placement {
+    std::string field;  // the instance config field it comes from (api_key keys)
+    Place in = Place::header;
+    std::string param;   // the header, parameter or body member name
+    std::string prefix;  // text before the value ("Token ")
+};
+
+// How an OAuth client proves itself at the token endpoint.
+enum class ClientAuth { basic, body, jwt_assertion };
+
+// Where a token answer (OAuth or a session login) keeps its values: JSON pointers.
+struct TokenFields {
+    std::string access_token = "/access_token";
+    std::string expires_in = "/expires_in";  // seconds, a number or numeric text
+    std::string refresh_token = "/refresh_token";
+};
+
+// session_token: the request that trades the credentials for a token.
+struct Login {
+    std::string method = "POST";
+    std::string url;  // a template: {{settings.x}}, {{credentials.x}}
+    StringPairs headers;
+    std::shared_ptr<const sdk::JsonDocument> body;  // JSON body template; null: none
+};
 
 struct AuthMethod {
     std::string name;
     std::string display_name;
     AuthType type = AuthType::none;
-    bool in_query = false;     // api_key: a query parameter instead of a header
-    std::string param;         // api_key: the header or parameter name
-    std::string prefix;        // api_key: text before the key ("Token ")
-    std::string token_url;     // oauth2: a template, may use {{settings.x}}
-    std::string scope;         // oauth2: optional
-    bool jwt_assertion = false;        // client credentials signed with the instance's key
+    std::vector<Placement> keys;  // api_key: each key and where it goes (one "api_key" by default);
+                                  // session_token: where the token goes (keys[0])
+    std::vector<std::pair<std::string, bool>> login_fields;  // session_token: field, is a credential
+    Login login;                  // session_token
+    std::string token_url;        // oauth2: a template, may use {{settings.x}}
+    std::string scope;            // oauth2: optional
+    ClientAuth client_auth = ClientAuth::basic;
+    TokenFields token_fields;     // oauth2 and session_token
     std::string jwt_algorithm = "RS256";
     int jwt_lifetime_s = 300;
 
+    bool token_based() const {
+        return type == AuthType::oauth2_client_credentials || type == AuthType::oauth2_refresh_token ||
+               type == AuthType::session_token;
+    }
     // The instance config fields this method needs; secrets() the ones that are credentials.
     std::vector<std::string> fields() const;
     std::vector<std::string> secrets() const;

@@ -26,12 +26,6 @@ const AuthMethod* pick_auth(const Definition& d, const sdk::Json& config) {
     throw sdk::config_error("the instance config holds the fields of none of " + d.name + "'s auth methods");
 }
 
-bool has_header(const sdk::HttpRequest& r, std::string_view name) {
-    return std::any_of(r.headers.begin(), r.headers.end(), [&](const auto& h) {
-        return h.first.size() == name.size() && strncasecmp(h.first.data(), name.data(), name.size()) == 0;
-    });
-}
-
 std::string request_text(const sdk::Json& request, const char* key) {
     auto it = request.FindMember(key);
     if (it == request.MemberEnd()) return {};

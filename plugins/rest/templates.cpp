@@ -33,6 +33,11 @@ const sdk::Json& resolve(std::string_view name, const TemplateValues& values) {
         if (!found || found->IsNull())
             throw sdk::Error(JN_ERR_INVALID_CONFIG,
                              "the setting '" + std::string(name.substr(9)) + "' is not set; set it on the instance");
+    } else if (name.rfind("credentials.", 0) == 0 && values.credentials) {
+        found = lookup(values.credentials, name.substr(12));
+        if (!found || found->IsNull())
+            throw sdk::Error(JN_ERR_INVALID_CONFIG, "the credential '" + std::string(name.substr(12)) +
+                                                        "' is not set; set it on the instance");
     } else if (name == "record") {
         found = values.record;
     } else if (name.rfind("record.", 0) == 0) {

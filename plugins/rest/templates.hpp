@@ -1,4 +1,5 @@
-// {{settings.NAME}} and {{record.FIELD}} placeholders in URLs, headers and bodies.
+// {{settings.NAME}}, {{record.FIELD}} and (in a session login) {{credentials.FIELD}}
+// placeholders in URLs, headers and bodies.
 #pragma once
 
 #include <junction/sdk/json.hpp>
@@ -13,8 +14,9 @@ namespace junction::rest {
 std::vector<std::string> template_references(std::string_view text);
 
 struct TemplateValues {
-    const sdk::Json* settings = nullptr;  // the instance config
-    const sdk::Json* record = nullptr;    // the record being sent, if any
+    const sdk::Json* settings = nullptr;     // the instance config
+    const sdk::Json* record = nullptr;       // the record being sent, if any
+    const sdk::Json* credentials = nullptr;  // a session login's fields (the instance config)
 };
 
 enum class Escape { none, url_component };

@@ -155,8 +155,14 @@ TEST_CASE("each auth method: the right credentials pass, tokens are cached and r
         const char* sim_auth;
         std::string method;
         std::string config;
-        std::string wrong;  // the same with one credential wrong
+        std::string wrong;                  // the same with one credential wrong
+        const char* client_auth = "basic";  // how the simulator wants an OAuth client to prove itself
     };
+    const std::string session =
+        R"({"name":"session","type":"session_token","in":"header","param":"X-Session-Token",
+            "fields":[{"field":"username"},{"field":"password","secret":true}],
+            "login":{"url":"{{settings.url}}/lab/login","body":{"user":"{{credentials.username}}","pass":"{{credentials.password}}"}},
+            "token_fields":{"access_token":"/session/token","expires_in":"/session/ttl"}})";
     const std::vector<Case> cases = {
         {"basic", R"({"name":"basic","type":"basic"})", R"("username":"user","password":"password")",
          R"("username":"user","password":"guess")"},
@@ -176,22 +182,46 @@ TEST_CASE("each auth method: the right credentials pass, tokens are cached and r
          R"({"name":"refresh","type":"oauth2_refresh_token","token_url":"{{settings.url}}/lab/token"})",
          R"("client_id":"client-1","client_secret":"client-secret","refresh_token":"refresh-1")",
          R"("client_id":"client-1","client_secret":"client-secret","refresh_token":"spent")"},
+        {"client_credentials",
+         R"({"name":"cc","type":"oauth2_client_credentials","client_auth":"body","token_url":"{{settings.url}}/lab/token"})",
+         R"("client_id":"client-1","client_secret":"client-secret")", R"("client_id":"client-1","client_secret":"guess")",
+         "body"},
+        {"refresh_token",
+         R"({"name":"refresh","type":"oauth2_refresh_token","client_auth":"body","token_url":"{{settings.url}}/lab/token"})",
+         R"("client_id":"client-1","client_secret":"client-secret","refresh_token":"refresh-1")",
+         R"("client_id":"client-1","client_secret":"guess","refresh_token":"refresh-1")", "body"},
+        {"query_key_pair",
+         R"({"name":"keys","type":"api_key","keys":[{"field":"consumer_key","in":"query","param":"consumer_key"},
+                                                     {"field":"consumer_secret","in":"query","param":"consumer_secret"}]})",
+         R"("consumer_key":"client-1","consumer_secret":"client-secret")",
+         R"("consumer_key":"client-1","consumer_secret":"guess")"},
+        {"session", session, R"("username":"user","password":"password")", R"("username":"user","password":"guess")"},
     };
     for (const auto& c : cases) {
         CAPTURE(c.sim_auth);
-        Simulator sim({"--api", "lab", "--auth", c.sim_auth, "--items", "25", "--public-key", (keys / "RS256.pub").string()});
+        CAPTURE(c.client_auth);
+        Simulator sim({"--api", "lab", "--auth", c.sim_auth, "--items", "25", "--public-key", (keys / "RS256.pub").string(),
+                       "--client-auth", c.client_auth});
         RestHost h;
-        h.install_manifest("lab", lab_manifest("lab", c.method));
+        const PackageInfo installed = h.install_manifest("lab", lab_manifest("lab", c.method));
+        // Every credential field is writeOnly: sealed by the host, never shown.
+        const auto& sealed = installed.manifest->secret_fields;
+        for (const char* field : {"password", "token", "api_key", "client_secret", "refresh_token", "private_key",
+                                  "consumer_key", "consumer_secret"})
+            if (c.config.find(std::string("\"") + field + "\"") != std::string::npos)
+                CHECK_MESSAGE(std::find(sealed.begin(), sealed.end(), field) != sealed.end(), field);
         h.add("lab", "good", R"({"url":")" + sim.url() + R"(",)" + c.config + "}");
         CHECK(h.receive("good", "offset") == one_to(25));
         CHECK(h.receive("good", "link") == one_to(25));
-        const bool oauth = std::string(c.sim_auth) == "client_credentials" || std::string(c.sim_auth) == "jwt" ||
-                           std::string(c.sim_auth) == "refresh_token";
-        if (oauth) {
-            CHECK(sim.received()["token_grants"].GetInt() == 1);  // one token for all those pages
+        const std::string auth = c.sim_auth;
+        const char* grants = auth == "session" ? "logins"
+                             : auth == "client_credentials" || auth == "jwt" || auth == "refresh_token" ? "token_grants"
+                                                                                                      : nullptr;
+        if (grants) {
+            CHECK(sim.received()[grants].GetInt() == 1);  // one token for all those pages
             sim.control("POST", "/_sim/revoke");
             CHECK(h.receive("good", "offset") == one_to(25));  // 401 -> a new token -> on
-            CHECK(sim.received()["token_grants"].GetInt() == 2);
+            CHECK(sim.received()[grants].GetInt() == 2);
         }
         // Wrong credentials: a clear auth error, and no retry loop.
         h.add("lab", "bad", R"({"url":")" + sim.url() + R"(",)" + c.wrong + "}");
@@ -200,6 +230,40 @@ TEST_CASE("each auth method: the right credentials pass, tokens are cached and r
         CHECK(status_of([&] { h.receive("bad", "offset"); }, &message) == JN_ERR_AUTH);
         CHECK(message.find("refused") != std::string::npos);
         CHECK(sim.received()["requests"].GetInt() - before <= 2);  // token request + at most one call
+    }
+}
+
+TEST_CASE("a session token is used until shortly before it expires, then the login is made again") {
+    Simulator sim({"--api", "lab", "--auth", "session", "--items", "15", "--token-ttl", "61"});
+    RestHost h;
+    h.install_manifest("lab", lab_manifest("lab", R"({"name":"session","type":"session_token","param":"X-Session-Token",
+        "fields":[{"field":"username"},{"field":"password","secret":true}],
+        "login":{"url":"{{settings.url}}/lab/login","body":{"user":"{{credentials.username}}","pass":"{{credentials.password}}"}},
+        "token_fields":{"access_token":"/session/token","expires_in":"/session/ttl"}})"));
+    h.add("lab", "s", R"({"url":")" + sim.url() + R"(","username":"user","password":"password"})");
+    CHECK(h.receive("s", "offset") == one_to(15));
+    CHECK(h.receive("s", "offset") == one_to(15));
+    CHECK(sim.received()["logins"].GetInt() == 1);
+    // 61 s of life, renewed a minute early: after a second the next call logs in again.
+    std::this_thread::sleep_for(1100ms);
+    CHECK(h.receive("s", "offset") == one_to(15));
+    CHECK(sim.received()["logins"].GetInt() == 2);
+    // A login template naming a field the method does not declare is refused at install.
+    try {
+        h.install_manifest("bad", lab_manifest("bad", R"({"name":"session","type":"session_token","param":"X-Session-Token",
+            "fields":[{"field":"username"}],"login":{"url":"{{settings.url}}/lab/login","body":{"pass":"{{credentials.password}}"}}})"));
+        FAIL("installed");
+    } catch (const Error& e) {
+        CHECK_MESSAGE(std::string(e.message()).find("{{credentials.password}} names no field of this method") !=
+                          std::string::npos, e.message());
+    }
+    try {
+        h.install_manifest("bad", lab_manifest("bad", R"({"name":"cc","type":"oauth2_client_credentials",
+            "token_url":"{{settings.url}}/lab/token","client_auth":"post"})"));
+        FAIL("installed");
+    } catch (const Error& e) {
+        CHECK_MESSAGE(std::string(e.message()).find(R"(use one of "basic", "body", "jwt_assertion")") != std::string::npos,
+                      e.message());
     }
 }
 

@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <map>
 #include <mutex>
 #include <vector>
 
@@ -28,6 +30,7 @@ public:
     CannedResponse handle(const Request& r) override {
         ++requests_;
         if (r.path == "/lab/token") return tokens_.grant(r, o_.base_url + "/lab/token");
+        if (r.path == "/lab/login") return login(r);
         if (!authorized(r)) return json_response(401, R"({"error":"unauthorized"})");
         const long per_page = std::stol(r.param("per_page", r.param("limit", "10")));
         if (r.path == "/lab/link") {
@@ -72,12 +75,16 @@ public:
     std::string received() const override {
         std::lock_guard lock(mutex_);
         std::string out = R"({"requests":)" + std::to_string(requests_.load()) + R"(,"token_grants":)" +
-                          std::to_string(tokens_.grants()) + R"(,"items":[)";
+                          std::to_string(tokens_.grants()) + R"(,"logins":)" + std::to_string(logins_) + R"(,"items":[)";
         for (size_t i = 0; i < received_.size(); ++i) out += (i ? "," : "") + received_[i];
         return out + "]}";
     }
 
-    void revoke_tokens() override { tokens_.revoke(); }
+    void revoke_tokens() override {
+        tokens_.revoke();
+        std::lock_guard lock(mutex_);
+        sessions_.clear();
+    }
 
 private:
     std::string items(long from, long count) const {
@@ -101,6 +108,12 @@ private:
         if (a == "bearer") return r.header("authorization") == "Bearer " + o_.token;
         if (a == "api_key_header") return r.header("x-api-key") == o_.token;
         if (a == "api_key_query") return r.param("api_key") == o_.token;
+        if (a == "query_key_pair") return r.param("consumer_key") == o_.client_id && r.param("consumer_secret") == o_.client_secret;
+        if (a == "session") {
+            std::lock_guard lock(mutex_);
+            auto it = sessions_.find(r.header("x-session-token"));
+            return it != sessions_.end() && it->second > std::chrono::steady_clock::now();
+        }
         return tokens_.authorized(r);  // client_credentials, jwt, refresh_token
     }
 
@@ -135,6 +148,23 @@ private:
         return res;
     }
 
+    // A session login: {"user", "pass"} for {"session": {"token", "ttl"}} (not OAuth's names;
+    // the ttl as text), the token good for --token-ttl seconds.
+    CannedResponse login(const Request& r) {
+        rapidjson::Document d;
+        d.Parse(r.raw->body.c_str());
+        if (r.method != "POST" || !d.IsObject() || !d.HasMember("user") || !d.HasMember("pass") || !d["user"].IsString() ||
+            !d["pass"].IsString())
+            return json_response(400, R"({"message":"POST {\"user\": ..., \"pass\": ...}"})");
+        if (o_.username != d["user"].GetString() || o_.password != d["pass"].GetString())
+            return json_response(401, R"({"message":"wrong user name or password"})");
+        std::lock_guard lock(mutex_);
+        const std::string token = "s-" + std::to_string(++logins_);
+        sessions_[token] = std::chrono::steady_clock::now() + std::chrono::seconds(o_.token_ttl_s);
+        return json_response(200, R"({"session":{"token":)" + json_string(token) + R"(,"ttl":")" +
+                                      std::to_string(o_.token_ttl_s) + R"("}})");
+    }
+
     CannedResponse receive_item(const Request& r) {
         rapidjson::Document d;
         d.Parse(r.raw->body.c_str());
@@ -149,6 +179,8 @@ private:
     TokenIssuer tokens_;
     mutable std::mutex mutex_;
     std::vector<std::string> received_;
+    std::map<std::string, std::chrono::steady_clock::time_point> sessions_;  // token -> expiry
+    long logins_ = 0;
     std::atomic<long> requests_{0};
 };
 

@@ -37,7 +37,10 @@ struct Options {
     std::string api;
     std::string token = "test-token";  // Shopify access token, bearer token, api key...
     std::string auth = "bearer";       // lab: none, basic, bearer, api_key_header, api_key_query,
+                                       // query_key_pair (consumer_key = client id, consumer_secret =
+                                       // client secret), session (a login at /lab/login),
                                        // client_credentials, jwt, refresh_token
+    std::string client_auth = "basic"; // how an OAuth client proves itself: basic or body
     std::string client_id = "client-1";
     std::string client_secret = "client-secret";
     std::string username = "user";

@@ -2,7 +2,8 @@
 //
 //   junction-sim --api shopify|netsuite|lab [--port N] [--token T] [--items N]
 //                [--rate-limit on|off] [--auth METHOD] [--public-key PEM] [--client-id ID]
-//                [--client-secret S] [--token-ttl SECONDS] [--record N] [--bench-token T]
+//                [--client-secret S] [--client-auth basic|body] [--token-ttl SECONDS]
+//                [--record N] [--bench-token T]
 //
 // Prints "listening on http://127.0.0.1:PORT" once ready; stops on SIGTERM/SIGINT.
 // Control endpoints for tests: GET /_sim/received (what the API received, JSON),
@@ -94,6 +95,7 @@ int main(int argc, char** argv) {
         else if (k == "--public-key") o.public_key_file = v;
         else if (k == "--client-id") o.client_id = v;
         else if (k == "--client-secret") o.client_secret = v;
+        else if (k == "--client-auth") o.client_auth = v;
         else if (k == "--token-ttl") o.token_ttl_s = std::stol(v);
         else if (k == "--record") record = std::stoul(v);
         else if (k == "--bench-token") o.bench_token = v;

@@ -55,11 +55,9 @@ CannedResponse TokenIssuer::grant(const Request& r, const std::string& token_url
         if (!claims.HasMember("exp") || !claims["exp"].IsInt64() || claims["exp"].GetInt64() < now)
             return oauth_error(400, "invalid_grant", "the assertion has expired");
     } else if (type == "client_credentials") {
-        if (r.header("authorization") != basic(o_.client_id, o_.client_secret))
-            return oauth_error(401, "invalid_client", "client authentication failed");
+        if (!client_authenticated(r, form)) return oauth_error(401, "invalid_client", "client authentication failed");
     } else if (type == "refresh_token") {
-        if (r.header("authorization") != basic(o_.client_id, o_.client_secret))
-            return oauth_error(401, "invalid_client", "client authentication failed");
+        if (!client_authenticated(r, form)) return oauth_error(401, "invalid_client", "client authentication failed");
         if (form["refresh_token"] != refresh_token_)
             return oauth_error(400, "invalid_grant", "the refresh token is invalid or was already used");
     } else {
@@ -75,6 +73,13 @@ CannedResponse TokenIssuer::grant(const Request& r, const std::string& token_url
         body += R"(,"refresh_token":)" + json_string(refresh_token_);
     }
     return json_response(200, body + "}");
+}
+
+bool TokenIssuer::client_authenticated(const Request& r, std::map<std::string, std::string>& form) const {
+    if (o_.client_auth == "body")  // client_secret_post, and only that (HubSpot-style)
+        return r.header("authorization").empty() && form["client_id"] == o_.client_id &&
+               form["client_secret"] == o_.client_secret;
+    return r.header("authorization") == basic(o_.client_id, o_.client_secret) && !form.count("client_secret");
 }
 
 bool TokenIssuer::authorized(const Request& r) {

@@ -1,4 +1,5 @@
-// An OAuth 2.0 token endpoint (RFC 6749 client credentials with client_secret_basic,
+// An OAuth 2.0 token endpoint (RFC 6749 client credentials with client_secret_basic or
+// client_secret_post,
 // RFC 7523 JWT assertions, refresh tokens with rotation) and the bearer check of the API
 // behind it. Shared by the simulators that need it.
 #pragma once
@@ -25,6 +26,10 @@ public:
     long grants() const { return grants_; }
 
 private:
+    // The client's proof, as --client-auth says: HTTP Basic, or the form's client_id and
+    // client_secret (client_secret_post).
+    bool client_authenticated(const Request& r, std::map<std::string, std::string>& form) const;
+
     const Options& o_;
     std::mutex mutex_;
     std::map<std::string, std::chrono::steady_clock::time_point> tokens_;  // token -> expiry
