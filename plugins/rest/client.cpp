@@ -145,6 +145,7 @@ constexpr size_t kKeptSendBody = 4096;
 // not one of those is the record's own rejection).
 bool fails_call(const Client::Outcome& o) {
     if (o.error) return o.error->status() != JN_ERR_INVALID_REQUEST;
+    if (o.accepted) return false;
     const int code = o.response.status;
     return (code < 200 || code > 299) && status_for_http(code) != JN_ERR_INVALID_REQUEST;
 }
@@ -152,7 +153,8 @@ bool fails_call(const Client::Outcome& o) {
 }  // namespace
 
 std::vector<Client::Outcome> Client::attempt_all(std::vector<sdk::HttpRequest> requests, const std::string& what,
-                                                 const sdk::Call& call, bool with_credentials, size_t keep_body) {
+                                                 const sdk::Call& call, bool with_credentials, size_t keep_body,
+                                                 const std::vector<ResponseRule>* rules) {
     const bool token_based = with_credentials && auth_ && auth_->token_based();
     for (auto& request : requests)
         if (request.timeout_ms == 0) request.timeout_ms = def_.timeout_ms;
@@ -213,6 +215,15 @@ std::vector<Client::Outcome> Client::attempt_all(std::vector<sdk::HttpRequest> r
                     again.push_back(i);
                     return;
                 } else {
+                    const RuleVerdict verdict = rules ? judge_answer(*rules, r) : RuleVerdict{};
+                    if (verdict.rule && verdict.rule->action == AnswerAction::retry && !last) {
+                        // THROTTLED with 200: the wait the answer asks for, else the backoff.
+                        pause_ms = std::max(pause_ms, verdict.wait_ms >= 0 ? std::min<int64_t>(verdict.wait_ms, 300'000)
+                                                                           : backoff_ms(def_, tries[i]));
+                        again.push_back(i);
+                        return;
+                    }
+                    if (verdict.rule) apply_rule(outcomes[i], verdict, what, tries[i]);
                     // Final, whatever its status: the caller judges it, from a bounded excerpt
                     // of the body when it keeps many.
                     if (r.body.size() > keep_body) r.body.resize(keep_body);
@@ -468,9 +479,22 @@ bool has_header(const sdk::HttpRequest& r, std::string_view name) {
     });
 }
 
+void Client::apply_rule(Outcome& outcome, const RuleVerdict& verdict, const std::string& what, int attempts) const {
+    const std::string message = verdict.message.empty() ? std::string("(no message)") : scrub(verdict.message);
+    switch (verdict.rule->action) {
+        case AnswerAction::retry:  // the last attempt: still asked to wait
+            outcome.error.emplace(JN_ERR_RATE_LIMITED, what + " still answered '" + message + "' after " +
+                                                           std::to_string(attempts) + " attempts");
+            return;
+        case AnswerAction::fail: outcome.error.emplace(verdict.rule->error, what + " answered with an error: " + message); return;
+        case AnswerAction::warn: host_.warn(what + " answered with errors beside its data: " + message); [[fallthrough]];
+        case AnswerAction::ignore: outcome.accepted = true; return;
+    }
+}
+
 void Client::judge(Outcome& outcome, const std::string& what, bool allow_rejection) const {
     const sdk::HttpResponse& r = outcome.response;
-    if (outcome.error || (r.status >= 200 && r.status <= 299)) return;
+    if (outcome.error || outcome.accepted || (r.status >= 200 && r.status <= 299)) return;
     const jn_status status = status_for_http(r.status);
     if (allow_rejection && status == JN_ERR_INVALID_REQUEST) return;
     std::string why;
@@ -487,31 +511,23 @@ void Client::judge(Outcome& outcome, const std::string& what, bool allow_rejecti
     outcome.error.emplace(status, what + " answered HTTP " + std::to_string(r.status) + ": " + why);
 }
 
-sdk::HttpResponse Client::exchange(sdk::HttpRequest request, const std::string& what, const sdk::Call& call,
-                                   bool allow_rejection, const std::function<bool(const sdk::HttpResponse&)>& ends) {
-    Outcome outcome = std::move(attempt_all({std::move(request)}, what, call, true, SIZE_MAX).front());
-    if (!outcome.error && ends && ends(outcome.response)) return std::move(outcome.response);
-    judge(outcome, what, allow_rejection);
-    if (outcome.error) throw *outcome.error;
-    return std::move(outcome.response);
-}
-
 std::vector<Client::Outcome> Client::send_all_allowing_rejection(std::vector<sdk::HttpRequest> requests,
-                                                                 const std::string& what, const sdk::Call& call) {
+                                                                 const std::string& what, const sdk::Call& call,
+                                                                 const AnswerPolicy& policy) {
     // A send keeps of each answer what its result shows: many bodies are never held whole.
-    std::vector<Outcome> outcomes = attempt_all(std::move(requests), what, call, true, kKeptSendBody);
+    std::vector<Outcome> outcomes = attempt_all(std::move(requests), what, call, true, kKeptSendBody, policy.rules);
     for (auto& outcome : outcomes) judge(outcome, what, true);
     return outcomes;
 }
 
 sdk::HttpResponse Client::send(sdk::HttpRequest request, const std::string& what, const sdk::Call& call,
-                               const std::function<bool(const sdk::HttpResponse&)>& ends) {
-    return exchange(std::move(request), what, call, false, ends);
-}
-
-sdk::HttpResponse Client::send_allowing_rejection(sdk::HttpRequest request, const std::string& what,
-                                                  const sdk::Call& call) {
-    return exchange(std::move(request), what, call, true);
+                               const AnswerPolicy& policy) {
+    Outcome outcome = std::move(attempt_all({std::move(request)}, what, call, true, SIZE_MAX, policy.rules).front());
+    if (!outcome.error && !outcome.accepted && policy.ends && policy.ends(outcome.response))
+        return std::move(outcome.response);
+    judge(outcome, what, false);
+    if (outcome.error) throw *outcome.error;
+    return std::move(outcome.response);
 }
 
 }  // namespace junction::rest

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "definition.hpp"
+#include "response_rules.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -34,48 +35,55 @@ private:
 // Sleeps for `ms` in short slices, throwing JN_ERR_CANCELLED when the host asks to stop.
 void sleep_cancellable(const sdk::Call& call, int64_t ms);
 
+// What an endpoint says of its answers beyond their HTTP status: its response rules
+// (retry, fail with the server's message, warn, ignore), and which failed answers end
+// paging instead of failing the read.
+struct AnswerPolicy {
+    const std::vector<ResponseRule>* rules = nullptr;
+    std::function<bool(const sdk::HttpResponse&)> ends;
+};
+
 class Client {
 public:
     // `host`: where a rotated refresh token is kept (sdk::Host::swap_credential).
     Client(const Definition& definition, const AuthMethod* auth, const sdk::Json& config, sdk::Host host);
 
-    // Sends with credentials, rate limit and retries. Returns a 2xx response; throws
-    // sdk::Error with the mapped status otherwise. `what` names the request in messages
-    // ("GET /orders.json"): never a URL with its query, which may hold a key.
-    // `ends`: a failed answer it accepts comes back instead (a page past the end).
+    // Sends with credentials, rate limit and retries. Returns a 2xx response (or one the
+    // policy accepts); throws sdk::Error with the mapped status otherwise. `what` names the
+    // request in messages ("GET /orders.json"): never a URL with its query, which may hold a key.
     sdk::HttpResponse send(sdk::HttpRequest request, const std::string& what, const sdk::Call& call,
-                           const std::function<bool(const sdk::HttpResponse&)>& ends = {});
-
-    // Like send, but a 4xx other than 401/403/429 comes back instead of throwing (a send
-    // endpoint reports a rejected record and goes on).
-    sdk::HttpResponse send_allowing_rejection(sdk::HttpRequest request, const std::string& what,
-                                              const sdk::Call& call);
+                           const AnswerPolicy& policy = {});
 
     // One request's end: its response, or the error send would throw for it.
     struct Outcome {
         sdk::HttpResponse response;
         std::optional<sdk::Error> error;
+        bool accepted = false;  // a response rule took it as it is (warn, ignore)
     };
 
-    // send_allowing_rejection for requests that do not depend on each other, sent together
-    // (one crossing for an isolated connector, ABI 1.3), each with credentials, the rate
-    // limit and its own retries. Outcomes come in the requests' order.
+    // For requests that do not depend on each other, sent together (one crossing for an
+    // isolated connector, ABI 1.3), each with credentials, the rate limit and its own
+    // retries; a 4xx other than 401/403/429 comes back instead of failing (a send endpoint
+    // reports a rejected record and goes on). Outcomes come in the requests' order.
     std::vector<Outcome> send_all_allowing_rejection(std::vector<sdk::HttpRequest> requests, const std::string& what,
-                                                     const sdk::Call& call);
+                                                     const sdk::Call& call, const AnswerPolicy& policy = {});
 
     // Fetches an OAuth token now (test_connection without a test endpoint).
     void authenticate(const sdk::Call& call);
 
 private:
-    sdk::HttpResponse exchange(sdk::HttpRequest request, const std::string& what, const sdk::Call& call,
-                               bool allow_rejection, const std::function<bool(const sdk::HttpResponse&)>& ends = {});
+
     // Sends the requests together and again those worth retrying (429, 5xx, transient
     // failures: after a backoff; a 401 with an OAuth token: once, with a fresh token) until
     // each has its final response or error, or one of them fails the call (then whatever
     // had not ended gets that outcome too). `with_credentials` adds the instance's; a final
     // response keeps at most `keep_body` bytes of its body.
     std::vector<Outcome> attempt_all(std::vector<sdk::HttpRequest> requests, const std::string& what,
-                                     const sdk::Call& call, bool with_credentials, size_t keep_body);
+                                     const sdk::Call& call, bool with_credentials, size_t keep_body,
+                                     const std::vector<ResponseRule>* rules = nullptr);
+    // Settles a final answer a response rule matched: fails it (with the server's message),
+    // or accepts it as it is (warn logs the message).
+    void apply_rule(Outcome& outcome, const RuleVerdict& verdict, const std::string& what, int attempts) const;
     // Turns a final response that is not a success into the error send throws for it.
     void judge(Outcome& outcome, const std::string& what, bool allow_rejection) const;
     void add_credentials(sdk::HttpRequest& request, const sdk::Call& call);

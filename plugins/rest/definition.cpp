@@ -206,6 +206,63 @@ AuthMethod parse_auth(const Json& a, const std::string& at, const std::set<std::
     return m;
 }
 
+jn_status error_named(const std::string& name) {
+    if (name == "auth") return JN_ERR_AUTH;
+    if (name == "not_found") return JN_ERR_NOT_FOUND;
+    if (name == "rate_limited") return JN_ERR_RATE_LIMITED;
+    if (name == "transient") return JN_ERR_TRANSIENT;
+    if (name == "invalid_config") return JN_ERR_INVALID_CONFIG;
+    return JN_ERR_INVALID_REQUEST;
+}
+
+ResponseRule parse_rule(const Json& r, const std::string& at) {
+    ResponseRule rule;
+    for (const auto& t : r["when"].GetArray()) {
+        AnswerTest test;
+        test.status = static_cast<int>(num(t, "status", 0));
+        test.pointer = str(t, "pointer");
+        test.header = str(t, "header");
+        if (!test.pointer.empty() && !test.header.empty())
+            refuse(at + "/when", "a test reads either a body 'pointer' or a 'header', not both");
+        if (auto eq = t.FindMember("equals"); eq != t.MemberEnd()) {
+            if (test.pointer.empty() && test.header.empty())
+                refuse(at + "/when", "'equals' compares the value at 'pointer' or 'header': give one");
+            auto d = std::make_shared<JsonDocument>();
+            d->CopyFrom(eq->value, d->GetAllocator());
+            test.equals = std::move(d);
+        }
+        if (auto x = t.FindMember("exists"); x != t.MemberEnd()) test.exists = x->value.GetBool();
+        rule.when.push_back(std::move(test));
+    }
+    const std::string action = str(r, "action");
+    rule.action = action == "retry" ? AnswerAction::retry
+                  : action == "warn" ? AnswerAction::warn
+                  : action == "ignore" ? AnswerAction::ignore
+                                       : AnswerAction::fail;
+    rule.message = str(r, "message");
+    if (auto w = r.FindMember("wait_ms"); w != r.MemberEnd()) {
+        if (rule.action != AnswerAction::retry) refuse(at + "/wait_ms", "only a retry waits");
+        rule.wait_ms = {str(w->value, "header"), str(w->value, "pointer")};
+    }
+    rule.error = error_named(str(r, "error", "invalid_request"));
+    return rule;
+}
+
+// What GraphQL servers answer with 200 (https://spec.graphql.org/October2021/#sec-Errors):
+// THROTTLED is retried, errors beside data are logged, errors without data fail with the
+// first error's message.
+std::vector<ResponseRule> graphql_rules() {
+    static const char* const text = R"([
+      {"when": [{"pointer": "/errors/0/extensions/code", "equals": "THROTTLED"}], "action": "retry",
+       "message": "/errors/0/message"},
+      {"when": [{"pointer": "/errors/0"}, {"pointer": "/data"}], "action": "warn", "message": "/errors/0/message"},
+      {"when": [{"pointer": "/errors/0"}], "action": "fail", "message": "/errors/0/message"}])";
+    const JsonDocument rules = sdk::parse_json(text, "the GraphQL response rules", JN_ERR_INTERNAL);
+    std::vector<ResponseRule> out;
+    for (const auto& r : rules.GetArray()) out.push_back(parse_rule(r, "graphql"));
+    return out;
+}
+
 void check_pagination(const Endpoint& e, const std::string& at) {
     const Pagination& p = e.pagination;
     auto need = [&](bool ok, const char* what) {
@@ -255,6 +312,27 @@ Endpoint parse_endpoint(const Json& j, const std::string& at, const std::set<std
         e.body = std::move(body);
     }
     e.records = str(j, "records");
+    if (std::count(e.records.begin(), e.records.end(), '*') > 4)
+        refuse(at + "/records", "at most 4 '*' steps in a record selector");
+    for (size_t star = e.records.find('*'); star != std::string::npos; star = e.records.find('*', star + 1))
+        if (star == 0 || e.records[star - 1] != '/' || (star + 1 < e.records.size() && e.records[star + 1] != '/'))
+            refuse(at + "/records", "'*' must be a whole step of the pointer (/edges/*/node)");
+    if (auto f = j.FindMember("record_filter"); f != j.MemberEnd()) {
+        if (e.send) refuse(at + "/record_filter", "only receive endpoints filter records");
+        RecordFilter filter;
+        filter.pointer = str(f->value, "pointer");
+        auto keep_value = [&](const char* key) -> std::shared_ptr<const JsonDocument> {
+            auto v = f->value.FindMember(key);
+            if (v == f->value.MemberEnd()) return nullptr;
+            auto d = std::make_shared<JsonDocument>();
+            d->CopyFrom(v->value, d->GetAllocator());
+            return d;
+        };
+        filter.equals = keep_value("equals");
+        filter.not_equals = keep_value("not_equals");
+        if (auto x = f->value.FindMember("exists"); x != f->value.MemberEnd()) filter.exists = x->value.GetBool();
+        e.record_filter = std::move(filter);
+    }
     e.primary_key = str(j, "primary_key");
     if (auto inc = j.FindMember("incremental"); inc != j.MemberEnd()) {
         e.cursor_field = str(inc->value, "field");
@@ -285,6 +363,13 @@ Endpoint parse_endpoint(const Json& j, const std::string& at, const std::set<std
                     {static_cast<int>(num(end, "status", 0)), str(end, "pointer"), str(end, "equals")});
     }
     check_pagination(e, at);
+    if (auto rules = j.FindMember("response_rules"); rules != j.MemberEnd())
+        for (rapidjson::SizeType i = 0; i < rules->value.Size(); ++i)
+            e.response_rules.push_back(parse_rule(rules->value[i], at + "/response_rules/" + std::to_string(i)));
+    if (e.pagination.type == Paging::graphql || str(j, "style") == "graphql") {
+        static const std::vector<ResponseRule> graphql = graphql_rules();
+        e.response_rules.insert(e.response_rules.end(), graphql.begin(), graphql.end());
+    }
     check_references(e.path, settings, at + "/path", e.send);
     for (const auto& [k, v] : e.query) check_references(v, settings, at + "/query/" + k, e.send);
     for (const auto& [k, v] : e.headers) check_references(v, settings, at + "/headers/" + k, e.send);

@@ -5,6 +5,7 @@
 #include <junction/sdk/connector.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -102,6 +103,37 @@ struct Pagination {
     int64_t start = 1;       // page_number: the first page's number
 };
 
+// One test of a response rule: its HTTP status, or a value of its body (a JSON pointer) or
+// of a header, equal to `equals` or (without it) present and not null, or absent when
+// `exists` is false.
+struct AnswerTest {
+    int status = 0;  // 0: any
+    std::string pointer, header;
+    std::shared_ptr<const sdk::JsonDocument> equals;
+    bool exists = true;
+};
+
+// What to do with an answer whose tests all pass (the first rule that matches decides):
+// retry it (after `wait_ms` from the answer, or the backoff), fail the call with the
+// server's message at `message`, warn (pass it on and log the message), or take it as
+// it is (ignore: a failed status counts as a success).
+enum class AnswerAction { retry, fail, warn, ignore };
+struct ResponseRule {
+    std::vector<AnswerTest> when;
+    AnswerAction action = AnswerAction::fail;
+    std::string message;   // a JSON pointer to the server's message
+    PageValue wait_ms;     // retry: how long the answer asks to wait, in ms
+    jn_status error = JN_ERR_INVALID_REQUEST;  // fail: the status the call fails with
+};
+
+// Which records of a page a receive keeps: those whose value at `pointer` (inside the
+// record) equals `equals`, differs from `not_equals`, or exists (`exists` true) or not.
+struct RecordFilter {
+    std::string pointer;
+    std::shared_ptr<const sdk::JsonDocument> equals, not_equals;
+    std::optional<bool> exists;
+};
+
 struct Endpoint {
     std::string name, entity, description;
     bool send = false;
@@ -109,7 +141,10 @@ struct Endpoint {
     StringPairs query, headers;
     std::vector<std::string> filters;  // optional query parameters a caller may set
     std::shared_ptr<const sdk::JsonDocument> body;  // template; null: the record itself
-    std::string records;               // JSON pointer to the array of records ("" = root)
+    std::string records;               // JSON pointer to the array of records ("" = root); a
+                                       // '*' step takes each element ("/edges/*/node")
+    std::optional<RecordFilter> record_filter;
+    std::vector<ResponseRule> response_rules;  // the manifest's, then the paging type's defaults
     std::string primary_key;
     std::string cursor_field, cursor_param;  // incremental receive
     Pagination pagination;

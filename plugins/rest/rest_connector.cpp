@@ -111,9 +111,9 @@ private:
         pager.first(page);
 
         const std::string what = e.method + " " + e.path;
-        const std::function<bool(const sdk::HttpResponse&)> ends = [&](const sdk::HttpResponse& r) {
-            return pager.is_end(r);
-        };
+        AnswerPolicy policy;
+        policy.rules = &e.response_rules;
+        policy.ends = [&](const sdk::HttpResponse& r) { return pager.is_end(r); };
         auto fetch = [&](const PageRequest& next) {
             sdk::HttpRequest http;
             http.method = e.method;
@@ -124,20 +124,21 @@ private:
                 if (!has_header(http, "Content-Type")) http.headers.emplace_back("Content-Type", "application/json");
             }
             if (!has_header(http, "Accept")) http.headers.emplace_back("Accept", "application/json");
-            return client_.send(std::move(http), what, call, ends);
+            return client_.send(std::move(http), what, call, policy);
         };
         sdk::HttpResponse response = fetch(page);
         PageScanner scanner;
         for (int64_t n = 1;; ++n) {
             if (response.status < 200 || response.status > 299) break;  // an end_on answer: no more pages
             // One pass over the body: the records' bytes are emitted as they came.
-            const PageScan scan = scanner.scan(response.body, e.records, pager.pointers());
+            const PageScan scan =
+                scanner.scan(response.body, e.records, pager.pointers(), e.record_filter ? &*e.record_filter : nullptr);
             if (!scan.valid)
                 throw sdk::Error(JN_ERR_TRANSIENT, what + " answered something that is not JSON (" + scan.error + ")");
             if (!scan.records_found || !scan.records_is_array)
                 throw sdk::Error(JN_ERR_INVALID_REQUEST, what + " answered without an array of records at '" +
                                                              e.records + "'; check the endpoint's 'records' pointer");
-            if (scan.record_count > 0) call.emit(scan.records);
+            if (scan.record_count > 0) call.emit(scan.records_text());
             on_page(scan.record_count);
             if (call.cancelled()) throw sdk::Error(JN_ERR_CANCELLED, "cancelled between pages");
             if (max_pages > 0 && n >= max_pages) return;  // a sample: not the whole read
@@ -179,7 +180,9 @@ private:
                 unrenderable[index] = err.what();
             }
         }
-        const auto outcomes = client_.send_all_allowing_rejection(std::move(requests), what, call);
+        AnswerPolicy policy;
+        policy.rules = &e.response_rules;
+        const auto outcomes = client_.send_all_allowing_rejection(std::move(requests), what, call, policy);
         sdk::JsonDocument results(rapidjson::kArrayType);
         auto& a = results.GetAllocator();
         for (rapidjson::SizeType index = 0; index < records.Size(); ++index) {

@@ -643,3 +643,73 @@ TEST_CASE("stop rules that cannot work are refused at install") {
     CHECK(refused(R"({"type":"page_number","param":"p","total_records":{"header":"a","pointer":"/b"}})")
               .find("maxProperties") != std::string::npos);
 }
+
+namespace {
+
+// GraphQL endpoints over /lab/graphql: Relay edges, and the errors a server answers with 200.
+std::string graphql_manifest() {
+    auto endpoint = [](const std::string& name, const std::string& query, const std::string& extra = {}) {
+        return R"({"name":")" + name + R"(","direction":"receive","method":"POST","path":"/graphql",)" + extra +
+               R"("records":"/data/items/edges/*/node","body":{"query":")" + query + R"(","variables":{"first":10}},
+                 "pagination":{"type":"graphql","path":"/data/items/pageInfo","param":"after"}})";
+    };
+    const std::string edges = "query($first:Int,$after:String){items(first:$first,after:$after){edges{cursor node{id name}} pageInfo{hasNextPage endCursor}}}";
+    return R"({"engine":"rest","manifest_version":1,"name":"gql","version":"1.0.0","display_name":"GraphQL",
+      "description":"edges and errors","base_url":"{{settings.url}}/lab","settings":{"url":{"type":"string"}},
+      "required_settings":["url"],"retry":{"max_attempts":3,"initial_backoff_ms":10,"max_backoff_ms":20},
+      "auth_methods":[{"name":"none","type":"none"}],
+      "endpoints":[)" +
+           endpoint("edges", edges) + "," +
+           endpoint("not_three", edges, R"("record_filter":{"pointer":"/id","not_equals":3},)") + "," +
+           endpoint("throttled", edges + " # throttle") + "," +
+           endpoint("broken", edges + " # broken") + "," +
+           endpoint("partial", edges + " # partial") + "," +
+           endpoint("own_rule", edges + " # broken",
+                    R"("response_rules":[{"when":[{"pointer":"/errors/0/extensions/code","equals":"undefinedField"}],
+                        "action":"fail","error":"invalid_config","message":"/errors/0/message"}],)") +
+           "]}";
+}
+
+}  // namespace
+
+TEST_CASE("GraphQL: records under edges/*/node, a per-record filter, and errors answered with 200") {
+    Simulator sim({"--api", "lab", "--auth", "none", "--items", "25"});
+    RestHost h;
+    h.install_manifest("gql", graphql_manifest());
+    h.add("gql", "g", R"({"url":")" + sim.url() + R"("})");
+    size_t pages = 0;
+    CHECK(h.receive("g", "edges", "{}", &pages) == one_to(25));
+    CHECK(pages == 3);
+    std::vector<int64_t> without_three = one_to(25);
+    without_three.erase(without_three.begin() + 2);
+    CHECK(h.receive("g", "not_three") == without_three);
+    // THROTTLED twice (with 200), then the data: retried, every record once.
+    const long before = sim.received()["requests"].GetInt();
+    CHECK(h.receive("g", "throttled") == one_to(25));
+    CHECK(sim.received()["requests"].GetInt() - before == 5);  // 2 throttled + 3 pages
+    // A bad query: the server's message, not "no array of records".
+    std::string why;
+    CHECK(status_of([&] { h.receive("g", "broken"); }, &why) == JN_ERR_INVALID_REQUEST);
+    CHECK_MESSAGE(why.find("POST /graphql answered with an error: Field 'nope' doesn't exist on type 'Item'") !=
+                      std::string::npos, why);
+    // The manifest's own rule comes before the defaults.
+    CHECK(status_of([&] { h.receive("g", "own_rule"); }, &why) == JN_ERR_INVALID_CONFIG);
+    // Data with errors beside it: the data is read (and the error logged).
+    CHECK(h.receive("g", "partial") == one_to(25));
+}
+
+TEST_CASE("response rules on a REST endpoint: an error answered with 200, a 404 taken as no records") {
+    Simulator sim({"--api", "lab", "--auth", "none", "--items", "12"});
+    RestHost h;
+    h.install_manifest("rules", lab_manifest("rules", R"({"name":"none","type":"none"})"));
+    // A copy of the lab manifest whose 'pages' endpoint reads a path that does not exist.
+    std::string manifest = lab_manifest("rules2", R"({"name":"none","type":"none"})");
+    manifest.replace(manifest.find(R"("path":"/pages")"), 15,
+                     R"("path":"/nothing","response_rules":[{"when":[{"status":404}],"action":"ignore"}])");
+    h.install_manifest("rules2", manifest);
+    h.add("rules2", "r", R"({"url":")" + sim.url() + R"("})");
+    size_t pages = 0;
+    CHECK(h.receive("r", "pages", "{}", &pages).empty());
+    CHECK(pages == 0);
+    CHECK(h.receive("r", "offset") == one_to(12));
+}

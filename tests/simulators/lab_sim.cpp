@@ -128,9 +128,26 @@ private:
             if (v.HasMember("after") && v["after"].IsString()) from = std::stol(std::string(v["after"].GetString()).substr(1));
         }
         const long end = std::min(o_.items, from + first);
-        return json_response(200, R"({"data":{"items":{"nodes":[)" + items(from, first) +
-                                      R"(],"pageInfo":{"hasNextPage":)" + (end < o_.items ? "true" : "false") +
-                                      R"(,"endCursor":")" + "g" + std::to_string(end) + R"("}}}})");
+        const std::string page_info = R"("pageInfo":{"hasNextPage":)" + std::string(end < o_.items ? "true" : "false") +
+                                      R"(,"endCursor":")" + "g" + std::to_string(end) + R"("})";
+        // Errors answered with 200, as GraphQL servers do, chosen by a word in the query:
+        // "throttle" (THROTTLED twice, then data), "broken" (a bad field), "partial" (data
+        // and an error).
+        const std::string query = q["query"].IsString() ? q["query"].GetString() : "";
+        if (query.find("throttle") != std::string::npos && throttled_++ < 2)
+            return json_response(200, R"({"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED","retry_after_ms":20}}]})");
+        if (query.find("broken") != std::string::npos)
+            return json_response(200, R"({"errors":[{"message":"Field 'nope' doesn't exist on type 'Item'","extensions":{"code":"undefinedField"}}]})");
+        const std::string partial = query.find("partial") != std::string::npos
+                                        ? R"(,"errors":[{"message":"price is not available","path":["items","nodes",0,"price"]}])"
+                                        : "";
+        if (query.find("edges") == std::string::npos)
+            return json_response(200, R"({"data":{"items":{"nodes":[)" + items(from, first) + "]," + page_info + "}}" +
+                                          partial + "}");
+        std::string edges;  // Relay style: {"edges": [{"cursor", "node"}]}
+        for (long i = from; i < end; ++i)
+            edges += (i > from ? "," : "") + std::string(R"({"cursor":"g)") + std::to_string(i + 1) + R"(","node":)" + item(i + 1) + "}";
+        return json_response(200, R"({"data":{"items":{"edges":[)" + edges + "]," + page_info + "}}" + partial + "}");
     }
 
     // WordPress/WooCommerce: a bare array, per_page silently capped at 50, the totals in
@@ -182,6 +199,7 @@ private:
     std::map<std::string, std::chrono::steady_clock::time_point> sessions_;  // token -> expiry
     long logins_ = 0;
     std::atomic<long> requests_{0};
+    std::atomic<long> throttled_{0};
 };
 
 }  // namespace
