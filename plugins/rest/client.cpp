@@ -515,7 +515,8 @@ std::vector<Client::Outcome> Client::send_all_allowing_rejection(std::vector<sdk
                                                                  const std::string& what, const sdk::Call& call,
                                                                  const AnswerPolicy& policy) {
     // A send keeps of each answer what its result shows: many bodies are never held whole.
-    std::vector<Outcome> outcomes = attempt_all(std::move(requests), what, call, true, kKeptSendBody, policy.rules);
+    std::vector<Outcome> outcomes = attempt_all(std::move(requests), what, call, true,
+                                                policy.keep_body ? policy.keep_body : kKeptSendBody, policy.rules);
     for (auto& outcome : outcomes) judge(outcome, what, true);
     return outcomes;
 }

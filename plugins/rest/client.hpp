@@ -41,6 +41,7 @@ void sleep_cancellable(const sdk::Call& call, int64_t ms);
 struct AnswerPolicy {
     const std::vector<ResponseRule>* rules = nullptr;
     std::function<bool(const sdk::HttpResponse&)> ends;
+    size_t keep_body = 0;  // a send: how much of each answer to keep (0: what its result shows)
 };
 
 class Client {

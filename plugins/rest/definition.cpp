@@ -363,6 +363,21 @@ Endpoint parse_endpoint(const Json& j, const std::string& at, const std::set<std
                     {static_cast<int>(num(end, "status", 0)), str(end, "pointer"), str(end, "equals")});
     }
     check_pagination(e, at);
+    if (auto pass = j.FindMember("pass_on"); pass != j.MemberEnd()) {
+        if (!e.send) refuse(at + "/pass_on", "only a send endpoint passes records on");
+        if (pass->value.IsObject()) {
+            e.pass_on = Endpoint::PassOn::under;
+            e.pass_on_key = str(pass->value, "under");
+        } else {
+            const std::string how = pass->value.GetString();
+            e.pass_on = how == "answer" ? Endpoint::PassOn::answer
+                        : how == "merge" ? Endpoint::PassOn::merge
+                                         : Endpoint::PassOn::input;
+        }
+    }
+    e.answer_at = str(j, "answer_at");
+    if (!e.answer_at.empty() && e.pass_on == Endpoint::PassOn::input)
+        refuse(at + "/answer_at", "'answer_at' picks what 'pass_on' passes on: set pass_on too");
     if (auto rules = j.FindMember("response_rules"); rules != j.MemberEnd())
         for (rapidjson::SizeType i = 0; i < rules->value.Size(); ++i)
             e.response_rules.push_back(parse_rule(rules->value[i], at + "/response_rules/" + std::to_string(i)));

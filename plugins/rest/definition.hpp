@@ -145,6 +145,11 @@ struct Endpoint {
                                        // '*' step takes each element ("/edges/*/node")
     std::optional<RecordFilter> record_filter;
     std::vector<ResponseRule> response_rules;  // the manifest's, then the paging type's defaults
+    // send: what a delivered record becomes for the shapes after it: the input as it was,
+    // the API's answer (at answer_at), the answer's members merged into it, or the answer
+    // under `pass_on_key`.
+    enum class PassOn { input, answer, merge, under } pass_on = PassOn::input;
+    std::string pass_on_key, answer_at;
     std::string primary_key;
     std::string cursor_field, cursor_param;  // incremental receive
     Pagination pagination;

@@ -6,6 +6,8 @@
 #include "pagination.hpp"
 #include "templates.hpp"
 
+#include <rapidjson/pointer.h>
+
 #include <junction/sdk/connector.hpp>
 
 #include <algorithm>
@@ -182,6 +184,7 @@ private:
         }
         AnswerPolicy policy;
         policy.rules = &e.response_rules;
+        policy.keep_body = e.pass_on == Endpoint::PassOn::input ? 0 : kPassedAnswerMax;
         const auto outcomes = client_.send_all_allowing_rejection(std::move(requests), what, call, policy);
         sdk::JsonDocument results(rapidjson::kArrayType);
         auto& a = results.GetAllocator();
@@ -198,15 +201,64 @@ private:
                 result.AddMember("error", sdk::Json(outcome.error->what(), a), a);
             } else {
                 const sdk::HttpResponse& r = outcome.response;
-                const bool ok = r.status >= 200 && r.status <= 299;
+                const bool ok = (r.status >= 200 && r.status <= 299) || outcome.accepted;
                 result.AddMember("status", rapidjson::StringRef(ok ? "ok" : "rejected"), a);
                 result.AddMember("http_status", r.status, a);
                 if (!ok) result.AddMember("error", sdk::Json(r.body.substr(0, 500).c_str(), a), a);
+                if (ok && e.pass_on != Endpoint::PassOn::input) pass_on(e, records[index], r, result, a);
             }
             results.PushBack(result, a);
         }
         call.emit(sdk::to_json(results));
     }
+
+    // The record a delivered one becomes for the shapes after it (result["record"]): the
+    // API's answer as the endpoint's pass_on says. An answer that cannot be read (not JSON,
+    // nothing at answer_at, too large) leaves the input as it was, and says so in the log:
+    // the record was delivered, so failing it would invite a second delivery.
+    void pass_on(const Endpoint& e, const sdk::Json& input, const sdk::HttpResponse& r, sdk::Json& result,
+                 sdk::JsonDocument::AllocatorType& a) const {
+        const std::string what = e.method + " " + e.path;
+        if (r.body.size() >= kPassedAnswerMax) {
+            host().warn(what + ": an answer of " + std::to_string(kPassedAnswerMax) + " bytes or more is not passed on");
+            return;
+        }
+        sdk::JsonDocument answer;
+        try {
+            answer = sdk::parse_json(r.body, "the answer");
+        } catch (const sdk::Error& err) {
+            host().warn(what + ": the answer is not passed on: " + err.what());
+            return;
+        }
+        const sdk::Json* picked = &answer;
+        if (!e.answer_at.empty()) {
+            const rapidjson::Pointer at(e.answer_at.c_str());
+            picked = at.IsValid() ? at.Get(answer) : nullptr;
+            if (!picked) {
+                host().warn(what + ": the answer has nothing at " + e.answer_at + " (answer_at); the record goes on as sent");
+                return;
+            }
+        }
+        sdk::Json record;
+        if (e.pass_on == Endpoint::PassOn::answer) {
+            record.CopyFrom(*picked, a);
+        } else {
+            record.CopyFrom(input, a);
+            if (!record.IsObject()) return;
+            if (e.pass_on == Endpoint::PassOn::under) {
+                record.RemoveMember(e.pass_on_key.c_str());
+                record.AddMember(sdk::Json(e.pass_on_key.c_str(), a), sdk::Json(*picked, a), a);
+            } else if (picked->IsObject()) {  // merge: the answer's members win
+                for (const auto& m : picked->GetObject()) {
+                    record.RemoveMember(m.name);
+                    record.AddMember(sdk::Json(m.name, a), sdk::Json(m.value, a), a);
+                }
+            }
+        }
+        result.AddMember("record", record, a);
+    }
+
+    static constexpr size_t kPassedAnswerMax = 256 << 10;  // a created object, not a page
 
     const Definition& def_;
     const AuthMethod* auth_;

@@ -447,3 +447,29 @@ TEST_CASE("a concurrent send with a failing middle request accounts for every re
     std::sort(failed_ids.begin(), failed_ids.end());
     CHECK(failed_ids == std::vector<int64_t>{5, 6});
 }
+
+TEST_CASE("a send that passes on the API's answer gives the shapes after it the created ids") {
+    Simulator lab({"--api", "lab", "--auth", "none"});
+    Files files;
+    Daemon d;
+    const HttpAnswer uploaded = d.call("POST", "/v1/connectors/upload?file=items.connector.json", R"({
+      "engine":"rest","manifest_version":1,"name":"items","version":"1.0.0","display_name":"Items",
+      "base_url":"{{settings.url}}/lab","settings":{"url":{"type":"string"}},"required_settings":["url"],
+      "auth_methods":[{"name":"none","type":"none"}],
+      "endpoints":[{"name":"items.create","direction":"send","method":"POST","path":"/items","pass_on":{"under":"created"}}]})");
+    REQUIRE_MESSAGE(uploaded.status == 201, uploaded.body);
+    d.add_instance("items", "items", R"({"url":")" + lab.url() + R"("})");
+    add_file(d, "out", files.out("out"));
+    d.save_flow(R"({"name": "create", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "create", "type": "connection", "instance": "items", "endpoint": "items.create", "direction": "send", "next": "map"},
+      {"id": "map", "type": "map", "next": "out", "fields": [
+        {"target": "/name", "source": "/name"}, {"target": "/remote_id", "source": "/created/id", "required": true}]},
+      {"id": "out", "type": "connection", "instance": "out", "endpoint": "records.send", "direction": "send"}]})");
+    const auto run = d.wait_run(d.start_run("create", R"({"payload": [{"name": "a"}, {"name": "b"}]})"));
+    CHECK(std::string(run["status"].GetString()) == "completed");
+    const auto got = lines_of(files.out("out"));
+    REQUIRE(got.size() == 2);
+    CHECK(std::string(got[0]["name"].GetString()) == "a");
+    CHECK(got[0]["remote_id"].GetInt() == 1);
+    CHECK(got[1]["remote_id"].GetInt() == 2);
+}

@@ -99,7 +99,11 @@ std::string lab_manifest(const std::string& name, const std::string& auth_json, 
          "body":{"query":"query($first:Int,$after:String){items(first:$first,after:$after){nodes{id name} pageInfo{hasNextPage endCursor}}}",
                  "variables":{"first":10}},
          "pagination":{"type":"graphql","path":"/data/items/pageInfo","param":"after"}},
-        {"name":"items.send","direction":"send","method":"POST","path":"/items","body":{"name":"{{record.name}}","reject":"{{record.reject}}"}}
+        {"name":"items.send","direction":"send","method":"POST","path":"/items","body":{"name":"{{record.name}}","reject":"{{record.reject}}"}},
+        {"name":"items.merge","direction":"send","method":"POST","path":"/items","pass_on":"merge"},
+        {"name":"items.under","direction":"send","method":"POST","path":"/items","pass_on":{"under":"created"}},
+        {"name":"items.answer","direction":"send","method":"POST","path":"/items","pass_on":"answer"},
+        {"name":"items.missing","direction":"send","method":"POST","path":"/items","pass_on":"answer","answer_at":"/data/item"}
       ]})";
 }
 
@@ -302,6 +306,42 @@ TEST_CASE("failures: 429 storms and 500s are retried, then reported; timeouts, m
     CHECK(message.find("cap") != std::string::npos);
 
     CHECK(h.receive("lab1", "offset") == one_to(30));  // and all is well again
+}
+
+TEST_CASE("sends pass on the API's answer when the endpoint says so: merged, under a key, or instead") {
+    Simulator sim({"--api", "lab", "--auth", "none"});
+    RestHost h;
+    h.install_manifest("lab", lab_manifest("lab", R"({"name":"none","type":"none"})"));
+    h.add("lab", "lab1", R"({"url":")" + sim.url() + R"("})");
+    auto passed = [&](const std::string& endpoint, const std::string& records) {
+        rapidjson::Document r;
+        r.Parse(h.send("lab1", endpoint, records).c_str());
+        REQUIRE(r.IsArray());
+        std::vector<std::string> out;
+        for (const auto& result : r.GetArray()) {
+            CHECK(std::string(result["status"].GetString()) == (result.HasMember("error") ? "rejected" : "ok"));
+            out.push_back(result.HasMember("record") ? junction::core::write_json(result["record"]) : "-");
+        }
+        return out;
+    };
+    // The lab answers a created item with {"id": N}, N counting from 1.
+    CHECK(passed("items.merge", R"([{"name":"a"},{"name":"b","id":"mine"}])") ==
+          std::vector<std::string>{R"({"name":"a","id":1})", R"({"name":"b","id":2})"});
+    CHECK(passed("items.under", R"([{"name":"c"}])") == std::vector<std::string>{R"({"name":"c","created":{"id":3}})"});
+    CHECK(passed("items.answer", R"([{"name":"d"}])") == std::vector<std::string>{R"({"id":4})"});
+    // A rejected record passes nothing on; an answer without the value asked for leaves the
+    // record as it was sent (it was delivered: failing it would invite a second delivery).
+    CHECK(passed("items.merge", R"([{"name":"e","reject":true}])") == std::vector<std::string>{"-"});
+    CHECK(passed("items.missing", R"([{"name":"f"}])") == std::vector<std::string>{"-"});
+    // A send endpoint is the only one that passes records on.
+    std::string manifest = lab_manifest("bad", R"({"name":"none","type":"none"})");
+    manifest.replace(manifest.find(R"("path":"/link")"), 14, R"("path":"/link","pass_on":"merge")");
+    try {
+        h.install_manifest("bad", manifest);
+        FAIL("installed");
+    } catch (const Error& e) {
+        CHECK_MESSAGE(e.message().find("only a send endpoint passes records on") != std::string::npos, e.message());
+    }
 }
 
 TEST_CASE("sends: a record per request from the body template; a rejected record does not stop the others") {

@@ -216,6 +216,8 @@ protected:
                     run.keep_undelivered(id(), batch.records[i], undelivered);
                 else if (k < outcomes[c].rejected.size() && !outcomes[c].rejected[k].empty())
                     run.fail(id(), batch.records[i], outcomes[c].rejected[k]);
+                else if (k < outcomes[c].passed_on.size() && outcomes[c].passed_on[k])
+                    delivered.records.emplace_back(*outcomes[c].passed_on[k], delivered.allocator());
                 else
                     delivered.records.push_back(std::move(batch.records[i]));
             }
@@ -231,6 +233,10 @@ private:
         bool sent = false;                  // the request was made (one at a time, a failure stops the rest)
         std::vector<std::string> rejected;  // per record: why, or empty when delivered
         std::exception_ptr error;           // the whole request failed
+        // Per record: what the connector passes on instead of it (the created object), in
+        // `answers`; null to pass on the record as it was.
+        std::vector<const Json*> passed_on;
+        std::vector<std::shared_ptr<rapidjson::Document>> answers;
     };
 
     std::string not_delivered(const std::exception_ptr& error) const {
@@ -255,14 +261,18 @@ private:
         w.EndObject();
         Outcome outcome;
         outcome.rejected.resize(to - from);
+        outcome.passed_on.resize(to - from);
         CallOptions options;
         options.cancelled = &run.stop_flag();
         live.plugin->invoke(endpoint_, std::string_view(b.GetString(), b.GetSize()), [&](std::string_view json) {
-            const auto results = parse_json_text(json, "the results of " + endpoint_);
-            if (!results.IsArray()) return;
-            for (const auto& r : results.GetArray()) {
+            auto results = std::make_shared<rapidjson::Document>(parse_json_text(json, "the results of " + endpoint_));
+            if (!results->IsArray()) return;
+            outcome.answers.push_back(results);
+            for (const auto& r : results->GetArray()) {
                 if (!r.IsObject() || !r.HasMember("index") || !r["index"].IsUint64()) continue;
                 const size_t index = r["index"].GetUint64();
+                if (auto passed = r.FindMember("record"); passed != r.MemberEnd() && index < outcome.passed_on.size())
+                    outcome.passed_on[index] = &passed->value;
                 const bool rejected = r.HasMember("status") && r["status"].IsString() &&
                                       std::string_view(r["status"].GetString()) != "ok";
                 if (!rejected || index >= outcome.rejected.size()) continue;
