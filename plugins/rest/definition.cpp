@@ -66,28 +66,55 @@ void check_schema(const JsonDocument& doc) {
                    rule.GetString() + ")" + allowed_by(rule.GetString()));
 }
 
-// Every {{settings.x}} in `text` must name a declared setting.
+// Where a template is: which values it may name besides {{settings.x}}.
+enum class Scope { settings, send, receive };
+
+bool names_request_value(const std::string& ref) {
+    static const std::set<std::string> known{"request.since", "page.cursor", "page.number", "page.offset", "page.size"};
+    return known.count(ref) != 0;
+}
+
+// Every {{settings.x}} in `text` must name a declared setting; a send may name the record,
+// a receive the request's since and the page's cursor, number, offset and size.
 void check_references(const std::string& text, const std::set<std::string>& settings, const std::string& at,
-                      bool allow_record) {
+                      Scope scope) {
     for (const auto& ref : template_references(text)) {
         if (ref.rfind("settings.", 0) == 0) {
             if (!settings.count(ref.substr(9)))
                 refuse(at, "{{" + ref + "}} names no setting; declare '" + ref.substr(9) + "' under /settings");
-        } else if (!(allow_record && (ref == "record" || ref.rfind("record.", 0) == 0))) {
+        } else if (scope == Scope::send && (ref == "record" || ref.rfind("record.", 0) == 0)) {
+        } else if (scope == Scope::receive && names_request_value(ref)) {
+        } else {
             refuse(at, "{{" + ref + "}} is not a known value; use {{settings.NAME}}" +
-                           std::string(allow_record ? " or {{record.FIELD}}" : ""));
+                           std::string(scope == Scope::send      ? " or {{record.FIELD}}"
+                                       : scope == Scope::receive ? ", {{request.since}} or {{page.cursor|number|offset|size}}"
+                                                                 : ""));
         }
     }
 }
 
-void check_body_references(const Json& v, const std::set<std::string>& settings, const std::string& at) {
-    if (v.IsString()) check_references(v.GetString(), settings, at, true);
+void check_body_references(const Json& v, const std::set<std::string>& settings, const std::string& at, Scope scope) {
+    if (v.IsString()) check_references(v.GetString(), settings, at, scope);
     if (v.IsObject())
         for (const auto& m : v.GetObject())
-            check_body_references(m.value, settings, at + "/" + m.name.GetString());
+            check_body_references(m.value, settings, at + "/" + m.name.GetString(), scope);
     if (v.IsArray())
         for (rapidjson::SizeType i = 0; i < v.Size(); ++i)
-            check_body_references(v[i], settings, at + "/" + std::to_string(i));
+            check_body_references(v[i], settings, at + "/" + std::to_string(i), scope);
+}
+
+// Whether any template of the endpoint names `prefix` ("page.", "request.since").
+bool endpoint_names(const Endpoint& e, const std::string& prefix) {
+    auto in = [&](const std::string& text) {
+        for (const auto& ref : template_references(text))
+            if (ref.rfind(prefix, 0) == 0) return true;
+        return false;
+    };
+    bool found = in(e.path);
+    for (const auto& [k, v] : e.query) found = found || in(v);
+    for (const auto& [k, v] : e.headers) found = found || in(v);
+    if (e.body) found = found || in(sdk::to_json(*e.body));
+    return found;
 }
 
 AuthType auth_type(const std::string& t) {
@@ -121,7 +148,7 @@ void check_login_references(const std::string& text, const std::set<std::string>
             if (std::none_of(fields.begin(), fields.end(), [&](const auto& f) { return f.first == name; }))
                 refuse(at, "{{" + ref + "}} names no field of this method; declare it under 'fields'");
         } else if (ref.rfind("settings.", 0) == 0) {
-            check_references("{{" + ref + "}}", settings, at, false);
+            check_references("{{" + ref + "}}", settings, at, Scope::settings);
         } else {
             refuse(at, "{{" + ref + "}} is not a known value here; use {{settings.NAME}} or {{credentials.FIELD}}");
         }
@@ -202,7 +229,7 @@ AuthMethod parse_auth(const Json& a, const std::string& at, const std::set<std::
     if (a.HasMember("client_auth") && !oauth) refuse(at + "/client_auth", "only an OAuth 2.0 method authenticates a client");
     if (a.HasMember("token_fields") && !m.token_based())
         refuse(at + "/token_fields", "only OAuth 2.0 and session_token methods read a token answer");
-    check_references(m.token_url, settings, at + "/token_url", false);
+    check_references(m.token_url, settings, at + "/token_url", Scope::settings);
     return m;
 }
 
@@ -268,17 +295,18 @@ void check_pagination(const Endpoint& e, const std::string& at) {
     auto need = [&](bool ok, const char* what) {
         if (!ok) refuse(at + "/pagination", what);
     };
+    const bool placed = !p.param.empty() || e.page_templates;  // where the next page's value goes
     switch (p.type) {
         case Paging::next_url: need(!p.path.empty(), "next_url paging needs 'path', the JSON pointer to the next URL"); break;
         case Paging::cursor:
-            need(!p.path.empty() && !p.param.empty(), "cursor paging needs 'path' (where the next cursor is) and 'param' (where it goes)");
+            need(!p.path.empty() && placed, "cursor paging needs 'path' (where the next cursor is) and 'param' (where it goes) or a {{page.cursor}} template");
             break;
-        case Paging::page_number: need(!p.param.empty(), "page_number paging needs 'param', the page parameter"); break;
+        case Paging::page_number: need(placed, "page_number paging needs 'param', the page parameter, or a {{page.number}} template"); break;
         case Paging::offset:
-            need(!p.param.empty() && p.size > 0, "offset paging needs 'param' (the offset parameter) and 'size'");
+            need(placed && p.size > 0, "offset paging needs 'param' (the offset parameter) or a {{page.offset}} template, and 'size'");
             break;
         case Paging::graphql:
-            need(!p.path.empty() && !p.param.empty(), "graphql paging needs 'path' (to pageInfo) and 'param' (the cursor variable)");
+            need(!p.path.empty() && placed, "graphql paging needs 'path' (to pageInfo) and 'param' (the cursor variable) or a {{page.cursor}} template");
             need(e.body != nullptr && e.body->IsObject(), "graphql paging needs a 'body' with the query and its variables");
             break;
         default: break;
@@ -308,7 +336,7 @@ Endpoint parse_endpoint(const Json& j, const std::string& at, const std::set<std
     if (auto b = j.FindMember("body"); b != j.MemberEnd()) {
         auto body = std::make_shared<JsonDocument>();
         body->CopyFrom(b->value, body->GetAllocator());
-        check_body_references(*body, settings, at + "/body");
+        check_body_references(*body, settings, at + "/body", e.send ? Scope::send : Scope::receive);
         e.body = std::move(body);
     }
     e.records = str(j, "records");
@@ -362,6 +390,8 @@ Endpoint parse_endpoint(const Json& j, const std::string& at, const std::set<std
                 e.pagination.end_answers.push_back(
                     {static_cast<int>(num(end, "status", 0)), str(end, "pointer"), str(end, "equals")});
     }
+    e.page_templates = endpoint_names(e, "page.");
+    e.since_template = endpoint_names(e, "request.since");
     check_pagination(e, at);
     if (auto pass = j.FindMember("pass_on"); pass != j.MemberEnd()) {
         if (!e.send) refuse(at + "/pass_on", "only a send endpoint passes records on");
@@ -385,9 +415,19 @@ Endpoint parse_endpoint(const Json& j, const std::string& at, const std::set<std
         static const std::vector<ResponseRule> graphql = graphql_rules();
         e.response_rules.insert(e.response_rules.end(), graphql.begin(), graphql.end());
     }
-    check_references(e.path, settings, at + "/path", e.send);
-    for (const auto& [k, v] : e.query) check_references(v, settings, at + "/query/" + k, e.send);
-    for (const auto& [k, v] : e.headers) check_references(v, settings, at + "/headers/" + k, e.send);
+    const Scope scope = e.send ? Scope::send : Scope::receive;
+    check_references(e.path, settings, at + "/path", scope);
+    for (const auto& [k, v] : e.query) check_references(v, settings, at + "/query/" + k, scope);
+    for (const auto& [k, v] : e.headers) check_references(v, settings, at + "/headers/" + k, scope);
+    const Pagination& p = e.pagination;
+    if (e.page_templates && !p.param.empty())
+        refuse(at + "/pagination/param", "the endpoint places the page with {{page...}} templates: leave 'param' out");
+    if (e.since_template && !e.cursor_param.empty())
+        refuse(at + "/incremental/param", "the endpoint places {{request.since}} itself: leave 'param' out");
+    if (e.since_template && e.cursor_field.empty())
+        refuse(at + "/incremental", "{{request.since}} needs 'incremental' with its 'field'");
+    if (!e.cursor_field.empty() && e.cursor_param.empty() && !e.since_template)
+        refuse(at + "/incremental", "say where the since value goes: 'param', or a {{request.since}} template");
     return e;
 }
 
@@ -534,8 +574,8 @@ std::unique_ptr<Definition> parse_definition(std::string_view json) {
             if (!settings.count(r->value[i].GetString()))
                 refuse("/required_settings/" + std::to_string(i),
                        std::string("'") + r->value[i].GetString() + "' is not declared under /settings");
-    check_references(d->base_url, settings, "/base_url", false);
-    for (const auto& [k, v] : d->headers) check_references(v, settings, "/headers/" + k, false);
+    check_references(d->base_url, settings, "/base_url", Scope::settings);
+    for (const auto& [k, v] : d->headers) check_references(v, settings, "/headers/" + k, Scope::settings);
 
     if (auto r = doc.FindMember("rate_limit"); r != doc.MemberEnd()) {
         d->requests_per_second = r->value["requests_per_second"].GetDouble();

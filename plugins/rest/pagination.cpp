@@ -47,6 +47,10 @@ void PageRequest::set(const std::string& name, const std::string& value) {
     query.emplace_back(name, value);
 }
 
+void PageRequest::remove(const std::string& name) {
+    query.erase(std::remove_if(query.begin(), query.end(), [&](const auto& kv) { return kv.first == name; }), query.end());
+}
+
 std::string PageRequest::full_url() const {
     std::string out = url;
     for (const auto& [k, v] : query)
@@ -57,8 +61,8 @@ std::string PageRequest::full_url() const {
 Pager::Pager(const Pagination& pagination, std::string origin) : p_(pagination), origin_(std::move(origin)) {}
 
 void Pager::first(PageRequest& r) const {
-    if (p_.type == Paging::page_number) r.set(p_.param, std::to_string(p_.start));
-    if (p_.type == Paging::offset) r.set(p_.param, "0");
+    if (p_.type == Paging::page_number && !p_.param.empty()) r.set(p_.param, std::to_string(p_.start));
+    if (p_.type == Paging::offset && !p_.param.empty()) r.set(p_.param, "0");
     if ((p_.type == Paging::page_number || p_.type == Paging::offset) && !p_.size_param.empty() && p_.size > 0)
         r.set(p_.size_param, std::to_string(p_.size));
 }
@@ -131,6 +135,16 @@ bool Pager::is_end(const sdk::HttpResponse& response) const {
     return false;
 }
 
+sdk::JsonDocument Pager::values() const {
+    sdk::JsonDocument v(rapidjson::kObjectType);
+    auto& a = v.GetAllocator();
+    v.AddMember("cursor", cursor_.empty() ? sdk::Json() : sdk::Json(cursor_.c_str(), a), a);
+    v.AddMember("number", page_ == 0 ? p_.start : page_, a);
+    v.AddMember("offset", offset_, a);
+    v.AddMember("size", p_.size, a);
+    return v;
+}
+
 void Pager::check_complete(const std::string& what) const {
     if (!fewest_total_ || records_read_ >= *fewest_total_) return;
     std::string why = what + " read " + std::to_string(records_read_) + " records where its answers said there are " +
@@ -166,22 +180,25 @@ bool Pager::next(PageRequest& r, const sdk::HttpResponse& response, const PageSc
         case Paging::cursor: {
             const std::string cursor = page.value(p_.path);
             if (cursor.empty() || records == 0 || more == false) return false;
-            r.set(p_.param, cursor);
+            cursor_ = cursor;
+            if (!p_.param.empty()) r.set(p_.param, cursor);
             return true;
         }
         case Paging::page_number:
             if (records == 0 || !more.value_or(p_.size <= 0 || static_cast<int64_t>(records) >= p_.size)) return false;
             page_ = page_ == 0 ? p_.start + 1 : page_ + 1;
-            r.set(p_.param, std::to_string(page_));
+            if (!p_.param.empty()) r.set(p_.param, std::to_string(page_));
             return true;
         case Paging::offset:
             if (records == 0 || !more.value_or(static_cast<int64_t>(records) >= p_.size)) return false;
             offset_ += static_cast<int64_t>(records);
-            r.set(p_.param, std::to_string(offset_));
+            if (!p_.param.empty()) r.set(p_.param, std::to_string(offset_));
             return true;
         case Paging::graphql: {
             const std::string cursor = page.value(p_.path + "/endCursor");
             if (page.value(p_.path + "/hasNextPage") != "true" || cursor.empty()) return false;
+            cursor_ = cursor;
+            if (p_.param.empty()) return true;  // a {{page.cursor}} template places it
             auto& a = r.body->GetAllocator();
             if (!r.body->HasMember("variables")) r.body->AddMember("variables", sdk::Json(rapidjson::kObjectType), a);
             sdk::Json& vars = (*r.body)["variables"];

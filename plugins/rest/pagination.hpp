@@ -18,6 +18,7 @@ struct PageRequest {
     std::shared_ptr<sdk::JsonDocument> body;  // GraphQL: the query and its variables
 
     void set(const std::string& name, const std::string& value);  // replaces or adds
+    void remove(const std::string& name);
     std::string full_url() const;
 };
 
@@ -36,6 +37,10 @@ public:
     // the answer states (has_more, total_pages, total_records) decides; without them, a
     // page shorter than the size asked for is the last.
     bool next(PageRequest& request, const sdk::HttpResponse& response, const PageScan& page);
+
+    // The page's values for {{page.x}} templates: cursor (null on the first page), number,
+    // offset and size.
+    sdk::JsonDocument values() const;
 
     // Whether a failed answer is one of the manifest's end_on answers (no more pages).
     bool is_end(const sdk::HttpResponse& response) const;
@@ -58,6 +63,7 @@ private:
     int64_t page_ = 0;
     int64_t offset_ = 0;
     int64_t records_read_ = 0;
+    std::string cursor_;  // the next page's cursor (cursor, graphql)
     std::optional<int64_t> fewest_total_;  // the smallest total_records an answer stated
 };
 

@@ -83,15 +83,44 @@ private:
 
     void add_headers(sdk::HttpRequest& http, const Endpoint& e, const TemplateValues& values) const {
         for (const auto& [k, v] : def_.headers) http.headers.emplace_back(k, render(v, values));
-        for (const auto& [k, v] : e.headers) http.headers.emplace_back(k, render(v, values));
+        for (const auto& [k, v] : e.headers) {
+            try {
+                http.headers.emplace_back(k, render(v, values));
+            } catch (const Unset&) {  // {{page.cursor}} on the first page: no header
+            }
+        }
     }
 
     template <class OnPage>
     void receive(const Endpoint& e, const sdk::Json& request, sdk::Call& call, int64_t max_pages, OnPage&& on_page) {
         const TemplateValues values{&config().json(), nullptr};
+        // {{request.since}} and {{page.x}}: a value this request does not have leaves its
+        // query parameter or header out, and is null in a body.
+        const std::string since = request_text(request, "since");
+        sdk::JsonDocument request_values(rapidjson::kObjectType), page_values;
+        if (!since.empty())
+            request_values.AddMember("since", sdk::Json(since.c_str(), request_values.GetAllocator()),
+                                     request_values.GetAllocator());
+        Pager pager(e.pagination, origin_of(render(def_.base_url, values)));
+        page_values = pager.values();
+        const TemplateValues paged{&config().json(), nullptr, nullptr, &request_values, &page_values};
         PageRequest page;
-        page.url = url_for(e, values);
-        for (const auto& [k, v] : e.query) page.set(k, render(v, values));
+        auto place = [&] {  // the endpoint's templates, for this page
+            try {
+                page.url = url_for(e, paged);
+            } catch (const Unset& unset) {
+                throw sdk::request_error("endpoint " + e.name + "'s path needs {{" + unset.what() + "}}, which this read does not have");
+            }
+            for (const auto& [k, v] : e.query) {
+                try {
+                    page.set(k, render(v, paged));
+                } catch (const Unset&) {
+                    page.remove(k);
+                }
+            }
+            if (e.body) page.body = std::make_shared<sdk::JsonDocument>(render_body(*e.body, paged));
+        };
+        place();
         if (auto f = request.FindMember("filters"); f != request.MemberEnd()) {
             if (!f->value.IsObject()) throw sdk::request_error("'filters' must be an object");
             for (const auto& m : f->value.GetObject()) {
@@ -101,15 +130,11 @@ private:
                 page.set(name, m.value.IsString() ? m.value.GetString() : sdk::to_json(m.value));
             }
         }
-        const std::string since = request_text(request, "since");
         if (!since.empty()) {
-            if (e.cursor_param.empty()) throw sdk::request_error("endpoint " + e.name + " is not incremental");
-            page.set(e.cursor_param, since);
+            if (e.cursor_param.empty() && !e.since_template)
+                throw sdk::request_error("endpoint " + e.name + " is not incremental");
+            if (!e.cursor_param.empty()) page.set(e.cursor_param, since);
         }
-        if (e.body) {
-            page.body = std::make_shared<sdk::JsonDocument>(render_body(*e.body, values));
-        }
-        Pager pager(e.pagination, origin_of(page.url));
         pager.first(page);
 
         const std::string what = e.method + " " + e.path;
@@ -120,7 +145,7 @@ private:
             sdk::HttpRequest http;
             http.method = e.method;
             http.url = next.full_url();
-            add_headers(http, e, values);
+            add_headers(http, e, paged);
             if (next.body) {
                 http.body = sdk::to_json(*next.body);
                 if (!has_header(http, "Content-Type")) http.headers.emplace_back("Content-Type", "application/json");
@@ -145,6 +170,10 @@ private:
             if (call.cancelled()) throw sdk::Error(JN_ERR_CANCELLED, "cancelled between pages");
             if (max_pages > 0 && n >= max_pages) return;  // a sample: not the whole read
             if (!pager.next(page, response, scan)) break;
+            if (e.page_templates) {
+                page_values = pager.values();
+                place();
+            }
             response = fetch(page);
         }
         pager.check_complete(what);

@@ -38,6 +38,11 @@ const sdk::Json& resolve(std::string_view name, const TemplateValues& values) {
         if (!found || found->IsNull())
             throw sdk::Error(JN_ERR_INVALID_CONFIG, "the credential '" + std::string(name.substr(12)) +
                                                         "' is not set; set it on the instance");
+    } else if (name.rfind("request.", 0) == 0 || name.rfind("page.", 0) == 0) {
+        const bool request = name[1] == 'e';  // "request." or "page."
+        found = lookup(request ? values.request : values.page, name.substr(request ? 8 : 5));
+        if (!found || found->IsNull()) throw Unset(std::string(name));
+        return *found;
     } else if (name == "record") {
         found = values.record;
     } else if (name.rfind("record.", 0) == 0) {
@@ -103,11 +108,15 @@ sdk::JsonDocument render_body(const sdk::Json& body, const TemplateValues& value
         const std::string_view text(body.GetString(), body.GetStringLength());
         const auto refs = template_references(text);
         const std::string_view t = trim(text);
-        if (refs.size() == 1 && t.substr(0, 2) == "{{" && t.substr(t.size() - 2) == "}}") {
-            out.CopyFrom(resolve(refs.front(), values), a);
-        } else {
-            const std::string s = render(text, values);
-            out.SetString(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a);
+        try {
+            if (refs.size() == 1 && t.substr(0, 2) == "{{" && t.substr(t.size() - 2) == "}}") {
+                out.CopyFrom(resolve(refs.front(), values), a);
+            } else {
+                const std::string s = render(text, values);
+                out.SetString(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a);
+            }
+        } catch (const Unset&) {
+            out.SetNull();  // GraphQL: a variable without a value is null
         }
     } else if (body.IsObject()) {
         out.SetObject();

@@ -1,9 +1,10 @@
-// {{settings.NAME}}, {{record.FIELD}} and (in a session login) {{credentials.FIELD}}
-// placeholders in URLs, headers and bodies.
+// {{settings.NAME}}, {{record.FIELD}} (a send), {{request.since}} and {{page.cursor}}
+// (a receive) and {{credentials.FIELD}} (a session login) in URLs, headers and bodies.
 #pragma once
 
 #include <junction/sdk/json.hpp>
 
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,15 @@ struct TemplateValues {
     const sdk::Json* settings = nullptr;     // the instance config
     const sdk::Json* record = nullptr;       // the record being sent, if any
     const sdk::Json* credentials = nullptr;  // a session login's fields (the instance config)
+    const sdk::Json* request = nullptr;      // a receive's request values: {"since": ...}
+    const sdk::Json* page = nullptr;         // a receive's page: {"cursor", "number", "offset", "size"}
+};
+
+// A {{request.x}} or {{page.x}} this request has no value for (the first run has no since,
+// the first page no cursor). render() throws it; what the template is in is then left out
+// (a query parameter, a header), and render_body() makes that value null.
+struct Unset : std::runtime_error {
+    using std::runtime_error::runtime_error;
 };
 
 enum class Escape { none, url_component };

@@ -753,3 +753,43 @@ TEST_CASE("response rules on a REST endpoint: an error answered with 200, a 404 
     CHECK(pages == 0);
     CHECK(h.receive("r", "offset") == one_to(12));
 }
+
+TEST_CASE("templates place the page's cursor and the incremental since in the query or GraphQL variables") {
+    Simulator sim({"--api", "lab", "--auth", "none", "--items", "25"});
+    RestHost h;
+    h.install_manifest("tpl", R"({"engine":"rest","manifest_version":1,"name":"tpl","version":"1.0.0",
+      "display_name":"Templates","base_url":"{{settings.url}}/lab","settings":{"url":{"type":"string"}},
+      "required_settings":["url"],"auth_methods":[{"name":"none","type":"none"}],
+      "endpoints":[
+        {"name":"cursor","direction":"receive","method":"GET","path":"/cursor","records":"/data",
+         "query":{"cursor":"{{page.cursor}}"},"pagination":{"type":"cursor","path":"/meta/next_cursor"}},
+        {"name":"graphql","direction":"receive","method":"POST","path":"/graphql","records":"/data/items/nodes",
+         "incremental":{"field":"id"},
+         "body":{"query":"query($first:Int,$after:String,$since:String){items(first:$first,after:$after,since:$since){nodes{id name} pageInfo{hasNextPage endCursor}}}",
+                 "variables":{"first":10,"after":"{{page.cursor}}","since":"{{request.since}}"}},
+         "pagination":{"type":"graphql","path":"/data/items/pageInfo"}}]})");
+    h.add("tpl", "t", R"({"url":")" + sim.url() + R"("})");
+    size_t pages = 0;
+    CHECK(h.receive("t", "cursor", "{}", &pages) == one_to(25));
+    CHECK(pages == 3);
+    CHECK(h.receive("t", "graphql") == one_to(25));
+    CHECK(h.receive("t", "graphql", R"({"since":"20"})") == std::vector<int64_t>{21, 22, 23, 24, 25});
+    // Where a template places the value, the manifest does not also name a parameter for it.
+    try {
+        h.install_manifest("bad", R"({"engine":"rest","manifest_version":1,"name":"bad","version":"1.0.0",
+          "display_name":"Bad","base_url":"http://127.0.0.1:1","auth_methods":[{"name":"none","type":"none"}],
+          "endpoints":[{"name":"c","direction":"receive","method":"GET","path":"/c","query":{"c":"{{page.cursor}}"},
+                        "pagination":{"type":"cursor","path":"/next","param":"c"}}]})");
+        FAIL("installed");
+    } catch (const Error& e) {
+        CHECK_MESSAGE(e.message().find("leave 'param' out") != std::string::npos, e.message());
+    }
+    try {
+        h.install_manifest("bad", R"({"engine":"rest","manifest_version":1,"name":"bad","version":"1.0.0",
+          "display_name":"Bad","base_url":"http://127.0.0.1:1","auth_methods":[{"name":"none","type":"none"}],
+          "endpoints":[{"name":"c","direction":"send","method":"POST","path":"/c","query":{"c":"{{page.cursor}}"}}]})");
+        FAIL("installed");
+    } catch (const Error& e) {
+        CHECK_MESSAGE(e.message().find("{{page.cursor}} is not a known value") != std::string::npos, e.message());
+    }
+}

@@ -126,6 +126,8 @@ private:
             const auto& v = q["variables"];
             if (v.HasMember("first") && v["first"].IsInt64()) first = v["first"].GetInt64();
             if (v.HasMember("after") && v["after"].IsString()) from = std::stol(std::string(v["after"].GetString()).substr(1));
+            // Incremental: the items after the id in "since" (text, as a cursor is).
+            if (v.HasMember("since") && v["since"].IsString()) from = std::max(from, std::stol(v["since"].GetString()));
         }
         const long end = std::min(o_.items, from + first);
         const std::string page_info = R"("pageInfo":{"hasNextPage":)" + std::string(end < o_.items ? "true" : "false") +
