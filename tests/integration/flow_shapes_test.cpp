@@ -473,3 +473,47 @@ TEST_CASE("a send that passes on the API's answer gives the shapes after it the 
     CHECK(got[0]["remote_id"].GetInt() == 1);
     CHECK(got[1]["remote_id"].GetInt() == 2);
 }
+
+TEST_CASE("WooCommerce as shipped: every order once past a silent per_page cap, incremental, customers created with ids") {
+    // The store caps per_page at 50 where the manifest asks for 100: its totals carry the read.
+    Simulator woo({"--api", "woocommerce", "--items", "237", "--per-page-cap", "50", "--client-id", "ck_test",
+                   "--client-secret", "cs_secret_value"});
+    Files files;
+    Daemon d;
+    d.add_instance("woocommerce", "woo",
+                   R"({"store_url":")" + woo.url() + R"(","consumer_key":"ck_test","consumer_secret":"cs_secret_value","rate_limit_per_second":0})");
+    add_file(d, "orders", files.out("orders"));
+    d.save_flow(R"({"name": "woo-orders", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "read", "type": "connection", "instance": "woo", "endpoint": "orders.receive", "direction": "receive", "next": "store"},
+      {"id": "store", "type": "connection", "instance": "orders", "endpoint": "records.send", "direction": "send"}]})");
+    auto run = d.wait_run(d.start_run("woo-orders"));
+    REQUIRE_MESSAGE(std::string(run["status"].GetString()) == "completed", log_text(d, run["id"].GetString()));
+    std::vector<int64_t> all(237);
+    for (int64_t i = 0; i < 237; ++i) all[static_cast<size_t>(i)] = i + 1;
+    CHECK(ids_in(files.out("orders")) == all);
+    // The next run reads only what changed since (nothing): modified_after from the cursor.
+    run = d.wait_run(d.start_run("woo-orders"));
+    CHECK(std::string(run["status"].GetString()) == "completed");
+    CHECK(ids_in(files.out("orders")).size() == 237);
+    // The consumer secret never shows, in the instance or the log.
+    CHECK(d.call("GET", "/v1/instances/woo").body.find("cs_secret_value") == std::string::npos);
+    CHECK(log_text(d, run["id"].GetString()).find("cs_secret_value") == std::string::npos);
+
+    // Customers created, each passed on with WooCommerce's id; a repeated email is rejected alone.
+    add_file(d, "created", files.out("created"));
+    d.save_flow(R"({"name": "woo-customers", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "create", "type": "connection", "instance": "woo", "endpoint": "customers.create", "direction": "send", "next": "store"},
+      {"id": "store", "type": "connection", "instance": "created", "endpoint": "records.send", "direction": "send"}]})");
+    run = d.wait_run(d.start_run("woo-customers", R"({"payload": [
+      {"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace"},
+      {"email": "ada@example.com", "first_name": "Ada", "last_name": "Again"},
+      {"email": "grace@example.com", "first_name": "Grace", "last_name": "Hopper"}]})"));
+    CHECK(std::string(run["status"].GetString()) == "completed_with_errors");
+    const auto created = lines_of(files.out("created"));
+    REQUIRE(created.size() == 2);
+    CHECK(std::string(created[0]["email"].GetString()) == "ada@example.com");
+    CHECK(created[0]["id"].GetInt() == 100);
+    CHECK(created[1]["id"].GetInt() == 101);
+    const std::string failures = d.call("GET", "/v1/runs/" + std::string(run["id"].GetString()) + "/failures").body;
+    CHECK_MESSAGE(failures.find("registration-error-email-exists") != std::string::npos, failures);
+}

@@ -60,7 +60,9 @@ inline std::string shopify_config(const Simulator& shop, bool paced = true) {
 
 // junctiond with the shipped REST engine, manifests and jsonl in its plugin folder.
 struct Daemon : JunctiondProcess {
-    Daemon() : JunctiondProcess({"rest.so", "shopify.connector.json", "netsuite.connector.json", "jsonl.so"}) {}
+    Daemon()
+        : JunctiondProcess({"rest.so", "shopify.connector.json", "netsuite.connector.json", "woocommerce.connector.json",
+                            "jsonl.so"}) {}
 
     void add_instance(const std::string& connector, const std::string& name, const std::string& config) {
         const Answer a = call("POST", "/v1/instances",

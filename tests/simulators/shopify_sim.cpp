@@ -18,20 +18,6 @@ namespace {
 
 constexpr time_t kEpoch = 1767225600;  // 2026-01-01T00:00:00Z: order i is created i minutes later
 
-std::string iso(time_t t) {
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
-    return buf;
-}
-
-time_t parse_iso(const std::string& s) {
-    std::tm tm{};
-    if (!strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return -1;
-    return timegm(&tm);
-}
-
 class Shopify final : public Api {
 public:
     explicit Shopify(const Options& o) : o_(o) {}
@@ -79,7 +65,7 @@ private:
             if (page_info.rfind("p", 0) != 0) return json_response(400, R"({"errors":"page_info - Invalid value."})");
             start = std::stol(page_info.substr(1));
         } else if (const std::string min = r.param("updated_at_min"); !min.empty()) {
-            const time_t t = parse_iso(min);
+            const time_t t = parse_iso_utc(min);
             if (t < 0) return json_response(400, R"({"errors":{"updated_at_min":"is not a date"}})");
             // order i is updated at kEpoch + 60 i + 30
             start = std::max<long>(0, static_cast<long>(std::ceil((t - kEpoch - 30) / 60.0)));
@@ -126,9 +112,9 @@ private:
                       R"({"id":%ld,"order_number":%ld,"name":"#%ld","email":"customer%ld@example.com",)"
                       R"("created_at":"%s","updated_at":"%s","currency":"%s","total_price":"%ld.%02ld",)"
                       R"("financial_status":"%s","cancelled_at":%s,"customer":{"id":%ld,"email":"customer%ld@example.com"},"line_items":[)",
-                      5000000000 + i, 1001 + i, 1001 + i, 7000000 + i % 5000, iso(created).c_str(), iso(created + 30).c_str(),
+                      5000000000 + i, 1001 + i, 1001 + i, 7000000 + i % 5000, iso_utc(created).c_str(), iso_utc(created + 30).c_str(),
                       i % 4 == 0 ? "EUR" : "USD", cents / 100, cents % 100, i % 10 == 0 ? "pending" : "paid",
-                      i % 25 == 7 ? ("\"" + iso(created + 45) + "\"").c_str() : "null", 7000000 + i % 5000, 7000000 + i % 5000);
+                      i % 25 == 7 ? ("\"" + iso_utc(created + 45) + "\"").c_str() : "null", 7000000 + i % 5000, 7000000 + i % 5000);
         return buf + lines + "]}";
     }
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <ctime>
 
 namespace junction::sim {
 
@@ -32,6 +33,10 @@ std::string url_decode(std::string_view s);
 std::string url_encode(std::string_view s);
 std::string json_string(std::string_view s);  // a quoted, escaped JSON string
 CannedResponse json_response(int status, std::string body);
+// UTC instants as APIs write them: "2026-01-01T00:00:00+00:00" (iso_utc), and the seconds
+// of "YYYY-MM-DDTHH:MM:SS" (any suffix ignored), -1 when it is not one.
+std::string iso_utc(time_t t);
+time_t parse_iso_utc(const std::string& s);
 
 struct Options {
     std::string api;
@@ -52,6 +57,7 @@ struct Options {
                                        // can measure the API without an OAuth client
     long token_ttl_s = 3600;
     long items = 1000;                 // records served
+    long per_page_cap = 100;           // woocommerce: the most per_page gives, silently
     bool rate_limit = true;
     std::string base_url;              // http://127.0.0.1:PORT, set once listening
 };
@@ -70,6 +76,7 @@ public:
 std::unique_ptr<Api> make_shopify(const Options& o);
 std::unique_ptr<Api> make_netsuite(const Options& o);
 std::unique_ptr<Api> make_lab(const Options& o);
+std::unique_ptr<Api> make_woocommerce(const Options& o);
 
 // Checks a JWT assertion (RS256/ES256) with the PEM public key; on success fills the
 // claims JSON text, else `why`.

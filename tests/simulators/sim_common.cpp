@@ -1,6 +1,7 @@
 #include "sim_api.hpp"
 
 #include <cctype>
+#include <ctime>
 
 namespace junction::sim {
 
@@ -83,6 +84,20 @@ std::string json_string(std::string_view s) {
 
 CannedResponse json_response(int status, std::string body) {
     return {status, {{"Content-Type", "application/json"}}, std::move(body)};
+}
+
+std::string iso_utc(time_t t) {
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+    return buf;
+}
+
+time_t parse_iso_utc(const std::string& s) {
+    std::tm tm{};
+    if (!strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return -1;
+    return timegm(&tm);
 }
 
 }  // namespace junction::sim

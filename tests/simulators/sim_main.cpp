@@ -1,9 +1,9 @@
 // junction-sim: plays a third-party API on 127.0.0.1 for tests, the demo and benchmarks.
 //
-//   junction-sim --api shopify|netsuite|lab [--port N] [--token T] [--items N]
+//   junction-sim --api shopify|netsuite|lab|woocommerce [--port N] [--token T] [--items N]
 //                [--rate-limit on|off] [--auth METHOD] [--public-key PEM] [--client-id ID]
 //                [--client-secret S] [--client-auth basic|body] [--token-ttl SECONDS]
-//                [--record N] [--bench-token T]
+//                [--record N] [--bench-token T] [--per-page-cap N]
 //
 // Prints "listening on http://127.0.0.1:PORT" once ready; stops on SIGTERM/SIGINT.
 // Control endpoints for tests: GET /_sim/received (what the API received, JSON),
@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
         else if (k == "--client-id") o.client_id = v;
         else if (k == "--client-secret") o.client_secret = v;
         else if (k == "--client-auth") o.client_auth = v;
+        else if (k == "--per-page-cap") o.per_page_cap = std::stol(v);
         else if (k == "--token-ttl") o.token_ttl_s = std::stol(v);
         else if (k == "--record") record = std::stoul(v);
         else if (k == "--bench-token") o.bench_token = v;
@@ -107,9 +108,10 @@ int main(int argc, char** argv) {
     std::unique_ptr<Api> api = o.api == "shopify" ? make_shopify(o)
                                : o.api == "netsuite" ? make_netsuite(o)
                                : o.api == "lab" ? make_lab(o)
+                               : o.api == "woocommerce" ? make_woocommerce(o)
                                                 : nullptr;
     if (!api) {
-        std::cerr << "junction-sim: --api must be shopify, netsuite or lab\n";
+        std::cerr << "junction-sim: --api must be shopify, netsuite, lab or woocommerce\n";
         return 2;
     }
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // a test or demo that dies does not leave us running
