@@ -130,9 +130,14 @@ std::string Client::scrub(std::string text) const {
         values.push_back(spent_refresh_);
         values.push_back(issued_token_);
     }
-    for (const auto& value : values)
-        for (size_t at; value.size() >= 4 && (at = text.find(value)) != std::string::npos;)
-            text.replace(at, value.size(), "***");
+    // As sent, and as a server may echo it: percent-encoded (a query key) or JSON-escaped
+    // (a password with a quote in a login body).
+    for (const auto& value : values) {
+        if (value.size() < 4) continue;
+        const std::string quoted = sdk::json_quote(value);
+        for (const std::string& form : {value, url_encode(value), quoted.substr(1, quoted.size() - 2)})
+            for (size_t at; (at = text.find(form)) != std::string::npos;) text.replace(at, form.size(), "***");
+    }
     return text;
 }
 
@@ -305,7 +310,7 @@ void Client::place(sdk::HttpRequest& request, const Placement& where, const std:
 std::string Client::bearer_token(const sdk::Call& call) {
     std::lock_guard lock(token_mutex_);
     const int64_t now = sdk::Host(nullptr).now_ms();
-    if (!token_.empty() && now < token_expires_ms_ - 60'000) return token_;
+    if (!token_.empty() && now < token_expires_ms_ - token_margin_ms_) return token_;
 
     // A rotating server spends the refresh token at each grant: another plugin object of this
     // instance (a hot swap's, a rebuilt one's) may have spent ours and stored its successor.
@@ -416,7 +421,7 @@ std::optional<std::string> Client::try_grant(const sdk::Call& call, int64_t now,
     };
     if (r.status < 200 || r.status > 299) {
         std::string reason = text("/error") + (text("/error_description").empty() ? "" : ": " + text("/error_description"));
-        if (reason.empty() && session) reason = excerpt(r.body);
+        if (reason.empty() && session) reason = excerpt(scrub(r.body));  // scrubbed whole, then cut
         const bool auth = r.status == 400 || r.status == 401 || r.status == 403;
         refused.emplace(auth ? JN_ERR_AUTH : status_for_http(r.status),
                         std::string(session ? "the login refused" : "the token endpoint refused") +
@@ -437,16 +442,22 @@ std::optional<std::string> Client::try_grant(const sdk::Call& call, int64_t now,
         std::lock_guard lock(rotated_mutex_);
         issued_token_ = issued;
     }
-    // Seconds, as a number or numeric text; without it, an hour (a 401 fetches a new one sooner).
-    int64_t expires_ms = 3'600'000;
+    // Seconds, as a number or numeric text, from 0 to 30 days (the server's value is not
+    // trusted with our arithmetic); without one, an hour (a 401 fetches a new one sooner).
+    double seconds = 3600;
     if (const sdk::Json* e = at(names.expires_in); e && e->IsNumber()) {
-        expires_ms = static_cast<int64_t>(e->GetDouble() * 1000);
+        seconds = e->GetDouble();
     } else if (e && e->IsString()) {
         char* end = nullptr;
-        const double seconds = std::strtod(e->GetString(), &end);
-        if (end && *end == '\0' && end != e->GetString()) expires_ms = static_cast<int64_t>(seconds * 1000);
+        const double stated = std::strtod(e->GetString(), &end);
+        if (end && *end == '\0' && end != e->GetString()) seconds = stated;
     }
+    if (!std::isfinite(seconds)) seconds = 3600;
+    const int64_t expires_ms = static_cast<int64_t>(std::clamp(seconds, 0.0, 30.0 * 86400) * 1000);
     token_expires_ms_ = now + expires_ms;
+    // Fetched again a minute early; one that lives a minute or less, at half its life (not
+    // at every request).
+    token_margin_ms_ = expires_ms > 60'000 ? 60'000 : expires_ms / 2;
     if (auth_->type != AuthType::oauth2_refresh_token) return token_;
     if (const std::string next = text(names.refresh_token); !next.empty() && next != spent) {
         // Rotated: kept by the host, sealed, for every plugin object of the instance and
@@ -480,7 +491,8 @@ bool has_header(const sdk::HttpRequest& r, std::string_view name) {
 }
 
 void Client::apply_rule(Outcome& outcome, const RuleVerdict& verdict, const std::string& what, int attempts) const {
-    const std::string message = verdict.message.empty() ? std::string("(no message)") : scrub(verdict.message);
+    std::string message = verdict.message.empty() ? std::string("(no message)") : scrub(verdict.message);
+    if (message.size() > 300) message = message.substr(0, 300) + "...";  // cut after the scrub
     switch (verdict.rule->action) {
         case AnswerAction::retry:  // the last attempt: still asked to wait
             outcome.error.emplace(JN_ERR_RATE_LIMITED, what + " still answered '" + message + "' after " +
@@ -506,7 +518,7 @@ void Client::judge(Outcome& outcome, const std::string& what, bool allow_rejecti
             break;
         case JN_ERR_TRANSIENT: why = "the server kept failing after " + std::to_string(def_.max_attempts) + " attempts";
             break;
-        default: why = scrub(excerpt(r.body));
+        default: why = excerpt(scrub(r.body));
     }
     outcome.error.emplace(status, what + " answered HTTP " + std::to_string(r.status) + ": " + why);
 }

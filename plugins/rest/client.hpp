@@ -72,6 +72,10 @@ public:
     // Fetches an OAuth token now (test_connection without a test endpoint).
     void authenticate(const sdk::Call& call);
 
+    // `text` with this instance's credential values (as sent, percent-encoded or
+    // JSON-escaped) replaced by ***: for what the API answered, before it goes anywhere.
+    std::string scrub(std::string text) const;
+
 private:
 
     // Sends the requests together and again those worth retrying (429, 5xx, transient
@@ -99,7 +103,6 @@ private:
                                          std::optional<sdk::Error>& refused);
     // The refresh token to spend: the one the host keeps (rotated ones included), else ours.
     std::string current_refresh_token();
-    std::string scrub(std::string text) const;  // removes this instance's credential values
 
     const Definition& def_;
     const AuthMethod* auth_;
@@ -108,6 +111,7 @@ private:
     std::mutex token_mutex_;
     std::string token_;
     int64_t token_expires_ms_ = 0;
+    int64_t token_margin_ms_ = 60'000;
     sdk::Host host_;
     // The latest refresh token, for a host that keeps no credentials (older hosts, checkers);
     // otherwise the host's copy is the one that counts, unless the host failed to take ours

@@ -609,6 +609,14 @@ std::unique_ptr<Definition> parse_definition(std::string_view json) {
         if (!names.insert(e.name).second) refuse(at + "/name", "endpoint '" + e.name + "' is listed twice");
         d->endpoints.push_back(std::move(e));
     }
+    // A credential placed in the body needs a body in every request it goes with.
+    for (size_t m = 0; m < d->auth_methods.size(); ++m)
+        for (const auto& key : d->auth_methods[m].keys)
+            for (const auto& e : d->endpoints)
+                if (key.in == Place::body && (e.method == "GET" || e.method == "HEAD"))
+                    refuse("/auth_methods/" + std::to_string(m), "puts '" + key.param + "' in the body, but endpoint " +
+                                                                      e.name + " is a " + e.method +
+                                                                      " without one; put it in the query or a header");
     d->test_endpoint = str(doc, "test_endpoint");
     if (!d->test_endpoint.empty()) {
         const Endpoint* t = d->find(d->test_endpoint);

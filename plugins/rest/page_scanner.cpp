@@ -53,17 +53,13 @@ error_code raw_value(ondemand::value v, std::string_view& raw) {
 }
 
 // Whether a record passes the endpoint's filter. The record (already checked JSON) is read
-// again with the bounded reader: a filter costs a parse of each record.
+// again with the bounded reader: a filter costs a parse of each record. One the reader
+// refuses fails the page (sdk::Error), rather than vanish.
 bool keeps(std::string_view record, const RecordFilter& filter) {
-    sdk::JsonDocument doc;
-    try {
-        doc = sdk::parse_json(record, "a record");
-    } catch (const sdk::Error&) {
-        return false;
-    }
+    const sdk::JsonDocument doc = sdk::parse_json(record, "a record the endpoint's record_filter reads");
     const rapidjson::Pointer at(filter.pointer.c_str());
     const sdk::Json* v = at.IsValid() ? at.Get(doc) : nullptr;
-    if (filter.exists) return (v != nullptr) == *filter.exists;
+    if (filter.exists) return (v && !v->IsNull()) == *filter.exists;  // null is absent, as in response rules
     if (filter.equals) return v && *v == *filter.equals;
     if (filter.not_equals) return !v || !(*v == *filter.not_equals);
     return true;
@@ -96,7 +92,7 @@ bool scan_records(ondemand::document& doc, const std::string& pointer, PageScan&
             out.error = error_message(e);
             return false;
         }
-        out.record_count = count;
+        out.record_count = out.scanned = count;
         out.records = raw;
     }
     return true;
@@ -122,6 +118,7 @@ error_code PageScanner::collect(ondemand::value at, std::string_view selector, c
             if (e && e != NO_SUCH_FIELD && e != INDEX_OUT_OF_BOUNDS && e != INCORRECT_TYPE) return e;
             continue;
         }
+        ++out.scanned;
         ondemand::value record = v;
         if (!rest.empty()) {
             const auto e = v.at_pointer(rest).get(record);

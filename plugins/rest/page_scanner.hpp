@@ -24,7 +24,8 @@ struct PageScan {
     bool records_found = false;  // a value at the records pointer
     bool records_is_array = false;
     std::string_view records;    // the array's bytes, inside the scanned body
-    size_t record_count = 0;
+    size_t record_count = 0;     // the records kept (emitted)
+    size_t scanned = 0;          // the records the page had, before the filter: what paging counts
     std::string built;           // the records a selector with '*' or a filter collected
 
     // The page's records as a JSON array: `built` when they were collected, else `records`.

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
+#include <string_view>
 
 namespace junction::rest {
 
@@ -96,7 +98,7 @@ std::optional<std::string> Pager::stated(const PageValue& v, const sdk::HttpResp
 
 std::optional<int64_t> Pager::stated_count(const PageValue& v, const sdk::HttpResponse& response, const PageScan& page) {
     const auto text = stated(v, response, page);
-    if (!text) return std::nullopt;
+    if (!text || text->empty()) return std::nullopt;  // absent, or null: not stated
     int64_t n = 0;
     const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
     if (ec != std::errc() || end != text->data() + text->size() || n < 0)
@@ -156,8 +158,16 @@ void Pager::check_complete(const std::string& what) const {
 }
 
 bool Pager::next(PageRequest& r, const sdk::HttpResponse& response, const PageScan& page) {
-    const size_t records = page.record_count;
+    // What the page had, before a record_filter: a filtered page is not a short one.
+    const size_t records = page.scanned;
     records_read_ += static_cast<int64_t>(records);
+    // A server that ignores the page parameter answers the same page for ever.
+    const size_t fingerprint = std::hash<std::string_view>{}(page.records_text());
+    if (records > 0 && pages_seen_ > 0 && fingerprint == last_page_)
+        throw sdk::Error(JN_ERR_INVALID_CONFIG, "the next page repeated the one before it: the API ignores how the "
+                                                "endpoint asks for the next page; check its pagination");
+    last_page_ = fingerprint;
+    ++pages_seen_;
     const std::optional<bool> more = stated_more(response, page);
     switch (p_.type) {
         case Paging::none: return false;

@@ -64,6 +64,8 @@ private:
     int64_t offset_ = 0;
     int64_t records_read_ = 0;
     std::string cursor_;  // the next page's cursor (cursor, graphql)
+    size_t last_page_ = 0;  // a hash of the last page's records
+    int64_t pages_seen_ = 0;
     std::optional<int64_t> fewest_total_;  // the smallest total_records an answer stated
 };
 

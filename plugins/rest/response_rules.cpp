@@ -18,8 +18,10 @@ public:
     // Whether the body may hold `pointer`: its first key occurs in the text, quoted.
     bool may_hold(const std::string& pointer) const {
         const size_t end = pointer.find('/', 1);
-        const std::string key = "\"" + pointer.substr(1, end == std::string::npos ? end : end - 1) + "\"";
-        return text_.find(key) != std::string::npos;
+        std::string key = pointer.substr(1, end == std::string::npos ? end : end - 1);
+        for (size_t at; (at = key.find("~1")) != std::string::npos;) key.replace(at, 2, "/");  // RFC 6901
+        for (size_t at; (at = key.find("~0")) != std::string::npos;) key.replace(at, 2, "~");
+        return text_.find("\"" + key + "\"") != std::string::npos;
     }
     const sdk::Json* at(const std::string& pointer) {
         if (!parsed_) {
@@ -62,7 +64,7 @@ std::string text_at(LazyBody& body, const std::string& pointer) {
     const sdk::Json* v = pointer.empty() ? nullptr : body.at(pointer);
     if (!v) return {};
     std::string text = v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : sdk::to_json(*v);
-    if (text.size() > 300) text = text.substr(0, 300) + "...";
+    if (text.size() > 65536) text.resize(65536);  // bounded; cut to its shown length after the scrub
     return text;
 }
 

@@ -233,8 +233,10 @@ private:
                 const bool ok = (r.status >= 200 && r.status <= 299) || outcome.accepted;
                 result.AddMember("status", rapidjson::StringRef(ok ? "ok" : "rejected"), a);
                 result.AddMember("http_status", r.status, a);
-                if (!ok) result.AddMember("error", sdk::Json(r.body.substr(0, 500).c_str(), a), a);
-                if (ok && e.pass_on != Endpoint::PassOn::input) pass_on(e, records[index], r, result, a);
+                if (!ok) result.AddMember("error", sdk::Json(client_.scrub(r.body).substr(0, 500).c_str(), a), a);
+                // Only a success's answer is the created object (an ignored 4xx's is an error text).
+                const bool created = r.status >= 200 && r.status <= 299;
+                if (created && e.pass_on != Endpoint::PassOn::input) pass_on(e, records[index], r, result, a);
             }
             results.PushBack(result, a);
         }

@@ -614,6 +614,10 @@ std::string wp_manifest() {
            endpoint("limited", R"("size":50,"total_records":{"header":"X-WP-Total"},)" + end_on, R"({"max_pages":"2"})") + "," +
            endpoint("exact", R"("size":50)") + "," +
            endpoint("exact_ended", R"("size":50,)" + end_on) + "," +
+           R"({"name":"filtered","direction":"receive","method":"GET","path":"/wp","record_filter":{"pointer":"/id","not_equals":1},
+              "pagination":{"type":"page_number","param":"page","size_param":"per_page","size":50,)" + totals + "," + end_on + "}}," +
+           R"({"name":"wrong_param","direction":"receive","method":"GET","path":"/wp",
+              "pagination":{"type":"page_number","param":"pg","size_param":"per_page","size":50}},)" +
            R"({"name":"more","direction":"receive","method":"GET","path":"/has_more","records":"/data",
               "pagination":{"type":"page_number","param":"page","size":10,"has_more":{"pointer":"/has_more"}}},
              {"name":"more_short","direction":"receive","method":"GET","path":"/has_more","records":"/data",
@@ -646,6 +650,13 @@ TEST_CASE("paging stops where the answers say: totals, has_more, a 400 past the 
     CHECK(h.receive("wp2", "more", "{}", &pages) == one_to(35));
     CHECK(pages == 5);
     CHECK(h.receive("wp2", "more_short").size() == 7);
+    // A record_filter does not make a page short, nor the read come up short of the total.
+    std::vector<int64_t> but_first = one_to(137);
+    but_first.erase(but_first.begin());
+    CHECK(h.receive("wp1", "filtered", "{}", &pages) == but_first);
+    // A server that ignores the page parameter answers page 1 for ever: stopped, not looped.
+    CHECK(status_of([&] { h.receive("wp1", "wrong_param"); }, &why) == JN_ERR_INVALID_CONFIG);
+    CHECK_MESSAGE(why.find("the next page repeated the one before it") != std::string::npos, why);
 }
 
 TEST_CASE("a page past the end that answers 400 ends the read when the manifest declares it, and fails it otherwise") {

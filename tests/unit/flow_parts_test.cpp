@@ -78,6 +78,12 @@ TEST_CASE("map transforms on text: substring, replace, regex_extract, split, joi
                       R"("on 2026-03-01")") == R"({"v":"on 01.03.2026"})");
     CHECK(transformed(R"({"op": "replace", "pattern": "\\s+", "with": " "})", R"("a  b\t\nc")") == R"({"v":"a b c"})");
     CHECK(transformed(R"({"op": "replace", "pattern": "x*", "with": "-"})", R"("aüb")") == R"({"v":"-a-ü-b-"})");
+    CHECK(transformed(R"({"op": "replace", "pattern": "x*", "with": "-"})", R"("xxa")") == R"({"v":"-a-"})");  // as RE2
+    {  // split and join are bounded like replace
+        const std::string commas(1'100'000, ',');  // 1.1M parts of 16 bytes: over 16 MiB
+        CHECK_THROWS_WITH_AS(transformed(R"({"op": "split", "separator": ","})", "\"" + commas + "\""),
+                             doctest::Contains("split: the result would be longer"), MapError);
+    }
     CHECK(transformed(R"({"op": "replace", "pattern": "(b+)c?", "with": "<\\1\\0>"})", R"("abbcd")") == R"({"v":"a<bbbbc>d"})");
     {  // a result over a record's size fails the record, not the daemon
         const std::string many(200'000, 'a');

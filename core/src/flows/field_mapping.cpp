@@ -9,6 +9,8 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <string>
+#include <unordered_map>
 
 namespace junction::core::flows {
 
@@ -79,6 +81,7 @@ std::optional<Transform> date(const Spec& t) {
     }
     if (!ok) return std::nullopt;
     const std::string out_format = to.empty() ? "%Y-%m-%dT%H:%M:%S%Ez" : to;
+    const bool reads_offset = from.empty() || from.find("%z") != std::string::npos || from.find("%Ez") != std::string::npos;
     return [=](Slot& s, const Json&, Allocator& a) {
         if (absent(s)) return;  // no date: nothing to convert
         std::optional<int64_t> ms;
@@ -87,7 +90,8 @@ std::optional<Transform> date(const Spec& t) {
         else if (s.value.IsNumber() && from == "epoch_s") ms = s.value.GetInt64() * 1000;
         else if (s.value.IsString()) {
             ms = parse_instant(s.value.GetString(), from, from_zone);
-            if (keep_offset) offset = stated_offset({s.value.GetString(), s.value.GetStringLength()});
+            if (keep_offset && reads_offset)  // a format without one cannot have stated one
+                offset = stated_offset({s.value.GetString(), s.value.GetStringLength()});
         }
         if (!ms) throw MapError("date: '" + text_of(s.value).substr(0, 60) + "' is not a date" +
                                 (from.empty() ? std::string(" (ISO 8601 expected)") : " in the format " + from));
@@ -259,8 +263,17 @@ void FieldMapping::apply(const Json& record, Json& out, Allocator& a) const {
         throw MapError(target_text_ + ": only an object can be merged into the record, not '" +
                        text_of(slot.value).substr(0, 60) + "'");
     if (!out.IsObject()) out.SetObject();
+    // By name through a hash index: a record of a million keys must not cost a million
+    // lookups of a million members each.
+    // Names are copied: a short one lives inside its member, which moves as members are added.
+    std::unordered_map<std::string, rapidjson::SizeType> index;
+    index.reserve(out.MemberCount() + slot.value.MemberCount());
+    auto name_of = [](const Json& name) { return std::string(name.GetString(), name.GetStringLength()); };
+    for (auto it = out.MemberBegin(); it != out.MemberEnd(); ++it)
+        index.emplace(name_of(it->name), static_cast<rapidjson::SizeType>(it - out.MemberBegin()));
     for (auto& member : slot.value.GetObject()) {
-        if (auto it = out.FindMember(member.name); it != out.MemberEnd()) it->value = std::move(member.value);
+        auto [found, added] = index.try_emplace(name_of(member.name), out.MemberCount());
+        if (!added) (out.MemberBegin() + found->second)->value = std::move(member.value);
         else out.AddMember(member.name, member.value, a);
     }
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 namespace junction::core::flows {
 
@@ -63,28 +64,45 @@ void check_growth(size_t size, const char* op) {
                        " bytes, max-record-bytes)");
 }
 
-// Every non-overlapping match of `re` in `v` rewritten; an empty match moves on by one
-// character, as RE2::GlobalReplace does. The output is checked as it grows.
+// Every non-overlapping match of `re` in `v` rewritten, as RE2::GlobalReplace does it (an
+// empty match right where the last match ended is skipped by one character), with the
+// output checked as it grows.
 std::string replace_matches(const RE2& re, const std::string& v, const std::string& with) {
     const int groups = std::min(re.NumberOfCapturingGroups(), 9) + 1;  // \0 to \9
     std::vector<re2::StringPiece> found(static_cast<size_t>(groups));
     std::string out;
     size_t at = 0;
+    std::optional<size_t> last_end;  // where the last match ended
+    auto one_character = [&](size_t from) {
+        size_t next = from + 1;
+        while (next < v.size() && !starts_character(v[next])) ++next;
+        return next;
+    };
     while (at <= v.size() && re.Match(v, at, v.size(), RE2::UNANCHORED, found.data(), groups)) {
         const size_t start = static_cast<size_t>(found[0].data() - v.data()), end = start + found[0].size();
         out.append(v, at, start - at);
+        if (start == end && last_end == start) {  // empty, right after the last match
+            if (start == v.size()) {
+                at = start;
+                break;
+            }
+            const size_t next = one_character(start);
+            out.append(v, start, next - start);
+            at = next;
+            continue;
+        }
         re.Rewrite(&out, with, found.data(), groups);
         check_growth(out.size(), "replace");
+        last_end = end;
         if (end > start) {
             at = end;
             continue;
         }
         if (end == v.size()) {
-            at = end + 1;  // done: an empty match at the very end
+            at = end;
             break;
         }
-        size_t next = end + 1;
-        while (next < v.size() && !starts_character(v[next])) ++next;
+        const size_t next = one_character(end);
         out.append(v, end, next - end);
         at = next;
     }
@@ -166,7 +184,7 @@ std::optional<Transform> split(const Spec& t) {
         if (absent(s)) return;
         const std::string v = text_or_fail(s, "split");
         Json parts(rapidjson::kArrayType);
-        size_t from = 0;
+        size_t from = 0, grown = 0;
         for (;;) {
             const size_t at = v.find(separator, from);
             std::string_view part = std::string_view(v).substr(from, at == std::string::npos ? std::string::npos : at - from);
@@ -175,8 +193,11 @@ std::optional<Transform> split(const Spec& t) {
                 part = first == std::string_view::npos ? std::string_view{}
                                                        : part.substr(first, part.find_last_not_of(" \t\r\n") - first + 1);
             }
-            if (!(skip_empty && part.empty()))
+            if (!(skip_empty && part.empty())) {
                 parts.PushBack(Json(part.data(), static_cast<rapidjson::SizeType>(part.size()), a), a);
+                grown += sizeof(Json) + part.size();  // each part is a value of its own
+                check_growth(grown, "split");
+            }
             if (at == std::string::npos) break;
             from = at + separator.size();
         }
@@ -198,6 +219,7 @@ std::optional<Transform> join(const Spec& t) {
             if (element.IsObject() || element.IsArray()) throw MapError("join: an element of the list is not text");
             if (!first) out += separator;
             out += text_of(element);
+            check_growth(out.size(), "join");
             first = false;
         }
         set_text(s, out, a);
