@@ -41,7 +41,12 @@ TEST_CASE("SIGKILL during a stream of writes loses no acknowledged write") {
         const auto log = dir / ("writer-" + std::to_string(round) + ".log");
         {
             ChildProcess writer({(bin_dir() / "store_writer").string(), db.string()}, log);
-            // Let it write for a random while, then kill it mid-stream.
+            // Once it has acknowledged a write (a slow start under a sanitizer or a busy
+            // machine is not what this tests), let it write for a random while, then kill
+            // it mid-stream.
+            const auto give_up = std::chrono::steady_clock::now() + 30s;
+            while (acked_writes(read_text(log)).empty() && std::chrono::steady_clock::now() < give_up)
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
             std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 400));
             writer.signal(SIGKILL);
             CHECK(writer.wait(5s) == -1);
