@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iterator>
 #include <numeric>
+#include <set>
 #include <sstream>
 
 using namespace junction::testing;
@@ -516,4 +517,67 @@ TEST_CASE("WooCommerce as shipped: every order once past a silent per_page cap, 
     CHECK(created[1]["id"].GetInt() == 101);
     const std::string failures = d.call("GET", "/v1/runs/" + std::string(run["id"].GetString()) + "/failures").body;
     CHECK_MESSAGE(failures.find("registration-error-email-exists") != std::string::npos, failures);
+}
+
+TEST_CASE("HubSpot-style CRM as shipped: OAuth refresh with the client in the body, every contact once, contacts created") {
+    Simulator hub({"--api", "hubspot", "--items", "230", "--auth", "refresh_token", "--client-auth", "body",
+                   "--client-id", "app-1", "--client-secret", "app-secret-value", "--token-ttl", "1800"});
+    Files files;
+    Daemon d;
+    d.add_instance("hubspot", "crm", R"({"api_url":")" + hub.url() +
+                                         R"(","client_id":"app-1","client_secret":"app-secret-value","refresh_token":"refresh-1","rate_limit_per_second":0})");
+    add_file(d, "contacts", files.out("contacts"));
+    d.save_flow(R"({"name": "hub-contacts", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "read", "type": "connection", "instance": "crm", "endpoint": "contacts.receive", "direction": "receive", "next": "store"},
+      {"id": "store", "type": "connection", "instance": "contacts", "endpoint": "records.send", "direction": "send"}]})");
+    auto run = d.wait_run(d.start_run("hub-contacts"));
+    REQUIRE_MESSAGE(std::string(run["status"].GetString()) == "completed", log_text(d, run["id"].GetString()));
+    const auto contacts = lines_of(files.out("contacts"));
+    REQUIRE(contacts.size() == 230);
+    std::set<std::string> ids;
+    for (const auto& c : contacts) ids.insert(c["id"].GetString());
+    CHECK(ids.size() == 230);  // each once
+
+    add_file(d, "made", files.out("made"));
+    d.save_flow(R"({"name": "hub-create", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "create", "type": "connection", "instance": "crm", "endpoint": "contacts.create", "direction": "send", "next": "store"},
+      {"id": "store", "type": "connection", "instance": "made", "endpoint": "records.send", "direction": "send"}]})");
+    run = d.wait_run(d.start_run("hub-create", R"({"payload": [
+      {"properties": {"email": "ada@example.com", "firstname": "Ada"}},
+      {"properties": {"email": "ada@example.com", "firstname": "Ada"}}]})"));
+    CHECK(std::string(run["status"].GetString()) == "completed_with_errors");
+    const auto made = lines_of(files.out("made"));
+    REQUIRE(made.size() == 1);
+    CHECK(std::string(made[0]["hubspot"]["id"].GetString()) == "1001000");
+    CHECK(d.call("GET", "/v1/runs/" + std::string(run["id"].GetString()) + "/failures").body.find("Contact already exists") !=
+          std::string::npos);
+    CHECK(log_text(d, run["id"].GetString()).find("app-secret-value") == std::string::npos);
+}
+
+TEST_CASE("Voyado-style contacts as shipped: offset paging up to the stated total, contacts created with their id") {
+    Simulator voyado({"--api", "voyado", "--items", "237", "--token", "voyado-key-value"});
+    Files files;
+    Daemon d;
+    d.add_instance("voyado", "members", R"({"api_url":")" + voyado.url() + R"(","api_key":"voyado-key-value","rate_limit_per_second":0})");
+    add_file(d, "contacts", files.out("contacts"));
+    d.save_flow(R"({"name": "voyado-contacts", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "read", "type": "connection", "instance": "members", "endpoint": "contacts.receive", "direction": "receive", "next": "store"},
+      {"id": "store", "type": "connection", "instance": "contacts", "endpoint": "records.send", "direction": "send"}]})");
+    auto run = d.wait_run(d.start_run("voyado-contacts"));
+    REQUIRE_MESSAGE(std::string(run["status"].GetString()) == "completed", log_text(d, run["id"].GetString()));
+    const auto contacts = lines_of(files.out("contacts"));
+    REQUIRE(contacts.size() == 237);
+    CHECK(std::string(contacts[236]["memberNumber"].GetString()) == "500236");
+
+    add_file(d, "made", files.out("made"));
+    d.save_flow(R"({"name": "voyado-create", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "create", "type": "connection", "instance": "members", "endpoint": "contacts.create", "direction": "send", "next": "store"},
+      {"id": "store", "type": "connection", "instance": "made", "endpoint": "records.send", "direction": "send"}]})");
+    run = d.wait_run(d.start_run("voyado-create", R"({"payload": [{"email": "grace@example.com", "firstName": "Grace"}]})"));
+    CHECK(std::string(run["status"].GetString()) == "completed");
+    const auto made = lines_of(files.out("made"));
+    REQUIRE(made.size() == 1);
+    CHECK(std::string(made[0]["email"].GetString()) == "grace@example.com");
+    CHECK(std::string(made[0]["memberNumber"].GetString()) == "1500000");
+    CHECK(made[0]["id"].IsString());
 }

@@ -62,7 +62,7 @@ inline std::string shopify_config(const Simulator& shop, bool paced = true) {
 struct Daemon : JunctiondProcess {
     Daemon()
         : JunctiondProcess({"rest.so", "shopify.connector.json", "netsuite.connector.json", "woocommerce.connector.json",
-                            "jsonl.so"}) {}
+                            "hubspot.connector.json", "voyado.connector.json", "jsonl.so"}) {}
 
     void add_instance(const std::string& connector, const std::string& name, const std::string& config) {
         const Answer a = call("POST", "/v1/instances",

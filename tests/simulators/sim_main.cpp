@@ -1,6 +1,7 @@
 // junction-sim: plays a third-party API on 127.0.0.1 for tests, the demo and benchmarks.
 //
-//   junction-sim --api shopify|netsuite|lab|woocommerce [--port N] [--token T] [--items N]
+//   junction-sim --api shopify|netsuite|lab|woocommerce|hubspot|voyado [--port N] [--token T]
+//                [--items N]
 //                [--rate-limit on|off] [--auth METHOD] [--public-key PEM] [--client-id ID]
 //                [--client-secret S] [--client-auth basic|body] [--token-ttl SECONDS]
 //                [--record N] [--bench-token T] [--per-page-cap N]
@@ -109,9 +110,11 @@ int main(int argc, char** argv) {
                                : o.api == "netsuite" ? make_netsuite(o)
                                : o.api == "lab" ? make_lab(o)
                                : o.api == "woocommerce" ? make_woocommerce(o)
+                               : o.api == "hubspot" ? make_hubspot(o)
+                               : o.api == "voyado" ? make_voyado(o)
                                                 : nullptr;
     if (!api) {
-        std::cerr << "junction-sim: --api must be shopify, netsuite, lab or woocommerce\n";
+        std::cerr << "junction-sim: --api must be shopify, netsuite, lab, woocommerce, hubspot or voyado\n";
         return 2;
     }
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // a test or demo that dies does not leave us running
