@@ -295,7 +295,7 @@ void check_pagination(const Endpoint& e, const std::string& at) {
     auto need = [&](bool ok, const char* what) {
         if (!ok) refuse(at + "/pagination", what);
     };
-    const bool placed = !p.param.empty() || e.page_templates;  // where the next page's value goes
+    const bool placed = !p.param.empty() || e.places_page;  // where the next page's value goes
     switch (p.type) {
         case Paging::next_url: need(!p.path.empty(), "next_url paging needs 'path', the JSON pointer to the next URL"); break;
         case Paging::cursor:
@@ -392,6 +392,17 @@ Endpoint parse_endpoint(const Json& j, const std::string& at, const std::set<std
     }
     e.page_templates = endpoint_names(e, "page.");
     e.since_template = endpoint_names(e, "request.since");
+    {  // the value the paging type moves on, placed by a template
+        const Paging t = e.pagination.type;
+        const char* moved = t == Paging::cursor || t == Paging::graphql ? "page.cursor"
+                            : t == Paging::page_number                ? "page.number"
+                            : t == Paging::offset                     ? "page.offset"
+                                                                      : nullptr;
+        e.places_page = moved && endpoint_names(e, moved);
+        if (e.page_templates && !moved && !e.send)  // (a send naming them is refused below)
+            refuse(at + "/pagination", "{{page...}} templates need cursor, graphql, page_number or offset paging "
+                                       "(a next URL or Link header carries the whole next request)");
+    }
     check_pagination(e, at);
     if (auto pass = j.FindMember("pass_on"); pass != j.MemberEnd()) {
         if (!e.send) refuse(at + "/pass_on", "only a send endpoint passes records on");
@@ -420,8 +431,8 @@ Endpoint parse_endpoint(const Json& j, const std::string& at, const std::set<std
     for (const auto& [k, v] : e.query) check_references(v, settings, at + "/query/" + k, scope);
     for (const auto& [k, v] : e.headers) check_references(v, settings, at + "/headers/" + k, scope);
     const Pagination& p = e.pagination;
-    if (e.page_templates && !p.param.empty())
-        refuse(at + "/pagination/param", "the endpoint places the page with {{page...}} templates: leave 'param' out");
+    if (e.places_page && !p.param.empty())
+        refuse(at + "/pagination/param", "the endpoint places the page with a {{page...}} template: leave 'param' out");
     if (e.since_template && !e.cursor_param.empty())
         refuse(at + "/incremental/param", "the endpoint places {{request.since}} itself: leave 'param' out");
     if (e.since_template && e.cursor_field.empty())

@@ -145,7 +145,8 @@ struct Endpoint {
                                        // '*' step takes each element ("/edges/*/node")
     std::optional<RecordFilter> record_filter;
     std::vector<ResponseRule> response_rules;  // the manifest's, then the paging type's defaults
-    bool page_templates = false;   // receive: its templates place the page ({{page.cursor}}...)
+    bool page_templates = false;   // receive: its templates name the page ({{page.x}}): re-rendered per page
+    bool places_page = false;      // ... and one places what the paging type moves on (cursor, number, offset)
     bool since_template = false;   // receive: its templates place {{request.since}}
     // send: what a delivered record becomes for the shapes after it: the input as it was,
     // the API's answer (at answer_at), the answer's members merged into it, or the answer

@@ -137,6 +137,11 @@ bool Pager::is_end(const sdk::HttpResponse& response) const {
     return false;
 }
 
+void Pager::repeated() const {
+    throw sdk::Error(JN_ERR_INVALID_CONFIG, "the next page repeated the one before it: the API ignores how the "
+                                            "endpoint asks for the next page; check its pagination");
+}
+
 sdk::JsonDocument Pager::values() const {
     sdk::JsonDocument v(rapidjson::kObjectType);
     auto& a = v.GetAllocator();
@@ -161,11 +166,11 @@ bool Pager::next(PageRequest& r, const sdk::HttpResponse& response, const PageSc
     // What the page had, before a record_filter: a filtered page is not a short one.
     const size_t records = page.scanned;
     records_read_ += static_cast<int64_t>(records);
-    // A server that ignores the page parameter answers the same page for ever.
-    const size_t fingerprint = std::hash<std::string_view>{}(page.records_text());
-    if (records > 0 && pages_seen_ > 0 && fingerprint == last_page_)
-        throw sdk::Error(JN_ERR_INVALID_CONFIG, "the next page repeated the one before it: the API ignores how the "
-                                                "endpoint asks for the next page; check its pagination");
+    // A server that ignores how the next page is asked for answers the same page for ever:
+    // the same answer (page numbers, offsets), or the same next cursor or URL.
+    const size_t fingerprint = std::hash<std::string_view>{}(response.body);
+    const bool by_answer = p_.type == Paging::page_number || p_.type == Paging::offset;
+    if (by_answer && records > 0 && pages_seen_ > 0 && fingerprint == last_page_) repeated();
     last_page_ = fingerprint;
     ++pages_seen_;
     const std::optional<bool> more = stated_more(response, page);
@@ -175,6 +180,7 @@ bool Pager::next(PageRequest& r, const sdk::HttpResponse& response, const PageSc
             if (more == false) return false;
             const std::string next = link_next(response.header("Link"));
             if (next.empty()) return false;
+            if (same_origin(next) == r.full_url()) repeated();
             r.url = same_origin(next);
             r.query.clear();  // the link carries its own query (Shopify: page_info and limit only)
             return true;
@@ -183,6 +189,7 @@ bool Pager::next(PageRequest& r, const sdk::HttpResponse& response, const PageSc
             if (more == false) return false;
             const std::string next = page.value(p_.path);
             if (next.empty()) return false;
+            if (same_origin(next) == r.full_url()) repeated();
             r.url = same_origin(next);
             r.query.clear();
             return true;
@@ -190,6 +197,7 @@ bool Pager::next(PageRequest& r, const sdk::HttpResponse& response, const PageSc
         case Paging::cursor: {
             const std::string cursor = page.value(p_.path);
             if (cursor.empty() || records == 0 || more == false) return false;
+            if (cursor == cursor_) repeated();
             cursor_ = cursor;
             if (!p_.param.empty()) r.set(p_.param, cursor);
             return true;
@@ -207,6 +215,7 @@ bool Pager::next(PageRequest& r, const sdk::HttpResponse& response, const PageSc
         case Paging::graphql: {
             const std::string cursor = page.value(p_.path + "/endCursor");
             if (page.value(p_.path + "/hasNextPage") != "true" || cursor.empty()) return false;
+            if (cursor == cursor_) repeated();
             cursor_ = cursor;
             if (p_.param.empty()) return true;  // a {{page.cursor}} template places it
             auto& a = r.body->GetAllocator();

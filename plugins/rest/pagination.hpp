@@ -51,6 +51,7 @@ public:
 
 private:
     std::string same_origin(const std::string& url) const;
+    [[noreturn]] void repeated() const;  // the next page would be the one just read
     // The value `v` names in this answer; nullopt when the answer does not state it.
     static std::optional<std::string> stated(const PageValue& v, const sdk::HttpResponse& response, const PageScan& page);
     static std::optional<int64_t> stated_count(const PageValue& v, const sdk::HttpResponse& response,
@@ -64,7 +65,7 @@ private:
     int64_t offset_ = 0;
     int64_t records_read_ = 0;
     std::string cursor_;  // the next page's cursor (cursor, graphql)
-    size_t last_page_ = 0;  // a hash of the last page's records
+    size_t last_page_ = 0;  // a hash of the last answer (page numbers, offsets)
     int64_t pages_seen_ = 0;
     std::optional<int64_t> fewest_total_;  // the smallest total_records an answer stated
 };

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <strings.h>
+#include <unordered_map>
 
 namespace junction::rest {
 
@@ -118,23 +119,22 @@ private:
                     page.remove(k);
                 }
             }
+            // The caller's filters and since come after the endpoint's own query, on every page.
+            if (auto f = request.FindMember("filters"); f != request.MemberEnd()) {
+                if (!f->value.IsObject()) throw sdk::request_error("'filters' must be an object");
+                for (const auto& m : f->value.GetObject()) {
+                    const std::string name = m.name.GetString();
+                    if (std::find(e.filters.begin(), e.filters.end(), name) == e.filters.end())
+                        throw sdk::request_error("endpoint " + e.name + " offers no filter '" + name + "'");
+                    page.set(name, m.value.IsString() ? m.value.GetString() : sdk::to_json(m.value));
+                }
+            }
+            if (!since.empty() && !e.cursor_param.empty()) page.set(e.cursor_param, since);
             if (e.body) page.body = std::make_shared<sdk::JsonDocument>(render_body(*e.body, paged));
         };
+        if (!since.empty() && e.cursor_param.empty() && !e.since_template)
+            throw sdk::request_error("endpoint " + e.name + " is not incremental");
         place();
-        if (auto f = request.FindMember("filters"); f != request.MemberEnd()) {
-            if (!f->value.IsObject()) throw sdk::request_error("'filters' must be an object");
-            for (const auto& m : f->value.GetObject()) {
-                const std::string name = m.name.GetString();
-                if (std::find(e.filters.begin(), e.filters.end(), name) == e.filters.end())
-                    throw sdk::request_error("endpoint " + e.name + " offers no filter '" + name + "'");
-                page.set(name, m.value.IsString() ? m.value.GetString() : sdk::to_json(m.value));
-            }
-        }
-        if (!since.empty()) {
-            if (e.cursor_param.empty() && !e.since_template)
-                throw sdk::request_error("endpoint " + e.name + " is not incremental");
-            if (!e.cursor_param.empty()) page.set(e.cursor_param, since);
-        }
         pager.first(page);
 
         const std::string what = e.method + " " + e.path;
@@ -250,13 +250,15 @@ private:
     void pass_on(const Endpoint& e, const sdk::Json& input, const sdk::HttpResponse& r, sdk::Json& result,
                  sdk::JsonDocument::AllocatorType& a) const {
         const std::string what = e.method + " " + e.path;
-        if (r.body.size() >= kPassedAnswerMax) {
+        // An answer that echoes a credential passes it on as ***, like any text from the API.
+        const std::string body = client_.scrub(r.body);
+        if (body.size() >= kPassedAnswerMax) {
             host().warn(what + ": an answer of " + std::to_string(kPassedAnswerMax) + " bytes or more is not passed on");
             return;
         }
         sdk::JsonDocument answer;
         try {
-            answer = sdk::parse_json(r.body, "the answer");
+            answer = sdk::parse_json(body, "the answer");
         } catch (const sdk::Error& err) {
             host().warn(what + ": the answer is not passed on: " + err.what());
             return;
@@ -279,10 +281,16 @@ private:
             if (e.pass_on == Endpoint::PassOn::under) {
                 record.RemoveMember(e.pass_on_key.c_str());
                 record.AddMember(sdk::Json(e.pass_on_key.c_str(), a), sdk::Json(*picked, a), a);
-            } else if (picked->IsObject()) {  // merge: the answer's members win
+            } else if (picked->IsObject()) {  // merge: the answer's members win; names hash-indexed
+                std::unordered_map<std::string, rapidjson::SizeType> index;
+                for (auto it = record.MemberBegin(); it != record.MemberEnd(); ++it)
+                    index.emplace(std::string(it->name.GetString(), it->name.GetStringLength()),
+                                  static_cast<rapidjson::SizeType>(it - record.MemberBegin()));
                 for (const auto& m : picked->GetObject()) {
-                    record.RemoveMember(m.name);
-                    record.AddMember(sdk::Json(m.name, a), sdk::Json(m.value, a), a);
+                    auto [at, added] = index.try_emplace(std::string(m.name.GetString(), m.name.GetStringLength()),
+                                                         record.MemberCount());
+                    if (added) record.AddMember(sdk::Json(m.name, a), sdk::Json(m.value, a), a);
+                    else (record.MemberBegin() + at->second)->value.CopyFrom(m.value, a);
                 }
             }
         }

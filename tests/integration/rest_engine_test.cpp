@@ -616,6 +616,8 @@ std::string wp_manifest() {
            endpoint("exact_ended", R"("size":50,)" + end_on) + "," +
            R"({"name":"filtered","direction":"receive","method":"GET","path":"/wp","record_filter":{"pointer":"/id","not_equals":1},
               "pagination":{"type":"page_number","param":"page","size_param":"per_page","size":50,)" + totals + "," + end_on + "}}," +
+           R"({"name":"none_kept","direction":"receive","method":"GET","path":"/wp","record_filter":{"pointer":"/nope","exists":true},
+              "pagination":{"type":"page_number","param":"page","size_param":"per_page","size":50,)" + totals + "," + end_on + "}}," +
            R"({"name":"wrong_param","direction":"receive","method":"GET","path":"/wp",
               "pagination":{"type":"page_number","param":"pg","size_param":"per_page","size":50}},)" +
            R"({"name":"more","direction":"receive","method":"GET","path":"/has_more","records":"/data",
@@ -654,6 +656,8 @@ TEST_CASE("paging stops where the answers say: totals, has_more, a 400 past the 
     std::vector<int64_t> but_first = one_to(137);
     but_first.erase(but_first.begin());
     CHECK(h.receive("wp1", "filtered", "{}", &pages) == but_first);
+    // Pages whose records are all filtered out are not "the same page again".
+    CHECK(h.receive("wp1", "none_kept").empty());
     // A server that ignores the page parameter answers page 1 for ever: stopped, not looped.
     CHECK(status_of([&] { h.receive("wp1", "wrong_param"); }, &why) == JN_ERR_INVALID_CONFIG);
     CHECK_MESSAGE(why.find("the next page repeated the one before it") != std::string::npos, why);
@@ -774,6 +778,8 @@ TEST_CASE("templates place the page's cursor and the incremental since in the qu
       "endpoints":[
         {"name":"cursor","direction":"receive","method":"GET","path":"/cursor","records":"/data",
          "query":{"cursor":"{{page.cursor}}"},"pagination":{"type":"cursor","path":"/meta/next_cursor"}},
+        {"name":"numbered","direction":"receive","method":"GET","path":"/pages","records":"/results","filters":["status"],
+         "query":{"page":"{{page.number}}","per_page":"{{page.size}}"},"pagination":{"type":"page_number","size":10}},
         {"name":"graphql","direction":"receive","method":"POST","path":"/graphql","records":"/data/items/nodes",
          "incremental":{"field":"id"},
          "body":{"query":"query($first:Int,$after:String,$since:String){items(first:$first,after:$after,since:$since){nodes{id name} pageInfo{hasNextPage endCursor}}}",
@@ -781,6 +787,11 @@ TEST_CASE("templates place the page's cursor and the incremental since in the qu
          "pagination":{"type":"graphql","path":"/data/items/pageInfo"}}]})");
     h.add("tpl", "t", R"({"url":")" + sim.url() + R"("})");
     size_t pages = 0;
+    // The page number by template, with the caller's filter on every page.
+    CHECK(h.receive("t", "numbered", R"({"filters":{"status":"paid"}})", &pages) == one_to(25));
+    CHECK(pages == 3);
+    const std::string requests = sim.control("GET", "/_sim/requests").body;
+    CHECK_MESSAGE(requests.find("/lab/pages?page=3&per_page=10&status=paid") != std::string::npos, requests);
     CHECK(h.receive("t", "cursor", "{}", &pages) == one_to(25));
     CHECK(pages == 3);
     CHECK(h.receive("t", "graphql") == one_to(25));
@@ -802,5 +813,15 @@ TEST_CASE("templates place the page's cursor and the incremental since in the qu
         FAIL("installed");
     } catch (const Error& e) {
         CHECK_MESSAGE(e.message().find("{{page.cursor}} is not a known value") != std::string::npos, e.message());
+    }
+    try {  // a next URL carries the whole next request: a template cannot place anything in it
+        h.install_manifest("bad", R"({"engine":"rest","manifest_version":1,"name":"bad","version":"1.0.0",
+          "display_name":"Bad","base_url":"http://127.0.0.1:1","auth_methods":[{"name":"none","type":"none"}],
+          "endpoints":[{"name":"c","direction":"receive","method":"GET","path":"/c","query":{"n":"{{page.size}}"},
+                        "pagination":{"type":"next_url","path":"/next"}}]})");
+        FAIL("installed");
+    } catch (const Error& e) {
+        CHECK_MESSAGE(e.message().find("{{page...}} templates need cursor, graphql, page_number or offset paging") !=
+                          std::string::npos, e.message());
     }
 }
