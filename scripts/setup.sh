@@ -11,6 +11,7 @@ packages=(
   libcctz-dev tzdata  # flows: cron schedules and dates in named time zones
   libsystemd-dev  # junctiond tells systemd it is ready (Type=notify)
   libre2-dev  # flows: regex conditions in linear time, no recursion on input length
+  liblua5.4-dev  # flows: the script shape (sandboxed Lua 5.4)
   libseccomp-dev  # connector processes: the system calls a connector may not make
   clang libc++-dev libc++abi-dev abigail-tools
   openssl  # the tests' TLS peer (openssl s_server)

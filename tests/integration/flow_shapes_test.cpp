@@ -581,3 +581,58 @@ TEST_CASE("Voyado-style contacts as shipped: offset paging up to the stated tota
     CHECK(std::string(made[0]["memberNumber"].GetString()) == "1500000");
     CHECK(made[0]["id"].IsString());
 }
+
+TEST_CASE("a script shape maps, drops and fails records one by one; runaway code fails its record only") {
+    Files files;
+    files.write_input(70);
+    Daemon d;
+    add_file(d, "source", files.in);
+    add_file(d, "good", files.out("good"));
+    // Record 13 loops, record 26 eats memory, "n/a" amounts raise, France is dropped.
+    d.save_flow(R"flow({"name": "scripted", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "read", "type": "connection", "instance": "source", "endpoint": "records.receive", "direction": "receive", "next": "script"},
+      {"id": "script", "type": "script", "max_instructions": 100000, "max_memory_mb": 16, "timeout_ms": 5000, "next": "good",
+       "script": ["if record.id == 13 then while true do end end",
+                  "if record.id == 26 then local s = 'x' while true do s = s .. s end end",
+                  "local amount = tonumber(record.amount)",
+                  "if not amount then error('amount ' .. record.amount .. ' is not a number') end",
+                  "if record.country == 'FR' then return nil end",
+                  "if record.id == 2 then log('first order', record.id) end",
+                  "return {id = record.id, cents = amount * 100, sku = re.gsub(record.sku, '^SKU-', '')}"]},
+      {"id": "good", "type": "connection", "instance": "good", "endpoint": "records.send", "direction": "send"}]})flow");
+    const auto run = d.wait_run(d.start_run("scripted"));
+    CHECK(std::string(run["status"].GetString()) == "completed_with_errors");
+
+    std::vector<int64_t> expected;
+    int failed = 0;
+    for (int id = 1; id <= 70; ++id) {
+        if (id == 13 || id == 26 || id % 7 == 0) ++failed;
+        else if (id % 4 != 1) expected.push_back(id);  // countries[id % 4] == "FR" when id % 4 == 1
+    }
+    CHECK(ids_in(files.out("good")) == expected);
+    CHECK(count(run, "script", "failed") == failed);
+    const auto good = lines_of(files.out("good"));
+    REQUIRE(!good.empty());
+    CHECK(good[0]["cents"].GetInt64() == 2000);
+    CHECK(std::string(good[0]["sku"].GetString()) == "2");
+
+    const Answer failures = d.call("GET", "/v1/runs/" + std::string(run["id"].GetString()) + "/failures");
+    REQUIRE(failures.status == 200);
+    std::map<int64_t, std::string> reasons;
+    const auto items = failures.json();
+    for (const auto& f : items["items"].GetArray()) reasons[f["record"]["id"].GetInt64()] = f["reason"].GetString();
+    CHECK(reasons.size() == static_cast<size_t>(failed));
+    CHECK(reasons[13] == "the script ran more than 100000 Lua instructions on this record (max_instructions)");
+    CHECK(reasons[26] == "the script used more than 16 MB of memory (max_memory_mb)");
+    CHECK(reasons[7] == "script:4: amount n/a is not a number");
+    CHECK(log_text(d, run["id"].GetString()).find("script: first order 2") != std::string::npos);
+
+    // A script that does not compile is refused when the flow is saved, with Lua's reason.
+    const Answer refused = d.call("POST", "/v1/flows", R"({"name": "broken", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "script", "type": "script", "script": "return {id = record.id"}]})");
+    CHECK(refused.status == 400);
+    CHECK_MESSAGE(refused.body.find("the script does not compile: script:1: '}' expected near <eof>") != std::string::npos,
+                  refused.body);
+    // The daemon carries on.
+    CHECK(std::string(d.wait_run(d.start_run("scripted"))["status"].GetString()) == "completed_with_errors");
+}

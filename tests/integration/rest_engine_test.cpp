@@ -238,7 +238,7 @@ TEST_CASE("each auth method: the right credentials pass, tokens are cached and r
 }
 
 TEST_CASE("a session token is used until shortly before it expires, then the login is made again") {
-    Simulator sim({"--api", "lab", "--auth", "session", "--items", "15", "--token-ttl", "61"});
+    Simulator sim({"--api", "lab", "--auth", "session", "--items", "15", "--token-ttl", "64"});
     RestHost h;
     h.install_manifest("lab", lab_manifest("lab", R"({"name":"session","type":"session_token","param":"X-Session-Token",
         "fields":[{"field":"username"},{"field":"password","secret":true}],
@@ -248,8 +248,9 @@ TEST_CASE("a session token is used until shortly before it expires, then the log
     CHECK(h.receive("s", "offset") == one_to(15));
     CHECK(h.receive("s", "offset") == one_to(15));
     CHECK(sim.received()["logins"].GetInt() == 1);
-    // 61 s of life, renewed a minute early: after a second the next call logs in again.
-    std::this_thread::sleep_for(1100ms);
+    // 64 s of life, renewed a minute early: 4 s (room for a slow sanitizer build under
+    // load) later the next call logs in again.
+    std::this_thread::sleep_for(4100ms);
     CHECK(h.receive("s", "offset") == one_to(15));
     CHECK(sim.received()["logins"].GetInt() == 2);
     // A login template naming a field the method does not declare is refused at install.
@@ -572,7 +573,7 @@ TEST_CASE("Shopify's leaky bucket: the manifest's rate limit stays inside it; wi
 }
 
 TEST_CASE("tokens are fetched again before they expire; filters reach the API; unknown filters are refused") {
-    Simulator sim({"--api", "lab", "--auth", "client_credentials", "--items", "20", "--token-ttl", "61"});
+    Simulator sim({"--api", "lab", "--auth", "client_credentials", "--items", "20", "--token-ttl", "64"});
     RestHost h;
     std::string manifest = lab_manifest(
         "lab", R"({"name":"cc","type":"oauth2_client_credentials","token_url":"{{settings.url}}/lab/token"})");
@@ -581,7 +582,7 @@ TEST_CASE("tokens are fetched again before they expire; filters reach the API; u
     h.add("lab", "lab1", R"({"url":")" + sim.url() + R"(","client_id":"client-1","client_secret":"client-secret"})");
     CHECK(h.receive("lab1", "link", R"({"filters":{"status":"paid"}})") == one_to(20));
     CHECK(sim.received()["token_grants"].GetInt() == 1);
-    std::this_thread::sleep_for(1200ms);  // 61 s tokens are renewed a minute early: now
+    std::this_thread::sleep_for(4100ms);  // 64 s tokens are renewed a minute early: now
     CHECK(h.receive("lab1", "link") == one_to(20));
     CHECK(sim.received()["token_grants"].GetInt() == 2);
     CHECK(sim.control("GET", "/_sim/requests").body.find("/lab/link?status=paid") != std::string::npos);

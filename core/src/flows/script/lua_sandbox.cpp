@@ -1,0 +1,167 @@
+// The libraries a script sees. Left out, so that a script reaches nothing but its record:
+// io, os, package/require, debug, load/loadfile/dofile (no other code, no bytecode), print
+// and warn (they write to the daemon's stdout/stderr; log() writes to the run log), and
+// collectgarbage. Lua patterns can take exponential time inside one C call, where no
+// instruction budget can stop them, so string.match/gmatch/gsub point to `re` (RE2) and
+// string.find searches plain text only. setmetatable refuses __gc: a finalizer runs with
+// the budget hook off.
+#include "script_state.hpp"
+
+#include <cstring>
+
+namespace junction::core::flows::script {
+
+void* null_sentinel() {
+    static const char sentinel = 0;
+    return const_cast<char*>(&sentinel);
+}
+
+lua_Integer start_position(lua_State* L, int arg, size_t length) {
+    lua_Integer init = luaL_optinteger(L, arg, 1);
+    if (init < 0) init = init < -static_cast<lua_Integer>(length) ? 1 : static_cast<lua_Integer>(length) + init + 1;
+    return init == 0 ? 1 : init;
+}
+
+namespace {
+
+constexpr const char* kLuaPatternChars = "^$*+?.([%-";
+constexpr size_t kMaxLogLine = 2000;
+
+// string.find(s, text [, init [, plain]]): plain search in linear time (glibc's two-way memmem).
+int find_plain(lua_State* L) {
+    size_t length = 0, needle_length = 0;
+    const char* s = luaL_checklstring(L, 1, &length);
+    const char* needle = luaL_checklstring(L, 2, &needle_length);
+    const lua_Integer init = start_position(L, 3, length);
+    if (!lua_toboolean(L, 4) && std::strpbrk(needle, kLuaPatternChars) != nullptr)
+        return luaL_error(L, "string.find takes plain text here (pass true as the 4th argument); Lua patterns are not "
+                             "available in scripts, use re.find(s, pattern) (RE2, linear time)");
+    if (init > static_cast<lua_Integer>(length) + 1) {
+        lua_pushnil(L);
+        return 1;
+    }
+    const char* from = s + init - 1;
+    const void* at = memmem(from, length - (init - 1), needle, needle_length);
+    if (!at) {
+        lua_pushnil(L);
+        return 1;
+    }
+    const lua_Integer start = static_cast<const char*>(at) - s + 1;
+    lua_pushinteger(L, start);
+    lua_pushinteger(L, start + static_cast<lua_Integer>(needle_length) - 1);
+    return 2;
+}
+
+int no_lua_patterns(lua_State* L) {
+    return luaL_error(L, "%s is not available in scripts: Lua patterns can take exponential time; use %s (RE2 syntax, "
+                         "linear time)",
+                      lua_tostring(L, lua_upvalueindex(1)), lua_tostring(L, lua_upvalueindex(2)));
+}
+
+int checked_setmetatable(lua_State* L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    const int type = lua_type(L, 2);
+    luaL_argexpected(L, type == LUA_TNIL || type == LUA_TTABLE, 2, "nil or table");
+    if (type == LUA_TTABLE && lua_getfield(L, 2, "__gc") != LUA_TNIL)
+        return luaL_error(L, "setmetatable: __gc is not available in scripts");
+    lua_settop(L, 2);
+    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL) return luaL_error(L, "cannot change a protected metatable");
+    lua_setmetatable(L, 1);
+    return 1;
+}
+
+// array([t]): marks t (or a new table) as a JSON array, so that even an empty one is [].
+int make_array(lua_State* L) {
+    if (lua_isnoneornil(L, 1)) lua_newtable(L);
+    else luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL) {
+        lua_pop(L, 1);
+        return 1;  // marked already (or protected: leave it)
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ScriptState::of(L).array_metatable);
+    lua_setmetatable(L, 1);
+    return 1;
+}
+
+// log(...): one line in the run log, its values as tostring gives them, space-separated.
+int log_line(lua_State* L) {
+    auto& state = ScriptState::of(L);
+    const int n = lua_gettop(L);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = 1; i <= n; ++i) {
+        if (i > 1) luaL_addchar(&b, ' ');
+        luaL_tolstring(L, i, nullptr);
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    if (state.log_lines_left <= 0) return 0;
+    --state.log_lines_left;
+    size_t length = 0;
+    const char* text = lua_tolstring(L, -1, &length);
+    try {
+        if (state.log) {
+            state.log(std::string_view(text, std::min(length, kMaxLogLine)));
+            if (state.log_lines_left == 0) state.log("(the script's further log lines in this run are dropped)");
+        }
+    } catch (...) {
+        // A line that cannot be logged is not the record's failure.
+    }
+    return 0;
+}
+
+void remove(lua_State* L, int table, std::initializer_list<const char*> names) {
+    for (const char* name : names) {
+        lua_pushnil(L);
+        lua_setfield(L, table, name);
+    }
+}
+
+}  // namespace
+
+void open_sandbox(lua_State* L) {
+    const luaL_Reg libraries[] = {{LUA_GNAME, luaopen_base},        {LUA_STRLIBNAME, luaopen_string},
+                                  {LUA_TABLIBNAME, luaopen_table},  {LUA_MATHLIBNAME, luaopen_math},
+                                  {LUA_UTF8LIBNAME, luaopen_utf8},  {LUA_COLIBNAME, luaopen_coroutine}};
+    for (const auto& library : libraries) {
+        luaL_requiref(L, library.name, library.func, 1);
+        lua_pop(L, 1);
+    }
+    lua_pushglobaltable(L);
+    const int globals = lua_gettop(L);
+    remove(L, globals, {"dofile", "loadfile", "load", "print", "warn", "collectgarbage"});
+    lua_pushcfunction(L, checked_setmetatable);
+    lua_setfield(L, globals, "setmetatable");
+
+    lua_getglobal(L, LUA_STRLIBNAME);
+    const int string = lua_gettop(L);
+    remove(L, string, {"dump"});
+    lua_pushcfunction(L, find_plain);
+    lua_setfield(L, string, "find");
+    const char* replaced[][2] = {{"string.match", "re.match"}, {"string.gmatch", "re.gmatch"}, {"string.gsub", "re.gsub"}};
+    for (const auto& [name, instead] : replaced) {
+        lua_pushstring(L, name);
+        lua_pushstring(L, instead);
+        lua_pushcclosure(L, no_lua_patterns, 2);
+        lua_setfield(L, string, name + std::strlen("string."));
+    }
+    lua_pop(L, 1);
+
+    // The array marker: protected, so a script can neither read it nor give it a __gc.
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "array");
+    lua_setfield(L, -2, "__metatable");
+    ScriptState::of(L).array_metatable = luaL_ref(L, LUA_REGISTRYINDEX);
+
+    lua_pushlightuserdata(L, null_sentinel());
+    lua_setfield(L, globals, "null");
+    lua_pushcfunction(L, make_array);
+    lua_setfield(L, globals, "array");
+    lua_pushcfunction(L, log_line);
+    lua_setfield(L, globals, "log");
+    open_regex(L);
+    lua_pop(L, 1);
+}
+
+}  // namespace junction::core::flows::script

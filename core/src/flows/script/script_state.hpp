@@ -1,0 +1,72 @@
+// What the sandbox's C functions share with the script that runs them: the limits, what has
+// been spent, the run log. One per lua_State, reached through lua_getextraspace (also from
+// coroutines, which copy it). Everything here is trivially destructible where a Lua error
+// can unwind past it: Lua is C and unwinds with longjmp, which runs no destructor.
+#pragma once
+
+#include <lua.hpp>
+#include <re2/re2.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace junction::core::flows::script {
+
+// The instruction count between two calls of the budget hook.
+inline constexpr int kHookEvery = 1000;
+// Tables nest no deeper than JSON does (json-max-depth).
+inline constexpr int kMaxDepth = 128;
+
+struct ScriptState {
+    // Memory: every byte the Lua state holds, checked by the allocator.
+    size_t memory_limit = 0;
+    size_t memory_used = 0;
+    bool memory_refused = false;  // the allocator said no since the record started
+
+    // Time: instructions and wall clock, checked by the count hook.
+    int64_t instruction_limit = 0;
+    int64_t instructions = 0;
+    std::chrono::steady_clock::time_point deadline;
+    std::chrono::milliseconds timeout{0};
+    bool spent = false;  // once true, every hook call raises again (no pcall can swallow it)
+
+    // The null sentinel and the marker of arrays.
+    int array_metatable = LUA_NOREF;
+
+    // log(): lines left in this run, and where they go.
+    int log_lines_left = 0;
+    std::function<void(std::string_view)> log;
+
+    // re.*: compiled patterns, a few per script (a pattern built per record compiles per record).
+    std::unordered_map<std::string, std::unique_ptr<const re2::RE2>> patterns;
+    char message[256] = {};  // an error's text, kept here while Lua unwinds
+
+    static ScriptState& of(lua_State* L) { return **static_cast<ScriptState**>(lua_getextraspace(L)); }
+};
+
+// Counts work done inside one C call (a regex over a long string) against the record's
+// instruction budget, one instruction per 16 bytes, and raises when the budget or the
+// deadline is spent.
+void charge_work(lua_State* L, size_t bytes);
+
+// The optional 1-based start position at `arg`, as string.find reads it (negative: from
+// the end; 0 or before the start: 1).
+lua_Integer start_position(lua_State* L, int arg, size_t length);
+
+// The JSON null inside a script: `null`, a light userdata at this address.
+void* null_sentinel();
+
+// Opens the sandbox's libraries in `L`: base (without load, dofile, loadfile, print, warn,
+// collectgarbage; setmetatable refuses __gc), string (find plain only, no dump, Lua
+// patterns replaced by re), table, math, utf8, coroutine, and re, log, null, array.
+void open_sandbox(lua_State* L);
+// The `re` table: RE2 patterns (linear time) for what Lua patterns would do.
+void open_regex(lua_State* L);
+
+}  // namespace junction::core::flows::script

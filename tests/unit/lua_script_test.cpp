@@ -1,0 +1,252 @@
+// The script shape's Lua sandbox on its own: records in and out as tables, what the sandbox
+// leaves out, and the budget, deadline and memory cap failing runaway code record by record.
+#include <doctest/doctest.h>
+
+#include <junction/core/flows/lua_script.hpp>
+
+#include <rapidjson/document.h>
+
+#include <string>
+#include <vector>
+
+using namespace junction::core::flows;
+using namespace std::chrono_literals;
+
+namespace {
+
+rapidjson::Document doc(const std::string& json) {
+    rapidjson::Document d;
+    d.Parse(json.c_str());
+    REQUIRE_MESSAGE(!d.HasParseError(), json);
+    return d;
+}
+
+// What the script returns for `record`, each as compact JSON.
+std::vector<std::string> run_on(LuaScript& script, const std::string& record) {
+    Batch batch;
+    std::vector<Json> out;
+    const auto in = doc(record);
+    script.run(in, out, batch.allocator());
+    std::vector<std::string> texts;
+    for (const auto& v : out) texts.push_back(to_json(v));
+    return texts;
+}
+
+std::vector<std::string> run_once(const std::string& source, const std::string& record, ScriptLimits limits = {}) {
+    LuaScript script(source, limits);
+    return run_on(script, record);
+}
+
+// The same JSON, whatever the order of object members.
+bool same_json(const std::string& a, const std::string& b) { return doc(a) == doc(b); }
+
+std::string failure(LuaScript& script, const std::string& record) {
+    try {
+        run_on(script, record);
+    } catch (const ScriptError& e) {
+        return e.what();
+    }
+    return "(no failure)";
+}
+
+std::string failure_once(const std::string& source, const std::string& record = "{}", ScriptLimits limits = {}) {
+    LuaScript script(source, limits);
+    return failure(script, record);
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+const std::string kOrder = R"({"id": 820982911946154508, "email": "jon@example.com", "total_price": "199.65",
+    "currency": "EUR", "taxes_included": false, "discount": null, "tags": [], "note_attributes": {},
+    "customer": {"id": 115310627314723954, "first_name": "Jon", "last_name": "Snow"},
+    "line_items": [{"sku": "IPOD-342-N", "quantity": 1, "price": "199.00"}, {"sku": "CASE-1", "quantity": 2, "price": 0.325}]})";
+
+}  // namespace
+
+TEST_CASE("script: a record in as a table, new records out, JSON types kept") {
+    const auto out = run_once(R"(
+        local lines = array()
+        for _, l in ipairs(record.line_items) do
+            lines[#lines + 1] = {sku = l.sku, qty = l.quantity, price = tonumber(l.price)}
+        end
+        return {externalId = "SHOP-" .. record.id, email = string.lower(record.email),
+                name = record.customer.first_name .. " " .. record.customer.last_name,
+                total = tonumber(record.total_price), tax = record.taxes_included, discount = record.discount,
+                tags = record.tags, attributes = record.note_attributes, lines = lines, none = array()})",
+                              kOrder);
+    REQUIRE(out.size() == 1);
+    CHECK(same_json(out[0], R"({"externalId": "SHOP-820982911946154508", "email": "jon@example.com",
+        "name": "Jon Snow", "total": 199.65, "tax": false, "discount": null, "tags": [], "attributes": {},
+        "lines": [{"sku": "IPOD-342-N", "qty": 1, "price": 199.0}, {"sku": "CASE-1", "qty": 2, "price": 0.325}],
+        "none": []})"));
+    // The record itself, changed in place, goes on whole: integers stay integers.
+    const auto same = run_once("record.seen = true; record.customer.first_name = nil; return record", kOrder);
+    REQUIRE(same.size() == 1);
+    auto expected = doc(kOrder);
+    expected.AddMember("seen", true, expected.GetAllocator());
+    expected["customer"].RemoveMember("first_name");
+    CHECK(doc(same[0]) == expected);
+    CHECK(contains(same[0], R"("id":820982911946154508)"));
+}
+
+TEST_CASE("script: nil drops the record, several values are several records, no return is an error") {
+    CHECK(run_once("if record.skip then return nil end return record", R"({"skip": true})").empty());
+    const auto lines = run_once("return table.unpack(record.line_items)", kOrder);
+    REQUIRE(lines.size() == 2);
+    CHECK(same_json(lines[1], R"({"sku": "CASE-1", "quantity": 2, "price": 0.325})"));
+    CHECK(run_once("return 1, 'two', {3}", "{}") == std::vector<std::string>{"1", "\"two\"", "[3]"});
+    CHECK(contains(failure_once("record.x = 1"), "returned nothing: end it with `return record`"));
+    // Globals live for the run: a counter across records.
+    LuaScript counter("n = (n or 0) + 1; return {n = n}", {});
+    CHECK(run_on(counter, "{}") == std::vector<std::string>{R"({"n":1})"});
+    CHECK(run_on(counter, "{}") == std::vector<std::string>{R"({"n":2})"});
+}
+
+TEST_CASE("script: errors name the line; values JSON cannot hold are refused with where they are") {
+    CHECK(failure_once("local a = 1\nreturn record.customer.name", "{}") ==
+          "script:2: attempt to index a nil value (field 'customer')");
+    CHECK(failure_once("error('no currency for ' .. record.id)", R"({"id": 7})") == "script:1: no currency for 7");
+    CHECK(failure_once("error({code = 1})") == "raised an error that is not a string (a table)");
+    CHECK(failure_once("return {a = {b = {print = type}}}") ==
+          "the script returned a function, which JSON cannot hold at /a/b/print");
+    CHECK(failure_once("return {items = {1, 2, {x = 0/0}}}") ==
+          "the script returned a number JSON cannot hold (-nan) at /items/2/x");
+    CHECK(contains(failure_once("local t = {} t.self = t return t"), "nested deeper than 128 levels"));
+    CHECK(contains(failure_once("return {1, 2, x = 3}"), "both numbered and named keys"));
+    CHECK(contains(failure_once("return {[1] = 1, [3] = 3}"), "numbered with gaps"));
+    CHECK(contains(failure_once("local a = array() a.x = 1 return a"), "an array (from the record, or made with array())"));
+    try {
+        LuaScript bad("return (", {});
+        FAIL("compiled");
+    } catch (const ScriptError& e) {
+        CHECK(std::string(e.what()) == "the script does not compile: script:1: unexpected symbol near <eof>");
+    }
+}
+
+TEST_CASE("script: the sandbox has no io, os, require, load, debug or print, and no Lua patterns") {
+    for (const char* name : {"io", "os", "require", "package", "debug", "load", "loadfile", "dofile", "print", "warn",
+                             "collectgarbage", "loadstring"}) {
+        CAPTURE(name);
+        CHECK(run_once(std::string("return {t = type(") + name + ")}", "{}") == std::vector<std::string>{R"({"t":"nil"})"});
+    }
+    CHECK(run_once("return {t = type(string.dump)}", "{}") == std::vector<std::string>{R"({"t":"nil"})"});
+    CHECK(contains(failure_once("setmetatable({}, {__gc = function() while true do end end})"), "__gc is not available"));
+    CHECK(contains(failure_once("return record.s:match('(%d+)')", R"({"s": "a1"})"),
+                   "string.match is not available in scripts: Lua patterns can take exponential time; use re.match"));
+    CHECK(contains(failure_once("return string.gsub('a', 'a', 'b')"), "use re.gsub"));
+    CHECK(contains(failure_once("return string.find('a.b', '.')"), "string.find takes plain text here"));
+    CHECK(run_once("return {string.find('a.b.c', '.b', 1, true)}", "{}") == std::vector<std::string>{"[2,3]"});
+    CHECK(run_once("return {('order-42'):find('42')}", "{}") == std::vector<std::string>{"[7,8]"});
+    // A string's metatable is the script's own; the array marker cannot be taken or changed.
+    CHECK(run_once("return {getmetatable(array())}", "{}") == std::vector<std::string>{R"(["array"])"});
+    CHECK(contains(failure_once("setmetatable(record.tags, {})", kOrder), "cannot change a protected metatable"));
+    // Bytecode cannot come in: only text compiles.
+    try {
+        LuaScript bytecode(std::string("\x1bLua\x54\x00", 6), {});
+        FAIL("compiled");
+    } catch (const ScriptError& e) {
+        CHECK(contains(e.what(), "does not compile"));
+    }
+}
+
+TEST_CASE("script: re gives RE2 patterns for match, find, gmatch, gsub and test") {
+    const auto dates = run_once(R"lua(local y, m, d = re.match(record.at, "(\\d{4})-(\\d\\d)-(\\d\\d)")
+        return {y = y, m = m, d = d, whole = re.match(record.at, "\\d+"), none = re.match("x", "\\d") == nil})lua",
+                                R"({"at": "2026-12-05T10:00:00Z"})");
+    REQUIRE(dates.size() == 1);
+    CHECK(same_json(dates[0], R"({"y":"2026","m":"12","d":"05","whole":"2026","none":true})"));
+    CHECK(run_once(R"lua(return {re.find("order 42 of 7", "(\\d+)")})lua", "{}") ==
+          std::vector<std::string>{R"([7,8,"42"])"});
+    CHECK(run_once(R"lua(local out = array()
+        for w in re.gmatch("a1 b22 c333", "[a-z](\\d+)") do out[#out + 1] = w end return out)lua",
+                   "{}") == std::vector<std::string>{R"(["1","22","333"])"});
+    CHECK(run_once(R"lua(return {re.gsub("2026-12-05", "(\\d+)-(\\d+)-(\\d+)", "\\3.\\2.\\1")})lua", "{}") ==
+          std::vector<std::string>{R"(["05.12.2026",1])"});
+    CHECK(run_once(R"lua(return {re.gsub("a-b-c", "-", function() return "+" end, 1)})lua", "{}") ==
+          std::vector<std::string>{R"(["a+b-c",1])"});
+    CHECK(run_once(R"lua(return {re.gsub("GB FR", "[A-Z]+", {GB = "United Kingdom"})})lua", "{}") ==
+          std::vector<std::string>{R"(["United Kingdom FR",2])"});
+    CHECK(run_once(R"lua(return {(re.gsub("h\u{e9}llo", "", "."))})lua", "{}") ==
+          std::vector<std::string>{"[\".h.\u00e9.l.l.o.\"]"});
+    CHECK(run_once(R"lua(return {re.test("abc", "^a"), re.test("abc", "^b")})lua", "{}") ==
+          std::vector<std::string>{"[true,false]"});
+    CHECK(contains(failure_once(R"lua(return re.match("a", "(a"))lua"), "re: the pattern (a missing )"));
+    CHECK(contains(failure_once(R"lua(return re.match("a", "(a)\\1"))lua"), "re: the pattern"));
+}
+
+TEST_CASE("script: the instruction budget stops a loop, even one that catches its own errors") {
+    ScriptLimits limits;
+    limits.max_instructions = 100'000;
+    LuaScript script("if record.loop then while true do end end return record", limits);
+    CHECK(failure(script, R"({"loop": true})") ==
+          "the script ran more than 100000 Lua instructions on this record (max_instructions)");
+    // The next record starts with a whole budget.
+    CHECK(run_on(script, R"({"id": 2})") == std::vector<std::string>{R"({"id":2})"});
+
+    for (const char* runaway : {"while true do pcall(function() while true do end end) end",
+                                "while true do local ok = pcall(error, 'x') end",
+                                "local f f = function() return pcall(f) end while true do f() end",
+                                "while true do coroutine.wrap(function() while true do end end)() end",
+                                "while true do pcall(coroutine.wrap(function() while true do end end)) end"}) {
+        CAPTURE(runaway);
+        CHECK(contains(failure_once(runaway, "{}", limits), "(max_instructions)"));
+    }
+    // Work inside one C call counts too: a regex over a long string, again and again.
+    CHECK(contains(failure_once("local s = string.rep('a', 1000000) while true do re.test(s, 'b') end", "{}", limits),
+                   "(max_instructions)"));
+}
+
+TEST_CASE("script: the deadline stops what the budget allows but the clock does not") {
+    ScriptLimits limits;
+    limits.max_instructions = 1'000'000'000;
+    limits.timeout = 100ms;
+    LuaScript script("if record.slow then local x = 0 while true do x = x + 1 end end return record", limits);
+    CHECK(failure(script, R"({"slow": true})") == "the script took longer than 100 ms on this record (timeout_ms)");
+    CHECK(run_on(script, R"({"id": 3})") == std::vector<std::string>{R"({"id":3})"});
+}
+
+TEST_CASE("script: the memory cap fails the record that reaches it, and the next record has its memory back") {
+    ScriptLimits limits;
+    limits.max_memory = size_t{8} << 20;
+    limits.max_instructions = 1'000'000'000;
+    limits.timeout = 10s;
+    LuaScript script(R"(if record.grow == "table" then local t = {} for i = 1, 1e9 do t[i] = i end end
+                        if record.grow == "string" then local s = "x" while true do s = s .. s end end
+                        if record.grow == "kept" then kept = kept or {} for i = 1, 1e9 do kept[#kept + 1] = i end end
+                        return {id = record.id})",
+                     limits);
+    CHECK(failure(script, R"({"grow": "table"})") == "the script used more than 8 MB of memory (max_memory_mb)");
+    CHECK(failure(script, R"({"grow": "string"})") == "the script used more than 8 MB of memory (max_memory_mb)");
+    CHECK(run_on(script, R"({"id": 4})") == std::vector<std::string>{R"({"id":4})"});
+    CHECK(script.memory_used() < (size_t{1} << 20));
+    // What a script keeps in globals stays (the script's choice); a record that needs little still passes.
+    CHECK(failure(script, R"({"grow": "kept"})") == "the script used more than 8 MB of memory (max_memory_mb)");
+    CHECK(run_on(script, R"({"id": 5})") == std::vector<std::string>{R"({"id":5})"});
+    // An answer larger than the cap (one table many times over) is refused while it is written.
+    LuaScript wide("local t = {} for i = 1, 100 do t[i] = string.rep('x', 60000) end local all = array() "
+                   "for i = 1, 200 do all[i] = t end return {all = all}",
+                   limits);
+    CHECK(contains(failure(wide, "{}"), "a record larger than 8 MB (max_memory_mb)"));
+}
+
+TEST_CASE("script: log lines go to the run log, a bounded number per run") {
+    ScriptLimits limits;
+    limits.max_log_lines = 3;
+    LuaScript script("log('order', record.id, 'has', #record.lines, 'lines', nil, true) return nil", limits);
+    std::vector<std::string> lines;
+    script.set_log([&](std::string_view line) { lines.emplace_back(line); });
+    for (int i = 0; i < 5; ++i) run_on(script, R"({"id": 9, "lines": [1, 2]})");
+    CHECK(lines == std::vector<std::string>{"order 9 has 2 lines nil true", "order 9 has 2 lines nil true",
+                                            "order 9 has 2 lines nil true",
+                                            "(the script's further log lines in this run are dropped)"});
+}
+
+TEST_CASE("script: a record at the depth cap goes in and out") {
+    std::string deep;
+    for (int i = 0; i < 127; ++i) deep += R"({"a":)";
+    deep += "1";
+    for (int i = 0; i < 127; ++i) deep += "}";
+    const auto out = run_once("return record", deep);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0] == deep);
+}
