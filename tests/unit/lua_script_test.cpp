@@ -250,3 +250,27 @@ TEST_CASE("script: a record at the depth cap goes in and out") {
     REQUIRE(out.size() == 1);
     CHECK(out[0] == deep);
 }
+
+TEST_CASE("script: the examples of docs/flows.md do what the docs say") {
+    const std::string sales_order = R"lua(if record.cancelled_at ~= null then return nil end
+local lines = array()
+for _, l in ipairs(record.line_items) do
+  lines[#lines + 1] = {itemId = l.sku, quantity = l.quantity, rate = tonumber(l.price)}
+end
+local first, last = re.match(record.customer.name or '', [[^(\S+)\s+(.*)$]])
+return {externalId = 'SHOP-' .. record.id, firstName = first, lastName = last,
+        tranDate = record.created_at:sub(1, 10), item = lines})lua";
+    const auto out = run_once(sales_order, R"({"id": 1001, "cancelled_at": null, "created_at": "2026-03-01T10:00:00Z",
+        "customer": {"name": "Ada King Lovelace"}, "line_items": [{"sku": "A", "quantity": 2, "price": "9.50"}]})");
+    REQUIRE(out.size() == 1);
+    CHECK(same_json(out[0], R"({"externalId": "SHOP-1001", "firstName": "Ada", "lastName": "King Lovelace",
+        "tranDate": "2026-03-01", "item": [{"itemId": "A", "quantity": 2, "rate": 9.5}]})"));
+    CHECK(run_once(sales_order, R"({"cancelled_at": "2026-03-02T00:00:00Z"})").empty());
+
+    const auto lines = run_once(R"lua(local out = {}
+for i, l in ipairs(record.line_items) do out[i] = {order = record.id, sku = l.sku, qty = l.quantity} end
+return table.unpack(out))lua",
+                                R"({"id": 7, "line_items": [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 3}]})");
+    REQUIRE(lines.size() == 2);
+    CHECK(same_json(lines[1], R"({"order": 7, "sku": "B", "qty": 3})"));
+}
