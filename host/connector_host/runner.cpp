@@ -148,6 +148,7 @@ private:
     static uint32_t is_cancelled(jn_call* call);
     static jn_status emit(jn_call* call, jn_str json);
     static void set_error(jn_call* call, jn_str message);
+    static void call_log(jn_call* call, uint32_t level, jn_str message);
 
     wire::Channel channel_;
     std::filesystem::path library_path_;
@@ -176,7 +177,7 @@ const jn_host_api Runner::table = {
     sizeof(jn_host_api),    &Runner::log,          &Runner::http_request, &Runner::state_get,
     &Runner::state_set,     &Runner::state_delete, &Runner::clock_now_ms, &Runner::is_cancelled,
     &Runner::emit,          &Runner::set_error,    &Runner::http_request_batch, &Runner::credential_get,
-    &Runner::credential_swap,
+    &Runner::credential_swap, &Runner::call_log,
 };
 
 int Runner::run() {
@@ -733,6 +734,12 @@ jn_status Runner::emit(jn_call* c, jn_str json) {
 void Runner::set_error(jn_call* c, jn_str message) {
     if (!c) return;
     send_after_held(*as_call(c), wire::encode(wire::Type::set_error, as_call(c)->id, sv(message).substr(0, kMaxText)));
+}
+
+void Runner::call_log(jn_call* c, uint32_t level, jn_str message) {
+    if (!c) return;
+    const wire::Log line{0, level, std::string(sv(message).substr(0, kMaxText))};
+    send_after_held(*as_call(c), wire::encode(as_call(c)->id, line, wire::Type::call_log));
 }
 
 }  // namespace

@@ -95,7 +95,7 @@ void run_invoke(ConnectorInstance& instance, const InvokeSpec& spec, Conformance
             ++pages;
             if (problem.empty()) problem = page_problem(page, records);
             if (pages >= 3) cancel = true;  // enough to judge; checks cancellation too
-        }, CallOptions{&cancel});
+        }, CallOptions{&cancel, {}});
     } catch (const Error& e) {
         if (!(cancel && e.plugin_status() == JN_ERR_CANCELLED)) {
             report.fail(what + ": " + e.message());

@@ -228,7 +228,7 @@ std::vector<Client::Outcome> Client::attempt_all(std::vector<sdk::HttpRequest> r
                         again.push_back(i);
                         return;
                     }
-                    if (verdict.rule) apply_rule(outcomes[i], verdict, what, tries[i]);
+                    if (verdict.rule) apply_rule(outcomes[i], verdict, what, tries[i], call);
                     // Final, whatever its status: the caller judges it, from a bounded excerpt
                     // of the body when it keeps many.
                     if (r.body.size() > keep_body) r.body.resize(keep_body);
@@ -490,7 +490,8 @@ bool has_header(const sdk::HttpRequest& r, std::string_view name) {
     });
 }
 
-void Client::apply_rule(Outcome& outcome, const RuleVerdict& verdict, const std::string& what, int attempts) const {
+void Client::apply_rule(Outcome& outcome, const RuleVerdict& verdict, const std::string& what, int attempts,
+                        const sdk::Call& call) const {
     std::string message = verdict.message.empty() ? std::string("(no message)") : scrub(verdict.message);
     if (message.size() > 300) message = message.substr(0, 300) + "...";  // cut after the scrub
     switch (verdict.rule->action) {
@@ -499,7 +500,12 @@ void Client::apply_rule(Outcome& outcome, const RuleVerdict& verdict, const std:
                                                            std::to_string(attempts) + " attempts");
             return;
         case AnswerAction::fail: outcome.error.emplace(verdict.rule->error, what + " answered with an error: " + message); return;
-        case AnswerAction::warn: host_.warn(what + " answered with errors beside its data: " + message); [[fallthrough]];
+        case AnswerAction::warn: {
+            // For the run that made the call (its run log), or the instance's log from an older host.
+            const std::string line = what + " answered with errors beside its data: " + message;
+            if (!call.log(sdk::LogLevel::warn, line)) host_.warn(line);
+            [[fallthrough]];
+        }
         case AnswerAction::ignore: outcome.accepted = true; return;
     }
 }

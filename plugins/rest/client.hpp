@@ -88,7 +88,8 @@ private:
                                      const std::vector<ResponseRule>* rules = nullptr);
     // Settles a final answer a response rule matched: fails it (with the server's message),
     // or accepts it as it is (warn logs the message).
-    void apply_rule(Outcome& outcome, const RuleVerdict& verdict, const std::string& what, int attempts) const;
+    void apply_rule(Outcome& outcome, const RuleVerdict& verdict, const std::string& what, int attempts,
+                    const sdk::Call& call) const;
     // Turns a final response that is not a success into the error send throws for it.
     void judge(Outcome& outcome, const std::string& what, bool allow_rejection) const;
     void add_credentials(sdk::HttpRequest& request, const sdk::Call& call);

@@ -167,7 +167,7 @@ TEST_CASE("invoke: pages, cancellation, statuses, exceptions, sends") {
         Error e = call_failure([&] {
             inst->invoke("pages", R"({"pages":100,"records":2})", [&](std::string_view) {
                 if (++seen == 2) cancel = true;
-            }, CallOptions{&cancel});
+            }, CallOptions{&cancel, {}});
         });
         CHECK(e.plugin_status() == JN_ERR_CANCELLED);
         CHECK(seen == 2);

@@ -39,7 +39,11 @@ struct Simulator : SimulatorProcess {
 
 // A host with the REST engine installed.
 struct RestHost : EmbeddedHost {
-    RestHost() { install(plugin_dir() / "rest.so"); }
+    explicit RestHost(Isolation isolation = Isolation::process) : EmbeddedHost(256, isolation) {
+        install(plugin_dir() / "rest.so");
+    }
+    // The lines the connector wrote about receive calls (call_log), as "level: line".
+    std::vector<std::string> call_lines;
 
     // Installs a manifest given as text.
     PackageInfo install_manifest(const std::string& name, const std::string& json) {
@@ -55,6 +59,10 @@ struct RestHost : EmbeddedHost {
                                  size_t* pages = nullptr) {
         std::vector<int64_t> ids;
         size_t n = 0;
+        CallOptions call_options;
+        call_options.on_log = [this](uint32_t level, std::string_view line) {
+            call_lines.push_back(std::to_string(level) + ": " + std::string(line));
+        };
         runtime.acquire(instance)->plugin->invoke(op, request, [&](std::string_view page) {
             rapidjson::Document d;
             d.Parse(page.data(), page.size());
@@ -65,7 +73,7 @@ struct RestHost : EmbeddedHost {
                 ids.push_back(id.IsInt64() ? id.GetInt64() : std::stoll(id.GetString()));
             }
             ++n;
-        });
+        }, call_options);
         if (pages) *pages = n;
         return ids;
     }
@@ -750,8 +758,17 @@ TEST_CASE("GraphQL: records under edges/*/node, a per-record filter, and errors 
                       std::string::npos, why);
     // The manifest's own rule comes before the defaults.
     CHECK(status_of([&] { h.receive("g", "own_rule"); }, &why) == JN_ERR_INVALID_CONFIG);
-    // Data with errors beside it: the data is read (and the error logged).
-    CHECK(h.receive("g", "partial") == one_to(25));
+    // Data with errors beside it: the data is read, and the errors reach the caller (a run
+    // log) as a warning about the call (ABI 1.4 call_log), in a connector process or not.
+    for (const auto isolation : {Isolation::process, Isolation::in_process}) {
+        RestHost host(isolation);
+        host.install_manifest("gql", graphql_manifest());
+        host.add("gql", "g", R"({"url":")" + sim.url() + R"("})");
+        CHECK(host.receive("g", "partial") == one_to(25));
+        REQUIRE(!host.call_lines.empty());
+        CHECK_MESSAGE(host.call_lines[0].rfind("30: POST /graphql answered with errors beside its data: ", 0) == 0,
+                      host.call_lines[0]);
+    }
 }
 
 TEST_CASE("response rules on a REST endpoint: an error answered with 200, a 404 taken as no records") {

@@ -36,6 +36,8 @@ TEST_CASE("ABI 1.x table sizes: 1.0 is a prefix, later minors only append") {
     CHECK(JN_CONNECTOR_API_V1_0_SIZE < sizeof(jn_connector_api));
     CHECK(JN_HOST_API_V1_0_SIZE == offsetof(jn_host_api, http_request_batch));  // 1.3 appended it
     CHECK(JN_HOST_API_V1_0_SIZE < sizeof(jn_host_api));
+    CHECK(offsetof(jn_host_api, call_log) == offsetof(jn_host_api, credential_swap) + sizeof(void*));  // 1.4 appended it
+    CHECK(sizeof(jn_host_api) == offsetof(jn_host_api, call_log) + sizeof(void*));
     CHECK(offsetof(jn_connector_api, struct_size) == 0);
     CHECK(offsetof(jn_host_api, struct_size) == 0);
     CHECK(offsetof(jn_negotiate_request, struct_size) == 0);

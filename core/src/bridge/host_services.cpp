@@ -196,11 +196,26 @@ void host_set_error(jn_call* call, jn_str message) {
     if (call && !call->host_failed) call->error.assign(sv(message));
 }
 
+// The first lines of a call reach its caller (a run log); every line goes to the instance's log.
+constexpr int kMaxCallLogLines = 100;
+
+void host_call_log(jn_call* call, uint32_t level, jn_str message) {
+    if (!call) return;
+    host_log(call->instance, level, message);
+    if (!call->on_log || !call->instance || call->log_lines >= kMaxCallLogLines) return;
+    ++call->log_lines;
+    try {
+        (*call->on_log)(level, call->instance->redact(std::string(sv(message).substr(0, 4096))));
+    } catch (const std::exception&) {
+        // A line the caller cannot take is not the call's failure.
+    }
+}
+
 const jn_host_api kHostApi = {
     sizeof(jn_host_api), &host_log,         &host_http_request, &host_state_get,
     &host_state_set,     &host_state_delete, &host_clock_now_ms, &host_is_cancelled,
     &host_emit,          &host_set_error,    &host_http_request_batch, &host_credential_get,
-    &host_credential_swap,
+    &host_credential_swap, &host_call_log,
 };
 
 }  // namespace

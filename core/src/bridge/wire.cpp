@@ -121,8 +121,8 @@ std::string encode(Type type, uint64_t id, std::string_view text) {
     return std::move(Writer(type, id).str(text)).finish();
 }
 
-std::string encode(uint64_t id, const Log& m) {
-    return std::move(Writer(Type::log, id).u64(m.instance).u32(m.level).str(m.message)).finish();
+std::string encode(uint64_t id, const Log& m, Type type) {
+    return std::move(Writer(type, id).u64(m.instance).u32(m.level).str(m.message)).finish();
 }
 
 std::string encode(uint64_t id, const HttpRequest& m) {
@@ -308,7 +308,8 @@ void check_payload(Type type, std::string_view payload) {
         case Type::state_reply: decode_state_reply(payload); return;
         case Type::emit:
         case Type::set_error: decode_text(payload); return;
-        case Type::log: decode_log(payload); return;
+        case Type::log:
+        case Type::call_log: decode_log(payload); return;
         case Type::http_request: decode_http_request(payload); return;
         case Type::state_get:
         case Type::state_set:

@@ -35,7 +35,7 @@ extern "C" {
  * ------------------------------------------------------------------------------------- */
 
 #define JN_ABI_VERSION_MAJOR 1
-#define JN_ABI_VERSION_MINOR 3
+#define JN_ABI_VERSION_MINOR 4
 
 /* The tag a library exports as `const char jn_abi_tag[]`. The host reads it from the file
  * before loading, so a library built for another major version is never even dlopen'ed. */
@@ -249,6 +249,15 @@ typedef struct jn_host_api {
      * fields can be replaced: replace only what the remote application rotated. */
     jn_status (*credential_swap)(jn_host_instance* instance, jn_str name, jn_str expected,
                                  jn_str value);
+
+    /* --- ABI 1.4 --- */
+
+    /* A line about this call for whoever made it, written also to the instance's log: a
+     * flow's run log shows it beside the shape that made the call. For what the user of the
+     * call should see without the call failing: an answer the remote application marked
+     * partial, records it skipped. Levels and redaction as for log; the host may keep only
+     * the first lines of a call. NULL in a table from a 1.0-1.3 host: use log. */
+    void (*call_log)(jn_call* call, uint32_t level, jn_str message);
 } jn_host_api;
 
 /* ---------------------------------------------------------------------------------------
@@ -329,7 +338,7 @@ typedef struct jn_connector_api {
 
 /* The size of each table as ABI 1.0 defined it: a peer announcing less is refused. Fields
  * after it (1.1: migrate_config; 1.2: definition_open/close, jn_instance_params.definition;
- * 1.3: http_request_batch, credential_get/swap)
+ * 1.3: http_request_batch, credential_get/swap; 1.4: call_log)
  * are read as zero from a peer that did not send them. */
 #define JN_HOST_API_V1_0_SIZE ((uint32_t)(offsetof(jn_host_api, set_error) + sizeof(void*)))
 #define JN_CONNECTOR_API_V1_0_SIZE \

@@ -200,6 +200,12 @@ jn_status run_call(CallScope& scope, std::string_view message, jn_call& call, co
                         services.set_error(&call, {text.data(), text.size()});
                         break;
                     }
+                    case wire::Type::call_log: {
+                        wire::Log line = wire::decode_log(frame.payload);
+                        const std::string_view text = std::string_view(line.message).substr(0, kMaxErrorText);
+                        if (services.call_log) services.call_log(&call, line.level, {text.data(), text.size()});
+                        break;
+                    }
                     case wire::Type::opened:
                         if (opened) *opened = wire::decode_opened(frame.payload);
                         break;

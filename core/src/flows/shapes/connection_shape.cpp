@@ -31,6 +31,17 @@ std::string cursor_text(const Json& v) {
     return {};
 }
 
+// A call on the run's behalf: stopped with the run; the lines the connector writes about it
+// (a partial answer, ABI 1.4 call_log) go to the run log beside the shape.
+CallOptions call_options(RunContext& run, const std::string& shape) {
+    CallOptions options;
+    options.cancelled = &run.stop_flag();
+    options.on_log = [&run, shape](uint32_t level, std::string_view line) {
+        run.log(level >= JN_LOG_ERROR ? "error" : level >= JN_LOG_WARN ? "warn" : "info", shape, std::string(line));
+    };
+    return options;
+}
+
 class ReceiveShape final : public Shape {
 public:
     ReceiveShape(const Spec& spec, std::string id, std::string instance, const Operation& op)
@@ -78,8 +89,7 @@ protected:
         PageQueue pages(2);
         auto live = run.runtime().acquire(instance_);
         std::thread reader([&] {
-            CallOptions options;
-            options.cancelled = &run.stop_flag();
+            const CallOptions options = call_options(run, id());
             try {
                 live->plugin->invoke(endpoint_, request, [&](std::string_view page) {
                     if (skip > 0) {
@@ -262,8 +272,7 @@ private:
         Outcome outcome;
         outcome.rejected.resize(to - from);
         outcome.passed_on.resize(to - from);
-        CallOptions options;
-        options.cancelled = &run.stop_flag();
+        const CallOptions options = call_options(run, id());
         live.plugin->invoke(endpoint_, std::string_view(b.GetString(), b.GetSize()), [&](std::string_view json) {
             auto results = std::make_shared<rapidjson::Document>(parse_json_text(json, "the results of " + endpoint_));
             if (!results->IsArray()) return;

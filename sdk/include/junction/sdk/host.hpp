@@ -147,6 +147,16 @@ public:
     void set_error(std::string_view message) const {
         detail::host_api().set_error(call_, view(message));
     }
+    // A line about this call for whoever made it (a flow's run log, beside the shape), also
+    // written to the instance's log. For what the user of the call should see without it
+    // failing: a partial answer, a record skipped. Returns false from a host older than
+    // ABI 1.4, which has no such line: log it with Host::log instead.
+    bool log(LogLevel level, std::string_view message) const {
+        const auto call_log = detail::host_api().call_log;
+        if (!call_log) return false;
+        call_log(call_, static_cast<uint32_t>(level), view(message));
+        return true;
+    }
 
     // Sends one request through the host's HTTP stack. Returns any HTTP status; throws
     // Error when no response arrived (timeout, connection failure, too large, cancelled).

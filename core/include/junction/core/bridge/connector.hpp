@@ -40,6 +40,9 @@ struct InstanceSpec {
 
 struct CallOptions {
     const std::atomic<bool>* cancelled = nullptr;
+    // Lines the connector writes about the call (call_log, ABI 1.4), redacted, for the
+    // caller's own log (a run log); the first 100 of a call.
+    std::function<void(uint32_t level, std::string_view line)> on_log;
 };
 
 // Where a version's code runs: in a connector process of its own (the default for the

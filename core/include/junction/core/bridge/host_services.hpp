@@ -38,6 +38,9 @@ struct jn_call {
     const std::function<void(std::string_view json)>* on_emit = nullptr;
     jn_host_instance* instance = nullptr;  // null for describe
     const std::atomic<bool>* cancelled = nullptr;
+    // Receives call_log lines (level, redacted text) for whoever made the call; may be null.
+    const std::function<void(uint32_t level, std::string_view line)>* on_log = nullptr;
+    int log_lines = 0;       // call_log lines passed to on_log so far
     std::string error;       // the last set_error, or why the host stopped the call
     bool host_failed = false;  // on_emit threw: the failure is the host's, not the plugin's
 };

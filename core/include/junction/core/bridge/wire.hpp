@@ -54,6 +54,7 @@ enum class Type : uint16_t {
     state_delete = 40,   // control. StateRequest
     credential_get = 41, // control. StateRequest (key: the credential's name); answered by state_reply
     credential_swap = 42, // control. CredentialSwap; answered by state_reply
+    call_log = 43,       // lane. Log (instance 0): a line about the call, for its caller (ABI 1.4)
 };
 
 struct Header {
@@ -180,7 +181,7 @@ std::string encode(uint64_t id, const Invoke& m);
 std::string encode(uint64_t id, const Migrate& m);
 std::string encode(Type type, uint64_t id, const StatusOnly& m);    // done, emit_ack
 std::string encode(Type type, uint64_t id, std::string_view text);  // emit, set_error
-std::string encode(uint64_t id, const Log& m);
+std::string encode(uint64_t id, const Log& m, Type type = Type::log);
 std::string encode(uint64_t id, const HttpRequest& m);
 std::string encode(uint64_t id, const HttpResponse& m);
 std::string encode(Type type, uint64_t id, const StateRequest& m);  // state_get/set/delete
