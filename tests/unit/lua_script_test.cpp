@@ -274,3 +274,30 @@ return table.unpack(out))lua",
     REQUIRE(lines.size() == 2);
     CHECK(same_json(lines[1], R"({"order": 7, "sku": "B", "qty": 3})"));
 }
+
+TEST_CASE("script: what a review found to escape the budget is refused or charged") {
+    ScriptLimits limits;
+    limits.max_instructions = 1'000'000;
+    limits.timeout = 2000ms;
+    // Handlers and finalizers would run with the budget hook off.
+    CHECK(run_once("return {t = type(xpcall)}", "{}") == std::vector<std::string>{R"({"t":"nil"})"});
+    CHECK(contains(failure_once(R"lua(local mt = setmetatable({}, {__index = function(m, k)
+        if k == "__gc" then rawset(m, "__gc", function() while true do end end) end end})
+        setmetatable({}, mt) error("x"))lua", "{}", limits), "script:3: x"));
+    // Loops inside one C call.
+    CHECK(contains(failure_once("return {n = #string.rep('', math.maxinteger)}", "{}", limits), "(max_instructions)"));
+    CHECK(run_once("return {t = type(table.move)}", "{}") == std::vector<std::string>{R"({"t":"nil"})"});
+    CHECK(contains(failure_once("table.remove(setmetatable({}, {__len = function() return math.maxinteger end}), 1)",
+                                "{}", limits),
+                   "table functions take plain tables"));
+    CHECK(run_once("local t = {3, 1, 2} table.sort(t) table.insert(t, 4) return t", "{}") ==
+          std::vector<std::string>{"[1,2,3,4]"});
+    CHECK(run_once("local t = array() table.insert(t, 'a') return {table.concat(t, ','), table.unpack(t)}", "{}") ==
+          std::vector<std::string>{R"(["a","a"])"});
+    // Patterns: a callback compiling many patterns cannot free the one gsub is using.
+    CHECK(contains(failure_once(R"lua(return {r = re.gsub(string.rep("ab", 50), "(a)(b)", function(a, b)
+        for i = 1, 130 do re.test("x", "A" .. i) end return b .. a end)})lua", "{}", limits),
+                   "different patterns a script may use in a run"));
+    CHECK(contains(failure_once("return {re.test('x', string.rep('(?:ab)', 1000))}", "{}", limits),
+                   "a pattern of more than 4096 bytes"));
+}

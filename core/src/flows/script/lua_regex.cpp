@@ -20,13 +20,17 @@ namespace junction::core::flows::script {
 namespace {
 
 constexpr int kMaxGroups = 32;  // captures + the whole match
-constexpr size_t kMaxPatterns = 64;
+constexpr size_t kMaxPatterns = 64;       // per run; never evicted: a running call may hold one
+constexpr size_t kMaxPatternBytes = 4096;
+constexpr int kMaxProgramSize = 20000;    // RE2 instructions: matching costs bytes x program
 
 // The pattern at `arg`, compiled once per script. Raises when RE2 refuses it.
 const RE2& pattern_at(lua_State* L, int arg) {
     size_t length = 0;
     const char* text = luaL_checklstring(L, arg, &length);
     auto& state = ScriptState::of(L);
+    if (length > kMaxPatternBytes) luaL_error(L, "re: a pattern of more than %d bytes", static_cast<int>(kMaxPatternBytes));
+    charge_work(L, length * 64);  // compiling (or looking up) is work too
     const RE2* re = nullptr;
     try {  // C++ objects live only inside this block: a Lua error must not unwind past them
         std::string key(text, length);
@@ -38,8 +42,12 @@ const RE2& pattern_at(lua_State* L, int arg) {
             auto compiled = compile_flow_regex(key, error);
             if (compiled && compiled->NumberOfCapturingGroups() >= kMaxGroups)
                 error = "has more than " + std::to_string(kMaxGroups - 1) + " capturing groups";
+            else if (compiled && compiled->ProgramSize() > kMaxProgramSize)
+                error = "is too large once compiled (" + std::to_string(compiled->ProgramSize()) + " RE2 instructions, at most " +
+                        std::to_string(kMaxProgramSize) + ")";
+            else if (state.patterns.size() >= kMaxPatterns)
+                error = "is one more than the " + std::to_string(kMaxPatterns) + " different patterns a script may use in a run";
             if (compiled && error.empty()) {
-                if (state.patterns.size() >= kMaxPatterns) state.patterns.clear();
                 re = state.patterns.emplace(std::move(key), std::move(compiled)).first->second.get();
             } else {
                 std::snprintf(state.message, sizeof state.message, "re: the pattern %.60s %s", text,
@@ -56,6 +64,8 @@ const RE2& pattern_at(lua_State* L, int arg) {
 // Finds the first match at or after byte `from` (0-based); fills groups[0..count).
 // Charges the bytes it went through: to the match's end, or to the end of `s`.
 bool search(lua_State* L, const RE2& re, const char* s, size_t length, size_t from, re2::StringPiece* groups, int count) {
+    // A large program can fall back to RE2's NFA (bytes x program): charged before it runs.
+    if (re.ProgramSize() > 1000) charge_work(L, (length - from) * static_cast<size_t>(re.ProgramSize() / 256));
     re2::StringPiece whole;
     if (count == 0) {
         groups = &whole;

@@ -7,6 +7,7 @@
 // the budget hook off.
 #include "script_state.hpp"
 
+#include <cmath>
 #include <cstring>
 
 namespace junction::core::flows::script {
@@ -62,7 +63,9 @@ int checked_setmetatable(lua_State* L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     const int type = lua_type(L, 2);
     luaL_argexpected(L, type == LUA_TNIL || type == LUA_TTABLE, 2, "nil or table");
-    if (type == LUA_TTABLE && lua_getfield(L, 2, "__gc") != LUA_TNIL)
+    // rawget: an __index on the metatable itself must not add __gc between check and set.
+    lua_pushliteral(L, "__gc");
+    if (type == LUA_TTABLE && lua_rawget(L, 2) != LUA_TNIL)
         return luaL_error(L, "setmetatable: __gc is not available in scripts");
     lua_settop(L, 2);
     if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL) return luaL_error(L, "cannot change a protected metatable");
@@ -111,6 +114,43 @@ int log_line(lua_State* L) {
     return 0;
 }
 
+// string.rep(s, n [, sep]): Lua's, charged for its n rounds before it starts (an empty
+// string repeated 2^63 times is a loop inside one C call).
+int checked_rep(lua_State* L) {
+    size_t length = 0, separator = 0;
+    luaL_checklstring(L, 1, &length);
+    const lua_Integer n = luaL_checkinteger(L, 2);
+    luaL_optlstring(L, 3, "", &separator);
+    if (n > 0) {
+        const double work = static_cast<double>(n) * static_cast<double>(length + separator + 16);
+        charge_work(L, work >= 1e18 ? static_cast<size_t>(1e18) : static_cast<size_t>(work));
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+// table.insert/remove/concat/unpack/sort: Lua's, on plain tables only (no __len or __index
+// to make them loop for ever inside one call), charged for the table's length first (sort:
+// n log n).
+int checked_table(lua_State* L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    if (lua_getmetatable(L, 1)) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, ScriptState::of(L).array_metatable);
+        const bool marker = lua_rawequal(L, -1, -2) != 0;
+        lua_pop(L, 2);
+        if (!marker) return luaL_error(L, "table functions take plain tables in scripts (this one has a metatable)");
+    }
+    const double n = static_cast<double>(lua_rawlen(L, 1)) + 1;
+    const bool sort = lua_toboolean(L, lua_upvalueindex(2));
+    charge_work(L, static_cast<size_t>((sort ? n * std::log2(n + 1) : n) * 16));
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
 void remove(lua_State* L, int table, std::initializer_list<const char*> names) {
     for (const char* name : names) {
         lua_pushnil(L);
@@ -130,7 +170,8 @@ void open_sandbox(lua_State* L) {
     }
     lua_pushglobaltable(L);
     const int globals = lua_gettop(L);
-    remove(L, globals, {"dofile", "loadfile", "load", "print", "warn", "collectgarbage"});
+    // xpcall: its message handler runs with the budget hook off.
+    remove(L, globals, {"dofile", "loadfile", "load", "print", "warn", "collectgarbage", "xpcall"});
     lua_pushcfunction(L, checked_setmetatable);
     lua_setfield(L, globals, "setmetatable");
 
@@ -139,12 +180,27 @@ void open_sandbox(lua_State* L) {
     remove(L, string, {"dump"});
     lua_pushcfunction(L, find_plain);
     lua_setfield(L, string, "find");
+    lua_getfield(L, string, "rep");
+    lua_pushcclosure(L, checked_rep, 1);
+    lua_setfield(L, string, "rep");
     const char* replaced[][2] = {{"string.match", "re.match"}, {"string.gmatch", "re.gmatch"}, {"string.gsub", "re.gsub"}};
     for (const auto& [name, instead] : replaced) {
         lua_pushstring(L, name);
         lua_pushstring(L, instead);
         lua_pushcclosure(L, no_lua_patterns, 2);
         lua_setfield(L, string, name + std::strlen("string."));
+    }
+    lua_pop(L, 1);
+
+    // table.move copies up to 2^63 slots of a plain table inside one call: left out.
+    lua_getglobal(L, LUA_TABLIBNAME);
+    const int table = lua_gettop(L);
+    remove(L, table, {"move"});
+    for (const char* name : {"insert", "remove", "concat", "unpack", "sort"}) {
+        lua_getfield(L, table, name);
+        lua_pushboolean(L, std::strcmp(name, "sort") == 0);
+        lua_pushcclosure(L, checked_table, 2);
+        lua_setfield(L, table, name);
     }
     lua_pop(L, 1);
 
