@@ -1,7 +1,7 @@
 // Shopify Admin REST API (2024-01), orders and customers: X-Shopify-Access-Token,
 // cursor pagination with page_info in the Link header (limit up to 250, no other
 // parameters beside page_info), updated_at_min, and the leaky bucket (40 requests,
-// 2 per second leak) answering 429 with Retry-After. Orders are generated from their
+// 2 per second leak; --bucket and --leak change them) answering 429 with Retry-After. Orders are generated from their
 // index, so any number can be served without storing them; one in 25 is cancelled.
 #include "sim_api.hpp"
 
@@ -42,9 +42,9 @@ private:
     bool admit() {
         std::lock_guard lock(mutex_);
         const auto now = std::chrono::steady_clock::now();
-        level_ = std::max(0.0, level_ - std::chrono::duration<double>(now - last_).count() * 2.0);
+        level_ = std::max(0.0, level_ - std::chrono::duration<double>(now - last_).count() * o_.leak_per_second);
         last_ = now;
-        if (level_ + 1 > 40) {
+        if (level_ + 1 > o_.bucket_size) {
             ++throttled_;
             return false;
         }
@@ -84,7 +84,7 @@ private:
         if (start > 0) link = "<" + self + "&page_info=p" + std::to_string(std::max(0L, start - limit)) + ">; rel=\"previous\"";
         if (end < o_.items) link += (link.empty() ? "" : ", ") + ("<" + self + "&page_info=p" + std::to_string(end) + ">; rel=\"next\"");
         if (!link.empty()) res.headers.emplace_back("Link", link);
-        if (o_.rate_limit) res.headers.emplace_back("X-Shopify-Shop-Api-Call-Limit", std::to_string(static_cast<int>(level_)) + "/40");
+        if (o_.rate_limit) res.headers.emplace_back("X-Shopify-Shop-Api-Call-Limit", std::to_string(static_cast<int>(level_)) + "/" + std::to_string(o_.bucket_size));
         return res;
     }
 

@@ -59,6 +59,8 @@ struct Options {
     long items = 1000;                 // records served
     long per_page_cap = 100;           // woocommerce: the most per_page gives, silently
     bool rate_limit = true;
+    int bucket_size = 40;              // shopify: the leaky bucket's size and leak (requests a
+    double leak_per_second = 2.0;      // second); a test shrinks them to overflow it for sure
     std::string base_url;              // http://127.0.0.1:PORT, set once listening
 };
 

@@ -4,7 +4,7 @@
 //                [--items N]
 //                [--rate-limit on|off] [--auth METHOD] [--public-key PEM] [--client-id ID]
 //                [--client-secret S] [--client-auth basic|body] [--token-ttl SECONDS]
-//                [--record N] [--bench-token T] [--per-page-cap N]
+//                [--record N] [--bench-token T] [--per-page-cap N] [--bucket N] [--leak R]
 //
 // Prints "listening on http://127.0.0.1:PORT" once ready; stops on SIGTERM/SIGINT.
 // Control endpoints for tests: GET /_sim/received (what the API received, JSON),
@@ -97,6 +97,8 @@ int main(int argc, char** argv) {
         else if (k == "--client-id") o.client_id = v;
         else if (k == "--client-secret") o.client_secret = v;
         else if (k == "--client-auth") o.client_auth = v;
+        else if (k == "--bucket") o.bucket_size = std::stoi(v);
+        else if (k == "--leak") o.leak_per_second = std::stod(v);
         else if (k == "--per-page-cap") o.per_page_cap = std::stol(v);
         else if (k == "--token-ttl") o.token_ttl_s = std::stol(v);
         else if (k == "--record") record = std::stoul(v);
