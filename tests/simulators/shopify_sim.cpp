@@ -1,8 +1,9 @@
 // Shopify Admin REST API (2024-01), orders and customers: X-Shopify-Access-Token,
 // cursor pagination with page_info in the Link header (limit up to 250, no other
 // parameters beside page_info), updated_at_min, and the leaky bucket (40 requests,
-// 2 per second leak; --bucket and --leak change them) answering 429 with Retry-After. Orders are generated from their
-// index, so any number can be served without storing them; one in 25 is cancelled.
+// 2 per second leak; --bucket and --leak change them) answering 429 with Retry-After.
+// Orders are generated from their index, so any number can be served without storing
+// them; one in 25 is cancelled.
 #include "sim_api.hpp"
 
 #include <algorithm>
