@@ -32,7 +32,8 @@ std::string encode_again(const wire::Frame& f) {
         case Type::done: return wire::encode(f.type, f.id, wire::decode_status(f.payload));
         case Type::emit:
         case Type::set_error: return wire::encode(f.type, f.id, wire::decode_text(f.payload));
-        case Type::log: return wire::encode(f.id, wire::decode_log(f.payload));
+        case Type::log:
+        case Type::call_log: return wire::encode(f.id, wire::decode_log(f.payload), f.type);
         case Type::http_request: return wire::encode(f.id, wire::decode_http_request(f.payload));
         case Type::http_response: return wire::encode(f.id, wire::decode_http_response(f.payload));
         case Type::state_get:
