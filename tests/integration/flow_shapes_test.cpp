@@ -591,7 +591,7 @@ TEST_CASE("a script shape maps, drops and fails records one by one; runaway code
     // Record 13 loops, record 26 eats memory, "n/a" amounts raise, France is dropped.
     d.save_flow(R"flow({"name": "scripted", "trigger": {"type": "manual"}, "shapes": [
       {"id": "read", "type": "connection", "instance": "source", "endpoint": "records.receive", "direction": "receive", "next": "script"},
-      {"id": "script", "type": "script", "max_instructions": 100000, "max_memory_mb": 16, "timeout_ms": 5000, "next": "good",
+      {"id": "script", "type": "script", "max_instructions": 10000000, "max_memory_mb": 16, "timeout_ms": 5000, "next": "good",
        "script": ["if record.id == 13 then while true do end end",
                   "if record.id == 26 then local s = 'x' while true do s = s .. s end end",
                   "local amount = tonumber(record.amount)",
@@ -622,7 +622,7 @@ TEST_CASE("a script shape maps, drops and fails records one by one; runaway code
     const auto items = failures.json();
     for (const auto& f : items["items"].GetArray()) reasons[f["record"]["id"].GetInt64()] = f["reason"].GetString();
     CHECK(reasons.size() == static_cast<size_t>(failed));
-    CHECK(reasons[13] == "the script ran more than 100000 Lua instructions on this record (max_instructions)");
+    CHECK(reasons[13] == "the script ran more than 10000000 Lua instructions on this record (max_instructions)");
     CHECK(reasons[26] == "the script used more than 16 MB of memory (max_memory_mb)");
     CHECK(reasons[7] == "script:4: amount n/a is not a number");
     CHECK(log_text(d, run["id"].GetString()).find("script: first order 2") != std::string::npos);

@@ -219,14 +219,21 @@ TEST_CASE("script: the memory cap fails the record that reaches it, and the next
     CHECK(failure(script, R"({"grow": "string"})") == "the script used more than 8 MB of memory (max_memory_mb)");
     CHECK(run_on(script, R"({"id": 4})") == std::vector<std::string>{R"({"id":4})"});
     CHECK(script.memory_used() < (size_t{1} << 20));
-    // What a script keeps in globals stays (the script's choice); a record that needs little still passes.
+    // A table in a global is the record's own: the next record starts without it.
     CHECK(failure(script, R"({"grow": "kept"})") == "the script used more than 8 MB of memory (max_memory_mb)");
     CHECK(run_on(script, R"({"id": 5})") == std::vector<std::string>{R"({"id":5})"});
     // An answer larger than the cap (one table many times over) is refused while it is written.
     LuaScript wide("local t = {} for i = 1, 100 do t[i] = string.rep('x', 60000) end local all = array() "
                    "for i = 1, 200 do all[i] = t end return {all = all}",
                    limits);
-    CHECK(contains(failure(wide, "{}"), "a record larger than 8 MB (max_memory_mb)"));
+    CHECK(contains(failure(wide, "{}"), "records larger than 8 MB together (max_memory_mb)"));
+    // So is one table returned many times as separate records: one budget for them all.
+    LuaScript many("local t = {} for i = 1, 50 do t[i] = string.rep('x', 60000) end local all = {} "
+                   "for i = 1, 4 do all[i] = t end return table.unpack(all)",
+                   limits);
+    CHECK(contains(failure(many, "{}"), "records larger than 8 MB together (max_memory_mb)"));
+    CHECK(contains(failure_once("local all = {} for i = 1, 10001 do all[i] = i end return table.unpack(all)"),
+                   "the script returned 10001 values; at most 10000 records come from one record"));
 }
 
 TEST_CASE("script: log lines go to the run log, a bounded number per run") {
@@ -300,4 +307,76 @@ TEST_CASE("script: what a review found to escape the budget is refused or charge
                    "different patterns a script may use in a run"));
     CHECK(contains(failure_once("return {re.test('x', string.rep('(?:ab)', 1000))}", "{}", limits),
                    "a pattern of more than 4096 bytes"));
+}
+
+TEST_CASE("script: only scalar globals live from one record to the next, and the libraries are read-only") {
+    LuaScript script(R"(n = (n or 0) + 1
+        seen = seen or {}
+        seen[#seen + 1] = n
+        if record.step == "write string" then string.extra = 1 end
+        if record.step == "rawset string" then rawset(string, "extra", 1) end
+        if record.step == "rawset _ENV" then rawset(_ENV, 1.5, {}) end
+        if record.step == "too many" then for i = 1, 1001 do _ENV["g" .. i] = i end end
+        return {n = n, seen = #seen, g = _G == _ENV, meta = getmetatable(""), env = getmetatable(_ENV),
+                extra = string.extra or null, text = tostring(null), name = name or null})",
+                     ScriptLimits{});
+    CHECK(same_json(run_on(script, "{}")[0],
+                    R"({"n": 1, "seen": 1, "g": true, "meta": "string", "env": false, "extra": null, "text": "null", "name": null})"));
+    CHECK(contains(run_on(script, "{}")[0], R"("seen":1)"));  // the table went with its record; n stayed
+    CHECK(contains(run_on(script, "{}")[0], R"("n":3)"));
+    CHECK(contains(failure(script, R"({"step": "write string"})"), "the libraries are read-only in scripts"));
+    CHECK(contains(failure(script, R"({"step": "rawset string"})"), "the libraries are read-only in scripts"));
+    CHECK(contains(run_on(script, R"({"step": "rawset _ENV"})")[0], R"("seen":1)"));
+    CHECK(contains(failure(script, R"({"step": "too many"})"), "keeps at most 1000 globals from one record to the next"));
+    CHECK(contains(run_on(script, "{}")[0], R"("n":8)"));  // the failed records counted too
+    // Strings still have their methods.
+    CHECK(run_once("return {s = ('ab'):upper() .. string.lower('C')}", "{}") == std::vector<std::string>{R"({"s":"ABc"})"});
+}
+
+TEST_CASE("script: no address reaches what a script writes") {
+    std::vector<std::string> lines;
+    LuaScript script(R"(log(null, {}, print, coroutine.create(function() end))
+        return {a = tostring({}), b = tostring(null), c = string.format("%s|%s|%5.1f", {}, null, 1.25),
+                d = tostring(setmetatable({}, {__tostring = function() return "mine" end}))})",
+                     ScriptLimits{});
+    script.set_log([&](std::string_view line) { lines.emplace_back(line); });
+    CHECK(same_json(run_on(script, "{}")[0], R"({"a": "table", "b": "null", "c": "table|null|  1.2", "d": "mine"})"));
+    CHECK(lines == std::vector<std::string>{"null table nil thread"});
+    CHECK(contains(failure_once("return {string.format('%p', {})}"), "%p is not available in scripts"));
+}
+
+TEST_CASE("script: tables JSON cannot hold, and array() on a table with a metatable, say what is wrong") {
+    CHECK(contains(failure_once("return {a = {[true] = 1}}"), "a table with a boolean key, which JSON cannot hold at /a"));
+    CHECK(contains(failure_once("return {a = {[1.5] = 1}}"), "a table with a fractional number key"));
+    CHECK(contains(failure_once("return array(setmetatable({}, {}))"), "array(t): t has a metatable of its own already"));
+    CHECK(run_once("local t = array() return array(t)", "{}") == std::vector<std::string>{"[]"});
+}
+
+TEST_CASE("script: re.gsub and re.gmatch skip an empty match where the last match ended, as Lua 5.4 does") {
+    CHECK(run_once(R"(return {re.gsub("abc", [[\w*]], "-")})", "{}") == std::vector<std::string>{R"(["-",1])"});
+    CHECK(run_once(R"(return {re.gsub("a,b", [[\w*]], "x")})", "{}") == std::vector<std::string>{R"(["x,x",2])"});
+    CHECK(run_once(R"(return {re.gsub("", "x*", "-")})", "{}") == std::vector<std::string>{R"(["-",1])"});
+    CHECK(run_once(R"(return {re.gsub("ab", "x*", "-")})", "{}") == std::vector<std::string>{R"(["-a-b-",3])"});
+    CHECK(run_once(R"(local t = array() for w in re.gmatch("a,b", [[\w*]]) do t[#t + 1] = w end return t)", "{}") ==
+          std::vector<std::string>{R"(["a","b"])"});
+    CHECK(run_once(R"(local t = array() for w in re.gmatch("ab", "x*") do t[#t + 1] = w end return {#t})", "{}") ==
+          std::vector<std::string>{"[3]"});
+}
+
+TEST_CASE("script: work inside one instruction is charged: large allocations and long strings") {
+    ScriptLimits limits;
+    limits.max_instructions = 1'000'000;
+    limits.timeout = 60000ms;
+    // 100 concatenations of 2 MB: a few hundred instructions, 12.5 million charged.
+    CHECK(contains(failure_once("local s = string.rep('x', 2^20) for i = 1, 100 do local t = s .. s end return {}", "{}",
+                                limits),
+                   "(max_instructions)"));
+    // Walks of a long string that allocate nothing.
+    for (const char* call : {"s:byte(-1)", "utf8.len(s)", "s:find('y', 1, true)", "utf8.offset(s, -1)"}) {
+        CHECK_MESSAGE(contains(failure_once(std::string("local s = string.rep('x', 2^20) for i = 1, 100 do local v = ") +
+                                                call + " end return {}",
+                                            "{}", limits),
+                               "(max_instructions)"),
+                      call);
+    }
 }

@@ -4,7 +4,9 @@
 
 #include <junction/core/flows/lua_script.hpp>
 
+#include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -36,11 +38,11 @@ void push_record(lua_State* L, const Json& record) {
         const Json* value;
         rapidjson::SizeType next;
     };
-    Frame frames[kMaxDepth + 1];
+    Frame frames[kMaxDepth];
     int depth = 0;
     const int array_metatable = ScriptState::of(L).array_metatable;
     auto open = [&](const Json& v) {
-        if (depth == kMaxDepth + 1) luaL_error(L, "the record nests deeper than %d levels", kMaxDepth);
+        if (depth == kMaxDepth) luaL_error(L, "the record nests deeper than %d levels", kMaxDepth);
         luaL_checkstack(L, 4, "the record nests too deep");
         if (v.IsArray()) {
             lua_createtable(L, static_cast<int>(v.Size()), 0);
@@ -79,8 +81,8 @@ namespace {
 
 class RecordWriter {
 public:
-    RecordWriter(lua_State* L, Allocator& allocator, size_t max_bytes)
-        : L_(L), allocator_(allocator), max_bytes_(max_bytes) {}
+    RecordWriter(lua_State* L, Allocator& allocator, size_t& bytes_left)
+        : L_(L), allocator_(allocator), bytes_left_(bytes_left) {}
 
     Json write(int index) {
         Json scalar;
@@ -92,6 +94,7 @@ public:
         open(lua_gettop(L_));
         Json result;
         while (!frames_.empty()) {
+            tick();
             Frame& f = frames_.back();
             if (f.array) {
                 if (f.next > f.size) {
@@ -144,10 +147,22 @@ private:
         throw ScriptError("the script returned " + why + (at.empty() ? std::string() : " at " + at));
     }
 
+    // Every result of one record shares the bytes (a table returned twice counts twice).
     void charge(size_t bytes) {
-        used_ += bytes;
-        if (used_ > max_bytes_)
-            fail("a record larger than " + std::to_string(max_bytes_ >> 20) + " MB (max_memory_mb)");
+        if (bytes > bytes_left_)
+            fail("records larger than " + std::to_string(ScriptState::of(L_).memory_limit >> 20) +
+                 " MB together (max_memory_mb)");
+        bytes_left_ -= bytes;
+    }
+
+    // The record's deadline holds here too: walking a table costs its capacity, not its
+    // count, and a table can be reached many times.
+    void tick() {
+        if (++steps_ % 1024 != 0) return;
+        const auto& state = ScriptState::of(L_);
+        if (std::chrono::steady_clock::now() > state.deadline)
+            fail("more than it could write as JSON within " + std::to_string(state.timeout.count()) +
+                 " ms (timeout_ms)");
     }
 
     Json key(int index) {
@@ -201,14 +216,20 @@ private:
         bool all_numbered = true, all_named = true;
         lua_pushnil(L_);
         while (lua_next(L_, table)) {
+            tick();
             lua_pop(L_, 1);
             ++count;
-            if (lua_type(L_, -1) == LUA_TSTRING) {
+            const int type = lua_type(L_, -1);
+            if (type == LUA_TSTRING) {
                 all_numbered = false;
-            } else {
+            } else if (lua_isinteger(L_, -1)) {
                 all_named = false;
-                if (lua_isinteger(L_, -1) && lua_tointeger(L_, -1) >= 1) max = std::max(max, lua_tointeger(L_, -1));
+                if (lua_tointeger(L_, -1) >= 1) max = std::max(max, lua_tointeger(L_, -1));
                 else all_numbered = false;
+            } else {
+                lua_pop(L_, 1);  // the key: fail() reads the path from the frames
+                fail(std::string("a table with a ") + (type == LUA_TNUMBER ? "fractional number" : lua_typename(L_, type)) +
+                     " key, which JSON cannot hold");
             }
         }
         if (count == 0 || (all_numbered && max == count)) {
@@ -258,16 +279,16 @@ private:
 
     lua_State* L_;
     Allocator& allocator_;
-    size_t max_bytes_;
-    size_t used_ = 0;
+    size_t& bytes_left_;
+    uint64_t steps_ = 0;
     std::vector<Frame> frames_;
 };
 
 }  // namespace
 
-Json to_record(lua_State* L, int index, Allocator& allocator, size_t max_bytes) {
+Json to_record(lua_State* L, int index, Allocator& allocator, size_t& bytes_left) {
     const int top = lua_gettop(L);
-    RecordWriter writer(L, allocator, max_bytes);
+    RecordWriter writer(L, allocator, bytes_left);
     try {
         Json out = writer.write(lua_absindex(L, index));
         lua_settop(L, top);

@@ -17,8 +17,9 @@ void push_record(lua_State* L, const Json& record);
 
 // The value at `index` as JSON, allocated in `allocator`. Only reads L, so it runs outside
 // protected mode. Throws ScriptError when the value cannot be JSON (a function, NaN, a
-// table with numbered and named keys, nesting deeper than 128) or takes more than
-// `max_bytes`.
-Json to_record(lua_State* L, int index, Allocator& allocator, size_t max_bytes);
+// table with numbered and named keys, nesting deeper than 128), takes more than
+// `bytes_left` (which it lowers: one budget for all of a record's results) or outlasts the
+// record's deadline.
+Json to_record(lua_State* L, int index, Allocator& allocator, size_t& bytes_left);
 
 }  // namespace junction::core::flows::script

@@ -13,6 +13,7 @@
 
 #include <re2/re2.h>
 
+#include <cstdint>
 #include <string>
 
 namespace junction::core::flows::script {
@@ -130,20 +131,29 @@ int find_or_match(lua_State* L, bool find) {
 int re_find(lua_State* L) { return find_or_match(L, true); }
 int re_match(lua_State* L) { return find_or_match(L, false); }
 
-// The iterator: upvalues are the subject, the pattern text and the next byte to search from.
+// The iterator: upvalues are the subject, the pattern text, the next byte to search from
+// and where the last match ended. As in Lua 5.4, an empty match where the previous match
+// ended is skipped ("abc" and "\\w*" give "abc" once, not "abc" then "").
 int gmatch_next(lua_State* L) {
     size_t length = 0;
     const char* s = lua_tolstring(L, lua_upvalueindex(1), &length);
     const RE2& re = pattern_at(L, lua_upvalueindex(2));
-    const lua_Integer from = lua_tointeger(L, lua_upvalueindex(3));
+    size_t from = static_cast<size_t>(lua_tointeger(L, lua_upvalueindex(3)));
+    const lua_Integer last_end = lua_tointeger(L, lua_upvalueindex(4));
     re2::StringPiece groups[kMaxGroups];
     const int count = 1 + re.NumberOfCapturingGroups();
-    if (from > static_cast<lua_Integer>(length) || !search(L, re, s, length, static_cast<size_t>(from), groups, count))
-        return 0;
-    size_t end = static_cast<size_t>(groups[0].data() - s) + groups[0].size();
-    if (groups[0].empty()) end = step_past_empty(s, length, end);
-    lua_pushinteger(L, static_cast<lua_Integer>(end));
+    size_t start = 0;
+    for (;;) {
+        if (from > length || !search(L, re, s, length, from, groups, count)) return 0;
+        start = static_cast<size_t>(groups[0].data() - s);
+        if (!groups[0].empty() || static_cast<lua_Integer>(start) != last_end) break;
+        from = step_past_empty(s, length, start);
+    }
+    const size_t end = start + groups[0].size();
+    lua_pushinteger(L, static_cast<lua_Integer>(groups[0].empty() ? step_past_empty(s, length, end) : end));
     lua_replace(L, lua_upvalueindex(3));
+    lua_pushinteger(L, static_cast<lua_Integer>(end));
+    lua_replace(L, lua_upvalueindex(4));
     return push_captures(L, groups, count);
 }
 
@@ -152,7 +162,8 @@ int re_gmatch(lua_State* L) {
     pattern_at(L, 2);  // a bad pattern fails here, not at the first step
     lua_settop(L, 2);
     lua_pushinteger(L, 0);
-    lua_pushcclosure(L, gmatch_next, 3);
+    lua_pushinteger(L, -1);
+    lua_pushcclosure(L, gmatch_next, 4);
     return 1;
 }
 
@@ -212,18 +223,21 @@ int re_gsub(lua_State* L) {
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     size_t at = 0;
+    size_t last_end = SIZE_MAX;
     lua_Integer replaced = 0;
     while (replaced < max && at <= length && search(L, re, s, length, at, groups, count)) {
         const size_t start = static_cast<size_t>(groups[0].data() - s);
         luaL_addlstring(&b, s + at, start - at);
-        add_replacement(L, b, groups, count);
-        ++replaced;
-        at = start + groups[0].size();
-        if (groups[0].empty()) {
-            const size_t next = step_past_empty(s, length, at);
-            luaL_addlstring(&b, s + at, std::min(next, length) - at);
-            at = next;
+        at = start;
+        if (!groups[0].empty() || start != last_end) {  // Lua 5.4: no empty match where the last one ended
+            add_replacement(L, b, groups, count);
+            ++replaced;
+            at = last_end = start + groups[0].size();
+            if (!groups[0].empty()) continue;
         }
+        const size_t next = step_past_empty(s, length, at);
+        luaL_addlstring(&b, s + at, std::min(next, length) - at);
+        at = next;
     }
     if (at < length) luaL_addlstring(&b, s + at, length - at);
     luaL_pushresult(&b);

@@ -4,7 +4,8 @@
 // collectgarbage. Lua patterns can take exponential time inside one C call, where no
 // instruction budget can stop them, so string.match/gmatch/gsub point to `re` (RE2) and
 // string.find searches plain text only. setmetatable refuses __gc: a finalizer runs with
-// the budget hook off.
+// the budget hook off. What outlives a record is sealed in lua_globals.cpp. No address
+// reaches a script's output (tostring, log, string.format print no pointers).
 #include "script_state.hpp"
 
 #include <cmath>
@@ -41,6 +42,7 @@ int find_plain(lua_State* L) {
         lua_pushnil(L);
         return 1;
     }
+    charge_work(L, length - static_cast<size_t>(init - 1));
     const char* from = s + init - 1;
     const void* at = memmem(from, length - (init - 1), needle, needle_length);
     if (!at) {
@@ -78,13 +80,79 @@ int make_array(lua_State* L) {
     if (lua_isnoneornil(L, 1)) lua_newtable(L);
     else luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
-    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL) {
-        lua_pop(L, 1);
-        return 1;  // marked already (or protected: leave it)
-    }
     lua_rawgeti(L, LUA_REGISTRYINDEX, ScriptState::of(L).array_metatable);
+    if (lua_getmetatable(L, 1)) {
+        if (!lua_rawequal(L, -1, -2)) return luaL_error(L, "array(t): t has a metatable of its own already");
+        lua_settop(L, 1);
+        return 1;  // marked already
+    }
     lua_setmetatable(L, 1);
     return 1;
+}
+
+// The text of any value, as tostring gives it but without an address: a table is "table"
+// (or its __name), never "table: 0x55d4...", which would tell a script where the heap is.
+const char* push_text(lua_State* L, int index) {
+    index = lua_absindex(L, index);
+    if (luaL_callmeta(L, index, "__tostring")) {
+        if (!lua_isstring(L, -1)) luaL_error(L, "'__tostring' must return a string");
+        return lua_tostring(L, -1);
+    }
+    switch (lua_type(L, index)) {
+        case LUA_TNUMBER:
+        case LUA_TSTRING:
+        case LUA_TBOOLEAN:
+        case LUA_TNIL: return luaL_tolstring(L, index, nullptr);
+        default:
+        {
+            const int name = luaL_getmetafield(L, index, "__name");
+            if (name == LUA_TSTRING) return lua_tostring(L, -1);
+            if (name != LUA_TNIL) lua_pop(L, 1);
+            lua_pushstring(L, luaL_typename(L, index));
+            return lua_tostring(L, -1);
+        }
+    }
+}
+
+int safe_tostring(lua_State* L) {
+    luaL_checkany(L, 1);
+    push_text(L, 1);
+    return 1;
+}
+
+// string.format: Lua's, with %s of a table or function through push_text and no %p.
+int safe_format(lua_State* L) {
+    size_t length = 0;
+    const char* format = luaL_checklstring(L, 1, &length);
+    int arg = 1;
+    for (size_t i = 0; i < length; ++i) {
+        if (format[i] != '%') continue;
+        if (++i < length && format[i] == '%') continue;
+        while (i < length && std::strchr("-+ #0123456789.", format[i]) != nullptr) ++i;
+        if (i >= length) break;
+        ++arg;
+        if (format[i] == 'p') return luaL_error(L, "string.format: %%p is not available in scripts");
+        if (format[i] == 's' && arg <= lua_gettop(L) && !lua_isstring(L, arg)) {
+            push_text(L, arg);
+            lua_replace(L, arg);
+        }
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+// A string function that walks its whole first argument without allocating (byte, len,
+// offset, codepoint) or before allocating (upper, lower, reverse): charged for its length.
+int charged_by_length(lua_State* L) {
+    size_t length = 0;
+    if (lua_type(L, 1) == LUA_TSTRING) lua_tolstring(L, 1, &length);
+    charge_work(L, length);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
 }
 
 // log(...): one line in the run log, its values as tostring gives them, space-separated.
@@ -95,7 +163,7 @@ int log_line(lua_State* L) {
     luaL_buffinit(L, &b);
     for (int i = 1; i <= n; ++i) {
         if (i > 1) luaL_addchar(&b, ' ');
-        luaL_tolstring(L, i, nullptr);
+        push_text(L, i);
         luaL_addvalue(&b);
     }
     luaL_pushresult(&b);
@@ -158,6 +226,15 @@ void remove(lua_State* L, int table, std::initializer_list<const char*> names) {
     }
 }
 
+// Replaces each function `names` of the library at `library` by `wrapper` around it.
+void wrap(lua_State* L, int library, std::initializer_list<const char*> names, lua_CFunction wrapper) {
+    for (const char* name : names) {
+        lua_getfield(L, library, name);
+        lua_pushcclosure(L, wrapper, 1);
+        lua_setfield(L, library, name);
+    }
+}
+
 }  // namespace
 
 void open_sandbox(lua_State* L) {
@@ -174,6 +251,8 @@ void open_sandbox(lua_State* L) {
     remove(L, globals, {"dofile", "loadfile", "load", "print", "warn", "collectgarbage", "xpcall"});
     lua_pushcfunction(L, checked_setmetatable);
     lua_setfield(L, globals, "setmetatable");
+    lua_pushcfunction(L, safe_tostring);
+    lua_setfield(L, globals, "tostring");
 
     lua_getglobal(L, LUA_STRLIBNAME);
     const int string = lua_gettop(L);
@@ -183,6 +262,10 @@ void open_sandbox(lua_State* L) {
     lua_getfield(L, string, "rep");
     lua_pushcclosure(L, checked_rep, 1);
     lua_setfield(L, string, "rep");
+    lua_getfield(L, string, "format");
+    lua_pushcclosure(L, safe_format, 1);
+    lua_setfield(L, string, "format");
+    wrap(L, string, {"byte", "upper", "lower", "reverse"}, charged_by_length);
     const char* replaced[][2] = {{"string.match", "re.match"}, {"string.gmatch", "re.gmatch"}, {"string.gsub", "re.gsub"}};
     for (const auto& [name, instead] : replaced) {
         lua_pushstring(L, name);
@@ -190,6 +273,9 @@ void open_sandbox(lua_State* L) {
         lua_pushcclosure(L, no_lua_patterns, 2);
         lua_setfield(L, string, name + std::strlen("string."));
     }
+    lua_pop(L, 1);
+    lua_getglobal(L, LUA_UTF8LIBNAME);
+    wrap(L, lua_gettop(L), {"len", "offset", "codepoint"}, charged_by_length);
     lua_pop(L, 1);
 
     // table.move copies up to 2^63 slots of a plain table inside one call: left out.
@@ -217,6 +303,7 @@ void open_sandbox(lua_State* L) {
     lua_pushcfunction(L, log_line);
     lua_setfield(L, globals, "log");
     open_regex(L);
+    seal_globals(L, globals);
     lua_pop(L, 1);
 }
 

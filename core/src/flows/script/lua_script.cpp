@@ -13,8 +13,13 @@ using script::ScriptState;
 
 namespace {
 
+bool over_budget(ScriptState& state);
+
 // Every allocation of the state goes through here and is refused past the cap; Lua then
-// collects garbage and tries again before it raises "not enough memory".
+// collects garbage and tries again before it raises "not enough memory". What it allocates
+// is work too (one instruction per 16 bytes): a large allocation checks the budget and the
+// clock, and once they are spent it is refused, so the instructions left before the count
+// hook raises cannot copy megabytes each.
 void* allocate(void* ud, void* block, size_t old_size, size_t new_size) {
     auto& state = *static_cast<ScriptState*>(ud);
     const size_t had = block ? old_size : 0;  // without a block, old_size is a type tag
@@ -23,9 +28,14 @@ void* allocate(void* ud, void* block, size_t old_size, size_t new_size) {
         state.memory_used -= had;
         return nullptr;
     }
-    if (new_size > had && state.memory_used + (new_size - had) > state.memory_limit) {
-        state.memory_refused = true;
-        return nullptr;
+    if (new_size > had) {
+        const size_t grown = new_size - had;
+        if (state.memory_used + grown > state.memory_limit) {
+            state.memory_refused = true;
+            return nullptr;
+        }
+        state.instructions += static_cast<int64_t>(grown / 16);
+        if (grown >= script::kCheckedAllocation && over_budget(state)) return nullptr;
     }
     void* moved = std::realloc(block, new_size);
     if (!moved) return nullptr;
@@ -65,11 +75,14 @@ struct Call {
     const Json* record;
 };
 
-// The record's call, in protected mode: the record becomes a table, the body runs.
+// The record's call, in protected mode: fresh globals, the record becomes a table, the
+// body runs.
 int call_in_protected_mode(lua_State* L) {
     const auto* call = static_cast<const Call*>(lua_touserdata(L, 1));
     lua_settop(L, 0);
     lua_rawgeti(L, LUA_REGISTRYINDEX, call->function);
+    script::push_record_globals(L);
+    lua_setupvalue(L, 1, 1);  // the body's _ENV
     script::push_record(L, *call->record);
     lua_call(L, 1, LUA_MULTRET);
     return lua_gettop(L);
@@ -161,23 +174,30 @@ void LuaScript::run(const Json& record, std::vector<Json>& out, Allocator& alloc
     lua_sethook(L_, nullptr, 0, 0);
     if (status != LUA_OK) {
         std::string why = error_text(L_);
-        if (status == LUA_ERRMEM || (state.memory_refused && why == "not enough memory"))
-            why = "the script used more than " + std::to_string(state.memory_limit >> 20) + " MB of memory (max_memory_mb)";
-        else if (state.spent)
+        if (state.spent)
             why = std::string("the script ") + state.message;  // wherever it was raised
+        else if (status == LUA_ERRMEM || (state.memory_refused && why == "not enough memory"))
+            why = "the script used more than " + std::to_string(state.memory_limit >> 20) + " MB of memory (max_memory_mb)";
         lua_settop(L_, 0);
-        // What the failed record left behind goes now, not in the middle of the next one.
-        lua_gc(L_, LUA_GCCOLLECT);
+        // What a failed record left behind goes now, not in the middle of the next one; only
+        // when it is much (the collection costs what the record allocated, which was charged).
+        if (state.memory_used > state.memory_limit / 2) lua_gc(L_, LUA_GCCOLLECT);
         throw ScriptError(why);
     }
     const int results = lua_gettop(L_);
     if (results == 0) {
         throw ScriptError("the script returned nothing: end it with `return record` (or `return nil` to drop the record)");
     }
+    if (results > script::kMaxResults) {
+        lua_settop(L_, 0);
+        throw ScriptError("the script returned " + std::to_string(results) + " values; at most " +
+                          std::to_string(script::kMaxResults) + " records come from one record");
+    }
     try {
+        size_t bytes_left = state.memory_limit;  // for all of this record's results together
         for (int i = 1; i <= results; ++i) {
             if (lua_isnil(L_, i)) continue;  // dropped
-            out.push_back(script::to_record(L_, i, allocator, state.memory_limit));
+            out.push_back(script::to_record(L_, i, allocator, bytes_left));
         }
     } catch (...) {
         lua_settop(L_, 0);

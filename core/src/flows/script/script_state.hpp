@@ -22,6 +22,13 @@ namespace junction::core::flows::script {
 inline constexpr int kHookEvery = 1000;
 // Tables nest no deeper than JSON does (json-max-depth).
 inline constexpr int kMaxDepth = 128;
+// Records one record's script may return.
+inline constexpr int kMaxResults = 10000;
+// Globals kept from one record to the next (strings, numbers, booleans, null).
+inline constexpr int kMaxKeptGlobals = 1000;
+// An allocation at least this large checks the clock: one instruction (a concatenation,
+// string.rep, upper) can copy megabytes between two calls of the count hook.
+inline constexpr size_t kCheckedAllocation = size_t{64} << 10;
 
 struct ScriptState {
     // Memory: every byte the Lua state holds, checked by the allocator.
@@ -36,8 +43,12 @@ struct ScriptState {
     std::chrono::milliseconds timeout{0};
     bool spent = false;  // once true, every hook call raises again (no pcall can swallow it)
 
-    // The null sentinel and the marker of arrays.
+    // The marker of arrays; the metatable of each record's globals, and the globals kept
+    // from one record to the next (decision 0022).
     int array_metatable = LUA_NOREF;
+    int globals_metatable = LUA_NOREF;
+    int kept_globals = LUA_NOREF;
+    int kept_count = 0;
 
     // log(): lines left in this run, and where they go.
     int log_lines_left = 0;
@@ -61,6 +72,15 @@ lua_Integer start_position(lua_State* L, int arg, size_t length);
 
 // The JSON null inside a script: `null`, a light userdata at this address.
 void* null_sentinel();
+
+// Pushes a fresh table of globals for one record: what it assigns lives in it and goes with
+// it, except strings, numbers, booleans and null assigned to a name, which are kept for the
+// next record (at most kMaxKeptGlobals); reads fall through to those, then to the libraries.
+void push_record_globals(lua_State* L);
+
+// Makes the libraries in `globals` read-only views, protects the string and null
+// metatables and prepares what push_record_globals needs (lua_globals.cpp).
+void seal_globals(lua_State* L, int globals);
 
 // Opens the sandbox's libraries in `L`: base (without load, dofile, loadfile, print, warn,
 // collectgarbage; setmetatable refuses __gc), string (find plain only, no dump, Lua
