@@ -371,6 +371,11 @@ TEST_CASE("script: work inside one instruction is charged: large allocations and
     CHECK(contains(failure_once("local s = string.rep('x', 2^20) for i = 1, 100 do local t = s .. s end return {}", "{}",
                                 limits),
                    "(max_instructions)"));
+    // A refused allocation caught by pcall, the record returned before the hook fires: still failed.
+    CHECK(contains(failure_once("local ok = pcall(function() local s = string.rep('x', 2^20) "
+                                "for i = 1, 1e6 do local t = s .. s end end) return {ok = ok}",
+                                "{}", limits),
+                   "(max_instructions)"));
     // Walks of a long string that allocate nothing.
     for (const char* call : {"s:byte(-1)", "utf8.len(s)", "s:find('y', 1, true)", "utf8.offset(s, -1)"}) {
         CHECK_MESSAGE(contains(failure_once(std::string("local s = string.rep('x', 2^20) for i = 1, 100 do local v = ") +

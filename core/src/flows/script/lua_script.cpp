@@ -184,6 +184,10 @@ void LuaScript::run(const Json& record, std::vector<Json>& out, Allocator& alloc
         if (state.memory_used > state.memory_limit / 2) lua_gc(L_, LUA_GCCOLLECT);
         throw ScriptError(why);
     }
+    if (state.spent) {  // spent in the allocator, caught by a pcall, then returned before the hook fired
+        lua_settop(L_, 0);
+        throw ScriptError(std::string("the script ") + state.message);
+    }
     const int results = lua_gettop(L_);
     if (results == 0) {
         throw ScriptError("the script returned nothing: end it with `return record` (or `return nil` to drop the record)");
