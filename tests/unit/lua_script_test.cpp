@@ -385,3 +385,53 @@ TEST_CASE("script: work inside one instruction is charged: large allocations and
                       call);
     }
 }
+
+TEST_CASE("script: a second review's escapes are refused or charged") {
+    ScriptLimits limits;
+    limits.max_instructions = 200'000;
+    limits.timeout = 60000ms;
+    // A tree of coroutines, each starting more after the budget is spent: none starts after it.
+    CHECK(contains(failure_once(R"lua(local function node(d)
+          if d == 0 then while true do end end
+          while true do coroutine.resume(coroutine.create(node), d - 1) end
+        end
+        coroutine.resume(coroutine.create(node), 4) return record)lua",
+                                "{}", limits),
+                   "(max_instructions)"));
+    CHECK(contains(failure_once(R"lua(local function node(d)
+          if d == 0 then while true do end end
+          while true do pcall(coroutine.wrap(node), d - 1) end
+        end
+        pcall(coroutine.wrap(node), 4) return record)lua",
+                                "{}", limits),
+                   "(max_instructions)"));
+    // Coroutines still work.
+    CHECK(run_once(R"lua(local gen = coroutine.wrap(function() for i = 1, 3 do coroutine.yield(i) end end)
+        local co = coroutine.create(function(a) local b = coroutine.yield(a + 1) return b * 2 end)
+        local _, x = coroutine.resume(co, 1) local _, y = coroutine.resume(co, 10)
+        return {gen(), gen(), gen(), x, y})lua",
+                   "{}") == std::vector<std::string>{"[1,2,3,2,20]"});
+    // Sorting strings: their bytes are charged, and strings with \0 need a comparison function.
+    CHECK(contains(failure_once("local s = string.rep('a', 4096) local t = {} for i = 1, 2000 do t[i] = s end "
+                                "table.sort(t) return {}",
+                                "{}", limits),
+                   "(max_instructions)"));
+    CHECK(contains(failure_once("table.sort({'b', 'a\\0x'}) return {}"), "item 2 is a string with a \\0 byte"));
+    CHECK(run_once("local t = {'b', 'a\\0x'} table.sort(t, function(x, y) return x < y end) return {#t[1]}", "{}") ==
+          std::vector<std::string>{"[3]"});
+    // unpack is charged for the range it is asked for, not the table's length.
+    CHECK(contains(failure_once("return {select('#', table.unpack({}, 1, 500000))}", "{}", limits), "(max_instructions)"));
+    // The record the host builds is not charged to the script.
+    const std::string big = R"({"body": ")" + std::string(4 << 20, 'x') + R"("})";
+    CHECK(run_once("return {n = #record.body}", big, limits) == std::vector<std::string>{R"({"n":4194304})"});
+    // math.randomseed() would answer with an address; with a seed it answers nothing.
+    CHECK(contains(failure_once("return {math.randomseed()}"), "bad argument #1 to 'randomseed'"));
+    CHECK(run_once("return {select('#', math.randomseed(7)), math.random(1, 1)}", "{}") ==
+          std::vector<std::string>{"[0,1]"});
+    // A kept string is short; a longer one stays a local's.
+    CHECK(contains(failure_once("kept = string.rep('x', 5000) return {}"), "a string of at most 4096 bytes"));
+    // A long string in a careful record still runs (every instruction checked).
+    CHECK(run_once("local s = string.rep('\\0', 100000) local n = 0 for i = 1, 100 do if s < s .. 'x' then n = n + 1 end end "
+                   "return {n}",
+                   "{}") == std::vector<std::string>{"[100]"});
+}

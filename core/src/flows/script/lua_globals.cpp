@@ -30,11 +30,14 @@ int keep_global(lua_State* L) {
     if (keep && !had && state.kept_count >= kMaxKeptGlobals)
         return luaL_error(L, "a script keeps at most %d globals from one record to the next (use local variables)",
                           kMaxKeptGlobals);
-    state.kept_count += static_cast<int>(keep) - static_cast<int>(had);
+    if (type == LUA_TSTRING && lua_rawlen(L, 3) > kMaxKeptString)
+        return luaL_error(L, "a global keeps a string of at most %d bytes for the next record (use a local variable)",
+                          static_cast<int>(kMaxKeptString));
     lua_pushvalue(L, 2);
     if (keep) lua_pushvalue(L, 3);
     else lua_pushnil(L);
-    lua_rawset(L, kept);
+    lua_rawset(L, kept);  // may raise (no memory): counted only once done
+    state.kept_count += static_cast<int>(keep) - static_cast<int>(had);
     if (!scalar) {  // a table or function: the record's own
         lua_settop(L, 3);
         lua_rawset(L, 1);

@@ -27,6 +27,8 @@ lua_Integer start_position(lua_State* L, int arg, size_t length) {
 namespace {
 
 constexpr const char* kLuaPatternChars = "^$*+?.([%-";
+
+enum class TableCall { other, unpack, sort };
 constexpr size_t kMaxLogLine = 2000;
 
 // string.find(s, text [, init [, plain]]): plain search in linear time (glibc's two-way memmem).
@@ -35,6 +37,7 @@ int find_plain(lua_State* L) {
     const char* s = luaL_checklstring(L, 1, &length);
     const char* needle = luaL_checklstring(L, 2, &needle_length);
     const lua_Integer init = start_position(L, 3, length);
+    charge_work(L, needle_length);
     if (!lua_toboolean(L, 4) && std::strpbrk(needle, kLuaPatternChars) != nullptr)
         return luaL_error(L, "string.find takes plain text here (pass true as the 4th argument); Lua patterns are not "
                              "available in scripts, use re.find(s, pattern) (RE2, linear time)");
@@ -200,8 +203,11 @@ int checked_rep(lua_State* L) {
 }
 
 // table.insert/remove/concat/unpack/sort: Lua's, on plain tables only (no __len or __index
-// to make them loop for ever inside one call), charged for the table's length first (sort:
-// n log n).
+// to make them loop for ever inside one call), charged for their rounds first: the table's
+// length (unpack: the range asked for); sort n log n, and the bytes of the strings it
+// compares log n times. Lua compares strings piece by piece between \0 bytes, a C call
+// each, so sorting strings that hold \0 without a comparison function is refused: with one,
+// each comparison is script code the budget sees.
 int checked_table(lua_State* L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     if (lua_getmetatable(L, 1)) {
@@ -210,13 +216,96 @@ int checked_table(lua_State* L) {
         lua_pop(L, 2);
         if (!marker) return luaL_error(L, "table functions take plain tables in scripts (this one has a metatable)");
     }
-    const double n = static_cast<double>(lua_rawlen(L, 1)) + 1;
-    const bool sort = lua_toboolean(L, lua_upvalueindex(2));
-    charge_work(L, static_cast<size_t>((sort ? n * std::log2(n + 1) : n) * 16));
+    const auto kind = static_cast<TableCall>(lua_tointeger(L, lua_upvalueindex(2)));
+    const lua_Integer length = static_cast<lua_Integer>(lua_rawlen(L, 1));
+    double n = static_cast<double>(length) + 1;
+    if (kind == TableCall::unpack) {
+        const lua_Integer first = luaL_optinteger(L, 2, 1);
+        const lua_Integer last = luaL_optinteger(L, 3, length);
+        n = std::max(n, static_cast<double>(last) - static_cast<double>(first) + 2);
+    }
+    if (kind != TableCall::sort) {
+        charge_work(L, n >= 1e17 ? static_cast<size_t>(1e18) : static_cast<size_t>(n * 16));
+    } else {
+        const double rounds = std::log2(n + 1);
+        charge_work(L, static_cast<size_t>(n * rounds * 16));
+        double bytes = 0;
+        for (lua_Integer i = 1; i <= length; ++i) {
+            if (lua_rawgeti(L, 1, i) == LUA_TSTRING) bytes += static_cast<double>(lua_rawlen(L, -1));
+            lua_pop(L, 1);
+        }
+        charge_work(L, bytes * rounds >= 1e18 ? static_cast<size_t>(1e18) : static_cast<size_t>(bytes * rounds));
+        if (lua_isnoneornil(L, 2)) {
+            for (lua_Integer i = 1; i <= length; ++i) {
+                size_t size = 0;
+                const char* text = lua_rawgeti(L, 1, i) == LUA_TSTRING ? lua_tolstring(L, -1, &size) : nullptr;
+                const bool zero = text != nullptr && std::memchr(text, 0, size) != nullptr;
+                lua_pop(L, 1);
+                if (zero)
+                    return luaL_error(L, "table.sort: item %d is a string with a \\0 byte; sort such strings with a "
+                                         "comparison function",
+                                      static_cast<int>(i));
+            }
+        }
+    }
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
     return lua_gettop(L);
+}
+
+// coroutine.resume and close: Lua's, with the thread they run made the running one (so a
+// large allocation in it turns careful at once), and refused once the budget is spent.
+int tracked_resume(lua_State* L) {
+    lua_State* co = lua_tothread(L, 1);
+    if (co) switch_to(co);
+    else switch_to(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    const int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+    switch_to(L);
+    if (status != LUA_OK) return lua_error(L);
+    return lua_gettop(L);
+}
+
+// What coroutine.wrap returns: Lua's function (upvalue 1) around its thread (upvalue 2).
+int tracked_wrapped_call(lua_State* L) {
+    switch_to(lua_tothread(L, lua_upvalueindex(2)));
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    const int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+    switch_to(L);
+    if (status != LUA_OK) return lua_error(L);
+    return lua_gettop(L);
+}
+
+int tracked_wrap(lua_State* L) {
+    switch_to(L);  // raises once the budget is spent: no new coroutine after it
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    lua_getupvalue(L, -1, 1);  // Lua's wrapper keeps its thread as its one upvalue
+    luaL_argcheck(L, lua_type(L, -1) == LUA_TTHREAD, 1, "coroutine.wrap changed shape in this Lua");
+    lua_pushcclosure(L, tracked_wrapped_call, 2);
+    return 1;
+}
+
+int checked_create(lua_State* L) {
+    switch_to(L);  // raises once the budget is spent
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+// math.randomseed(n): Lua's without its answer (called with no argument it would return
+// an address).
+int checked_randomseed(lua_State* L) {
+    luaL_checknumber(L, 1);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 0);
+    return 0;
 }
 
 void remove(lua_State* L, int table, std::initializer_list<const char*> names) {
@@ -284,10 +373,22 @@ void open_sandbox(lua_State* L) {
     remove(L, table, {"move"});
     for (const char* name : {"insert", "remove", "concat", "unpack", "sort"}) {
         lua_getfield(L, table, name);
-        lua_pushboolean(L, std::strcmp(name, "sort") == 0);
+        const TableCall kind = std::strcmp(name, "sort") == 0     ? TableCall::sort
+                               : std::strcmp(name, "unpack") == 0 ? TableCall::unpack
+                                                                  : TableCall::other;
+        lua_pushinteger(L, static_cast<lua_Integer>(kind));
         lua_pushcclosure(L, checked_table, 2);
         lua_setfield(L, table, name);
     }
+    lua_pop(L, 1);
+
+    lua_getglobal(L, LUA_COLIBNAME);
+    wrap(L, lua_gettop(L), {"resume", "close"}, tracked_resume);
+    wrap(L, lua_gettop(L), {"wrap"}, tracked_wrap);
+    wrap(L, lua_gettop(L), {"create"}, checked_create);
+    lua_pop(L, 1);
+    lua_getglobal(L, LUA_MATHLIBNAME);
+    wrap(L, lua_gettop(L), {"randomseed"}, checked_randomseed);
     lua_pop(L, 1);
 
     // The array marker: protected, so a script can neither read it nor give it a __gc.

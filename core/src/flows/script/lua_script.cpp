@@ -14,12 +14,18 @@ using script::ScriptState;
 namespace {
 
 bool over_budget(ScriptState& state);
+void count_hook(lua_State* L, lua_Debug*);
+
+void be_careful(ScriptState& state) {
+    state.careful = true;
+    if (state.current) lua_sethook(state.current, count_hook, LUA_MASKCOUNT, 1);
+}
 
 // Every allocation of the state goes through here and is refused past the cap; Lua then
-// collects garbage and tries again before it raises "not enough memory". What it allocates
-// is work too (one instruction per 16 bytes): a large allocation checks the budget and the
-// clock, and once they are spent it is refused, so the instructions left before the count
-// hook raises cannot copy megabytes each.
+// collects garbage (a full collection, charged here) and tries again before it raises "not
+// enough memory". What the script allocates is work too (one instruction per 16 bytes); a
+// large allocation checks the budget and the clock, is refused once they are spent, and
+// puts the record in careful mode.
 void* allocate(void* ud, void* block, size_t old_size, size_t new_size) {
     auto& state = *static_cast<ScriptState*>(ud);
     const size_t had = block ? old_size : 0;  // without a block, old_size is a type tag
@@ -30,12 +36,19 @@ void* allocate(void* ud, void* block, size_t old_size, size_t new_size) {
     }
     if (new_size > had) {
         const size_t grown = new_size - had;
+        const bool large = grown >= script::kCheckedAllocation;
+        if (large) {
+            if (state.current && !state.careful) be_careful(state);
+            // A long string literal in the script (while it compiles, nothing runs yet).
+            if (!state.current && !block && old_size == LUA_TSTRING) state.careful_from_compile = true;
+        }
         if (state.memory_used + grown > state.memory_limit) {
             state.memory_refused = true;
+            if (state.charging) state.instructions += static_cast<int64_t>(state.memory_used / 64);
             return nullptr;
         }
-        state.instructions += static_cast<int64_t>(grown / 16);
-        if (grown >= script::kCheckedAllocation && over_budget(state)) return nullptr;
+        if (state.charging) state.instructions += static_cast<int64_t>(grown / 16);
+        if (large && state.charging && over_budget(state)) return nullptr;
     }
     void* moved = std::realloc(block, new_size);
     if (!moved) return nullptr;
@@ -59,15 +72,18 @@ bool over_budget(ScriptState& state) {
     return state.spent;
 }
 
-// Called every kHookEvery instructions. Once the budget or the deadline is spent it raises
-// at every instruction, so a pcall in the script cannot swallow the error and go on.
+// Called every kHookEvery instructions (every one in careful mode). Once the budget or the
+// deadline is spent it raises at every instruction, so a pcall in the script cannot
+// swallow the error and go on.
 void count_hook(lua_State* L, lua_Debug*) {
     auto& state = ScriptState::of(L);
-    state.instructions += script::kHookEvery;
+    state.instructions += lua_gethookcount(L);
     if (over_budget(state)) {
         lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
         luaL_error(L, "%s", state.message);
     }
+    // A thread that was not running when the record turned careful turns now.
+    if (state.careful && lua_gethookcount(L) != 1) lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
 }
 
 struct Call {
@@ -83,7 +99,10 @@ int call_in_protected_mode(lua_State* L) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, call->function);
     script::push_record_globals(L);
     lua_setupvalue(L, 1, 1);  // the body's _ENV
+    auto& state = ScriptState::of(L);
+    state.charging = false;  // the host's work, not the script's
     script::push_record(L, *call->record);
+    state.charging = true;
     lua_call(L, 1, LUA_MULTRET);
     return lua_gettop(L);
 }
@@ -96,6 +115,13 @@ std::string error_text(lua_State* L) {
 }
 
 }  // namespace
+
+void script::switch_to(lua_State* thread) {
+    auto& state = ScriptState::of(thread);
+    state.current = thread;
+    if (state.careful && lua_gethookcount(thread) != 1) lua_sethook(thread, count_hook, LUA_MASKCOUNT, 1);
+    if (state.spent) luaL_error(thread, "%s", state.message);
+}
 
 void script::charge_work(lua_State* L, size_t bytes) {
     auto& state = ScriptState::of(L);
@@ -121,21 +147,27 @@ LuaScript::LuaScript(std::string_view source, ScriptLimits limits) : state_(std:
     });
     // The libraries and the compiled body, in protected mode (both allocate).
     state_->deadline = std::chrono::steady_clock::now() + limits.timeout;
+    // The source is read in two pieces: `record` is the body's argument, on the same line so
+    // line numbers stay the source's; no copy of the whole source is made (as a string, it
+    // would look like a long literal).
     struct Setup {
-        std::string_view source;
-    } setup{source};
+        const char* pieces[2];
+        size_t sizes[2];
+        int next;
+    } setup{{"local record = ...; ", source.data()}, {std::strlen("local record = ...; "), source.size()}, 0};
     lua_pushcfunction(L_, [](lua_State* L) -> int {
-        const auto* s = static_cast<const Setup*>(lua_touserdata(L, 1));
+        auto* s = static_cast<Setup*>(lua_touserdata(L, 1));
         script::open_sandbox(L);
-        // `record` is the body's argument; on the same line, so line numbers stay the source's.
-        luaL_Buffer b;
-        luaL_buffinit(L, &b);
-        luaL_addstring(&b, "local record = ...; ");
-        luaL_addlstring(&b, s->source.data(), s->source.size());
-        luaL_pushresult(&b);
-        size_t n = 0;
-        const char* text = lua_tolstring(L, -1, &n);
-        if (luaL_loadbufferx(L, text, n, "=script", "t") != LUA_OK) return lua_error(L);
+        const auto read = [](lua_State*, void* data, size_t* size) -> const char* {
+            auto* s = static_cast<Setup*>(data);
+            if (s->next == 2) {
+                *size = 0;
+                return nullptr;
+            }
+            *size = s->sizes[s->next];
+            return s->pieces[s->next++];
+        };
+        if (lua_load(L, read, s, "=script", "t") != LUA_OK) return lua_error(L);
         return 1;
     });
     lua_pushlightuserdata(L_, &setup);
@@ -164,7 +196,9 @@ void LuaScript::run(const Json& record, std::vector<Json>& out, Allocator& alloc
     state.spent = false;
     state.memory_refused = false;
     state.deadline = std::chrono::steady_clock::now() + state.timeout;
-    lua_sethook(L_, count_hook, LUA_MASKCOUNT, script::kHookEvery);
+    state.careful = state.careful_from_compile;
+    state.current = L_;
+    lua_sethook(L_, count_hook, LUA_MASKCOUNT, state.careful ? 1 : script::kHookEvery);
 
     lua_settop(L_, 0);
     Call call{function_, &record};
@@ -172,6 +206,8 @@ void LuaScript::run(const Json& record, std::vector<Json>& out, Allocator& alloc
     lua_pushlightuserdata(L_, &call);
     const int status = lua_pcall(L_, 1, LUA_MULTRET, 0);
     lua_sethook(L_, nullptr, 0, 0);
+    state.current = nullptr;
+    state.charging = false;
     if (status != LUA_OK) {
         std::string why = error_text(L_);
         if (state.spent)

@@ -26,9 +26,14 @@ inline constexpr int kMaxDepth = 128;
 inline constexpr int kMaxResults = 10000;
 // Globals kept from one record to the next (strings, numbers, booleans, null).
 inline constexpr int kMaxKeptGlobals = 1000;
-// An allocation at least this large checks the clock: one instruction (a concatenation,
-// string.rep, upper) can copy megabytes between two calls of the count hook.
-inline constexpr size_t kCheckedAllocation = size_t{64} << 10;
+// An allocation at least this large checks the clock (one instruction, a concatenation,
+// can copy megabytes between two calls of the count hook) and puts the record in careful
+// mode: the hook then fires at every instruction, because where large strings and tables
+// are, one instruction (a comparison of two long strings, a rehash) can cost milliseconds.
+inline constexpr size_t kCheckedAllocation = size_t{16} << 10;
+// A string kept from one record to the next is at most this long (well under the size
+// that puts a record in careful mode).
+inline constexpr size_t kMaxKeptString = 4096;
 
 struct ScriptState {
     // Memory: every byte the Lua state holds, checked by the allocator.
@@ -39,6 +44,10 @@ struct ScriptState {
     // Time: instructions and wall clock, checked by the count hook.
     int64_t instruction_limit = 0;
     int64_t instructions = 0;
+    bool charging = false;  // allocations count as work (not while the host builds the record)
+    bool careful = false;   // the hook fires at every instruction for the rest of the record
+    bool careful_from_compile = false;  // the script holds a long string literal
+    lua_State* current = nullptr;  // the thread running now (the record's, or a coroutine)
     std::chrono::steady_clock::time_point deadline;
     std::chrono::milliseconds timeout{0};
     bool spent = false;  // once true, every hook call raises again (no pcall can swallow it)
@@ -65,6 +74,11 @@ struct ScriptState {
 // instruction budget, one instruction per 16 bytes, and raises when the budget or the
 // deadline is spent.
 void charge_work(lua_State* L, size_t bytes);
+
+// Makes `thread` the running one (coroutine.resume/wrap/close, before and after): a large
+// allocation puts the running thread in careful mode at once; raises when the budget is
+// spent, so no coroutine starts after it.
+void switch_to(lua_State* thread);
 
 // The optional 1-based start position at `arg`, as string.find reads it (negative: from
 // the end; 0 or before the start: 1).
