@@ -18,6 +18,7 @@ packages=(
   gdb  # tests: gcore of a running junctiond finds no credential in it
   curl  # the demo pokes the simulators and reads /metrics
   libclang-rt-14-dev  # make test-fuzz: libFuzzer and clang's sanitizer runtimes
+  postgresql libpq-dev  # the PostgreSQL store; its tests start a server of their own
 )
 
 missing=()
