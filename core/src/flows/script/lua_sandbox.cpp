@@ -254,12 +254,10 @@ int checked_table(lua_State* L) {
     return lua_gettop(L);
 }
 
-// coroutine.resume and close: Lua's, with the thread they run made the running one (so a
-// large allocation in it turns careful at once), and refused once the budget is spent.
-int tracked_resume(lua_State* L) {
-    lua_State* co = lua_tothread(L, 1);
-    if (co) switch_to(co);
-    else switch_to(L);
+// Calls Lua's function (upvalue 1) with the arguments while `thread` is the running one
+// (so a large allocation in it turns careful at once); refused once the budget is spent.
+int call_on(lua_State* L, lua_State* thread) {
+    switch_to(thread);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     const int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
@@ -268,16 +266,14 @@ int tracked_resume(lua_State* L) {
     return lua_gettop(L);
 }
 
-// What coroutine.wrap returns: Lua's function (upvalue 1) around its thread (upvalue 2).
-int tracked_wrapped_call(lua_State* L) {
-    switch_to(lua_tothread(L, lua_upvalueindex(2)));
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    const int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
-    switch_to(L);
-    if (status != LUA_OK) return lua_error(L);
-    return lua_gettop(L);
+// coroutine.resume and close: Lua's, run on the thread they take.
+int tracked_resume(lua_State* L) {
+    lua_State* co = lua_tothread(L, 1);
+    return call_on(L, co ? co : L);
 }
+
+// What coroutine.wrap returns: Lua's function (upvalue 1) around its thread (upvalue 2).
+int tracked_wrapped_call(lua_State* L) { return call_on(L, lua_tothread(L, lua_upvalueindex(2))); }
 
 int tracked_wrap(lua_State* L) {
     switch_to(L);  // raises once the budget is spent: no new coroutine after it
