@@ -4,7 +4,7 @@ namespace junction::core {
 
 HostCore::HostCore(const std::filesystem::path& dir, const HostCoreOptions& options)
     : state_dir(dir),
-      store(open_sqlite_store(dir / "junction.db")),
+      store(open_store(options.store, dir)),
       keys{dir / "master.key", options.master_key_env},
       secrets(open_secret_box(*store, keys)),
       markers(dir),

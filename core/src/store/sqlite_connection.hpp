@@ -1,9 +1,8 @@
-// The SQLite connection the stores share: the handle, its mutex, its prepared statements,
-// transactions and forward-only migrations. Internal to core/src/store; the only place
-// besides the stores that sees sqlite3.h.
+// The SQLite engine of the store (sql_connection.hpp): the handle, its prepared statements
+// and transactions. The only place that sees sqlite3.h.
 #pragma once
 
-#include <junction/core/common/error.hpp>
+#include "sql_connection.hpp"
 
 #include <sqlite3.h>
 
@@ -66,87 +65,32 @@ private:
     std::unordered_map<std::string, Entry> cache_;
 };
 
-class Statement {
-public:
-    Statement(StatementCache& cache, std::string sql)
-        : cache_(cache), db_(cache.db()), sql_(std::move(sql)), stmt_(cache.take(sql_, cached_)) {}
-    ~Statement() { cache_.give_back(sql_, stmt_, cached_); }
-    Statement(const Statement&) = delete;
-    Statement& operator=(const Statement&) = delete;
-
-    // An empty view may have a null data(); SQLite would bind NULL, not an empty value.
-    Statement& bind(int i, std::string_view v) {
-        sqlite3_bind_blob(stmt_, i, v.data() ? v.data() : "", static_cast<int>(v.size()),
-                          SQLITE_TRANSIENT);
-        return *this;
-    }
-    Statement& bind_text(int i, std::string_view v) {
-        sqlite3_bind_text(stmt_, i, v.data() ? v.data() : "", static_cast<int>(v.size()),
-                          SQLITE_TRANSIENT);
-        return *this;
-    }
-    Statement& bind(int i, int64_t v) {
-        sqlite3_bind_int64(stmt_, i, v);
-        return *this;
-    }
-    // True while there is a row.
-    bool step() {
-        const int rc = sqlite3_step(stmt_);
-        if (rc == SQLITE_ROW) return true;
-        if (rc == SQLITE_DONE) return false;
-        if (rc == SQLITE_CONSTRAINT)
-            throw Error(Errc::already_exists, std::string("store: ") + sqlite3_errmsg(db_));
-        throw Error(Errc::io, std::string("store: ") + sqlite3_errmsg(db_));
-    }
-    void run() { step(); }
-    std::string text(int col) const {
-        const void* p = sqlite3_column_blob(stmt_, col);
-        const int n = sqlite3_column_bytes(stmt_, col);
-        return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
-    }
-    int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-    bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-
-private:
-    StatementCache& cache_;
-    sqlite3* db_;
-    std::string sql_;
-    bool cached_ = false;
-    sqlite3_stmt* stmt_;
-};
-
-// One open database file. Every user locks `mutex` around its statements.
-class Connection {
+// One open database file.
+class SqliteConnection final : public sql::Connection {
 public:
     // Opens (creating) the file in WAL mode and applies the migrations it lacks.
-    Connection(const std::filesystem::path& file, const std::vector<const char*>& migrations);
-    ~Connection();
-    Connection(const Connection&) = delete;
-    Connection& operator=(const Connection&) = delete;
+    SqliteConnection(const std::filesystem::path& file, const std::vector<const char*>& migrations);
+    ~SqliteConnection() override;
+    SqliteConnection(const SqliteConnection&) = delete;
+    SqliteConnection& operator=(const SqliteConnection&) = delete;
 
-    void exec(const char* sql);
-    int read_version();
-    int changes() const { return sqlite3_changes(db); }
+    std::unique_ptr<sql::Cursor> query(const std::string& sql) override;
+    void exec(const char* sql) override;
+    // BEGIN IMMEDIATE already keeps every other writer out.
+    void lock_for_rewrite(const std::vector<std::string>&) override {}
+    std::string row_lock(std::string_view) const override { return {}; }
+    std::string integrity_check() override;
+    std::string describe() const override { return "SQLite " + file_.string(); }
 
-    // Runs `body` in one BEGIN IMMEDIATE transaction (mutex held by the caller).
-    template <class F>
-    void transaction(F&& body) {
-        exec("BEGIN IMMEDIATE");
-        try {
-            body();
-            exec("COMMIT");
-        } catch (...) {
-            sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-            throw;
-        }
-    }
-
-    std::mutex mutex;
-    sqlite3* db = nullptr;
-    StatementCache statements{db};
+protected:
+    void begin() override { exec("BEGIN IMMEDIATE"); }
+    void commit() override { exec("COMMIT"); }
+    void rollback() noexcept override { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
 
 private:
-    void migrate(const std::filesystem::path& file, const std::vector<const char*>& migrations);
+    std::filesystem::path file_;
+    sqlite3* db_ = nullptr;
+    StatementCache statements_{db_};
 };
 
 // Every migration of the store's schema, oldest first (sqlite_schema.cpp).

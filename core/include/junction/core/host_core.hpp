@@ -30,6 +30,7 @@ struct ConnectorLoadPolicy {
 };
 
 struct HostCoreOptions {
+    std::string store;  // "": SQLite in the state directory; else a PostgreSQL URL (open_store)
     size_t max_live_instances = 256;
     std::string master_key_env;  // JUNCTION_MASTER_KEY's value, empty for the key file
     HttpOptions http;            // the outbound HTTP the plugins' calls go through

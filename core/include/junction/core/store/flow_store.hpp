@@ -99,6 +99,7 @@ public:
     // Receive shape -> the newest incremental cursor a run delivered.
     virtual std::map<std::string, std::string> flow_cursors(std::string_view flow_id) = 0;
 
+    // Throws Error(not_found) when the flow is gone (deleted while the run was starting).
     virtual void insert_run(const RunRecord& run) = 0;
     virtual std::optional<RunRecord> find_run(std::string_view run_id) = 0;
     // Newest first.
@@ -112,8 +113,8 @@ public:
     // without counting a crash. Only a run still "running" is marked.
     virtual void mark_paused(std::string_view run_id) = 0;
     // At start, before resuming a run found "running": clears a clean pause, or else counts
-    // one more crash. Returns how many crashes in a row interrupted the run (0 after a
-    // pause); a checkpoint resets the count, so only a run that makes no progress adds up.
+    // one more crash. Returns how many crashes in a row interrupted the run (a pause adds
+    // none); a checkpoint resets the count, so only a run that makes no progress adds up.
     virtual int64_t count_interruption(std::string_view run_id) = 0;
     virtual void commit_checkpoint(std::string_view run_id, const Checkpoint& checkpoint) = 0;
     // The end of a run, in one transaction: its last checkpoint, its final status, the

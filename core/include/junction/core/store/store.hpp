@@ -1,7 +1,8 @@
-// The one persistence interface of core. The embedded default is SQLite (sqlite_store.cpp,
-// the only file that includes sqlite3.h); a PostgreSQL implementation for several hosts
-// sharing one database implements the same interface. Every method is atomic: a method
-// that changes several rows does it in one transaction. Implementations are thread-safe.
+// The one persistence interface of core. The embedded default is SQLite, one file in the
+// state directory; several hosts share a PostgreSQL database. Both are one implementation
+// over two engines (core/src/store, decision 0023), and nothing outside that folder knows
+// which is in use. Every method is atomic: a method that changes several rows does it in
+// one transaction. Implementations are thread-safe.
 #pragma once
 
 #include <junction/core/store/flow_store.hpp>
@@ -181,9 +182,24 @@ public:
     // "ok", or what the storage engine found wrong.
     virtual std::string integrity_check() = 0;
     virtual int schema_version() = 0;
+    // The engine and the database, for the log and GET /v1/daemon; never a password.
+    virtual std::string describe() = 0;
 };
 
 // Opens (creating and migrating as needed) the SQLite store in `file`.
 std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& file);
+
+// Opens (creating and migrating as needed) the PostgreSQL store named by a libpq
+// connection string or URL ("postgresql://user@host:port/db"); the password comes from the
+// URL or the usual libpq environment (PGPASSWORD, PGPASSFILE / ~/.pgpass). Messages name
+// the database without the password.
+std::unique_ptr<Store> open_postgres_store(const std::string& conninfo);
+
+// True for a postgresql:// (or postgres://) URL.
+bool is_postgres_location(std::string_view location);
+
+// The store a host's `store` setting names: empty for SQLite in `state_dir`, else a
+// PostgreSQL URL. Either is held by this process alone: a second host is refused.
+std::unique_ptr<Store> open_store(const std::string& location, const std::filesystem::path& state_dir);
 
 }  // namespace junction::core

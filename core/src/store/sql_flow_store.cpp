@@ -1,4 +1,8 @@
-#include "sqlite_flow_store.hpp"
+#include "sql_flow_store.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
 
 #include <chrono>
 
@@ -6,7 +10,7 @@ namespace junction::core {
 
 namespace {
 
-using sqlite::Statement;
+using sql::Statement;
 
 constexpr const char* kFlowColumns =
     "f.id, f.name, f.version, f.enabled, f.webhook_token_sha256, f.created_ms, f.updated_ms, v.document";
@@ -15,20 +19,20 @@ constexpr const char* kRunColumns =
     "start_cursors, checkpoint, counts, resumed";
 
 // Deletes every key of the scopes starting with `prefix` (';' sorts right after ':').
-void delete_scopes(sqlite::Connection& c, const std::string& prefix) {
-    Statement s(c.statements, "DELETE FROM dedupe_keys WHERE scope >= ? AND scope < ?");
+void delete_scopes(sql::Connection& c, const std::string& prefix) {
+    Statement s(c, "DELETE FROM dedupe_keys WHERE scope >= ? AND scope < ?");
     s.bind_text(1, prefix + ":").bind_text(2, prefix + ";").run();
 }
 
-class SqliteFlowStore final : public FlowStore {
+class SqlFlowStore final : public FlowStore {
 public:
-    explicit SqliteFlowStore(sqlite::Connection& c) : c_(c) {}
+    explicit SqlFlowStore(sql::Connection& c) : c_(c) {}
 
     void save_flow(const FlowRecord& f) override {
         std::lock_guard lock(c_.mutex);
         c_.transaction([&] {
             {
-                Statement s(c_.statements,
+                Statement s(c_,
                             "INSERT INTO flows(id, name, version, enabled, webhook_token_sha256, created_ms, "
                             "updated_ms) VALUES(?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
                             "version=excluded.version, enabled=excluded.enabled, "
@@ -43,13 +47,13 @@ public:
                                 "a flow named '" + f.name + "' already exists; choose another name");
                 }
             }
-            Statement v(c_.statements,
+            Statement v(c_,
                         "INSERT INTO flow_versions(flow_id, version, document, created_ms) VALUES(?,?,?,?)");
             v.bind_text(1, f.id).bind(2, f.version).bind_text(3, f.document_json).bind(4, f.updated_ms).run();
-            Statement clear(c_.statements, "DELETE FROM flow_instances WHERE flow_id=?");
+            Statement clear(c_, "DELETE FROM flow_instances WHERE flow_id=?");
             clear.bind_text(1, f.id).run();
             for (const auto& [shape, instance] : f.instances) {
-                Statement i(c_.statements, "INSERT INTO flow_instances(flow_id, shape, instance_id) VALUES(?,?,?)");
+                Statement i(c_, "INSERT INTO flow_instances(flow_id, shape, instance_id) VALUES(?,?,?)");
                 i.bind_text(1, f.id).bind_text(2, shape).bind_text(3, instance).run();
             }
         });
@@ -57,13 +61,13 @@ public:
 
     std::optional<FlowRecord> find_flow(std::string_view id_or_name) override {
         std::lock_guard lock(c_.mutex);
-        Statement s(c_.statements, std::string("SELECT ") + kFlowColumns +
+        Statement s(c_, std::string("SELECT ") + kFlowColumns +
                                        " FROM flows f JOIN flow_versions v ON v.flow_id=f.id AND "
                                        "v.version=f.version WHERE f.id=?1 OR f.name=?1");
         s.bind_text(1, id_or_name);
         if (!s.step()) return std::nullopt;
         FlowRecord f = read_flow(s);
-        Statement i(c_.statements, "SELECT shape, instance_id FROM flow_instances WHERE flow_id=?");
+        Statement i(c_, "SELECT shape, instance_id FROM flow_instances WHERE flow_id=?");
         i.bind_text(1, f.id);
         while (i.step()) f.instances[i.text(0)] = i.text(1);
         return f;
@@ -71,7 +75,7 @@ public:
 
     std::optional<std::string> flow_document(std::string_view flow_id, int64_t version) override {
         std::lock_guard lock(c_.mutex);
-        Statement s(c_.statements, "SELECT document FROM flow_versions WHERE flow_id=? AND version=?");
+        Statement s(c_, "SELECT document FROM flow_versions WHERE flow_id=? AND version=?");
         s.bind_text(1, flow_id).bind(2, version);
         if (!s.step()) return std::nullopt;
         return s.text(0);
@@ -79,10 +83,10 @@ public:
 
     std::vector<FlowRecord> list_flows(std::string_view after_name, size_t limit) override {
         std::lock_guard lock(c_.mutex);
-        Statement s(c_.statements, std::string("SELECT ") + kFlowColumns +
+        Statement s(c_, std::string("SELECT ") + kFlowColumns +
                                        " FROM flows f JOIN flow_versions v ON v.flow_id=f.id AND "
                                        "v.version=f.version WHERE (?1='' OR f.name>?1) ORDER BY f.name LIMIT ?2");
-        s.bind_text(1, after_name).bind(2, limit == 0 ? int64_t{-1} : static_cast<int64_t>(limit));
+        s.bind_text(1, after_name).bind(2, limit == 0 ? INT64_MAX : static_cast<int64_t>(limit));
         std::vector<FlowRecord> out;
         while (s.step()) out.push_back(read_flow(s));
         return out;
@@ -93,28 +97,35 @@ public:
         bool deleted = false;
         c_.transaction([&] {
             delete_scopes(c_, "flow:" + std::string(flow_id));
-            Statement s(c_.statements, "DELETE FROM flows WHERE id=?");
+            std::vector<std::string> runs;  // their run-scoped keys go too (runs cascade)
+            {
+                Statement r(c_, "SELECT id FROM runs WHERE flow_id=?");
+                r.bind_text(1, flow_id);
+                while (r.step()) runs.push_back(r.text(0));
+            }
+            for (const auto& run : runs) delete_scopes(c_, "run:" + run);
+            Statement s(c_, "DELETE FROM flows WHERE id=?");
             s.bind_text(1, flow_id).run();
-            deleted = c_.changes() > 0;
+            deleted = s.changes() > 0;
         });
         return deleted;
     }
 
     void set_flow_enabled(std::string_view flow_id, bool enabled) override {
         std::lock_guard lock(c_.mutex);
-        Statement s(c_.statements, "UPDATE flows SET enabled=? WHERE id=?");
+        Statement s(c_, "UPDATE flows SET enabled=? WHERE id=?");
         s.bind(1, int64_t{enabled}).bind_text(2, flow_id).run();
     }
 
     void set_webhook_token(std::string_view flow_id, std::string_view token_sha256) override {
         std::lock_guard lock(c_.mutex);
-        Statement s(c_.statements, "UPDATE flows SET webhook_token_sha256=? WHERE id=?");
+        Statement s(c_, "UPDATE flows SET webhook_token_sha256=? WHERE id=?");
         s.bind_text(1, token_sha256).bind_text(2, flow_id).run();
     }
 
     std::vector<std::string> flows_using_instance(std::string_view instance_id) override {
         std::lock_guard lock(c_.mutex);
-        Statement s(c_.statements, "SELECT DISTINCT f.name FROM flow_instances i JOIN flows f ON f.id=i.flow_id "
+        Statement s(c_, "SELECT DISTINCT f.name FROM flow_instances i JOIN flows f ON f.id=i.flow_id "
                                    "WHERE i.instance_id=? ORDER BY f.name");
         s.bind_text(1, instance_id);
         std::vector<std::string> names;
@@ -124,7 +135,7 @@ public:
 
     std::map<std::string, std::string> flow_cursors(std::string_view flow_id) override {
         std::lock_guard lock(c_.mutex);
-        Statement s(c_.statements, "SELECT shape, cursor FROM flow_cursors WHERE flow_id=?");
+        Statement s(c_, "SELECT shape, cursor FROM flow_cursors WHERE flow_id=?");
         s.bind_text(1, flow_id);
         std::map<std::string, std::string> out;
         while (s.step()) out[s.text(0)] = s.text(1);
@@ -133,7 +144,7 @@ public:
 
     void insert_run(const RunRecord& r) override {
         std::lock_guard lock(c_.mutex);
-        Statement s(c_.statements, std::string("INSERT INTO runs(") + kRunColumns +
+        Statement s(c_, std::string("INSERT INTO runs(") + kRunColumns +
                                        ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
         s.bind_text(1, r.id).bind_text(2, r.flow_id).bind(3, r.flow_version).bind_text(4, r.trigger)
             .bind_text(5, r.status).bind(6, r.started_ms).bind(7, r.ended_ms).bind_text(8, r.error)
@@ -144,7 +155,7 @@ public:
 
     std::optional<RunRecord> find_run(std::string_view run_id) override {
         std::lock_guard lock(c_.mutex);
-        Statement s(c_.statements, std::string("SELECT ") + kRunColumns + " FROM runs WHERE id=?");
+        Statement s(c_, std::string("SELECT ") + kRunColumns + " FROM runs WHERE id=?");
         s.bind_text(1, run_id);
         if (!s.step()) return std::nullopt;
         return read_run(s);
@@ -152,7 +163,7 @@ public:
 
     std::vector<RunRecord> list_runs(const RunQuery& q) override {
         std::lock_guard lock(c_.mutex);
-        Statement s(c_.statements, std::string("SELECT ") + kRunColumns +
+        Statement s(c_, std::string("SELECT ") + kRunColumns +
                                        " FROM runs WHERE (?1='' OR flow_id=?1) AND (?2='' OR status=?2) "
                                        "AND (?3=0 OR started_ms<?3) ORDER BY started_ms DESC, id DESC LIMIT ?4");
         s.bind_text(1, q.flow_id).bind_text(2, q.status).bind(3, q.before_ms)
@@ -164,8 +175,8 @@ public:
 
     std::map<std::string, std::map<std::string, int64_t>> count_runs() override {
         std::lock_guard lock(c_.mutex);
-        Statement s(c_.statements, "SELECT f.name, r.status, COUNT(*) FROM runs r JOIN flows f ON f.id = r.flow_id "
-                                   "GROUP BY r.flow_id, r.status");
+        Statement s(c_, "SELECT f.name, r.status, COUNT(*) FROM runs r JOIN flows f ON f.id = r.flow_id "
+                                   "GROUP BY f.name, r.status");
         std::map<std::string, std::map<std::string, int64_t>> out;
         while (s.step()) out[s.text(0)][s.text(1)] = s.integer(2);
         return out;
@@ -173,19 +184,19 @@ public:
 
     void set_run_status(std::string_view run_id, std::string_view status, std::string_view error) override {
         std::lock_guard lock(c_.mutex);
-        Statement s(c_.statements, "UPDATE runs SET status=?, error=? WHERE id=?");
+        Statement s(c_, "UPDATE runs SET status=?, error=? WHERE id=?");
         s.bind_text(1, status).bind_text(2, error).bind_text(3, run_id).run();
     }
 
     void mark_resumed(std::string_view run_id) override {
         std::lock_guard lock(c_.mutex);
-        Statement s(c_.statements, "UPDATE runs SET resumed=1 WHERE id=?");
+        Statement s(c_, "UPDATE runs SET resumed=1 WHERE id=?");
         s.bind_text(1, run_id).run();
     }
 
     void mark_paused(std::string_view run_id) override {
         std::lock_guard lock(c_.mutex);
-        Statement s(c_.statements, "UPDATE runs SET paused=1 WHERE id=? AND status='running'");
+        Statement s(c_, "UPDATE runs SET paused=1 WHERE id=? AND status='running'");
         s.bind_text(1, run_id).run();
     }
 
@@ -193,9 +204,9 @@ public:
         std::lock_guard lock(c_.mutex);
         int64_t crashes = 0;
         c_.transaction([&] {
-            Statement u(c_.statements, "UPDATE runs SET crash_resumes=crash_resumes + (1 - paused), paused=0 WHERE id=?");
+            Statement u(c_, "UPDATE runs SET crash_resumes=crash_resumes + (1 - paused), paused=0 WHERE id=?");
             u.bind_text(1, run_id).run();
-            Statement s(c_.statements, "SELECT crash_resumes FROM runs WHERE id=?");
+            Statement s(c_, "SELECT crash_resumes FROM runs WHERE id=?");
             s.bind_text(1, run_id);
             if (s.step()) crashes = s.integer(0);
         });
@@ -212,10 +223,10 @@ public:
         std::lock_guard lock(c_.mutex);
         c_.transaction([&] {
             write_checkpoint(r.id, last);
-            Statement s(c_.statements, "UPDATE runs SET status=?, ended_ms=?, error=? WHERE id=?");
+            Statement s(c_, "UPDATE runs SET status=?, ended_ms=?, error=? WHERE id=?");
             s.bind_text(1, r.status).bind(2, r.ended_ms).bind_text(3, r.error).bind_text(4, r.id).run();
             for (const auto& [shape, cursor] : cursors) {
-                Statement u(c_.statements, "INSERT INTO flow_cursors(flow_id, shape, cursor) VALUES(?,?,?) "
+                Statement u(c_, "INSERT INTO flow_cursors(flow_id, shape, cursor) VALUES(?,?,?) "
                                            "ON CONFLICT(flow_id, shape) DO UPDATE SET cursor=excluded.cursor");
                 u.bind_text(1, r.flow_id).bind_text(2, shape).bind_text(3, cursor).run();
             }
@@ -228,7 +239,7 @@ public:
         std::lock_guard lock(c_.mutex);
         c_.transaction([&] {
             for (const auto& l : lines) {
-                Statement s(c_.statements,
+                Statement s(c_,
                             "INSERT INTO run_log(run_id, at_ms, level, shape, message) VALUES(?,?,?,?,?)");
                 s.bind_text(1, run_id).bind(2, l.at_ms).bind_text(3, l.level).bind_text(4, l.shape)
                     .bind_text(5, l.message).run();
@@ -238,7 +249,7 @@ public:
 
     std::vector<RunLogLine> run_log(std::string_view run_id, int64_t after_seq, size_t limit) override {
         std::lock_guard lock(c_.mutex);
-        Statement s(c_.statements, "SELECT seq, at_ms, level, shape, message FROM run_log WHERE run_id=? "
+        Statement s(c_, "SELECT seq, at_ms, level, shape, message FROM run_log WHERE run_id=? "
                                    "AND seq>? ORDER BY seq LIMIT ?");
         s.bind_text(1, run_id).bind(2, after_seq).bind(3, static_cast<int64_t>(limit));
         std::vector<RunLogLine> out;
@@ -248,7 +259,7 @@ public:
 
     std::vector<FailedRecord> failed_records(std::string_view run_id, int64_t after_seq, size_t limit) override {
         std::lock_guard lock(c_.mutex);
-        Statement s(c_.statements, "SELECT seq, shape, reason, record FROM run_failures WHERE run_id=? "
+        Statement s(c_, "SELECT seq, shape, reason, record FROM run_failures WHERE run_id=? "
                                    "AND seq>? ORDER BY seq LIMIT ?");
         s.bind_text(1, run_id).bind(2, after_seq).bind(3, static_cast<int64_t>(limit));
         std::vector<FailedRecord> out;
@@ -258,7 +269,7 @@ public:
 
     bool dedupe_seen(std::string_view scope, std::string_view key) override {
         std::lock_guard lock(c_.mutex);
-        Statement s(c_.statements, "SELECT 1 FROM dedupe_keys WHERE scope=? AND key=?");
+        Statement s(c_, "SELECT 1 FROM dedupe_keys WHERE scope=? AND key=?");
         s.bind_text(1, scope).bind_text(2, key);
         return s.step();
     }
@@ -268,11 +279,11 @@ public:
         std::lock_guard lock(c_.mutex);
         std::vector<std::string> ids;
         {
-            Statement s(c_.statements,
+            Statement s(c_,
                         "SELECT id FROM runs WHERE flow_id=?1 AND status NOT IN ('queued','running') "
                         "AND id NOT IN (SELECT retry_of FROM runs WHERE flow_id=?1 AND status IN ('queued','running')) "
                         "AND (started_ms < ?2 OR (?3 > 0 AND id IN (SELECT id FROM runs WHERE flow_id=?1 "
-                        "ORDER BY started_ms DESC, id DESC LIMIT -1 OFFSET ?3))) LIMIT ?4");
+                        "ORDER BY started_ms DESC, id DESC LIMIT 9223372036854775807 OFFSET ?3))) LIMIT ?4");
             s.bind_text(1, flow_id).bind(2, started_before_ms).bind(3, keep_newest)
                 .bind(4, static_cast<int64_t>(batch));
             while (s.step()) ids.push_back(s.text(0));
@@ -280,7 +291,7 @@ public:
         if (ids.empty()) return 0;
         c_.transaction([&] {
             for (const auto& id : ids) {
-                Statement d(c_.statements, "DELETE FROM runs WHERE id=?");  // log and failures cascade
+                Statement d(c_, "DELETE FROM runs WHERE id=?");  // log and failures cascade
                 d.bind_text(1, id).run();
                 delete_scopes(c_, "run:" + id);
             }
@@ -291,28 +302,28 @@ public:
     size_t prune_dedupe_keys(std::string_view flow_id, int64_t added_before_ms, size_t batch) override {
         std::lock_guard lock(c_.mutex);
         const std::string prefix = "flow:" + std::string(flow_id);
-        Statement s(c_.statements,
+        Statement s(c_,
                     "DELETE FROM dedupe_keys WHERE (scope, key) IN (SELECT scope, key FROM dedupe_keys "
                     "WHERE scope >= ? AND scope < ? AND added_ms < ? LIMIT ?)");
         s.bind_text(1, prefix + ":").bind_text(2, prefix + ";").bind(3, added_before_ms)
             .bind(4, static_cast<int64_t>(batch)).run();
-        return static_cast<size_t>(c_.changes());
+        return static_cast<size_t>(s.changes());
     }
 
 private:
     void write_checkpoint(std::string_view run_id, const Checkpoint& c) {
         // Progress: whatever crashed before did not stop the run here (crash_resumes).
-        Statement s(c_.statements, "UPDATE runs SET checkpoint=?, counts=?, crash_resumes=0 WHERE id=?");
+        Statement s(c_, "UPDATE runs SET checkpoint=?, counts=?, crash_resumes=0 WHERE id=?");
         s.bind_text(1, c.checkpoint_json).bind_text(2, c.counts_json).bind_text(3, run_id).run();
         const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::system_clock::now().time_since_epoch()).count();
         for (const auto& [scope, key] : c.dedupe_keys) {
-            Statement k(c_.statements, "INSERT INTO dedupe_keys(scope, key, added_ms) VALUES(?,?,?) "
+            Statement k(c_, "INSERT INTO dedupe_keys(scope, key, added_ms) VALUES(?,?,?) "
                                        "ON CONFLICT(scope, key) DO UPDATE SET added_ms = excluded.added_ms");
             k.bind_text(1, scope).bind_text(2, key).bind(3, now).run();
         }
         for (const auto& f : c.failed) {
-            Statement k(c_.statements, "INSERT INTO run_failures(run_id, shape, reason, record) VALUES(?,?,?,?)");
+            Statement k(c_, "INSERT INTO run_failures(run_id, shape, reason, record) VALUES(?,?,?,?)");
             k.bind_text(1, run_id).bind_text(2, f.shape).bind_text(3, f.reason).bind_text(4, f.record_json).run();
         }
     }
@@ -349,13 +360,13 @@ private:
         return r;
     }
 
-    sqlite::Connection& c_;
+    sql::Connection& c_;
 };
 
 }  // namespace
 
-std::unique_ptr<FlowStore> make_sqlite_flow_store(sqlite::Connection& connection) {
-    return std::make_unique<SqliteFlowStore>(connection);
+std::unique_ptr<FlowStore> make_sql_flow_store(sql::Connection& connection) {
+    return std::make_unique<SqlFlowStore>(connection);
 }
 
 }  // namespace junction::core

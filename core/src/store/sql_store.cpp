@@ -1,9 +1,9 @@
-// The SQLite store: one file in the state directory, WAL mode, foreign keys on, forward-only
-// schema migrations recorded in schema_version, one transaction per multi-row change.
-// Instances, connectors and secrets; flows live in sqlite_flow_store.cpp on the same
-// connection (sqlite_connection.hpp).
-#include "sqlite_connection.hpp"
-#include "sqlite_flow_store.hpp"
+// The store, written once for both engines (sql_connection.hpp): SQLite, one file in the
+// state directory, and PostgreSQL, shared by several hosts. Forward-only schema migrations
+// recorded in schema_version, one transaction per multi-row change. Instances, connectors
+// and secrets; flows live in sql_flow_store.cpp on the same connection.
+#include "sql_connection.hpp"
+#include "sql_flow_store.hpp"
 
 #include <junction/core/common/error.hpp>
 #include <junction/core/common/log.hpp>
@@ -18,24 +18,23 @@ namespace junction::core {
 
 namespace {
 
-using sqlite::Statement;
+using sql::Statement;
 
 constexpr const char* kInstanceColumns =
     "id, name, connector, auth_method, settings, version_pin, created_ms, updated_ms, "
     "test_status, test_detail, tested_ms, revision";
 
-class SqliteStore final : public Store {
+class SqlStore final : public Store {
 public:
-    explicit SqliteStore(const std::filesystem::path& file)
-        : conn_(std::make_unique<sqlite::Connection>(file, sqlite::store_migrations())),
-          flows_(make_sqlite_flow_store(*conn_)) {}
+    explicit SqlStore(std::unique_ptr<sql::Connection> connection)
+        : conn_(std::move(connection)), flows_(make_sql_flow_store(*conn_)) {}
 
     FlowStore& flows() override { return *flows_; }
 
     void insert_instance(const InstanceRecord& r) override {
         std::lock_guard lock(mutex_);
         transaction([&] {
-            Statement s(statements_, "INSERT INTO instances(id, name, connector, auth_method, settings, "
+            Statement s(*conn_, "INSERT INTO instances(id, name, connector, auth_method, settings, "
                              "version_pin, created_ms, updated_ms, test_status, test_detail, "
                              "tested_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
             write_instance_row(s, r);
@@ -46,29 +45,29 @@ public:
     int64_t update_instance(const InstanceRecord& r) override {
         std::lock_guard lock(mutex_);
         transaction([&] {
-            Statement s(statements_, "UPDATE instances SET name=?2, connector=?3, auth_method=?4, "
+            Statement s(*conn_, "UPDATE instances SET name=?2, connector=?3, auth_method=?4, "
                              "settings=?5, version_pin=?6, created_ms=?7, updated_ms=?8, "
                              "test_status=?9, test_detail=?10, tested_ms=?11, revision=revision+1 "
                              "WHERE id=?1 AND revision=?12");
             s.bind(12, r.revision);
             write_instance_row(s, r);
-            finish_compare_and_set(r);
+            finish_compare_and_set(r, s.changes());
         });
         return r.revision + 1;
     }
 
     bool delete_instance(std::string_view id) override {
         std::lock_guard lock(mutex_);
-        Statement s(statements_, "DELETE FROM instances WHERE id=?");
+        Statement s(*conn_, "DELETE FROM instances WHERE id=?");
         s.bind_text(1, id).run();
-        return sqlite3_changes(db_) > 0;
+        return s.changes() > 0;
     }
 
     std::optional<InstanceRecord> find_instance(std::string_view id_or_name) override {
         std::lock_guard lock(mutex_);
         const std::string sql = std::string("SELECT ") + kInstanceColumns +
                                 " FROM instances WHERE id=?1 OR name=?1";
-        Statement s(statements_, sql);
+        Statement s(*conn_, sql);
         s.bind_text(1, id_or_name);
         if (!s.step()) return std::nullopt;
         InstanceRecord r = read_instance(s);
@@ -82,7 +81,7 @@ public:
         const std::string sql = std::string("SELECT ") + kInstanceColumns +
                                 " FROM instances WHERE (?1 = '' OR connector = ?1) AND name > ?2 "
                                 "ORDER BY name LIMIT ?3";
-        Statement s(statements_, sql);
+        Statement s(*conn_, sql);
         s.bind_text(1, q.connector).bind_text(2, q.after_name).bind(3, static_cast<int64_t>(q.limit));
         std::vector<InstanceRecord> out;
         while (s.step()) out.push_back(read_instance(s));
@@ -95,7 +94,7 @@ public:
 
     size_t count_instances(std::string_view connector, bool unpinned_only) override {
         std::lock_guard lock(mutex_);
-        Statement s(statements_, "SELECT count(*) FROM instances WHERE (?1 = '' OR connector = ?1) AND "
+        Statement s(*conn_, "SELECT count(*) FROM instances WHERE (?1 = '' OR connector = ?1) AND "
                          "(?2 = 0 OR version_pin = '')");
         s.bind_text(1, connector).bind(2, static_cast<int64_t>(unpinned_only));
         s.step();
@@ -104,7 +103,7 @@ public:
 
     std::map<std::string, size_t> count_instances_by_pin(std::string_view connector) override {
         std::lock_guard lock(mutex_);
-        Statement s(statements_, "SELECT version_pin, count(*) FROM instances WHERE connector = ? "
+        Statement s(*conn_, "SELECT version_pin, count(*) FROM instances WHERE connector = ? "
                                  "GROUP BY version_pin");
         s.bind_text(1, connector);
         std::map<std::string, size_t> out;
@@ -115,32 +114,32 @@ public:
     void record_test(std::string_view id, std::string_view status, std::string_view detail,
                      int64_t tested_ms) override {
         std::lock_guard lock(mutex_);
-        Statement s(statements_, "UPDATE instances SET test_status=?, test_detail=?, tested_ms=? WHERE id=?");
+        Statement s(*conn_, "UPDATE instances SET test_status=?, test_detail=?, tested_ms=? WHERE id=?");
         s.bind_text(1, status).bind_text(2, detail).bind(3, tested_ms).bind_text(4, id).run();
     }
 
     std::optional<std::string> state_get(std::string_view id, std::string_view key) override {
         std::lock_guard lock(mutex_);
-        Statement s(statements_, "SELECT value FROM instance_state WHERE instance_id=? AND key=?");
+        Statement s(*conn_, "SELECT value FROM instance_state WHERE instance_id=? AND key=?");
         s.bind_text(1, id).bind_text(2, key);
         if (!s.step()) return std::nullopt;
         return s.text(0);
     }
     void state_set(std::string_view id, std::string_view key, std::string_view value) override {
         std::lock_guard lock(mutex_);
-        Statement s(statements_, "INSERT INTO instance_state(instance_id, key, value) VALUES(?,?,?) "
+        Statement s(*conn_, "INSERT INTO instance_state(instance_id, key, value) VALUES(?,?,?) "
                          "ON CONFLICT(instance_id, key) DO UPDATE SET value=excluded.value");
         s.bind_text(1, id).bind_text(2, key).bind(3, value).run();
     }
     void state_delete(std::string_view id, std::string_view key) override {
         std::lock_guard lock(mutex_);
-        Statement s(statements_, "DELETE FROM instance_state WHERE instance_id=? AND key=?");
+        Statement s(*conn_, "DELETE FROM instance_state WHERE instance_id=? AND key=?");
         s.bind_text(1, id).bind_text(2, key).run();
     }
 
     std::optional<std::string> meta_get(std::string_view key) override {
         std::lock_guard lock(mutex_);
-        Statement s(statements_, "SELECT value FROM meta WHERE key=?");
+        Statement s(*conn_, "SELECT value FROM meta WHERE key=?");
         s.bind_text(1, key);
         if (!s.step()) return std::nullopt;
         return s.text(0);
@@ -155,11 +154,13 @@ public:
         std::lock_guard lock(mutex_);
         size_t count = 0;
         transaction([&] {
+            conn_->lock_for_rewrite({"meta", "instances", "instance_secrets", "instance_snapshots",
+                                     "instance_snapshot_secrets", "instance_rotated_secrets"});
             // Read first, then write: no statement updates a table it is still stepping over.
             struct Sealed { std::string id, version; SealedSecret value; };
             std::vector<Sealed> values;
             {
-                Statement s(statements_, "SELECT instance_id, '', field, nonce, ciphertext FROM instance_secrets "
+                Statement s(*conn_, "SELECT instance_id, '', field, nonce, ciphertext FROM instance_secrets "
                                  "UNION ALL SELECT instance_id, connector_version, field, nonce, ciphertext "
                                  "FROM instance_snapshot_secrets");
                 while (s.step()) values.push_back({s.text(0), s.text(1), {s.text(2), s.text(3), s.text(4)}});
@@ -175,7 +176,7 @@ public:
                     // is gone: nothing can open it, so a rollback to it could only fail. It
                     // goes, and the rotation goes on. An instance's own value stops it.
                     if (v.version.empty()) throw;
-                    Statement del(statements_, "DELETE FROM instance_snapshots WHERE instance_id=? AND connector_version=?");
+                    Statement del(*conn_, "DELETE FROM instance_snapshots WHERE instance_id=? AND connector_version=?");
                     del.bind_text(1, v.id).bind_text(2, v.version).run();
                     dropped.insert({v.id, v.version});
                     log_warn("store", "the snapshot of instance " + v.id + " at version " + v.version +
@@ -185,11 +186,11 @@ public:
                 }
                 ++count;
                 if (v.version.empty()) {
-                    Statement u(statements_, "UPDATE instance_secrets SET nonce=?, ciphertext=? WHERE "
+                    Statement u(*conn_, "UPDATE instance_secrets SET nonce=?, ciphertext=? WHERE "
                                      "instance_id=? AND field=?");
                     u.bind(1, next.nonce).bind(2, next.ciphertext).bind_text(3, v.id).bind_text(4, v.value.field).run();
                 } else {
-                    Statement u(statements_, "UPDATE instance_snapshot_secrets SET nonce=?, ciphertext=? WHERE "
+                    Statement u(*conn_, "UPDATE instance_snapshot_secrets SET nonce=?, ciphertext=? WHERE "
                                      "instance_id=? AND connector_version=? AND field=?");
                     u.bind(1, next.nonce).bind(2, next.ciphertext).bind_text(3, v.id).bind_text(4, v.version)
                         .bind_text(5, v.value.field).run();
@@ -198,7 +199,7 @@ public:
             // Rotated credentials: both values of each (an instance's own: a failure stops it).
             std::vector<std::pair<std::string, RotatedSecret>> rotated;
             {
-                Statement s(statements_, "SELECT instance_id, field FROM instance_rotated_secrets");
+                Statement s(*conn_, "SELECT instance_id, field FROM instance_rotated_secrets");
                 std::vector<std::pair<std::string, std::string>> keys;
                 while (s.step()) keys.emplace_back(s.text(0), s.text(1));
                 for (const auto& [id, field] : keys)
@@ -208,7 +209,7 @@ public:
             for (const auto& [id, r] : rotated) {
                 const SealedSecret base = reseal(id, r.base), value = reseal(id, r.value);
                 count += 2;
-                Statement u(statements_, "UPDATE instance_rotated_secrets SET base_nonce=?, base_ciphertext=?, "
+                Statement u(*conn_, "UPDATE instance_rotated_secrets SET base_nonce=?, base_ciphertext=?, "
                                  "nonce=?, ciphertext=? WHERE instance_id=? AND field=?");
                 u.bind(1, base.nonce).bind(2, base.ciphertext).bind(3, value.nonce).bind(4, value.ciphertext)
                     .bind_text(5, id).bind_text(6, r.field).run();
@@ -225,8 +226,10 @@ public:
         transaction([&] {
             std::optional<SealedSecret> configured;
             {
-                Statement s(statements_, "SELECT i.id, sec.nonce, sec.ciphertext FROM instances i LEFT JOIN "
-                                 "instance_secrets sec ON sec.instance_id = i.id AND sec.field = ?2 WHERE i.id = ?1");
+                // The instance's row is locked: no write of its secrets until the rotation is stored.
+                Statement s(*conn_, "SELECT i.id, sec.nonce, sec.ciphertext FROM instances i LEFT JOIN "
+                                    "instance_secrets sec ON sec.instance_id = i.id AND sec.field = ?2 WHERE i.id = ?1" +
+                                        conn_->row_lock("i"));
                 s.bind_text(1, instance_id).bind_text(2, field);
                 if (!s.step()) return;  // gone
                 if (!s.is_null(1)) configured = SealedSecret{field, s.text(1), s.text(2)};
@@ -236,7 +239,7 @@ public:
                 if (r.field == field) rotated = std::move(r);
             const std::optional<RotatedSecret> next = decide(configured, rotated);
             if (!next) return;
-            Statement u(statements_, "INSERT INTO instance_rotated_secrets(instance_id, field, base_nonce, "
+            Statement u(*conn_, "INSERT INTO instance_rotated_secrets(instance_id, field, base_nonce, "
                              "base_ciphertext, nonce, ciphertext) VALUES(?,?,?,?,?,?) ON CONFLICT(instance_id, field) "
                              "DO UPDATE SET base_nonce=excluded.base_nonce, base_ciphertext=excluded.base_ciphertext, "
                              "nonce=excluded.nonce, ciphertext=excluded.ciphertext");
@@ -249,7 +252,7 @@ public:
 
     size_t count_sealed_values() override {
         std::lock_guard lock(mutex_);
-        Statement s(statements_, "SELECT (SELECT count(*) FROM instance_secrets) + "
+        Statement s(*conn_, "SELECT (SELECT count(*) FROM instance_secrets) + "
                                  "(SELECT count(*) FROM instance_snapshot_secrets) + "
                                  "2 * (SELECT count(*) FROM instance_rotated_secrets)");
         s.step();
@@ -258,7 +261,7 @@ public:
 
     std::optional<ConnectorState> connector_state(std::string_view name) override {
         std::lock_guard lock(mutex_);
-        Statement s(statements_, "SELECT name, active_version, previous_version, update_policy, isolation "
+        Statement s(*conn_, "SELECT name, active_version, previous_version, update_policy, isolation "
                          "FROM connectors WHERE name=?");
         s.bind_text(1, name);
         if (!s.step()) return std::nullopt;
@@ -270,7 +273,7 @@ public:
     }
     void delete_connector_state(std::string_view name) override {
         std::lock_guard lock(mutex_);
-        Statement s(statements_, "DELETE FROM connectors WHERE name=?");
+        Statement s(*conn_, "DELETE FROM connectors WHERE name=?");
         s.bind_text(1, name).run();
     }
     void append_history(const HistoryEntry& e) override {
@@ -279,7 +282,7 @@ public:
     }
     std::vector<HistoryEntry> history(std::string_view connector, size_t limit) override {
         std::lock_guard lock(mutex_);
-        Statement s(statements_, "SELECT seq, connector, action, from_version, to_version, actor, at_ms, "
+        Statement s(*conn_, "SELECT seq, connector, action, from_version, to_version, actor, at_ms, "
                          "outcome, detail FROM connector_history WHERE connector=? "
                          "ORDER BY seq DESC LIMIT ?");
         s.bind_text(1, connector).bind(2, static_cast<int64_t>(limit));
@@ -291,12 +294,12 @@ public:
     }
     std::optional<InstanceSnapshot> snapshot(std::string_view id, std::string_view version) override {
         std::lock_guard lock(mutex_);
-        Statement s(statements_, "SELECT settings FROM instance_snapshots WHERE instance_id=? AND "
+        Statement s(*conn_, "SELECT settings FROM instance_snapshots WHERE instance_id=? AND "
                          "connector_version=?");
         s.bind_text(1, id).bind_text(2, version);
         if (!s.step()) return std::nullopt;
         InstanceSnapshot snap{std::string(id), std::string(version), s.text(0), {}};
-        Statement sec(statements_, "SELECT field, nonce, ciphertext FROM instance_snapshot_secrets WHERE "
+        Statement sec(*conn_, "SELECT field, nonce, ciphertext FROM instance_snapshot_secrets WHERE "
                            "instance_id=? AND connector_version=? ORDER BY field");
         sec.bind_text(1, id).bind_text(2, version);
         while (sec.step()) snap.secrets.push_back({sec.text(0), sec.text(1), sec.text(2)});
@@ -311,20 +314,20 @@ public:
             // since (the switch plans again without it), not a missing instance (a 404) or
             // a snapshot without its instance.
             for (const auto& r : updated) {
-                Statement now(statements_, "SELECT 1 FROM instances WHERE id=?");
+                Statement now(*conn_, "SELECT 1 FROM instances WHERE id=?");
                 now.bind_text(1, r.id);
                 if (!now.step())
                     throw Error(Errc::conflict, "instance " + r.name + " was deleted since it was read");
             }
             for (const auto& snap : snapshots) {
-                Statement del(statements_, "DELETE FROM instance_snapshots WHERE instance_id=? AND connector_version=?");
+                Statement del(*conn_, "DELETE FROM instance_snapshots WHERE instance_id=? AND connector_version=?");
                 del.bind_text(1, snap.instance_id).bind_text(2, snap.connector_version).run();
-                Statement ins(statements_, "INSERT INTO instance_snapshots(instance_id, connector_version, "
+                Statement ins(*conn_, "INSERT INTO instance_snapshots(instance_id, connector_version, "
                                    "settings) VALUES(?,?,?)");
                 ins.bind_text(1, snap.instance_id).bind_text(2, snap.connector_version)
                     .bind_text(3, snap.settings_json).run();
                 for (const auto& sec : snap.secrets) {
-                    Statement si(statements_, "INSERT INTO instance_snapshot_secrets(instance_id, "
+                    Statement si(*conn_, "INSERT INTO instance_snapshot_secrets(instance_id, "
                                       "connector_version, field, nonce, ciphertext) VALUES(?,?,?,?,?)");
                     si.bind_text(1, snap.instance_id).bind_text(2, snap.connector_version)
                         .bind_text(3, sec.field).bind(4, sec.nonce).bind(5, sec.ciphertext).run();
@@ -332,11 +335,11 @@ public:
             }
             for (const auto& r : updated) {
                 const std::vector<SealedSecret> before = read_secrets(r.id);
-                Statement u(statements_, "UPDATE instances SET settings=?, updated_ms=?, test_status=?, "
+                Statement u(*conn_, "UPDATE instances SET settings=?, updated_ms=?, test_status=?, "
                                  "test_detail=?, revision=revision+1 WHERE id=? AND revision=?");
                 u.bind_text(1, r.settings_json).bind(2, r.updated_ms).bind_text(3, r.test_status)
                     .bind_text(4, r.test_detail).bind_text(5, r.id).bind(6, r.revision).run();
-                finish_compare_and_set(r);
+                finish_compare_and_set(r, u.changes());
                 if (rebase) rebase_rotations(r, before, rebase);
             }
             write_connector_state(state);
@@ -344,12 +347,11 @@ public:
         });
     }
 
+    std::string describe() override { return conn_->describe(); }
+
     std::string integrity_check() override {
         std::lock_guard lock(mutex_);
-        Statement s(statements_, "PRAGMA integrity_check");
-        std::string out;
-        while (s.step()) out += (out.empty() ? "" : "; ") + s.text(0);
-        return out;
+        return conn_->integrity_check();
     }
 
     int schema_version() override {
@@ -382,16 +384,16 @@ private:
     // "UPDATE ... WHERE id=? AND revision=<read>" ran: no row changed means it is gone or
     // someone else wrote since the read (the transaction then rolls back). Else its secrets
     // are replaced by the record's.
-    void finish_compare_and_set(const InstanceRecord& r) {
-        if (sqlite3_changes(db_) == 0) {
-            Statement now(statements_, "SELECT revision FROM instances WHERE id=?");
+    void finish_compare_and_set(const InstanceRecord& r, int64_t changed) {
+        if (changed == 0) {
+            Statement now(*conn_, "SELECT revision FROM instances WHERE id=?");
             now.bind_text(1, r.id);
             if (!now.step()) throw Error(Errc::not_found, "no instance with id " + r.id);
             throw Error(Errc::conflict, "instance " + r.name + " changed since it was read (revision " +
                                             std::to_string(r.revision) + " was read, it is now at " +
                                             std::to_string(now.integer(0)) + ")");
         }
-        Statement del(statements_, "DELETE FROM instance_secrets WHERE instance_id=?");
+        Statement del(*conn_, "DELETE FROM instance_secrets WHERE instance_id=?");
         del.bind_text(1, r.id).run();
         write_secrets(r.id, r.secrets);
     }
@@ -414,7 +416,7 @@ private:
     }
 
     std::vector<SealedSecret> read_secrets(const std::string& id) {
-        Statement s(statements_, "SELECT field, nonce, ciphertext FROM instance_secrets "
+        Statement s(*conn_, "SELECT field, nonce, ciphertext FROM instance_secrets "
                          "WHERE instance_id=? ORDER BY field");
         s.bind_text(1, id);
         std::vector<SealedSecret> out;
@@ -432,7 +434,7 @@ private:
         for (const auto& rotation : read_rotated(r.id)) {
             const auto next = rebase(r.id, find(before, rotation.field), find(r.secrets, rotation.field), rotation);
             if (!next) continue;
-            Statement w(statements_, "UPDATE instance_rotated_secrets SET base_nonce=?, base_ciphertext=?, nonce=?, "
+            Statement w(*conn_, "UPDATE instance_rotated_secrets SET base_nonce=?, base_ciphertext=?, nonce=?, "
                              "ciphertext=? WHERE instance_id=? AND field=?");
             w.bind(1, next->base.nonce).bind(2, next->base.ciphertext).bind(3, next->value.nonce)
                 .bind(4, next->value.ciphertext).bind_text(5, r.id).bind_text(6, rotation.field).run();
@@ -440,7 +442,7 @@ private:
     }
 
     std::vector<RotatedSecret> read_rotated(const std::string& id) {
-        Statement s(statements_, "SELECT field, base_nonce, base_ciphertext, nonce, ciphertext FROM "
+        Statement s(*conn_, "SELECT field, base_nonce, base_ciphertext, nonce, ciphertext FROM "
                          "instance_rotated_secrets WHERE instance_id=? ORDER BY field");
         s.bind_text(1, id);
         std::vector<RotatedSecret> out;
@@ -453,14 +455,14 @@ private:
 
     void write_secrets(const std::string& id, const std::vector<SealedSecret>& secrets) {
         for (const auto& sec : secrets) {
-            Statement s(statements_, "INSERT INTO instance_secrets(instance_id, field, nonce, ciphertext) "
+            Statement s(*conn_, "INSERT INTO instance_secrets(instance_id, field, nonce, ciphertext) "
                              "VALUES(?,?,?,?)");
             s.bind_text(1, id).bind_text(2, sec.field).bind(3, sec.nonce).bind(4, sec.ciphertext).run();
         }
     }
 
     void write_connector_state(const ConnectorState& c) {
-        Statement s(statements_, "INSERT INTO connectors(name, active_version, previous_version, "
+        Statement s(*conn_, "INSERT INTO connectors(name, active_version, previous_version, "
                          "update_policy, isolation) VALUES(?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
                          "active_version=excluded.active_version, previous_version="
                          "excluded.previous_version, update_policy=excluded.update_policy, "
@@ -470,7 +472,7 @@ private:
     }
 
     void write_history(const HistoryEntry& e) {
-        Statement s(statements_, "INSERT INTO connector_history(connector, action, from_version, "
+        Statement s(*conn_, "INSERT INTO connector_history(connector, action, from_version, "
                          "to_version, actor, at_ms, outcome, detail) VALUES(?,?,?,?,?,?,?,?)");
         s.bind_text(1, e.connector).bind_text(2, e.action).bind_text(3, e.from_version)
             .bind_text(4, e.to_version).bind_text(5, e.actor).bind(6, e.at_ms)
@@ -478,7 +480,7 @@ private:
     }
 
     void write_meta(std::string_view key, std::string_view value) {
-        Statement s(statements_, "INSERT INTO meta(key, value) VALUES(?,?) "
+        Statement s(*conn_, "INSERT INTO meta(key, value) VALUES(?,?) "
                          "ON CONFLICT(key) DO UPDATE SET value=excluded.value");
         s.bind_text(1, key).bind(2, value).run();
     }
@@ -488,17 +490,15 @@ private:
     void transaction(F&& body) { conn_->transaction(std::forward<F>(body)); }
     int read_version() { return conn_->read_version(); }
 
-    std::unique_ptr<sqlite::Connection> conn_;
+    std::unique_ptr<sql::Connection> conn_;
     std::unique_ptr<FlowStore> flows_;
     std::mutex& mutex_ = conn_->mutex;
-    sqlite3*& db_ = conn_->db;
-    sqlite::StatementCache& statements_ = conn_->statements;
 };
 
 }  // namespace
 
-std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& file) {
-    return std::make_unique<SqliteStore>(file);
+std::unique_ptr<Store> make_sql_store(std::unique_ptr<sql::Connection> connection) {
+    return std::make_unique<SqlStore>(std::move(connection));
 }
 
 }  // namespace junction::core

@@ -1,0 +1,59 @@
+// The PostgreSQL engine of the store (sql_connection.hpp): one libpq connection per host,
+// re-established when it breaks between transactions. The only place that sees libpq-fe.h.
+#pragma once
+
+#include "sql_connection.hpp"
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+struct pg_conn;
+
+namespace junction::core::postgres {
+
+class PostgresConnection final : public sql::Connection {
+public:
+    // Connects (a libpq connection string or URL; the password from the URL, PGPASSWORD or
+    // a password file) and applies the migrations the database lacks. `sole_host`: hold the
+    // database for this process alone (see connect()).
+    PostgresConnection(const std::string& conninfo, const std::vector<const char*>& migrations,
+                       bool sole_host);
+    ~PostgresConnection() override;
+    PostgresConnection(const PostgresConnection&) = delete;
+    PostgresConnection& operator=(const PostgresConnection&) = delete;
+
+    std::unique_ptr<sql::Cursor> query(const std::string& sql) override;
+    void exec(const char* sql) override;
+    void lock_for_rewrite(const std::vector<std::string>& tables) override;
+    std::string row_lock(std::string_view table_alias) const override;
+    std::string integrity_check() override;
+    std::string describe() const override { return "PostgreSQL " + where_; }
+
+    // The database as messages name it: postgresql://user@host:port/dbname, no password.
+    const std::string& where() const { return where_; }
+    // The live connection; reconnects first when it broke outside a transaction.
+    pg_conn* handle();
+
+protected:
+    void begin() override;
+    void commit() override;
+    void rollback() noexcept override;
+    void lock_schema() override;
+
+private:
+    void connect();
+    void prepare_session();  // after each (re)connection
+
+    std::string conninfo_;
+    std::string where_;
+    pg_conn* conn_ = nullptr;
+    bool in_transaction_ = false;
+    bool sole_host_ = false;
+    std::unordered_map<std::string, std::string> translated_;  // ?N SQL -> $N SQL
+};
+
+// Every migration of the PostgreSQL schema, oldest first (postgres_schema.cpp).
+const std::vector<const char*>& store_migrations();
+
+}  // namespace junction::core::postgres
