@@ -171,6 +171,7 @@ void print_swap_report(const rapidjson::Value& r) {
 void print_daemon_status(const rapidjson::Value& d) {
     std::cout << "version:        " << str(d, "version") << "\n"
               << "safe mode:      " << (str(d, "safe_mode") == "true" ? "yes: " + str(d, "safe_mode_detail") : "no") << "\n"
+              << "store:          " << str(d, "store") << "\n"
               << "isolation:      " << str(d, "isolation")
               << " (the default; `junction connectors show NAME` says where each connector runs)\n";
     if (!d.HasMember("connector_host") || !d["connector_host"].IsObject()) return;

@@ -19,6 +19,10 @@ po::options_description settings() {
     s.add_options()(
         "state-dir", po::value<std::string>()->default_value("/var/lib/junction"),
         "where Junction keeps its store, master key, admin token and installed connectors")(
+        "store", po::value<std::string>()->default_value(""),
+        "where instances, flows and runs are kept: empty for SQLite in the state directory (one "
+        "host), or postgresql://USER@HOST:PORT/DATABASE, shared by several hosts (docs/cluster.md). "
+        "Give the password in PGPASSWORD or a password file (PGPASSFILE, ~/.pgpass), not in the URL")(
         "plugin-dir", po::value<std::string>(),
         "folder scanned for connector packages (default <state-dir>/drop)")(
         "listen", po::value<std::string>()->default_value("127.0.0.1:8750"),
@@ -260,6 +264,10 @@ DaemonOptions read_options(int argc, char** argv, const po::options_description&
     if (help) return o;
     if (vm.count("config")) o.config_file = vm["config"].as<std::string>();
     o.state_dir = vm["state-dir"].as<std::string>();
+    o.store = vm["store"].as<std::string>();
+    if (!o.store.empty() && !core::is_postgres_location(o.store))
+        throw std::runtime_error("store must be empty (SQLite in the state directory) or a PostgreSQL URL, "
+                                 "postgresql://USER@HOST:PORT/DATABASE");
     o.plugin_dir = vm.count("plugin-dir") ? std::filesystem::path(vm["plugin-dir"].as<std::string>())
                                           : o.state_dir / "drop";
     if (!split_listen(vm["listen"].as<std::string>(), o))

@@ -18,6 +18,7 @@ namespace junction::daemon {
 
 struct DaemonOptions {
     std::filesystem::path state_dir = "/var/lib/junction";
+    std::string store;                 // "": SQLite in state_dir; else a PostgreSQL URL
     std::filesystem::path plugin_dir;  // default <state-dir>/drop
     std::string listen_address = "127.0.0.1";
     uint16_t listen_port = 8750;

@@ -119,6 +119,7 @@ int run(int argc, char** argv, DaemonOptions options) {
     const std::optional<std::string> next_key = take_environment_secret("JUNCTION_NEW_MASTER_KEY");
     HostCoreOptions core_options;
     core_options.master_key_env = take_environment_secret("JUNCTION_MASTER_KEY").value_or("");
+    core_options.store = options.store;
     core_options.http.ca_file = options.ca_file;
     core_options.flows.run_workers = options.run_workers;
     core_options.flows.retention = options.retention;
@@ -126,6 +127,7 @@ int run(int argc, char** argv, DaemonOptions options) {
     core_options.flows.webhook_rate_limit = options.webhook_rate_limit;
     core_options.connectors = options.connectors;
     HostCore core(options.state_dir, core_options);
+    log_info("junctiond", "store: " + core.store->describe());
     if (options.rotate_key) {
         rotate_master_key(*core.store, core.keys, core.secrets, next_key);
         std::cout << "junctiond: master key rotated"
@@ -167,7 +169,7 @@ int run(int argc, char** argv, DaemonOptions options) {
     add_metrics_route(router, services);
     add_openapi_route(router);
     DaemonStatus daemon_status{options.safe_mode, options.connectors.defaults.isolation,
-                               options.connectors.defaults.process.confine, {}};
+                               options.connectors.defaults.process.confine, {}, core.store->describe()};
     daemon_status.connector_host.program = connector_host_program(options.connectors.defaults.process.program);
     if (!options.print_routes) {  // what confines a connector here, for the status (the start goes on if it fails)
         daemon_status.connector_host = probe_connector_host(daemon_status.connector_host.program, std::chrono::seconds(5));

@@ -41,6 +41,7 @@ void reload_settings(int argc, char** argv, DaemonOptions& running, AdminServer&
         if (changed) restart.push_back(key);
     };
     needs_restart("state-dir", next.state_dir != running.state_dir);
+    needs_restart("store", next.store != running.store);
     needs_restart("plugin-dir", next.plugin_dir != running.plugin_dir);
     needs_restart("listen", next.listen_address != running.listen_address || next.listen_port != running.listen_port);
     needs_restart("plugin-watch", next.plugin_watch != running.plugin_watch);

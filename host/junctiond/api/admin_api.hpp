@@ -53,6 +53,7 @@ struct DaemonStatus {
     core::Isolation isolation = core::Isolation::process;  // the default (config file)
     bool confine = true;                                     // connector-confine
     ConnectorHostProbe connector_host;
+    std::string store;  // the engine and database, no password (Store::describe)
 };
 void add_daemon_route(Router& router, DaemonStatus status);
 

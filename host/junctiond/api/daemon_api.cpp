@@ -1,7 +1,8 @@
 // GET /v1/daemon: the daemon itself. An operator who started it with --safe (issue 13) sees
 // here that runs are not resumed, schedules do not fire and the plugin folder is not read;
 // and (issue 14) where connectors run by default and what confines a connector process on
-// this kernel, as junction-connector-host --probe found at the start.
+// this kernel, as junction-connector-host --probe found at the start; and which store it
+// keeps its state in (issue 17).
 #include "admin_api.hpp"
 #include "api_json.hpp"
 
@@ -36,7 +37,7 @@ void add_daemon_route(Router& router, DaemonStatus status) {
         if (status.safe_mode)
             body += R"(,"safe_mode_detail":"no interrupted run is resumed, no schedule fires, the plugin folder )"
                     R"(is not scanned; restart junctiond without --safe to leave safe mode")";
-        body += R"(,"isolation":)" + json_string(core::isolation_name(status.isolation)) + R"(,"connector_host":)" +
+        body += R"(,"store":)" + json_string(status.store) + R"(,"isolation":)" + json_string(core::isolation_name(status.isolation)) + R"(,"connector_host":)" +
                 connector_host_json(status);
         return json_response(200, body + "}");
     });
