@@ -2,11 +2,13 @@
 // store to NetSuite; three stores UK/EU/US to one NetSuite, tagged by region), every
 // record NetSuite received checked against an independent computation from the Shopify
 // data; incremental runs; validation errors; the instance a flow uses cannot be deleted;
-// and crash safety: the daemon SIGKILLed at 20 random points of a 50,000-order sync.
+// crash safety: the daemon SIGKILLed at 20 random points of a 50,000-order sync; and the
+// same sync with its store on PostgreSQL (issue 17).
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "flow_test_daemon.hpp"
+#include "postgres_server.hpp"
 #include "test_paths.hpp"
 
 #include <junction/core/net/http_client.hpp>
@@ -17,6 +19,7 @@
 
 #include <csignal>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <regex>
@@ -285,4 +288,48 @@ TEST_CASE("a daemon told to stop pauses its run at a page and resumes it when st
     const RunResult listed = d.cli({"runs", "list", "--flow", "paused-sync"});
     CHECK(listed.output.find(run_id) != std::string::npos);
     CHECK(d.cli({"flows", "list"}).output.find("paused-sync") != std::string::npos);
+}
+
+TEST_CASE("on PostgreSQL: the same sync, killed and restarted, loses and repeats nothing; one host per store") {
+    PostgresServer pg;
+    pg.create_database("junction");
+    REQUIRE(::setenv("PGPASSWORD", pg.password().c_str(), 1) == 0);  // as an operator's unit would
+    Simulator shop({"--api", "shopify", "--items", "6000", "--token", "shpat_test", "--rate-limit", "off"});
+    NetSuite ns;
+    Daemon d({"--store", pg.url("junction")});
+    d.add_instance("shopify", "shop", shopify_config(shop, false));
+    d.add_instance("netsuite", "netsuite", ns.config());
+    d.save_flow(sync_flow("pg-sync", {{"SHOP", "shop"}}));
+    const auto expected = expected_sales_orders(shop, "SHOP");
+    const std::string run_id = d.start_run("pg-sync");
+    while (count(d.run(run_id), "upsert", "out") < 1000) std::this_thread::sleep_for(5ms);
+    d.kill();
+    CHECK_FALSE(fs::exists(d.state_dir() / "junction.db"));  // nothing went to SQLite
+    check_sink(ns.received(), expected, false);
+
+    // While the first host holds the store, a second is refused and says why.
+    TempDir other;
+    d.start();
+    const RunResult second = run_program({(bin_dir() / "junctiond").string(), "--state-dir", other.path().string(),
+                                          "--listen", "127.0.0.1:0", "--store", pg.url("junction")});
+    CHECK(second.exit_code != 0);
+    CHECK(second.output.find("in use by another junctiond") != std::string::npos);
+
+    const auto run = d.wait_run(run_id, 300s);
+    CHECK_MESSAGE(std::string(run["status"].GetString()) == "completed", std::string(run["error"].GetString()));
+    CHECK(run["resumed"].GetBool());
+    check_sink(ns.received(), expected);
+    const auto again = d.wait_run(d.start_run("pg-sync"));
+    CHECK(count(again, "read-SHOP", "out") == 1);  // the cursor was kept in PostgreSQL too
+
+    // The database holds the runs; no log line or answer shows the password.
+    CHECK(pg.sql("SELECT count(*) FROM runs", "junction") == "2");
+    CHECK(read_text(d.log_file()).find(pg.password()) == std::string::npos);
+    CHECK(second.output.find(pg.password()) == std::string::npos);
+    const Answer daemon = d.call("GET", "/v1/daemon");
+    CHECK(daemon.body.find(pg.password()) == std::string::npos);
+    CHECK(daemon.body.find("\"store\":\"PostgreSQL postgresql://junction@127.0.0.1:" + std::to_string(pg.port()) +
+                           "/junction\"") != std::string::npos);
+    CHECK(d.cli({"daemon", "status"}).output.find("PostgreSQL postgresql://junction@") != std::string::npos);
+    ::unsetenv("PGPASSWORD");
 }

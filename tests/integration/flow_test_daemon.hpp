@@ -60,9 +60,11 @@ inline std::string shopify_config(const Simulator& shop, bool paced = true) {
 
 // junctiond with the shipped REST engine, manifests and jsonl in its plugin folder.
 struct Daemon : JunctiondProcess {
-    Daemon()
+    // `settings`: more junctiond arguments ("--store", URL...).
+    explicit Daemon(std::vector<std::string> settings = {})
         : JunctiondProcess({"rest.so", "shopify.connector.json", "netsuite.connector.json", "woocommerce.connector.json",
-                            "hubspot.connector.json", "voyado.connector.json", "jsonl.so"}) {}
+                            "hubspot.connector.json", "voyado.connector.json", "jsonl.so"},
+                           std::move(settings)) {}
 
     void add_instance(const std::string& connector, const std::string& name, const std::string& config) {
         const Answer a = call("POST", "/v1/instances",

@@ -1,0 +1,254 @@
+// The flow store (flows, runs, checkpoints, de-dupe keys, retention) through its interface,
+// on SQLite and on PostgreSQL alike (issue 17).
+#include <doctest/doctest.h>
+
+#include "flow_records.hpp"
+#include "store_kinds.hpp"
+
+#include <junction/core/common/error.hpp>
+#include <junction/core/common/ids.hpp>
+#include <junction/core/store/store.hpp>
+
+using namespace junction::core;
+using namespace junction::testing;
+
+TEST_CASE("retention: the count keeps the newest runs, never an open run or the run an open retry resumes") {
+    for_each_store([](StoreUnderTest& engine) {
+        auto store = engine.open();
+        auto& flows = store->flows();
+        flows.save_flow(flow("f1"));
+        flows.save_flow(flow("f2"));
+        flows.insert_run(run("r1", "f1", "completed", 1000));
+        flows.insert_run(run("r2", "f1", "failed", 2000));
+        flows.insert_run(run("r3", "f1", "completed", 3000));
+        flows.insert_run(run("r4", "f1", "completed", 4000));
+        flows.insert_run(run("r5", "f1", "running", 5000, "r2"));
+        flows.insert_run(run("r6", "f1", "queued", 6000));
+        flows.insert_run(run("other", "f2", "completed", 1000));
+        flows.append_run_log("r1", {{0, 1000, "info", "", "started"}});
+        Checkpoint failed{"{}", "{}", {}, {{0, "send", "refused", R"({"id":1})"}}};
+        flows.commit_checkpoint("r3", failed);
+
+        // Keep 2: r6 and r5 are the newest; r4, r3, r1 go, two per batch; r2 stays (r5 retries it).
+        CHECK(flows.prune_runs("f1", 0, 2, 2) == 2);
+        CHECK(flows.prune_runs("f1", 0, 2, 2) == 1);
+        CHECK(flows.prune_runs("f1", 0, 2, 2) == 0);
+        CHECK(run_ids(flows, "f1") == std::vector<std::string>{"r6", "r5", "r2"});
+        CHECK(flows.run_log("r1", 0, 10).empty());  // the log and failed records went with their run
+        CHECK(flows.failed_records("r3", 0, 10).empty());
+        CHECK(run_ids(flows, "f2") == std::vector<std::string>{"other"});  // another flow's runs are its own
+
+        // Once the retry is over, the run it retried is an old run like any other.
+        flows.set_run_status("r5", "completed", "");
+        flows.set_run_status("r6", "completed", "");
+        CHECK(flows.prune_runs("f1", 0, 2, 10) == 1);
+        CHECK(run_ids(flows, "f1") == std::vector<std::string>{"r6", "r5"});
+        CHECK(store->integrity_check() == "ok");
+    });
+}
+
+TEST_CASE("retention: the age prunes runs that started before it; 0 means no limit") {
+    for_each_store([](StoreUnderTest& engine) {
+        auto store = engine.open();
+        auto& flows = store->flows();
+        flows.save_flow(flow("f1"));
+        flows.insert_run(run("old", "f1", "completed", 1000));
+        flows.insert_run(run("old-running", "f1", "running", 1500));
+        flows.insert_run(run("new", "f1", "failed", 5000));
+        CHECK(flows.prune_runs("f1", 0, 0, 10) == 0);  // no limit at all
+        CHECK(flows.prune_runs("f1", 2000, 0, 10) == 1);
+        CHECK(run_ids(flows, "f1") == std::vector<std::string>{"new", "old-running"});
+    });
+}
+
+TEST_CASE("retention: flow-scope de-dupe keys expire by when they were made final") {
+    for_each_store([](StoreUnderTest& engine) {
+        auto store = engine.open();
+        auto& flows = store->flows();
+        flows.save_flow(flow("f1"));
+        flows.save_flow(flow("f2"));
+        flows.insert_run(run("r1", "f1", "running", 1000));
+        flows.insert_run(run("r2", "f2", "running", 1000));
+        const int64_t before = now_ms();
+        flows.commit_checkpoint("r1", Checkpoint{"{}", "{}", {{"flow:f1:once", "a"}, {"flow:f1:once", "b"}}, {}});
+        flows.commit_checkpoint("r2", Checkpoint{"{}", "{}", {{"flow:f2:once", "a"}}, {}});
+        CHECK(flows.prune_dedupe_keys("f1", before - 1, 10) == 0);  // made final after that
+        CHECK(flows.prune_dedupe_keys("f1", now_ms() + 1, 1) == 1);
+        CHECK(flows.prune_dedupe_keys("f1", now_ms() + 1, 1) == 1);
+        CHECK_FALSE(flows.dedupe_seen("flow:f1:once", "a"));
+        CHECK(flows.dedupe_seen("flow:f2:once", "a"));  // another flow's keys are its own
+    });
+}
+
+TEST_CASE("flows: versions, names, instance references; a delete takes everything of the flow") {
+    for_each_store([](StoreUnderTest& engine) {
+        auto store = engine.open();
+        auto& flows = store->flows();
+        for (const std::string id : {"inst-a", "inst-b", "inst-c"}) {
+            InstanceRecord i;
+            i.id = i.name = id;
+            i.connector = "shopify";
+            store->insert_instance(i);
+        }
+        FlowRecord f = flow("f1", R"({"name":"f1","v":1})");
+        f.instances = {{"read", "inst-a"}, {"send", "inst-b"}};
+        flows.save_flow(f);
+        f.version = 2;
+        f.document_json = R"({"name":"f1","v":2})";
+        f.instances = {{"read", "inst-c"}};
+        flows.save_flow(f);
+        const auto found = flows.find_flow("f1");
+        REQUIRE(found);
+        CHECK(found->version == 2);
+        CHECK(found->document_json == R"({"name":"f1","v":2})");
+        CHECK(found->instances == std::map<std::string, std::string>{{"read", "inst-c"}});
+        CHECK(flows.flow_document("f1", 1) == R"({"name":"f1","v":1})");
+        CHECK_FALSE(flows.flow_document("f1", 3));
+        CHECK(flows.flows_using_instance("inst-c") == std::vector<std::string>{"f1"});
+        CHECK(flows.flows_using_instance("inst-a").empty());  // only the current version counts
+
+        FlowRecord clash = flow("f2");
+        clash.name = "f1";
+        CHECK_THROWS_WITH_AS(flows.save_flow(clash), doctest::Contains("already exists"), Error);
+        flows.set_flow_enabled("f1", false);
+        flows.set_webhook_token("f1", "abc123");
+        CHECK_FALSE(flows.find_flow("f1")->enabled);
+        CHECK(flows.find_flow("f1")->webhook_token_sha256 == "abc123");
+        for (const std::string id : {"m", "B", "a", "z"}) flows.save_flow(flow(id));
+        std::vector<std::string> names;
+        for (const auto& listed : flows.list_flows("B", 2)) names.push_back(listed.name);
+        CHECK(names == std::vector<std::string>{"a", "f1"});  // byte order, after "B"
+
+        flows.insert_run(run("r1", "f1", "running", 1000));
+        flows.commit_checkpoint("r1", Checkpoint{"{\"page\":1}", "{}", {{"flow:f1:once", "k"}, {"run:r1:page", "k"}},
+                                                 {{0, "send", "refused", "{}"}}});
+        flows.append_run_log("r1", {{0, 1000, "info", "", "started"}});
+        CHECK(flows.delete_flow("f1"));
+        CHECK_FALSE(flows.delete_flow("f1"));
+        CHECK_FALSE(flows.find_flow("f1"));
+        CHECK_FALSE(flows.flow_document("f1", 1));
+        CHECK_FALSE(flows.find_run("r1"));
+        CHECK(flows.run_log("r1", 0, 10).empty());
+        CHECK(flows.failed_records("r1", 0, 10).empty());
+        CHECK_FALSE(flows.dedupe_seen("flow:f1:once", "k"));
+        CHECK_FALSE(flows.dedupe_seen("run:r1:page", "k"));  // its runs' keys went too
+        // A run started for a flow deleted meanwhile is not a name clash.
+        bool refused = false;
+        try {
+            flows.insert_run(run("r2", "f1", "running", 2000));
+        } catch (const Error& e) {
+            refused = true;
+            CHECK(e.code() == Errc::not_found);
+        }
+        CHECK(refused);
+        CHECK(store->integrity_check() == "ok");
+    });
+}
+
+TEST_CASE("runs: newest first in pages, counts per flow and status, logs and failures in order") {
+    for_each_store([](StoreUnderTest& engine) {
+        auto store = engine.open();
+        auto& flows = store->flows();
+        flows.save_flow(flow("f1"));
+        flows.save_flow(flow("f2"));
+        for (int i = 0; i < 7; ++i)
+            flows.insert_run(run("r" + std::to_string(i), "f1", i % 2 ? "failed" : "completed", 1000 + i));
+        flows.insert_run(run("other", "f2", "running", 5));
+        CHECK(run_ids(flows, "f1").front() == "r6");
+        RunQuery q;
+        q.flow_id = "f1";
+        q.limit = 3;
+        std::vector<std::string> paged;
+        for (;;) {
+            const auto page = flows.list_runs(q);
+            for (const auto& r : page) paged.push_back(r.id);
+            if (page.size() < q.limit) break;
+            q.before_ms = page.back().started_ms;
+        }
+        CHECK(paged == std::vector<std::string>{"r6", "r5", "r4", "r3", "r2", "r1", "r0"});
+        q = {};
+        q.status = "failed";
+        CHECK(flows.list_runs(q).size() == 3);
+        const auto counts = flows.count_runs();
+        CHECK(counts.at("f1").at("completed") == 4);
+        CHECK(counts.at("f1").at("failed") == 3);
+        CHECK(counts.at("f2").at("running") == 1);
+
+        const auto back = flows.find_run("r0");
+        REQUIRE(back);
+        CHECK(back->payload_json == R"({"id":1})");
+        CHECK(back->trigger == "webhook");
+        flows.set_run_status("other", "cancelled", "stopped by admin");
+        CHECK(flows.find_run("other")->error == "stopped by admin");
+        flows.mark_resumed("other");
+        CHECK(flows.find_run("other")->resumed);
+
+        std::vector<RunLogLine> lines;
+        for (int i = 0; i < 25; ++i) lines.push_back({0, 1000 + i, "info", "read", "page " + std::to_string(i)});
+        flows.append_run_log("r0", lines);
+        const auto first = flows.run_log("r0", 0, 10);
+        REQUIRE(first.size() == 10);
+        const auto next = flows.run_log("r0", first.back().seq, 100);
+        REQUIRE(next.size() == 15);
+        CHECK(next.front().message == "page 10");
+        CHECK(next.back().message == "page 24");
+        CHECK(next.front().seq > first.back().seq);
+    });
+}
+
+TEST_CASE("a checkpoint and a run's end are each one write: keys, failures, cursors and status") {
+    for_each_store([](StoreUnderTest& engine) {
+        auto store = engine.open();
+        auto& flows = store->flows();
+        flows.save_flow(flow("f1"));
+        flows.insert_run(run("r1", "f1", "running", 1000));
+        flows.commit_checkpoint("r1", Checkpoint{R"({"page":2})", R"({"read":{"in":2}})",
+                                                 {{"run:r1:send", "order-1"}, {"flow:f1:once", "order-1"}},
+                                                 {{0, "send", "refused: 422", R"({"id":7})"}}});
+        CHECK(flows.find_run("r1")->checkpoint_json == R"({"page":2})");
+        CHECK(flows.find_run("r1")->counts_json == R"({"read":{"in":2}})");
+        CHECK(flows.dedupe_seen("run:r1:send", "order-1"));
+        CHECK(flows.dedupe_seen("flow:f1:once", "order-1"));
+        CHECK_FALSE(flows.dedupe_seen("run:r1:send", "order-2"));
+        // The same key made final again (a page replayed after a crash) is no error.
+        flows.commit_checkpoint("r1", Checkpoint{R"({"page":3})", "{}", {{"flow:f1:once", "order-1"}},
+                                                 {{0, "send", "refused: 500", R"({"id":8})"}}});
+        const auto failures = flows.failed_records("r1", 0, 10);
+        REQUIRE(failures.size() == 2);
+        CHECK(failures[0].reason == "refused: 422");
+        CHECK(failures[1].record_json == R"({"id":8})");
+        CHECK(flows.failed_records("r1", failures[0].seq, 10).size() == 1);
+
+        RunRecord done = *flows.find_run("r1");
+        done.status = "completed_with_errors";
+        done.ended_ms = 2000;
+        flows.finish_run(done, Checkpoint{R"({"page":4})", R"({"send":{"out":3}})", {}, {}},
+                         {{"read", "2026-12-01T00:00:00Z"}});
+        const auto finished = flows.find_run("r1");
+        CHECK(finished->status == "completed_with_errors");
+        CHECK(finished->ended_ms == 2000);
+        CHECK(finished->checkpoint_json == R"({"page":4})");
+        CHECK(flows.flow_cursors("f1") == std::map<std::string, std::string>{{"read", "2026-12-01T00:00:00Z"}});
+        CHECK_FALSE(flows.dedupe_seen("run:r1:send", "order-1"));  // the run's own keys are dropped
+        CHECK(flows.dedupe_seen("flow:f1:once", "order-1"));      // the flow's stay
+    });
+}
+
+TEST_CASE("interruptions: a crash counts, a clean pause adds none, a checkpoint starts the count again") {
+    for_each_store([](StoreUnderTest& engine) {
+        auto store = engine.open();
+        auto& flows = store->flows();
+        flows.save_flow(flow("f1"));
+        flows.insert_run(run("r1", "f1", "running", 1000));
+        CHECK(flows.count_interruption("r1") == 1);
+        CHECK(flows.count_interruption("r1") == 2);
+        flows.mark_paused("r1");
+        CHECK(flows.count_interruption("r1") == 2);  // the pause added none
+        CHECK(flows.count_interruption("r1") == 3);  // and was cleared by the start it explained
+        flows.commit_checkpoint("r1", Checkpoint{"{}", "{}", {}, {}});
+        CHECK(flows.count_interruption("r1") == 1);
+        flows.insert_run(run("r2", "f1", "completed", 1000));
+        flows.mark_paused("r2");  // only a running run is paused
+        CHECK(flows.count_interruption("r2") == 1);
+    });
+}
