@@ -391,6 +391,21 @@ TEST_CASE("postgres: a wrong password or a missing server is a message that name
         CHECK(message.find("PGPASSWORD") != std::string::npos);
         CHECK(message.find("127.0.0.1") != std::string::npos);
     }
+    // A password libpq cannot read as one (a bad %-escape; a '/' that ends the host part
+    // early, making pieces of it the port and the database) is not quoted either.
+    const std::string port = std::to_string(StoreUnderTest::postgres().port());
+    for (const std::string& url : {"postgresql://junction:hunt%zzer2pass@127.0.0.1:" + port + "/x",
+                                   "postgresql://junction:hunter/secretword@127.0.0.1:" + port + "/x"}) {
+        try {
+            open_postgres_store(url);
+            FAIL("a malformed URL opened the store");
+        } catch (const Error& e) {
+            const std::string message = std::string(e.what()) + " " + e.context();
+            CHECK_MESSAGE(message.find("hunt%zzer2pass") == std::string::npos, message);
+            CHECK_MESSAGE(message.find("hunter") == std::string::npos, message);
+            CHECK_MESSAGE(message.find("secretword") == std::string::npos, message);
+        }
+    }
     try {
         open_postgres_store("postgresql://junction:" + secret + "@127.0.0.1:1/x");
         FAIL("a closed port opened the store");
@@ -416,5 +431,15 @@ TEST_CASE("the store setting: SQLite by default, PostgreSQL by URL, one host per
     CHECK_THROWS_WITH_AS(open_store(engine.url(), dir.path()), doctest::Contains("in use by another junctiond"),
                          Error);
     host.reset();
-    CHECK(open_store(engine.url(), dir.path())->meta_get("k") == "v");  // the lock went with the host
+    host = open_store(engine.url(), dir.path());  // the lock went with the host
+    CHECK(host->meta_get("k") == "v");
+
+    // A host whose connection broke while another took the store does not go on without it.
+    StoreUnderTest::postgres().sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" +
+                                   engine.database() + "' AND application_name = 'junctiond'");
+    auto other = open_store(engine.url(), dir.path());
+    CHECK_THROWS_WITH_AS(host->meta_get("k"), doctest::Contains("lost the connection"), Error);
+    for (int i = 0; i < 2; ++i)
+        CHECK_THROWS_WITH_AS(host->meta_get("k"), doctest::Contains("in use by another junctiond"), Error);
+    CHECK(other->meta_get("k") == "v");
 }

@@ -65,6 +65,33 @@ std::string trimmed(const char* message) {
     return s;
 }
 
+// The password a connection string carries ("postgresql://user:PASSWORD@host/db" or
+// "password=PASSWORD"), and the pieces of it libpq quotes when a '/' or '@' in it makes it
+// misread the URL (as a port, a host or a database name): none may reach a message.
+Redactor password_redactor(const std::string& conninfo) {
+    std::string password;
+    if (const auto scheme = conninfo.find("://"); scheme != std::string::npos) {
+        const auto at = conninfo.rfind('@');
+        if (at != std::string::npos && at > scheme) {
+            const std::string userinfo = conninfo.substr(scheme + 3, at - scheme - 3);
+            if (const auto colon = userinfo.find(':'); colon != std::string::npos) password = userinfo.substr(colon + 1);
+        }
+    } else if (const auto key = conninfo.find("password="); key != std::string::npos) {
+        password = conninfo.substr(key + 9, conninfo.find(' ', key) - key - 9);
+    }
+    Redactor r;
+    if (password.empty()) return r;
+    r.add(password);
+    size_t start = 0;
+    for (size_t i = 0; i <= password.size(); ++i) {
+        if (i == password.size() || std::strchr("/@:?#", password[i])) {
+            r.add(password.substr(start, i - start));  // each piece libpq may have split off
+            start = i + 1;
+        }
+    }
+    return r;
+}
+
 // A failed statement's error in the store's terms: a reference to a missing row is
 // not_found and any other constraint already_exists (as on SQLite), a race PostgreSQL
 // aborted (serialization failure, deadlock) a conflict the caller may retry, anything else io.
@@ -164,7 +191,7 @@ private:
 
 PostgresConnection::PostgresConnection(const std::string& conninfo, const std::vector<const char*>& migrations,
                                        bool sole_host)
-    : conninfo_(conninfo), sole_host_(sole_host) {
+    : conninfo_(conninfo), password_(password_redactor(conninfo)), sole_host_(sole_host) {
     try {
         connect();
         migrate(migrations, where_);
@@ -196,17 +223,26 @@ void PostgresConnection::connect() {
         }
         return out;
     };
-    where_ = "postgresql://" + field("user") + "@" + field("host") + ":" + field("port") + "/" + field("dbname");
+    where_ = password_.apply("postgresql://" + field("user") + "@" + field("host") + ":" + field("port") + "/" +
+                             field("dbname"));
     if (PQstatus(conn_) != CONNECTION_OK)
         throw Error(Errc::io,
-                    "cannot connect to the store: " + trimmed(PQerrorMessage(conn_)) +
+                    "cannot connect to the store: " + password_.apply(trimmed(PQerrorMessage(conn_))) +
                         "; check the `store` setting, that the server runs, and the password (in the URL, "
                         "PGPASSWORD or a password file, PGPASSFILE / ~/.pgpass)",
                     where_);
     // A notice ("relation already exists, skipping") is no error, and libpq would print it
     // to stderr past the daemon's log: dropped; what fails is a result's error instead.
     PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
-    prepare_session();
+    try {
+        prepare_session();
+    } catch (...) {
+        // No half-prepared connection stays: a host that lost its lock to another while it
+        // reconnected must not go on without it. The next call connects anew.
+        PQfinish(conn_);
+        conn_ = nullptr;
+        throw;
+    }
 }
 
 void PostgresConnection::prepare_session() {
@@ -226,12 +262,10 @@ void PostgresConnection::prepare_session() {
 }
 
 pg_conn* PostgresConnection::handle() {
-    if (PQstatus(conn_) != CONNECTION_OK && !in_transaction_) {
-        PQreset(conn_);
-        if (PQstatus(conn_) != CONNECTION_OK)
-            throw Error(Errc::io, "store: the database does not answer: " + trimmed(PQerrorMessage(conn_)), where_);
-        prepare_session();
-    }
+    // Between transactions a broken connection is made again, session lock included
+    // (connect() throws, leaving none, when another host took the lock meanwhile).
+    if (PQstatus(conn_) != CONNECTION_OK && !in_transaction_) connect();
+    if (!conn_) throw Error(Errc::io, "store: not connected to the database", where_);
     return conn_;
 }
 

@@ -4,6 +4,8 @@
 
 #include "sql_connection.hpp"
 
+#include <junction/core/secrets/redactor.hpp>
+
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -46,6 +48,7 @@ private:
     void prepare_session();  // after each (re)connection
 
     std::string conninfo_;
+    Redactor password_;  // a password the connection string carries, out of every message
     std::string where_;
     pg_conn* conn_ = nullptr;
     bool in_transaction_ = false;

@@ -226,13 +226,15 @@ public:
         transaction([&] {
             std::optional<SealedSecret> configured;
             {
-                // The instance's row is locked: no write of its secrets until the rotation is stored.
-                Statement s(*conn_, "SELECT i.id, sec.nonce, sec.ciphertext FROM instances i LEFT JOIN "
-                                    "instance_secrets sec ON sec.instance_id = i.id AND sec.field = ?2 WHERE i.id = ?1" +
-                                        conn_->row_lock("i"));
+                // The instance's row is locked first: no write of its secrets until the
+                // rotation is stored. Its secret is read after the lock, by a statement of
+                // its own, so it is the one a writer that held the lock before committed.
+                Statement lock_row(*conn_, "SELECT id FROM instances i WHERE id = ?" + conn_->row_lock("i"));
+                lock_row.bind_text(1, instance_id);
+                if (!lock_row.step()) return;  // gone
+                Statement s(*conn_, "SELECT nonce, ciphertext FROM instance_secrets WHERE instance_id = ? AND field = ?");
                 s.bind_text(1, instance_id).bind_text(2, field);
-                if (!s.step()) return;  // gone
-                if (!s.is_null(1)) configured = SealedSecret{field, s.text(1), s.text(2)};
+                if (s.step()) configured = SealedSecret{field, s.text(0), s.text(1)};
             }
             std::optional<RotatedSecret> rotated;
             for (auto& r : read_rotated(std::string(instance_id)))
@@ -314,7 +316,7 @@ public:
             // since (the switch plans again without it), not a missing instance (a 404) or
             // a snapshot without its instance.
             for (const auto& r : updated) {
-                Statement now(*conn_, "SELECT 1 FROM instances WHERE id=?");
+                Statement now(*conn_, "SELECT 1 FROM instances i WHERE id=?" + conn_->row_lock("i"));
                 now.bind_text(1, r.id);
                 if (!now.step())
                     throw Error(Errc::conflict, "instance " + r.name + " was deleted since it was read");
