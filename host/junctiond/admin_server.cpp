@@ -1,5 +1,6 @@
 #include "admin_server.hpp"
 #include "process_limits.hpp"
+#include "vector_registers.hpp"
 
 #include <junction/core/common/json.hpp>
 #include <junction/core/common/log.hpp>
@@ -159,6 +160,8 @@ private:
         const bool keep_alive = request.keep_alive();
         if (req.method == "GET" && is_inline(req.path)) {
             write(handle(req), keep_alive);
+            req = {};
+            wipe_vector_registers();
             return;
         }
         // Handlers may block (a plugin call): run them off the network threads.
@@ -170,7 +173,9 @@ private:
             asio::post(self->stream_.get_executor(), [self, res = std::move(res), keep_alive]() mutable {
                 self->write(std::move(res), keep_alive);
             });
+            wipe_vector_registers();
         });
+        wipe_vector_registers();
     }
 
     // A request's bytes (the admin token, a config's credentials) stay in the connection's
@@ -185,7 +190,9 @@ private:
     bool carries_token() const {
         if (!context_.options.token_check) return false;
         const auto header = parser_->get()[http::field::authorization];
-        return context_.options.token_check(std::string(header.data(), header.size()));
+        const bool carries = context_.options.token_check(std::string(header.data(), header.size()));
+        wipe_vector_registers();
+        return carries;
     }
 
     size_t largest_body_limit() const {
