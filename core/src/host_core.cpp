@@ -2,8 +2,18 @@
 
 namespace junction::core {
 
+namespace {
+
+FlowServiceOptions for_host(FlowServiceOptions options, const HostIdentity& host) {
+    options.host_id = host.id();
+    return options;
+}
+
+}  // namespace
+
 HostCore::HostCore(const std::filesystem::path& dir, const HostCoreOptions& options)
     : state_dir(dir),
+      identity(dir),
       store(open_store(options.store, dir)),
       keys{dir / "master.key", options.master_key_env},
       secrets(open_secret_box(*store, keys)),
@@ -20,7 +30,7 @@ HostCore::HostCore(const std::filesystem::path& dir, const HostCoreOptions& opti
       runtime(*store, secrets, registry, active, options.max_live_instances, options.http),
       updates(*store, secrets, registry, runtime, active, &isolation_choices),
       instances(*store, secrets, registry, runtime),
-      flows(*store, secrets, runtime, options.flows) {
+      flows(*store, secrets, runtime, for_host(options.flows, identity)) {
     updates.restore();
 }
 

@@ -187,6 +187,20 @@ void print_daemon_status(const rapidjson::Value& d) {
     list("not confined on this machine:", "not_confined");
 }
 
+void print_cluster(const rapidjson::Value& c) {
+    if (!c.HasMember("hosts") || !c["hosts"].IsArray()) return;
+    std::cout << "hosts on this store:\n";
+    host::TextTable t({"NAME", "ID", "VERSION", "ADDRESS", "STATE", "SEEN", "RUNS"});
+    for (const auto& h : c["hosts"].GetArray()) {
+        std::string state = str(h, "state");
+        if (state != "stopped" && str(h, "live") != "true") state += " (not seen lately)";
+        if (str(h, "this_host") == "true") state += " (this one)";
+        t.add_row({str(h, "name"), str(h, "id"), str(h, "version"), str(h, "address"), state, when(h, "seen_ms"),
+                   std::to_string(h.HasMember("runs") && h["runs"].IsArray() ? h["runs"].Size() : 0)});
+    }
+    t.print(std::cout);
+}
+
 void print_history(const rapidjson::Value& items) {
     host::TextTable t({"WHEN", "ACTION", "FROM", "TO", "BY", "OUTCOME", "DETAIL"});
     for (const auto& h : items.GetArray())

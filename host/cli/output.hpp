@@ -25,6 +25,8 @@ void print_release_report(const rapidjson::Value& report);
 void print_isolation_change(const rapidjson::Value& change);
 // GET /v1/daemon: version, safe mode, isolation and confinement.
 void print_daemon_status(const rapidjson::Value& daemon);
+// GET /v1/cluster: the hosts sharing the store, their state and how many runs each holds.
+void print_cluster(const rapidjson::Value& cluster);
 void print_history(const rapidjson::Value& items);
 
 }  // namespace junction::cli

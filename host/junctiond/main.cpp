@@ -14,6 +14,7 @@
 #include "stop_deadline.hpp"
 #include "text_table.hpp"
 
+#include <junction/core/cluster/host_heartbeat.hpp>
 #include <junction/core/common/error.hpp>
 #include <junction/core/host_core.hpp>
 #include <junction/core/common/log.hpp>
@@ -22,7 +23,10 @@
 #include <junction/core/secrets/clear_text.hpp>
 #include <junction/core/secrets/environment_secret.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -92,6 +96,12 @@ private:
 };
 
 // The state directory holds the store, the master key and the admin token: owner only.
+std::string machine_name() {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0) return "unknown";
+    return name;
+}
+
 void prepare_state_dir(const fs::path& dir) {
     ::umask(077);
     fs::create_directories(dir);
@@ -168,6 +178,14 @@ int run(int argc, char** argv, DaemonOptions options) {
     add_flow_routes(router, services);
     add_metrics_route(router, services);
     add_openapi_route(router);
+    // The heartbeat starts once the API listens (its row names the address); the drain
+    // route asks it for a beat through this pointer.
+    std::atomic<HostHeartbeat*> heartbeat{nullptr};
+    ClusterServices cluster{*core.store, core.flows, core.identity.id(), core_options.flows.lease / 3,
+                            [&heartbeat] {
+                                if (auto* h = heartbeat.load()) h->beat();
+                            }};
+    add_cluster_routes(router, cluster);
     DaemonStatus daemon_status{options.safe_mode, options.connectors.defaults.isolation,
                                options.connectors.defaults.process.confine, {}, core.store->describe()};
     daemon_status.connector_host.program = connector_host_program(options.connectors.defaults.process.program);
@@ -199,6 +217,13 @@ int run(int argc, char** argv, DaemonOptions options) {
     }
     // Resumes runs a previous stop (or crash) interrupted; in safe mode, none.
     core.flows.start(options.safe_mode ? FlowService::StartMode::safe : FlowService::StartMode::normal);
+    HostHeartbeat membership(*core.store,
+                             HostRecord{core.identity.id(), machine_name(), JUNCTION_VERSION,
+                                        std::string(server.tls() ? "https://" : "http://") + options.listen_address +
+                                            ":" + std::to_string(server.port()),
+                                        "running", 0, 0},
+                             cluster.heartbeat, [&core] { return core.flows.draining() ? "draining" : "running"; });
+    heartbeat = &membership;
     log_info("junctiond", "admin API listening on " + std::string(server.tls() ? "https://" : "http://") +
                               options.listen_address + ":" +
                               std::to_string(server.port()) + "; plugin folder " +

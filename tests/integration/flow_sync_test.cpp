@@ -133,6 +133,16 @@ void check_sink(const rapidjson::Document& received, const std::map<std::string,
     if (complete) CHECK(matched == expected.size());
 }
 
+// Saves a one-store sync on `d` and starts it; returns its run id once NetSuite got `upserts`.
+std::string start_sync_until(Daemon& d, const Simulator& shop, NetSuite& ns, const std::string& flow, int64_t upserts) {
+    d.add_instance("shopify", "shop", shopify_config(shop, false));
+    d.add_instance("netsuite", "netsuite", ns.config());
+    d.save_flow(sync_flow(flow, {{"SHOP", "shop"}}));
+    const std::string run_id = d.start_run(flow);
+    while (count(d.run(run_id), "upsert", "out") < upserts) std::this_thread::sleep_for(5ms);
+    return run_id;
+}
+
 }  // namespace
 
 TEST_CASE("one Shopify store to NetSuite: every sales order as computed, then only what changed") {
@@ -261,11 +271,7 @@ TEST_CASE("a daemon told to stop pauses its run at a page and resumes it when st
     Simulator shop({"--api", "shopify", "--items", "20000", "--token", "shpat_test", "--rate-limit", "off"});
     NetSuite ns;
     Daemon d;
-    d.add_instance("shopify", "shop", shopify_config(shop, false));
-    d.add_instance("netsuite", "netsuite", ns.config());
-    d.save_flow(sync_flow("paused-sync", {{"SHOP", "shop"}}));
-    const std::string run_id = d.start_run("paused-sync");
-    while (count(d.run(run_id), "upsert", "out") < 2000) std::this_thread::sleep_for(5ms);
+    const std::string run_id = start_sync_until(d, shop, ns, "paused-sync", 2000);
     CHECK(d.stop() == 0);
     // The stop let the page in hand finish and checkpoint (stop-grace), then paused.
     const std::string daemon_log = read_text(d.log_file());
@@ -288,6 +294,45 @@ TEST_CASE("a daemon told to stop pauses its run at a page and resumes it when st
     const RunResult listed = d.cli({"runs", "list", "--flow", "paused-sync"});
     CHECK(listed.output.find(run_id) != std::string::npos);
     CHECK(d.cli({"flows", "list"}).output.find("paused-sync") != std::string::npos);
+}
+
+TEST_CASE("a drained daemon hands its run back at a page, takes no other, and says so in the cluster list") {
+    Simulator shop({"--api", "shopify", "--items", "20000", "--token", "shpat_test", "--rate-limit", "off"});
+    NetSuite ns;
+    Daemon d;
+    const std::string run_id = start_sync_until(d, shop, ns, "drained-sync", 2000);
+    const Answer cluster = d.call("GET", "/v1/cluster");
+    REQUIRE(cluster.status == 200);
+    CHECK(cluster.body.find("\"runs\":[\"" + run_id + "\"]") != std::string::npos);  // held by this host
+
+    const Answer drained = d.call("POST", "/v1/daemon/drain", R"({"grace_seconds": 30})");
+    REQUIRE(drained.status == 200);
+    CHECK(drained.json()["handed_back"].GetInt64() == 1);
+    CHECK(std::string(d.run(run_id)["status"].GetString()) == "running");  // handed back, not ended
+    const auto hosts = Answer(d.call("GET", "/v1/cluster")).json();
+    REQUIRE(hosts["hosts"].Size() == 1);
+    CHECK(std::string(hosts["hosts"][0]["state"].GetString()) == "draining");
+    CHECK(hosts["hosts"][0]["runs"].Empty());
+    CHECK(hosts["hosts"][0]["live"].GetBool());
+    CHECK(d.cli({"daemon", "status"}).output.find("draining (this one)") != std::string::npos);
+    // A drained host takes no run, not even one started through it.
+    const std::string queued = d.start_run("drained-sync");
+    std::this_thread::sleep_for(1500ms);
+    CHECK(std::string(d.run(queued)["status"].GetString()) == "queued");
+    CHECK(d.call("POST", "/v1/daemon/drain", R"({"grace_seconds": -1})").status == 400);
+
+    // The next start takes the run back where the drain left it: nothing lost or repeated,
+    // and no crash counted.
+    CHECK(d.stop() == 0);
+    d.start();
+    const auto run = d.wait_run(run_id, 300s);
+    CHECK_MESSAGE(std::string(run["status"].GetString()) == "completed", std::string(run["error"].GetString()));
+    CHECK(run["resumed"].GetBool());
+    check_sink(ns.received(), expected_sales_orders(shop, "SHOP"));
+    CHECK(read_text(d.log_file()).find("run " + run_id + " was paused by a stop; resuming it") != std::string::npos);
+    d.wait_run(queued, 300s);
+    const auto after = Answer(d.call("GET", "/v1/cluster")).json();
+    CHECK(std::string(after["hosts"][0]["state"].GetString()) == "running");
 }
 
 TEST_CASE("on PostgreSQL: the same sync, killed and restarted, loses and repeats nothing; one host per store") {

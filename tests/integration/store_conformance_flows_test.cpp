@@ -9,6 +9,9 @@
 #include <junction/core/common/ids.hpp>
 #include <junction/core/store/store.hpp>
 
+#include <set>
+#include <thread>
+
 using namespace junction::core;
 using namespace junction::testing;
 
@@ -20,14 +23,15 @@ TEST_CASE("retention: the count keeps the newest runs, never an open run or the 
         flows.save_flow(flow("f2"));
         flows.insert_run(run("r1", "f1", "completed", 1000));
         flows.insert_run(run("r2", "f1", "failed", 2000));
-        flows.insert_run(run("r3", "f1", "completed", 3000));
+        flows.insert_run(run("r3", "f1", "running", 3000));
         flows.insert_run(run("r4", "f1", "completed", 4000));
         flows.insert_run(run("r5", "f1", "running", 5000, "r2"));
         flows.insert_run(run("r6", "f1", "queued", 6000));
         flows.insert_run(run("other", "f2", "completed", 1000));
         flows.append_run_log("r1", {{0, 1000, "info", "", "started"}});
         Checkpoint failed{"{}", "{}", {}, {{0, "send", "refused", R"({"id":1})"}}};
-        flows.commit_checkpoint("r3", failed);
+        flows.commit_checkpoint(*flows.find_run("r3"), failed);
+        end_run(flows, "r3", "completed");
 
         // Keep 2: r6 and r5 are the newest; r4, r3, r1 go, two per batch; r2 stays (r5 retries it).
         CHECK(flows.prune_runs("f1", 0, 2, 2) == 2);
@@ -39,8 +43,8 @@ TEST_CASE("retention: the count keeps the newest runs, never an open run or the 
         CHECK(run_ids(flows, "f2") == std::vector<std::string>{"other"});  // another flow's runs are its own
 
         // Once the retry is over, the run it retried is an old run like any other.
-        flows.set_run_status("r5", "completed", "");
-        flows.set_run_status("r6", "completed", "");
+        end_run(flows, "r5", "completed");
+        CHECK(flows.request_cancel("r6", 7000) == CancelOutcome::cancelled);
         CHECK(flows.prune_runs("f1", 0, 2, 10) == 1);
         CHECK(run_ids(flows, "f1") == std::vector<std::string>{"r6", "r5"});
         CHECK(store->integrity_check() == "ok");
@@ -70,8 +74,8 @@ TEST_CASE("retention: flow-scope de-dupe keys expire by when they were made fina
         flows.insert_run(run("r1", "f1", "running", 1000));
         flows.insert_run(run("r2", "f2", "running", 1000));
         const int64_t before = now_ms();
-        flows.commit_checkpoint("r1", Checkpoint{"{}", "{}", {{"flow:f1:once", "a"}, {"flow:f1:once", "b"}}, {}});
-        flows.commit_checkpoint("r2", Checkpoint{"{}", "{}", {{"flow:f2:once", "a"}}, {}});
+        flows.commit_checkpoint(run("r1", "f1", "running", 1000), Checkpoint{"{}", "{}", {{"flow:f1:once", "a"}, {"flow:f1:once", "b"}}, {}});
+        flows.commit_checkpoint(run("r2", "f2", "running", 1000), Checkpoint{"{}", "{}", {{"flow:f2:once", "a"}}, {}});
         CHECK(flows.prune_dedupe_keys("f1", before - 1, 10) == 0);  // made final after that
         CHECK(flows.prune_dedupe_keys("f1", now_ms() + 1, 1) == 1);
         CHECK(flows.prune_dedupe_keys("f1", now_ms() + 1, 1) == 1);
@@ -120,7 +124,7 @@ TEST_CASE("flows: versions, names, instance references; a delete takes everythin
         CHECK(names == std::vector<std::string>{"a", "f1"});  // byte order, after "B"
 
         flows.insert_run(run("r1", "f1", "running", 1000));
-        flows.commit_checkpoint("r1", Checkpoint{"{\"page\":1}", "{}", {{"flow:f1:once", "k"}, {"run:r1:page", "k"}},
+        flows.commit_checkpoint(*flows.find_run("r1"), Checkpoint{"{\"page\":1}", "{}", {{"flow:f1:once", "k"}, {"run:r1:page", "k"}},
                                                  {{0, "send", "refused", "{}"}}});
         flows.append_run_log("r1", {{0, 1000, "info", "", "started"}});
         CHECK(flows.delete_flow("f1"));
@@ -178,10 +182,9 @@ TEST_CASE("runs: newest first in pages, counts per flow and status, logs and fai
         REQUIRE(back);
         CHECK(back->payload_json == R"({"id":1})");
         CHECK(back->trigger == "webhook");
-        flows.set_run_status("other", "cancelled", "stopped by admin");
+        end_run(flows, "other", "cancelled", "stopped by admin");
         CHECK(flows.find_run("other")->error == "stopped by admin");
-        flows.mark_resumed("other");
-        CHECK(flows.find_run("other")->resumed);
+        CHECK(flows.find_run("other")->host == kTestHost);
 
         std::vector<RunLogLine> lines;
         for (int i = 0; i < 25; ++i) lines.push_back({0, 1000 + i, "info", "read", "page " + std::to_string(i)});
@@ -202,7 +205,7 @@ TEST_CASE("a checkpoint and a run's end are each one write: keys, failures, curs
         auto& flows = store->flows();
         flows.save_flow(flow("f1"));
         flows.insert_run(run("r1", "f1", "running", 1000));
-        flows.commit_checkpoint("r1", Checkpoint{R"({"page":2})", R"({"read":{"in":2}})",
+        flows.commit_checkpoint(*flows.find_run("r1"), Checkpoint{R"({"page":2})", R"({"read":{"in":2}})",
                                                  {{"run:r1:send", "order-1"}, {"flow:f1:once", "order-1"}},
                                                  {{0, "send", "refused: 422", R"({"id":7})"}}});
         CHECK(flows.find_run("r1")->checkpoint_json == R"({"page":2})");
@@ -211,7 +214,7 @@ TEST_CASE("a checkpoint and a run's end are each one write: keys, failures, curs
         CHECK(flows.dedupe_seen("flow:f1:once", "order-1"));
         CHECK_FALSE(flows.dedupe_seen("run:r1:send", "order-2"));
         // The same key made final again (a page replayed after a crash) is no error.
-        flows.commit_checkpoint("r1", Checkpoint{R"({"page":3})", "{}", {{"flow:f1:once", "order-1"}},
+        flows.commit_checkpoint(*flows.find_run("r1"), Checkpoint{R"({"page":3})", "{}", {{"flow:f1:once", "order-1"}},
                                                  {{0, "send", "refused: 500", R"({"id":8})"}}});
         const auto failures = flows.failed_records("r1", 0, 10);
         REQUIRE(failures.size() == 2);
@@ -234,21 +237,158 @@ TEST_CASE("a checkpoint and a run's end are each one write: keys, failures, curs
     });
 }
 
-TEST_CASE("interruptions: a crash counts, a clean pause adds none, a checkpoint starts the count again") {
+TEST_CASE("leases: one host holds a run; interrupted runs go first; a crash counts, a hand-back does not") {
     for_each_store([](StoreUnderTest& engine) {
         auto store = engine.open();
         auto& flows = store->flows();
         flows.save_flow(flow("f1"));
-        flows.insert_run(run("r1", "f1", "running", 1000));
-        CHECK(flows.count_interruption("r1") == 1);
-        CHECK(flows.count_interruption("r1") == 2);
-        flows.mark_paused("r1");
-        CHECK(flows.count_interruption("r1") == 2);  // the pause added none
-        CHECK(flows.count_interruption("r1") == 3);  // and was cleared by the start it explained
-        flows.commit_checkpoint("r1", Checkpoint{"{}", "{}", {}, {}});
-        CHECK(flows.count_interruption("r1") == 1);
-        flows.insert_run(run("r2", "f1", "completed", 1000));
-        flows.mark_paused("r2");  // only a running run is paused
-        CHECK(flows.count_interruption("r2") == 1);
+        RunRecord queued = run("q1", "f1", "queued", 1000);
+        queued.host.clear();
+        flows.insert_run(queued);
+        flows.insert_run(run("i1", "f1", "running", 2000));  // its host's lease (none) ran out
+        const auto lease = [](const char* host, int64_t until) { return RunLease{host, until}; };
+
+        auto a = flows.claim_run(lease("A", 16'000), 10'000);
+        REQUIRE(a);
+        CHECK(a->run.id == "i1");  // interrupted first, though queued earlier
+        CHECK(a->interrupted);
+        CHECK(a->crashes == 1);
+        CHECK(a->run.resumed);
+        CHECK(a->run.host == "A");
+        CHECK(flows.find_run("i1")->host == "A");
+        auto b = flows.claim_run(lease("B", 60'000), 10'000);
+        REQUIRE(b);
+        CHECK(b->run.id == "q1");
+        CHECK_FALSE(b->interrupted);
+        CHECK(b->crashes == 0);
+        CHECK(flows.find_run("q1")->status == "running");
+        CHECK_FALSE(flows.claim_run(lease("C", 16'000), 10'000));  // both are held
+
+        // A's lease runs out: C takes the run over, a second crash in a row.
+        auto c = flows.claim_run(lease("C", 23'000), 17'000);
+        REQUIRE(c);
+        CHECK(c->run.id == "i1");
+        CHECK(c->crashes == 2);
+        // A, back from a pause, writes nothing more of it: the checkpoint and the end are fenced.
+        CHECK_THROWS_WITH_AS(flows.commit_checkpoint(a->run, Checkpoint{R"({"page":9})", "{}", {{"flow:f1:x", "k"}}, {}}),
+                             doctest::Contains("no longer held by this host"), Error);
+        RunRecord a_end = a->run;
+        a_end.status = "completed";
+        CHECK_THROWS_AS(flows.finish_run(a_end, Checkpoint{"{}", "{}", {}, {}}, {{"read", "cursor-from-a"}}), Error);
+        CHECK(flows.find_run("i1")->status == "running");
+        CHECK(flows.find_run("i1")->checkpoint_json == "{}");
+        CHECK_FALSE(flows.dedupe_seen("flow:f1:x", "k"));
+        CHECK(flows.flow_cursors("f1").empty());
+        CHECK(flows.renew_leases(lease("A", 30'000), {"i1"}).empty());  // A learns it lost the run
+        CHECK(flows.renew_leases(lease("C", 30'000), {"i1"}) == std::map<std::string, bool>{{"i1", false}});
+        CHECK_FALSE(flows.claim_run(lease("A", 30'000), 25'000));  // renewed until 30 s
+
+        // C stops cleanly: the run is handed back and the next claim counts no crash.
+        flows.release_runs("C", {"i1"});
+        CHECK(flows.find_run("i1")->host.empty());
+        auto again = flows.claim_run(lease("A", 40'000), 25'000);
+        REQUIRE(again);
+        CHECK(again->run.id == "i1");
+        CHECK(again->crashes == 2);
+        // Progress starts the count again; A's next process finds its lease ended at once.
+        flows.commit_checkpoint(again->run, Checkpoint{R"({"page":1})", "{}", {}, {}});
+        flows.expire_leases("A");
+        auto restarted = flows.claim_run(lease("A", 40'000), 25'000);
+        REQUIRE(restarted);
+        CHECK(restarted->crashes == 1);
+        CHECK(restarted->run.checkpoint_json == R"({"page":1})");
+        CHECK(store->integrity_check() == "ok");
+    });
+}
+
+TEST_CASE("leases: a cancel stops a queued run at once and asks the host of a running one") {
+    for_each_store([](StoreUnderTest& engine) {
+        auto store = engine.open();
+        auto& flows = store->flows();
+        flows.save_flow(flow("f1"));
+        for (const char* id : {"q1", "q2", "q3"}) flows.insert_run(run(id, "f1", "queued", 1000));
+        CHECK(flows.request_cancel("q1", 5000) == CancelOutcome::cancelled);
+        CHECK(flows.find_run("q1")->status == "cancelled");
+        CHECK(flows.find_run("q1")->ended_ms == 5000);
+        CHECK(flows.request_cancel("q1", 5000) == CancelOutcome::not_open);
+        CHECK(flows.request_cancel("nope", 5000) == CancelOutcome::not_open);
+
+        auto held = flows.claim_run(RunLease{"A", 20'000}, 10'000, "q3");  // that run only
+        REQUIRE(held);
+        CHECK(held->run.id == "q3");
+        CHECK(flows.request_cancel("q3", 11'000) == CancelOutcome::requested);
+        CHECK(flows.renew_leases(RunLease{"A", 30'000}, {"q3"}) == std::map<std::string, bool>{{"q3", true}});
+        // Asked while no host holds it: the next to take it is told.
+        flows.release_runs("A", {"q3"});
+        auto next = flows.claim_run(RunLease{"B", 30'000}, 12'000, "q3");
+        REQUIRE(next);
+        CHECK(next->cancel_requested);
+        CHECK_FALSE(flows.claim_run(RunLease{"B", 30'000}, 12'000, "q1"));  // cancelled: nobody takes it
+    });
+}
+
+TEST_CASE("leases: hosts claiming at once never take the same run") {
+    for_each_store([](StoreUnderTest& engine) {
+        constexpr int kRuns = 60;
+        auto setup = engine.open();
+        setup->flows().save_flow(flow("f1"));
+        for (int i = 0; i < kRuns; ++i) {
+            RunRecord r = run("r" + std::to_string(100 + i), "f1", "queued", 1000 + i);
+            r.host.clear();
+            setup->flows().insert_run(r);
+        }
+        // PostgreSQL: three hosts, each its own connection. SQLite has one host per file:
+        // three threads on one store.
+        std::vector<std::unique_ptr<Store>> hosts;
+        for (int h = 0; h < 3; ++h) hosts.push_back(engine.is_postgres() ? engine.open() : nullptr);
+        std::vector<std::vector<std::string>> taken(3);
+        std::vector<std::thread> threads;
+        for (int h = 0; h < 3; ++h)
+            threads.emplace_back([&, h] {
+                Store& s = hosts[h] ? *hosts[h] : *setup;
+                const std::string host = "H" + std::to_string(h);
+                while (auto c = s.flows().claim_run(RunLease{host, now_ms() + 60'000}, now_ms()))
+                    taken[h].push_back(c->run.id);
+            });
+        for (auto& t : threads) t.join();
+        std::set<std::string> all;
+        size_t total = 0;
+        for (const auto& list : taken) {
+            total += list.size();
+            all.insert(list.begin(), list.end());
+        }
+        CHECK(total == kRuns);
+        CHECK(all.size() == kRuns);
+    });
+}
+
+TEST_CASE("schedules: each tick is claimed once, whichever host asks first") {
+    for_each_store([](StoreUnderTest& engine) {
+        auto store = engine.open();
+        auto& flows = store->flows();
+        flows.save_flow(flow("f1"));
+        flows.save_flow(flow("f2"));
+        CHECK(flows.claim_schedule_tick("f1", 60'000));
+        CHECK_FALSE(flows.claim_schedule_tick("f1", 60'000));  // the second host's ask
+        CHECK_FALSE(flows.claim_schedule_tick("f1", 0));       // an older tick
+        CHECK(flows.claim_schedule_tick("f2", 60'000));        // each flow its own
+        CHECK(flows.claim_schedule_tick("f1", 120'000));
+    });
+}
+
+TEST_CASE("hosts: a heartbeat replaces the host's row; old hosts are forgotten") {
+    for_each_store([](StoreUnderTest& engine) {
+        auto store = engine.open();
+        store->put_host({"h2", "beta", "0.9", "http://127.0.0.1:2", "running", 100, 1000});
+        store->put_host({"h1", "alpha", "1.0", "http://127.0.0.1:1", "running", 100, 1000});
+        store->put_host({"h1", "alpha", "1.0", "http://127.0.0.1:1", "draining", 100, 5000});
+        auto hosts = store->list_hosts();
+        REQUIRE(hosts.size() == 2);
+        CHECK(hosts[0].id == "h1");
+        CHECK(hosts[0].state == "draining");
+        CHECK(hosts[0].seen_ms == 5000);
+        CHECK(hosts[1].version == "0.9");
+        CHECK(store->forget_hosts(2000) == 1);
+        CHECK(store->list_hosts().size() == 1);
     });
 }

@@ -20,7 +20,10 @@ inline core::FlowRecord flow(const std::string& id, const std::string& document 
     return f;
 }
 
-// A run of version 1 a webhook started, with a payload.
+// The host the store tests' runs are held by.
+inline const std::string kTestHost = "host-test";
+
+// A run of version 1 a webhook started, with a payload, held by kTestHost.
 inline core::RunRecord run(const std::string& id, const std::string& flow_id, std::string status,
                            int64_t started_ms, std::string retry_of = {}) {
     core::RunRecord r;
@@ -32,7 +35,18 @@ inline core::RunRecord run(const std::string& id, const std::string& flow_id, st
     r.started_ms = started_ms;
     r.retry_of = std::move(retry_of);
     r.payload_json = R"({"id":1})";
+    r.host = kTestHost;
     return r;
+}
+
+// Ends a running run of kTestHost's with `status` (and `error`), keeping its progress.
+inline void end_run(core::FlowStore& s, const std::string& id, const std::string& status,
+                    const std::string& error = {}) {
+    core::RunRecord r = *s.find_run(id);
+    r.status = status;
+    r.error = error;
+    r.ended_ms = r.started_ms + 1;
+    s.finish_run(r, core::Checkpoint{r.checkpoint_json, r.counts_json, {}, {}}, {});
 }
 
 // The ids of a flow's runs, newest first.

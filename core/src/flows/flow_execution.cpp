@@ -1,5 +1,6 @@
-// Running a run: the worker threads take queued runs and execute them from their flow
-// version, resuming from the checkpoint when the host stopped in the middle of one.
+// Running a run: the worker threads claim runs from the store (queued ones, and runs whose
+// host stopped or died in them) and execute them from their flow version, resuming from the
+// checkpoint where a host left off.
 #include <junction/core/flows/flow_service.hpp>
 
 #include <junction/core/common/error.hpp>
@@ -9,51 +10,64 @@
 
 namespace junction::core {
 
-void FlowService::work() {
-    for (;;) {
-        std::string id;
-        auto active = std::make_shared<Active>();
-        {
-            std::unique_lock lock(mutex_);
+std::optional<ClaimedRun> FlowService::claim_next() {
+    std::string only;  // safe mode: the next run queued through this host
+    {
+        std::unique_lock lock(mutex_);
+        if (safe_) {
             wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-            if (stopping_) return;
-            id = queue_.front();
+            if (stopping_) return std::nullopt;
+            only = queue_.front();
             queue_.pop_front();
-            // Active before its status is read: a cancel now either finds it here or has
-            // already marked it cancelled in the store (cancel() holds the same lock).
-            active_[id] = active;
         }
-        auto r = store_.flows().find_run(id);
-        if (!r || !run_is_open(r->status)) {  // cancelled while queued, or gone
-            std::lock_guard lock(mutex_);
-            active_.erase(id);
-            idle_.notify_all();
-            continue;
-        }
-        try {
-            execute(std::move(*r), active);
-        } catch (const std::exception& e) {
-            log_error("flows", "run " + id + " could not be recorded: " + e.what());
-        }
+    }
+    try {
+        return store_.flows().claim_run(lease(), now_ms(), only);
+    } catch (const std::exception& e) {
+        log_error("flows", std::string("cannot take a run from the store: ") + e.what());
+        return std::nullopt;
     }
 }
 
-void FlowService::execute(RunRecord run, const std::shared_ptr<Active>& active) {
-    struct Forget {
-        FlowService& s;
-        std::string id;
-        ~Forget() {
-            std::lock_guard lock(s.mutex_);
-            s.active_.erase(id);
-            s.idle_.notify_all();
+void FlowService::work() {
+    for (;;) {
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait(lock, [&] { return stopping_ || !draining_; });
+            if (stopping_) return;
         }
-    } forget{*this, run.id};
+        auto claim = claim_next();
+        if (!claim) {
+            std::unique_lock lock(mutex_);
+            if (safe_) continue;
+            // Nothing to take: wait for a run queued here, or poll for the other hosts'.
+            wake_.wait_for(lock, options_.claim_poll, [&] { return stopping_ || queued_hints_ > 0; });
+            if (queued_hints_ > 0) --queued_hints_;
+            continue;
+        }
+        const std::string id = claim->run.id;
+        auto active = std::make_shared<Active>();
+        bool give_back = false;
+        {
+            std::lock_guard lock(mutex_);
+            active_[id] = active;  // from here a cancel or a stop reaches it
+            give_back = stopping_ || draining_;  // claimed as the host began to stop
+        }
+        try {
+            if (give_back)
+                hand_back(id);
+            else if (take_over(*claim))
+                execute(std::move(claim->run), claim->interrupted, active);
+        } catch (const std::exception& e) {
+            log_error("flows", "run " + id + " could not be recorded: " + e.what());
+        }
+        std::lock_guard lock(mutex_);
+        active_.erase(id);
+        idle_.notify_all();
+    }
+}
 
-    const bool resuming = run.status == "running";
-    run.resumed = run.resumed || resuming;
-    run.status = "running";
-    store_.flows().set_run_status(run.id, "running", "");
-    if (resuming) store_.flows().mark_resumed(run.id);
+void FlowService::execute(RunRecord run, bool resuming, const std::shared_ptr<Active>& active) {
     auto flow = store_.flows().find_flow(run.flow_id);
     const std::string flow_name = flow ? flow->name : run.flow_id;
 
@@ -86,10 +100,18 @@ void FlowService::execute(RunRecord run, const std::shared_ptr<Active>& active) 
         log_info("flows", "run " + run.id + " of " + flow_name + ": " + run.status);
     } catch (const std::exception& e) {
         const std::string why = redactor.apply(e.what());
+        if (active->lost || !still_held(run.id)) {
+            // Another host took the run over (this one missed its lease): it is theirs now.
+            log_warn("flows", "run " + run.id + " of " + flow_name + " was taken over by another host; this host "
+                                  "stopped working on it (" + why + ")");
+            return;
+        }
         if ((active->signals.stop || active->signals.drain) && !active->cancelled) {
-            // The host is stopping: leave the run "running"; start() resumes it.
+            // The host is stopping or draining: the run stays "running", handed back.
             if (ctx) ctx->flush_log();
-            log_info("flows", "run " + run.id + " paused at its last checkpoint; it resumes at the next start");
+            hand_back(run.id);
+            log_info("flows", "run " + run.id + " paused at its last checkpoint; it resumes on the next host to "
+                                  "take it (this one at its next start)");
             return;
         }
         const std::string status = active->cancelled ? "cancelled" : "failed";

@@ -1,8 +1,8 @@
-// Runs found "running" when the flow service starts: a clean stop paused them, or the
-// daemon died under them. A paused run resumes as before. A crashed one resumes once; if
-// the daemon dies again before the run checkpoints, the run itself is the likely cause
-// (a poison record, a connector that crashes), so it is failed and left for an admin to
-// retry instead of taking the daemon down at every start (issue 13).
+// Runs a host stopped or died in. A run handed back at a checkpoint (a clean stop, a drain)
+// resumes as before. A crashed one resumes once; if a host dies again before the run
+// checkpoints, the run itself is the likely cause (a poison record, a connector that
+// crashes), so it is failed and left for an admin to retry instead of taking down host
+// after host (issue 13). The count lives in the store, so it spans restarts and hosts.
 #include <junction/core/flows/flow_service.hpp>
 
 #include <junction/core/common/ids.hpp>
@@ -21,27 +21,24 @@ std::string crashed_twice(const std::string& run_id) {
 
 }  // namespace
 
-void FlowService::queue_interrupted_runs() {
-    // Interrupted runs first, oldest first: they resume from their checkpoints.
-    for (const char* status : {"running", "queued"}) {
-        RunQuery q;
-        q.status = status;
-        q.limit = 100'000;
-        auto runs = store_.flows().list_runs(q);
-        for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
-            if (it->status == "running") {
-                // Counted in the store before the run gets a chance to crash us again.
-                const int64_t crashes = store_.flows().count_interruption(it->id);
-                if (crashes >= kCrashesBeforeFailing) {
-                    fail_crashed_run(*it);
-                    continue;
-                }
-                log_info("flows", "run " + it->id + (crashes == 0 ? " was paused by a stop" : " was interrupted by a crash") +
-                                      "; resuming it");
-            }
-            queue_.push_back(it->id);
-        }
+bool FlowService::take_over(const ClaimedRun& claim) {
+    RunRecord run = claim.run;
+    if (claim.cancel_requested) {  // cancelled while no host held it
+        run.status = "cancelled";
+        run.error = "cancelled by an admin";
+        run.ended_ms = now_ms();
+        store_.flows().finish_run(run, Checkpoint{run.checkpoint_json, run.counts_json, {}, {}}, {});
+        log_warn("flows", "run " + run.id + " cancelled: " + run.error);
+        return false;
     }
+    if (!claim.interrupted) return true;
+    if (claim.crashes >= kCrashesBeforeFailing) {
+        fail_crashed_run(run);
+        return false;
+    }
+    log_info("flows", "run " + run.id + (claim.crashes == 0 ? " was paused by a stop" : " was interrupted by a crash") +
+                          "; resuming it");
+    return true;
 }
 
 void FlowService::fail_crashed_run(RunRecord run) {
@@ -55,14 +52,12 @@ void FlowService::fail_crashed_run(RunRecord run) {
     log_error("flows", "run " + run.id + " of " + (flow ? flow->name : run.flow_id) + " failed: " + run.error);
 }
 
-void FlowService::mark_paused(const std::vector<std::string>& run_ids) {
-    for (const auto& id : run_ids) {
-        try {
-            store_.flows().mark_paused(id);
-        } catch (const std::exception& e) {
-            log_warn("flows", "run " + id + " could not be marked as paused (" + e.what() +
-                                  "); the next start counts this stop as a crash");
-        }
+void FlowService::hand_back(const std::string& run_id) {
+    try {
+        store_.flows().release_runs(options_.host_id, {run_id});
+    } catch (const std::exception& e) {
+        log_warn("flows", "run " + run_id + " could not be handed back (" + e.what() +
+                              "); it resumes when its lease runs out, counted as a crash");
     }
 }
 

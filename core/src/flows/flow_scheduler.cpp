@@ -8,7 +8,7 @@
 
 namespace junction::core {
 
-FlowScheduler::FlowScheduler(FlowStore& store, std::function<void(const FlowRecord&)> fire)
+FlowScheduler::FlowScheduler(FlowStore& store, Fire fire)
     : store_(store), fire_(std::move(fire)) {}
 
 FlowScheduler::~FlowScheduler() { stop(); }
@@ -64,13 +64,14 @@ void FlowScheduler::loop() {
                 const std::string cron = t.cron + " " + t.time_zone;
                 auto known = next.find(f.id);
                 int64_t at = known != next.end() && known->second.cron == cron ? known->second.at : t.next_fire(now);
+                const int64_t tick = at;
                 const bool due = at && at <= now;
                 if (due) at = t.next_fire(now);
                 if (at) {  // planned before it fires: a start that throws waits for its next time
                     planned[f.id] = {cron, at};
                     earliest = std::min(earliest, at);
                 }
-                if (due) fire_(f);
+                if (due) fire_(f, tick);
             } catch (const std::exception& e) {
                 log_error("flows", "scheduler: flow " + f.name + " could not start: " + e.what());
             }

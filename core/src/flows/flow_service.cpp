@@ -32,10 +32,11 @@ std::string cursors_json(const std::map<std::string, std::string>& cursors) {
 
 FlowService::FlowService(Store& store, const SecretBox& secrets, InstanceRuntime& runtime, FlowServiceOptions options)
     : store_(store), secrets_(secrets), runtime_(runtime), options_(options),
-      scheduler_(store.flows(), [this](const FlowRecord& f) { fire_schedule(f); }),
+      scheduler_(store.flows(), [this](const FlowRecord& f, int64_t tick) { fire_schedule(f, tick); }),
       pruner_(store.flows(), options.retention, options.retention_interval) {}
 
-void FlowService::fire_schedule(const FlowRecord& f) {
+void FlowService::fire_schedule(const FlowRecord& f, int64_t tick_ms) {
+    if (!store_.flows().claim_schedule_tick(f.id, tick_ms)) return;  // another host fired this tick
     if (has_open_run(f.id)) {
         log_warn("flows", "schedule of flow " + f.name + " skipped: its previous run is still going");
         return;
@@ -45,30 +46,57 @@ void FlowService::fire_schedule(const FlowRecord& f) {
 
 FlowService::~FlowService() { stop(); }
 
+RunLease FlowService::lease() const { return RunLease{options_.host_id, now_ms() + options_.lease.count()}; }
+
 void FlowService::start(StartMode mode) {
     std::lock_guard lock(mutex_);
     if (started_) return;
     started_ = true;
     stopping_ = false;
-    if (mode == StartMode::normal)
-        queue_interrupted_runs();
-    else
+    draining_ = false;
+    safe_ = mode == StartMode::safe;
+    if (safe_)
         log_warn("flows", "safe mode: interrupted and queued runs are left as they are and no schedule fires");
+    else
+        store_.flows().expire_leases(options_.host_id);  // its previous process is gone
     for (size_t i = 0; i < std::max<size_t>(1, options_.run_workers); ++i) workers_.emplace_back([this] { work(); });
-    if (mode == StartMode::normal) {
+    lease_keeper_ = std::thread([this] { keep_leases(); });
+    if (!safe_) {
         scheduler_.start();
         pruner_.start();  // safe mode deletes nothing an operator may want to look at
     }
 }
 
+size_t FlowService::drain(std::chrono::milliseconds grace) {
+    std::unique_lock lock(mutex_);
+    draining_ = true;
+    const size_t in_hand = active_.size();
+    for (auto& [id, a] : active_) a->signals.drain = true;
+    wake_.notify_all();
+    if (!active_.empty()) {
+        log_info("flows", "draining: waiting up to " + std::to_string(grace.count()) + " ms for " +
+                              std::to_string(active_.size()) + " runs to reach a checkpoint");
+        if (!idle_.wait_for(lock, grace, [&] { return active_.empty(); }))
+            for (auto& [id, a] : active_) a->signals.stop = true;  // handed back at their last checkpoint
+        idle_.wait(lock, [&] { return active_.empty(); });
+    }
+    log_info("flows", "drained: this host takes no more runs; " + std::to_string(in_hand) +
+                          " runs were handed back to the other hosts");
+    return in_hand;
+}
+
+std::vector<std::string> FlowService::runs_in_hand() {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> ids;
+    for (const auto& [id, a] : active_) ids.push_back(id);
+    return ids;
+}
+
 void FlowService::stop(std::chrono::milliseconds grace) {
-    std::vector<std::string> held;  // runs this service was running or about to run
     {
         std::unique_lock lock(mutex_);
         if (!started_) return;
         stopping_ = true;
-        for (const auto& [id, a] : active_) held.push_back(id);
-        held.insert(held.end(), queue_.begin(), queue_.end());
         for (auto& [id, a] : active_) a->signals.drain = true;
         wake_.notify_all();
         if (!active_.empty() && grace.count() > 0) {
@@ -77,15 +105,16 @@ void FlowService::stop(std::chrono::milliseconds grace) {
             if (!idle_.wait_for(lock, grace, [&] { return active_.empty(); }))
                 log_warn("flows", std::to_string(active_.size()) +
                                       " runs did not reach a page boundary in time; they resume from "
-                                      "their last checkpoint at the next start");
+                                      "their last checkpoint");
         }
         for (auto& [id, a] : active_) a->signals.stop = true;
     }
     scheduler_.stop();
     pruner_.stop();
-    for (auto& t : workers_) t.join();
+    for (auto& t : workers_) t.join();  // each run still in hand was handed back by its worker
     workers_.clear();
-    mark_paused(held);  // every worker is out: what is still "running" paused cleanly
+    keeper_wake_.notify_all();
+    if (lease_keeper_.joinable()) lease_keeper_.join();
     std::lock_guard lock(mutex_);
     started_ = false;
     queue_.clear();
@@ -192,9 +221,10 @@ RunView FlowService::enqueue(RunRecord run, const std::string& flow_name) {
     store_.flows().insert_run(run);
     {
         std::lock_guard lock(mutex_);
-        queue_.push_back(run.id);
+        if (safe_) queue_.push_back(run.id);
+        ++queued_hints_;
     }
-    wake_.notify_one();
+    wake_.notify_one();  // a worker of this host looks at once; the others' at their next poll
     log_info("flows", "queued run " + run.id + " of flow " + flow_name + " (" + run.trigger + ")");
     return RunView{run, flow_name};
 }
@@ -259,21 +289,30 @@ RunView FlowService::run(std::string_view run_id) {
 }
 
 RunView FlowService::cancel(std::string_view run_id) {
-    RunView v = run(run_id);
-    std::lock_guard lock(mutex_);  // held until the store says cancelled: see work()
-    if (auto it = active_.find(v.record.id); it != active_.end()) {
+    const std::string id = run(run_id).record.id;
+    const auto cancel_in_hand = [&] {
+        std::lock_guard lock(mutex_);
+        auto it = active_.find(id);
+        if (it == active_.end()) return false;
         it->second->cancelled = true;
-        it->second->signals.stop = true;
-        return v;  // the run ends itself at its next page
+        it->second->signals.stop = true;  // the run ends itself at its next page
+        return true;
+    };
+    if (cancel_in_hand()) return run(id);
+    switch (store_.flows().request_cancel(id, now_ms())) {
+        case CancelOutcome::cancelled: break;
+        case CancelOutcome::requested:
+            // Held by a host (maybe this one, since a moment): it stops the run at its next
+            // lease renewal, or at once when the run is in this host's hands.
+            cancel_in_hand();
+            break;
+        case CancelOutcome::not_open: {
+            const RunView v = run(id);
+            throw Error(Errc::invalid_argument, "run " + v.record.id + " is " + v.record.status +
+                                                    "; only queued or running runs can be cancelled");
+        }
     }
-    v = run(run_id);  // what it is now that no worker can take it
-    if (v.record.status != "queued")
-        throw Error(Errc::invalid_argument, "run " + v.record.id + " is " + v.record.status + "; only queued or running runs can be cancelled");
-    v.record.status = "cancelled";
-    v.record.error = "cancelled before it started";
-    v.record.ended_ms = now_ms();
-    store_.flows().finish_run(v.record, Checkpoint{v.record.checkpoint_json, v.record.counts_json, {}, {}}, {});
-    return v;
+    return run(id);
 }
 
 RunView FlowService::retry(std::string_view run_id, bool from_start) {

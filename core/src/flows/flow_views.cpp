@@ -77,6 +77,7 @@ std::string RunView::to_json() const {
     field(w, "retry_of", r.retry_of);
     w.Key("resumed");
     w.Bool(r.resumed);
+    field(w, "host", r.host);
     raw(w, "counts", r.counts_json);
     raw(w, "progress", r.checkpoint_json);
     raw(w, "start_cursors", r.start_cursors_json);

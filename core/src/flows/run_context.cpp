@@ -108,7 +108,7 @@ void RunContext::page_done() {
     c.counts_json = counts_json();
     c.dedupe_keys.assign(new_keys_.begin(), new_keys_.end());
     c.failed = std::move(failed_);
-    store_.commit_checkpoint(run_.id, c);
+    store_.commit_checkpoint(run_, c);
     committed_checkpoint_ = c.checkpoint_json;
     new_keys_.clear();
     failed_.clear();

@@ -316,6 +316,10 @@ std::string PostgresConnection::row_lock(std::string_view table_alias) const {
     return " FOR UPDATE OF " + std::string(table_alias);
 }
 
+std::string PostgresConnection::row_claim(std::string_view table_alias) const {
+    return row_lock(table_alias) + " SKIP LOCKED";
+}
+
 // PostgreSQL checks its own pages (checksums; amcheck is an extension the store does not
 // require): this says the database answers and holds the store's schema.
 std::string PostgresConnection::integrity_check() {

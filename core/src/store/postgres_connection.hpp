@@ -29,6 +29,7 @@ public:
     void exec(const char* sql) override;
     void lock_for_rewrite(const std::vector<std::string>& tables) override;
     std::string row_lock(std::string_view table_alias) const override;
+    std::string row_claim(std::string_view table_alias) const override;
     std::string integrity_check() override;
     std::string describe() const override { return "PostgreSQL " + where_; }
 

@@ -140,6 +140,19 @@ const std::vector<const char*>& store_migrations() {
          added_ms BIGINT NOT NULL DEFAULT 0,
          PRIMARY KEY(scope, key));
        CREATE INDEX dedupe_keys_by_age ON dedupe_keys(scope, added_ms);)",
+    // SQLite's step 9: leased runs, a schedule's tick fired once, the hosts' heartbeats.
+    R"(ALTER TABLE runs ADD COLUMN host TEXT COLLATE "C" NOT NULL DEFAULT '';
+       ALTER TABLE runs ADD COLUMN lease_until_ms BIGINT NOT NULL DEFAULT 0;
+       ALTER TABLE runs ADD COLUMN cancel_requested BIGINT NOT NULL DEFAULT 0;
+       ALTER TABLE flows ADD COLUMN schedule_tick_ms BIGINT NOT NULL DEFAULT 0;
+       CREATE TABLE hosts(
+         id TEXT COLLATE "C" PRIMARY KEY,
+         name TEXT NOT NULL,
+         version TEXT NOT NULL,
+         address TEXT NOT NULL,
+         state TEXT NOT NULL,
+         started_ms BIGINT NOT NULL,
+         seen_ms BIGINT NOT NULL);)",
     };
     return migrations;
 }

@@ -16,7 +16,7 @@ constexpr const char* kFlowColumns =
     "f.id, f.name, f.version, f.enabled, f.webhook_token_sha256, f.created_ms, f.updated_ms, v.document";
 constexpr const char* kRunColumns =
     "id, flow_id, flow_version, trigger, status, started_ms, ended_ms, error, retry_of, payload, "
-    "start_cursors, checkpoint, counts, resumed";
+    "start_cursors, checkpoint, counts, resumed, host";
 
 // Deletes every key of the scopes starting with `prefix` (';' sorts right after ':').
 void delete_scopes(sql::Connection& c, const std::string& prefix) {
@@ -133,6 +133,13 @@ public:
         return names;
     }
 
+    bool claim_schedule_tick(std::string_view flow_id, int64_t tick_ms) override {
+        std::lock_guard lock(c_.mutex);
+        Statement u(c_, "UPDATE flows SET schedule_tick_ms=?2 WHERE id=?1 AND schedule_tick_ms < ?2");
+        u.bind_text(1, flow_id).bind(2, tick_ms).run();
+        return u.changes() == 1;
+    }
+
     std::map<std::string, std::string> flow_cursors(std::string_view flow_id) override {
         std::lock_guard lock(c_.mutex);
         Statement s(c_, "SELECT shape, cursor FROM flow_cursors WHERE flow_id=?");
@@ -145,11 +152,12 @@ public:
     void insert_run(const RunRecord& r) override {
         std::lock_guard lock(c_.mutex);
         Statement s(c_, std::string("INSERT INTO runs(") + kRunColumns +
-                                       ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                                       ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
         s.bind_text(1, r.id).bind_text(2, r.flow_id).bind(3, r.flow_version).bind_text(4, r.trigger)
             .bind_text(5, r.status).bind(6, r.started_ms).bind(7, r.ended_ms).bind_text(8, r.error)
             .bind_text(9, r.retry_of).bind_text(10, r.payload_json).bind_text(11, r.start_cursors_json)
-            .bind_text(12, r.checkpoint_json).bind_text(13, r.counts_json).bind(14, int64_t{r.resumed});
+            .bind_text(12, r.checkpoint_json).bind_text(13, r.counts_json).bind(14, int64_t{r.resumed})
+            .bind_text(15, r.host);
         s.run();
     }
 
@@ -182,47 +190,101 @@ public:
         return out;
     }
 
-    void set_run_status(std::string_view run_id, std::string_view status, std::string_view error) override {
+    std::optional<ClaimedRun> claim_run(const RunLease& lease, int64_t now_ms, std::string_view run_id) override {
         std::lock_guard lock(c_.mutex);
-        Statement s(c_, "UPDATE runs SET status=?, error=? WHERE id=?");
-        s.bind_text(1, status).bind_text(2, error).bind_text(3, run_id).run();
-    }
-
-    void mark_resumed(std::string_view run_id) override {
-        std::lock_guard lock(c_.mutex);
-        Statement s(c_, "UPDATE runs SET resumed=1 WHERE id=?");
-        s.bind_text(1, run_id).run();
-    }
-
-    void mark_paused(std::string_view run_id) override {
-        std::lock_guard lock(c_.mutex);
-        Statement s(c_, "UPDATE runs SET paused=1 WHERE id=? AND status='running'");
-        s.bind_text(1, run_id).run();
-    }
-
-    int64_t count_interruption(std::string_view run_id) override {
-        std::lock_guard lock(c_.mutex);
-        int64_t crashes = 0;
+        std::optional<ClaimedRun> out;
         c_.transaction([&] {
-            Statement u(c_, "UPDATE runs SET crash_resumes=crash_resumes + (1 - paused), paused=0 WHERE id=?");
-            u.bind_text(1, run_id).run();
-            Statement s(c_, "SELECT crash_resumes FROM runs WHERE id=?");
-            s.bind_text(1, run_id);
-            if (s.step()) crashes = s.integer(0);
+            int64_t crashes = 0;
+            bool paused = false;
+            {
+                // 'running' sorts before 'queued' descending: interrupted runs go first.
+                Statement s(c_, std::string("SELECT ") + kRunColumns +
+                                    ", crash_resumes, paused, cancel_requested FROM runs r WHERE (status='queued' OR "
+                                    "(status='running' AND lease_until_ms < ?1)) AND (?2='' OR id=?2) "
+                                    "ORDER BY status DESC, started_ms, id LIMIT 1" + c_.row_claim("r"));
+                s.bind(1, now_ms).bind_text(2, run_id);
+                if (!s.step()) return;
+                out.emplace();
+                out->run = read_run(s);
+                crashes = s.integer(15);
+                paused = s.integer(16) != 0;
+                out->cancel_requested = s.integer(17) != 0;
+            }
+            RunRecord& r = out->run;
+            out->interrupted = r.status == "running";
+            if (out->interrupted && !paused) ++crashes;
+            out->crashes = out->interrupted ? crashes : 0;
+            r.status = "running";
+            r.host = lease.host;
+            r.resumed = r.resumed || out->interrupted;
+            Statement u(c_, "UPDATE runs SET status='running', host=?, lease_until_ms=?, paused=0, crash_resumes=?, "
+                            "resumed=? WHERE id=?");
+            u.bind_text(1, lease.host).bind(2, lease.until_ms).bind(3, crashes).bind(4, int64_t{r.resumed})
+                .bind_text(5, r.id).run();
         });
-        return crashes;
+        return out;
     }
 
-    void commit_checkpoint(std::string_view run_id, const Checkpoint& c) override {
+    std::map<std::string, bool> renew_leases(const RunLease& lease, const std::vector<std::string>& run_ids) override {
         std::lock_guard lock(c_.mutex);
-        c_.transaction([&] { write_checkpoint(run_id, c); });
+        std::map<std::string, bool> held;
+        for (const auto& id : run_ids) {
+            // A lease that ran out is still this host's until another host takes the run.
+            Statement u(c_, "UPDATE runs SET lease_until_ms=? WHERE id=? AND host=? AND status='running' AND paused=0");
+            u.bind(1, lease.until_ms).bind_text(2, id).bind_text(3, lease.host).run();
+            if (u.changes() == 0) continue;
+            Statement s(c_, "SELECT cancel_requested FROM runs WHERE id=?");
+            s.bind_text(1, id);
+            held[id] = s.step() && s.integer(0) != 0;
+        }
+        return held;
+    }
+
+    void release_runs(std::string_view host, const std::vector<std::string>& run_ids) override {
+        std::lock_guard lock(c_.mutex);
+        for (const auto& id : run_ids) {
+            Statement u(c_, "UPDATE runs SET paused=1, lease_until_ms=0, host='' WHERE id=? AND host=? AND status='running'");
+            u.bind_text(1, id).bind_text(2, host).run();
+        }
+    }
+
+    void expire_leases(std::string_view host) override {
+        std::lock_guard lock(c_.mutex);
+        Statement u(c_, "UPDATE runs SET lease_until_ms=0 WHERE host=? AND status='running'");
+        u.bind_text(1, host).run();
+    }
+
+    CancelOutcome request_cancel(std::string_view run_id, int64_t now_ms) override {
+        std::lock_guard lock(c_.mutex);
+        CancelOutcome outcome = CancelOutcome::not_open;
+        c_.transaction([&] {
+            Statement s(c_, "SELECT status FROM runs r WHERE id=?" + c_.row_lock("r"));
+            s.bind_text(1, run_id);
+            const std::string status = s.step() ? s.text(0) : std::string();
+            if (status == "queued") {
+                Statement u(c_, "UPDATE runs SET status='cancelled', error='cancelled before it started', ended_ms=? "
+                                "WHERE id=?");
+                u.bind(1, now_ms).bind_text(2, run_id).run();
+                outcome = CancelOutcome::cancelled;
+            } else if (status == "running") {
+                Statement u(c_, "UPDATE runs SET cancel_requested=1 WHERE id=?");
+                u.bind_text(1, run_id).run();
+                outcome = CancelOutcome::requested;
+            }
+        });
+        return outcome;
+    }
+
+    void commit_checkpoint(const RunRecord& run, const Checkpoint& c) override {
+        std::lock_guard lock(c_.mutex);
+        c_.transaction([&] { write_checkpoint(run, c); });
     }
 
     void finish_run(const RunRecord& r, const Checkpoint& last,
                     const std::map<std::string, std::string>& cursors) override {
         std::lock_guard lock(c_.mutex);
         c_.transaction([&] {
-            write_checkpoint(r.id, last);
+            write_checkpoint(r, last);
             Statement s(c_, "UPDATE runs SET status=?, ended_ms=?, error=? WHERE id=?");
             s.bind_text(1, r.status).bind(2, r.ended_ms).bind_text(3, r.error).bind_text(4, r.id).run();
             for (const auto& [shape, cursor] : cursors) {
@@ -311,10 +373,16 @@ public:
     }
 
 private:
-    void write_checkpoint(std::string_view run_id, const Checkpoint& c) {
+    // Fenced by the lease: a host that lost the run writes nothing of it.
+    void write_checkpoint(const RunRecord& run, const Checkpoint& c) {
+        const std::string& run_id = run.id;
         // Progress: whatever crashed before did not stop the run here (crash_resumes).
-        Statement s(c_, "UPDATE runs SET checkpoint=?, counts=?, crash_resumes=0 WHERE id=?");
-        s.bind_text(1, c.checkpoint_json).bind_text(2, c.counts_json).bind_text(3, run_id).run();
+        Statement s(c_, "UPDATE runs SET checkpoint=?, counts=?, crash_resumes=0 WHERE id=? AND host=? "
+                        "AND status='running'");
+        s.bind_text(1, c.checkpoint_json).bind_text(2, c.counts_json).bind_text(3, run_id).bind_text(4, run.host).run();
+        if (s.changes() == 0)
+            throw Error(Errc::conflict, "run " + run_id + " is no longer held by this host (its lease ran out and "
+                                        "another host took it over, or it ended); this host stops working on it");
         const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::system_clock::now().time_since_epoch()).count();
         for (const auto& [scope, key] : c.dedupe_keys) {
@@ -357,6 +425,7 @@ private:
         r.checkpoint_json = s.text(11);
         r.counts_json = s.text(12);
         r.resumed = s.integer(13) != 0;
+        r.host = s.text(14);
         return r;
     }
 

@@ -31,6 +31,33 @@ public:
 
     FlowStore& flows() override { return *flows_; }
 
+    void put_host(const HostRecord& h) override {
+        std::lock_guard lock(mutex_);
+        Statement s(*conn_, "INSERT INTO hosts(id, name, version, address, state, started_ms, seen_ms) "
+                            "VALUES(?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
+                            "version=excluded.version, address=excluded.address, state=excluded.state, "
+                            "started_ms=excluded.started_ms, seen_ms=excluded.seen_ms");
+        s.bind_text(1, h.id).bind_text(2, h.name).bind_text(3, h.version).bind_text(4, h.address)
+            .bind_text(5, h.state).bind(6, h.started_ms).bind(7, h.seen_ms).run();
+    }
+
+    std::vector<HostRecord> list_hosts() override {
+        std::lock_guard lock(mutex_);
+        Statement s(*conn_, "SELECT id, name, version, address, state, started_ms, seen_ms FROM hosts "
+                            "ORDER BY name, id");
+        std::vector<HostRecord> out;
+        while (s.step())
+            out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.integer(5), s.integer(6)});
+        return out;
+    }
+
+    size_t forget_hosts(int64_t seen_before_ms) override {
+        std::lock_guard lock(mutex_);
+        Statement s(*conn_, "DELETE FROM hosts WHERE seen_ms < ?");
+        s.bind(1, seen_before_ms).run();
+        return static_cast<size_t>(s.changes());
+    }
+
     void insert_instance(const InstanceRecord& r) override {
         std::lock_guard lock(mutex_);
         transaction([&] {

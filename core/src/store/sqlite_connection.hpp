@@ -79,6 +79,7 @@ public:
     // BEGIN IMMEDIATE already keeps every other writer out.
     void lock_for_rewrite(const std::vector<std::string>&) override {}
     std::string row_lock(std::string_view) const override { return {}; }
+    std::string row_claim(std::string_view) const override { return {}; }
     std::string integrity_check() override;
     std::string describe() const override { return "SQLite " + file_.string(); }
 

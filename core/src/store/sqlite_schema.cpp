@@ -151,6 +151,23 @@ const std::vector<const char*>& store_migrations() {
          nonce BLOB NOT NULL,
          ciphertext BLOB NOT NULL,
          PRIMARY KEY(instance_id, field));)",
+    // Runs are leased (decision 0024): `host` holds a running run until `lease_until_ms`
+    // and renews it while it works; a run whose lease ran out is taken by any host. An
+    // admin's cancel of a run another host holds is a request that host acts on. A
+    // schedule's tick fires once for all hosts: the first to move `schedule_tick_ms`.
+    // `hosts`: each junctiond's heartbeat.
+    R"(ALTER TABLE runs ADD COLUMN host TEXT NOT NULL DEFAULT '';
+       ALTER TABLE runs ADD COLUMN lease_until_ms INTEGER NOT NULL DEFAULT 0;
+       ALTER TABLE runs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+       ALTER TABLE flows ADD COLUMN schedule_tick_ms INTEGER NOT NULL DEFAULT 0;
+       CREATE TABLE hosts(
+         id TEXT PRIMARY KEY,
+         name TEXT NOT NULL,
+         version TEXT NOT NULL,
+         address TEXT NOT NULL,
+         state TEXT NOT NULL,
+         started_ms INTEGER NOT NULL,
+         seen_ms INTEGER NOT NULL);)",
     };
     return migrations;
 }

@@ -12,6 +12,8 @@
 #include <junction/core/marketplace/package_trust.hpp>
 #include <junction/core/updates/connector_updates.hpp>
 
+#include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -56,6 +58,16 @@ struct DaemonStatus {
     std::string store;  // the engine and database, no password (Store::describe)
 };
 void add_daemon_route(Router& router, DaemonStatus status);
+
+// GET /v1/cluster and POST /v1/daemon/drain (cluster_api.cpp).
+struct ClusterServices {
+    core::Store& store;
+    core::FlowService& flows;
+    std::string host_id;
+    std::chrono::milliseconds heartbeat;  // how often each host writes its row
+    std::function<void()> beat;           // writes this host's row now, once the heartbeat runs
+};
+void add_cluster_routes(Router& router, ClusterServices& services);
 
 // Authenticates (Authorization: Bearer <token>, except public routes), routes, and maps
 // exceptions to error responses. Never echoes a request body.

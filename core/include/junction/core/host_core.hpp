@@ -4,6 +4,7 @@
 // so they run the same thing.
 #pragma once
 
+#include <junction/core/cluster/host_identity.hpp>
 #include <junction/core/flows/flow_service.hpp>
 #include <junction/core/instances/instance_service.hpp>
 #include <junction/core/secrets/master_key.hpp>
@@ -40,7 +41,7 @@ struct HostCoreOptions {
 
 class HostCore {
 public:
-    // Opens the store (creating it), the master key (refusing a wrong one), the registry
+    // Locks the state directory, opens the store (creating it), the master key (refusing a wrong one), the registry
     // of <state>/plugins, and restores the active versions.
     HostCore(const std::filesystem::path& state_dir, const HostCoreOptions& options = {});
 
@@ -48,6 +49,7 @@ public:
     PackageInfo install(const std::filesystem::path& package, const std::string& actor);
 
     const std::filesystem::path state_dir;
+    HostIdentity identity;  // first: the state directory is this process's before anything opens in it
     std::unique_ptr<Store> store;
     KeySource keys;  // junctiond wipes its env_value once it needs it no more
     SecretBox secrets;

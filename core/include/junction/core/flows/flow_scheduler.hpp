@@ -1,5 +1,6 @@
 // Fires schedule triggers: one thread that sleeps until the next cron time of any enabled
-// scheduled flow (at most a minute), and plans again when flows change.
+// scheduled flow (at most a minute), and plans again when flows change. Every host runs one;
+// `fire` claims the tick in the store, so each tick starts one run for the whole cluster.
 #pragma once
 
 #include <junction/core/store/flow_store.hpp>
@@ -13,8 +14,10 @@ namespace junction::core {
 
 class FlowScheduler {
 public:
-    // `fire` starts a run of the flow (or says why not); called on the scheduler's thread.
-    FlowScheduler(FlowStore& store, std::function<void(const FlowRecord&)> fire);
+    // `fire` starts the run of the flow's tick at `tick_ms` (the cron time that came due),
+    // or says why not; called on the scheduler's thread.
+    using Fire = std::function<void(const FlowRecord& flow, int64_t tick_ms)>;
+    FlowScheduler(FlowStore& store, Fire fire);
     ~FlowScheduler();
 
     void start();
@@ -26,7 +29,7 @@ private:
     void loop();
 
     FlowStore& store_;
-    std::function<void(const FlowRecord&)> fire_;
+    Fire fire_;
     std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false, changed_ = false;

@@ -2,7 +2,10 @@
 // delete, enable; start runs (manual, schedule, webhook), list and inspect them, cancel,
 // retry. Runs execute on a few worker threads; a schedule thread fires cron triggers; a
 // pruning thread applies retention (run_pruner.hpp).
-// A run the host was stopped in (or killed in) is resumed from its checkpoint on start().
+// The store is the queue, and every host sharing it takes runs from it (decision 0024): a
+// worker claims a run with a lease, a keeper thread renews the leases of the runs in hand,
+// and a run whose host stopped or died is resumed from its checkpoint by whichever host
+// claims it next (this one at its next start, or another within the lease timeout).
 #pragma once
 
 #include <junction/core/flows/flow_graph.hpp>
@@ -21,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,6 +36,13 @@ struct FlowServiceOptions {
     RetentionPolicy retention;  // each flow's "retention" overrides it
     std::chrono::milliseconds retention_interval{std::chrono::minutes(5)};  // between pruning passes
     WebhookRateLimit webhook_rate_limit;  // each webhook trigger's "rate_limit" overrides it
+    // This host in the store: the runs it holds carry this id (stable for a state directory).
+    std::string host_id = "local";
+    // How long a run stays with its host without a renewal; renewed every third of it. A
+    // host that dies loses its runs to the others after at most this long.
+    std::chrono::milliseconds lease{std::chrono::seconds(6)};
+    // How often an idle worker looks for runs another host queued or gave up.
+    std::chrono::milliseconds claim_poll{std::chrono::seconds(1)};
 };
 
 struct FlowView {
@@ -57,17 +68,24 @@ public:
     FlowService(Store& store, const SecretBox& secrets, InstanceRuntime& runtime, FlowServiceOptions options = {});
     ~FlowService();
 
-    // Resumes interrupted runs, starts the workers and the scheduler. A run that the daemon
-    // died under twice in a row, with no checkpoint between, is failed instead of resumed
-    // (flow_interruptions.cpp). Safe mode (junctiond --safe) resumes nothing, fires no
-    // schedule and leaves queued and interrupted runs as they are; runs started by an
-    // admin still run.
+    // Starts the workers, the lease keeper and the scheduler; the runs this host held when
+    // its last process stopped or died are resumed (by it, or by another host). A run that
+    // hosts died under twice in a row, with no checkpoint between, is failed instead of
+    // resumed (flow_interruptions.cpp). Safe mode (junctiond --safe) resumes nothing, fires
+    // no schedule and takes no queued run; runs started through it by an admin still run.
     enum class StartMode { normal, safe };
     void start(StartMode mode = StartMode::normal);
     // Stops taking runs; runs in progress finish the page in hand and checkpoint, for at
-    // most `grace`, then stop where they are. Either way they stay "running", marked as
-    // paused (not crashed), and resume from their last checkpoint at the next start().
+    // most `grace`, then stop where they are. Either way they stay "running", handed back
+    // (no crash counted), and resume from their last checkpoint on the next host to claim them.
     void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(0));
+    // As stop(), but the service stays up: this host takes no more runs, and the runs in
+    // hand are handed back to the other hosts at their next page (at once after `grace`).
+    // Returns how many runs it handed back. A drained host goes on serving the API.
+    size_t drain(std::chrono::milliseconds grace);
+    bool draining() const { return draining_; }
+    // The runs this host is executing now.
+    std::vector<std::string> runs_in_hand();
 
     // For /metrics: records received and delivered per flow name since the start, and
     // the number of runs per flow and status.
@@ -105,20 +123,28 @@ public:
 private:
     struct Active {
         flows::RunSignals signals;
-        bool cancelled = false;  // stop means cancel (else: the host is stopping)
+        std::atomic<bool> cancelled{false};  // stop means cancel (else: the host is stopping)
+        std::atomic<bool> lost{false};       // another host took the run: write nothing more
     };
 
     FlowRecord load(std::string_view id_or_name);
     RunView view(const RunRecord& r);
     RunView enqueue(RunRecord run, const std::string& flow_name);
+    RunLease lease() const;
+    // flow_execution.cpp: a worker claims runs and executes them.
     void work();
-    void execute(RunRecord run, const std::shared_ptr<Active>& active);  // flow_execution.cpp
-    void fire_schedule(const FlowRecord& flow);
-    // start(): queues the runs to resume, failing the ones crashes stopped twice.
-    void queue_interrupted_runs();  // flow_interruptions.cpp
+    std::optional<ClaimedRun> claim_next();
+    // `resuming`: a host stopped or died in it; it goes on from its checkpoint.
+    void execute(RunRecord run, bool resuming, const std::shared_ptr<Active>& active);
+    void fire_schedule(const FlowRecord& flow, int64_t tick_ms);
+    // flow_interruptions.cpp: what a claimed run that was interrupted becomes.
+    bool take_over(const ClaimedRun& claim);  // false: it was failed or cancelled, not resumed
     void fail_crashed_run(RunRecord run);
-    // stop(): marks the runs this service held as paused by a clean stop.
-    void mark_paused(const std::vector<std::string>& run_ids);
+    void hand_back(const std::string& run_id);  // paused at a checkpoint: any host may resume it
+    // run_leases.cpp: renews the leases of the runs in hand; stops the ones lost or cancelled.
+    void keep_leases();
+    void renew_leases_once();
+    bool still_held(const std::string& run_id);
     bool has_open_run(const std::string& flow_id);
 
     Store& store_;
@@ -130,10 +156,15 @@ private:
     std::mutex mutex_;
     std::condition_variable wake_;  // workers: a run queued; scheduler: flows changed
     std::condition_variable idle_;  // stop(): a run left active_
+    std::condition_variable keeper_wake_;  // the lease keeper: stop
+    // Safe mode: the runs queued through this host, the only ones it takes.
     std::deque<std::string> queue_;
+    size_t queued_hints_ = 0;  // runs queued here since a worker last looked
     std::map<std::string, std::shared_ptr<Active>> active_;  // run id -> its stop flag
-    bool stopping_ = false, started_ = false;
+    bool stopping_ = false, started_ = false, safe_ = false;
+    std::atomic<bool> draining_{false};
     std::vector<std::thread> workers_;
+    std::thread lease_keeper_;
     FlowScheduler scheduler_;
     RunPruner pruner_;
     WebhookRateLimiter webhook_limiter_;

@@ -42,7 +42,31 @@ struct RunRecord {
     std::string checkpoint_json = "{}";     // progress as of the last checkpoint
     std::string counts_json = "{}";         // shape -> {"in","out","failed"}
     bool resumed = false;  // continued after the host stopped mid-run
+    // The junctiond that holds the run (or held it when it died); empty: none (queued, or
+    // handed back by a clean stop).
+    std::string host;
 };
+
+// A run is leased to one host at a time (decision 0024): it holds the run until `until_ms`
+// (its clock, ms since the epoch) and renews the lease while it works. Every write of the
+// run's progress is fenced by it, so a host that lost its lease writes nothing more.
+struct RunLease {
+    std::string host;
+    int64_t until_ms = 0;
+};
+
+// A run a host has just taken.
+struct ClaimedRun {
+    RunRecord run;             // now "running", held by the claimer
+    bool interrupted = false;  // it was running: a host stopped or died in it
+    // Crashes in a row that interrupted it with no checkpoint since (a clean stop adds none).
+    int64_t crashes = 0;
+    bool cancel_requested = false;  // an admin cancelled it while no host held it
+};
+
+// What an admin's cancel did: a queued run is cancelled at once; a running one is asked to
+// stop, and the host holding it (or the next to take it) cancels it.
+enum class CancelOutcome { cancelled, requested, not_open };
 
 // Queued or running: not over yet.
 inline bool run_is_open(std::string_view status) { return status == "queued" || status == "running"; }
@@ -96,6 +120,9 @@ public:
     virtual void set_webhook_token(std::string_view flow_id, std::string_view token_sha256) = 0;
     // Names of the flows whose current version uses the instance.
     virtual std::vector<std::string> flows_using_instance(std::string_view instance_id) = 0;
+    // True for the one caller (of all hosts) that moves the flow's schedule to `tick_ms`,
+    // a time its cron fires at: that host starts the tick's run. False once it moved there.
+    virtual bool claim_schedule_tick(std::string_view flow_id, int64_t tick_ms) = 0;
     // Receive shape -> the newest incremental cursor a run delivered.
     virtual std::map<std::string, std::string> flow_cursors(std::string_view flow_id) = 0;
 
@@ -106,17 +133,27 @@ public:
     virtual std::vector<RunRecord> list_runs(const RunQuery& query) = 0;
     // How many runs each flow has in each status: flow name -> status -> count.
     virtual std::map<std::string, std::map<std::string, int64_t>> count_runs() = 0;
-    virtual void set_run_status(std::string_view run_id, std::string_view status, std::string_view error) = 0;
-    // The run continues after the host stopped in the middle of it.
-    virtual void mark_resumed(std::string_view run_id) = 0;
-    // A clean stop left the run "running" at a checkpoint: the next start resumes it
-    // without counting a crash. Only a run still "running" is marked.
-    virtual void mark_paused(std::string_view run_id) = 0;
-    // At start, before resuming a run found "running": clears a clean pause, or else counts
-    // one more crash. Returns how many crashes in a row interrupted the run (a pause adds
-    // none); a checkpoint resets the count, so only a run that makes no progress adds up.
-    virtual int64_t count_interruption(std::string_view run_id) = 0;
-    virtual void commit_checkpoint(std::string_view run_id, const Checkpoint& checkpoint) = 0;
+
+    // Runs and their leases. claim_run takes the oldest run no host holds: interrupted
+    // runs first (running, their lease ran out or was handed back), then queued ones; with
+    // `run_id`, only that run. Taking an interrupted run counts one more crash unless its
+    // last host handed it back. Several hosts claim at once without taking the same run.
+    virtual std::optional<ClaimedRun> claim_run(const RunLease& lease, int64_t now_ms,
+                                                std::string_view run_id = {}) = 0;
+    // Extends the lease of each run in `run_ids` that lease.host still holds. Returns those
+    // it holds, each with whether an admin asked to cancel it; the others were lost.
+    virtual std::map<std::string, bool> renew_leases(const RunLease& lease,
+                                                     const std::vector<std::string>& run_ids) = 0;
+    // A clean stop or a drain hands runs back at a checkpoint: the next claim, by any host,
+    // takes them at once and counts no crash; no host holds them meanwhile. Only runs
+    // `host` still holds.
+    virtual void release_runs(std::string_view host, const std::vector<std::string>& run_ids) = 0;
+    // At a host's start: the leases its previous process held end now (that process is gone).
+    virtual void expire_leases(std::string_view host) = 0;
+    virtual CancelOutcome request_cancel(std::string_view run_id, int64_t now_ms) = 0;
+    // Checkpoints and the end are fenced: both throw Error(conflict) when run.host no
+    // longer holds the run (its lease ran out and another host took it), writing nothing.
+    virtual void commit_checkpoint(const RunRecord& run, const Checkpoint& checkpoint) = 0;
     // The end of a run, in one transaction: its last checkpoint, its final status, the
     // flow's incremental cursors, and the run-scoped de-dupe keys dropped.
     virtual void finish_run(const RunRecord& run, const Checkpoint& last,

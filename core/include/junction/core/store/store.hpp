@@ -110,6 +110,17 @@ using Rebase = std::function<std::optional<RotatedSecret>(const std::string& ins
                                                           const std::optional<SealedSecret>& after,
                                                           const RotatedSecret& rotation)>;
 
+// One junctiond sharing the store, as its last heartbeat said (one host on SQLite).
+struct HostRecord {
+    std::string id;       // stable for a state directory (host-id in it)
+    std::string name;     // for people: the machine's name, or the host-name setting
+    std::string version;  // junctiond's
+    std::string address;  // its admin API
+    std::string state;    // "running" | "draining" | "stopped"
+    int64_t started_ms = 0;
+    int64_t seen_ms = 0;  // the last heartbeat
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -175,6 +186,13 @@ public:
                                        const std::vector<InstanceRecord>& updated,
                                        const std::vector<InstanceSnapshot>& snapshots,
                                        const HistoryEntry& entry, const Rebase& rebase = {}) = 0;
+
+    // The hosts' heartbeats: put_host inserts or replaces the host's row.
+    virtual void put_host(const HostRecord& host) = 0;
+    // By name, then id.
+    virtual std::vector<HostRecord> list_hosts() = 0;
+    // Forgets hosts whose last heartbeat is older than `seen_before_ms`; returns how many.
+    virtual size_t forget_hosts(int64_t seen_before_ms) = 0;
 
     // Flows and their runs, in the same database.
     virtual FlowStore& flows() = 0;
