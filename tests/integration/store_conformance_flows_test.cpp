@@ -237,6 +237,27 @@ TEST_CASE("a checkpoint and a run's end are each one write: keys, failures, curs
     });
 }
 
+TEST_CASE("de-dupe keys are kept byte for byte: NUL, stray bytes and U+FFFD are three keys") {
+    for_each_store([](StoreUnderTest& engine) {
+        auto store = engine.open();
+        auto& flows = store->flows();
+        flows.save_flow(flow("f1"));
+        flows.insert_run(run("r1", "f1", "running", 1000));
+        const std::string nul("a\0b", 3), stray("a\xff" "b"), replacement("a\xEF\xBF\xBD" "b"),
+            prefixed("\xEF\xBF\xBEhex:61");
+        flows.commit_checkpoint(*flows.find_run("r1"), Checkpoint{"{}", "{}", {{"flow:f1:k", nul}, {"flow:f1:k", prefixed}}, {}});
+        CHECK(flows.dedupe_seen("flow:f1:k", nul));
+        CHECK(flows.dedupe_seen("flow:f1:k", prefixed));
+        CHECK_FALSE(flows.dedupe_seen("flow:f1:k", stray));
+        CHECK_FALSE(flows.dedupe_seen("flow:f1:k", replacement));
+        CHECK_FALSE(flows.dedupe_seen("flow:f1:k", "a"));  // what the prefixed key would spell
+        CHECK_FALSE(flows.dedupe_seen("flow:f1:k", std::string("a\0c", 3)));
+        flows.commit_checkpoint(*flows.find_run("r1"), Checkpoint{"{}", "{}", {{"flow:f1:k", stray}}, {}});
+        CHECK(flows.dedupe_seen("flow:f1:k", stray));
+        CHECK_FALSE(flows.dedupe_seen("flow:f1:k", replacement));
+    });
+}
+
 TEST_CASE("leases: one host holds a run; interrupted runs go first; a crash counts, a hand-back does not") {
     for_each_store([](StoreUnderTest& engine) {
         auto store = engine.open();

@@ -1,5 +1,7 @@
 #include "sql_flow_store.hpp"
 
+#include <junction/json/utf8.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -17,6 +19,23 @@ constexpr const char* kFlowColumns =
 constexpr const char* kRunColumns =
     "id, flow_id, flow_version, trigger, status, started_ms, ended_ms, error, retry_of, payload, "
     "start_cursors, checkpoint, counts, resumed, host";
+
+// A de-dupe key as stored: itself when both engines keep it as it is, else (NUL or bytes
+// that are not UTF-8, which PostgreSQL's text would turn into U+FFFD, so "a\0" and
+// "a\xff" would be one key) a noncharacter prefix and its bytes in hex. Keys that start
+// with the prefix are written out the same way, so no two keys ever meet.
+std::string stored_key(std::string_view key) {
+    static constexpr std::string_view kPrefix = "\xEF\xBF\xBEhex:";  // U+FFFE
+    if (json::is_valid_utf8(key) && key.find('\0') == std::string_view::npos && key.rfind(kPrefix, 0) != 0)
+        return std::string(key);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out(kPrefix);
+    for (unsigned char c : key) {
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+    }
+    return out;
+}
 
 // Deletes every key of the scopes starting with `prefix` (';' sorts right after ':').
 void delete_scopes(sql::Connection& c, const std::string& prefix) {
@@ -332,33 +351,38 @@ public:
     bool dedupe_seen(std::string_view scope, std::string_view key) override {
         std::lock_guard lock(c_.mutex);
         Statement s(c_, "SELECT 1 FROM dedupe_keys WHERE scope=? AND key=?");
-        s.bind_text(1, scope).bind_text(2, key);
+        s.bind_text(1, scope).bind_text(2, stored_key(key));
         return s.step();
     }
 
     size_t prune_runs(std::string_view flow_id, int64_t started_before_ms, int64_t keep_newest,
                       size_t batch) override {
         std::lock_guard lock(c_.mutex);
-        std::vector<std::string> ids;
-        {
-            Statement s(c_,
-                        "SELECT id FROM runs WHERE flow_id=?1 AND status NOT IN ('queued','running') "
-                        "AND id NOT IN (SELECT retry_of FROM runs WHERE flow_id=?1 AND status IN ('queued','running')) "
-                        "AND (started_ms < ?2 OR (?3 > 0 AND id IN (SELECT id FROM runs WHERE flow_id=?1 "
-                        "ORDER BY started_ms DESC, id DESC LIMIT 9223372036854775807 OFFSET ?3))) LIMIT ?4");
-            s.bind_text(1, flow_id).bind(2, started_before_ms).bind(3, keep_newest)
-                .bind(4, static_cast<int64_t>(batch));
-            while (s.step()) ids.push_back(s.text(0));
-        }
-        if (ids.empty()) return 0;
+        size_t deleted = 0;
+        // One transaction, and each delete checks again that the run is over and no open
+        // retry is based on it: a host may have queued a retry since the selection.
         c_.transaction([&] {
+            std::vector<std::string> ids;
+            {
+                Statement s(c_,
+                            "SELECT id FROM runs WHERE flow_id=?1 AND status NOT IN ('queued','running') "
+                            "AND id NOT IN (SELECT retry_of FROM runs WHERE flow_id=?1 AND status IN ('queued','running')) "
+                            "AND (started_ms < ?2 OR (?3 > 0 AND id IN (SELECT id FROM runs WHERE flow_id=?1 "
+                            "ORDER BY started_ms DESC, id DESC LIMIT 9223372036854775807 OFFSET ?3))) LIMIT ?4");
+                s.bind_text(1, flow_id).bind(2, started_before_ms).bind(3, keep_newest)
+                    .bind(4, static_cast<int64_t>(batch));
+                while (s.step()) ids.push_back(s.text(0));
+            }
             for (const auto& id : ids) {
-                Statement d(c_, "DELETE FROM runs WHERE id=?");  // log and failures cascade
+                Statement d(c_, "DELETE FROM runs WHERE id=?1 AND status NOT IN ('queued','running') AND id NOT IN "
+                                "(SELECT retry_of FROM runs WHERE status IN ('queued','running'))");  // log, failures cascade
                 d.bind_text(1, id).run();
+                if (d.changes() == 0) continue;
                 delete_scopes(c_, "run:" + id);
+                ++deleted;
             }
         });
-        return ids.size();
+        return deleted;
     }
 
     size_t prune_dedupe_keys(std::string_view flow_id, int64_t added_before_ms, size_t batch) override {
@@ -388,7 +412,7 @@ private:
         for (const auto& [scope, key] : c.dedupe_keys) {
             Statement k(c_, "INSERT INTO dedupe_keys(scope, key, added_ms) VALUES(?,?,?) "
                                        "ON CONFLICT(scope, key) DO UPDATE SET added_ms = excluded.added_ms");
-            k.bind_text(1, scope).bind_text(2, key).bind(3, now).run();
+            k.bind_text(1, scope).bind_text(2, stored_key(key)).bind(3, now).run();
         }
         for (const auto& f : c.failed) {
             Statement k(c_, "INSERT INTO run_failures(run_id, shape, reason, record) VALUES(?,?,?,?)");
