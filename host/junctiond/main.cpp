@@ -215,8 +215,6 @@ int run(int argc, char** argv, DaemonOptions options) {
             [&] { install_scanned(core.registry.scan(options.plugin_dir), core.updates); },
             options.plugin_watch == "poll");
     }
-    // Resumes runs a previous stop (or crash) interrupted; in safe mode, none.
-    core.flows.start(options.safe_mode ? FlowService::StartMode::safe : FlowService::StartMode::normal);
     HostHeartbeat membership(*core.store,
                              HostRecord{core.identity.id(), machine_name(), JUNCTION_VERSION,
                                         std::string(server.tls() ? "https://" : "http://") + options.listen_address +
@@ -224,6 +222,8 @@ int run(int argc, char** argv, DaemonOptions options) {
                                         "running", 0, 0},
                              cluster.heartbeat, [&core] { return core.flows.draining() ? "draining" : "running"; });
     heartbeat = &membership;
+    // Resumes runs a previous stop (or crash) interrupted; in safe mode, none.
+    core.flows.start(options.safe_mode ? FlowService::StartMode::safe : FlowService::StartMode::normal);
     log_info("junctiond", "admin API listening on " + std::string(server.tls() ? "https://" : "http://") +
                               options.listen_address + ":" +
                               std::to_string(server.port()) + "; plugin folder " +

@@ -258,6 +258,21 @@ TEST_CASE("de-dupe keys are kept byte for byte: NUL, stray bytes and U+FFFD are 
     });
 }
 
+namespace {
+
+// A host's lease of 6 s, on a clock stopped at `now_ms`.
+RunLease at(const char* host, int64_t now_ms) {
+    RunLease lease;
+    lease.host = host;
+    lease.duration_ms = 6000;
+    lease.clock = [now_ms] { return now_ms; };
+    return lease;
+}
+
+HeldRun held(const ClaimedRun& claim) { return {claim.run.id, claim.run.lease_epoch}; }
+
+}  // namespace
+
 TEST_CASE("leases: one host holds a run; interrupted runs go first; a crash counts, a hand-back does not") {
     for_each_store([](StoreUnderTest& engine) {
         auto store = engine.open();
@@ -267,9 +282,8 @@ TEST_CASE("leases: one host holds a run; interrupted runs go first; a crash coun
         queued.host.clear();
         flows.insert_run(queued);
         flows.insert_run(run("i1", "f1", "running", 2000));  // its host's lease (none) ran out
-        const auto lease = [](const char* host, int64_t until) { return RunLease{host, until}; };
 
-        auto a = flows.claim_run(lease("A", 16'000), 10'000);
+        auto a = flows.claim_run(at("A", 10'000));
         REQUIRE(a);
         CHECK(a->run.id == "i1");  // interrupted first, though queued earlier
         CHECK(a->interrupted);
@@ -277,22 +291,25 @@ TEST_CASE("leases: one host holds a run; interrupted runs go first; a crash coun
         CHECK(a->run.resumed);
         CHECK(a->run.host == "A");
         CHECK(flows.find_run("i1")->host == "A");
-        auto b = flows.claim_run(lease("B", 60'000), 10'000);
+        CHECK(flows.find_run("i1")->lease_epoch == a->run.lease_epoch);
+        auto b = flows.claim_run(at("B", 10'000));
         REQUIRE(b);
         CHECK(b->run.id == "q1");
         CHECK_FALSE(b->interrupted);
         CHECK(b->crashes == 0);
         CHECK(flows.find_run("q1")->status == "running");
-        CHECK_FALSE(flows.claim_run(lease("C", 16'000), 10'000));  // both are held
+        CHECK_FALSE(flows.claim_run(at("C", 10'000)));  // both are held until 16 s
+        CHECK(flows.renew_leases(at("B", 15'000), {held(*b)}) == std::map<std::string, bool>{{"q1", false}});
 
         // A's lease runs out: C takes the run over, a second crash in a row.
-        auto c = flows.claim_run(lease("C", 23'000), 17'000);
+        auto c = flows.claim_run(at("C", 17'000));
         REQUIRE(c);
         CHECK(c->run.id == "i1");
         CHECK(c->crashes == 2);
+        CHECK(c->run.lease_epoch > a->run.lease_epoch);
         // A, back from a pause, writes nothing more of it: the checkpoint and the end are fenced.
         CHECK_THROWS_WITH_AS(flows.commit_checkpoint(a->run, Checkpoint{R"({"page":9})", "{}", {{"flow:f1:x", "k"}}, {}}),
-                             doctest::Contains("no longer held by this host"), Error);
+                             doctest::Contains("no longer held"), Error);
         RunRecord a_end = a->run;
         a_end.status = "completed";
         CHECK_THROWS_AS(flows.finish_run(a_end, Checkpoint{"{}", "{}", {}, {}}, {{"read", "cursor-from-a"}}), Error);
@@ -300,21 +317,30 @@ TEST_CASE("leases: one host holds a run; interrupted runs go first; a crash coun
         CHECK(flows.find_run("i1")->checkpoint_json == "{}");
         CHECK_FALSE(flows.dedupe_seen("flow:f1:x", "k"));
         CHECK(flows.flow_cursors("f1").empty());
-        CHECK(flows.renew_leases(lease("A", 30'000), {"i1"}).empty());  // A learns it lost the run
-        CHECK(flows.renew_leases(lease("C", 30'000), {"i1"}) == std::map<std::string, bool>{{"i1", false}});
-        CHECK_FALSE(flows.claim_run(lease("A", 30'000), 25'000));  // renewed until 30 s
+        CHECK(flows.renew_leases(at("A", 17'000), {held(*a)}).empty());  // A learns it lost the run
+        flows.release_run("A", held(*a));                                // and cannot hand it back
+        CHECK(flows.find_run("i1")->host == "C");
+        CHECK(flows.renew_leases(at("C", 24'000), {held(*c)}) == std::map<std::string, bool>{{"i1", false}});
+        CHECK_FALSE(flows.claim_run(at("A", 25'000), "i1"));  // renewed until 30 s
+
+        // The same host claiming its own lapsed run again: the older claim is fenced out too.
+        auto c2 = flows.claim_run(at("C", 31'000), "i1");
+        REQUIRE(c2);
+        CHECK_THROWS_AS(flows.commit_checkpoint(c->run, Checkpoint{"{}", "{}", {}, {}}), Error);
+        CHECK(flows.renew_leases(at("C", 31'000), {held(*c)}).empty());
 
         // C stops cleanly: the run is handed back and the next claim counts no crash.
-        flows.release_runs("C", {"i1"});
+        const int64_t crashes_before = c2->crashes;
+        flows.release_run("C", held(*c2));
         CHECK(flows.find_run("i1")->host.empty());
-        auto again = flows.claim_run(lease("A", 40'000), 25'000);
+        auto again = flows.claim_run(at("A", 31'000), "i1");
         REQUIRE(again);
         CHECK(again->run.id == "i1");
-        CHECK(again->crashes == 2);
+        CHECK(again->crashes == crashes_before);
         // Progress starts the count again; A's next process finds its lease ended at once.
         flows.commit_checkpoint(again->run, Checkpoint{R"({"page":1})", "{}", {}, {}});
         flows.expire_leases("A");
-        auto restarted = flows.claim_run(lease("A", 40'000), 25'000);
+        auto restarted = flows.claim_run(at("A", 31'000), "i1");
         REQUIRE(restarted);
         CHECK(restarted->crashes == 1);
         CHECK(restarted->run.checkpoint_json == R"({"page":1})");
@@ -334,17 +360,17 @@ TEST_CASE("leases: a cancel stops a queued run at once and asks the host of a ru
         CHECK(flows.request_cancel("q1", 5000) == CancelOutcome::not_open);
         CHECK(flows.request_cancel("nope", 5000) == CancelOutcome::not_open);
 
-        auto held = flows.claim_run(RunLease{"A", 20'000}, 10'000, "q3");  // that run only
-        REQUIRE(held);
-        CHECK(held->run.id == "q3");
+        auto taken = flows.claim_run(at("A", 10'000), "q3");  // that run only
+        REQUIRE(taken);
+        CHECK(taken->run.id == "q3");
         CHECK(flows.request_cancel("q3", 11'000) == CancelOutcome::requested);
-        CHECK(flows.renew_leases(RunLease{"A", 30'000}, {"q3"}) == std::map<std::string, bool>{{"q3", true}});
+        CHECK(flows.renew_leases(at("A", 12'000), {held(*taken)}) == std::map<std::string, bool>{{"q3", true}});
         // Asked while no host holds it: the next to take it is told.
-        flows.release_runs("A", {"q3"});
-        auto next = flows.claim_run(RunLease{"B", 30'000}, 12'000, "q3");
+        flows.release_run("A", held(*taken));
+        auto next = flows.claim_run(at("B", 12'000), "q3");
         REQUIRE(next);
         CHECK(next->cancel_requested);
-        CHECK_FALSE(flows.claim_run(RunLease{"B", 30'000}, 12'000, "q1"));  // cancelled: nobody takes it
+        CHECK_FALSE(flows.claim_run(at("B", 12'000), "q1"));  // cancelled: nobody takes it
     });
 }
 
@@ -368,7 +394,10 @@ TEST_CASE("leases: hosts claiming at once never take the same run") {
             threads.emplace_back([&, h] {
                 Store& s = hosts[h] ? *hosts[h] : *setup;
                 const std::string host = "H" + std::to_string(h);
-                while (auto c = s.flows().claim_run(RunLease{host, now_ms() + 60'000}, now_ms()))
+                RunLease lease;
+                lease.host = host;
+                lease.duration_ms = 60'000;
+                while (auto c = s.flows().claim_run(lease))
                     taken[h].push_back(c->run.id);
             });
         for (auto& t : threads) t.join();

@@ -174,7 +174,7 @@ TEST_CASE("reopening keeps everything; a newer schema is refused, not damaged") 
         {
             auto store = engine.open();
             version = store->schema_version();
-            CHECK(version == (engine.is_postgres() ? 2 : 9));
+            CHECK(version == (engine.is_postgres() ? 3 : 10));
             store->insert_instance(record("i1", "kept"));
             store->meta_set("k", "v");
             store->put_connector_state({"shopify", "2.0.0", "1.0.0", "auto", "in-process"});
@@ -417,7 +417,7 @@ TEST_CASE("postgres: a wrong password or a missing server is a message that name
 
 TEST_CASE("the store setting: SQLite by default, PostgreSQL by URL, one host per store for now") {
     TempDir dir;
-    CHECK(open_store("", dir.path())->schema_version() == 9);
+    CHECK(open_store("", dir.path())->schema_version() == 10);
     CHECK_THROWS_WITH_AS(open_store("mysql://root:pw@db/x", dir.path()), doctest::Contains("PostgreSQL URL"), Error);
     try {
         open_store("mysql://root:pw-42@db/x", dir.path());

@@ -1,5 +1,6 @@
 #include <junction/core/cluster/host_heartbeat.hpp>
 
+#include <junction/core/common/error.hpp>
 #include <junction/core/common/ids.hpp>
 #include <junction/core/common/log.hpp>
 
@@ -15,6 +16,7 @@ HostHeartbeat::HostHeartbeat(Store& store, HostRecord self, std::chrono::millise
                              std::function<std::string()> state)
     : store_(store), self_(std::move(self)), interval_(interval), state_(std::move(state)) {
     self_.started_ms = now_ms();
+    refuse_a_copied_id();
     beat();
     thread_ = std::thread([this] { loop(); });
 }
@@ -33,6 +35,20 @@ HostHeartbeat::~HostHeartbeat() {
     } catch (const std::exception& e) {
         log_warn("cluster", std::string("cannot record this host as stopped: ") + e.what());
     }
+}
+
+// The host lock keeps two processes of one machine off a state directory; a copy of the
+// directory on another machine (a cloned VM, a restored backup) would carry the same id,
+// and the two hosts would end each other's leases. A live row of this id that another
+// machine wrote gives that away.
+void HostHeartbeat::refuse_a_copied_id() {
+    const int64_t live_after = self_.started_ms - kMissedHeartbeats * interval_.count();
+    for (const auto& h : store_.list_hosts())
+        if (h.id == self_.id && h.state != "stopped" && h.seen_ms >= live_after && h.name != self_.name)
+            throw Error(Errc::invalid_argument,
+                        "this host's id (" + h.id + ") is in use by the live host " + h.name + " (" + h.address +
+                            "): its state directory was copied from that host's. Delete host-id in this host's "
+                            "state directory, so that it gets an id of its own, and start it again");
 }
 
 void HostHeartbeat::beat() {

@@ -22,7 +22,7 @@ std::optional<ClaimedRun> FlowService::claim_next() {
         }
     }
     try {
-        return store_.flows().claim_run(lease(), now_ms(), only);
+        return store_.flows().claim_run(lease(), only);
     } catch (const std::exception& e) {
         log_error("flows", std::string("cannot take a run from the store: ") + e.what());
         return std::nullopt;
@@ -47,22 +47,29 @@ void FlowService::work() {
         }
         const std::string id = claim->run.id;
         auto active = std::make_shared<Active>();
+        active->epoch = claim->run.lease_epoch;
         bool give_back = false;
         {
             std::lock_guard lock(mutex_);
+            // This host's own run, claimed again because its lease lapsed (a stalled renewal,
+            // a clock step): the new claim holds it, the old worker's writes are refused.
+            if (auto old = active_.find(id); old != active_.end()) {
+                old->second->lost = true;
+                old->second->signals.stop = true;
+            }
             active_[id] = active;  // from here a cancel or a stop reaches it
             give_back = stopping_ || draining_;  // claimed as the host began to stop
         }
         try {
             if (give_back)
-                hand_back(id);
+                hand_back({id, active->epoch});
             else if (take_over(*claim))
                 execute(std::move(claim->run), claim->interrupted, active);
         } catch (const std::exception& e) {
             log_error("flows", "run " + id + " could not be recorded: " + e.what());
         }
         std::lock_guard lock(mutex_);
-        active_.erase(id);
+        if (auto it = active_.find(id); it != active_.end() && it->second == active) active_.erase(it);
         idle_.notify_all();
     }
 }
@@ -100,7 +107,7 @@ void FlowService::execute(RunRecord run, bool resuming, const std::shared_ptr<Ac
         log_info("flows", "run " + run.id + " of " + flow_name + ": " + run.status);
     } catch (const std::exception& e) {
         const std::string why = redactor.apply(e.what());
-        if (active->lost || !still_held(run.id)) {
+        if (active->lost || !still_held({run.id, run.lease_epoch})) {
             // Another host took the run over (this one missed its lease): it is theirs now.
             log_warn("flows", "run " + run.id + " of " + flow_name + " was taken over by another host; this host "
                                   "stopped working on it (" + why + ")");
@@ -109,7 +116,7 @@ void FlowService::execute(RunRecord run, bool resuming, const std::shared_ptr<Ac
         if ((active->signals.stop || active->signals.drain) && !active->cancelled) {
             // The host is stopping or draining: the run stays "running", handed back.
             if (ctx) ctx->flush_log();
-            hand_back(run.id);
+            hand_back({run.id, run.lease_epoch});
             log_info("flows", "run " + run.id + " paused at its last checkpoint; it resumes on the next host to "
                                   "take it (this one at its next start)");
             return;

@@ -52,11 +52,11 @@ void FlowService::fail_crashed_run(RunRecord run) {
     log_error("flows", "run " + run.id + " of " + (flow ? flow->name : run.flow_id) + " failed: " + run.error);
 }
 
-void FlowService::hand_back(const std::string& run_id) {
+void FlowService::hand_back(const HeldRun& run) {
     try {
-        store_.flows().release_runs(options_.host_id, {run_id});
+        store_.flows().release_run(options_.host_id, run);
     } catch (const std::exception& e) {
-        log_warn("flows", "run " + run_id + " could not be handed back (" + e.what() +
+        log_warn("flows", "run " + run.run_id + " could not be handed back (" + e.what() +
                               "); it resumes when its lease runs out, counted as a crash");
     }
 }

@@ -46,7 +46,12 @@ void FlowService::fire_schedule(const FlowRecord& f, int64_t tick_ms) {
 
 FlowService::~FlowService() { stop(); }
 
-RunLease FlowService::lease() const { return RunLease{options_.host_id, now_ms() + options_.lease.count()}; }
+RunLease FlowService::lease() const {
+    RunLease lease;
+    lease.host = options_.host_id;
+    lease.duration_ms = options_.lease.count();
+    return lease;
+}
 
 void FlowService::start(StartMode mode) {
     std::lock_guard lock(mutex_);
@@ -83,13 +88,6 @@ size_t FlowService::drain(std::chrono::milliseconds grace) {
     log_info("flows", "drained: this host takes no more runs; " + std::to_string(in_hand) +
                           " runs were handed back to the other hosts");
     return in_hand;
-}
-
-std::vector<std::string> FlowService::runs_in_hand() {
-    std::lock_guard lock(mutex_);
-    std::vector<std::string> ids;
-    for (const auto& [id, a] : active_) ids.push_back(id);
-    return ids;
 }
 
 void FlowService::stop(std::chrono::milliseconds grace) {
@@ -290,28 +288,23 @@ RunView FlowService::run(std::string_view run_id) {
 
 RunView FlowService::cancel(std::string_view run_id) {
     const std::string id = run(run_id).record.id;
-    const auto cancel_in_hand = [&] {
+    bool in_hand = false;
+    {
         std::lock_guard lock(mutex_);
-        auto it = active_.find(id);
-        if (it == active_.end()) return false;
-        it->second->cancelled = true;
-        it->second->signals.stop = true;  // the run ends itself at its next page
-        return true;
-    };
-    if (cancel_in_hand()) return run(id);
-    switch (store_.flows().request_cancel(id, now_ms())) {
-        case CancelOutcome::cancelled: break;
-        case CancelOutcome::requested:
-            // Held by a host (maybe this one, since a moment): it stops the run at its next
-            // lease renewal, or at once when the run is in this host's hands.
-            cancel_in_hand();
-            break;
-        case CancelOutcome::not_open: {
-            const RunView v = run(id);
-            throw Error(Errc::invalid_argument, "run " + v.record.id + " is " + v.record.status +
-                                                    "; only queued or running runs can be cancelled");
+        if (auto it = active_.find(id); it != active_.end()) {
+            in_hand = true;
+            it->second->cancelled = true;
+            it->second->signals.stop = true;  // the run ends itself at its next page
         }
     }
+    // In the store as well: if this host loses the run (or hands it back) before it ends,
+    // the host that takes it cancels it.
+    if (store_.flows().request_cancel(id, now_ms()) == CancelOutcome::not_open && !in_hand) {
+        const RunView v = run(id);
+        throw Error(Errc::invalid_argument,
+                    "run " + v.record.id + " is " + v.record.status + "; only queued or running runs can be cancelled");
+    }
+    // Held by another host: it stops the run at its next lease renewal (a few seconds).
     return run(id);
 }
 

@@ -153,6 +153,8 @@ const std::vector<const char*>& store_migrations() {
          state TEXT NOT NULL,
          started_ms BIGINT NOT NULL,
          seen_ms BIGINT NOT NULL);)",
+    // SQLite's step 10: which claim of a run holds it.
+    R"(ALTER TABLE runs ADD COLUMN lease_epoch BIGINT NOT NULL DEFAULT 0;)",
     };
     return migrations;
 }

@@ -18,7 +18,7 @@ constexpr const char* kFlowColumns =
     "f.id, f.name, f.version, f.enabled, f.webhook_token_sha256, f.created_ms, f.updated_ms, v.document";
 constexpr const char* kRunColumns =
     "id, flow_id, flow_version, trigger, status, started_ms, ended_ms, error, retry_of, payload, "
-    "start_cursors, checkpoint, counts, resumed, host";
+    "start_cursors, checkpoint, counts, resumed, host, lease_epoch";
 
 // A de-dupe key as stored: itself when both engines keep it as it is, else (NUL or bytes
 // that are not UTF-8, which PostgreSQL's text would turn into U+FFFD, so "a\0" and
@@ -171,12 +171,12 @@ public:
     void insert_run(const RunRecord& r) override {
         std::lock_guard lock(c_.mutex);
         Statement s(c_, std::string("INSERT INTO runs(") + kRunColumns +
-                                       ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                                       ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
         s.bind_text(1, r.id).bind_text(2, r.flow_id).bind(3, r.flow_version).bind_text(4, r.trigger)
             .bind_text(5, r.status).bind(6, r.started_ms).bind(7, r.ended_ms).bind_text(8, r.error)
             .bind_text(9, r.retry_of).bind_text(10, r.payload_json).bind_text(11, r.start_cursors_json)
             .bind_text(12, r.checkpoint_json).bind_text(13, r.counts_json).bind(14, int64_t{r.resumed})
-            .bind_text(15, r.host);
+            .bind_text(15, r.host).bind(16, r.lease_epoch);
         s.run();
     }
 
@@ -209,10 +209,11 @@ public:
         return out;
     }
 
-    std::optional<ClaimedRun> claim_run(const RunLease& lease, int64_t now_ms, std::string_view run_id) override {
+    std::optional<ClaimedRun> claim_run(const RunLease& lease, std::string_view run_id) override {
         std::lock_guard lock(c_.mutex);
         std::optional<ClaimedRun> out;
         c_.transaction([&] {
+            const int64_t now = lease.clock();
             int64_t crashes = 0;
             bool paused = false;
             {
@@ -221,13 +222,13 @@ public:
                                     ", crash_resumes, paused, cancel_requested FROM runs r WHERE (status='queued' OR "
                                     "(status='running' AND lease_until_ms < ?1)) AND (?2='' OR id=?2) "
                                     "ORDER BY status DESC, started_ms, id LIMIT 1" + c_.row_claim("r"));
-                s.bind(1, now_ms).bind_text(2, run_id);
+                s.bind(1, now).bind_text(2, run_id);
                 if (!s.step()) return;
                 out.emplace();
                 out->run = read_run(s);
-                crashes = s.integer(15);
-                paused = s.integer(16) != 0;
-                out->cancel_requested = s.integer(17) != 0;
+                crashes = s.integer(16);
+                paused = s.integer(17) != 0;
+                out->cancel_requested = s.integer(18) != 0;
             }
             RunRecord& r = out->run;
             out->interrupted = r.status == "running";
@@ -235,36 +236,38 @@ public:
             out->crashes = out->interrupted ? crashes : 0;
             r.status = "running";
             r.host = lease.host;
+            r.lease_epoch += 1;
             r.resumed = r.resumed || out->interrupted;
-            Statement u(c_, "UPDATE runs SET status='running', host=?, lease_until_ms=?, paused=0, crash_resumes=?, "
-                            "resumed=? WHERE id=?");
-            u.bind_text(1, lease.host).bind(2, lease.until_ms).bind(3, crashes).bind(4, int64_t{r.resumed})
-                .bind_text(5, r.id).run();
+            Statement u(c_, "UPDATE runs SET status='running', host=?, lease_until_ms=?, lease_epoch=?, paused=0, "
+                            "crash_resumes=?, resumed=? WHERE id=?");
+            u.bind_text(1, lease.host).bind(2, now + lease.duration_ms).bind(3, r.lease_epoch).bind(4, crashes)
+                .bind(5, int64_t{r.resumed}).bind_text(6, r.id).run();
         });
         return out;
     }
 
-    std::map<std::string, bool> renew_leases(const RunLease& lease, const std::vector<std::string>& run_ids) override {
+    std::map<std::string, bool> renew_leases(const RunLease& lease, const std::vector<HeldRun>& runs) override {
         std::lock_guard lock(c_.mutex);
+        const int64_t until = lease.clock() + lease.duration_ms;
         std::map<std::string, bool> held;
-        for (const auto& id : run_ids) {
-            // A lease that ran out is still this host's until another host takes the run.
-            Statement u(c_, "UPDATE runs SET lease_until_ms=? WHERE id=? AND host=? AND status='running' AND paused=0");
-            u.bind(1, lease.until_ms).bind_text(2, id).bind_text(3, lease.host).run();
+        for (const auto& run : runs) {
+            // A lease that ran out is still this claim's until the run is claimed again.
+            Statement u(c_, "UPDATE runs SET lease_until_ms=? WHERE id=? AND host=? AND lease_epoch=? "
+                            "AND status='running' AND paused=0");
+            u.bind(1, until).bind_text(2, run.run_id).bind_text(3, lease.host).bind(4, run.epoch).run();
             if (u.changes() == 0) continue;
             Statement s(c_, "SELECT cancel_requested FROM runs WHERE id=?");
-            s.bind_text(1, id);
-            held[id] = s.step() && s.integer(0) != 0;
+            s.bind_text(1, run.run_id);
+            held[run.run_id] = s.step() && s.integer(0) != 0;
         }
         return held;
     }
 
-    void release_runs(std::string_view host, const std::vector<std::string>& run_ids) override {
+    void release_run(std::string_view host, const HeldRun& run) override {
         std::lock_guard lock(c_.mutex);
-        for (const auto& id : run_ids) {
-            Statement u(c_, "UPDATE runs SET paused=1, lease_until_ms=0, host='' WHERE id=? AND host=? AND status='running'");
-            u.bind_text(1, id).bind_text(2, host).run();
-        }
+        Statement u(c_, "UPDATE runs SET paused=1, lease_until_ms=0, host='' WHERE id=? AND host=? AND lease_epoch=? "
+                        "AND status='running'");
+        u.bind_text(1, run.run_id).bind_text(2, host).bind(3, run.epoch).run();
     }
 
     void expire_leases(std::string_view host) override {
@@ -402,11 +405,12 @@ private:
         const std::string& run_id = run.id;
         // Progress: whatever crashed before did not stop the run here (crash_resumes).
         Statement s(c_, "UPDATE runs SET checkpoint=?, counts=?, crash_resumes=0 WHERE id=? AND host=? "
-                        "AND status='running'");
-        s.bind_text(1, c.checkpoint_json).bind_text(2, c.counts_json).bind_text(3, run_id).bind_text(4, run.host).run();
+                        "AND lease_epoch=? AND status='running'");
+        s.bind_text(1, c.checkpoint_json).bind_text(2, c.counts_json).bind_text(3, run_id).bind_text(4, run.host)
+            .bind(5, run.lease_epoch).run();
         if (s.changes() == 0)
-            throw Error(Errc::conflict, "run " + run_id + " is no longer held by this host (its lease ran out and "
-                                        "another host took it over, or it ended); this host stops working on it");
+            throw Error(Errc::conflict, "run " + run_id + " is no longer held by this worker (its lease ran out and "
+                                        "the run was taken over, or it ended); it stops working on it");
         const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::system_clock::now().time_since_epoch()).count();
         for (const auto& [scope, key] : c.dedupe_keys) {
@@ -450,6 +454,7 @@ private:
         r.counts_json = s.text(12);
         r.resumed = s.integer(13) != 0;
         r.host = s.text(14);
+        r.lease_epoch = s.integer(15);
         return r;
     }
 

@@ -168,6 +168,10 @@ const std::vector<const char*>& store_migrations() {
          state TEXT NOT NULL,
          started_ms INTEGER NOT NULL,
          seen_ms INTEGER NOT NULL);)",
+    // Which claim of a run holds it: every claim counts one more, and the run's writes are
+    // fenced by it, so a worker whose lease lapsed is refused even when its own host (or
+    // a host that took the run and gave it back) claimed the run again.
+    R"(ALTER TABLE runs ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;)",
     };
     return migrations;
 }

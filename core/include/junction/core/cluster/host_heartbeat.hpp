@@ -17,6 +17,7 @@ namespace junction::core {
 class HostHeartbeat {
 public:
     // `state` says what the host is doing now ("running" | "draining"), asked at each beat.
+    // Throws Error(invalid_argument) when a live host on another machine has the same id.
     HostHeartbeat(Store& store, HostRecord self, std::chrono::milliseconds interval,
                   std::function<std::string()> state);
     // Writes the row a last time as "stopped".
@@ -28,6 +29,7 @@ public:
     void beat();
 
 private:
+    void refuse_a_copied_id();
     void loop();
 
     Store& store_;

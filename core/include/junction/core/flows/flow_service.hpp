@@ -84,8 +84,6 @@ public:
     // Returns how many runs it handed back. A drained host goes on serving the API.
     size_t drain(std::chrono::milliseconds grace);
     bool draining() const { return draining_; }
-    // The runs this host is executing now.
-    std::vector<std::string> runs_in_hand();
 
     // For /metrics: records received and delivered per flow name since the start, and
     // the number of runs per flow and status.
@@ -124,7 +122,8 @@ private:
     struct Active {
         flows::RunSignals signals;
         std::atomic<bool> cancelled{false};  // stop means cancel (else: the host is stopping)
-        std::atomic<bool> lost{false};       // another host took the run: write nothing more
+        std::atomic<bool> lost{false};       // the run was claimed again: write nothing more
+        int64_t epoch = 0;                   // the claim this worker holds (RunRecord::lease_epoch)
     };
 
     FlowRecord load(std::string_view id_or_name);
@@ -140,11 +139,12 @@ private:
     // flow_interruptions.cpp: what a claimed run that was interrupted becomes.
     bool take_over(const ClaimedRun& claim);  // false: it was failed or cancelled, not resumed
     void fail_crashed_run(RunRecord run);
-    void hand_back(const std::string& run_id);  // paused at a checkpoint: any host may resume it
+    void hand_back(const HeldRun& run);  // paused at a checkpoint: any host may resume it
     // run_leases.cpp: renews the leases of the runs in hand; stops the ones lost or cancelled.
     void keep_leases();
     void renew_leases_once();
-    bool still_held(const std::string& run_id);
+    std::vector<HeldRun> held_runs();
+    bool still_held(const HeldRun& run);
     bool has_open_run(const std::string& flow_id);
 
     Store& store_;

@@ -4,7 +4,9 @@
 // repeats nor loses what the checkpoint covered.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -45,14 +47,27 @@ struct RunRecord {
     // The junctiond that holds the run (or held it when it died); empty: none (queued, or
     // handed back by a clean stop).
     std::string host;
+    int64_t lease_epoch = 0;  // which claim of the run this is: the fence of its writes
 };
 
-// A run is leased to one host at a time (decision 0024): it holds the run until `until_ms`
-// (its clock, ms since the epoch) and renews the lease while it works. Every write of the
-// run's progress is fenced by it, so a host that lost its lease writes nothing more.
+// A run is leased to one host at a time (decision 0024): the host holds it for
+// `duration_ms` from now and renews the lease while it works. Every write of the run's
+// progress is fenced by the claim's epoch, so a worker whose lease lapsed writes nothing more.
 struct RunLease {
     std::string host;
-    int64_t until_ms = 0;
+    int64_t duration_ms = 6000;
+    // Now, in ms since the epoch. The store reads it once it holds its connection, so a wait
+    // for the connection does not shorten the lease. Tests set a fixed one.
+    std::function<int64_t()> clock = [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch()).count();
+    };
+};
+
+// A run a worker holds: the claim it made.
+struct HeldRun {
+    std::string run_id;
+    int64_t epoch = 0;
 };
 
 // A run a host has just taken.
@@ -138,21 +153,20 @@ public:
     // runs first (running, their lease ran out or was handed back), then queued ones; with
     // `run_id`, only that run. Taking an interrupted run counts one more crash unless its
     // last host handed it back. Several hosts claim at once without taking the same run.
-    virtual std::optional<ClaimedRun> claim_run(const RunLease& lease, int64_t now_ms,
-                                                std::string_view run_id = {}) = 0;
-    // Extends the lease of each run in `run_ids` that lease.host still holds. Returns those
-    // it holds, each with whether an admin asked to cancel it; the others were lost.
-    virtual std::map<std::string, bool> renew_leases(const RunLease& lease,
-                                                     const std::vector<std::string>& run_ids) = 0;
-    // A clean stop or a drain hands runs back at a checkpoint: the next claim, by any host,
-    // takes them at once and counts no crash; no host holds them meanwhile. Only runs
-    // `host` still holds.
-    virtual void release_runs(std::string_view host, const std::vector<std::string>& run_ids) = 0;
+    virtual std::optional<ClaimedRun> claim_run(const RunLease& lease, std::string_view run_id = {}) = 0;
+    // Extends the lease of each run that claim still holds. Returns those it holds (by run
+    // id), each with whether an admin asked to cancel it; the others were lost.
+    virtual std::map<std::string, bool> renew_leases(const RunLease& lease, const std::vector<HeldRun>& runs) = 0;
+    // A clean stop or a drain hands a run back at a checkpoint: the next claim, by any host,
+    // takes it at once and counts no crash; no host holds it meanwhile. Only while that claim
+    // of `host` still holds it.
+    virtual void release_run(std::string_view host, const HeldRun& run) = 0;
     // At a host's start: the leases its previous process held end now (that process is gone).
     virtual void expire_leases(std::string_view host) = 0;
     virtual CancelOutcome request_cancel(std::string_view run_id, int64_t now_ms) = 0;
-    // Checkpoints and the end are fenced: both throw Error(conflict) when run.host no
-    // longer holds the run (its lease ran out and another host took it), writing nothing.
+    // Checkpoints and the end are fenced: both throw Error(conflict) when the claim of
+    // run.host at run.lease_epoch no longer holds the run (its lease ran out and it was
+    // claimed again), writing nothing.
     virtual void commit_checkpoint(const RunRecord& run, const Checkpoint& checkpoint) = 0;
     // The end of a run, in one transaction: its last checkpoint, its final status, the
     // flow's incremental cursors, and the run-scoped de-dupe keys dropped.
