@@ -31,6 +31,16 @@ HostCore::HostCore(const std::filesystem::path& dir, const HostCoreOptions& opti
       updates(*store, secrets, registry, runtime, active, &isolation_choices),
       instances(*store, secrets, registry, runtime),
       flows(*store, secrets, runtime, for_host(options.flows, identity)) {
+    if (store->shared()) {
+        // Before the versions are restored: the active version may have been installed elsewhere.
+        const StoredPackageCheck refuse = [](const std::optional<std::string>&) -> ConnectorRegistry::PackageCheck {
+            return [](const std::string& file, const std::string&) -> PackageSigner {
+                throw Error(Errc::plugin_rejected, "this host has no signature policy for packages from the store",
+                            file);
+            };
+        };
+        sync_packages(*store, registry, options.stored_package_check ? options.stored_package_check : refuse);
+    }
     updates.restore();
 }
 

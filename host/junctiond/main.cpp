@@ -136,6 +136,14 @@ int run(int argc, char** argv, DaemonOptions options) {
     core_options.flows.retention_interval = std::chrono::seconds(options.retention_interval_seconds);
     core_options.flows.webhook_rate_limit = options.webhook_rate_limit;
     core_options.connectors = options.connectors;
+    // One signature policy for the folder, the API and the packages other hosts installed
+    // (decision 0016): checked on the staged copy.
+    const PackageTrust trust({options.allow_unsigned_drops, options.marketplace_key, options.trusted_keys});
+    core_options.stored_package_check = [&trust](const std::optional<std::string>& signature) {
+        return [&trust, signature](const std::string& file, const std::string& sha) {
+            return trust.check(sha, signature, file, "another host installed it unsigned");
+        };
+    };
     HostCore core(options.state_dir, core_options);
     log_info("junctiond", "store: " + core.store->describe());
     if (options.rotate_key) {
@@ -149,8 +157,6 @@ int run(int argc, char** argv, DaemonOptions options) {
     // The master key is open in core.secrets: its text from the environment is not needed again.
     wipe_text(core.keys.env_value);
     wipe_text(core_options.master_key_env);
-    // One signature policy for the folder and the API (decision 0016): checked on the staged copy.
-    const PackageTrust trust({options.allow_unsigned_drops, options.marketplace_key, options.trusted_keys});
     core.registry.set_scan_check(
         [&trust](const fs::path& file, const std::string& sha) { return trust.check_file(file, sha); });
     if (options.safe_mode)

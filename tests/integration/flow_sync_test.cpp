@@ -378,3 +378,64 @@ TEST_CASE("on PostgreSQL: the same sync, killed and restarted, loses and repeats
     CHECK(d.cli({"daemon", "status"}).output.find("PostgreSQL postgresql://junction@") != std::string::npos);
     ::unsetenv("PGPASSWORD");
 }
+
+TEST_CASE("on PostgreSQL: a new host on the same database installs its connectors from it and runs the flows") {
+    PostgresServer pg;
+    pg.create_database("junction");
+    REQUIRE(::setenv("PGPASSWORD", pg.password().c_str(), 1) == 0);
+    Simulator shop({"--api", "shopify", "--items", "600", "--token", "shpat_test", "--rate-limit", "off"});
+    NetSuite ns;
+    const auto expected = expected_sales_orders(shop, "SHOP");
+    std::string key;
+    {
+        Daemon first({"--store", pg.url("junction")});
+        first.add_instance("shopify", "shop", shopify_config(shop, false));
+        first.add_instance("netsuite", "netsuite", ns.config());
+        first.save_flow(sync_flow("moved-sync", {{"SHOP", "shop"}}));
+        CHECK(std::string(first.wait_run(first.start_run("moved-sync"))["status"].GetString()) == "completed");
+        key = read_text(first.state_dir() / "master.key");
+        CHECK(first.stop() == 0);
+    }
+    CHECK(pg.sql("SELECT count(*) FROM packages WHERE name IN ('rest', 'shopify', 'netsuite')", "junction") == "3");
+
+    // A host with another master key is refused, naming the problem.
+    TempDir stranger;
+    REQUIRE(::setenv("JUNCTION_MASTER_KEY", std::string(64, '7').c_str(), 1) == 0);
+    const RunResult refused = run_program({(bin_dir() / "junctiond").string(), "--state-dir", stranger.path().string(),
+                                           "--listen", "127.0.0.1:0", "--store", pg.url("junction")});
+    CHECK(refused.exit_code != 0);
+    ::unsetenv("JUNCTION_MASTER_KEY");
+    CHECK_MESSAGE(refused.output.find("is not the key this store's credentials were encrypted with") != std::string::npos,
+                  refused.output);
+
+    // A tampered package in the store is refused by the host that reads it, which starts anyway.
+    pg.sql("UPDATE packages SET bytes = 'not a package' WHERE name = 'voyado'", "junction");
+    // The new host has an empty plugin folder and the same master key (as JUNCTION_MASTER_KEY).
+    REQUIRE(::setenv("JUNCTION_MASTER_KEY", key.c_str(), 1) == 0);
+    JunctiondProcess second({}, {"--store", pg.url("junction")});
+    ::unsetenv("JUNCTION_MASTER_KEY");
+    const std::string log = read_text(second.log_file());
+    CHECK(log.find("connector shopify@") != std::string::npos);
+    CHECK(log.find("installed from the store") != std::string::npos);
+    CHECK(log.find("voyado@") != std::string::npos);
+    CHECK(log.find("from the store refused") != std::string::npos);
+    const Answer connectors = second.call("GET", "/v1/connectors");
+    CHECK(connectors.body.find("\"shopify\"") != std::string::npos);
+    CHECK(connectors.body.find("\"voyado\"") == std::string::npos);
+    // Its instances and flows are the database's: the sync runs there, and the cursor the
+    // first host kept means only what changed is read again.
+    const Answer started = second.call("POST", "/v1/flows/moved-sync/runs", "");
+    REQUIRE(started.status == 202);
+    const std::string run_id = started.json()["id"].GetString();
+    rapidjson::Document run;
+    for (int i = 0; i < 3000; ++i) {
+        run = Answer(second.call("GET", "/v1/runs/" + run_id)).json();
+        if (std::string(run["status"].GetString()) != "queued" && std::string(run["status"].GetString()) != "running")
+            break;
+        std::this_thread::sleep_for(20ms);
+    }
+    CHECK_MESSAGE(std::string(run["status"].GetString()) == "completed", std::string(run["error"].GetString()));
+    CHECK(count(run, "read-SHOP", "out") <= 1);
+    check_sink(ns.received(), expected);
+    ::unsetenv("PGPASSWORD");
+}

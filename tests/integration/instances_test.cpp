@@ -153,7 +153,7 @@ TEST_CASE("statuses: failing tests are recorded with a redacted reason; a missin
     h.service.create({"jsonl", "files", "", R"({"path":"/tmp/x.jsonl"})", ""});
     CHECK_THROWS_WITH_AS(h.service.check_uninstall_allowed("jsonl"), doctest::Contains("files"), Error);
     h.registry.uninstall("jsonl");  // forced, behind the service's back
-    h.updates.after_uninstall("jsonl", "test");
+    h.updates.after_uninstall("jsonl", "", "test");
     CHECK(h.service.show("files").status == "connector_missing");
     CHECK(h.service.test("files").status == "connector_missing");  // says why it fails
     h.service.remove("files");

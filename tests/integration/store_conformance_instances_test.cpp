@@ -174,7 +174,7 @@ TEST_CASE("reopening keeps everything; a newer schema is refused, not damaged") 
         {
             auto store = engine.open();
             version = store->schema_version();
-            CHECK(version == (engine.is_postgres() ? 3 : 10));
+            CHECK(version == (engine.is_postgres() ? 4 : 11));
             store->insert_instance(record("i1", "kept"));
             store->meta_set("k", "v");
             store->put_connector_state({"shopify", "2.0.0", "1.0.0", "auto", "in-process"});
@@ -417,7 +417,7 @@ TEST_CASE("postgres: a wrong password or a missing server is a message that name
 
 TEST_CASE("the store setting: SQLite by default, PostgreSQL by URL, one host per store for now") {
     TempDir dir;
-    CHECK(open_store("", dir.path())->schema_version() == 10);
+    CHECK(open_store("", dir.path())->schema_version() == 11);
     CHECK_THROWS_WITH_AS(open_store("mysql://root:pw@db/x", dir.path()), doctest::Contains("PostgreSQL URL"), Error);
     try {
         open_store("mysql://root:pw-42@db/x", dir.path());
@@ -442,4 +442,32 @@ TEST_CASE("the store setting: SQLite by default, PostgreSQL by URL, one host per
     for (int i = 0; i < 2; ++i)
         CHECK_THROWS_WITH_AS(host->meta_get("k"), doctest::Contains("in use by another junctiond"), Error);
     CHECK(other->meta_get("k") == "v");
+}
+
+TEST_CASE("packages: kept once per content hash, their bytes exactly") {
+    for_each_store([](StoreUnderTest& engine) {
+        auto store = engine.open();
+        CHECK(store->shared() == engine.is_postgres());
+        const std::string bytes("\x7f" "ELF\0\x01\xff binary", 14);
+        StoredPackage p{"ab12", "shopify", "1.2.0", "shopify-1.2.0.connector.json", "c2ln", bytes, 1000};
+        CHECK(store->put_package(p));
+        p.added_ms = 2000;
+        CHECK_FALSE(store->put_package(p));  // the same hash again
+        store->put_package({"0f00", "rest", "1.0.0", "rest-1.0.0.so", "", "lib", 1500});
+        const auto listed = store->list_packages();
+        REQUIRE(listed.size() == 2);
+        CHECK(listed[0].sha256 == "ab12");  // oldest first
+        CHECK(listed[0].added_ms == 1000);
+        CHECK(listed[0].signature == "c2ln");
+        CHECK(listed[0].bytes.empty());
+        CHECK(listed[1].name == "rest");
+        CHECK(store->package_bytes("ab12") == bytes);
+        CHECK_FALSE(store->package_bytes("ffff"));
+        store->put_package({"cd34", "shopify", "1.3.0", "shopify-1.3.0.connector.json", "", "v13", 3000});
+        store->delete_packages("shopify", "1.2.0");
+        CHECK(store->list_packages().size() == 2);
+        store->delete_packages("shopify", "");
+        REQUIRE(store->list_packages().size() == 1);
+        CHECK(store->list_packages()[0].name == "rest");
+    });
 }

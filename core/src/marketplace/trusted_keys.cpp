@@ -51,7 +51,7 @@ TrustedKeys TrustedKeys::read(const fs::path& key_file, const fs::path& folder) 
 
 std::optional<PackageSigner> TrustedKeys::signer_of(std::string_view sha256_hex, std::string_view signature_b64) const {
     for (const auto& key : keys_)
-        if (verify_package(key.public_pem, sha256_hex, signature_b64)) return PackageSigner{key.id, key.file};
+        if (verify_package(key.public_pem, sha256_hex, signature_b64)) return PackageSigner{key.id, key.file, std::string(signature_b64)};
     return std::nullopt;
 }
 

@@ -31,7 +31,8 @@ fs::path sidecar_path(const fs::path& package) {
 
 std::string signer_json(const PackageSigner& s) {
     if (!s.is_signed()) return "null";
-    return R"({"key_id":)" + json_quote(s.key_id) + R"(,"key_file":)" + json_quote(s.key_file) + "}";
+    return R"({"key_id":)" + json_quote(s.key_id) + R"(,"key_file":)" + json_quote(s.key_file) +
+           R"(,"signature":)" + json_quote(s.signature) + "}";
 }
 
 PackageSigner signer_of(const rapidjson::Value& doc) {
@@ -41,7 +42,7 @@ PackageSigner signer_of(const rapidjson::Value& doc) {
         auto m = it->value.FindMember(key);
         return m != it->value.MemberEnd() && m->value.IsString() ? std::string(m->value.GetString()) : "";
     };
-    return {text("key_id"), text("key_file")};
+    return {text("key_id"), text("key_file"), text("signature")};
 }
 
 }  // namespace

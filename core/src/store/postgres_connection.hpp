@@ -30,6 +30,7 @@ public:
     void lock_for_rewrite(const std::vector<std::string>& tables) override;
     std::string row_lock(std::string_view table_alias) const override;
     std::string row_claim(std::string_view table_alias) const override;
+    bool shared() const override { return true; }
     std::string integrity_check() override;
     std::string describe() const override { return "PostgreSQL " + where_; }
 

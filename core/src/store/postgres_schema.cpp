@@ -155,6 +155,15 @@ const std::vector<const char*>& store_migrations() {
          seen_ms BIGINT NOT NULL);)",
     // SQLite's step 10: which claim of a run holds it.
     R"(ALTER TABLE runs ADD COLUMN lease_epoch BIGINT NOT NULL DEFAULT 0;)",
+    // SQLite's step 11: connector packages by content hash.
+    R"(CREATE TABLE packages(
+         sha256 TEXT COLLATE "C" PRIMARY KEY,
+         name TEXT COLLATE "C" NOT NULL,
+         version TEXT COLLATE "C" NOT NULL,
+         file_name TEXT NOT NULL,
+         signature TEXT NOT NULL,
+         bytes BYTEA NOT NULL,
+         added_ms BIGINT NOT NULL);)",
     };
     return migrations;
 }

@@ -67,6 +67,8 @@ public:
     // As row_lock, for a queue several hosts take from: rows another host has locked are
     // passed over instead of waited for (PostgreSQL's SKIP LOCKED).
     virtual std::string row_claim(std::string_view table_alias) const = 0;
+    // True when other hosts may open the same database (Store::shared).
+    virtual bool shared() const = 0;
     // "ok", or what the engine found wrong with the stored data.
     virtual std::string integrity_check() = 0;
     // The engine and the database, never a password: "SQLite /var/lib/junction/junction.db".

@@ -30,6 +30,7 @@ public:
         : conn_(std::move(connection)), flows_(make_sql_flow_store(*conn_)) {}
 
     FlowStore& flows() override { return *flows_; }
+    bool shared() override { return conn_->shared(); }
 
     void put_host(const HostRecord& h) override {
         std::lock_guard lock(mutex_);
@@ -49,6 +50,38 @@ public:
         while (s.step())
             out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.integer(5), s.integer(6)});
         return out;
+    }
+
+    bool put_package(const StoredPackage& p) override {
+        std::lock_guard lock(mutex_);
+        Statement s(*conn_, "INSERT INTO packages(sha256, name, version, file_name, signature, bytes, added_ms) "
+                            "VALUES(?,?,?,?,?,?,?) ON CONFLICT(sha256) DO NOTHING");
+        s.bind_text(1, p.sha256).bind_text(2, p.name).bind_text(3, p.version).bind_text(4, p.file_name)
+            .bind_text(5, p.signature).bind(6, p.bytes).bind(7, p.added_ms).run();
+        return s.changes() == 1;
+    }
+
+    std::vector<StoredPackage> list_packages() override {
+        std::lock_guard lock(mutex_);
+        Statement s(*conn_, "SELECT sha256, name, version, file_name, signature, added_ms FROM packages "
+                            "ORDER BY added_ms, sha256");
+        std::vector<StoredPackage> out;
+        while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), {}, s.integer(5)});
+        return out;
+    }
+
+    std::optional<std::string> package_bytes(std::string_view sha256) override {
+        std::lock_guard lock(mutex_);
+        Statement s(*conn_, "SELECT bytes FROM packages WHERE sha256=?");
+        s.bind_text(1, sha256);
+        if (!s.step()) return std::nullopt;
+        return s.text(0);
+    }
+
+    void delete_packages(std::string_view name, std::string_view version) override {
+        std::lock_guard lock(mutex_);
+        Statement s(*conn_, "DELETE FROM packages WHERE name=?1 AND (?2='' OR version=?2)");
+        s.bind_text(1, name).bind_text(2, version).run();
     }
 
     size_t forget_hosts(int64_t seen_before_ms) override {

@@ -80,6 +80,7 @@ public:
     void lock_for_rewrite(const std::vector<std::string>&) override {}
     std::string row_lock(std::string_view) const override { return {}; }
     std::string row_claim(std::string_view) const override { return {}; }
+    bool shared() const override { return false; }  // locked by one process (locking_mode=EXCLUSIVE)
     std::string integrity_check() override;
     std::string describe() const override { return "SQLite " + file_.string(); }
 

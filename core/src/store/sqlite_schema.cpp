@@ -172,6 +172,16 @@ const std::vector<const char*>& store_migrations() {
     // fenced by it, so a worker whose lease lapsed is refused even when its own host (or
     // a host that took the run and gave it back) claimed the run again.
     R"(ALTER TABLE runs ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;)",
+    // Connector packages by content hash, as installed through any host, with the signature
+    // that host verified: every host sharing the store installs them (and checks them again).
+    R"(CREATE TABLE packages(
+         sha256 TEXT PRIMARY KEY,
+         name TEXT NOT NULL,
+         version TEXT NOT NULL,
+         file_name TEXT NOT NULL,
+         signature TEXT NOT NULL,
+         bytes BLOB NOT NULL,
+         added_ms INTEGER NOT NULL);)",
     };
     return migrations;
 }

@@ -1,5 +1,7 @@
 #include <junction/core/updates/connector_updates.hpp>
 
+#include <junction/core/cluster/package_replication.hpp>
+
 #include <junction/core/secrets/instance_secrets.hpp>
 
 #include <junction/core/common/error.hpp>
@@ -167,6 +169,14 @@ void ConnectorUpdates::restore_locked(const std::string& name, const std::string
 }
 
 void ConnectorUpdates::on_installed(const PackageInfo& package, const std::string& actor) {
+    if (store_.shared()) {
+        try {
+            publish_package(store_, package);  // the other hosts install it from the store
+        } catch (const std::exception& e) {
+            log_warn("updates", "connector " + package.id() + " is installed here but not shared with the other "
+                                "hosts: " + e.what());
+        }
+    }
     std::optional<ConnectorState> state;
     {
         std::lock_guard lock(gate(package.name));
@@ -435,9 +445,10 @@ std::vector<HistoryEntry> ConnectorUpdates::history(std::string_view connector, 
     return store_.history(connector, limit);
 }
 
-void ConnectorUpdates::after_uninstall(std::string_view connector, const std::string& actor) {
+void ConnectorUpdates::after_uninstall(std::string_view connector, std::string_view version, const std::string& actor) {
     std::lock_guard lock(gate(connector));
     const std::string name(connector);
+    if (store_.shared()) store_.delete_packages(name, version);
     auto state = store_.connector_state(name);
     if (state && registry_.package(name, state->active_version)) return;  // still there
     if (auto newest = registry_.package(name)) {

@@ -144,14 +144,14 @@ void add_connector_routes(Router& router, AdminServices& s) {
     router.add("DELETE", "/v1/connectors/{name}", [&s](HttpRequest& r) {
         s.instances.check_uninstall_allowed(r.params["name"]);
         s.registry.uninstall(r.params["name"]);
-        s.updates.after_uninstall(r.params["name"], "admin");
+        s.updates.after_uninstall(r.params["name"], "", "admin");
         return HttpResponse{204, "", "application/json", {}};
     });
 
     router.add("DELETE", "/v1/connectors/{name}/versions/{version}", [&s](HttpRequest& r) {
         s.instances.check_uninstall_allowed(r.params["name"], r.params["version"]);
         s.registry.uninstall(r.params["name"], r.params["version"]);
-        s.updates.after_uninstall(r.params["name"], "admin");
+        s.updates.after_uninstall(r.params["name"], r.params["version"], "admin");
         return HttpResponse{204, "", "application/json", {}};
     });
 }

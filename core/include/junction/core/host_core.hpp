@@ -5,6 +5,7 @@
 #pragma once
 
 #include <junction/core/cluster/host_identity.hpp>
+#include <junction/core/cluster/package_replication.hpp>
 #include <junction/core/flows/flow_service.hpp>
 #include <junction/core/instances/instance_service.hpp>
 #include <junction/core/secrets/master_key.hpp>
@@ -37,6 +38,9 @@ struct HostCoreOptions {
     HttpOptions http;            // the outbound HTTP the plugins' calls go through
     FlowServiceOptions flows;
     ConnectorLoadPolicy connectors;
+    // On a store several hosts share: the check of a package another host installed, before
+    // it installs here (junctiond: its signature policy). Unset: such packages are refused.
+    StoredPackageCheck stored_package_check;
 };
 
 class HostCore {

@@ -19,6 +19,7 @@ namespace junction::core {
 struct PackageSigner {
     std::string key_id;    // "ed25519:" + the start of the SHA-256 of the public key
     std::string key_file;  // the trusted key's file name, e.g. "marketplace.pub"
+    std::string signature;  // the signature it verified (base64), for the other hosts to check again
 
     bool is_signed() const { return !key_id.empty(); }
 };

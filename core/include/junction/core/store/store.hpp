@@ -121,6 +121,17 @@ struct HostRecord {
     int64_t seen_ms = 0;  // the last heartbeat
 };
 
+// A connector package as installed through one host, kept so that every host sharing the
+// store installs it too (each stages and checks its own copy).
+struct StoredPackage {
+    std::string sha256;  // of the bytes: the key
+    std::string name, version;
+    std::string file_name;  // NAME.so or NAME.connector.json: its kind
+    std::string signature;  // base64, as the installing host verified it; empty: unsigned
+    std::string bytes;      // empty in list_packages()
+    int64_t added_ms = 0;
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -194,12 +205,22 @@ public:
     // Forgets hosts whose last heartbeat is older than `seen_before_ms`; returns how many.
     virtual size_t forget_hosts(int64_t seen_before_ms) = 0;
 
+    // Connector packages by content hash. put_package returns false when that hash is
+    // stored already. list_packages leaves out the bytes (oldest first).
+    virtual bool put_package(const StoredPackage& package) = 0;
+    virtual std::vector<StoredPackage> list_packages() = 0;
+    virtual std::optional<std::string> package_bytes(std::string_view sha256) = 0;
+    // Removes the packages of `name` at `version` (every version when empty).
+    virtual void delete_packages(std::string_view name, std::string_view version) = 0;
+
     // Flows and their runs, in the same database.
     virtual FlowStore& flows() = 0;
 
     // "ok", or what the storage engine found wrong.
     virtual std::string integrity_check() = 0;
     virtual int schema_version() = 0;
+    // True when several hosts may share this store (what they install is shared through it).
+    virtual bool shared() = 0;
     // The engine and the database, for the log and GET /v1/daemon; never a password.
     virtual std::string describe() = 0;
 };

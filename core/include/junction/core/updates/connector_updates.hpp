@@ -116,8 +116,9 @@ public:
     // were refused (second) since the start.
     const CounterTable& swap_counts() const { return swaps_; }
 
-    // After versions were uninstalled: re-points or forgets the connector.
-    void after_uninstall(std::string_view connector, const std::string& actor);
+    // After `version` (every version when empty) was uninstalled: re-points or forgets the
+    // connector, and on a shared store removes the packages, so no host installs them again.
+    void after_uninstall(std::string_view connector, std::string_view version, const std::string& actor);
 
 private:
     SwapReport switch_to(std::string_view connector, std::string target, const std::string& action,

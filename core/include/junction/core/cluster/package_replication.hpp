@@ -1,0 +1,39 @@
+// Connector packages shared through the store (issue 17): a package installed through any
+// host (the API, a folder drop, the marketplace) is kept in the store by its content hash,
+// and a host installs the ones it lacks, each staged and checked again under its own
+// signature policy, as if uploaded with the signature the first host verified. Only for a
+// store several hosts share (Store::shared): on one host's SQLite file the registry's own
+// folder is the only copy needed.
+#pragma once
+
+#include <junction/core/registry/connector_registry.hpp>
+#include <junction/core/store/store.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace junction::core {
+
+// Keeps an installed package in the store (once per hash). Throws Error(io).
+void publish_package(Store& store, const PackageInfo& package);
+
+// The check a stored package passes before it installs, given the signature it was stored with.
+using StoredPackageCheck = std::function<ConnectorRegistry::PackageCheck(const std::optional<std::string>& signature)>;
+
+struct PackageSyncReport {
+    std::vector<PackageInfo> installed;  // from the store
+    struct Refusal {
+        std::string package;  // name@version
+        std::string reason;
+    };
+    std::vector<Refusal> refused;
+    size_t published = 0;  // installed here but not yet in the store
+};
+
+// Installs every package the store holds that the registry lacks, and publishes every
+// installed package the store lacks. A package this host refuses is reported, not thrown.
+PackageSyncReport sync_packages(Store& store, ConnectorRegistry& registry, const StoredPackageCheck& check);
+
+}  // namespace junction::core
