@@ -371,6 +371,16 @@ TEST_CASE("leases: a cancel stops a queued run at once and asks the host of a ru
         REQUIRE(next);
         CHECK(next->cancel_requested);
         CHECK_FALSE(flows.claim_run(at("B", 12'000), "q1"));  // cancelled: nobody takes it
+
+        // A queued run claimed as its host began to stop goes back to the queue as it was.
+        auto unstarted = flows.claim_run(at("B", 12'000), "q2");
+        REQUIRE(unstarted);
+        flows.release_run("B", held(*unstarted), true);
+        CHECK(flows.find_run("q2")->status == "queued");
+        auto retaken = flows.claim_run(at("C", 12'000), "q2");
+        REQUIRE(retaken);
+        CHECK_FALSE(retaken->interrupted);
+        CHECK_FALSE(retaken->run.resumed);
     });
 }
 
@@ -412,17 +422,29 @@ TEST_CASE("leases: hosts claiming at once never take the same run") {
     });
 }
 
-TEST_CASE("schedules: each tick is claimed once, whichever host asks first") {
+TEST_CASE("schedules: each tick starts one run, whichever host reaches it first, and none over an open run") {
     for_each_store([](StoreUnderTest& engine) {
         auto store = engine.open();
         auto& flows = store->flows();
         flows.save_flow(flow("f1"));
         flows.save_flow(flow("f2"));
-        CHECK(flows.claim_schedule_tick("f1", 60'000));
-        CHECK_FALSE(flows.claim_schedule_tick("f1", 60'000));  // the second host's ask
-        CHECK_FALSE(flows.claim_schedule_tick("f1", 0));       // an older tick
-        CHECK(flows.claim_schedule_tick("f2", 60'000));        // each flow its own
-        CHECK(flows.claim_schedule_tick("f1", 120'000));
+        const auto tick_run = [](const char* id, const char* flow_id) {
+            RunRecord r = run(id, flow_id, "queued", 60'000);
+            r.trigger = "schedule";
+            r.host.clear();
+            return r;
+        };
+        CHECK(flows.insert_scheduled_run(tick_run("s1", "f1"), 60'000) == ScheduledRun::inserted);
+        CHECK(flows.insert_scheduled_run(tick_run("s2", "f1"), 60'000) == ScheduledRun::already_fired);  // host 2
+        CHECK_FALSE(flows.find_run("s2"));
+        CHECK(flows.insert_scheduled_run(tick_run("s3", "f1"), 0) == ScheduledRun::already_fired);  // an older tick
+        CHECK(flows.insert_scheduled_run(tick_run("s4", "f2"), 60'000) == ScheduledRun::inserted);  // its own ticks
+        // s1 is still queued: the next tick is spent without a run.
+        CHECK(flows.insert_scheduled_run(tick_run("s5", "f1"), 120'000) == ScheduledRun::previous_still_open);
+        CHECK(flows.insert_scheduled_run(tick_run("s6", "f1"), 120'000) == ScheduledRun::already_fired);
+        CHECK(flows.request_cancel("s1", 121'000) == CancelOutcome::cancelled);
+        CHECK(flows.insert_scheduled_run(tick_run("s7", "f1"), 180'000) == ScheduledRun::inserted);
+        CHECK(run_ids(flows, "f1") == std::vector<std::string>{"s7", "s1"});
     });
 }
 

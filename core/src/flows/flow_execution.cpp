@@ -62,7 +62,7 @@ void FlowService::work() {
         }
         try {
             if (give_back)
-                hand_back({id, active->epoch});
+                hand_back({id, active->epoch}, !claim->interrupted);
             else if (take_over(*claim))
                 execute(std::move(claim->run), claim->interrupted, active);
         } catch (const std::exception& e) {

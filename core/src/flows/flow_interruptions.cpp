@@ -52,9 +52,9 @@ void FlowService::fail_crashed_run(RunRecord run) {
     log_error("flows", "run " + run.id + " of " + (flow ? flow->name : run.flow_id) + " failed: " + run.error);
 }
 
-void FlowService::hand_back(const HeldRun& run) {
+void FlowService::hand_back(const HeldRun& run, bool unstarted) {
     try {
-        store_.flows().release_run(options_.host_id, run);
+        store_.flows().release_run(options_.host_id, run, unstarted);
     } catch (const std::exception& e) {
         log_warn("flows", "run " + run.run_id + " could not be handed back (" + e.what() +
                               "); it resumes when its lease runs out, counted as a crash");

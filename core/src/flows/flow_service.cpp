@@ -36,12 +36,14 @@ FlowService::FlowService(Store& store, const SecretBox& secrets, InstanceRuntime
       pruner_(store.flows(), options.retention, options.retention_interval) {}
 
 void FlowService::fire_schedule(const FlowRecord& f, int64_t tick_ms) {
-    if (!store_.flows().claim_schedule_tick(f.id, tick_ms)) return;  // another host fired this tick
-    if (has_open_run(f.id)) {
-        log_warn("flows", "schedule of flow " + f.name + " skipped: its previous run is still going");
-        return;
+    RunRecord run = new_run(f, "schedule", {});
+    switch (store_.flows().insert_scheduled_run(run, tick_ms)) {
+        case ScheduledRun::already_fired: return;  // another host took this tick
+        case ScheduledRun::previous_still_open:
+            log_warn("flows", "schedule of flow " + f.name + " skipped: its previous run is still going");
+            return;
+        case ScheduledRun::inserted: queued(run, f.name); return;
     }
-    start_run(f.id, "schedule");
 }
 
 FlowService::~FlowService() { stop(); }
@@ -217,6 +219,10 @@ RunView FlowService::enqueue(RunRecord run, const std::string& flow_name) {
     run.status = "queued";
     run.started_ms = now_ms();
     store_.flows().insert_run(run);
+    return queued(run, flow_name);
+}
+
+RunView FlowService::queued(const RunRecord& run, const std::string& flow_name) {
     {
         std::lock_guard lock(mutex_);
         if (safe_) queue_.push_back(run.id);
@@ -229,6 +235,12 @@ RunView FlowService::enqueue(RunRecord run, const std::string& flow_name) {
 
 RunView FlowService::start_run(std::string_view flow_id_or_name, std::string_view trigger, std::string_view payload) {
     const FlowRecord f = load(flow_id_or_name);
+    RunRecord r = new_run(f, trigger, payload);
+    store_.flows().insert_run(r);
+    return queued(r, f.name);
+}
+
+RunRecord FlowService::new_run(const FlowRecord& f, std::string_view trigger, std::string_view payload) {
     if (!payload.empty()) {
         flows::Batch::parse(payload, "the payload");  // refused now, not in the run
     } else {
@@ -243,7 +255,10 @@ RunView FlowService::start_run(std::string_view flow_id_or_name, std::string_vie
     r.trigger = std::string(trigger);
     r.payload_json = std::string(payload);
     r.start_cursors_json = cursors_json(store_.flows().flow_cursors(f.id));
-    return enqueue(std::move(r), f.name);
+    r.id = random_id("run_");
+    r.status = "queued";
+    r.started_ms = now_ms();
+    return r;
 }
 
 RunView FlowService::webhook(std::string_view flow_id, std::string_view token, std::string_view body) {

@@ -152,13 +152,6 @@ public:
         return names;
     }
 
-    bool claim_schedule_tick(std::string_view flow_id, int64_t tick_ms) override {
-        std::lock_guard lock(c_.mutex);
-        Statement u(c_, "UPDATE flows SET schedule_tick_ms=?2 WHERE id=?1 AND schedule_tick_ms < ?2");
-        u.bind_text(1, flow_id).bind(2, tick_ms).run();
-        return u.changes() == 1;
-    }
-
     std::map<std::string, std::string> flow_cursors(std::string_view flow_id) override {
         std::lock_guard lock(c_.mutex);
         Statement s(c_, "SELECT shape, cursor FROM flow_cursors WHERE flow_id=?");
@@ -170,6 +163,10 @@ public:
 
     void insert_run(const RunRecord& r) override {
         std::lock_guard lock(c_.mutex);
+        write_run(r);
+    }
+
+    void write_run(const RunRecord& r) {
         Statement s(c_, std::string("INSERT INTO runs(") + kRunColumns +
                                        ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
         s.bind_text(1, r.id).bind_text(2, r.flow_id).bind(3, r.flow_version).bind_text(4, r.trigger)
@@ -178,6 +175,27 @@ public:
             .bind_text(12, r.checkpoint_json).bind_text(13, r.counts_json).bind(14, int64_t{r.resumed})
             .bind_text(15, r.host).bind(16, r.lease_epoch);
         s.run();
+    }
+
+    ScheduledRun insert_scheduled_run(const RunRecord& r, int64_t tick_ms) override {
+        std::lock_guard lock(c_.mutex);
+        ScheduledRun outcome = ScheduledRun::inserted;
+        c_.transaction([&] {
+            Statement tick(c_, "UPDATE flows SET schedule_tick_ms=?2 WHERE id=?1 AND schedule_tick_ms < ?2");
+            tick.bind_text(1, r.flow_id).bind(2, tick_ms).run();
+            if (tick.changes() == 0) {
+                outcome = ScheduledRun::already_fired;
+                return;
+            }
+            Statement open(c_, "SELECT 1 FROM runs WHERE flow_id=? AND status IN ('queued','running') LIMIT 1");
+            open.bind_text(1, r.flow_id);
+            if (open.step()) {
+                outcome = ScheduledRun::previous_still_open;  // the tick is spent all the same
+                return;
+            }
+            write_run(r);
+        });
+        return outcome;
     }
 
     std::optional<RunRecord> find_run(std::string_view run_id) override {
@@ -263,10 +281,12 @@ public:
         return held;
     }
 
-    void release_run(std::string_view host, const HeldRun& run) override {
+    void release_run(std::string_view host, const HeldRun& run, bool unstarted) override {
         std::lock_guard lock(c_.mutex);
-        Statement u(c_, "UPDATE runs SET paused=1, lease_until_ms=0, host='' WHERE id=? AND host=? AND lease_epoch=? "
-                        "AND status='running'");
+        Statement u(c_, unstarted ? "UPDATE runs SET status='queued', lease_until_ms=0, host='' WHERE id=? AND host=? "
+                                    "AND lease_epoch=? AND status='running'"
+                                  : "UPDATE runs SET paused=1, lease_until_ms=0, host='' WHERE id=? AND host=? "
+                                    "AND lease_epoch=? AND status='running'");
         u.bind_text(1, run.run_id).bind_text(2, host).bind(3, run.epoch).run();
     }
 

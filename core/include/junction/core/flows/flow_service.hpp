@@ -128,7 +128,10 @@ private:
 
     FlowRecord load(std::string_view id_or_name);
     RunView view(const RunRecord& r);
-    RunView enqueue(RunRecord run, const std::string& flow_name);
+    // A queued run of the flow's current version, checked, not yet stored.
+    RunRecord new_run(const FlowRecord& flow, std::string_view trigger, std::string_view payload);
+    RunView enqueue(RunRecord run, const std::string& flow_name);  // a new id, stored, queued()
+    RunView queued(const RunRecord& run, const std::string& flow_name);  // stored: wakes a worker
     RunLease lease() const;
     // flow_execution.cpp: a worker claims runs and executes them.
     void work();
@@ -139,7 +142,8 @@ private:
     // flow_interruptions.cpp: what a claimed run that was interrupted becomes.
     bool take_over(const ClaimedRun& claim);  // false: it was failed or cancelled, not resumed
     void fail_crashed_run(RunRecord run);
-    void hand_back(const HeldRun& run);  // paused at a checkpoint: any host may resume it
+    // Paused at a checkpoint (or `unstarted`: queued again): any host may take it.
+    void hand_back(const HeldRun& run, bool unstarted = false);
     // run_leases.cpp: renews the leases of the runs in hand; stops the ones lost or cancelled.
     void keep_leases();
     void renew_leases_once();

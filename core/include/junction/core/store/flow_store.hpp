@@ -79,6 +79,8 @@ struct ClaimedRun {
     bool cancel_requested = false;  // an admin cancelled it while no host held it
 };
 
+enum class ScheduledRun { inserted, already_fired, previous_still_open };
+
 // What an admin's cancel did: a queued run is cancelled at once; a running one is asked to
 // stop, and the host holding it (or the next to take it) cancels it.
 enum class CancelOutcome { cancelled, requested, not_open };
@@ -135,14 +137,15 @@ public:
     virtual void set_webhook_token(std::string_view flow_id, std::string_view token_sha256) = 0;
     // Names of the flows whose current version uses the instance.
     virtual std::vector<std::string> flows_using_instance(std::string_view instance_id) = 0;
-    // True for the one caller (of all hosts) that moves the flow's schedule to `tick_ms`,
-    // a time its cron fires at: that host starts the tick's run. False once it moved there.
-    virtual bool claim_schedule_tick(std::string_view flow_id, int64_t tick_ms) = 0;
     // Receive shape -> the newest incremental cursor a run delivered.
     virtual std::map<std::string, std::string> flow_cursors(std::string_view flow_id) = 0;
 
     // Throws Error(not_found) when the flow is gone (deleted while the run was starting).
     virtual void insert_run(const RunRecord& run) = 0;
+    // The run of a schedule's tick (`tick_ms`, a time the cron fires at), in one transaction
+    // with the tick: only the first host to reach the tick inserts it (every host plans the
+    // same ticks), and none while the flow's previous run is still queued or running.
+    virtual ScheduledRun insert_scheduled_run(const RunRecord& run, int64_t tick_ms) = 0;
     virtual std::optional<RunRecord> find_run(std::string_view run_id) = 0;
     // Newest first.
     virtual std::vector<RunRecord> list_runs(const RunQuery& query) = 0;
@@ -159,8 +162,9 @@ public:
     virtual std::map<std::string, bool> renew_leases(const RunLease& lease, const std::vector<HeldRun>& runs) = 0;
     // A clean stop or a drain hands a run back at a checkpoint: the next claim, by any host,
     // takes it at once and counts no crash; no host holds it meanwhile. Only while that claim
-    // of `host` still holds it.
-    virtual void release_run(std::string_view host, const HeldRun& run) = 0;
+    // of `host` still holds it. `unstarted`: the claim took a queued run and did not start
+    // it (the host began to stop as it claimed): it is queued again, as it was.
+    virtual void release_run(std::string_view host, const HeldRun& run, bool unstarted = false) = 0;
     // At a host's start: the leases its previous process held end now (that process is gone).
     virtual void expire_leases(std::string_view host) = 0;
     virtual CancelOutcome request_cancel(std::string_view run_id, int64_t now_ms) = 0;
