@@ -37,6 +37,9 @@ po::options_description settings() {
         "allow-unsigned-drops", po::value<bool>()->default_value(false)->implicit_value(true),
         "install packages without a signature: dropped without <file>.sig, or uploaded through the "
         "API without one (a signature that no trusted key made is refused all the same)")(
+        "allow-unsigned-from-store", po::value<bool>()->default_value(false)->implicit_value(true),
+        "on a shared store: install the unsigned packages another host installed (anyone who can write "
+        "to the database could then run code on this host; for development only)")(
         "trusted-keys", po::value<std::string>()->default_value(""),
         "a folder of Ed25519 public keys (*.pem, *.pub) trusted besides marketplace-key: the "
         "operator's own, another publisher's, a rotated key. Read at each check")(
@@ -283,6 +286,7 @@ DaemonOptions read_options(int argc, char** argv, const po::options_description&
     o.marketplace = vm["marketplace"].as<std::string>();
     o.marketplace_key = vm["marketplace-key"].as<std::string>();
     o.allow_unsigned_drops = vm["allow-unsigned-drops"].as<bool>();
+    o.allow_unsigned_from_store = vm["allow-unsigned-from-store"].as<bool>();
     o.trusted_keys = vm["trusted-keys"].as<std::string>();
     o.max_upload_bytes = vm["max-upload-bytes"].as<size_t>();
     o.ca_file = vm["ca-file"].as<std::string>();

@@ -31,6 +31,7 @@ struct DaemonOptions {
     std::filesystem::path marketplace_key;  // the publisher's Ed25519 public key (PEM)
     std::string ca_file;                    // CAs trusted for outbound HTTPS, empty: system
     bool allow_unsigned_drops = false;      // install unsigned packages (folder and API uploads)
+    bool allow_unsigned_from_store = false;  // install unsigned packages other hosts put in the store
     std::filesystem::path trusted_keys;     // a folder of more trusted publisher keys (*.pem, *.pub)
     size_t max_upload_bytes = size_t{64} << 20;  // the largest package uploaded through the API
     std::string tls_cert, tls_key;          // both set: the admin API serves HTTPS

@@ -138,10 +138,16 @@ int run(int argc, char** argv, DaemonOptions options) {
     core_options.connectors = options.connectors;
     // One signature policy for the folder, the API and the packages other hosts installed
     // (decision 0016): checked on the staged copy.
-    const PackageTrust trust({options.allow_unsigned_drops, options.marketplace_key, options.trusted_keys});
-    core_options.stored_package_check = [&trust](const std::optional<std::string>& signature) {
-        return [&trust, signature](const std::string& file, const std::string& sha) {
-            return trust.check(sha, signature, file, "another host installed it unsigned");
+    const PackageTrust trust({options.allow_unsigned_drops, "allow-unsigned-drops", options.marketplace_key,
+                              options.trusted_keys});
+    // A package another host put in the store: signed by a key this host trusts, unless the
+    // operator allowed unsigned ones from the store too (writing to the database is not
+    // writing to this host's plugin folder).
+    const PackageTrust store_trust({options.allow_unsigned_from_store, "allow-unsigned-from-store",
+                                    options.marketplace_key, options.trusted_keys});
+    core_options.stored_package_check = [&store_trust](const std::optional<std::string>& signature) {
+        return [&store_trust, signature](const std::string& file, const std::string& sha) {
+            return store_trust.check(sha, signature, file, "another host installed it unsigned");
         };
     };
     HostCore core(options.state_dir, core_options);

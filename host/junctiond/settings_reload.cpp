@@ -48,6 +48,7 @@ void reload_settings(int argc, char** argv, DaemonOptions& running, AdminServer&
     needs_restart("marketplace", next.marketplace != running.marketplace);
     needs_restart("marketplace-key", next.marketplace_key != running.marketplace_key);
     needs_restart("allow-unsigned-drops", next.allow_unsigned_drops != running.allow_unsigned_drops);
+    needs_restart("allow-unsigned-from-store", next.allow_unsigned_from_store != running.allow_unsigned_from_store);
     needs_restart("trusted-keys (the folder; keys added to it count at once)", next.trusted_keys != running.trusted_keys);
     needs_restart("max-upload-bytes", next.max_upload_bytes != running.max_upload_bytes);
     needs_restart("ca-file", next.ca_file != running.ca_file);

@@ -412,8 +412,7 @@ TEST_CASE("on PostgreSQL: a new host on the same database installs its connector
     pg.sql("UPDATE packages SET bytes = 'not a package' WHERE name = 'voyado'", "junction");
     // The new host has an empty plugin folder and the same master key (as JUNCTION_MASTER_KEY).
     REQUIRE(::setenv("JUNCTION_MASTER_KEY", key.c_str(), 1) == 0);
-    JunctiondProcess second({}, {"--store", pg.url("junction")});
-    ::unsetenv("JUNCTION_MASTER_KEY");
+    JunctiondProcess second({}, {"--store", pg.url("junction"), "--allow-unsigned-from-store"});
     const std::string log = read_text(second.log_file());
     CHECK(log.find("connector shopify@") != std::string::npos);
     CHECK(log.find("installed from the store") != std::string::npos);
@@ -437,5 +436,14 @@ TEST_CASE("on PostgreSQL: a new host on the same database installs its connector
     CHECK_MESSAGE(std::string(run["status"].GetString()) == "completed", std::string(run["error"].GetString()));
     CHECK(count(run, "read-SHOP", "out") <= 1);
     check_sink(ns.received(), expected);
+    CHECK(second.stop() == 0);
+
+    // Unsigned packages from the database install only where the operator allowed them:
+    // writing to the database is not writing to a host's plugin folder.
+    JunctiondProcess strict({}, {"--store", pg.url("junction")});
+    ::unsetenv("JUNCTION_MASTER_KEY");
+    const std::string strict_log = read_text(strict.log_file());
+    CHECK_MESSAGE(strict_log.find("allow-unsigned-from-store = true") != std::string::npos, strict_log);
+    CHECK(Answer(strict.call("GET", "/v1/connectors")).body.find("\"shopify\"") == std::string::npos);
     ::unsetenv("PGPASSWORD");
 }

@@ -100,7 +100,7 @@ TEST_CASE("the bytes checked are the bytes installed, though the original is swa
     const std::string signed_sha = sha256_file(dropped), other_sha = sha256_file(fixture("jsonl_v1_1"));
     REQUIRE(signed_sha != other_sha);
 
-    const PackageTrust trust({false, dir / "key.pub", {}});
+    const PackageTrust trust({false, "allow-unsigned-drops", dir / "key.pub", {}});
     ConnectorRegistry registry(dir / "store");
     // The check runs on the staged copy's hash; by then the original holds other bytes
     // (unsigned: its .sig is for the first ones). Were the original read again after the

@@ -428,22 +428,31 @@ TEST_CASE("schedules: each tick starts one run, whichever host reaches it first,
         auto& flows = store->flows();
         flows.save_flow(flow("f1"));
         flows.save_flow(flow("f2"));
+        const auto cursors = [](const std::map<std::string, std::string>& c) {
+            return c.empty() ? std::string("{}") : R"({"read":")" + c.at("read") + "\"}";
+        };
         const auto tick_run = [](const char* id, const char* flow_id) {
             RunRecord r = run(id, flow_id, "queued", 60'000);
             r.trigger = "schedule";
             r.host.clear();
             return r;
         };
-        CHECK(flows.insert_scheduled_run(tick_run("s1", "f1"), 60'000) == ScheduledRun::inserted);
-        CHECK(flows.insert_scheduled_run(tick_run("s2", "f1"), 60'000) == ScheduledRun::already_fired);  // host 2
+        CHECK(flows.insert_scheduled_run(tick_run("s1", "f1"), 60'000, cursors) == ScheduledRun::inserted);
+        CHECK(flows.insert_scheduled_run(tick_run("s2", "f1"), 60'000, cursors) == ScheduledRun::already_fired);  // host 2
         CHECK_FALSE(flows.find_run("s2"));
-        CHECK(flows.insert_scheduled_run(tick_run("s3", "f1"), 0) == ScheduledRun::already_fired);  // an older tick
-        CHECK(flows.insert_scheduled_run(tick_run("s4", "f2"), 60'000) == ScheduledRun::inserted);  // its own ticks
+        CHECK(flows.insert_scheduled_run(tick_run("s3", "f1"), 0, cursors) == ScheduledRun::already_fired);  // an older tick
+        CHECK(flows.insert_scheduled_run(tick_run("s4", "f2"), 60'000, cursors) == ScheduledRun::inserted);  // its own ticks
         // s1 is still queued: the next tick is spent without a run.
-        CHECK(flows.insert_scheduled_run(tick_run("s5", "f1"), 120'000) == ScheduledRun::previous_still_open);
-        CHECK(flows.insert_scheduled_run(tick_run("s6", "f1"), 120'000) == ScheduledRun::already_fired);
-        CHECK(flows.request_cancel("s1", 121'000) == CancelOutcome::cancelled);
-        CHECK(flows.insert_scheduled_run(tick_run("s7", "f1"), 180'000) == ScheduledRun::inserted);
+        CHECK(flows.insert_scheduled_run(tick_run("s5", "f1"), 120'000, cursors) == ScheduledRun::previous_still_open);
+        CHECK(flows.insert_scheduled_run(tick_run("s6", "f1"), 120'000, cursors) == ScheduledRun::already_fired);
+        // The previous run ends just before the tick: the new run starts where it ended.
+        auto held_s1 = flows.claim_run(RunLease{"A"}, "s1");
+        REQUIRE(held_s1);
+        RunRecord ended = held_s1->run;
+        ended.status = "completed";
+        flows.finish_run(ended, Checkpoint{"{}", "{}", {}, {}}, {{"read", "2026-12-06"}});
+        CHECK(flows.insert_scheduled_run(tick_run("s7", "f1"), 180'000, cursors) == ScheduledRun::inserted);
+        CHECK(flows.find_run("s7")->start_cursors_json == R"({"read":"2026-12-06"})");
         CHECK(run_ids(flows, "f1") == std::vector<std::string>{"s7", "s1"});
     });
 }

@@ -9,6 +9,8 @@
 #include <junction/core/common/error.hpp>
 #include <junction/core/store/store.hpp>
 
+#include <set>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -174,7 +176,7 @@ TEST_CASE("reopening keeps everything; a newer schema is refused, not damaged") 
         {
             auto store = engine.open();
             version = store->schema_version();
-            CHECK(version == (engine.is_postgres() ? 4 : 11));
+            CHECK(version == (engine.is_postgres() ? 5 : 12));
             store->insert_instance(record("i1", "kept"));
             store->meta_set("k", "v");
             store->put_connector_state({"shopify", "2.0.0", "1.0.0", "auto", "in-process"});
@@ -417,7 +419,7 @@ TEST_CASE("postgres: a wrong password or a missing server is a message that name
 
 TEST_CASE("the store setting: SQLite by default, PostgreSQL by URL, one host per store for now") {
     TempDir dir;
-    CHECK(open_store("", dir.path())->schema_version() == 11);
+    CHECK(open_store("", dir.path())->schema_version() == 12);
     CHECK_THROWS_WITH_AS(open_store("mysql://root:pw@db/x", dir.path()), doctest::Contains("PostgreSQL URL"), Error);
     try {
         open_store("mysql://root:pw-42@db/x", dir.path());
@@ -444,16 +446,16 @@ TEST_CASE("the store setting: SQLite by default, PostgreSQL by URL, one host per
     CHECK(other->meta_get("k") == "v");
 }
 
-TEST_CASE("packages: kept once per content hash, their bytes exactly") {
+TEST_CASE("packages: kept once per content hash, their bytes exactly; an uninstall is remembered") {
     for_each_store([](StoreUnderTest& engine) {
         auto store = engine.open();
         CHECK(store->shared() == engine.is_postgres());
         const std::string bytes("\x7f" "ELF\0\x01\xff binary", 14);
         StoredPackage p{"ab12", "shopify", "1.2.0", "shopify-1.2.0.connector.json", "c2ln", bytes, 1000};
-        CHECK(store->put_package(p));
+        CHECK(store->put_package(p, false));
         p.added_ms = 2000;
-        CHECK_FALSE(store->put_package(p));  // the same hash again
-        store->put_package({"0f00", "rest", "1.0.0", "rest-1.0.0.so", "", "lib", 1500});
+        CHECK_FALSE(store->put_package(p, true));  // the same hash again
+        store->put_package({"0f00", "rest", "1.0.0", "rest-1.0.0.so", "", "lib", 1500}, false);
         const auto listed = store->list_packages();
         REQUIRE(listed.size() == 2);
         CHECK(listed[0].sha256 == "ab12");  // oldest first
@@ -463,11 +465,20 @@ TEST_CASE("packages: kept once per content hash, their bytes exactly") {
         CHECK(listed[1].name == "rest");
         CHECK(store->package_bytes("ab12") == bytes);
         CHECK_FALSE(store->package_bytes("ffff"));
-        store->put_package({"cd34", "shopify", "1.3.0", "shopify-1.3.0.connector.json", "", "v13", 3000});
-        store->delete_packages("shopify", "1.2.0");
+
+        store->put_package({"cd34", "shopify", "1.3.0", "shopify-1.3.0.connector.json", "", "v13", 3000}, false);
+        CHECK(store->withdraw_packages("shopify", "1.2.0", 4000) == 1);
         CHECK(store->list_packages().size() == 2);
-        store->delete_packages("shopify", "");
+        CHECK(store->withdrawn_packages() == std::set<std::string>{"shopify@1.2.0"});
+        // A host that still has 1.2.0 does not share it again; an admin's install does.
+        CHECK_FALSE(store->put_package(p, false));
+        CHECK(store->put_package(p, true));
+        CHECK(store->withdrawn_packages().empty());
+        CHECK(store->withdraw_packages("shopify", "", 5000) == 2);
+        CHECK(store->withdrawn_packages() == std::set<std::string>{"shopify@1.2.0", "shopify@1.3.0"});
         REQUIRE(store->list_packages().size() == 1);
         CHECK(store->list_packages()[0].name == "rest");
+        CHECK(store->withdraw_packages("nothing", "9", 6000) == 0);
+        CHECK(store->withdrawn_packages().count("nothing@9"));  // a version only some host had
     });
 }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <set>
 
 namespace junction::core {
@@ -36,46 +37,64 @@ std::string file_name_of(const PackageInfo& p) {
 
 }  // namespace
 
-void publish_package(Store& store, const PackageInfo& package) {
+void publish_package(Store& store, const PackageInfo& package, bool reinstate) {
     StoredPackage stored{package.sha256, package.name, package.version, file_name_of(package),
                          package.signed_by.signature, read_package(package.file), now_ms()};
     if (sha256_hex(stored.bytes) != package.sha256)
         throw Error(Errc::io, "the installed copy no longer matches its hash; it is not shared", package.id());
-    if (store.put_package(stored)) log_info("cluster", "connector " + package.id() + " shared with the other hosts");
+    if (store.put_package(stored, reinstate))
+        log_info("cluster", "connector " + package.id() + " shared with the other hosts");
 }
 
 PackageSyncReport sync_packages(Store& store, ConnectorRegistry& registry, const StoredPackageCheck& check) {
     PackageSyncReport report;
+    const auto refuse = [&](const std::string& id, const std::string& why) {
+        log_warn("cluster", "connector " + id + " from the store refused: " + why);
+        report.refused.push_back({id, why});
+    };
     std::set<std::string> here;
     for (const auto& p : registry.list()) here.insert(p.sha256);
-    std::set<std::string> stored;
+    const std::set<std::string> withdrawn = store.withdrawn_packages();
+    std::map<std::string, std::string> stored;  // name@version -> sha256
     auto packages = store.list_packages();
     // Libraries first: a definition needs its engine installed.
     std::stable_partition(packages.begin(), packages.end(),
                           [](const StoredPackage& p) { return !is_definition_package(p.file_name); });
     for (const auto& p : packages) {
-        stored.insert(p.sha256);
-        if (here.count(p.sha256) || registry.package(p.name, p.version)) continue;
         const std::string id = p.name + "@" + p.version;
+        stored.emplace(id, p.sha256);
+        if (here.count(p.sha256)) continue;
+        if (auto local = registry.package(p.name, p.version)) {  // the same version, another build
+            refuse(id, "this host has another build of it installed (sha256 " + local->sha256.substr(0, 12) +
+                           "..., the store's is " + p.sha256.substr(0, 12) + "...); uninstall one of them");
+            continue;
+        }
         try {
             const auto bytes = store.package_bytes(p.sha256);
             if (!bytes) continue;  // removed meanwhile
             const std::optional<std::string> signature =
                 p.signature.empty() ? std::nullopt : std::optional<std::string>(p.signature);
-            PackageInfo info = registry.install_bytes(*bytes, p.file_name, check(signature));
-            if (info.sha256 != p.sha256)
-                throw Error(Errc::plugin_rejected, "the stored bytes do not hash to the stored sha256", id);
+            const auto checked = check(signature);
+            PackageInfo info = registry.install_bytes(*bytes, p.file_name, [&](const std::string& file, const std::string& sha) {
+                if (sha != p.sha256)  // before anything loads
+                    throw Error(Errc::plugin_rejected, "the stored bytes do not hash to the stored sha256", id);
+                return checked(file, sha);
+            });
             log_info("cluster", "connector " + info.id() + " installed from the store");
             report.installed.push_back(std::move(info));
         } catch (const std::exception& e) {
-            log_warn("cluster", "connector " + id + " from the store refused: " + e.what());
-            report.refused.push_back({id, e.what()});
+            refuse(id, e.what());
         }
     }
     for (const auto& p : registry.list()) {
-        if (stored.count(p.sha256)) continue;
+        if (stored.count(p.id())) continue;  // shared already (another build: refused above)
+        if (withdrawn.count(p.id())) {
+            log_warn("cluster", "connector " + p.id() + " was uninstalled through another host; it is not shared "
+                                "again (uninstall it here too, or install it again through the API to share it)");
+            continue;
+        }
         try {
-            publish_package(store, p);
+            publish_package(store, p, false);
             ++report.published;
         } catch (const std::exception& e) {
             log_warn("cluster", "connector " + p.id() + " could not be shared: " + e.what());

@@ -37,7 +37,7 @@ FlowService::FlowService(Store& store, const SecretBox& secrets, InstanceRuntime
 
 void FlowService::fire_schedule(const FlowRecord& f, int64_t tick_ms) {
     RunRecord run = new_run(f, "schedule", {});
-    switch (store_.flows().insert_scheduled_run(run, tick_ms)) {
+    switch (store_.flows().insert_scheduled_run(run, tick_ms, cursors_json)) {
         case ScheduledRun::already_fired: return;  // another host took this tick
         case ScheduledRun::previous_still_open:
             log_warn("flows", "schedule of flow " + f.name + " skipped: its previous run is still going");

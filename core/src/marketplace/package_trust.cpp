@@ -48,13 +48,13 @@ PackageSigner PackageTrust::check(const std::string& sha256, const std::optional
         if (settings_.allow_unsigned) return {};
         if (trusted.empty())
             throw Error(Errc::plugin_rejected,
-                        "unsigned packages are not allowed and no marketplace-key is configured (nor a "
-                        "trusted-keys folder) to check signatures; set marketplace-key or trusted-keys, or "
-                        "allow-unsigned-drops = true",
+                        std::string("unsigned packages are not allowed and no marketplace-key is configured (nor a "
+                                    "trusted-keys folder) to check signatures; set marketplace-key or trusted-keys, or ") +
+                            settings_.allow_unsigned_setting + " = true",
                         subject);
         throw Error(Errc::plugin_rejected,
                     "the package is not signed (" + unsigned_hint + "); sign it with junction-publish, or allow "
-                    "unsigned packages with allow-unsigned-drops = true",
+                    "unsigned packages with " + settings_.allow_unsigned_setting + " = true",
                     subject);
     }
     if (trusted.empty()) {

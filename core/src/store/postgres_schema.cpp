@@ -164,6 +164,12 @@ const std::vector<const char*>& store_migrations() {
          signature TEXT NOT NULL,
          bytes BYTEA NOT NULL,
          added_ms BIGINT NOT NULL);)",
+    // SQLite's step 12: versions uninstalled through a host.
+    R"(CREATE TABLE withdrawn_packages(
+         name TEXT COLLATE "C" NOT NULL,
+         version TEXT COLLATE "C" NOT NULL,
+         at_ms BIGINT NOT NULL,
+         PRIMARY KEY(name, version));)",
     };
     return migrations;
 }

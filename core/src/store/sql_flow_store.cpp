@@ -154,6 +154,10 @@ public:
 
     std::map<std::string, std::string> flow_cursors(std::string_view flow_id) override {
         std::lock_guard lock(c_.mutex);
+        return read_cursors(flow_id);
+    }
+
+    std::map<std::string, std::string> read_cursors(std::string_view flow_id) {
         Statement s(c_, "SELECT shape, cursor FROM flow_cursors WHERE flow_id=?");
         s.bind_text(1, flow_id);
         std::map<std::string, std::string> out;
@@ -177,7 +181,7 @@ public:
         s.run();
     }
 
-    ScheduledRun insert_scheduled_run(const RunRecord& r, int64_t tick_ms) override {
+    ScheduledRun insert_scheduled_run(RunRecord r, int64_t tick_ms, const StartCursors& start_cursors) override {
         std::lock_guard lock(c_.mutex);
         ScheduledRun outcome = ScheduledRun::inserted;
         c_.transaction([&] {
@@ -193,6 +197,7 @@ public:
                 outcome = ScheduledRun::previous_still_open;  // the tick is spent all the same
                 return;
             }
+            r.start_cursors_json = start_cursors(read_cursors(r.flow_id));
             write_run(r);
         });
         return outcome;

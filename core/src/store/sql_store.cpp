@@ -52,13 +52,21 @@ public:
         return out;
     }
 
-    bool put_package(const StoredPackage& p) override {
+    bool put_package(const StoredPackage& p, bool reinstate) override {
         std::lock_guard lock(mutex_);
-        Statement s(*conn_, "INSERT INTO packages(sha256, name, version, file_name, signature, bytes, added_ms) "
-                            "VALUES(?,?,?,?,?,?,?) ON CONFLICT(sha256) DO NOTHING");
-        s.bind_text(1, p.sha256).bind_text(2, p.name).bind_text(3, p.version).bind_text(4, p.file_name)
-            .bind_text(5, p.signature).bind(6, p.bytes).bind(7, p.added_ms).run();
-        return s.changes() == 1;
+        bool added = false;
+        transaction([&] {
+            Statement w(*conn_, reinstate ? "DELETE FROM withdrawn_packages WHERE name=? AND version=?"
+                                          : "SELECT 1 FROM withdrawn_packages WHERE name=? AND version=?");
+            w.bind_text(1, p.name).bind_text(2, p.version);
+            if (w.step() && !reinstate) return;  // withdrawn: only an admin brings it back
+            Statement s(*conn_, "INSERT INTO packages(sha256, name, version, file_name, signature, bytes, added_ms) "
+                                "VALUES(?,?,?,?,?,?,?) ON CONFLICT(sha256) DO NOTHING");
+            s.bind_text(1, p.sha256).bind_text(2, p.name).bind_text(3, p.version).bind_text(4, p.file_name)
+                .bind_text(5, p.signature).bind(6, p.bytes).bind(7, p.added_ms).run();
+            added = s.changes() == 1;
+        });
+        return added;
     }
 
     std::vector<StoredPackage> list_packages() override {
@@ -78,10 +86,35 @@ public:
         return s.text(0);
     }
 
-    void delete_packages(std::string_view name, std::string_view version) override {
+    size_t withdraw_packages(std::string_view name, std::string_view version, int64_t now_ms) override {
         std::lock_guard lock(mutex_);
-        Statement s(*conn_, "DELETE FROM packages WHERE name=?1 AND (?2='' OR version=?2)");
-        s.bind_text(1, name).bind_text(2, version).run();
+        size_t removed = 0;
+        transaction([&] {
+            std::set<std::string> versions;
+            if (!version.empty()) versions.insert(std::string(version));
+            {
+                Statement s(*conn_, "SELECT DISTINCT version FROM packages WHERE name=?1 AND (?2='' OR version=?2)");
+                s.bind_text(1, name).bind_text(2, version);
+                while (s.step()) versions.insert(s.text(0));
+            }
+            for (const auto& v : versions) {
+                Statement w(*conn_, "INSERT INTO withdrawn_packages(name, version, at_ms) VALUES(?,?,?) "
+                                    "ON CONFLICT(name, version) DO UPDATE SET at_ms=excluded.at_ms");
+                w.bind_text(1, name).bind_text(2, v).bind(3, now_ms).run();
+            }
+            Statement d(*conn_, "DELETE FROM packages WHERE name=?1 AND (?2='' OR version=?2)");
+            d.bind_text(1, name).bind_text(2, version).run();
+            removed = static_cast<size_t>(d.changes());
+        });
+        return removed;
+    }
+
+    std::set<std::string> withdrawn_packages() override {
+        std::lock_guard lock(mutex_);
+        Statement s(*conn_, "SELECT name, version FROM withdrawn_packages");
+        std::set<std::string> out;
+        while (s.step()) out.insert(s.text(0) + "@" + s.text(1));
+        return out;
     }
 
     size_t forget_hosts(int64_t seen_before_ms) override {

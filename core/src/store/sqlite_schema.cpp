@@ -182,6 +182,12 @@ const std::vector<const char*>& store_migrations() {
          signature TEXT NOT NULL,
          bytes BLOB NOT NULL,
          added_ms INTEGER NOT NULL);)",
+    // Versions uninstalled through a host: no host shares them again from its own copy.
+    R"(CREATE TABLE withdrawn_packages(
+         name TEXT NOT NULL,
+         version TEXT NOT NULL,
+         at_ms INTEGER NOT NULL,
+         PRIMARY KEY(name, version));)",
     };
     return migrations;
 }

@@ -171,7 +171,7 @@ void ConnectorUpdates::restore_locked(const std::string& name, const std::string
 void ConnectorUpdates::on_installed(const PackageInfo& package, const std::string& actor) {
     if (store_.shared()) {
         try {
-            publish_package(store_, package);  // the other hosts install it from the store
+            publish_package(store_, package, true);  // the other hosts install it from the store
         } catch (const std::exception& e) {
             log_warn("updates", "connector " + package.id() + " is installed here but not shared with the other "
                                 "hosts: " + e.what());
@@ -448,7 +448,7 @@ std::vector<HistoryEntry> ConnectorUpdates::history(std::string_view connector, 
 void ConnectorUpdates::after_uninstall(std::string_view connector, std::string_view version, const std::string& actor) {
     std::lock_guard lock(gate(connector));
     const std::string name(connector);
-    if (store_.shared()) store_.delete_packages(name, version);
+    if (store_.shared()) store_.withdraw_packages(name, version, now_ms());
     auto state = store_.connector_state(name);
     if (state && registry_.package(name, state->active_version)) return;  // still there
     if (auto newest = registry_.package(name)) {

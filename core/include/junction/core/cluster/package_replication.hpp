@@ -16,8 +16,9 @@
 
 namespace junction::core {
 
-// Keeps an installed package in the store (once per hash). Throws Error(io).
-void publish_package(Store& store, const PackageInfo& package);
+// Keeps an installed package in the store (once per hash). `reinstate`: an admin installed
+// it, which takes back an earlier uninstall of that version. Throws Error(io).
+void publish_package(Store& store, const PackageInfo& package, bool reinstate);
 
 // The check a stored package passes before it installs, given the signature it was stored with.
 using StoredPackageCheck = std::function<ConnectorRegistry::PackageCheck(const std::optional<std::string>& signature)>;
@@ -33,7 +34,10 @@ struct PackageSyncReport {
 };
 
 // Installs every package the store holds that the registry lacks, and publishes every
-// installed package the store lacks. A package this host refuses is reported, not thrown.
+// installed package the store lacks, except versions uninstalled through any host (a
+// withdrawal is kept, so a host that still has the files does not bring them back). A
+// package this host refuses (its policy, a hash that does not match, another build of the
+// same version installed here) is reported, not thrown.
 PackageSyncReport sync_packages(Store& store, ConnectorRegistry& registry, const StoredPackageCheck& check);
 
 }  // namespace junction::core

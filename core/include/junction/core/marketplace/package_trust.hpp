@@ -17,6 +17,7 @@ namespace junction::core {
 
 struct PackageTrustSettings {
     bool allow_unsigned = false;                // allow-unsigned-drops
+    std::string allow_unsigned_setting = "allow-unsigned-drops";  // its name, for the messages
     std::filesystem::path marketplace_key;      // marketplace-key
     std::filesystem::path trusted_keys_folder;  // trusted-keys
 };

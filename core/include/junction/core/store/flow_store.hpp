@@ -144,8 +144,11 @@ public:
     virtual void insert_run(const RunRecord& run) = 0;
     // The run of a schedule's tick (`tick_ms`, a time the cron fires at), in one transaction
     // with the tick: only the first host to reach the tick inserts it (every host plans the
-    // same ticks), and none while the flow's previous run is still queued or running.
-    virtual ScheduledRun insert_scheduled_run(const RunRecord& run, int64_t tick_ms) = 0;
+    // same ticks), and none while the flow's previous run is still queued or running. The
+    // run starts at the flow's cursors as that transaction reads them (`start_cursors` turns
+    // them into the run's start_cursors_json), so a run that just ended is not read again.
+    using StartCursors = std::function<std::string(const std::map<std::string, std::string>& flow_cursors)>;
+    virtual ScheduledRun insert_scheduled_run(RunRecord run, int64_t tick_ms, const StartCursors& start_cursors) = 0;
     virtual std::optional<RunRecord> find_run(std::string_view run_id) = 0;
     // Newest first.
     virtual std::vector<RunRecord> list_runs(const RunQuery& query) = 0;

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -206,12 +207,17 @@ public:
     virtual size_t forget_hosts(int64_t seen_before_ms) = 0;
 
     // Connector packages by content hash. put_package returns false when that hash is
-    // stored already. list_packages leaves out the bytes (oldest first).
-    virtual bool put_package(const StoredPackage& package) = 0;
+    // stored already, or its version was withdrawn and `reinstate` is false (a host sharing
+    // its own copy); `reinstate` (an admin installed it) takes the withdrawal back.
+    // list_packages leaves out the bytes (oldest first).
+    virtual bool put_package(const StoredPackage& package, bool reinstate) = 0;
     virtual std::vector<StoredPackage> list_packages() = 0;
     virtual std::optional<std::string> package_bytes(std::string_view sha256) = 0;
-    // Removes the packages of `name` at `version` (every version when empty).
-    virtual void delete_packages(std::string_view name, std::string_view version) = 0;
+    // An uninstall: removes the packages of `name` at `version` (every version when empty)
+    // and remembers each such version as withdrawn. Returns how many packages it removed.
+    virtual size_t withdraw_packages(std::string_view name, std::string_view version, int64_t now_ms) = 0;
+    // "name@version" of every withdrawn version.
+    virtual std::set<std::string> withdrawn_packages() = 0;
 
     // Flows and their runs, in the same database.
     virtual FlowStore& flows() = 0;
