@@ -445,5 +445,9 @@ TEST_CASE("on PostgreSQL: a new host on the same database installs its connector
     const std::string strict_log = read_text(strict.log_file());
     CHECK_MESSAGE(strict_log.find("allow-unsigned-from-store = true") != std::string::npos, strict_log);
     CHECK(Answer(strict.call("GET", "/v1/connectors")).body.find("\"shopify\"") == std::string::npos);
+    // The package no host accepts is withdrawn through any host, installed there or not.
+    CHECK(strict.call("DELETE", "/v1/connectors/voyado").status == 204);
+    CHECK(pg.sql("SELECT count(*) FROM packages WHERE name = 'voyado'", "junction") == "0");
+    CHECK(strict.call("DELETE", "/v1/connectors/voyado").status == 404);  // nothing left anywhere
     ::unsetenv("PGPASSWORD");
 }

@@ -445,6 +445,15 @@ std::vector<HistoryEntry> ConnectorUpdates::history(std::string_view connector, 
     return store_.history(connector, limit);
 }
 
+size_t ConnectorUpdates::withdraw_shared(std::string_view connector, std::string_view version, const std::string& actor) {
+    if (!store_.shared()) return 0;
+    const size_t removed = store_.withdraw_packages(connector, version, now_ms());
+    if (removed > 0)
+        log_info("updates", std::string(connector) + (version.empty() ? "" : "@" + std::string(version)) +
+                                " withdrawn from the store by " + actor + " (" + std::to_string(removed) + " package(s))");
+    return removed;
+}
+
 void ConnectorUpdates::after_uninstall(std::string_view connector, std::string_view version, const std::string& actor) {
     std::lock_guard lock(gate(connector));
     const std::string name(connector);

@@ -142,6 +142,9 @@ void add_connector_routes(Router& router, AdminServices& s) {
     });
 
     router.add("DELETE", "/v1/connectors/{name}", [&s](HttpRequest& r) {
+        // Only in the shared store (a package this host refused): it is withdrawn there.
+        if (!s.registry.package(r.params["name"]) && s.updates.withdraw_shared(r.params["name"], "", "admin") > 0)
+            return HttpResponse{204, "", "application/json", {}};
         s.instances.check_uninstall_allowed(r.params["name"]);
         s.registry.uninstall(r.params["name"]);
         s.updates.after_uninstall(r.params["name"], "", "admin");
@@ -149,6 +152,9 @@ void add_connector_routes(Router& router, AdminServices& s) {
     });
 
     router.add("DELETE", "/v1/connectors/{name}/versions/{version}", [&s](HttpRequest& r) {
+        if (!s.registry.package(r.params["name"], r.params["version"]) &&
+            s.updates.withdraw_shared(r.params["name"], r.params["version"], "admin") > 0)
+            return HttpResponse{204, "", "application/json", {}};
         s.instances.check_uninstall_allowed(r.params["name"], r.params["version"]);
         s.registry.uninstall(r.params["name"], r.params["version"]);
         s.updates.after_uninstall(r.params["name"], r.params["version"], "admin");

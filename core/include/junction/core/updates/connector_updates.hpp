@@ -119,6 +119,10 @@ public:
     // After `version` (every version when empty) was uninstalled: re-points or forgets the
     // connector, and on a shared store removes the packages, so no host installs them again.
     void after_uninstall(std::string_view connector, std::string_view version, const std::string& actor);
+    // On a shared store: withdraws `version` (every version when empty) of a connector this
+    // host does not have (one it refused), so no host installs it again. Returns how many
+    // packages it removed from the store (0 on a store that is not shared).
+    size_t withdraw_shared(std::string_view connector, std::string_view version, const std::string& actor);
 
 private:
     SwapReport switch_to(std::string_view connector, std::string target, const std::string& action,
