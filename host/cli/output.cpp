@@ -8,6 +8,8 @@
 #include <rapidjson/writer.h>
 
 #include <ctime>
+#include <map>
+#include <set>
 #include <iostream>
 
 namespace junction::cli {
@@ -166,6 +168,19 @@ void print_swap_report(const rapidjson::Value& r) {
               << " in " << str(r, "millis") << " ms; " << str(r, "instances") << " instance(s), "
               << str(r, "configs_migrated") << " config(s) migrated, " << str(r, "configs_restored")
               << " restored\n";
+    if (!r.HasMember("hosts") || !r["hosts"].IsObject()) return;
+    const auto names = [&](const char* key) {
+        std::string out;
+        if (r["hosts"].HasMember(key) && r["hosts"][key].IsArray())
+            for (const auto& h : r["hosts"][key].GetArray()) out += (out.empty() ? "" : ", ") + str(h, "name") + " (" + str(h, "id") + ")";
+        return out;
+    };
+    const std::string switched = names("switched"), lagging = names("not_switched");
+    if (!lagging.empty())
+        std::cout << "NOT YET on " << str(r, "to_version") << ": " << lagging
+                  << " (see their logs; `junction daemon status` shows each host's versions)\n";
+    else if (switched.find(", ") != std::string::npos)
+        std::cout << "every live host runs it: " << switched << "\n";
 }
 
 void print_daemon_status(const rapidjson::Value& d) {
@@ -199,6 +214,20 @@ void print_cluster(const rapidjson::Value& c) {
                    std::to_string(h.HasMember("runs") && h["runs"].IsArray() ? h["runs"].Size() : 0)});
     }
     t.print(std::cout);
+    // Which version of each connector each host runs, when they differ (an update on its way).
+    std::map<std::string, std::set<std::string>> versions;  // connector -> versions run
+    for (const auto& h : c["hosts"].GetArray())
+        if (str(h, "live") == "true" && h.HasMember("connectors") && h["connectors"].IsObject())
+            for (const auto& m : h["connectors"].GetObject())
+                if (m.value.IsString()) versions[m.name.GetString()].insert(m.value.GetString());
+    for (const auto& [connector, seen] : versions) {
+        if (seen.size() < 2) continue;
+        std::cout << connector << " runs different versions on the live hosts:";
+        for (const auto& h : c["hosts"].GetArray())
+            if (str(h, "live") == "true" && h.HasMember("connectors") && h["connectors"].HasMember(connector.c_str()))
+                std::cout << " " << str(h, "name") << " " << str(h["connectors"], connector.c_str()) << ";";
+        std::cout << " (an update still on its way, or refused on a host: see its log)\n";
+    }
 }
 
 void print_history(const rapidjson::Value& items) {

@@ -14,7 +14,9 @@
 #include "stop_deadline.hpp"
 #include "text_table.hpp"
 
+#include <junction/core/cluster/cluster_sync.hpp>
 #include <junction/core/cluster/host_heartbeat.hpp>
+#include <junction/core/cluster/switch_acks.hpp>
 #include <junction/core/common/error.hpp>
 #include <junction/core/host_core.hpp>
 #include <junction/core/common/log.hpp>
@@ -180,7 +182,7 @@ int run(int argc, char** argv, DaemonOptions options) {
     marketplace.also_trust_keys_in(options.trusted_keys);
     AdminServices services{core.registry, core.active,      core.runtime, core.instances,
                            core.updates,  marketplace,      core.flows,   *core.connector_processes,
-                           trust,         options.plugin_dir};
+                           trust,         options.plugin_dir, {}};
     Router router;
     add_health_routes(router);
     add_connector_routes(router, services);
@@ -231,9 +233,22 @@ int run(int argc, char** argv, DaemonOptions options) {
                              HostRecord{core.identity.id(), machine_name(), JUNCTION_VERSION,
                                         std::string(server.tls() ? "https://" : "http://") + options.listen_address +
                                             ":" + std::to_string(server.port()),
-                                        "running", 0, 0},
-                             cluster.heartbeat, [&core] { return core.flows.draining() ? "draining" : "running"; });
+                                        "running", 0, 0, {}},
+                             cluster.heartbeat, [&core] { return core.flows.draining() ? "draining" : "running"; },
+                             [&core] { return core.active.versions(); });
     heartbeat = &membership;
+    // Several hosts on one store: this one installs what the others installed and follows
+    // their version switches; an apply through this one waits for them (decision 0026).
+    std::unique_ptr<ClusterSync> cluster_sync;
+    if (core.store->shared()) {
+        cluster_sync = std::make_unique<ClusterSync>(*core.store, core.registry, core.updates,
+                                                     core_options.stored_package_check,
+                                                     [&membership] { membership.beat(); }, cluster.heartbeat);
+        services.await_hosts = [&core, &cluster, &membership](SwapReport& report) {
+            membership.beat();  // this host's row says the new version at once
+            await_other_hosts(*core.store, core.identity.id(), cluster.heartbeat, kSwitchWait, report);
+        };
+    }
     // Resumes runs a previous stop (or crash) interrupted; in safe mode, none.
     core.flows.start(options.safe_mode ? FlowService::StartMode::safe : FlowService::StartMode::normal);
     log_info("junctiond", "admin API listening on " + std::string(server.tls() ? "https://" : "http://") +
@@ -256,6 +271,7 @@ int run(int argc, char** argv, DaemonOptions options) {
                 // Refused files are looked at again: a key added, a .sig put beside its library.
                 install_scanned(core.registry.scan(options.plugin_dir, ConnectorRegistry::ScanMode::retry_refused),
                                 core.updates);
+                if (cluster_sync) cluster_sync->retry_refused();  // and those from the store
             }
             notify_ready("serving");
             continue;
@@ -263,6 +279,7 @@ int run(int argc, char** argv, DaemonOptions options) {
         log_info("junctiond", std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
         notify_stopping("stopping: flow runs finish their pages");
         watch.reset();
+        cluster_sync.reset();  // no switch followed while the host stops
         // One grace for the whole stop: what still runs in a connector process when it is
         // over is cancelled (and its process killed connector-kill-grace later), so neither
         // a hanging admin call nor a hanging run holds the stop.

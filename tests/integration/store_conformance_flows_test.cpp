@@ -4,6 +4,7 @@
 
 #include "flow_records.hpp"
 #include "store_kinds.hpp"
+#include "postgres_server.hpp"
 
 #include <junction/core/common/error.hpp>
 #include <junction/core/common/ids.hpp>
@@ -457,19 +458,69 @@ TEST_CASE("schedules: each tick starts one run, whichever host reaches it first,
     });
 }
 
-TEST_CASE("hosts: a heartbeat replaces the host's row; old hosts are forgotten") {
+TEST_CASE("hosts: a heartbeat replaces the host's row and its versions; old hosts are forgotten") {
     for_each_store([](StoreUnderTest& engine) {
         auto store = engine.open();
-        store->put_host({"h2", "beta", "0.9", "http://127.0.0.1:2", "running", 100, 1000});
-        store->put_host({"h1", "alpha", "1.0", "http://127.0.0.1:1", "running", 100, 1000});
-        store->put_host({"h1", "alpha", "1.0", "http://127.0.0.1:1", "draining", 100, 5000});
+        store->put_host({"h2", "beta", "0.9", "http://127.0.0.1:2", "running", 100, 1000, {{"shopify", "1.0.0"}}});
+        store->put_host({"h1", "alpha", "1.0", "http://127.0.0.1:1", "running", 100, 1000,
+                         {{"shopify", "1.0.0"}, {"netsuite", "2.0.0"}}});
+        store->put_host({"h1", "alpha", "1.0", "http://127.0.0.1:1", "draining", 100, 5000, {{"shopify", "1.1.0"}}});
         auto hosts = store->list_hosts();
         REQUIRE(hosts.size() == 2);
         CHECK(hosts[0].id == "h1");
         CHECK(hosts[0].state == "draining");
         CHECK(hosts[0].seen_ms == 5000);
+        CHECK(hosts[0].versions == std::map<std::string, std::string>{{"shopify", "1.1.0"}});  // replaced, not merged
         CHECK(hosts[1].version == "0.9");
+        CHECK(hosts[1].versions == std::map<std::string, std::string>{{"shopify", "1.0.0"}});
         CHECK(store->forget_hosts(2000) == 1);
-        CHECK(store->list_hosts().size() == 1);
+        hosts = store->list_hosts();
+        REQUIRE(hosts.size() == 1);
+        CHECK(hosts[0].versions.size() == 1);
+        store->put_host({"h2", "beta", "0.9", "http://127.0.0.1:2", "running", 100, 6000, {}});
+        CHECK(store->list_hosts()[1].versions.empty());  // its old versions went with it
+    });
+}
+
+TEST_CASE("announcements: a version switch or a package through one host wakes the others' listeners") {
+    for_each_store([](StoreUnderTest& engine) {
+        auto writer = engine.open();
+        auto other_host = engine.is_postgres() ? engine.open() : nullptr;  // a SQLite file has one host
+        Store& reader = other_host ? *other_host : *writer;
+        auto changes = reader.listen_for_changes();
+        changes->wait(std::chrono::milliseconds(0));  // a first wait connects (and may report a change)
+        if (!engine.is_postgres()) {
+            // One host's file: nothing to hear; a wait is a pause that interrupt() ends.
+            writer->put_connector_state({"shopify", "1.0.0", "", "manual", ""});
+            CHECK_FALSE(changes->wait(std::chrono::milliseconds(50)));
+            changes->interrupt();
+            const auto before = std::chrono::steady_clock::now();
+            CHECK_FALSE(changes->wait(std::chrono::seconds(30)));
+            CHECK(std::chrono::steady_clock::now() - before < std::chrono::seconds(20));
+            return;
+        }
+        CHECK_FALSE(changes->wait(std::chrono::milliseconds(50)));
+        writer->put_connector_state({"shopify", "1.0.0", "", "manual", ""});
+        CHECK(changes->wait(std::chrono::seconds(30)));
+        CHECK_FALSE(changes->wait(std::chrono::milliseconds(50)));  // one announcement, heard once
+        writer->commit_version_switch({"shopify", "1.1.0", "1.0.0", "manual", ""}, {}, {},
+                                      {0, "shopify", "apply", "1.0.0", "1.1.0", "admin", 1, "done", ""});
+        CHECK(changes->wait(std::chrono::seconds(30)));
+        CHECK(writer->put_package({"cd34", "shopify", "1.1.0", "shopify.connector.json", "", "{}", 1}, true));
+        CHECK(changes->wait(std::chrono::seconds(30)));
+        CHECK_FALSE(writer->put_package({"cd34", "shopify", "1.1.0", "shopify.connector.json", "", "{}", 1}, true));
+        CHECK_FALSE(changes->wait(std::chrono::milliseconds(100)));  // nothing new: nothing said
+        CHECK(reader.list_connector_states().size() == 1);
+        CHECK(reader.list_connector_states()[0].active_version == "1.1.0");
+
+        // A listener whose session was cut reports a change (it may have missed one) and listens again.
+        StoreUnderTest::postgres().sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" +
+                                       engine.database() + "' AND query LIKE 'LISTEN%'");
+        CHECK(changes->wait(std::chrono::seconds(30)));
+        changes->wait(std::chrono::milliseconds(0));  // connects again
+        writer->put_connector_state({"shopify", "1.1.0", "1.0.0", "auto", ""});
+        CHECK(changes->wait(std::chrono::seconds(30)));
+        changes->interrupt();
+        CHECK_FALSE(changes->wait(std::chrono::seconds(30)));
     });
 }

@@ -13,8 +13,10 @@ constexpr int64_t kForgetAfterMs = 24 * 3600 * 1000;
 }  // namespace
 
 HostHeartbeat::HostHeartbeat(Store& store, HostRecord self, std::chrono::milliseconds interval,
-                             std::function<std::string()> state)
-    : store_(store), self_(std::move(self)), interval_(interval), state_(std::move(state)) {
+                             std::function<std::string()> state,
+                             std::function<std::map<std::string, std::string>()> versions)
+    : store_(store), self_(std::move(self)), interval_(interval), state_(std::move(state)),
+      versions_(std::move(versions)) {
     self_.started_ms = now_ms();
     refuse_a_copied_id();
     beat();
@@ -56,6 +58,7 @@ void HostHeartbeat::beat() {
     {
         std::lock_guard lock(mutex_);
         self_.state = state_();
+        if (versions_) self_.versions = versions_();
         self_.seen_ms = now_ms();
         row = self_;
     }

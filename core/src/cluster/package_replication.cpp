@@ -46,11 +46,16 @@ void publish_package(Store& store, const PackageInfo& package, bool reinstate) {
         log_info("cluster", "connector " + package.id() + " shared with the other hosts");
 }
 
-PackageSyncReport sync_packages(Store& store, ConnectorRegistry& registry, const StoredPackageCheck& check) {
+PackageSyncReport sync_packages(Store& store, ConnectorRegistry& registry, const StoredPackageCheck& check,
+                                PackageSyncMemory* memory) {
     PackageSyncReport report;
-    const auto refuse = [&](const std::string& id, const std::string& why) {
+    PackageSyncMemory once;  // a single sync remembers nothing
+    PackageSyncMemory& seen = memory ? *memory : once;
+    const auto refuse = [&](const StoredPackage& p, const std::string& why) {
+        const std::string id = p.name + "@" + p.version;
         log_warn("cluster", "connector " + id + " from the store refused: " + why);
         report.refused.push_back({id, why});
+        seen.refused.insert(p.sha256);
     };
     std::set<std::string> here;
     for (const auto& p : registry.list()) here.insert(p.sha256);
@@ -63,9 +68,9 @@ PackageSyncReport sync_packages(Store& store, ConnectorRegistry& registry, const
     for (const auto& p : packages) {
         const std::string id = p.name + "@" + p.version;
         stored.emplace(id, p.sha256);
-        if (here.count(p.sha256)) continue;
+        if (here.count(p.sha256) || seen.refused.count(p.sha256)) continue;
         if (auto local = registry.package(p.name, p.version)) {  // the same version, another build
-            refuse(id, "this host has another build of it installed (sha256 " + local->sha256.substr(0, 12) +
+            refuse(p, "this host has another build of it installed (sha256 " + local->sha256.substr(0, 12) +
                            "..., the store's is " + p.sha256.substr(0, 12) + "...); uninstall one of them");
             continue;
         }
@@ -83,12 +88,13 @@ PackageSyncReport sync_packages(Store& store, ConnectorRegistry& registry, const
             log_info("cluster", "connector " + info.id() + " installed from the store");
             report.installed.push_back(std::move(info));
         } catch (const std::exception& e) {
-            refuse(id, e.what());
+            refuse(p, e.what());
         }
     }
     for (const auto& p : registry.list()) {
         if (stored.count(p.id())) continue;  // shared already (another build: refused above)
         if (withdrawn.count(p.id())) {
+            if (!seen.not_shared.insert(p.id()).second) continue;
             log_warn("cluster", "connector " + p.id() + " was uninstalled through another host; it is not shared "
                                 "again (uninstall it here too, or install it again through the API to share it)");
             continue;

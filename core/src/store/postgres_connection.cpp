@@ -189,14 +189,24 @@ private:
 
 }  // namespace
 
-PostgresConnection::PostgresConnection(const std::string& conninfo, const std::vector<const char*>& migrations,
-                                       bool sole_host)
-    : conninfo_(conninfo), password_(password_redactor(conninfo)), sole_host_(sole_host) {
+PostgresConnection::PostgresConnection(const std::string& conninfo, const std::vector<const char*>& migrations)
+    : conninfo_(conninfo), password_(password_redactor(conninfo)) {
     try {
         connect();
         migrate(migrations, where_);
     } catch (...) {
         PQfinish(conn_);
+        conn_ = nullptr;
+        throw;
+    }
+}
+
+PostgresConnection::PostgresConnection(const std::string& conninfo)
+    : conninfo_(conninfo), password_(password_redactor(conninfo)) {
+    try {
+        connect();
+    } catch (...) {
+        PQfinish(conn_);  // no destructor runs for an object whose constructor threw
         conn_ = nullptr;
         throw;
     }
@@ -248,22 +258,17 @@ void PostgresConnection::connect() {
 void PostgresConnection::prepare_session() {
     // Integers and bytes travel in binary; text is UTF-8 whatever the database's default.
     exec("SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'");
-    if (!sole_host_) return;
-    // Until hosts lease runs (issue 17), two hosts on one database would both resume the
-    // same interrupted runs and both fire each schedule: the first host holds the database
-    // (a session lock, gone with its connection) and another is refused, as a second
-    // daemon on one SQLite file is.
-    sql::Statement s(*this, "SELECT pg_try_advisory_lock(7418055922)");
-    if (s.step() && s.integer(0) == 0)
-        throw Error(Errc::io,
-                    "the store is in use by another junctiond (several hosts on one database are not supported "
-                    "yet); stop it, or give this host a database of its own",
-                    where_);
+}
+
+bool PostgresConnection::connected() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
+
+void PostgresConnection::announce() {
+    sql::Statement s(*this, std::string("SELECT pg_notify('") + kChangesChannel + "', '')");
+    s.run();
 }
 
 pg_conn* PostgresConnection::handle() {
-    // Between transactions a broken connection is made again, session lock included
-    // (connect() throws, leaving none, when another host took the lock meanwhile).
+    // Between transactions a broken connection is made again.
     if (PQstatus(conn_) != CONNECTION_OK && !in_transaction_) connect();
     if (!conn_) throw Error(Errc::io, "store: not connected to the database", where_);
     return conn_;

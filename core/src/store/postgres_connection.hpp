@@ -1,5 +1,6 @@
 // The PostgreSQL engine of the store (sql_connection.hpp): one libpq connection per host,
-// re-established when it breaks between transactions. The only place that sees libpq-fe.h.
+// re-established when it breaks between transactions, and one more per host that listens
+// for the others' announcements (postgres_changes.cpp). These two files alone see libpq-fe.h.
 #pragma once
 
 #include "sql_connection.hpp"
@@ -17,10 +18,10 @@ namespace junction::core::postgres {
 class PostgresConnection final : public sql::Connection {
 public:
     // Connects (a libpq connection string or URL; the password from the URL, PGPASSWORD or
-    // a password file) and applies the migrations the database lacks. `sole_host`: hold the
-    // database for this process alone (see connect()).
-    PostgresConnection(const std::string& conninfo, const std::vector<const char*>& migrations,
-                       bool sole_host);
+    // a password file) and applies the migrations the database lacks.
+    PostgresConnection(const std::string& conninfo, const std::vector<const char*>& migrations);
+    // Connects only (a listener's session: the store's own connection migrated).
+    explicit PostgresConnection(const std::string& conninfo);
     ~PostgresConnection() override;
     PostgresConnection(const PostgresConnection&) = delete;
     PostgresConnection& operator=(const PostgresConnection&) = delete;
@@ -31,6 +32,8 @@ public:
     std::string row_lock(std::string_view table_alias) const override;
     std::string row_claim(std::string_view table_alias) const override;
     bool shared() const override { return true; }
+    void announce() override;
+    std::unique_ptr<StoreChanges> listen_for_changes() override;
     std::string integrity_check() override;
     std::string describe() const override { return "PostgreSQL " + where_; }
 
@@ -38,6 +41,9 @@ public:
     const std::string& where() const { return where_; }
     // The live connection; reconnects first when it broke outside a transaction.
     pg_conn* handle();
+    // False once the connection broke (a listener then starts a new session: LISTEN is
+    // per session).
+    bool connected() const;
 
 protected:
     void begin() override;
@@ -54,11 +60,13 @@ private:
     std::string where_;
     pg_conn* conn_ = nullptr;
     bool in_transaction_ = false;
-    bool sole_host_ = false;
     std::unordered_map<std::string, std::string> translated_;  // ?N SQL -> $N SQL
 };
 
 // Every migration of the PostgreSQL schema, oldest first (postgres_schema.cpp).
 const std::vector<const char*>& store_migrations();
+
+// The channel hosts announce changes on (LISTEN/NOTIFY).
+constexpr const char* kChangesChannel = "junction_store";
 
 }  // namespace junction::core::postgres

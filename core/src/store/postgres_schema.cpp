@@ -170,6 +170,12 @@ const std::vector<const char*>& store_migrations() {
          version TEXT COLLATE "C" NOT NULL,
          at_ms BIGINT NOT NULL,
          PRIMARY KEY(name, version));)",
+    // SQLite's step 13: the version of each connector each host runs.
+    R"(CREATE TABLE host_versions(
+         host_id TEXT COLLATE "C" NOT NULL,
+         connector TEXT COLLATE "C" NOT NULL,
+         version TEXT COLLATE "C" NOT NULL,
+         PRIMARY KEY(host_id, connector));)",
     };
     return migrations;
 }

@@ -1,6 +1,37 @@
 #include "sql_connection.hpp"
 
+#include <condition_variable>
+
 namespace junction::core::sql {
+
+namespace {
+
+// A store no other host writes announces nothing: a wait is a pause, ended by interrupt().
+class NoChanges final : public StoreChanges {
+public:
+    bool wait(std::chrono::milliseconds timeout) override {
+        std::unique_lock lock(mutex_);
+        wake_.wait_for(lock, timeout, [&] { return interrupted_; });
+        interrupted_ = false;
+        return false;
+    }
+    void interrupt() override {
+        {
+            std::lock_guard lock(mutex_);
+            interrupted_ = true;
+        }
+        wake_.notify_all();
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool interrupted_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<StoreChanges> Connection::listen_for_changes() { return std::make_unique<NoChanges>(); }
 
 int Connection::read_version() {
     Statement s(*this, "SELECT version FROM schema_version");

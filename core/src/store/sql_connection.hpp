@@ -9,6 +9,7 @@
 #pragma once
 
 #include <junction/core/common/error.hpp>
+#include <junction/core/store/store.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -69,6 +70,10 @@ public:
     virtual std::string row_claim(std::string_view table_alias) const = 0;
     // True when other hosts may open the same database (Store::shared).
     virtual bool shared() const = 0;
+    // Tells the other hosts' listeners (listen_for_changes) that what every host runs
+    // changed; inside a transaction, at its commit. Nothing where no other host listens.
+    virtual void announce() {}
+    virtual std::unique_ptr<StoreChanges> listen_for_changes();
     // "ok", or what the engine found wrong with the stored data.
     virtual std::string integrity_check() = 0;
     // The engine and the database, never a password: "SQLite /var/lib/junction/junction.db".

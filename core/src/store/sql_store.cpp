@@ -32,23 +32,39 @@ public:
     FlowStore& flows() override { return *flows_; }
     bool shared() override { return conn_->shared(); }
 
+    std::unique_ptr<StoreChanges> listen_for_changes() override { return conn_->listen_for_changes(); }
+
     void put_host(const HostRecord& h) override {
         std::lock_guard lock(mutex_);
-        Statement s(*conn_, "INSERT INTO hosts(id, name, version, address, state, started_ms, seen_ms) "
-                            "VALUES(?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
-                            "version=excluded.version, address=excluded.address, state=excluded.state, "
-                            "started_ms=excluded.started_ms, seen_ms=excluded.seen_ms");
-        s.bind_text(1, h.id).bind_text(2, h.name).bind_text(3, h.version).bind_text(4, h.address)
-            .bind_text(5, h.state).bind(6, h.started_ms).bind(7, h.seen_ms).run();
+        transaction([&] {
+            Statement s(*conn_, "INSERT INTO hosts(id, name, version, address, state, started_ms, seen_ms) "
+                                "VALUES(?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
+                                "version=excluded.version, address=excluded.address, state=excluded.state, "
+                                "started_ms=excluded.started_ms, seen_ms=excluded.seen_ms");
+            s.bind_text(1, h.id).bind_text(2, h.name).bind_text(3, h.version).bind_text(4, h.address)
+                .bind_text(5, h.state).bind(6, h.started_ms).bind(7, h.seen_ms).run();
+            Statement d(*conn_, "DELETE FROM host_versions WHERE host_id=?");
+            d.bind_text(1, h.id).run();
+            for (const auto& [connector, version] : h.versions) {
+                Statement v(*conn_, "INSERT INTO host_versions(host_id, connector, version) VALUES(?,?,?)");
+                v.bind_text(1, h.id).bind_text(2, connector).bind_text(3, version).run();
+            }
+        });
     }
 
     std::vector<HostRecord> list_hosts() override {
         std::lock_guard lock(mutex_);
+        std::vector<HostRecord> out;
+        std::map<std::string, size_t> by_id;
         Statement s(*conn_, "SELECT id, name, version, address, state, started_ms, seen_ms FROM hosts "
                             "ORDER BY name, id");
-        std::vector<HostRecord> out;
-        while (s.step())
-            out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.integer(5), s.integer(6)});
+        while (s.step()) {
+            by_id[s.text(0)] = out.size();
+            out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.integer(5), s.integer(6), {}});
+        }
+        Statement v(*conn_, "SELECT host_id, connector, version FROM host_versions");
+        while (v.step())
+            if (auto it = by_id.find(v.text(0)); it != by_id.end()) out[it->second].versions[v.text(1)] = v.text(2);
         return out;
     }
 
@@ -65,6 +81,7 @@ public:
             s.bind_text(1, p.sha256).bind_text(2, p.name).bind_text(3, p.version).bind_text(4, p.file_name)
                 .bind_text(5, p.signature).bind(6, p.bytes).bind(7, p.added_ms).run();
             added = s.changes() == 1;
+            if (added) conn_->announce();  // the other hosts install it
         });
         return added;
     }
@@ -119,9 +136,15 @@ public:
 
     size_t forget_hosts(int64_t seen_before_ms) override {
         std::lock_guard lock(mutex_);
-        Statement s(*conn_, "DELETE FROM hosts WHERE seen_ms < ?");
-        s.bind(1, seen_before_ms).run();
-        return static_cast<size_t>(s.changes());
+        size_t forgotten = 0;
+        transaction([&] {
+            Statement v(*conn_, "DELETE FROM host_versions WHERE host_id IN (SELECT id FROM hosts WHERE seen_ms < ?)");
+            v.bind(1, seen_before_ms).run();
+            Statement s(*conn_, "DELETE FROM hosts WHERE seen_ms < ?");
+            s.bind(1, seen_before_ms).run();
+            forgotten = static_cast<size_t>(s.changes());
+        });
+        return forgotten;
     }
 
     void insert_instance(const InstanceRecord& r) override {
@@ -364,7 +387,18 @@ public:
     }
     void put_connector_state(const ConnectorState& c) override {
         std::lock_guard lock(mutex_);
-        write_connector_state(c);
+        transaction([&] {
+            write_connector_state(c);
+            conn_->announce();
+        });
+    }
+    std::vector<ConnectorState> list_connector_states() override {
+        std::lock_guard lock(mutex_);
+        Statement s(*conn_, "SELECT name, active_version, previous_version, update_policy, isolation "
+                            "FROM connectors ORDER BY name");
+        std::vector<ConnectorState> out;
+        while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)});
+        return out;
     }
     void delete_connector_state(std::string_view name) override {
         std::lock_guard lock(mutex_);
@@ -439,6 +473,7 @@ public:
             }
             write_connector_state(state);
             write_history(entry);
+            conn_->announce();  // the other hosts follow the switch (at the commit)
         });
     }
 

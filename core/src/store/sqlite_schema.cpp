@@ -188,6 +188,13 @@ const std::vector<const char*>& store_migrations() {
          version TEXT NOT NULL,
          at_ms INTEGER NOT NULL,
          PRIMARY KEY(name, version));)",
+    // The version of each connector each host runs, written with its heartbeat: an update
+    // applied through one host answers once every live host runs the new version.
+    R"(CREATE TABLE host_versions(
+         host_id TEXT NOT NULL,
+         connector TEXT NOT NULL,
+         version TEXT NOT NULL,
+         PRIMARY KEY(host_id, connector));)",
     };
     return migrations;
 }

@@ -12,7 +12,7 @@ std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& file) {
 
 std::unique_ptr<Store> open_postgres_store(const std::string& conninfo) {
     return make_sql_store(
-        std::make_unique<postgres::PostgresConnection>(conninfo, postgres::store_migrations(), false));
+        std::make_unique<postgres::PostgresConnection>(conninfo, postgres::store_migrations()));
 }
 
 bool is_postgres_location(std::string_view location) {
@@ -22,8 +22,7 @@ bool is_postgres_location(std::string_view location) {
 std::unique_ptr<Store> open_store(const std::string& location, const std::filesystem::path& state_dir) {
     if (location.empty()) return open_sqlite_store(state_dir / "junction.db");
     if (is_postgres_location(location))
-        return make_sql_store(
-            std::make_unique<postgres::PostgresConnection>(location, postgres::store_migrations(), true));
+        return open_postgres_store(location);
     throw Error(Errc::invalid_argument,
                 "the store setting is neither empty (SQLite in the state directory) nor a PostgreSQL URL "
                 "(postgresql://user@host:port/database)",

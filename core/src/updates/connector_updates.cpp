@@ -78,6 +78,12 @@ void reseal(InstanceRecord& r, const rapidjson::Document& config, const SecretBo
     r.secrets = std::move(secrets);
 }
 
+std::string hosts_json(const std::vector<SwapReport::Host>& hosts) {
+    std::string out = "[";
+    for (const auto& h : hosts) out += (out.size() > 1 ? "," : "") + (R"({"id":)" + quote(h.id) + R"(,"name":)" + quote(h.name) + "}");
+    return out + "]";
+}
+
 }  // namespace
 
 std::string SwapReport::to_json() const {
@@ -87,7 +93,8 @@ std::string SwapReport::to_json() const {
            std::to_string(instances) + R"(,"configs_migrated":)" + std::to_string(configs_migrated) +
            R"(,"configs_restored":)" + std::to_string(configs_restored) +
            R"(,"plugin_objects_replaced":)" + std::to_string(plugin_objects_replaced) +
-           R"(,"millis":)" + std::to_string(millis) + "}";
+           R"(,"millis":)" + std::to_string(millis) + R"(,"hosts":{"switched":)" + hosts_json(hosts_switched) +
+           R"(,"not_switched":)" + hosts_json(hosts_not_switched) + "}}";
 }
 
 std::string ConnectorStatus::to_json() const {
@@ -413,6 +420,62 @@ SwapReport ConnectorUpdates::plan_and_commit(Move& move) {
     report.millis = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - move.started).count();
     log_info("updates", action + " " + connector + " " + report.from_version + " -> " + target + ": " + detail);
     return report;
+}
+
+std::vector<std::string> ConnectorUpdates::follow_store() {
+    std::vector<std::string> moved;
+    for (const auto& state : store_.list_connector_states()) {
+        const ConnectorVersionPtr running = active_.get(state.name);
+        if (running && running->version() == state.active_version) continue;  // the usual case: no lock
+        try {
+            std::lock_guard lock(gate(state.name));
+            if (follow_locked(state.name)) moved.push_back(state.name);
+        } catch (const std::exception& e) {
+            log_error("updates", "cannot move " + state.name + " to " + state.active_version +
+                                     " as another host did: " + e.what() + " (this host goes on with the version "
+                                     "it runs; its next look tries again)");
+        }
+    }
+    return moved;
+}
+
+bool ConnectorUpdates::follow_locked(const std::string& connector) {
+    const auto state = store_.connector_state(connector);  // again, under the gate
+    if (!state) return false;
+    const std::string& target = state->active_version;
+    ConnectorVersionPtr running = active_.get(connector);
+    if (running && running->version() == target) return false;
+    if (!registry_.package(connector, target)) {
+        std::lock_guard lock(unfollowed_mutex_);
+        if (unfollowed_.insert(connector + "@" + target).second)
+            log_warn("updates", "another host switched " + connector + " to " + target + ", which is not installed "
+                                    "here (not yet shared, or refused: see above); this host goes on with " +
+                                    (running ? running->version() : std::string("none")));
+        return false;
+    }
+    if (choices_) choices_->set(connector, parse_isolation(state->isolation));  // before it loads
+    ConnectorVersionPtr next = registry_.load(connector, target);
+    if (!next) return false;
+    // The running instances' plugin objects, built aside on the target from their records
+    // (already as the switching host committed them). One that cannot be built here is
+    // built again at its next call, where its error is the caller's to see.
+    std::vector<std::pair<std::string, LiveInstancePtr>> prepared;
+    for (const auto& id : runtime_.live_unpinned(connector)) {
+        const auto record = store_.find_instance(id);
+        if (!record) continue;
+        try {
+            prepared.emplace_back(record->id, runtime_.build(*record, next));
+        } catch (const Error& e) {
+            log_warn("updates", "instance " + record->name + " could not be created on " + next->id() +
+                                    " ahead of the switch: " + e.message());
+        }
+    }
+    const size_t replaced = prepared.size();
+    runtime_.exclusive_switch(connector, [&] { active_.set(connector, next); }, std::move(prepared));
+    log_info("updates", connector + " " + (running ? running->version() : std::string("none")) + " -> " + target +
+                            ": followed the switch recorded by another host (" + std::to_string(replaced) +
+                            " running instance(s) moved)");
+    return true;
 }
 
 void ConnectorUpdates::set_policy(std::string_view connector, std::string_view policy,

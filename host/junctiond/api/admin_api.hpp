@@ -30,7 +30,13 @@ struct AdminServices {
     const core::ConnectorProcessCounters& connector_processes;
     const core::PackageTrust& trust;          // the signature policy of every package that is not the marketplace's
     const std::filesystem::path& plugin_dir;  // the only place a path given to the API may point into
+    // After a version switch through the API: waits for the other hosts sharing the store
+    // to run it, and lists them in the report (nothing on a store of one host).
+    std::function<void(core::SwapReport&)> await_hosts;
 };
+
+// A version switch's answer: 409 when refused; else 200, once the other hosts run it too.
+HttpResponse swap_response(AdminServices& services, core::SwapReport report);
 
 void add_health_routes(Router& router);
 void add_connector_routes(Router& router, AdminServices& services);

@@ -1,5 +1,6 @@
 // GET /v1/cluster: the hosts sharing this daemon's store, from their heartbeats: each one's
-// name, version, admin address, state, whether it is live, and the runs it holds now.
+// name, version, admin address, state, whether it is live, the runs it holds now and the
+// version of each connector it runs.
 // POST /v1/daemon/drain: this host takes no more runs and hands the runs in hand back to the
 // others at their next page (decision 0024); it goes on serving the API. Stop it afterwards.
 #include "admin_api.hpp"
@@ -23,7 +24,13 @@ std::string host_json(const core::HostRecord& h, bool live, bool self, const std
                        (self ? "true" : "false") + R"(,"started_ms":)" + std::to_string(h.started_ms) +
                        R"(,"seen_ms":)" + std::to_string(h.seen_ms) + R"(,"runs":[)";
     for (size_t i = 0; i < runs.size(); ++i) body += (i ? "," : "") + json_string(runs[i]);
-    return body + "]}";
+    body += R"(],"connectors":{)";
+    bool first = true;
+    for (const auto& [connector, version] : h.versions) {
+        body += (first ? "" : ",") + json_string(connector) + ":" + json_string(version);
+        first = false;
+    }
+    return body + "}}";
 }
 
 }  // namespace

@@ -59,13 +59,15 @@ std::string history_json(const std::vector<core::HistoryEntry>& items) {
     return out + "]}";
 }
 
-// 200 with the report when the switch happened, 409 with the same report when refused.
-HttpResponse swap_response(const core::SwapReport& r) {
-    if (r.switched) return json_response(200, r.to_json());
-    return error_response(409, "update_refused", r.reason, {r.to_json()});
-}
-
 }  // namespace
+
+// 200 with the report when the switch happened (once the other hosts followed it, or the
+// wait ended), 409 with the same report when refused.
+HttpResponse swap_response(AdminServices& s, core::SwapReport r) {
+    if (!r.switched) return error_response(409, "update_refused", r.reason, {r.to_json()});
+    if (s.await_hosts) s.await_hosts(r);
+    return json_response(200, r.to_json());
+}
 
 std::string active_connector_version(AdminServices& s, const std::string& name) {
     try {
@@ -118,17 +120,17 @@ void add_connector_routes(Router& router, AdminServices& s) {
                         "field 'isolation' is required: \"process\", \"in-process\", or null for the config file's");
         const core::IsolationChange change =
             s.updates.set_isolation(r.params["name"], optional_string(body, "isolation").value_or(""), "admin");
-        if (!change.swap.reason.empty()) return swap_response(change.swap);  // refused: 409, nothing changed
+        if (!change.swap.reason.empty()) return swap_response(s, change.swap);  // refused: 409, nothing changed
         return json_response(200, change.to_json());
     });
 
     router.add("POST", "/v1/connectors/{name}/apply", [&s](HttpRequest& r) {
         const auto body = parse_body(r, {"version"});
-        return swap_response(s.updates.apply(r.params["name"], optional_string(body, "version").value_or(""), "admin"));
+        return swap_response(s, s.updates.apply(r.params["name"], optional_string(body, "version").value_or(""), "admin"));
     });
 
     router.add("POST", "/v1/connectors/{name}/rollback", [&s](HttpRequest& r) {
-        return swap_response(s.updates.rollback(r.params["name"], "admin"));
+        return swap_response(s, s.updates.rollback(r.params["name"], "admin"));
     });
 
     router.add("POST", "/v1/connectors/{name}/release", [&s](HttpRequest& r) {

@@ -61,9 +61,7 @@ void add_marketplace_routes(Router& router, AdminServices& s) {
             if (core::abi_compatible(v.min_abi)) newest = v.version;
         if (newest.empty()) throw Error(Errc::not_found, "the marketplace has no compatible version of " + *name);
         if (!s.registry.package(*name, newest)) s.marketplace.install(*name, newest, "marketplace");
-        const core::SwapReport report = s.updates.apply(*name, newest, "admin");
-        if (report.switched) return json_response(200, report.to_json());
-        return error_response(409, "update_refused", report.reason, {report.to_json()});
+        return swap_response(s, s.updates.apply(*name, newest, "admin"));
     });
 
     router.add("POST", "/v1/marketplace/install", [&s](HttpRequest& r) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -16,16 +17,17 @@ namespace junction::core {
 
 class HostHeartbeat {
 public:
-    // `state` says what the host is doing now ("running" | "draining"), asked at each beat.
-    // Throws Error(invalid_argument) when a live host on another machine has the same id.
+    // `state` says what the host is doing now ("running" | "draining"), and `versions` the
+    // version of each connector it runs, both asked at each beat. Throws
+    // Error(invalid_argument) when a live host on another machine has the same id.
     HostHeartbeat(Store& store, HostRecord self, std::chrono::milliseconds interval,
-                  std::function<std::string()> state);
+                  std::function<std::string()> state, std::function<std::map<std::string, std::string>()> versions);
     // Writes the row a last time as "stopped".
     ~HostHeartbeat();
     HostHeartbeat(const HostHeartbeat&) = delete;
     HostHeartbeat& operator=(const HostHeartbeat&) = delete;
 
-    // Writes the row now (a state change).
+    // Writes the row now (a state change, a version switch).
     void beat();
 
 private:
@@ -36,6 +38,7 @@ private:
     HostRecord self_;
     std::chrono::milliseconds interval_;
     std::function<std::string()> state_;
+    std::function<std::map<std::string, std::string>()> versions_;
     std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;

@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,11 +34,23 @@ struct PackageSyncReport {
     size_t published = 0;  // installed here but not yet in the store
 };
 
+// What a host's earlier syncs decided, so that a sync repeated every few seconds tries and
+// logs each refusal once (forget() it to try them all again: SIGHUP, a key added).
+struct PackageSyncMemory {
+    std::set<std::string> refused;     // sha256 of packages from the store this host refused
+    std::set<std::string> not_shared;  // name@version withdrawn elsewhere, kept here
+    void forget() {
+        refused.clear();
+        not_shared.clear();
+    }
+};
+
 // Installs every package the store holds that the registry lacks, and publishes every
 // installed package the store lacks, except versions uninstalled through any host (a
 // withdrawal is kept, so a host that still has the files does not bring them back). A
 // package this host refuses (its policy, a hash that does not match, another build of the
 // same version installed here) is reported, not thrown.
-PackageSyncReport sync_packages(Store& store, ConnectorRegistry& registry, const StoredPackageCheck& check);
+PackageSyncReport sync_packages(Store& store, ConnectorRegistry& registry, const StoredPackageCheck& check,
+                                PackageSyncMemory* memory = nullptr);
 
 }  // namespace junction::core

@@ -7,6 +7,7 @@
 
 #include <junction/core/store/flow_store.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -120,6 +121,21 @@ struct HostRecord {
     std::string state;    // "running" | "draining" | "stopped"
     int64_t started_ms = 0;
     int64_t seen_ms = 0;  // the last heartbeat
+    // connector -> the version its unpinned instances run on this host (an update applied
+    // through another host is done here once this says so).
+    std::map<std::string, std::string> versions;
+};
+
+// News that another host changed what every host runs (a connector's version, a package),
+// so a host acts on it at once rather than at its next look. Each host has one.
+class StoreChanges {
+public:
+    virtual ~StoreChanges() = default;
+    // True when a change was announced (or may have been missed: a connection made again)
+    // within `timeout`; false after it, or as soon as interrupt() is called.
+    virtual bool wait(std::chrono::milliseconds timeout) = 0;
+    // Ends a wait() in progress, or the next one, at once (from any thread).
+    virtual void interrupt() = 0;
 };
 
 // A connector package as installed through one host, kept so that every host sharing the
@@ -181,6 +197,8 @@ public:
     // Connector versions and their history.
     virtual std::optional<ConnectorState> connector_state(std::string_view name) = 0;
     virtual void put_connector_state(const ConnectorState& state) = 0;
+    // Every connector's state, by name.
+    virtual std::vector<ConnectorState> list_connector_states() = 0;
     virtual void delete_connector_state(std::string_view name) = 0;
     virtual void append_history(const HistoryEntry& entry) = 0;
     // Newest first.
@@ -199,7 +217,7 @@ public:
                                        const std::vector<InstanceSnapshot>& snapshots,
                                        const HistoryEntry& entry, const Rebase& rebase = {}) = 0;
 
-    // The hosts' heartbeats: put_host inserts or replaces the host's row.
+    // The hosts' heartbeats: put_host inserts or replaces the host's row (and its versions).
     virtual void put_host(const HostRecord& host) = 0;
     // By name, then id.
     virtual std::vector<HostRecord> list_hosts() = 0;
@@ -227,6 +245,9 @@ public:
     virtual int schema_version() = 0;
     // True when several hosts may share this store (what they install is shared through it).
     virtual bool shared() = 0;
+    // Where this host hears of the others' version switches and packages (PostgreSQL's
+    // LISTEN/NOTIFY; on a store no other host writes, never). A connection of its own.
+    virtual std::unique_ptr<StoreChanges> listen_for_changes() = 0;
     // The engine and the database, for the log and GET /v1/daemon; never a password.
     virtual std::string describe() = 0;
 };

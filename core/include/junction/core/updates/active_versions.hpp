@@ -22,6 +22,14 @@ public:
         std::unique_lock lock(mutex_);
         versions_[name] = std::move(version);
     }
+    // connector -> the version that runs it (what this host tells the others it runs).
+    std::map<std::string, std::string> versions() const {
+        std::shared_lock lock(mutex_);
+        std::map<std::string, std::string> out;
+        for (const auto& [name, version] : versions_)
+            if (version) out.emplace(name, version->version());
+        return out;
+    }
     void erase(std::string_view name) {
         std::unique_lock lock(mutex_);
         if (auto it = versions_.find(name); it != versions_.end()) versions_.erase(it);

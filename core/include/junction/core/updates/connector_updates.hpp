@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,12 @@ struct SwapReport {
     size_t configs_restored = 0;
     size_t plugin_objects_replaced = 0;
     double millis = 0;  // from the request to every instance on the new version
+    // On a store several hosts share, once the switch was recorded: the live hosts that run
+    // to_version now (this one first), and those that did not within the wait.
+    struct Host {
+        std::string id, name;
+    };
+    std::vector<Host> hosts_switched, hosts_not_switched;
 
     std::string to_json() const;
 };
@@ -106,6 +113,13 @@ public:
     // refused move changes nothing. Throws Error(invalid_argument) or Error(not_found).
     IsolationChange set_isolation(std::string_view connector, std::string_view isolation, const std::string& actor);
 
+    // On a store several hosts share: moves this host to the active version the store
+    // records for each connector, when another host switched it (an update, a rollback),
+    // the way a switch here does (plugin objects built aside, then one exclusive step; calls
+    // in flight finish on the old version) without recording it again. A version not
+    // installed here (yet) is left for the next call. Returns the connectors it moved.
+    std::vector<std::string> follow_store();
+
     // "manual" or "auto"; throws Error(invalid_argument) otherwise.
     void set_policy(std::string_view connector, std::string_view policy, const std::string& actor);
 
@@ -145,6 +159,8 @@ private:
                   const std::string& previous = {});
     // Runs the connector's recorded active version, or activates `newest` (its gate held).
     void restore_locked(const std::string& connector, const std::string& newest, const std::string& actor);
+    // follow_store for one connector, its gate held; true when it moved.
+    bool follow_locked(const std::string& connector);
     void record(const std::string& connector, const std::string& action, const std::string& from,
                 const std::string& to, const std::string& actor, const std::string& outcome,
                 const std::string& detail);
@@ -162,6 +178,8 @@ private:
     std::mutex gates_mutex_;
     std::map<std::string, std::unique_ptr<std::mutex>, std::less<>> gates_;
     CounterTable swaps_;
+    std::mutex unfollowed_mutex_;
+    std::set<std::string> unfollowed_;  // name@version not installed here, said once in the log
 };
 
 }  // namespace junction::core
