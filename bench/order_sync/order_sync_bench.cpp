@@ -18,6 +18,7 @@
 //                                          every record then crosses on its own.
 // With several rounds each size also prints the median of every column.
 #include "bench_machine.hpp"
+#include "netsuite_ceiling.hpp"
 
 #include "service_processes.hpp"
 
@@ -67,28 +68,6 @@ const char* kFlow = R"({"name": "order-sync", "trigger": {"type": "manual"}, "sh
   {"id": "open-only", "type": "filter", "condition": {"field": "/cancelled", "op": "eq", "value": false}, "next": "upsert"},
   {"id": "upsert", "type": "connection", "instance": "netsuite", "endpoint": "salesorder.upsert", "direction": "send",
    "batch_size": BATCH, "concurrency": 8}]})";
-
-// A sales order as the flow makes them, for the ceiling client.
-const char* kSalesOrder = R"({"externalId":"X","cancelled":false,"memo":"#1001","entity":{"email":"customer7000000@example.com"},"currency":"EUR","total":123.45,"tranDate":"2026-01-01","item":[{"itemId":"SKU-001","quantity":1,"rate":12.5},{"itemId":"SKU-002","quantity":2,"rate":30.25}]})";
-
-double ceiling(const std::string& ns_url, size_t requests) {
-    std::atomic<size_t> next{0};
-    const auto t0 = Clock::now();
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kInFlight; ++t)
-        threads.emplace_back([&] {
-            junction::core::HttpClient http;
-            junction::core::HttpClient::Result r;
-            std::string error;
-            for (size_t i; (i = next++) < requests;) {
-                http.send("PUT", ns_url + "/services/rest/record/v1/salesOrder/eid:CEIL-" + std::to_string(i),
-                          {{"Authorization", "Bearer bench-token"}, {"Content-Type", "application/json"}}, kSalesOrder, r, error);
-                if (r.status != 204) throw std::runtime_error("ceiling PUT answered " + std::to_string(r.status) + error);
-            }
-        });
-    for (auto& t : threads) t.join();
-    return static_cast<double>(requests) / std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 struct Figures {
     bool isolated = true;
@@ -147,7 +126,7 @@ Figures run(long orders, const fs::path& keys, bool isolated, int batch) {
     // The connector processes start with the run: all of their CPU time is the run's.
     f.cpu_seconds = d.cpu_seconds() - cpu0 + d.connector_processes_cpu_seconds();
     f.peak_kib = d.peak_rss_kib() + d.connector_processes_peak_rss_kib();
-    f.ceiling_per_second = ceiling(ns.url(), std::min<size_t>(static_cast<size_t>(f.upserts), 50'000));
+    f.ceiling_per_second = bench::netsuite_ceiling(ns.url(), kInFlight, std::min<size_t>(static_cast<size_t>(f.upserts), 50'000));
     return f;
 }
 
