@@ -35,7 +35,7 @@ test-asan: setup
 	@ctest --preset asan
 
 test-tsan: setup
-	@echo "test-tsan: hot-swap, instance-runtime and flow tests with ThreadSanitizer (build-tsan/); started $$(date +%T)"
+	@echo "test-tsan: hot-swap, instance-runtime, flow and cluster tests with ThreadSanitizer (build-tsan/); started $$(date +%T)"
 	@cmake --preset tsan >/dev/null
 	@cmake --build --preset tsan
 	@ctest --preset tsan

@@ -279,13 +279,13 @@ int run(int argc, char** argv, DaemonOptions options) {
         log_info("junctiond", std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
         notify_stopping("stopping: flow runs finish their pages");
         watch.reset();
-        cluster_sync.reset();  // no switch followed while the host stops
         // One grace for the whole stop: what still runs in a connector process when it is
         // over is cancelled (and its process killed connector-kill-grace later), so neither
         // a hanging admin call nor a hanging run holds the stop.
         const auto grace = std::chrono::seconds(options.stop_grace_seconds);
         const auto stop_by = std::chrono::steady_clock::now() + grace;
         StopDeadline deadline(stop_by, [&core] { core.cancel_connector_calls(); });
+        cluster_sync.reset();  // no switch followed while the host stops (a follow in hand ends within the grace)
         server.stop();
         // Runs finish the page in hand (within the grace) and resume at the next start.
         core.flows.stop(std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -1,8 +1,10 @@
 // Three junctiond hosts on one PostgreSQL database (issue 17), as an operator runs them:
 // - a connector installed through host A loads on B and C; an update applied through B
 //   while runs go on on all three moves every instance on every host (the apply answers
-//   once every host runs it), with no failed run; a rollback through C does the same; a host
-//   with another master key is refused;
+//   once every host runs it), with no failed run; a rollback through C and an update that
+//   migrates the instance's config through A do the same; a host with another master key
+//   is refused;
+// - a host that refuses a version is named by the apply and moves no one else's version;
 // - a 50,000-order sync whose host is SIGKILLed at random points is completed by the others,
 //   every sales order in NetSuite exactly as computed and none lost; a drained host hands
 //   its run over to another at once.
@@ -33,15 +35,17 @@ struct Cluster {
     std::vector<std::unique_ptr<Daemon>> hosts;
     std::vector<std::string> ids;  // each host's id, as the cluster lists it
 
-    explicit Cluster(size_t n) {
+    // The last `strict` hosts take no unsigned package from the database.
+    explicit Cluster(size_t n, size_t strict = 0) {
         pg.create_database("junction");
         REQUIRE(::setenv("PGPASSWORD", pg.password().c_str(), 1) == 0);
         REQUIRE(::setenv("JUNCTION_MASTER_KEY", kKey, 1) == 0);
         for (size_t i = 0; i < n; ++i) {
             // Packages come unsigned from the hosts' folders in the tests: each host allows
-            // them from the database too.
-            hosts.push_back(std::make_unique<Daemon>(
-                std::vector<std::string>{"--store", pg.url("junction"), "--allow-unsigned-from-store"}));
+            // them from the database too, unless it is strict.
+            std::vector<std::string> settings{"--store", pg.url("junction")};
+            if (i < n - strict) settings.push_back("--allow-unsigned-from-store");
+            hosts.push_back(std::make_unique<Daemon>(settings));
             ids.push_back(Answer(hosts.back()->call("GET", "/v1/cluster")).json()["this_host"].GetString());
         }
     }
@@ -158,6 +162,17 @@ TEST_CASE("three hosts: installed through one, updated through another while all
     CHECK(rolled.json()["hosts"]["switched"].Size() == 3);
     for (const auto& id : c.ids) CHECK(c.versions_on(id, "conformance")["conformance"] == "1.0.0");
     std::this_thread::sleep_for(1s);
+
+    // 2.0.0 renames a config field: the update through A migrates the instance's config, and
+    // B and C, which build it from the migrated record before or after they follow, run it
+    // on 2.0.0, not on the version they ran a moment before.
+    const Answer v2 = a.call("POST", "/v1/connectors/upload?file=conformance.so", read_text(fixture("conformance_v2")));
+    REQUIRE_MESSAGE(v2.status == 201, v2.body);
+    const Answer migrated = a.call("POST", "/v1/connectors/conformance/apply", R"({"version": "2.0.0"})");
+    REQUIRE_MESSAGE(migrated.status == 200, migrated.body);
+    CHECK(migrated.json()["configs_migrated"].GetInt64() == 1);
+    CHECK(migrated.json()["hosts"]["switched"].Size() == 3);
+    std::this_thread::sleep_for(1s);
     stop = true;
     for (auto& t : load) t.join();
     MESSAGE("runs: " << runs.load() << ", failed: " << failed.load() << (failures.empty() ? "" : "; first: " + failures.front()));
@@ -169,12 +184,18 @@ TEST_CASE("three hosts: installed through one, updated through another while all
     int applies = 0;
     for (const auto& e : history["items"].GetArray())
         applies += std::string(e["action"].GetString()) == "apply" && std::string(e["outcome"].GetString()) == "done";
-    CHECK(applies == 1);
-    // The CLI through any host shows the hosts and the answer of a switch in words.
+    CHECK(applies == 2);
+    // The CLI through any host shows the hosts and the answer of a switch in words; the
+    // rollback puts the config back as it was on 1.0.0 (the snapshot), on every host.
     const RunResult status = a.cli({"daemon", "status"});
     CHECK(status.output.find("hosts on this store") != std::string::npos);
-    const RunResult again = b.cli({"connectors", "apply", "conformance", "--version", "1.1.0"});
+    const RunResult again = b.cli({"connectors", "rollback", "conformance"});
     CHECK_MESSAGE(again.output.find("every live host runs it") != std::string::npos, again.output);
+    CHECK(again.output.find("1 restored") != std::string::npos);
+    for (Daemon* h : {&a, &b, &cc}) {
+        const auto run = h->wait_run(h->start_run("echo-flow", echo_payload(5)));
+        CHECK_MESSAGE(std::string(run["status"].GetString()) == "completed", std::string(run["error"].GetString()));
+    }
 
     // A host with another master key is refused, naming the problem, and changes nothing.
     TempDir stranger;
@@ -186,6 +207,39 @@ TEST_CASE("three hosts: installed through one, updated through another while all
     CHECK_MESSAGE(refused.output.find("is not the key this store's credentials were encrypted with") != std::string::npos,
                   refused.output);
     CHECK(Answer(a.call("GET", "/v1/cluster")).json()["hosts"].Size() == 3);
+}
+
+TEST_CASE("three hosts: a host that refuses a version is named by the apply, and changes nobody's version") {
+    Cluster c(3, 1);  // the third takes no unsigned package from the database
+    Daemon& a = *c.hosts[0];
+    Daemon& strict = *c.hosts[2];
+    REQUIRE(a.call("POST", "/v1/connectors/upload?file=conformance.so", read_text(fixture("conformance"))).status == 201);
+    a.add_instance("conformance", "echo", R"({"label": "echo", "api_token": "t"})");
+    REQUIRE(a.call("POST", "/v1/connectors/upload?file=conformance.so", read_text(fixture("conformance_v1_1"))).status == 201);
+    CHECK(eventually([&] { return c.versions_on(c.ids[1], "conformance")["conformance"] == "1.0.0"; }));
+
+    // The apply answers after its wait, naming the host that does not run the new version.
+    const Answer applied = a.call("POST", "/v1/connectors/conformance/apply", R"({"version": "1.1.0"})");
+    REQUIRE_MESSAGE(applied.status == 200, applied.body);
+    const auto report = applied.json();
+    CHECK(report["hosts"]["switched"].Size() == 2);
+    REQUIRE(report["hosts"]["not_switched"].Size() == 1);
+    CHECK(report["hosts"]["not_switched"][0]["id"].GetString() == c.ids[2]);
+    const std::string strict_log = read_text(strict.log_file());
+    CHECK(strict_log.find("conformance@1.1.0 from the store refused") != std::string::npos);
+    CHECK(read_text(a.log_file()).find("does not run conformance 1.1.0") != std::string::npos);
+    const RunResult status = a.cli({"daemon", "status"});
+    CHECK_MESSAGE(status.output.find("conformance runs different versions on the live hosts") == std::string::npos,
+                  status.output);  // the strict host runs no version of it at all
+
+    // Restarted, it does not move the others to a version it has (it has none here; a host
+    // with an older one would not either).
+    CHECK(strict.stop() == 0);
+    strict.start();
+    std::this_thread::sleep_for(2s);
+    for (const auto& id : {c.ids[0], c.ids[1]}) CHECK(c.versions_on(id, "conformance")["conformance"] == "1.1.0");
+    const auto state = Answer(a.call("GET", "/v1/connectors/conformance")).json();
+    CHECK(std::string(state["status"]["active_version"].GetString()) == "1.1.0");
 }
 
 TEST_CASE("three hosts: a 50,000-order sync whose host is killed at random points is completed by the others") {

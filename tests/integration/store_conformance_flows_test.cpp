@@ -477,8 +477,33 @@ TEST_CASE("hosts: a heartbeat replaces the host's row and its versions; old host
         hosts = store->list_hosts();
         REQUIRE(hosts.size() == 1);
         CHECK(hosts[0].versions.size() == 1);
-        store->put_host({"h2", "beta", "0.9", "http://127.0.0.1:2", "running", 100, 6000, {}});
-        CHECK(store->list_hosts()[1].versions.empty());  // its old versions went with it
+        // The forgotten host's versions went with it: a host row of that id written by
+        // hand (not through put_host, which replaces them itself) has none.
+        store.reset();  // SQLite's file is the store's alone while it is open
+        engine.sql("INSERT INTO hosts(id, name, version, address, state, started_ms, seen_ms) "
+                   "VALUES('h2', 'beta', '0.9', '', 'running', 100, 6000)");
+        store = engine.open();
+        CHECK(store->list_hosts()[1].versions.empty());
+    });
+}
+
+TEST_CASE("connector state: a switch or a write from a stale read is refused, not applied over another host's") {
+    for_each_store([](StoreUnderTest& engine) {
+        auto store = engine.open();
+        CHECK(store->replace_connector_state({"shopify", "1.0.0", "", "manual", ""}, ""));  // the first
+        CHECK_FALSE(store->replace_connector_state({"shopify", "1.0.0", "", "auto", ""}, ""));  // another was first
+        // Host B switches 1.0.0 -> 1.1.0; host A's switch planned from 1.0.0 too commits nothing.
+        store->commit_version_switch({"shopify", "1.1.0", "1.0.0", "manual", ""}, {}, {},
+                                     {0, "shopify", "apply", "1.0.0", "1.1.0", "b", 1, "done", ""});
+        CHECK_THROWS_WITH_AS(store->commit_version_switch({"shopify", "2.0.0", "1.0.0", "manual", ""}, {}, {},
+                                                          {0, "shopify", "apply", "1.0.0", "2.0.0", "a", 2, "done", ""}),
+                             doctest::Contains("another host switched shopify to 1.1.0"), Error);
+        CHECK(store->connector_state("shopify")->active_version == "1.1.0");
+        CHECK(store->history("shopify", 10).size() == 1);
+        // A policy written from the read of 1.0.0 does not put 1.0.0 back.
+        CHECK_FALSE(store->replace_connector_state({"shopify", "1.0.0", "", "auto", ""}, "1.0.0"));
+        CHECK(store->replace_connector_state({"shopify", "1.1.0", "1.0.0", "auto", ""}, "1.1.0"));
+        CHECK(store->connector_state("shopify")->update_policy == "auto");
     });
 }
 

@@ -54,6 +54,9 @@ void HostHeartbeat::refuse_a_copied_id() {
 }
 
 void HostHeartbeat::beat() {
+    // One beat at a time, from the snapshot to its write: beats come from the loop, a drain
+    // and a version switch, and an older row must not land after a newer one.
+    std::lock_guard writing(write_mutex_);
     HostRecord row;
     {
         std::lock_guard lock(mutex_);

@@ -51,11 +51,15 @@ PackageSyncReport sync_packages(Store& store, ConnectorRegistry& registry, const
     PackageSyncReport report;
     PackageSyncMemory once;  // a single sync remembers nothing
     PackageSyncMemory& seen = memory ? *memory : once;
-    const auto refuse = [&](const StoredPackage& p, const std::string& why) {
+    // `lasting`: this host refuses it whatever the moment (its policy, the bytes, another
+    // build here), so a repeated sync does not try (and log) it again; a failure of the
+    // moment (the database, the disk) is tried again at the next sync.
+    const auto refuse = [&](const StoredPackage& p, const std::string& why, bool lasting) {
         const std::string id = p.name + "@" + p.version;
-        log_warn("cluster", "connector " + id + " from the store refused: " + why);
+        if (!lasting && seen.failed.count(p.sha256)) return;  // said once
+        log_warn("cluster", "connector " + id + " from the store " + (lasting ? "refused: " : "not installed yet: ") + why);
         report.refused.push_back({id, why});
-        seen.refused.insert(p.sha256);
+        (lasting ? seen.refused : seen.failed).insert(p.sha256);
     };
     std::set<std::string> here;
     for (const auto& p : registry.list()) here.insert(p.sha256);
@@ -71,7 +75,7 @@ PackageSyncReport sync_packages(Store& store, ConnectorRegistry& registry, const
         if (here.count(p.sha256) || seen.refused.count(p.sha256)) continue;
         if (auto local = registry.package(p.name, p.version)) {  // the same version, another build
             refuse(p, "this host has another build of it installed (sha256 " + local->sha256.substr(0, 12) +
-                           "..., the store's is " + p.sha256.substr(0, 12) + "...); uninstall one of them");
+                           "..., the store's is " + p.sha256.substr(0, 12) + "...); uninstall one of them", true);
             continue;
         }
         try {
@@ -87,8 +91,10 @@ PackageSyncReport sync_packages(Store& store, ConnectorRegistry& registry, const
             });
             log_info("cluster", "connector " + info.id() + " installed from the store");
             report.installed.push_back(std::move(info));
+        } catch (const Error& e) {
+            refuse(p, e.what(), e.code() == Errc::plugin_rejected);
         } catch (const std::exception& e) {
-            refuse(p, e.what());
+            refuse(p, e.what(), false);
         }
     }
     for (const auto& p : registry.list()) {

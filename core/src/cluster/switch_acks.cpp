@@ -27,7 +27,7 @@ void await_other_hosts(Store& store, const std::string& self_id, std::chrono::mi
                 .push_back({h.id, h.name});
         }
         if (report.hosts_not_switched.empty() || std::chrono::steady_clock::now() >= until) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a follower beats as it switches
     }
     for (const auto& h : report.hosts_not_switched)
         log_warn("cluster", "host " + h.name + " (" + h.id + ") does not run " + report.connector + " " +

@@ -103,6 +103,13 @@ LiveInstancePtr InstanceRuntime::acquire(std::string_view id_or_name) {
                             "`junction connectors release " + installed->name + "`",
                         "instance '" + record->name + "'");
     }
+    if (!version && record->version_pin.empty() && store_.shared())
+        if (const auto state = store_.connector_state(record->connector))
+            throw Error(Errc::plugin_rejected,
+                        "connector " + record->connector + " runs " + state->active_version + " on the hosts sharing "
+                            "this store, and this host does not run it (refused, or not shared yet: its log says "
+                            "which); fix its signature settings, or drain it (`junction daemon drain`)",
+                        "instance '" + record->name + "'");
     if (!version)
         throw Error(Errc::not_found,
                     "connector '" + record->connector + "'" +
@@ -135,8 +142,14 @@ LiveInstancePtr InstanceRuntime::acquire(std::string_view id_or_name) {
             building_.erase(b);
     };
     LiveInstancePtr live;
+    bool lagging = false;  // built on the version another host switched to: not cached
     try {
-        live = build(*record, version);
+        ConnectorVersionPtr build_on = version;
+        if (auto theirs = switched_elsewhere(*record, version)) {
+            build_on = std::move(theirs);
+            lagging = true;
+        }
+        live = build(*record, build_on);
     } catch (...) {
         std::lock_guard lock(mutex_);
         done_building();
@@ -150,11 +163,27 @@ LiveInstancePtr InstanceRuntime::acquire(std::string_view id_or_name) {
         // already and nothing would ever drop the entry but the LRU, so a deleted instance's
         // plugin object (its parsed config alone is a 64 KiB rapidjson pool) would stay.
         // The caller still gets it; it goes with the caller's last reference.
-        if (forgets_ == forgets_before) cache(record->id, live, evicted);
+        if (forgets_ == forgets_before && !lagging) cache(record->id, live, evicted);
         done_building();
     }
     built.set_value(live);
     return live;
+}
+
+ConnectorVersionPtr InstanceRuntime::switched_elsewhere(const InstanceRecord& record,
+                                                      const ConnectorVersionPtr& version) const {
+    if (!record.version_pin.empty() || !store_.shared()) return nullptr;
+    const auto state = store_.connector_state(record.connector);
+    if (!state || state->active_version == version->version()) return nullptr;
+    // Another host switched the connector and this one has not followed yet (it does within
+    // milliseconds): the record may already be in the new version's shape.
+    if (registry_.package(record.connector, state->active_version))
+        if (auto theirs = registry_.load(record.connector, state->active_version)) return theirs;
+    throw Error(Errc::plugin_rejected,
+                "connector " + record.connector + " runs " + state->active_version + " on the hosts sharing this "
+                    "store, and this host does not have that version (refused, or not shared yet: its log says "
+                    "which); fix its signature settings, or drain it (`junction daemon drain`)",
+                "instance '" + record.name + "'");
 }
 
 void InstanceRuntime::cache(const std::string& id, LiveInstancePtr live,

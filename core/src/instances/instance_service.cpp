@@ -308,6 +308,10 @@ InstanceView InstanceService::test(std::string_view id_or_name) {
 void InstanceService::check_uninstall_allowed(std::string_view connector, std::string_view version) {
     std::vector<std::string> users;
     size_t total = 0;
+    // Unpinned instances run on the store's active version on every host that followed it,
+    // whatever this one runs now.
+    const auto state = store_.connector_state(connector);
+    const std::string active = state ? state->active_version : std::string();
     InstanceQuery q;
     q.connector = std::string(connector);
     q.limit = 1000;
@@ -318,7 +322,7 @@ void InstanceService::check_uninstall_allowed(std::string_view connector, std::s
             // ones when it is the version they run on.
             const auto runs_on = runtime_.manifest_for(r.connector, r.version_pin);
             const bool affected = version.empty() || r.version_pin == version ||
-                                  (r.version_pin.empty() && runs_on && runs_on->version == version);
+                                  (r.version_pin.empty() && (active == version || (runs_on && runs_on->version == version)));
             if (!affected) continue;
             if (++total <= 10) users.push_back(r.name);
         }

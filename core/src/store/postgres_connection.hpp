@@ -54,6 +54,7 @@ protected:
 private:
     void connect();
     void prepare_session();  // after each (re)connection
+    void refuse_a_sole_host();
 
     std::string conninfo_;
     Redactor password_;  // a password the connection string carries, out of every message

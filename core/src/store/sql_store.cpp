@@ -392,6 +392,17 @@ public:
             conn_->announce();
         });
     }
+    bool replace_connector_state(const ConnectorState& c, std::string_view expected_active) override {
+        std::lock_guard lock(mutex_);
+        bool replaced = false;
+        transaction([&] {
+            if (stored_active_version(c.name).value_or("") != expected_active) return;
+            write_connector_state(c);
+            conn_->announce();
+            replaced = true;
+        });
+        return replaced;
+    }
     std::vector<ConnectorState> list_connector_states() override {
         std::lock_guard lock(mutex_);
         Statement s(*conn_, "SELECT name, active_version, previous_version, update_policy, isolation "
@@ -439,6 +450,9 @@ public:
                                const HistoryEntry& entry, const Rebase& rebase) override {
         std::lock_guard lock(mutex_);
         transaction([&] {
+            if (const auto stored = stored_active_version(state.name); stored && *stored != entry.from_version)
+                throw Error(Errc::conflict, "another host switched " + state.name + " to " + *stored +
+                                                " while this switch from " + entry.from_version + " was planned");
             // An instance deleted since the switch read it is a conflict like one written
             // since (the switch plans again without it), not a missing instance (a 404) or
             // a snapshot without its instance.
@@ -589,6 +603,15 @@ private:
                              "VALUES(?,?,?,?)");
             s.bind_text(1, id).bind_text(2, sec.field).bind(3, sec.nonce).bind(4, sec.ciphertext).run();
         }
+    }
+
+    // The connector's active version as stored ("" without a row), its row locked against
+    // other hosts until the transaction ends.
+    std::optional<std::string> stored_active_version(const std::string& name) {
+        Statement s(*conn_, "SELECT active_version FROM connectors c WHERE name=?" + conn_->row_lock("c"));
+        s.bind_text(1, name);
+        if (!s.step()) return std::nullopt;
+        return s.text(0);
     }
 
     void write_connector_state(const ConnectorState& c) {

@@ -130,12 +130,19 @@ void ConnectorUpdates::activate(const std::string& connector, const std::string&
     // New calls reach the version before the store (and so the API) says it is active: a
     // client that sees "active" can use it at once. A failed write puts the old one back.
     const ConnectorVersionPtr before = active_.get(connector);
-    active_.set(connector, v);
-    try {
-        store_.put_connector_state(state);
-    } catch (...) {
+    const auto put_back = [&] {
         if (before) active_.set(connector, before);
         else active_.erase(connector);
+    };
+    active_.set(connector, v);
+    try {
+        if (!store_.replace_connector_state(state, from)) {  // another host activated or switched it first
+            put_back();
+            log_info("updates", connector + ": another host set its version meanwhile; this host follows it");
+            return;
+        }
+    } catch (...) {
+        put_back();
         throw;
     }
     record(connector, "activate", from, version, actor, "done", "");
@@ -170,6 +177,12 @@ void ConnectorUpdates::restore_locked(const std::string& name, const std::string
     if (state && choices_) choices_->set(name, parse_isolation(state->isolation));  // before it loads
     if (state && registry_.package(name, state->active_version)) {
         active_.set(name, registry_.load(name, state->active_version));
+    } else if (state && store_.shared()) {
+        // The other hosts run a version this one lacks: activating another here would move
+        // them all to it. It runs here once it is installed (from the store, or by an admin).
+        log_warn("updates", name + " runs " + state->active_version + " on the hosts sharing this store, and that "
+                                "version is not installed here (refused, or not shared yet: see above); its "
+                                "instances do not run on this host until it is");
     } else {
         activate(name, newest, actor);
     }
@@ -188,10 +201,11 @@ void ConnectorUpdates::on_installed(const PackageInfo& package, const std::strin
     {
         std::lock_guard lock(gate(package.name));
         state = store_.connector_state(package.name);
-        if (!state || !registry_.package(package.name, state->active_version)) {
+        if (!state || (!store_.shared() && !registry_.package(package.name, state->active_version))) {
             activate(package.name, package.version, actor);
             return;
         }
+        if (!registry_.package(package.name, state->active_version)) return;  // the others' version: followed
         if (compare_versions(package.version, state->active_version) <= 0) return;
         if (state->update_policy != "auto") {
             log_info("updates", "update available: " + package.name + " " + state->active_version +
@@ -229,6 +243,15 @@ SwapReport ConnectorUpdates::rollback(std::string_view connector, const std::str
 SwapReport ConnectorUpdates::switch_to(std::string_view connector_name, std::string target,
                                        const std::string& action, const std::string& actor) {
     std::lock_guard lock(gate(connector_name));
+    // A switch plans from the version the store says runs: a host that has not yet followed
+    // another host's switch does so first (and a version it cannot run refuses the switch).
+    if (store_.shared()) {
+        try {
+            follow_locked(std::string(connector_name));
+        } catch (const Error& e) {  // a version that cannot load here: the check below refuses
+            log_warn("updates", std::string(connector_name) + ": " + e.message());
+        }
+    }
     Move move;
     move.connector = std::string(connector_name);
     move.action = action;
@@ -240,6 +263,10 @@ SwapReport ConnectorUpdates::switch_to(std::string_view connector_name, std::str
     move.state = *state;
     move.report.from_version = state->active_version;
     if (target.empty()) return refuse(move, "no version to switch to is installed");
+    if (const auto running = active_.get(move.connector);
+        store_.shared() && running && running->version() != state->active_version)
+        return refuse(move, "this host does not run " + move.connector + " " + state->active_version +
+                                ", the version the store records (see its log); apply it through a host that does");
     if (target == state->active_version) return refuse(move, move.connector + " already runs " + target);
     move.next = registry_.load(move.connector, target);  // loads beside the running one
     if (!move.next) return refuse(move, move.connector + " " + target + " is not installed");
@@ -271,6 +298,13 @@ SwapReport ConnectorUpdates::move_to(Move& move) {
             return report;
         } catch (const Error& e) {
             if (e.code() != Errc::conflict) throw;
+            // Another host switched the connector meanwhile: this plan started from a version
+            // that no longer runs; nothing is switched (this host follows the other's switch).
+            if (const auto now = store_.connector_state(move.connector);
+                now && now->active_version != move.state.active_version)
+                return refuse(move, "another host switched " + move.connector + " to " + now->active_version +
+                                        " while this switch was planned; nothing was switched here (look at "
+                                        "the history, then apply again if still wanted)");
             if (plan == kPlans)
                 return refuse(move, e.message() + ", " + std::to_string(kPlans) +
                                         " times while the switch was planned; nothing was switched: apply it "
@@ -431,9 +465,12 @@ std::vector<std::string> ConnectorUpdates::follow_store() {
             std::lock_guard lock(gate(state.name));
             if (follow_locked(state.name)) moved.push_back(state.name);
         } catch (const std::exception& e) {
-            log_error("updates", "cannot move " + state.name + " to " + state.active_version +
-                                     " as another host did: " + e.what() + " (this host goes on with the version "
-                                     "it runs; its next look tries again)");
+            std::lock_guard lock(unfollowed_mutex_);  // said once: the next looks try again quietly
+            if (unfollowed_.insert(state.name + "@" + state.active_version).second)
+                log_error("updates", "cannot run " + state.name + " " + state.active_version + ", the version the "
+                                         "store records: " + e.what() + " (this host goes on with " +
+                                         (running ? running->version() : std::string("none")) +
+                                         " and tries again at each look)");
         }
     }
     return moved;
@@ -487,7 +524,9 @@ void ConnectorUpdates::set_policy(std::string_view connector, std::string_view p
     if (!state) throw Error(Errc::not_found, "no installed connector '" + std::string(connector) + "'");
     const std::string before = state->update_policy;
     state->update_policy = std::string(policy);
-    store_.put_connector_state(*state);
+    if (!store_.replace_connector_state(*state, state->active_version))
+        throw Error(Errc::conflict, "another host changed " + state->name + "'s version while its policy was set; "
+                                    "set it again");
     record(state->name, "policy", before, std::string(policy), actor, "done", "");
 }
 
@@ -523,6 +562,12 @@ void ConnectorUpdates::after_uninstall(std::string_view connector, std::string_v
     if (store_.shared()) store_.withdraw_packages(name, version, now_ms());
     auto state = store_.connector_state(name);
     if (state && registry_.package(name, state->active_version)) return;  // still there
+    if (state && store_.shared() && registry_.package(name)) {
+        // The active version is not here (uninstalls of it are refused): the others' choice
+        // stands; this host runs it once it has it.
+        active_.erase(name);
+        return;
+    }
     if (auto newest = registry_.package(name)) {
         activate(name, newest->version, actor);
     } else {

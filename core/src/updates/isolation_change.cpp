@@ -50,7 +50,8 @@ IsolationChange ConnectorUpdates::set_isolation(std::string_view connector, std:
     const ConnectorVersionPtr running = active_.get(name);
     if (!running || running->isolation() == change.isolation) {  // applies at the next load
         try {
-            store_.put_connector_state(next_state);
+            if (!store_.replace_connector_state(next_state, state->active_version))
+                throw Error(Errc::conflict, "another host changed " + name + "'s version meanwhile; set it again");
         } catch (...) {
             settle(before);
             throw;

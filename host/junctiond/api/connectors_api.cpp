@@ -143,25 +143,20 @@ void add_connector_routes(Router& router, AdminServices& s) {
         return json_response(200, history_json(s.updates.history(r.params["name"])));
     });
 
-    router.add("DELETE", "/v1/connectors/{name}", [&s](HttpRequest& r) {
-        // Only in the shared store (a package this host refused): it is withdrawn there.
-        if (!s.registry.package(r.params["name"]) && s.updates.withdraw_shared(r.params["name"], "", "admin") > 0)
-            return HttpResponse{204, "", "application/json", {}};
-        s.instances.check_uninstall_allowed(r.params["name"]);
-        s.registry.uninstall(r.params["name"]);
-        s.updates.after_uninstall(r.params["name"], "", "admin");
+    // On a shared store the package is withdrawn first, so no host (this one's background
+    // sync included) installs it again; then, when this host has it, it is uninstalled here.
+    // Withdrawn only: a package this host refused.
+    const auto uninstall = [&s](const std::string& name, const std::string& version) {
+        s.instances.check_uninstall_allowed(name, version);
+        const size_t withdrawn = s.updates.withdraw_shared(name, version, "admin");
+        if (withdrawn > 0 && !s.registry.package(name, version)) return HttpResponse{204, "", "application/json", {}};
+        s.registry.uninstall(name, version);
+        s.updates.after_uninstall(name, version, "admin");
         return HttpResponse{204, "", "application/json", {}};
-    });
-
-    router.add("DELETE", "/v1/connectors/{name}/versions/{version}", [&s](HttpRequest& r) {
-        if (!s.registry.package(r.params["name"], r.params["version"]) &&
-            s.updates.withdraw_shared(r.params["name"], r.params["version"], "admin") > 0)
-            return HttpResponse{204, "", "application/json", {}};
-        s.instances.check_uninstall_allowed(r.params["name"], r.params["version"]);
-        s.registry.uninstall(r.params["name"], r.params["version"]);
-        s.updates.after_uninstall(r.params["name"], r.params["version"], "admin");
-        return HttpResponse{204, "", "application/json", {}};
-    });
+    };
+    router.add("DELETE", "/v1/connectors/{name}", [uninstall](HttpRequest& r) { return uninstall(r.params["name"], ""); });
+    router.add("DELETE", "/v1/connectors/{name}/versions/{version}",
+               [uninstall](HttpRequest& r) { return uninstall(r.params["name"], r.params["version"]); });
 }
 
 }  // namespace junction::daemon

@@ -13,7 +13,6 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 namespace junction::core {
@@ -42,8 +41,9 @@ private:
     std::function<void()> changed_;
     std::chrono::milliseconds look_every_;
     std::unique_ptr<StoreChanges> changes_;
-    std::mutex memory_mutex_;
-    PackageSyncMemory memory_;
+    PackageSyncMemory memory_;  // the sync thread's alone
+    std::atomic<bool> forget_refusals_{false};
+    bool failing_ = false;  // the last look failed (said once)
     std::atomic<bool> stopping_{false};
     std::thread thread_;
 };

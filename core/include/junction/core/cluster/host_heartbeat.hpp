@@ -39,6 +39,7 @@ private:
     std::chrono::milliseconds interval_;
     std::function<std::string()> state_;
     std::function<std::map<std::string, std::string>()> versions_;
+    std::mutex write_mutex_;  // held by a beat from its snapshot to its write
     std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;

@@ -38,9 +38,11 @@ struct PackageSyncReport {
 // logs each refusal once (forget() it to try them all again: SIGHUP, a key added).
 struct PackageSyncMemory {
     std::set<std::string> refused;     // sha256 of packages from the store this host refused
+    std::set<std::string> failed;      // sha256 of those that failed for the moment (said once; tried again)
     std::set<std::string> not_shared;  // name@version withdrawn elsewhere, kept here
     void forget() {
         refused.clear();
+        failed.clear();
         not_shared.clear();
     }
 };

@@ -84,6 +84,10 @@ public:
 private:
     std::string config_text(const InstanceRecord& record,
                             const std::vector<std::pair<std::string, ClearText>>& credentials) const;
+    // On a shared store, for an unpinned record about to be built on `version`: the version
+    // the store records when another host switched the connector and this one has not yet
+    // followed (null when they agree). Throws Error(plugin_rejected) when this host lacks it.
+    ConnectorVersionPtr switched_elsewhere(const InstanceRecord& record, const ConnectorVersionPtr& version) const;
     // Caches `live` (mutex_ held); what it displaces goes to `evicted`, for the caller to
     // destroy once the lock is released.
     void cache(const std::string& id, LiveInstancePtr live, std::vector<LiveInstancePtr>& evicted);

@@ -197,6 +197,10 @@ public:
     // Connector versions and their history.
     virtual std::optional<ConnectorState> connector_state(std::string_view name) = 0;
     virtual void put_connector_state(const ConnectorState& state) = 0;
+    // put_connector_state only while the stored active version is still `expected_active`
+    // ("" when there is no row yet): another host may have switched it since it was read.
+    // False, writing nothing, when it was.
+    virtual bool replace_connector_state(const ConnectorState& state, std::string_view expected_active) = 0;
     // Every connector's state, by name.
     virtual std::vector<ConnectorState> list_connector_states() = 0;
     virtual void delete_connector_state(std::string_view name) = 0;
@@ -211,7 +215,9 @@ public:
     // record is written by the same compare-and-set as update_instance: when one changed
     // since it was read, nothing is written and Error(conflict) names the instance. Each
     // updated instance's rotated credentials are offered to `rebase` in the same
-    // transaction: a migration or a restore does not undo the connector's rotation.
+    // transaction: a migration or a restore does not undo the connector's rotation. Throws
+    // Error(conflict), committing nothing, when the stored active version is no longer
+    // `entry.from_version` (another host switched the connector since the switch read it).
     virtual void commit_version_switch(const ConnectorState& state,
                                        const std::vector<InstanceRecord>& updated,
                                        const std::vector<InstanceSnapshot>& snapshots,
