@@ -435,6 +435,9 @@ TEST_CASE("the store setting: SQLite by default, PostgreSQL by URL, shared by se
     CHECK_FALSE(open_store("", dir.path())->shared());
     host->meta_set("k", "v");
     CHECK(other->meta_get("k") == "v");
+    // A junctiond from before several hosts (it takes the database alone, with this lock held
+    // exclusively) would not start beside them.
+    CHECK(StoreUnderTest::postgres().sql("SELECT pg_try_advisory_lock(7418055922)", engine.database()) == "f");
 
     // A broken connection fails the call that finds it; the next one connects again.
     StoreUnderTest::postgres().sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" +

@@ -193,7 +193,6 @@ PostgresConnection::PostgresConnection(const std::string& conninfo, const std::v
     : conninfo_(conninfo), password_(password_redactor(conninfo)) {
     try {
         connect();
-        refuse_a_sole_host();
         migrate(migrations, where_);
     } catch (...) {
         PQfinish(conn_);
@@ -259,20 +258,20 @@ void PostgresConnection::connect() {
 void PostgresConnection::prepare_session() {
     // Integers and bytes travel in binary; text is UTF-8 whatever the database's default.
     exec("SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'");
+    refuse_a_sole_host();  // each session: a lock goes with its connection
 }
 
-// A junctiond from before several hosts shared a database held it alone, under this lock,
-// for its life. It would not follow the others' switches nor see their packages: refused to
-// run beside it (and to migrate the schema under it) rather than split the cluster.
+// A junctiond from before several hosts shared a database took it alone, with this lock
+// held exclusively for its life. It would not follow the others' switches nor see their
+// packages: every host now holds the lock shared for its session, so neither starts beside
+// the other (and none migrates the schema under an old one).
 void PostgresConnection::refuse_a_sole_host() {
-    constexpr const char* kSoleHostLock = "7418055922";
-    sql::Statement s(*this, std::string("SELECT pg_try_advisory_lock(") + kSoleHostLock + ")");
+    sql::Statement s(*this, "SELECT pg_try_advisory_lock_shared(7418055922)");
     if (s.step() && s.integer(0) == 0)
         throw Error(Errc::io,
                     "an older junctiond, one that takes the database for itself alone, runs on this store; stop it "
                     "(and start every host with this version), then start this one",
                     where_);
-    exec((std::string("SELECT pg_advisory_unlock(") + kSoleHostLock + ")").c_str());
 }
 
 bool PostgresConnection::connected() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }

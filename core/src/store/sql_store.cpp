@@ -396,8 +396,17 @@ public:
         std::lock_guard lock(mutex_);
         bool replaced = false;
         transaction([&] {
-            if (stored_active_version(c.name).value_or("") != expected_active) return;
-            write_connector_state(c);
+            const auto stored = stored_active_version(c.name);
+            if (stored.value_or("") != expected_active) return;
+            if (!stored) {  // no row to lock: of two hosts inserting it, the first wins
+                Statement s(*conn_, "INSERT INTO connectors(name, active_version, previous_version, update_policy, "
+                                    "isolation) VALUES(?,?,?,?,?) ON CONFLICT(name) DO NOTHING");
+                s.bind_text(1, c.name).bind_text(2, c.active_version).bind_text(3, c.previous_version)
+                    .bind_text(4, c.update_policy).bind_text(5, c.isolation).run();
+                if (s.changes() != 1) return;
+            } else {
+                write_connector_state(c);
+            }
             conn_->announce();
             replaced = true;
         });

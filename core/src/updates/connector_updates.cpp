@@ -237,11 +237,12 @@ SwapReport ConnectorUpdates::rollback(std::string_view connector, const std::str
         r.reason = "there is no previous version of " + std::string(connector) + " to roll back to";
         return r;
     }
-    return switch_to(connector, state->previous_version, "rollback", actor);
+    return switch_to(connector, state->previous_version, "rollback", actor, state->active_version);
 }
 
 SwapReport ConnectorUpdates::switch_to(std::string_view connector_name, std::string target,
-                                       const std::string& action, const std::string& actor) {
+                                       const std::string& action, const std::string& actor,
+                                       const std::string& expected_from) {
     std::lock_guard lock(gate(connector_name));
     // A switch plans from the version the store says runs: a host that has not yet followed
     // another host's switch does so first (and a version it cannot run refuses the switch).
@@ -263,6 +264,10 @@ SwapReport ConnectorUpdates::switch_to(std::string_view connector_name, std::str
     move.state = *state;
     move.report.from_version = state->active_version;
     if (target.empty()) return refuse(move, "no version to switch to is installed");
+    if (!expected_from.empty() && expected_from != state->active_version)  // a rollback, read before the gate
+        return refuse(move, "another host switched " + move.connector + " to " + state->active_version +
+                                " meanwhile; nothing was switched here (look at the history, then roll back again "
+                                "if still wanted)");
     if (const auto running = active_.get(move.connector);
         store_.shared() && running && running->version() != state->active_version)
         return refuse(move, "this host does not run " + move.connector + " " + state->active_version +
@@ -466,7 +471,7 @@ std::vector<std::string> ConnectorUpdates::follow_store() {
             if (follow_locked(state.name)) moved.push_back(state.name);
         } catch (const std::exception& e) {
             std::lock_guard lock(unfollowed_mutex_);  // said once: the next looks try again quietly
-            if (unfollowed_.insert(state.name + "@" + state.active_version).second)
+            if (unfollowed_.insert("failed " + state.name + "@" + state.active_version).second)
                 log_error("updates", "cannot run " + state.name + " " + state.active_version + ", the version the "
                                          "store records: " + e.what() + " (this host goes on with " +
                                          (running ? running->version() : std::string("none")) +
@@ -484,7 +489,7 @@ bool ConnectorUpdates::follow_locked(const std::string& connector) {
     if (running && running->version() == target) return false;
     if (!registry_.package(connector, target)) {
         std::lock_guard lock(unfollowed_mutex_);
-        if (unfollowed_.insert(connector + "@" + target).second)
+        if (unfollowed_.insert("missing " + connector + "@" + target).second)
             log_warn("updates", "another host switched " + connector + " to " + target + ", which is not installed "
                                     "here (not yet shared, or refused: see above); this host goes on with " +
                                     (running ? running->version() : std::string("none")));
@@ -509,6 +514,11 @@ bool ConnectorUpdates::follow_locked(const std::string& connector) {
     }
     const size_t replaced = prepared.size();
     runtime_.exclusive_switch(connector, [&] { active_.set(connector, next); }, std::move(prepared));
+    {
+        std::lock_guard lock(unfollowed_mutex_);  // said again should it ever fail again
+        unfollowed_.erase("missing " + connector + "@" + target);
+        unfollowed_.erase("failed " + connector + "@" + target);
+    }
     log_info("updates", connector + " " + (running ? running->version() : std::string("none")) + " -> " + target +
                             ": followed the switch recorded by another host (" + std::to_string(replaced) +
                             " running instance(s) moved)");
@@ -547,6 +557,18 @@ std::vector<HistoryEntry> ConnectorUpdates::history(std::string_view connector, 
     return store_.history(connector, limit);
 }
 
+void ConnectorUpdates::reshare(std::string_view connector, std::string_view version) {
+    if (!store_.shared()) return;
+    for (const auto& p : registry_.list()) {
+        if (p.name != connector || (!version.empty() && p.version != version)) continue;
+        try {
+            publish_package(store_, p, true);
+        } catch (const std::exception& e) {
+            log_warn("updates", "connector " + p.id() + " could not be shared again: " + e.what());
+        }
+    }
+}
+
 size_t ConnectorUpdates::withdraw_shared(std::string_view connector, std::string_view version, const std::string& actor) {
     if (!store_.shared()) return 0;
     const size_t removed = store_.withdraw_packages(connector, version, now_ms());
@@ -562,10 +584,11 @@ void ConnectorUpdates::after_uninstall(std::string_view connector, std::string_v
     if (store_.shared()) store_.withdraw_packages(name, version, now_ms());
     auto state = store_.connector_state(name);
     if (state && registry_.package(name, state->active_version)) return;  // still there
-    if (state && store_.shared() && registry_.package(name)) {
-        // The active version is not here (uninstalls of it are refused): the others' choice
-        // stands; this host runs it once it has it.
-        active_.erase(name);
+    if (state && store_.shared() && !version.empty() && version != state->active_version) {
+        // Another version than the one the store records went: the hosts' choice stands (this
+        // host, lacking it, runs it once it has it).
+        if (const auto running = active_.get(name); running && !registry_.package(name, running->version()))
+            active_.erase(name);
         return;
     }
     if (auto newest = registry_.package(name)) {

@@ -150,7 +150,12 @@ void add_connector_routes(Router& router, AdminServices& s) {
         s.instances.check_uninstall_allowed(name, version);
         const size_t withdrawn = s.updates.withdraw_shared(name, version, "admin");
         if (withdrawn > 0 && !s.registry.package(name, version)) return HttpResponse{204, "", "application/json", {}};
-        s.registry.uninstall(name, version);
+        try {
+            s.registry.uninstall(name, version);
+        } catch (...) {  // refused here (an engine others use): shared again as it was
+            if (withdrawn > 0) s.updates.reshare(name, version);
+            throw;
+        }
         s.updates.after_uninstall(name, version, "admin");
         return HttpResponse{204, "", "application/json", {}};
     };

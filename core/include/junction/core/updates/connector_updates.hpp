@@ -137,10 +137,13 @@ public:
     // host does not have (one it refused), so no host installs it again. Returns how many
     // packages it removed from the store (0 on a store that is not shared).
     size_t withdraw_shared(std::string_view connector, std::string_view version, const std::string& actor);
+    // Shares again what withdraw_shared took out when the uninstall then failed here.
+    void reshare(std::string_view connector, std::string_view version);
 
 private:
+    // `expected_from`: refuse unless the store's active version is still this one.
     SwapReport switch_to(std::string_view connector, std::string target, const std::string& action,
-                         const std::string& actor);
+                         const std::string& actor, const std::string& expected_from = {});
     // A move of every unpinned instance onto `next` (steps 2 to 5), committing `next_state`.
     struct Move {
         std::string connector, action, actor;
