@@ -3,6 +3,10 @@
 #include "jwt.hpp"
 #include "templates.hpp"
 
+#include <junction/sdk/http_status.hpp>
+#include <junction/sdk/retry.hpp>
+#include <junction/sdk/url.hpp>
+
 #include <rapidjson/pointer.h>
 
 #include <algorithm>
@@ -22,27 +26,12 @@ std::string config_string(const sdk::Json& config, const char* field) {
     return it != config.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
 }
 
-// Retry-After: delta-seconds or an HTTP-date; -1 when absent or unreadable.
-int64_t retry_after_ms(const sdk::HttpResponse& r) {
-    const std::string value(r.header("Retry-After"));
-    if (value.empty()) return -1;
-    char* end = nullptr;
-    const double seconds = std::strtod(value.c_str(), &end);
-    if (end && *end == '\0') return static_cast<int64_t>(seconds * 1000);
-    std::tm tm{};
-    if (strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) {
-        const auto at = std::chrono::system_clock::from_time_t(timegm(&tm));
-        return std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        at - std::chrono::system_clock::now()).count());
-    }
-    return -1;
-}
-
-// Exponential backoff with full jitter: a random wait up to initial * 2^(attempt-1).
+// Exponential backoff with full jitter (the SDK's), bounded by the definition's settings.
 int64_t backoff_ms(const Definition& d, int attempt) {
-    thread_local std::mt19937_64 random{std::random_device{}()};
-    const double ceiling = std::min<double>(d.max_backoff_ms, d.initial_backoff_ms * std::pow(2.0, attempt - 1));
-    return static_cast<int64_t>(std::uniform_real_distribution<double>(0.0, ceiling)(random));
+    sdk::RetryPolicy policy;
+    policy.initial_backoff_ms = d.initial_backoff_ms;
+    policy.max_backoff_ms = d.max_backoff_ms;
+    return sdk::backoff_ms(policy, attempt);
 }
 
 std::string excerpt(const std::string& body) {
@@ -52,23 +41,10 @@ std::string excerpt(const std::string& body) {
     return body.size() > 300 ? s + "..." : s;
 }
 
-std::string form(const StringPairs& fields) {
-    std::string out;
-    for (const auto& [k, v] : fields) out += (out.empty() ? "" : "&") + url_encode(k) + "=" + url_encode(v);
-    return out;
-}
+std::string form(const StringPairs& fields) { return sdk::form_encode(fields); }
 
 }  // namespace
 
-jn_status status_for_http(int status) {
-    if (status == 401 || status == 403) return JN_ERR_AUTH;
-    if (status == 404 || status == 410) return JN_ERR_NOT_FOUND;
-    if (status == 408) return JN_ERR_TIMEOUT;
-    if (status == 413) return JN_ERR_TOO_LARGE;
-    if (status == 429) return JN_ERR_RATE_LIMITED;
-    if (status >= 500) return JN_ERR_TRANSIENT;
-    return JN_ERR_INVALID_REQUEST;
-}
 
 RateLimiter::RateLimiter(double per_second, int burst)
     : per_second_(per_second), burst_(std::max(1, burst)), tokens_(burst_), last_(Clock::now()) {}
@@ -152,7 +128,7 @@ bool fails_call(const Client::Outcome& o) {
     if (o.error) return o.error->status() != JN_ERR_INVALID_REQUEST;
     if (o.accepted) return false;
     const int code = o.response.status;
-    return (code < 200 || code > 299) && status_for_http(code) != JN_ERR_INVALID_REQUEST;
+    return (code < 200 || code > 299) && sdk::status_for_http(code) != JN_ERR_INVALID_REQUEST;
 }
 
 }  // namespace
@@ -215,7 +191,7 @@ std::vector<Client::Outcome> Client::attempt_all(std::vector<sdk::HttpRequest> r
                     return;
                 } else if ((r.status == 429 || r.status >= 500) && !last) {
                     // The server's Retry-After wins over our own backoff (up to five minutes).
-                    const int64_t asked = r.status == 429 ? retry_after_ms(r) : -1;
+                    const int64_t asked = r.status == 429 ? sdk::retry_after_ms(r) : -1;
                     pause_ms = std::max(pause_ms, asked >= 0 ? std::min<int64_t>(asked, 300'000) : backoff_ms(def_, tries[i]));
                     again.push_back(i);
                     return;
@@ -423,7 +399,7 @@ std::optional<std::string> Client::try_grant(const sdk::Call& call, int64_t now,
         std::string reason = text("/error") + (text("/error_description").empty() ? "" : ": " + text("/error_description"));
         if (reason.empty() && session) reason = excerpt(scrub(r.body));  // scrubbed whole, then cut
         const bool auth = r.status == 400 || r.status == 401 || r.status == 403;
-        refused.emplace(auth ? JN_ERR_AUTH : status_for_http(r.status),
+        refused.emplace(auth ? JN_ERR_AUTH : sdk::status_for_http(r.status),
                         std::string(session ? "the login refused" : "the token endpoint refused") +
                             " the instance's credentials (HTTP " + std::to_string(r.status) +
                             (reason.empty() ? "" : ", " + scrub(reason)) + "); check the " + auth_->display_name +
@@ -513,7 +489,7 @@ void Client::apply_rule(Outcome& outcome, const RuleVerdict& verdict, const std:
 void Client::judge(Outcome& outcome, const std::string& what, bool allow_rejection) const {
     const sdk::HttpResponse& r = outcome.response;
     if (outcome.error || outcome.accepted || (r.status >= 200 && r.status <= 299)) return;
-    const jn_status status = status_for_http(r.status);
+    const jn_status status = sdk::status_for_http(r.status);
     if (allow_rejection && status == JN_ERR_INVALID_REQUEST) return;
     std::string why;
     switch (status) {

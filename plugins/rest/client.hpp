@@ -129,7 +129,5 @@ private:
 // Whether `r` has the header `name` (case-insensitive).
 bool has_header(const sdk::HttpRequest& r, std::string_view name);
 
-// "401 Unauthorized" -> the ABI status a caller should see.
-jn_status status_for_http(int status);
 
 }  // namespace junction::rest

@@ -71,21 +71,6 @@ std::vector<std::string> template_references(std::string_view text) {
     return out;
 }
 
-std::string url_encode(std::string_view text) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : text) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out.push_back(static_cast<char>(c));
-        } else {
-            out.push_back('%');
-            out.push_back(hex[c >> 4]);
-            out.push_back(hex[c & 15]);
-        }
-    }
-    return out;
-}
-
 std::string render(std::string_view text, const TemplateValues& values, Escape escape) {
     std::string out;
     size_t from = 0;

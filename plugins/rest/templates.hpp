@@ -2,6 +2,8 @@
 // (a receive) and {{credentials.FIELD}} (a session login) in URLs, headers and bodies.
 #pragma once
 
+#include <junction/sdk/url.hpp>
+
 #include <junction/sdk/json.hpp>
 
 #include <stdexcept>
@@ -39,7 +41,7 @@ std::string render(std::string_view text, const TemplateValues& values, Escape e
 // the value's JSON type ("{{record}}" is the whole record, "{{record.total}}" a number).
 sdk::JsonDocument render_body(const sdk::Json& body, const TemplateValues& values);
 
-// RFC 3986 percent-encoding of everything but unreserved characters.
-std::string url_encode(std::string_view text);
+// RFC 3986 percent-encoding of everything but unreserved characters: the SDK's.
+using sdk::url_encode;
 
 }  // namespace junction::rest

@@ -1,8 +1,14 @@
-// A starter connector: receives items from a REST API's GET {base_url}/items with a bearer
-// token, and sends items with POST {base_url}/items. Rename it, change the manifest, and
-// keep the shape: parse the config in the constructor, use call.http() for the network,
-// emit pages with a PageWriter, throw junction::sdk::Error for failures.
+// A starter connector: receives items from a REST API's GET {base_url}/items, page by page,
+// with a bearer token, and sends items with one POST {base_url}/items per record. Rename
+// it, change the manifest, and keep the shape: parse the config in the constructor, build
+// URLs with sdk::Url (every value encoded), send with sdk::send_with_retries (backoff and
+// Retry-After), emit one page per API page, give every sent record a result with
+// sdk::SendResults, and turn a failed answer into sdk::http_error (the right ABI status).
 #include <junction/sdk/connector.hpp>
+#include <junction/sdk/http_status.hpp>
+#include <junction/sdk/retry.hpp>
+#include <junction/sdk/send_results.hpp>
+#include <junction/sdk/url.hpp>
 
 namespace sdk = junction::sdk;
 
@@ -37,49 +43,72 @@ public:
         token_ = config().string("api_token");
     }
 
-    void test_connection(sdk::Call& call) override { get_items(call); }
+    void test_connection(sdk::Call& call) override { get_page(call, 1, 1); }
 
     void invoke(std::string_view operation, const sdk::Json& request, sdk::Call& call) override {
-        if (operation == "items.receive") {
-            const sdk::JsonDocument items = get_items(call);
-            sdk::PageWriter pages(call, 250);
-            for (const auto& item : items.GetArray()) pages.add_json(sdk::to_json(item));
-            pages.flush();
-            return;
-        }
-        if (operation == "items.send") {
-            sdk::HttpResponse r = call.http(request_for("POST", sdk::to_json(request["records"])));
-            check(r);
-            call.emit(r.body);
-            return;
-        }
+        if (operation == "items.receive") return receive(call);
+        if (operation == "items.send") return send(request, call);
         throw sdk::Error(JN_ERR_NOT_FOUND, "unknown operation " + std::string(operation));
     }
 
 private:
-    sdk::HttpRequest request_for(const char* method, std::string body = {}) const {
-        sdk::HttpRequest r;
-        r.method = method;
-        r.url = base_url_ + "/items";
-        r.headers = {{"Authorization", "Bearer " + token_}, {"Accept", "application/json"}};
-        r.body = std::move(body);
-        return r;
+    static constexpr int kPerPage = 100;
+
+    // GET /items?page=N&per_page=100 until a page comes back short: one emitted page per API
+    // page, so the host checkpoints after each and memory stays flat whatever the total.
+    void receive(sdk::Call& call) const {
+        for (int page = 1;; ++page) {
+            if (call.cancelled()) throw sdk::Error(JN_ERR_CANCELLED, "cancelled between pages");
+            const sdk::JsonDocument items = get_page(call, page, kPerPage);
+            sdk::PageWriter out(call, kPerPage);
+            for (const auto& item : items.GetArray()) out.add_json(sdk::to_json(item));
+            out.flush();
+            if (items.Size() < kPerPage) return;
+        }
     }
 
-    // Maps HTTP failures to ABI statuses, so the host knows whether to retry.
-    static void check(const sdk::HttpResponse& r) {
-        if (r.status == 401 || r.status == 403) throw sdk::auth_error("the API refused the token");
-        if (r.status == 429) throw sdk::Error(JN_ERR_RATE_LIMITED, "rate limited by the API");
-        if (r.status >= 500) throw sdk::transient_error("the API answered " + std::to_string(r.status));
-        if (r.status >= 400) throw sdk::request_error("the API answered " + std::to_string(r.status));
+    // POST /items once per record: one result per record, so a record the API refuses fails
+    // alone and the others go on; a failure before any answer (the network) fails the call.
+    void send(const sdk::Json& request, sdk::Call& call) const {
+        const auto records = request.FindMember("records");
+        if (records == request.MemberEnd() || !records->value.IsArray())
+            throw sdk::request_error("a send takes {\"records\": [...]}");
+        sdk::SendResults results(records->value.Size());
+        for (size_t i = 0; i < records->value.Size(); ++i) {
+            sdk::HttpRequest post = request_to(sdk::Url(base_url_).path("items").str(), "POST");
+            post.headers.emplace_back("Content-Type", "application/json");
+            post.body = sdk::to_json(records->value[static_cast<rapidjson::SizeType>(i)]);
+            const sdk::HttpResponse r = sdk::send_with_retries(call, post);  // 429/5xx: backoff, Retry-After
+            if (r.status >= 200 && r.status < 300) results.ok(i, created(r.body));  // the created item goes on
+            else if (r.status == 401 || r.status == 403) throw sdk::http_error(r, "sending an item");  // every record fails
+            else results.rejected(i, r);
+        }
+        results.emit(call);
     }
 
-    sdk::JsonDocument get_items(sdk::Call& call) const {
-        const sdk::HttpResponse r = call.http(request_for("GET"));
-        check(r);
-        sdk::JsonDocument doc = sdk::parse_json(r.body, "the API's response", JN_ERR_TRANSIENT);
+    // The created object when the API answers with one (it goes on to the flow's next shape
+    // with its new id), else nothing (the record as sent goes on).
+    static std::string_view created(const std::string& body) {
+        const size_t start = body.find_first_not_of(" \t\r\n");
+        return start != std::string::npos && body[start] == '{' ? std::string_view(body) : std::string_view();
+    }
+
+    sdk::JsonDocument get_page(sdk::Call& call, int page, int per_page) const {
+        const std::string url = sdk::Url(base_url_).path("items").query("page", std::to_string(page))
+                                    .query("per_page", std::to_string(per_page)).str();
+        const sdk::HttpResponse r = sdk::send_with_retries(call, request_to(url, "GET"));
+        if (r.status >= 300) throw sdk::http_error(r, "reading items page " + std::to_string(page));
+        sdk::JsonDocument doc = sdk::parse_json(r.body, "the API's page", JN_ERR_TRANSIENT);
         if (!doc.IsArray()) throw sdk::transient_error("the API did not answer with an array");
         return doc;
+    }
+
+    sdk::HttpRequest request_to(std::string url, const char* method) const {
+        sdk::HttpRequest r;
+        r.method = method;
+        r.url = std::move(url);
+        r.headers = {{"Authorization", "Bearer " + token_}, {"Accept", "application/json"}};
+        return r;
     }
 
     std::string base_url_;

@@ -1,0 +1,195 @@
+// The SDK's helpers for the parts every connector writes (issue 18): URL encoding, the HTTP
+// status a failed answer is, the API's message, Retry-After, backoff, retries (against a
+// host table that answers from a script, as a host would), and send results.
+#include <doctest/doctest.h>
+
+#include <junction/sdk/http_status.hpp>
+#include <junction/sdk/retry.hpp>
+#include <junction/sdk/send_results.hpp>
+#include <junction/sdk/url.hpp>
+
+#include <chrono>
+#include <ctime>
+#include <deque>
+
+namespace sdk = junction::sdk;
+
+namespace {
+
+// The answers a host hands the connector, one per request, and what it was asked.
+struct ScriptedHost {
+    struct Answer {
+        jn_status status = JN_OK;  // not JN_OK: no response (a dropped connection)
+        int http = 200;
+        std::vector<std::pair<std::string, std::string>> headers;
+        std::string body;
+    };
+    std::deque<Answer> answers;
+    std::vector<std::string> urls;
+    std::vector<std::string> emitted;
+    bool cancelled = false;
+};
+ScriptedHost* scripted = nullptr;
+
+sdk::Call scripted_call(ScriptedHost& host) {
+    scripted = &host;
+    auto& api = sdk::detail::host_api();
+    api.http_request = [](jn_call*, const jn_http_request* request, jn_http_response_fn on_response, void* user) {
+        scripted->urls.emplace_back(request->url.ptr, request->url.len);
+        REQUIRE(!scripted->answers.empty());
+        const ScriptedHost::Answer a = scripted->answers.front();
+        scripted->answers.pop_front();
+        if (a.status != JN_OK) return a.status;
+        std::vector<jn_http_header> headers;
+        for (const auto& [k, v] : a.headers) headers.push_back({sdk::view(k), sdk::view(v)});
+        jn_http_response response{};
+        response.struct_size = sizeof response;
+        response.status_code = static_cast<uint32_t>(a.http);
+        response.headers = headers.data();
+        response.header_count = headers.size();
+        response.body = sdk::view(a.body);
+        on_response(user, &response);
+        return JN_OK;
+    };
+    api.is_cancelled = [](jn_call*) -> uint32_t { return scripted->cancelled ? 1 : 0; };
+    api.emit = [](jn_call*, jn_str json) -> jn_status {
+        scripted->emitted.emplace_back(json.ptr, json.len);
+        return JN_OK;
+    };
+    return sdk::Call(nullptr);
+}
+
+sdk::RetryPolicy quick() {
+    sdk::RetryPolicy p;
+    p.initial_backoff_ms = 1;
+    p.max_backoff_ms = 5;
+    return p;
+}
+
+}  // namespace
+
+TEST_CASE("sdk::Url encodes every segment and query value, so none can change the request") {
+    CHECK(sdk::url_encode("a b/c?d=e&f#g~h.i_j-k") == "a%20b%2Fc%3Fd%3De%26f%23g~h.i_j-k");
+    CHECK(sdk::url_encode(std::string("\xC3\xA9\0x\0", 5)) == "%C3%A9%00x%00");
+    CHECK(sdk::Url("https://api.example/v2/").path("tickets").path("../admin").query("q", "a&b=c").query("page", "2").str() ==
+          "https://api.example/v2/tickets/..%2Fadmin?q=a%26b%3Dc&page=2");
+    CHECK(sdk::form_encode({{"grant type", "x"}, {"k", "é"}}) == "grant%20type=x&k=%C3%A9");
+}
+
+TEST_CASE("sdk::status_for_http and http_error: the right ABI status and the API's own words") {
+    CHECK(sdk::status_for_http(401) == JN_ERR_AUTH);
+    CHECK(sdk::status_for_http(404) == JN_ERR_NOT_FOUND);
+    CHECK(sdk::status_for_http(429) == JN_ERR_RATE_LIMITED);
+    CHECK(sdk::status_for_http(503) == JN_ERR_TRANSIENT);
+    CHECK(sdk::status_for_http(422) == JN_ERR_INVALID_REQUEST);
+    CHECK(sdk::api_message(R"({"error": {"message": "email is taken", "code": 7}})") == "email is taken");
+    CHECK(sdk::api_message(R"({"errors": [], "detail": "no such field"})") == "no such field");
+    CHECK(sdk::api_message("<html>\nBad gateway</html>") == "<html> Bad gateway</html>");
+    CHECK(sdk::api_message(std::string(1000, 'x')).size() == 303);
+    sdk::HttpResponse r;
+    r.status = 422;
+    r.body = R"({"message": "subject is required"})";
+    const sdk::Error e = sdk::http_error(r, "creating a ticket");
+    CHECK(e.status() == JN_ERR_INVALID_REQUEST);
+    CHECK(std::string(e.what()) == "creating a ticket: HTTP 422: subject is required");
+    CHECK_FALSE(e.retryable());
+}
+
+TEST_CASE("sdk::retry_after_ms reads seconds and HTTP dates; backoff has full jitter under its ceiling") {
+    sdk::HttpResponse r;
+    CHECK(sdk::retry_after_ms(r) == -1);
+    r.headers = {{"retry-after", "7"}};
+    CHECK(sdk::retry_after_ms(r) == 7000);
+    r.headers = {{"Retry-After", "soon"}};
+    CHECK(sdk::retry_after_ms(r) == -1);
+    r.headers = {{"Retry-After", "-3"}};
+    CHECK(sdk::retry_after_ms(r) == -1);
+    const std::time_t in_a_minute = std::time(nullptr) + 60;
+    char date[64];
+    std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", std::gmtime(&in_a_minute));
+    r.headers = {{"Retry-After", date}};
+    CHECK(sdk::retry_after_ms(r) > 50'000);
+    CHECK(sdk::retry_after_ms(r) <= 60'000);
+    r.headers = {{"Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"}};
+    CHECK(sdk::retry_after_ms(r) == 0);
+
+    sdk::RetryPolicy p;
+    p.initial_backoff_ms = 100;
+    p.max_backoff_ms = 1000;
+    int64_t largest = 0;
+    for (int i = 0; i < 200; ++i) {
+        const int64_t first = sdk::backoff_ms(p, 1), tenth = sdk::backoff_ms(p, 10);
+        CHECK(first >= 0);
+        CHECK(first <= 100);
+        CHECK(tenth <= 1000);
+        largest = std::max(largest, tenth);
+    }
+    CHECK(largest > 100);  // it grows, and is random below its ceiling
+}
+
+TEST_CASE("sdk::send_with_retries: 429 and 503 tried again, Retry-After honoured, a 4xx not, cancellation ends the wait") {
+    ScriptedHost host;
+    const sdk::Call call = scripted_call(host);
+    sdk::HttpRequest request;
+    request.url = "https://api.example/items";
+
+    host.answers = {{JN_OK, 429, {{"Retry-After", "0"}}, ""}, {JN_ERR_TRANSIENT, 0, {}, ""}, {JN_OK, 503, {}, ""},
+                    {JN_OK, 200, {}, "[]"}};
+    CHECK(sdk::send_with_retries(call, request, quick()).status == 200);
+    CHECK(host.urls.size() == 4);
+
+    host.answers = {{JN_OK, 422, {}, R"({"message":"bad"})"}};
+    CHECK(sdk::send_with_retries(call, request, quick()).status == 422);  // the caller's to report
+
+    host.answers = {{JN_OK, 503, {}, ""}, {JN_OK, 503, {}, ""}, {JN_OK, 503, {}, ""}, {JN_OK, 503, {}, "down"}};
+    CHECK(sdk::send_with_retries(call, request, quick()).body == "down");  // the last of 4 attempts
+    CHECK(host.answers.empty());
+
+    host.answers = {{JN_ERR_TIMEOUT, 0, {}, ""}, {JN_ERR_TIMEOUT, 0, {}, ""}, {JN_ERR_TIMEOUT, 0, {}, ""},
+                    {JN_ERR_TIMEOUT, 0, {}, ""}};
+    CHECK_THROWS_WITH_AS(sdk::send_with_retries(call, request, quick()), doctest::Contains("no complete response"),
+                         sdk::Error);
+
+    // A server asking for longer than the policy allows is not waited for.
+    host.answers = {{JN_OK, 429, {{"Retry-After", "3600"}}, ""}};
+    CHECK(sdk::send_with_retries(call, request, quick()).status == 429);
+
+    // The host cancels the call while it waits: it ends at once.
+    host.answers = {{JN_OK, 429, {{"Retry-After", "100"}}, ""}};
+    host.cancelled = true;
+    const auto before = std::chrono::steady_clock::now();
+    try {
+        sdk::send_with_retries(call, request, quick());
+        FAIL("a cancelled wait returned");
+    } catch (const sdk::Error& e) {
+        CHECK(e.status() == JN_ERR_CANCELLED);
+    }
+    CHECK(std::chrono::steady_clock::now() - before < std::chrono::seconds(10));
+    host.cancelled = false;
+}
+
+TEST_CASE("sdk::SendResults: one result per record, the created object passed on, a gap refused") {
+    ScriptedHost host;
+    const sdk::Call call = scripted_call(host);
+    sdk::SendResults results(3);
+    results.ok(0);
+    results.ok(2, R"({"id": 42, "name": "x"})");
+    CHECK_THROWS_WITH_AS(results.emit(call), doctest::Contains("no result for record 1"), sdk::Error);
+    sdk::HttpResponse refused;
+    refused.status = 422;
+    refused.body = R"({"message": "email \"x\" is taken"})";
+    results.rejected(1, refused);
+    results.emit(call);
+    REQUIRE(host.emitted.size() == 1);
+    CHECK(host.emitted[0] ==
+          R"([{"index":0,"status":"ok"},{"index":1,"status":"rejected","http_status":422,"error":"email \"x\" is taken"},)"
+          R"({"index":2,"status":"ok","record":{"id":42,"name":"x"}}])");
+    CHECK_THROWS_AS(results.ok(3), sdk::Error);
+    CHECK_THROWS_AS(results.ok(0, "[1]"), sdk::Error);
+
+    sdk::SendResults partial(3);
+    partial.ok(0);
+    partial.reject_the_rest("not sent: the API stopped answering after record 0");
+    partial.emit(call);
+    CHECK(host.emitted[1].find(R"({"index":2,"status":"rejected","error":"not sent)") != std::string::npos);
+}
