@@ -16,10 +16,25 @@ test -f "$tmp/sdk/include/junction/json/bounded_reader.hpp"  # the one JSON read
 
 case "$mode" in
 template)
-    cmake -S "$src/sdk/template" -B "$tmp/out" -DCMAKE_PREFIX_PATH="$tmp/sdk" \
+    # The installed SDK is enough: the template and the author docs come with it.
+    test -f "$tmp/sdk/share/junction/sdk/docs/plugin-abi.md"
+    cmake -S "$tmp/sdk/share/junction/sdk/template" -B "$tmp/out" -DCMAKE_PREFIX_PATH="$tmp/sdk" \
         -DCMAKE_BUILD_TYPE=Release >/dev/null
     cmake --build "$tmp/out" -j2 >/dev/null
     "$build/bin/junction-plugin-check" "$tmp/out/my_connector.so"
+    # A plain target that links Junction::sdk compiles the headers as C++17 without asking.
+    mkdir -p "$tmp/plain"
+    cat > "$tmp/plain/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.25)
+project(Plain LANGUAGES CXX)
+find_package(JunctionSDK REQUIRED)
+add_library(plain OBJECT plain.cpp)
+target_link_libraries(plain PRIVATE Junction::sdk)
+CMAKE
+    printf '#include <junction/sdk/connector.hpp>\n#include <junction/sdk/retry.hpp>\nint plain() { return 0; }\n' \
+        > "$tmp/plain/plain.cpp"
+    cmake -S "$tmp/plain" -B "$tmp/plain/build" -DCMAKE_PREFIX_PATH="$tmp/sdk" -DCMAKE_CXX_STANDARD=11 >/dev/null
+    cmake --build "$tmp/plain/build" >/dev/null
     ;;
 clang-libcxx)
     cmake -S "$src/tests/conformance" -B "$tmp/out" -DCMAKE_PREFIX_PATH="$tmp/sdk" \
