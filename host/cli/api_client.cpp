@@ -58,16 +58,28 @@ ApiResponse ApiClient::send(const std::string& method, const std::string& path,
     return {result.status, std::move(result.body)};
 }
 
+namespace {
+
+// The first line of a file in the state directory, if it can be read.
+std::optional<std::string> first_line(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    std::string line;
+    if (in && std::getline(in, line) && !line.empty()) return line;
+    return std::nullopt;
+}
+
+}  // namespace
+
 ApiClient connect(const Connection& flags) {
-    const std::string url = flags.url ? *flags.url : env("JUNCTION_URL").value_or("http://127.0.0.1:8750");
+    const std::filesystem::path state_dir =
+        (flags.state_dir ? flags.state_dir : env("JUNCTION_STATE_DIR")).value_or("/var/lib/junction");
+    // --url, JUNCTION_URL, the address the daemon wrote into its state directory, the default.
+    std::string url = flags.url ? *flags.url : env("JUNCTION_URL").value_or("");
+    if (url.empty()) url = first_line(state_dir / "admin.url").value_or("http://127.0.0.1:8750");
     std::optional<std::string> token = flags.token ? flags.token : env("JUNCTION_TOKEN");
     if (!token) {
-        const auto state = flags.state_dir ? flags.state_dir : env("JUNCTION_STATE_DIR");
-        const std::filesystem::path file =
-            std::filesystem::path(state.value_or("/var/lib/junction")) / "admin.token";
-        std::ifstream in(file);
-        std::string line;
-        if (in && std::getline(in, line) && !line.empty()) token = line;
+        const std::filesystem::path file = state_dir / "admin.token";
+        token = first_line(file);
         if (!token)
             throw std::runtime_error("no admin token: pass --token, set JUNCTION_TOKEN, or point "
                                      "--state-dir at the daemon's state directory (cannot read " +

@@ -209,9 +209,7 @@ int run_runs(Context& ctx, const std::vector<std::string>& args) {
     if (command == "wait") return wait_for(ctx, rest[0]);
     if (command == "log")
         return show_result(ctx, ctx.api.get(path + "/log?limit=10000"), 200, [](const auto& d) {
-            for (const auto& l : d["items"].GetArray())
-                std::cout << l["at_ms"].GetInt64() << " " << str(l, "level") << " "
-                          << (str(l, "shape").empty() ? "-" : str(l, "shape")) << ": " << str(l, "message") << "\n";
+            for (const auto& l : d["items"].GetArray()) print_run_log_line(l);
         });
     if (command == "failures")
         return show_result(ctx, ctx.api.get(path + "/failures?limit=1000"), 200, [](const auto& d) {

@@ -7,6 +7,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cstdio>
 #include <ctime>
 #include <map>
 #include <set>
@@ -39,6 +40,23 @@ std::string when(const rapidjson::Value& v, const char* key) {
 }
 
 }  // namespace
+
+std::string timestamp(int64_t epoch_ms) {
+    const std::time_t t = static_cast<std::time_t>(epoch_ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[40];
+    const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(epoch_ms % 1000));
+    return buf;
+}
+
+void print_run_log_line(const rapidjson::Value& l) {
+    const auto at = l.FindMember("at_ms");
+    std::cout << (at != l.MemberEnd() && at->value.IsInt64() ? timestamp(at->value.GetInt64()) : "?") << " "
+              << str(l, "level") << " " << (str(l, "shape").empty() ? "-" : str(l, "shape")) << ": "
+              << str(l, "message") << "\n";
+}
 
 int print_api_error(const ApiResponse& r) {
     rapidjson::Document doc;
@@ -103,6 +121,32 @@ void print_connector_table(const rapidjson::Value& items) {
     t.print(std::cout);
 }
 
+namespace {
+
+// What an instance of the connector is configured with: each field of its config schema,
+// whether it is required and whether it is a secret (writeOnly: sealed, never shown again).
+void print_instance_fields(const rapidjson::Value& manifest) {
+    const auto schema = manifest.FindMember("config_schema");
+    if (schema == manifest.MemberEnd() || !schema->value.IsObject()) return;
+    const auto properties = schema->value.FindMember("properties");
+    if (properties == schema->value.MemberEnd() || !properties->value.IsObject()) return;
+    std::set<std::string> required;
+    if (const auto r = schema->value.FindMember("required"); r != schema->value.MemberEnd() && r->value.IsArray())
+        for (const auto& name : r->value.GetArray())
+            if (name.IsString()) required.insert(name.GetString());
+    std::cout << "\ninstance fields:\n";
+    host::TextTable t({"  FIELD", "TYPE", "REQUIRED", "SECRET", "DESCRIPTION"});
+    for (const auto& p : properties->value.GetObject()) {
+        if (!p.value.IsObject()) continue;
+        const bool secret = p.value.HasMember("writeOnly") && p.value["writeOnly"].IsBool() && p.value["writeOnly"].GetBool();
+        t.add_row({std::string("  ") + p.name.GetString(), str(p.value, "type"), required.count(p.name.GetString()) ? "yes" : "no",
+                   secret ? "yes (sealed, never shown)" : "no", str(p.value, "description").substr(0, 60)});
+    }
+    t.print(std::cout);
+}
+
+}  // namespace
+
 void print_connector(const rapidjson::Value& c) {
     const auto& s = c["status"];
     std::cout << "connector:     " << str(c, "name") << "\n"
@@ -135,6 +179,7 @@ void print_connector(const rapidjson::Value& c) {
                   << "description:   " << str(m, "description") << "\n"
                   << "auth methods: ";
         for (const auto& a : m["auth_methods"].GetArray()) std::cout << " " << str(a, "name");
+        print_instance_fields(m);
         std::cout << "\noperations:\n";
         for (const auto& o : m["operations"].GetArray())
             std::cout << "  " << str(o, "direction") << "  " << str(o, "name") << "\n";
@@ -164,8 +209,11 @@ void print_release_report(const rapidjson::Value& r) {
 }
 
 void print_swap_report(const rapidjson::Value& r) {
+    char took[32] = "?";
+    if (const auto m = r.FindMember("millis"); m != r.MemberEnd() && m->value.IsNumber())
+        std::snprintf(took, sizeof took, "%.1f", m->value.GetDouble());
     std::cout << str(r, "connector") << ": " << str(r, "from_version") << " -> " << str(r, "to_version")
-              << " in " << str(r, "millis") << " ms; " << str(r, "instances") << " instance(s), "
+              << " in " << took << " ms; " << str(r, "instances") << " instance(s), "
               << str(r, "configs_migrated") << " config(s) migrated, " << str(r, "configs_restored")
               << " restored\n";
     if (!r.HasMember("hosts") || !r["hosts"].IsObject()) return;

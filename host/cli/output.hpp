@@ -14,6 +14,10 @@ enum class Format { table, json };
 
 // Prints the API's error ({"error":{...}}) to stderr; returns the exit code (1).
 int print_api_error(const ApiResponse& response);
+// A time in epoch milliseconds as UTC with milliseconds: "2026-12-07 02:05:50.123Z".
+std::string timestamp(int64_t epoch_ms);
+// One line of a run's log, its time readable.
+void print_run_log_line(const rapidjson::Value& line);
 
 void print_instance_table(const rapidjson::Value& items);
 void print_instance(const rapidjson::Value& instance);

@@ -1,6 +1,7 @@
 #include "admin_token.hpp"
 
 #include <junction/core/common/error.hpp>
+#include <junction/core/common/log.hpp>
 
 #include <openssl/rand.h>
 
@@ -47,6 +48,20 @@ std::string load_or_create_admin_token(const std::filesystem::path& state_dir) {
     if (::isatty(STDOUT_FILENO)) std::cout << "junctiond: the admin API token is " << token << "\n";
     std::cout << std::flush;
     return token;
+}
+
+void record_admin_address(const std::filesystem::path& state_dir, const std::string& url) {
+    const auto file = state_dir / "admin.url";
+    const auto part = state_dir / "admin.url.part";
+    const std::string line = url + "\n";
+    const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const bool written = fd >= 0 && ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    if (fd >= 0) ::close(fd);
+    std::error_code ec;
+    if (written) std::filesystem::rename(part, file, ec);
+    if (!written || ec)
+        core::log_warn("junctiond", "cannot write " + file.string() + " (the CLI then needs --url to find this "
+                                    "daemon): " + (ec ? ec.message() : std::string("write failed")));
 }
 
 }  // namespace junction::daemon

@@ -255,6 +255,8 @@ int run(int argc, char** argv, DaemonOptions options) {
                               options.listen_address + ":" +
                               std::to_string(server.port()) + "; plugin folder " +
                               options.plugin_dir.string() + " (SIGHUP reloads the settings and rescans, SIGTERM stops)");
+    record_admin_address(options.state_dir, std::string(server.tls() ? "https://" : "http://") +
+                                                 options.listen_address + ":" + std::to_string(server.port()));
     notify_ready("serving on " + options.listen_address + ":" + std::to_string(server.port()));
 
     for (;;) {

@@ -146,6 +146,19 @@ TEST_CASE("instance lifecycle through the CLI never shows a credential") {
     CHECK(daemon_log.find("created instance shopify-uk") != std::string::npos);
 }
 
+TEST_CASE("the CLI finds a daemon on any address from its state directory, and shows what an instance needs") {
+    Daemon d;
+    // No --url: the address the daemon wrote into its state directory (it listens on a
+    // random port here, not the default).
+    const RunResult shown = run_program({(bin_dir() / "junction").string(), "--state-dir", (d.dir / "state").string(),
+                                         "connectors", "show", "conformance"});
+    CHECK_MESSAGE(shown.exit_code == 0, shown.output);
+    CHECK(has(shown, "instance fields:"));
+    CHECK(std::regex_search(shown.output, std::regex(R"(api_token +string +yes +yes \(sealed, never shown\))")));
+    CHECK(std::regex_search(shown.output, std::regex(R"(label +string +yes +no)")));
+    d.stop();
+}
+
 TEST_CASE("a wrong master key stops the daemon with a clear error and touches nothing") {
     Daemon d;
     write_file(d.dir / "t", kUkToken);

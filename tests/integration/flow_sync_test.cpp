@@ -178,6 +178,10 @@ TEST_CASE("a daemon told to stop pauses its run at a page and resumes it when st
     CHECK(shown.exit_code == 0);
     CHECK(shown.output.find("completed (resumed after a restart)") != std::string::npos);
     CHECK(shown.output.find("upsert") != std::string::npos);
+    // Its log with readable times.
+    const RunResult log_lines = d.cli({"runs", "log", run_id});
+    CHECK_MESSAGE(std::regex_search(log_lines.output, std::regex(R"((^|\n)\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z info )")),
+                  log_lines.output);
     const RunResult listed = d.cli({"runs", "list", "--flow", "paused-sync"});
     CHECK(listed.output.find(run_id) != std::string::npos);
     CHECK(d.cli({"flows", "list"}).output.find("paused-sync") != std::string::npos);
