@@ -1,8 +1,8 @@
-// junction-plugin-check FILE.so [--config JSON] : the connector author's conformance
-// checker. It inspects the file (exports, GNU-unique symbols, ABI tag), loads and
-// negotiates it, validates the manifest and its config schema and, given a config, runs
-// create, test_connection, the operations named with --invoke and destroy, checking what
-// comes back.
+// junction-plugin-check FILE.so [--config JSON] [--invoke OP[:REQUEST]]... : the connector
+// author's conformance checker. It inspects the file (exports, GNU-unique symbols, ABI tag),
+// loads and negotiates it, validates the manifest and its config schema and, given a config,
+// runs create, test_connection, the operations named with --invoke and destroy, checking
+// what comes back against the data contract (pages, cursor order, one result per record).
 #include "conformance_report.hpp"
 
 #include <junction/core/bridge/connector.hpp>
@@ -13,6 +13,9 @@
 
 #include <boost/program_options.hpp>
 #include <junction/core/common/json.hpp>
+#include <junction/core/flows/record_batch.hpp>
+#include <junction/core/flows/spec.hpp>
+#include <junction/core/flows/time_values.hpp>
 #include <rapidjson/document.h>
 
 #include <atomic>
@@ -85,15 +88,104 @@ InvokeSpec parse_invoke(const std::string& arg) {
     return {arg.substr(0, colon), arg.substr(colon + 1)};
 }
 
-void run_invoke(ConnectorInstance& instance, const InvokeSpec& spec, ConformanceReport& report) {
-    size_t pages = 0, records = 0;
+// The data contract of a send (docs/plugin-abi.md): one result page, one result per record
+// of the request, each with its record's index once and a status "ok" or "rejected"; a
+// passed-on record is an object. Returns what is wrong, or "".
+std::string send_results_problem(const std::vector<std::string>& pages, size_t records) {
+    if (pages.size() != 1)
+        return "a send must emit exactly one result page; it emitted " + std::to_string(pages.size()) +
+               " (use sdk::SendResults)";
+    rapidjson::Document results;
+    try {
+        results = parse_json_text(pages[0], "the result page", JsonSize::page);
+    } catch (const Error& e) {
+        return e.message();
+    }
+    if (!results.IsArray()) return "the result page is not a JSON array";
+    std::vector<bool> seen(records, false);
+    for (rapidjson::SizeType i = 0; i < results.Size(); ++i) {
+        const auto& r = results[i];
+        const std::string where = "result " + std::to_string(i) + " ";
+        if (!r.IsObject()) return where + "is not a JSON object";
+        const auto index = r.FindMember("index");
+        if (index == r.MemberEnd() || !index->value.IsUint64())
+            return where + "has no \"index\" (the position of its record in the request, from 0)";
+        const uint64_t at = index->value.GetUint64();
+        if (at >= records)
+            return where + "has index " + std::to_string(at) + ", but the request held " + std::to_string(records) +
+                   " record(s)";
+        if (seen[at]) return where + "repeats index " + std::to_string(at) + ": each record gets one result";
+        seen[at] = true;
+        const auto status = r.FindMember("status");
+        const std::string value = status != r.MemberEnd() && status->value.IsString() ? status->value.GetString() : "";
+        if (value != "ok" && value != "rejected")
+            return where + "has status " + (value.empty() ? "none" : "\"" + value + "\"") +
+                   "; it must be \"ok\" or \"rejected\"";
+        if (const auto passed = r.FindMember("record"); passed != r.MemberEnd() && !passed->value.IsObject())
+            return where + "passes on a \"record\" that is not a JSON object";
+    }
+    for (size_t i = 0; i < records; ++i)
+        if (!seen[i]) return "record " + std::to_string(i) + " of the request has no result";
+    return {};
+}
+
+void run_invoke(ConnectorInstance& instance, const Operation* op, const InvokeSpec& spec, size_t show,
+                ConformanceReport& report) {
+    const bool send = op && op->direction == Direction::send;
+    const std::string what = "invoke '" + spec.operation + "' " + spec.request;
+    size_t request_records = 0;
+    if (send) {
+        try {
+            const auto request = parse_json_text(spec.request, "the request");
+            const auto records = request.IsObject() ? request.FindMember("records") : request.MemberEnd();
+            if (!request.IsObject() || records == request.MemberEnd() || !records->value.IsArray()) {
+                report.fail(what + ": a send takes {\"records\": [...]}; give some to check its results");
+                return;
+            }
+            request_records = records->value.Size();
+        } catch (const Error& e) {
+            report.fail(what + ": " + e.message());
+            return;
+        }
+    }
+    // A receive with a cursor_field must emit oldest-first by it, compared as the host does.
+    std::optional<flows::Pointer> cursor;
+    if (!send && op && !op->cursor_field.empty()) cursor = flows::parse_pointer(op->cursor_field);
+    std::string newest, cursor_problem;
+    size_t pages = 0, records = 0, shown = 0, without_cursor = 0;
+    std::vector<std::string> result_pages;
     std::string problem;
     std::atomic<bool> cancel{false};
-    const std::string what = "invoke '" + spec.operation + "' " + spec.request;
     try {
         instance.invoke(spec.operation, spec.request, [&](std::string_view page) {
             ++pages;
+            if (send) {
+                result_pages.emplace_back(page);
+                return;
+            }
+            const size_t before = records;
             if (problem.empty()) problem = page_problem(page, records);
+            if (!problem.empty()) return;
+            const auto doc = parse_json_text(page, "a page", JsonSize::page);
+            for (rapidjson::SizeType i = 0; i < doc.Size(); ++i) {
+                if (shown < show) {
+                    report.show(spec.operation, flows::to_json(doc[i]));
+                    ++shown;
+                }
+                if (!cursor || !cursor_problem.empty()) continue;
+                const rapidjson::Value* v = cursor->Get(doc[i]);
+                const std::string c = v ? flows::cursor_text(*v) : std::string();
+                if (c.empty()) {
+                    ++without_cursor;
+                    continue;
+                }
+                if (!newest.empty() && flows::compare_cursor(c, newest) < 0)
+                    cursor_problem = "record " + std::to_string(before + i) + " has " + op->cursor_field + " " + c +
+                                     ", older than " + newest + " before it: a receive with a cursor_field must emit "
+                                     "its records oldest-first by it (the host resumes after the newest it saw)";
+                else
+                    newest = c;
+            }
             if (pages >= 3) cancel = true;  // enough to judge; checks cancellation too
         }, CallOptions{&cancel, {}});
     } catch (const Error& e) {
@@ -102,16 +194,32 @@ void run_invoke(ConnectorInstance& instance, const InvokeSpec& spec, Conformance
             return;
         }
     }
-    if (!problem.empty())
+    if (send) {
+        if (const std::string wrong = send_results_problem(result_pages, request_records); !wrong.empty()) {
+            report.fail(what + ": " + wrong);
+            return;
+        }
+        if (show > 0 && !result_pages.empty()) report.show(spec.operation, result_pages[0]);
+        report.pass(what + " gave one valid result for each of its " + std::to_string(request_records) + " record(s)");
+        return;
+    }
+    if (!problem.empty()) {
         report.fail(what + ": " + problem);
-    else
-        report.pass(what + " emitted " + std::to_string(pages) + " page(s), " +
-                    std::to_string(records) + " record(s)" +
-                    (cancel ? " and stopped when cancelled" : ""));
+        return;
+    }
+    if (!cursor_problem.empty()) {
+        report.fail(what + ": " + cursor_problem);
+        return;
+    }
+    if (cursor && without_cursor > 0)
+        report.warn(what + ": " + std::to_string(without_cursor) + " record(s) without " + op->cursor_field +
+                    " (a flow cannot resume after them)");
+    report.pass(what + " emitted " + std::to_string(pages) + " page(s), " + std::to_string(records) + " record(s)" +
+                (cursor ? " in " + op->cursor_field + " order" : "") + (cancel ? " and stopped when cancelled" : ""));
 }
 
 void exercise(const ConnectorVersion& version, const std::string& config,
-              const std::vector<InvokeSpec>& invokes, ConformanceReport& report) {
+              const std::vector<InvokeSpec>& invokes, size_t show, ConformanceReport& report) {
     MemoryInstanceState state;
     std::unique_ptr<ConnectorInstance> instance;
     try {
@@ -127,9 +235,13 @@ void exercise(const ConnectorVersion& version, const std::string& config,
     } catch (const Error& e) {
         report.fail("test_connection: " + e.message());
     }
-    for (const auto& spec : invokes) run_invoke(*instance, spec, report);
+    for (const auto& spec : invokes) {
+        const Operation* op = version.manifest().find_operation(spec.operation);
+        if (!op) report.warn("'" + spec.operation + "' is not an operation of the manifest; invoked anyway");
+        run_invoke(*instance, op, spec, show, report);
+    }
     if (invokes.empty())
-        report.note("no --invoke given: operations not run (they may read or write real data)");
+        report.note("no --invoke given: no operation was run (they may read or write real data)");
     instance.reset();
     report.pass("instance_destroy returned");
 }
@@ -162,11 +274,16 @@ int main(int argc, char** argv) {
     po::options_description opts("Usage: junction-plugin-check FILE.so [options]\n\nOptions");
     opts.add_options()("help,h", "show this help")(
         "config", po::value<std::string>(),
-        "instance config JSON (or @file.json): also run create, test_connection, receive "
-        "operations and destroy")(
+        "instance config JSON (or @file.json): also create an instance, run test_connection and "
+        "destroy it; no operation runs without --invoke")(
         "invoke", po::value<std::vector<std::string>>()->composing(),
-        "with --config: run OPERATION or OPERATION:{request json} and check its pages "
-        "(repeatable)")("definition", po::value<std::string>(),
+        "with --config: run OPERATION or OPERATION:{request json} (repeatable). A receive's pages are "
+        "checked (arrays of objects, oldest-first by its cursor_field); a send's result page is "
+        "checked against the request's {\"records\": [...]} (one result per record, index and status "
+        "valid). Operations may read or write real data")(
+        "show", po::value<size_t>()->default_value(0), "print the first N records each --invoke emitted")(
+        "output", po::value<std::string>()->default_value("text"), "text, or json: one report for CI")(
+        "definition", po::value<std::string>(),
                         "for an engine: a connector definition (NAME.connector.json) to open with it "
                         "and check like a connector")("file", po::value<std::string>(), "the connector library");
     po::positional_options_description pos;
@@ -183,10 +300,15 @@ int main(int argc, char** argv) {
         return vm.count("help") ? 0 : 2;
     }
     configure_log({LogLevel::warn, false});
+    const std::string output = vm["output"].as<std::string>();
+    if (output != "text" && output != "json") {
+        std::cerr << "junction-plugin-check: --output is text or json, not " << output << "\n";
+        return 2;
+    }
 
     const fs::path file = vm["file"].as<std::string>();
-    ConformanceReport report;
-    std::cout << "Checking " << file.string() << "\n\n";
+    ConformanceReport report(output == "json");
+    if (output == "text") std::cout << "Checking " << file.string() << "\n\n";
     try {
         check_exports(file, report);
         auto library = ConnectorVersion::open(file, sha256_file(file));
@@ -225,7 +347,7 @@ int main(int argc, char** argv) {
         if (vm.count("config")) {
             const std::string config = read_config(vm["config"].as<std::string>());
             report.redact_with(config_secrets(config, m));
-            exercise(*version, config, invokes, report);
+            exercise(*version, config, invokes, vm["show"].as<size_t>(), report);
         } else
             report.note("no --config given: instance calls not exercised");
     } catch (const Error& e) {

@@ -205,7 +205,7 @@ TEST_CASE("invoke: pages, cancellation, statuses, exceptions, sends") {
     SUBCASE("a send takes records and emits one result page") {
         const auto pages = pages_of(*inst, "echo", R"({"records":[{"a":1},{"a":2}]})");
         REQUIRE(pages.size() == 1);
-        CHECK(pages[0] == R"([{"a":1},{"a":2}])");
+        CHECK(pages[0] == R"([{"index":0,"status":"ok","record":{"a":1}},{"index":1,"status":"ok","record":{"a":2}}])");
     }
     SUBCASE("a sink that throws stops the call and the host says why") {
         Error e = call_failure([&] {

@@ -5,7 +5,7 @@
 //   pages {pages, records}  emits pages until done or cancelled
 //   fail {status, message}  fails with that ABI status and message
 //   throw_std / throw_other throws a std::exception / a non-standard exception
-//   echo {records}          a send: emits one result per record; a record with
+//   echo {records}          a send: one "ok" result per record, passing the record on; a record with
 //                           "fail_request": true fails the whole request (a transient error)
 //   whoami                  emits [{"version": ..., "label": ...}]: which build answered
 //   batch {urls, pad}       POSTs "<index>" (then `pad` dots) to every URL in one http_batch (ABI 1.3) and emits
@@ -15,6 +15,7 @@
 // migration; CONFORMANCE_FAILING_TEST makes test_connection fail (a bad canary). The label
 // "hold-canary" makes test_connection take 3 s, so a test can act during a canary.
 #include <junction/sdk/connector.hpp>
+#include <junction/sdk/send_results.hpp>
 
 #ifndef CONFORMANCE_VERSION
 #define CONFORMANCE_VERSION "1.0.0"
@@ -200,7 +201,10 @@ private:
         for (const auto& r : records->value.GetArray())
             if (r.IsObject() && r.HasMember("fail_request") && r["fail_request"].IsTrue())
                 throw sdk::transient_error("this request fails on purpose (fail_request)");
-        call.emit(sdk::to_json(records->value));
+        sdk::SendResults results(records->value.Size());
+        for (rapidjson::SizeType i = 0; i < records->value.Size(); ++i)
+            results.ok(i, records->value[i].IsObject() ? sdk::to_json(records->value[i]) : std::string());
+        results.emit(call);
     }
 
     std::string label_;

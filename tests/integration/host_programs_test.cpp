@@ -3,6 +3,8 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <rapidjson/document.h>
+
 #include "child_process.hpp"
 #include "test_paths.hpp"
 
@@ -56,6 +58,70 @@ TEST_CASE("junction-plugin-check passes a good connector and explains a bad one"
     auto usage = run_program({kCheck});
     CHECK(usage.exit_code == 2);
     CHECK(has(usage, "Usage: junction-plugin-check"));
+}
+
+TEST_CASE("junction-plugin-check checks the data contract: send results, cursor order, no secret shown") {
+    const std::string breaker = fixture("contract_breaker").string();
+    const std::string config = R"({"api_key": "sk-live-4f1b2c"})";
+    const std::string records = R"({"records": [{"a": 1}, {"a": 2}, {"a": 3}]})";
+    auto check = [&](const std::string& op, const std::string& request = "{}", std::vector<std::string> more = {}) {
+        std::vector<std::string> argv{kCheck, breaker, "--config", config, "--invoke", op + ":" + request};
+        argv.insert(argv.end(), more.begin(), more.end());
+        RunResult r = run_program(argv);
+        CHECK(r.output.find("sk-live-4f1b2c") == std::string::npos);
+        return r;
+    };
+    const auto good = check("good_send", records, {"--show", "5"});
+    INFO(good.output);
+    CHECK(good.exit_code == 0);
+    CHECK(has(good, "gave one valid result for each of its 3 record(s)"));
+    CHECK(has(good, R"({"index":2,"status":"ok","record":{"id":102}})"));  // --show
+
+    const auto wrong = check("wrong_results", records);
+    CHECK(wrong.exit_code == 1);
+    CHECK_MESSAGE(has(wrong, "result 0 has no \"index\""), wrong.output);
+    const auto missing = check("missing_result", records);
+    CHECK(missing.exit_code == 1);
+    CHECK_MESSAGE(has(missing, "record 1 of the request has no result"), missing.output);
+    const auto two = check("two_pages", records);
+    CHECK(two.exit_code == 1);
+    CHECK_MESSAGE(has(two, "exactly one result page; it emitted 2"), two.output);
+    const auto no_records = check("good_send");
+    CHECK(no_records.exit_code == 1);
+    CHECK(has(no_records, "a send takes {\"records\": [...]}"));
+
+    // Oldest-first by instant, as the host compares cursors (not by bytes).
+    const auto ordered = check("ordered", "{}", {"--show", "2"});
+    CHECK_MESSAGE(ordered.exit_code == 0, ordered.output);
+    CHECK(has(ordered, "4 record(s) in updated_at order"));
+    CHECK(has(ordered, R"(ordered: {"id":1,"updated_at":"2026-01-01"})"));
+    CHECK_FALSE(has(ordered, R"("id":3)"));  // only the first 2 shown
+    const auto unordered = check("unordered");
+    CHECK(unordered.exit_code == 1);
+    CHECK_MESSAGE(has(unordered, "record 1 has updated_at 2026-01-01T00:00:00Z, older than 2026-01-02T00:00:00Z"),
+                  unordered.output);
+
+    // The plugin's failure quotes the secret: the checker shows ***.
+    const auto leaky = check("leaky");
+    CHECK(leaky.exit_code == 1);
+    CHECK(has(leaky, "api_key=***"));
+
+    // One JSON report for CI, secrets out of it too.
+    const auto json = check("unordered", "{}", {"--output", "json", "--show", "1"});
+    CHECK(json.exit_code == 1);
+    rapidjson::Document report;
+    report.Parse(json.output.c_str());
+    REQUIRE_MESSAGE(!report.HasParseError(), json.output);
+    CHECK_FALSE(report["conformant"].GetBool());
+    CHECK(report["failures"].GetInt() == 1);
+    CHECK(report["checks"].Size() > 3);
+    CHECK(std::string(report["records"][0]["operation"].GetString()) == "unordered");
+    CHECK(run_program({kCheck, breaker, "--output", "yaml"}).exit_code == 2);
+
+    // The help says what each option runs.
+    const auto help = run_program({kCheck, "--help"});
+    CHECK(has(help, "without --invoke"));
+    CHECK(has(help, "one result per record"));
 }
 
 TEST_CASE("junctiond --print-registry loads the plugin folder and reports refusals") {

@@ -1,5 +1,7 @@
 #include <junction/core/flows/time_values.hpp>
 
+#include <junction/core/flows/record_batch.hpp>
+
 #include <cctz/time_zone.h>
 
 #include <algorithm>
@@ -115,6 +117,12 @@ std::optional<int> stated_offset(std::string_view text) {
         return tail[0] == '-' ? -seconds : seconds;
     }
     return std::nullopt;
+}
+
+std::string cursor_text(const rapidjson::Value& v) {
+    if (v.IsString()) return {v.GetString(), v.GetStringLength()};
+    if (v.IsNumber()) return to_json(v);
+    return {};
 }
 
 int compare_cursor(std::string_view a, std::string_view b) {

@@ -25,12 +25,6 @@ namespace junction::core::flows {
 
 namespace {
 
-std::string cursor_text(const Json& v) {
-    if (v.IsString()) return {v.GetString(), v.GetStringLength()};
-    if (v.IsNumber()) return to_json(v);
-    return {};
-}
-
 // A call on the run's behalf: stopped with the run; the lines the connector writes about it
 // (a partial answer, ABI 1.4 call_log) go to the run log beside the shape.
 CallOptions call_options(RunContext& run, const std::string& shape) {

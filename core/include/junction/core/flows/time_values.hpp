@@ -2,6 +2,8 @@
 // ISO 8601 and strftime-style text, formatting, and the order of incremental cursors.
 #pragma once
 
+#include <rapidjson/document.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,5 +31,9 @@ std::optional<int> stated_offset(std::string_view text);
 // Three-way order of two cursor values: both numbers -> numeric, both timestamps -> by
 // instant, otherwise by bytes. Negative when a < b.
 int compare_cursor(std::string_view a, std::string_view b);
+
+// A record's cursor value as flows keep and compare it: a string as it is, a number as its
+// JSON text; "" for anything else (no cursor).
+std::string cursor_text(const rapidjson::Value& value);
 
 }  // namespace junction::core::flows
