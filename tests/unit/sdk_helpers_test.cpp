@@ -3,7 +3,9 @@
 // host table that answers from a script, as a host would), and send results.
 #include <doctest/doctest.h>
 
+#include <junction/sdk/cursor.hpp>
 #include <junction/sdk/http_status.hpp>
+#include <junction/sdk/paging.hpp>
 #include <junction/sdk/retry.hpp>
 #include <junction/sdk/send_results.hpp>
 #include <junction/sdk/url.hpp>
@@ -192,4 +194,68 @@ TEST_CASE("sdk::SendResults: one result per record, the created object passed on
     partial.reject_the_rest("not sent: the API stopped answering after record 0");
     partial.emit(call);
     CHECK(host.emitted[1].find(R"({"index":2,"status":"rejected","error":"not sent)") != std::string::npos);
+}
+
+TEST_CASE("sdk::compare_cursor orders numbers, instants and text as the host does; NewestCursor keeps the newest") {
+    CHECK(sdk::compare_cursor("9", "10") < 0);  // numerically, not as text
+    CHECK(sdk::compare_cursor("2.5", "2.50") == 0);
+    CHECK(sdk::compare_cursor("2026-01-01T10:00:00Z", "2026-01-01T09:30:00-02:00") < 0);  // by instant
+    CHECK(sdk::compare_cursor("2026-01-01", "2026-01-01T00:00:00Z") == 0);
+    CHECK(sdk::compare_cursor("2026-01-01 10:00:00.250+0100", "2026-01-01T09:00:00.25Z") == 0);
+    CHECK(sdk::compare_cursor("2026-01-01T10:00", "2026-01-01T10:00:01Z") < 0);
+    CHECK(sdk::compare_cursor("b", "a") > 0);
+    CHECK(sdk::compare_cursor("0x10", "9") < 0);  // not a number as JSON writes one: bytes
+    CHECK_FALSE(sdk::cursor_instant_ms("2026-13-01"));
+    CHECK_FALSE(sdk::cursor_instant_ms("2026-01-01T10:00:00Q"));
+    CHECK(sdk::cursor_instant_ms("1970-01-02") == 86'400'000);
+
+    sdk::NewestCursor newest("updated_at", "2026-01-01T00:00:00Z");
+    const auto records = sdk::parse_json(
+        R"([{"updated_at": "2026-01-02T00:00:00Z"}, {"updated_at": "2026-01-01T12:00:00Z"}, {"id": 3},
+            {"updated_at": "2026-01-02T01:00:00+02:00"}])", "test records");
+    CHECK(newest.see(records[0]));
+    CHECK_FALSE(newest.see(records[1]));  // older
+    CHECK_FALSE(newest.see(records[2]));  // none
+    CHECK_FALSE(newest.see(records[3]));  // 23:00Z the day before the newest
+    CHECK(newest.value() == "2026-01-02T00:00:00Z");
+    sdk::NewestCursor nested("/meta/version");
+    CHECK(nested.see(sdk::parse_json(R"({"meta": {"version": 7}})", "a record")));
+    CHECK(nested.value() == "7");
+}
+
+TEST_CASE("sdk::read_pages emits one page per API page, stops at the end, and on cancellation") {
+    ScriptedHost host;
+    const sdk::Call call = scripted_call(host);
+    std::vector<std::string> asked;
+    sdk::NewestCursor newest("n");
+    const size_t total = sdk::read_pages(call, "1", [&](const std::string& page) {
+        asked.push_back(page);
+        const int p = std::stoi(page);
+        std::string items;
+        for (int i = 0; i < (p < 3 ? 2 : 1); ++i) items += (i ? "," : "") + std::string(R"({"n":)") + std::to_string(p * 10 + i) + "}";
+        sdk::ApiPage out{sdk::parse_json("[" + items + "]", "a page"), std::nullopt};
+        out.next = sdk::next_page_number(page, out.records.Size(), 2);
+        return out;
+    }, &newest);
+    CHECK(total == 5);
+    CHECK(asked == std::vector<std::string>{"1", "2", "3"});
+    REQUIRE(host.emitted.size() == 3);
+    CHECK(host.emitted[2] == R"([{"n":30}])");
+    CHECK(newest.value() == "30");
+
+    // An API that names the page it came from again does not loop.
+    CHECK(sdk::read_pages(call, "x", [](const std::string&) {
+              return sdk::ApiPage{sdk::parse_json(R"([{"a":1}])", "a page"), std::string("x")};
+          }) == 1);
+    host.cancelled = true;
+    CHECK_THROWS_AS(sdk::read_pages(call, "1", [](const std::string&) { return sdk::ApiPage{}; }), sdk::Error);
+    host.cancelled = false;
+
+    sdk::HttpResponse linked;
+    linked.headers = {{"Link", R"(<https://x.example/o?page_info=p1>; rel="previous", <https://x.example/o?page_info=p3>; rel="next")"}};
+    CHECK(sdk::next_link(linked) == "https://x.example/o?page_info=p3");
+    linked.headers = {{"Link", R"(<https://x.example/o?page_info=p1>; rel="previous")"}};
+    CHECK_FALSE(sdk::next_link(linked));
+    CHECK(sdk::next_offset("200", 100, 100) == "300");
+    CHECK_FALSE(sdk::next_offset("200", 40, 100));
 }

@@ -1,6 +1,6 @@
 #include <junction/core/flows/time_values.hpp>
 
-#include <junction/core/flows/record_batch.hpp>
+#include <junction/sdk/cursor.hpp>
 
 #include <cctz/time_zone.h>
 
@@ -49,13 +49,6 @@ std::optional<cctz::time_zone> zone_named(std::string_view name) {
     cctz::time_zone tz;
     if (cctz::load_time_zone(it->first, &tz)) it->second = tz;
     return it->second;
-}
-
-std::optional<double> as_number(std::string_view s) {
-    double v = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
-    return v;
 }
 
 }  // namespace
@@ -119,18 +112,9 @@ std::optional<int> stated_offset(std::string_view text) {
     return std::nullopt;
 }
 
-std::string cursor_text(const rapidjson::Value& v) {
-    if (v.IsString()) return {v.GetString(), v.GetStringLength()};
-    if (v.IsNumber()) return to_json(v);
-    return {};
-}
+// The SDK's, so that a connector tracking its own cursor and the host agree on the newest.
+std::string cursor_text(const rapidjson::Value& v) { return sdk::cursor_text(v); }
 
-int compare_cursor(std::string_view a, std::string_view b) {
-    if (auto x = as_number(a), y = as_number(b); x && y) return *x < *y ? -1 : (*x > *y ? 1 : 0);
-    if (a.size() >= 10 && b.size() >= 10 && a[4] == '-' && b[4] == '-') {
-        if (auto x = parse_instant(a), y = parse_instant(b); x && y) return *x < *y ? -1 : (*x > *y ? 1 : 0);
-    }
-    return a.compare(b) < 0 ? -1 : (a == b ? 0 : 1);
-}
+int compare_cursor(std::string_view a, std::string_view b) { return sdk::compare_cursor(a, b); }
 
 }  // namespace junction::core::flows

@@ -1,11 +1,13 @@
-// A starter connector: receives items from a REST API's GET {base_url}/items, page by page,
-// with a bearer token, and sends items with one POST {base_url}/items per record. Rename
-// it, change the manifest, and keep the shape: parse the config in the constructor, build
-// URLs with sdk::Url (every value encoded), send with sdk::send_with_retries (backoff and
-// Retry-After), emit one page per API page, give every sent record a result with
-// sdk::SendResults, and turn a failed answer into sdk::http_error (the right ABI status).
+// A starter connector: receives items from a REST API's GET {base_url}/items, page by page
+// and incrementally by updated_at, with a bearer token, and sends items with one POST
+// {base_url}/items per record. Rename it, change the manifest, and keep the shape: parse
+// the config in the constructor, build URLs with sdk::Url (every value encoded), send with
+// sdk::send_with_retries (backoff and Retry-After), read with sdk::read_pages (one emitted
+// page per API page, cancellable), give every sent record a result with sdk::SendResults,
+// and turn a failed answer into sdk::http_error (the right ABI status).
 #include <junction/sdk/connector.hpp>
 #include <junction/sdk/http_status.hpp>
+#include <junction/sdk/paging.hpp>
 #include <junction/sdk/retry.hpp>
 #include <junction/sdk/send_results.hpp>
 #include <junction/sdk/url.hpp>
@@ -29,7 +31,7 @@ constexpr std::string_view kManifest = R"({
     }
   },
   "operations": [
-    {"name": "items.receive", "direction": "receive", "entity": "item"},
+    {"name": "items.receive", "direction": "receive", "entity": "item", "cursor_field": "updated_at"},
     {"name": "items.send", "direction": "send", "entity": "item"}
   ]
 })";
@@ -43,10 +45,12 @@ public:
         token_ = config().string("api_token");
     }
 
-    void test_connection(sdk::Call& call) override { get_page(call, 1, 1); }
+    void test_connection(sdk::Call& call) override {
+        get(call, sdk::Url(base_url_).path("items").query("per_page", "1").str(), "reading one item");
+    }
 
     void invoke(std::string_view operation, const sdk::Json& request, sdk::Call& call) override {
-        if (operation == "items.receive") return receive(call);
+        if (operation == "items.receive") return receive(request, call);
         if (operation == "items.send") return send(request, call);
         throw sdk::Error(JN_ERR_NOT_FOUND, "unknown operation " + std::string(operation));
     }
@@ -54,17 +58,20 @@ public:
 private:
     static constexpr int kPerPage = 100;
 
-    // GET /items?page=N&per_page=100 until a page comes back short: one emitted page per API
-    // page, so the host checkpoints after each and memory stays flat whatever the total.
-    void receive(sdk::Call& call) const {
-        for (int page = 1;; ++page) {
-            if (call.cancelled()) throw sdk::Error(JN_ERR_CANCELLED, "cancelled between pages");
-            const sdk::JsonDocument items = get_page(call, page, kPerPage);
-            sdk::PageWriter out(call, kPerPage);
-            for (const auto& item : items.GetArray()) out.add_json(sdk::to_json(item));
-            out.flush();
-            if (items.Size() < kPerPage) return;
-        }
+    // GET /items?page=N&per_page=100[&updated_since=...] until a page comes back short: one
+    // emitted page per API page, so the host checkpoints after each and memory stays flat.
+    // Incremental: a flow passes {"since": the newest updated_at it has}; the API must then
+    // answer oldest-first, at or after it (docs/plugin-abi.md, Cursors).
+    void receive(const sdk::Json& request, sdk::Call& call) const {
+        const std::string since = sdk::JsonObject(request, "the request", JN_ERR_INVALID_REQUEST).string_or("since", "");
+        sdk::read_pages(call, "1", [&](const std::string& page) {
+            sdk::Url url = sdk::Url(base_url_).path("items").query("page", page)
+                               .query("per_page", std::to_string(kPerPage)).query("sort", "updated_at");
+            if (!since.empty()) url.query("updated_since", since);
+            sdk::ApiPage out{get(call, url.str(), "reading items page " + page), std::nullopt};
+            out.next = sdk::next_page_number(page, out.records.Size(), kPerPage);
+            return out;
+        });
     }
 
     // POST /items once per record: one result per record, so a record the API refuses fails
@@ -93,13 +100,11 @@ private:
         return start != std::string::npos && body[start] == '{' ? std::string_view(body) : std::string_view();
     }
 
-    sdk::JsonDocument get_page(sdk::Call& call, int page, int per_page) const {
-        const std::string url = sdk::Url(base_url_).path("items").query("page", std::to_string(page))
-                                    .query("per_page", std::to_string(per_page)).str();
-        const sdk::HttpResponse r = sdk::send_with_retries(call, request_to(url, "GET"));
-        if (r.status >= 300) throw sdk::http_error(r, "reading items page " + std::to_string(page));
-        sdk::JsonDocument doc = sdk::parse_json(r.body, "the API's page", JN_ERR_TRANSIENT);
-        if (!doc.IsArray()) throw sdk::transient_error("the API did not answer with an array");
+    sdk::JsonDocument get(sdk::Call& call, const std::string& url, const std::string& what) const {
+        const sdk::HttpResponse r = sdk::send_with_retries(call, request_to(url, "GET"));  // 429/5xx: tried again
+        if (r.status >= 300) throw sdk::http_error(r, what);
+        sdk::JsonDocument doc = sdk::parse_json(r.body, "the API's answer to " + what, JN_ERR_TRANSIENT);
+        if (!doc.IsArray()) throw sdk::transient_error("the API did not answer " + what + " with a list");
         return doc;
     }
 
