@@ -2,6 +2,8 @@
 
 #include "templates.hpp"
 
+#include <junction/sdk/paging.hpp>
+
 #include <rapidjson/pointer.h>
 #include <strings.h>
 
@@ -11,27 +13,6 @@
 #include <string_view>
 
 namespace junction::rest {
-
-namespace {
-
-// The rel="next" target of a Link header, or "".
-std::string link_next(std::string_view header) {
-    size_t at = 0;
-    while (at < header.size()) {
-        const size_t open = header.find('<', at);
-        const size_t close = header.find('>', open);
-        if (open == std::string_view::npos || close == std::string_view::npos) break;
-        const size_t end = header.find(",", close);
-        const std::string_view params = header.substr(close + 1, end == std::string_view::npos ? end : end - close - 1);
-        if (params.find("rel=\"next\"") != std::string_view::npos || params.find("rel=next") != std::string_view::npos)
-            return std::string(header.substr(open + 1, close - open - 1));
-        if (end == std::string_view::npos) break;
-        at = end + 1;
-    }
-    return {};
-}
-
-}  // namespace
 
 std::string origin_of(const std::string& url) {
     const size_t scheme = url.find("://");
@@ -178,7 +159,7 @@ bool Pager::next(PageRequest& r, const sdk::HttpResponse& response, const PageSc
         case Paging::none: return false;
         case Paging::link_header: {
             if (more == false) return false;
-            const std::string next = link_next(response.header("Link"));
+            const std::string next = sdk::next_link(response).value_or("");
             if (next.empty()) return false;
             if (same_origin(next) == r.full_url()) repeated();
             r.url = same_origin(next);
