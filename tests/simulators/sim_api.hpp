@@ -81,6 +81,7 @@ std::unique_ptr<Api> make_lab(const Options& o);
 std::unique_ptr<Api> make_woocommerce(const Options& o);
 std::unique_ptr<Api> make_hubspot(const Options& o);
 std::unique_ptr<Api> make_voyado(const Options& o);
+std::unique_ptr<Api> make_items(const Options& o);
 
 // Checks a JWT assertion (RS256/ES256) with the PEM public key; on success fills the
 // claims JSON text, else `why`.

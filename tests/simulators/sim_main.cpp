@@ -114,9 +114,10 @@ int main(int argc, char** argv) {
                                : o.api == "woocommerce" ? make_woocommerce(o)
                                : o.api == "hubspot" ? make_hubspot(o)
                                : o.api == "voyado" ? make_voyado(o)
+                               : o.api == "items" ? make_items(o)
                                                 : nullptr;
     if (!api) {
-        std::cerr << "junction-sim: --api must be shopify, netsuite, lab, woocommerce, hubspot or voyado\n";
+        std::cerr << "junction-sim: --api must be shopify, netsuite, lab, woocommerce, hubspot, voyado or items\n";
         return 2;
     }
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // a test or demo that dies does not leave us running
