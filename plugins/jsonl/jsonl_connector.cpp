@@ -2,6 +2,7 @@
 // resuming where the last incremental read stopped); sends append one line per record.
 // Written against the SDK exactly as a third party would.
 #include <junction/sdk/connector.hpp>
+#include <junction/sdk/send_results.hpp>
 
 #include <cerrno>
 #include <cstdio>
@@ -99,21 +100,18 @@ private:
         auto records = request.FindMember("records");
         if (records == request.MemberEnd() || !records->value.IsArray())
             throw sdk::request_error("request field 'records' must be an array of objects");
-        std::string lines, results = "[";
-        size_t index = 0;
-        for (const auto& record : records->value.GetArray()) {
-            if (index) results.push_back(',');
-            const std::string i = std::to_string(index++);
+        std::string lines;
+        sdk::SendResults results(records->value.Size());
+        for (rapidjson::SizeType i = 0; i < records->value.Size(); ++i) {
+            const auto& record = records->value[i];
             if (!record.IsObject()) {
-                results += R"({"index":)" + i +
-                           R"(,"status":"rejected","error":"record must be a JSON object"})";
+                results.rejected(i, "record must be a JSON object");
                 continue;
             }
             lines += sdk::to_json(record);
             lines.push_back('\n');
-            results += R"({"index":)" + i + R"(,"status":"ok"})";
+            results.ok(i);
         }
-        results.push_back(']');
         {
             std::lock_guard lock(append_mutex_);  // one instance, several concurrent sends
             std::FILE* out = std::fopen(path_.c_str(), "a");
@@ -123,7 +121,7 @@ private:
             std::fclose(out);
             if (!ok) throw sdk::transient_error("cannot append to " + path_);
         }
-        call.emit(results);
+        results.emit(call);
     }
 
     std::string path_;
