@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
     std::string output = "table";
     po::options_description global("Options");
     global.add_options()("help,h", "show this help")(
-        "url", po::value<std::string>(), "daemon address (env JUNCTION_URL; default http://127.0.0.1:8750)")(
+        "url", po::value<std::string>(), "daemon address (env JUNCTION_URL; default: the address the daemon wrote to <state-dir>/admin.url, else http://127.0.0.1:8750)")(
         "token", po::value<std::string>(), "admin token (env JUNCTION_TOKEN; default: read <state-dir>/admin.token)")(
         "state-dir", po::value<std::string>(), "the daemon's state directory (env JUNCTION_STATE_DIR)")(
         "cacert", po::value<std::string>(),
