@@ -64,7 +64,7 @@ private:
     // answer oldest-first, at or after it (docs/plugin-abi.md, Cursors).
     void receive(const sdk::Json& request, sdk::Call& call) const {
         const std::string since = sdk::JsonObject(request, "the request", JN_ERR_INVALID_REQUEST).string_or("since", "");
-        sdk::read_pages(call, "1", [&](const std::string& page) {
+        const size_t read = sdk::read_pages(call, "1", [&](const std::string& page) {
             sdk::Url url = sdk::Url(base_url_).path("items").query("page", page)
                                .query("per_page", std::to_string(kPerPage)).query("sort", "updated_at");
             if (!since.empty()) url.query("updated_since", since);
@@ -72,6 +72,8 @@ private:
             out.next = sdk::next_page_number(page, out.records.Size(), kPerPage);
             return out;
         });
+        // Written during the call, a log line also reaches the flow's run log.
+        host().info("read " + std::to_string(read) + " item(s)" + (since.empty() ? "" : " updated since " + since));
     }
 
     // POST /items once per record: one result per record, so a record the API refuses fails

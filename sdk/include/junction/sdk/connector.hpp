@@ -94,6 +94,7 @@ namespace detail {
 // Runs `body`, turning every exception into a status and a message on the call.
 template <class Body>
 jn_status guarded(jn_call* raw, Body&& body) noexcept {
+    const ServingCall serving(raw);
     Call call(raw);
     try {
         body(call);

@@ -28,6 +28,19 @@ inline jn_host_api& host_api() {
     static jn_host_api api{};
     return api;
 }
+// The call this thread is serving, set by the SDK around each call into the connector, so
+// that Host::log lines written during it also reach whoever made it (a flow's run log).
+inline jn_call*& current_call() {
+    thread_local jn_call* call = nullptr;
+    return call;
+}
+struct ServingCall {
+    explicit ServingCall(jn_call* call) : previous(current_call()) { current_call() = call; }
+    ~ServingCall() { current_call() = previous; }
+    ServingCall(const ServingCall&) = delete;
+    ServingCall& operator=(const ServingCall&) = delete;
+    jn_call* previous;
+};
 }  // namespace detail
 
 enum class LogLevel : uint32_t {
@@ -42,7 +55,15 @@ class Host {
 public:
     explicit Host(jn_host_instance* instance) : instance_(instance) {}
 
+    // A line in the instance's log. Written during a call, on the thread serving it, it also
+    // reaches whoever made the call (a flow's run log, beside the shape; ABI 1.4), debug
+    // lines excepted. The host replaces the instance's secrets in it with ***.
     void log(LogLevel level, std::string_view message) const {
+        const auto call_log = detail::host_api().call_log;
+        if (jn_call* call = detail::current_call(); call && call_log && level != LogLevel::debug) {
+            call_log(call, static_cast<uint32_t>(level), view(message));  // the instance's log too
+            return;
+        }
         detail::host_api().log(instance_, static_cast<uint32_t>(level), view(message));
     }
     void info(std::string_view m) const { log(LogLevel::info, m); }
