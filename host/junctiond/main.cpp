@@ -289,6 +289,8 @@ int run(int argc, char** argv, DaemonOptions options) {
         StopDeadline deadline(stop_by, [&core] { core.cancel_connector_calls(); });
         cluster_sync.reset();  // no switch followed while the host stops (a follow in hand ends within the grace)
         server.stop();
+        std::error_code gone;  // a stopped daemon's address is no one's to send the admin token to
+        fs::remove(options.state_dir / "admin.url", gone);
         // Runs finish the page in hand (within the grace) and resume at the next start.
         core.flows.stop(std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(
                                                                    stop_by - std::chrono::steady_clock::now())));

@@ -80,7 +80,7 @@ void run_the_template(bool clang) {
     CHECK(lines_of(pulled).back().find(R"("id":250)") != std::string::npos);
     // The connector's own log line reached the run's log, beside its shape.
     const std::string run_log = Answer(d.call("GET", "/v1/runs/" + std::string(first["id"].GetString()) + "/log")).body;
-    CHECK_MESSAGE(run_log.find(R"x("shape":"read","message":"read 250 item(s)")x") != std::string::npos, run_log);
+    CHECK_MESSAGE(run_log.find(R"x("shape":"read","message":"items: read 250 item(s)")x") != std::string::npos, run_log);
 
     // Incremental: the next run starts at the newest updated_at (inclusive: that one item again).
     const auto second = d.wait_run(d.start_run("pull"));

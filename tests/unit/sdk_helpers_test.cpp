@@ -75,6 +75,7 @@ TEST_CASE("sdk::Url encodes every segment and query value, so none can change th
     CHECK(sdk::url_encode(std::string("\xC3\xA9\0x\0", 5)) == "%C3%A9%00x%00");
     CHECK(sdk::Url("https://api.example/v2/").path("tickets").path("../admin").query("q", "a&b=c").query("page", "2").str() ==
           "https://api.example/v2/tickets/..%2Fadmin?q=a%26b%3Dc&page=2");
+    CHECK(sdk::Url("https://api.example").path("items").path("..").path(".").str() == "https://api.example/items/%2E%2E/%2E");
     CHECK(sdk::form_encode({{"grant type", "x"}, {"k", "é"}}) == "grant%20type=x&k=%C3%A9");
 }
 
@@ -152,12 +153,24 @@ TEST_CASE("sdk::send_with_retries: 429 and 503 tried again, Retry-After honoured
     CHECK_THROWS_WITH_AS(sdk::send_with_retries(call, request, quick()), doctest::Contains("no complete response"),
                          sdk::Error);
 
+    // A POST is tried again only when the server says it did nothing: a 429, not a 503 or a timeout.
+    request.method = "POST";
+    host.answers = {{JN_OK, 429, {}, ""}, {JN_OK, 201, {}, R"({"id":1})"}};
+    CHECK(sdk::send_with_retries(call, request, quick()).status == 201);
+    host.answers = {{JN_OK, 503, {}, ""}, {JN_OK, 201, {}, ""}};
+    CHECK(sdk::send_with_retries(call, request, quick()).status == 503);
+    host.answers.clear();
+    host.answers = {{JN_ERR_TIMEOUT, 0, {}, ""}, {JN_OK, 201, {}, ""}};
+    CHECK_THROWS_AS(sdk::send_with_retries(call, request, quick()), sdk::Error);
+    host.answers.clear();
+    request.method = "GET";
+
     // A server asking for longer than the policy allows is not waited for.
     host.answers = {{JN_OK, 429, {{"Retry-After", "3600"}}, ""}};
     CHECK(sdk::send_with_retries(call, request, quick()).status == 429);
 
     // The host cancels the call while it waits: it ends at once.
-    host.answers = {{JN_OK, 429, {{"Retry-After", "100"}}, ""}};
+    host.answers = {{JN_OK, 429, {{"Retry-After", "20"}}, ""}};
     host.cancelled = true;
     const auto before = std::chrono::steady_clock::now();
     try {
@@ -187,13 +200,16 @@ TEST_CASE("sdk::SendResults: one result per record, the created object passed on
           R"([{"index":0,"status":"ok"},{"index":1,"status":"rejected","http_status":422,"error":"email \"x\" is taken"},)"
           R"({"index":2,"status":"ok","record":{"id":42,"name":"x"}}])");
     CHECK_THROWS_AS(results.ok(3), sdk::Error);
-    CHECK_THROWS_AS(results.ok(0, "[1]"), sdk::Error);
+    results.ok(0, "[1]");  // not an object: the record as sent goes on, the created record stays ok
+    results.ok(2, "{not json");
+    results.emit(call);
+    CHECK(host.emitted.back().find(R"({"index":2,"status":"ok"})") != std::string::npos);
 
     sdk::SendResults partial(3);
     partial.ok(0);
     partial.reject_the_rest("not sent: the API stopped answering after record 0");
     partial.emit(call);
-    CHECK(host.emitted[1].find(R"({"index":2,"status":"rejected","error":"not sent)") != std::string::npos);
+    CHECK(host.emitted.back().find(R"({"index":2,"status":"rejected","error":"not sent)") != std::string::npos);
 }
 
 TEST_CASE("sdk::compare_cursor orders numbers, instants and text as the host does; NewestCursor keeps the newest") {
@@ -205,6 +221,11 @@ TEST_CASE("sdk::compare_cursor orders numbers, instants and text as the host doe
     CHECK(sdk::compare_cursor("2026-01-01T10:00", "2026-01-01T10:00:01Z") < 0);
     CHECK(sdk::compare_cursor("b", "a") > 0);
     CHECK(sdk::compare_cursor("0x10", "9") < 0);  // not a number as JSON writes one: bytes
+    CHECK(sdk::compare_cursor("2024-9-30T9:05:00Z", "2024-10-01T00:00:00Z") < 0);  // one-digit fields
+    CHECK(sdk::compare_cursor("1e3", "999.5") > 0);
+    CHECK_FALSE(sdk::cursor_instant_ms("2026-02-30"));  // no such day
+    CHECK(sdk::cursor_instant_ms("2024-02-29"));
+    CHECK(sdk::cursor_instant_ms("2026-01-05T10:30:15+05") == *sdk::cursor_instant_ms("2026-01-05T05:30:15Z"));
     CHECK_FALSE(sdk::cursor_instant_ms("2026-13-01"));
     CHECK_FALSE(sdk::cursor_instant_ms("2026-01-01T10:00:00Q"));
     CHECK(sdk::cursor_instant_ms("1970-01-02") == 86'400'000);

@@ -1,6 +1,7 @@
 #include <junction/core/flows/time_values.hpp>
 
-#include <junction/sdk/cursor.hpp>
+#include <junction/core/flows/record_batch.hpp>
+#include <junction/json/cursor_order.hpp>
 
 #include <cctz/time_zone.h>
 
@@ -112,9 +113,13 @@ std::optional<int> stated_offset(std::string_view text) {
     return std::nullopt;
 }
 
-// The SDK's, so that a connector tracking its own cursor and the host agree on the newest.
-std::string cursor_text(const rapidjson::Value& v) { return sdk::cursor_text(v); }
+std::string cursor_text(const rapidjson::Value& v) {
+    if (v.IsString()) return {v.GetString(), v.GetStringLength()};
+    if (v.IsNumber()) return to_json(v);
+    return {};
+}
 
-int compare_cursor(std::string_view a, std::string_view b) { return sdk::compare_cursor(a, b); }
+// The one order, shared with the SDK, so a connector tracking its own cursor agrees.
+int compare_cursor(std::string_view a, std::string_view b) { return json::compare_cursor(a, b); }
 
 }  // namespace junction::core::flows

@@ -12,6 +12,8 @@
 #include <junction/sdk/send_results.hpp>
 #include <junction/sdk/url.hpp>
 
+#include <optional>
+
 namespace sdk = junction::sdk;
 
 namespace {
@@ -61,7 +63,9 @@ private:
     // GET /items?page=N&per_page=100[&updated_since=...] until a page comes back short: one
     // emitted page per API page, so the host checkpoints after each and memory stays flat.
     // Incremental: a flow passes {"since": the newest updated_at it has}; the API must then
-    // answer oldest-first, at or after it (docs/plugin-abi.md, Cursors).
+    // answer oldest-first, at or after it (docs/plugin-abi.md, Cursors). Page numbers over a
+    // list that changes while it is read can skip an item (one updated meanwhile moves to
+    // the end): where your API allows it, page by the last updated_at seen instead.
     void receive(const sdk::Json& request, sdk::Call& call) const {
         const std::string since = sdk::JsonObject(request, "the request", JN_ERR_INVALID_REQUEST).string_or("since", "");
         const size_t read = sdk::read_pages(call, "1", [&](const std::string& page) {
@@ -77,7 +81,9 @@ private:
     }
 
     // POST /items once per record: one result per record, so a record the API refuses fails
-    // alone and the others go on; a failure before any answer (the network) fails the call.
+    // alone and the others go on. A POST is tried again only when the API says it did
+    // nothing (429); when the API stops answering part way, what was created is reported
+    // "ok" and the rest rejected, rather than failing (and later resending) the whole batch.
     void send(const sdk::Json& request, sdk::Call& call) const {
         const auto records = request.FindMember("records");
         if (records == request.MemberEnd() || !records->value.IsArray())
@@ -87,19 +93,23 @@ private:
             sdk::HttpRequest post = request_to(sdk::Url(base_url_).path("items").str(), "POST");
             post.headers.emplace_back("Content-Type", "application/json");
             post.body = sdk::to_json(records->value[static_cast<rapidjson::SizeType>(i)]);
-            const sdk::HttpResponse r = sdk::send_with_retries(call, post);  // 429/5xx: backoff, Retry-After
-            if (r.status >= 200 && r.status < 300) results.ok(i, created(r.body));  // the created item goes on
-            else if (r.status == 401 || r.status == 403) throw sdk::http_error(r, "sending an item");  // every record fails
-            else results.rejected(i, r);
+            std::optional<sdk::Error> stopped;  // why no more records can be sent now
+            try {
+                const sdk::HttpResponse r = sdk::send_with_retries(call, post);
+                const jn_status status = r.status < 300 ? JN_OK : sdk::status_for_http(r.status);
+                if (status == JN_OK) results.ok(i, r.body);  // the created item (with its id) goes on
+                else if (status == JN_ERR_INVALID_REQUEST || status == JN_ERR_NOT_FOUND) results.rejected(i, r);  // this record
+                else stopped = sdk::http_error(r, "creating an item");  // auth, rate limit, the API down
+            } catch (const sdk::Error& e) {
+                stopped = e;  // no answer (the network), or cancelled
+            }
+            if (stopped) {
+                if (i == 0) throw *stopped;  // nothing was sent: the whole call fails, and is retried as one
+                results.reject_the_rest("not sent: " + std::string(stopped->what()));
+                break;
+            }
         }
         results.emit(call);
-    }
-
-    // The created object when the API answers with one (it goes on to the flow's next shape
-    // with its new id), else nothing (the record as sent goes on).
-    static std::string_view created(const std::string& body) {
-        const size_t start = body.find_first_not_of(" \t\r\n");
-        return start != std::string::npos && body[start] == '{' ? std::string_view(body) : std::string_view();
     }
 
     sdk::JsonDocument get(sdk::Call& call, const std::string& url, const std::string& what) const {

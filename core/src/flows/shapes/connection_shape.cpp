@@ -26,20 +26,22 @@ namespace junction::core::flows {
 namespace {
 
 // A call on the run's behalf: stopped with the run; the lines the connector writes about it
-// (a partial answer, ABI 1.4 call_log) go to the run log beside the shape.
-CallOptions call_options(RunContext& run, const std::string& shape) {
+// (a partial answer, its own log lines; ABI 1.4 call_log) go to the run log beside the shape,
+// named by the instance that wrote them.
+CallOptions call_options(RunContext& run, const std::string& shape, const std::string& instance) {
     CallOptions options;
     options.cancelled = &run.stop_flag();
-    options.on_log = [&run, shape](uint32_t level, std::string_view line) {
-        run.log(level >= JN_LOG_ERROR ? "error" : level >= JN_LOG_WARN ? "warn" : "info", shape, std::string(line));
+    options.on_log = [&run, shape, instance](uint32_t level, std::string_view line) {
+        run.log(level >= JN_LOG_ERROR ? "error" : level >= JN_LOG_WARN ? "warn" : "info", shape,
+                instance + ": " + std::string(line));
     };
     return options;
 }
 
 class ReceiveShape final : public Shape {
 public:
-    ReceiveShape(const Spec& spec, std::string id, std::string instance, const Operation& op)
-        : Shape(std::move(id)), instance_(std::move(instance)), endpoint_(op.name),
+    ReceiveShape(const Spec& spec, std::string id, std::string instance, std::string instance_name, const Operation& op)
+        : Shape(std::move(id)), instance_(std::move(instance)), instance_name_(std::move(instance_name)), endpoint_(op.name),
           next_(link_from(spec, "next")) {
         incremental_ = spec.boolean("incremental", !op.cursor_field.empty());
         if (incremental_ && op.cursor_field.empty())
@@ -83,7 +85,7 @@ protected:
         PageQueue pages(2);
         auto live = run.runtime().acquire(instance_);
         std::thread reader([&] {
-            const CallOptions options = call_options(run, id());
+            const CallOptions options = call_options(run, id(), instance_name_);
             try {
                 live->plugin->invoke(endpoint_, request, [&](std::string_view page) {
                     if (skip > 0) {
@@ -160,7 +162,7 @@ private:
         run.page_done();
     }
 
-    std::string instance_, endpoint_, filters_;
+    std::string instance_, instance_name_, endpoint_, filters_;  // instance_: its id (a rename keeps the flow)
     bool incremental_ = false;
     std::optional<Pointer> cursor_;
     Link& next_;
@@ -168,8 +170,8 @@ private:
 
 class SendShape final : public Shape {
 public:
-    SendShape(const Spec& spec, std::string id, std::string instance, const Operation& op)
-        : Shape(std::move(id)), instance_(std::move(instance)), endpoint_(op.name),
+    SendShape(const Spec& spec, std::string id, std::string instance, std::string instance_name, const Operation& op)
+        : Shape(std::move(id)), instance_(std::move(instance)), instance_name_(std::move(instance_name)), endpoint_(op.name),
           batch_size_(static_cast<size_t>(spec.integer("batch_size", 1, 10'000).value_or(100))),
           concurrency_(static_cast<size_t>(spec.integer("concurrency", 1, 64).value_or(1))),
           next_(link_from(spec, "next")) {}
@@ -266,7 +268,7 @@ private:
         Outcome outcome;
         outcome.rejected.resize(to - from);
         outcome.passed_on.resize(to - from);
-        const CallOptions options = call_options(run, id());
+        const CallOptions options = call_options(run, id(), instance_name_);
         live.plugin->invoke(endpoint_, std::string_view(b.GetString(), b.GetSize()), [&](std::string_view json) {
             auto results = std::make_shared<rapidjson::Document>(parse_json_text(json, "the results of " + endpoint_));
             if (!results->IsArray()) return;
@@ -289,7 +291,7 @@ private:
         return outcome;
     }
 
-    std::string instance_, endpoint_;
+    std::string instance_, instance_name_, endpoint_;
     size_t batch_size_, concurrency_;
     Link& next_;
 };
@@ -331,8 +333,8 @@ std::unique_ptr<Shape> build(const Spec& spec, const std::string& id, BuildConte
         return nullptr;
     }
     ctx.instances[id] = record->id;
-    if (op->direction == Direction::receive) return std::make_unique<ReceiveShape>(spec, id, record->id, *op);
-    return std::make_unique<SendShape>(spec, id, record->id, *op);
+    if (op->direction == Direction::receive) return std::make_unique<ReceiveShape>(spec, id, record->id, record->name, *op);
+    return std::make_unique<SendShape>(spec, id, record->id, record->name, *op);
 }
 
 }  // namespace

@@ -28,7 +28,8 @@ struct RetryPolicy {
     int attempts = 4;                  // in all, the first included
     int64_t initial_backoff_ms = 500;  // the first wait is at most this
     int64_t max_backoff_ms = 30'000;   // no computed wait is longer
-    int64_t max_retry_after_ms = 300'000;  // a server asking for longer is not waited for
+    int64_t max_retry_after_ms = 30'000;  // a server asking for longer is not waited for:
+                                          // the answer is returned (report it rate limited)
 };
 
 // Retry-After of a response in milliseconds from now: delta-seconds or an HTTP date
@@ -78,25 +79,36 @@ inline bool retryable_http(int status) {
            (status >= 500 && status <= 599 && status != 501 && status != 505);
 }
 
-// Sends `request`, trying again on a retryable answer or a failed connection or timeout,
-// up to `policy.attempts` in all, waiting the server's Retry-After when it gives one (and
-// `policy.max_retry_after_ms` allows it) or else the backoff. Returns the last response,
-// whatever its status (check it: sdk::http_error); throws the last transport Error when no
-// attempt got a response, and Error(JN_ERR_CANCELLED) once the host cancels the call. Only
-// for requests that are safe to send twice (reads, idempotent writes).
+// Whether sending `method` twice does what sending it once does (RFC 9110): a request
+// that is not may be tried again only when the server said it did not act on it.
+inline bool idempotent_method(const std::string& method) {
+    return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" || method == "OPTIONS";
+}
+
+// Sends `request`, trying again up to `policy.attempts` in all, after the server's
+// Retry-After when it gives one (and `policy.max_retry_after_ms` allows it) or else the
+// backoff. An idempotent request (GET, PUT, DELETE...) is tried again on a retryable answer
+// or a failed connection or timeout. A POST or PATCH only on a 429, or a 503 with
+// Retry-After: answers that say the server did nothing; after a timeout or a broken
+// connection it may have created something, so that failure is thrown, not repeated.
+// Returns the last response, whatever its status (check it: sdk::http_error); throws the
+// last transport Error when no attempt got a response, and Error(JN_ERR_CANCELLED) once the
+// host cancels the call.
 inline HttpResponse send_with_retries(const Call& call, const HttpRequest& request, const RetryPolicy& policy = {}) {
+    const bool idempotent = idempotent_method(request.method);
     for (int attempt = 1;; ++attempt) {
         const bool last = attempt >= std::max(1, policy.attempts);
         int64_t wait = 0;
         try {
             HttpResponse response = call.http(request);
-            if (last || !retryable_http(response.status)) return response;
             const int64_t asked = retry_after_ms(response);
+            const bool not_acted_on = response.status == 429 || (response.status == 503 && asked >= 0);
+            if (last || !retryable_http(response.status) || (!idempotent && !not_acted_on)) return response;
             if (asked > policy.max_retry_after_ms) return response;  // longer than this call should wait
             wait = asked >= 0 ? asked : backoff_ms(policy, attempt);
         } catch (const Error& e) {
             const bool transport = e.status() == JN_ERR_TRANSIENT || e.status() == JN_ERR_TIMEOUT;
-            if (last || !transport) throw;
+            if (last || !transport || !idempotent) throw;
             wait = backoff_ms(policy, attempt);
         }
         wait_ms(call, wait);

@@ -16,7 +16,7 @@ namespace junction::sdk {
 // Every byte but the unreserved characters (A-Z a-z 0-9 - _ . ~) as %XX: safe in a path
 // segment, a query name or value, and a form field.
 inline std::string url_encode(std::string_view text) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
+    const char* const hex = "0123456789ABCDEF";  // a literal, not a static: no GNU-unique symbol
     std::string out;
     out.reserve(text.size());
     for (const char ch : text) {
@@ -27,8 +27,8 @@ inline std::string url_encode(std::string_view text) {
             out.push_back(ch);
         } else {
             out.push_back('%');
-            out.push_back(kHex[c >> 4]);
-            out.push_back(kHex[c & 15]);
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 15]);
         }
     }
     return out;
@@ -52,10 +52,12 @@ public:
     explicit Url(std::string base) : url_(std::move(base)) {
         while (!url_.empty() && url_.back() == '/') url_.pop_back();
     }
-    // Appends "/" and `segment`, encoded ("a/b" stays one segment: a%2Fb).
+    // Appends "/" and `segment`, encoded ("a/b" stays one segment: a%2Fb; "." and "..",
+    // which an HTTP client would resolve to another path, become %2E and %2E%2E).
     Url& path(std::string_view segment) {
         url_.push_back('/');
-        url_ += url_encode(segment);
+        if (segment == "." || segment == "..") url_ += segment.size() == 1 ? "%2E" : "%2E%2E";
+        else url_ += url_encode(segment);
         return *this;
     }
     // Appends a query parameter, name and value encoded.
