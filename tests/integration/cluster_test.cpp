@@ -103,12 +103,13 @@ TEST_CASE("three hosts: installed through one, updated through another while all
     REQUIRE_MESSAGE(installed.status == 201, installed.body);
     for (Daemon* h : {&b, &cc})
         CHECK(eventually([&] { return Answer(h->call("GET", "/v1/connectors")).body.find("\"conformance\"") != std::string::npos; }));
-    // An instance and a flow saved through A are B's and C's too.
+    // Once each host runs it (a host installs the package, then activates the store's
+    // version, in one look): an instance and a flow saved through A and C are everyone's.
+    for (const auto& id : c.ids) REQUIRE(eventually([&] { return c.versions_on(id, "conformance")["conformance"] == "1.0.0"; }));
     a.add_instance("conformance", "echo", R"({"label": "echo", "api_token": "t"})");
     cc.save_flow(R"({"name": "echo-flow", "trigger": {"type": "manual"}, "shapes": [
       {"id": "send", "type": "connection", "instance": "echo", "endpoint": "echo", "direction": "send",
        "batch_size": 1, "concurrency": 2}]})");
-    for (const auto& id : c.ids) CHECK(eventually([&] { return c.versions_on(id, "conformance")["conformance"] == "1.0.0"; }));
 
     // Runs go on through every host while 1.1.0 is installed through B and applied there.
     std::atomic<bool> stop{false};
