@@ -262,3 +262,12 @@ TEST_CASE("cursors order numbers, instants and text") {
     CHECK(compare_cursor("b", "a") > 0);
     CHECK(compare_cursor("2026-01-01T09:00:00Z", "2026-01-01T09:00:00+00:00") == 0);
 }
+
+TEST_CASE("map fields: a path naming a list position past 10,000 is refused, not allocated") {
+    // Found by map_fields_fuzz: writing at position 2,222,222,222 made a list that long.
+    CHECK(map_problems(R"({"target": "/orders/2222222222/id", "source": "/id"})").find(
+              "names list position 2222222222; a flow addresses at most the first 10000 items") != std::string::npos);
+    CHECK(map_problems(R"({"target": "/v", "source": "/lines/10000"})").find("list position 10000") != std::string::npos);
+    CHECK(map_one(R"({"target": "/lines/2/sku", "source": "/id"})", R"({"id": "A"})") ==
+          R"({"lines":[null,null,{"sku":"A"}]})");
+}

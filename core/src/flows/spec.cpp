@@ -93,7 +93,18 @@ std::optional<Pointer> Spec::pointer(const char* key, bool required) const {
     const std::string text = string(key, required);
     if (text.empty()) return std::nullopt;
     auto p = parse_pointer(text);
-    if (!p) problem(key, "'" + text + "' is not a JSON pointer (write /field or /parent/field)");
+    if (!p) {
+        problem(key, "'" + text + "' is not a JSON pointer (write /field or /parent/field)");
+        return p;
+    }
+    // A number in a path is a list position; writing at position N makes a list of N + 1
+    // items, so an unbounded one would let one flow definition take the host's memory.
+    for (size_t i = 0; i < p->GetTokenCount(); ++i)
+        if (const auto index = p->GetTokens()[i].index; index != rapidjson::kPointerInvalidIndex && index > kMaxPathIndex) {
+            problem(key, "'" + text + "' names list position " + std::to_string(index) + "; a flow addresses at most the first " +
+                             std::to_string(kMaxPathIndex + 1) + " items of a list");
+            return std::nullopt;
+        }
     return p;
 }
 

@@ -55,5 +55,7 @@ private:
 
 // Parses "/a/b" (or "a/b", read as "/a/b"); nullopt when it is not a JSON pointer.
 std::optional<Pointer> parse_pointer(std::string_view text);
+// The largest list position a flow's path may name (Spec::pointer refuses more).
+constexpr size_t kMaxPathIndex = 9'999;
 
 }  // namespace junction::core::flows
