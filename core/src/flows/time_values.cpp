@@ -1,6 +1,5 @@
 #include <junction/core/flows/time_values.hpp>
 
-#include <junction/core/flows/record_batch.hpp>
 #include <junction/json/cursor_order.hpp>
 
 #include <cctz/time_zone.h>
@@ -113,11 +112,7 @@ std::optional<int> stated_offset(std::string_view text) {
     return std::nullopt;
 }
 
-std::string cursor_text(const rapidjson::Value& v) {
-    if (v.IsString()) return {v.GetString(), v.GetStringLength()};
-    if (v.IsNumber()) return to_json(v);
-    return {};
-}
+std::string cursor_text(const rapidjson::Value& v) { return json::cursor_text(v); }
 
 // The one order, shared with the SDK, so a connector tracking its own cursor agrees.
 int compare_cursor(std::string_view a, std::string_view b) { return json::compare_cursor(a, b); }

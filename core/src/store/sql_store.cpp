@@ -398,15 +398,8 @@ public:
         transaction([&] {
             const auto stored = stored_active_version(c.name);
             if (stored.value_or("") != expected_active) return;
-            if (!stored) {  // no row to lock: of two hosts inserting it, the first wins
-                Statement s(*conn_, "INSERT INTO connectors(name, active_version, previous_version, update_policy, "
-                                    "isolation) VALUES(?,?,?,?,?) ON CONFLICT(name) DO NOTHING");
-                s.bind_text(1, c.name).bind_text(2, c.active_version).bind_text(3, c.previous_version)
-                    .bind_text(4, c.update_policy).bind_text(5, c.isolation).run();
-                if (s.changes() != 1) return;
-            } else {
-                write_connector_state(c);
-            }
+            // No row to lock: of two hosts inserting it, the first wins.
+            if (!write_connector_state(c, !stored)) return;
             conn_->announce();
             replaced = true;
         });
@@ -623,14 +616,18 @@ private:
         return s.text(0);
     }
 
-    void write_connector_state(const ConnectorState& c) {
-        Statement s(*conn_, "INSERT INTO connectors(name, active_version, previous_version, "
-                         "update_policy, isolation) VALUES(?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
-                         "active_version=excluded.active_version, previous_version="
-                         "excluded.previous_version, update_policy=excluded.update_policy, "
-                         "isolation=excluded.isolation");
+    // Inserts or replaces the row; with `only_new`, inserts only when there is none. Returns
+    // whether a row was written.
+    bool write_connector_state(const ConnectorState& c, bool only_new = false) {
+        Statement s(*conn_, std::string("INSERT INTO connectors(name, active_version, previous_version, "
+                                        "update_policy, isolation) VALUES(?,?,?,?,?) ON CONFLICT(name) ") +
+                                (only_new ? "DO NOTHING"
+                                          : "DO UPDATE SET active_version=excluded.active_version, previous_version="
+                                            "excluded.previous_version, update_policy=excluded.update_policy, "
+                                            "isolation=excluded.isolation"));
         s.bind_text(1, c.name).bind_text(2, c.active_version).bind_text(3, c.previous_version)
             .bind_text(4, c.update_policy).bind_text(5, c.isolation).run();
+        return s.changes() == 1;
     }
 
     void write_history(const HistoryEntry& e) {

@@ -4,8 +4,13 @@
 // A value is a record field's string as it is, or a number's JSON text.
 #pragma once
 
+#include <junction/json/utf8_writer.hpp>
+
+#include <rapidjson/document.h>
+
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace junction::json {
@@ -128,6 +133,14 @@ inline std::optional<int64_t> cursor_instant_ms(std::string_view s) {
     }
     return detail::days_from_civil(year, month, day) * 86'400'000 + hour * 3'600'000LL + minute * 60'000LL +
            second * 1'000LL + millis;
+}
+
+// A record's cursor value: a string as it is, a number as its JSON text; "" for anything
+// else (no cursor).
+inline std::string cursor_text(const rapidjson::Value& value) {
+    if (value.IsString()) return {value.GetString(), value.GetStringLength()};
+    if (value.IsNumber()) return write(value);
+    return {};
 }
 
 // Three-way order of two cursor values; negative when a is older.

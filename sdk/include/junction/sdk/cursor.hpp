@@ -24,14 +24,7 @@ namespace junction::sdk {
 // The one cursor order (junction/json/cursor_order.hpp), which junctiond's flows use too.
 using junction::json::compare_cursor;
 using junction::json::cursor_instant_ms;
-
-// A record's cursor value as the host keeps it: a string as it is, a number as its JSON
-// text; "" for anything else (no cursor).
-inline std::string cursor_text(const Json& value) {
-    if (value.IsString()) return {value.GetString(), value.GetStringLength()};
-    if (value.IsNumber()) return to_json(value);
-    return {};
-}
+using junction::json::cursor_text;
 
 // The newest value of a record field ("updated_at", or a JSON pointer "/meta/updated") among
 // the records seen, as the host will keep it.
