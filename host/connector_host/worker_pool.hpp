@@ -2,6 +2,9 @@
 // next call when it ends, so a steady load makes no thread per call.
 #pragma once
 
+#include <junction/core/common/thread_name.hpp>
+
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -20,7 +23,10 @@ public:
         std::lock_guard lock(mutex_);
         if (idle_ <= tasks_.size()) {
             try {
-                std::thread([this] { work(); }).detach();  // the process leaves with _Exit
+                std::thread([this] {
+                    core::name_this_thread("jn-call", started_);
+                    work();
+                }).detach();  // the process leaves with _Exit
             } catch (const std::system_error&) {
                 if (idle_ <= tasks_.size()) return false;
             }
@@ -49,6 +55,7 @@ private:
     std::condition_variable ready_;
     std::deque<std::function<void()>> tasks_;
     size_t idle_ = 0;
+    std::atomic<unsigned> started_{0};  // for thread names
 };
 
 }  // namespace junction::connector_host

@@ -4,6 +4,7 @@
 
 #include <junction/core/common/json.hpp>
 #include <junction/core/common/log.hpp>
+#include <junction/core/common/thread_name.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -36,6 +37,15 @@ namespace ssl = asio::ssl;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
+
+// The handler pool's threads (asio::thread_pool starts them unnamed): `jn-api-N`, named
+// at each one's first request.
+void name_handler_thread() {
+    static std::atomic<unsigned> named{0};
+    thread_local bool done = false;
+    if (!done) core::name_this_thread("jn-api", named);
+    done = true;
+}
 
 std::string error_body(const char* code, const std::string& message) {
     return R"({"error":{"code":)" + core::json_quote(code) + R"(,"message":)" + core::json_quote(message) +
@@ -166,6 +176,7 @@ private:
         }
         // Handlers may block (a plugin call): run them off the network threads.
         asio::post(context_.workers, [self = this->shared_from_this(), req = std::move(req), keep_alive]() mutable {
+            name_handler_thread();
             HttpResponse res = self->handle(req);
             if (req.body.size() >= kLargeMessage || res.body.size() >= kLargeMessage)
                 self->context_.large_message_seen = true;
@@ -438,7 +449,10 @@ AdminServer::AdminServer(const ServerOptions& options, Dispatch dispatch)
     impl_->accept();
     impl_->schedule_trim();
     for (unsigned i = 0; i < std::max(1u, options.io_threads); ++i)
-        impl_->threads.emplace_back([this] { impl_->io.run(); });
+        impl_->threads.emplace_back([this, i] {
+            core::name_this_thread("jn-http-" + std::to_string(i));
+            impl_->io.run();
+        });
 }
 
 AdminServer::~AdminServer() { stop(); }

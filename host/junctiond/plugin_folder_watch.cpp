@@ -1,6 +1,7 @@
 #include "plugin_folder_watch.hpp"
 
 #include <junction/core/common/log.hpp>
+#include <junction/core/common/thread_name.hpp>
 #include <junction/core/registry/package_layout.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -99,7 +100,10 @@ PluginFolderWatch::PluginFolderWatch(fs::path folder, std::function<void()> on_c
                                             std::to_string(poll_interval.count()) + " ms instead");
         impl_->poll_once();
     }
-    impl_->thread = std::thread([this] { impl_->io.run(); });
+    impl_->thread = std::thread([this] {
+        core::name_this_thread("jn-watch");
+        impl_->io.run();
+    });
 }
 
 PluginFolderWatch::~PluginFolderWatch() {

@@ -2,6 +2,8 @@
 // connector calls still running when its grace is over.
 #pragma once
 
+#include <junction/core/common/thread_name.hpp>
+
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -14,6 +16,7 @@ class StopDeadline {
 public:
     StopDeadline(std::chrono::steady_clock::time_point at, std::function<void()> action)
         : thread_([this, at, action = std::move(action)] {
+              core::name_this_thread("jn-deadline");
               std::unique_lock lock(mutex_);
               if (!done_changed_.wait_until(lock, at, [&] { return done_; })) action();
           }) {}

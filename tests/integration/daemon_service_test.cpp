@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include <sys/socket.h>
@@ -186,6 +187,21 @@ TEST_CASE("malformed, unknown and oversized requests are refused; the daemon kee
 
     CHECK(http_call("GET", d.url() + "/healthz").status == 200);
     CHECK(d.call("GET", "/v1/instances").body == before);
+}
+
+TEST_CASE("junctiond's threads are named for what they do (top -H, perf)") {
+    JunctiondProcess d({"jsonl.so"});
+    REQUIRE(d.call("GET", "/v1/instances").status == 200);  // a handler thread ran
+    std::set<std::string> names;
+    for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(d.pid()) + "/task")) {
+        std::string name = read_text(task.path() / "comm");
+        names.insert(name.substr(0, name.find('\n')));
+    }
+    std::string all;
+    for (const auto& n : names) all += n + " ";
+    INFO(all);
+    for (const char* expected : {"jn-http-0", "jn-api-0", "jn-run-0", "jn-leases", "jn-schedule", "jn-prune", "jn-heartbeat"})
+        CHECK(names.count(expected) == 1);
 }
 
 TEST_CASE("lists page: flows and instances by name with limit and after") {

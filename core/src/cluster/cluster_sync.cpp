@@ -1,6 +1,7 @@
 #include <junction/core/cluster/cluster_sync.hpp>
 
 #include <junction/core/common/log.hpp>
+#include <junction/core/common/thread_name.hpp>
 
 namespace junction::core {
 
@@ -14,7 +15,10 @@ ClusterSync::ClusterSync(Store& store, ConnectorRegistry& registry, ConnectorUpd
       changed_(std::move(changed)),
       look_every_(look_every),
       changes_(store.listen_for_changes()),
-      thread_([this] { loop(); }) {}
+      thread_([this] {
+          name_this_thread("jn-cluster");
+          loop();
+      }) {}
 
 ClusterSync::~ClusterSync() {
     stopping_ = true;

@@ -3,6 +3,7 @@
 #include <junction/core/common/error.hpp>
 #include <junction/core/common/ids.hpp>
 #include <junction/core/common/log.hpp>
+#include <junction/core/common/thread_name.hpp>
 
 namespace junction::core {
 
@@ -20,7 +21,10 @@ HostHeartbeat::HostHeartbeat(Store& store, HostRecord self, std::chrono::millise
     self_.started_ms = now_ms();
     refuse_a_copied_id();
     beat();
-    thread_ = std::thread([this] { loop(); });
+    thread_ = std::thread([this] {
+        name_this_thread("jn-heartbeat");
+        loop();
+    });
 }
 
 HostHeartbeat::~HostHeartbeat() {

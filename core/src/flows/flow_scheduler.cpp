@@ -3,6 +3,7 @@
 #include <junction/core/flows/flow_graph.hpp>
 #include <junction/core/common/ids.hpp>
 #include <junction/core/common/log.hpp>
+#include <junction/core/common/thread_name.hpp>
 
 #include <chrono>
 
@@ -17,7 +18,10 @@ void FlowScheduler::start() {
     std::lock_guard lock(mutex_);
     if (thread_.joinable()) return;
     stopping_ = false;
-    thread_ = std::thread([this] { loop(); });
+    thread_ = std::thread([this] {
+        name_this_thread("jn-schedule");
+        loop();
+    });
 }
 
 void FlowScheduler::stop() {

@@ -5,6 +5,7 @@
 #include <junction/core/common/ids.hpp>
 #include <junction/core/common/json_schema.hpp>
 #include <junction/core/common/log.hpp>
+#include <junction/core/common/thread_name.hpp>
 
 #include <junction/json/utf8_writer.hpp>
 #include <rapidjson/stringbuffer.h>
@@ -66,8 +67,15 @@ void FlowService::start(StartMode mode) {
         log_warn("flows", "safe mode: interrupted and queued runs are left as they are and no schedule fires");
     else
         store_.flows().expire_leases(options_.host_id);  // its previous process is gone
-    for (size_t i = 0; i < std::max<size_t>(1, options_.run_workers); ++i) workers_.emplace_back([this] { work(); });
-    lease_keeper_ = std::thread([this] { keep_leases(); });
+    for (size_t i = 0; i < std::max<size_t>(1, options_.run_workers); ++i)
+        workers_.emplace_back([this, i] {
+            name_this_thread("jn-run-" + std::to_string(i));
+            work();
+        });
+    lease_keeper_ = std::thread([this] {
+        name_this_thread("jn-leases");
+        keep_leases();
+    });
     if (!safe_) {
         scheduler_.start();
         pruner_.start();  // safe mode deletes nothing an operator may want to look at

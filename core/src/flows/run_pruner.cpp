@@ -2,6 +2,7 @@
 
 #include <junction/core/common/ids.hpp>
 #include <junction/core/common/log.hpp>
+#include <junction/core/common/thread_name.hpp>
 
 namespace junction::core {
 
@@ -22,7 +23,10 @@ void RunPruner::start() {
     std::lock_guard lock(mutex_);
     if (thread_.joinable()) return;
     stopping_ = false;
-    thread_ = std::thread([this] { loop(); });
+    thread_ = std::thread([this] {
+        name_this_thread("jn-prune");
+        loop();
+    });
 }
 
 void RunPruner::stop() {

@@ -6,6 +6,7 @@
 
 #include <junction/core/common/error.hpp>
 #include <junction/core/common/log.hpp>
+#include <junction/core/common/thread_name.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -23,6 +24,9 @@
 namespace junction::core {
 
 namespace {
+
+// For thread names: one link per connector process, started anew after a restart.
+std::atomic<unsigned> link_threads{0}, stderr_threads{0};
 
 using Clock = std::chrono::steady_clock;
 
@@ -63,8 +67,14 @@ ProcessLink::ProcessLink(const ConnectorProcessOptions& options, const std::file
         options_.counters->starts.fetch_add(1, std::memory_order_relaxed);
         options_.counters->running.fetch_add(1, std::memory_order_relaxed);
     }
-    reader_ = std::thread([this] { read_loop(); });
-    stderr_reader_ = std::thread([this] { drain_stderr(); });
+    reader_ = std::thread([this] {
+        name_this_thread("jn-link", link_threads);
+        read_loop();
+    });
+    stderr_reader_ = std::thread([this] {
+        name_this_thread("jn-stderr", stderr_threads);
+        drain_stderr();
+    });
 }
 
 ProcessLink::~ProcessLink() {
