@@ -10,7 +10,10 @@
 
 #include <rapidjson/document.h>
 
+#include <atomic>
+#include <chrono>
 #include <set>
+#include <thread>
 
 using namespace junction::core;
 using namespace junction::testing;
@@ -26,13 +29,19 @@ struct Host : EmbeddedHost {
     }
 
     // Runs the batch operation and returns its one page of results.
-    rapidjson::Document batch(const std::vector<std::string>& urls, size_t pad = 0) {
+    // The batch operation's pages: none when the call was cancelled before it emitted.
+    std::vector<std::string> pages(const std::vector<std::string>& urls, size_t pad = 0, const CallOptions& options = {}) {
         std::string request = R"({"pad":)" + std::to_string(pad) + R"(,"urls":[)";
         for (size_t i = 0; i < urls.size(); ++i) request += (i ? ",\"" : "\"") + urls[i] + "\"";
         request += "]}";
-        std::vector<std::string> pages;
+        std::vector<std::string> out;
         auto live = runtime.acquire("store");
-        live->plugin->invoke("batch", request, [&](std::string_view page) { pages.emplace_back(page); });
+        live->plugin->invoke("batch", request, [&](std::string_view page) { out.emplace_back(page); }, options);
+        return out;
+    }
+
+    rapidjson::Document batch(const std::vector<std::string>& urls, size_t pad = 0, const CallOptions& options = {}) {
+        const auto pages = this->pages(urls, pad, options);
         REQUIRE(pages.size() == 1);
         rapidjson::Document doc;
         doc.Parse(pages[0].c_str());
@@ -113,7 +122,97 @@ void large_batches(Isolation isolation) {
     }
 }
 
+// Answers after 30 ms and counts the requests it holds at once.
+struct InFlightServer {
+    std::atomic<int> now{0}, most{0};
+    HttpTestServer server{[this](const RecordedRequest& r) {
+        const int n = ++now;
+        for (int seen = most.load(); n > seen && !most.compare_exchange_weak(seen, n);) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        --now;
+        return CannedResponse{200, {}, "got " + r.body.substr(0, r.body.find('.'))};
+    }};
+    std::vector<std::string> urls(int count) const {
+        std::vector<std::string> out;
+        for (int i = 0; i < count; ++i) out.push_back(server.url("/ok/" + std::to_string(i)));
+        return out;
+    }
+};
+
+void requests_in_flight(Isolation isolation) {
+    Host h(isolation);
+    InFlightServer s;
+    SUBCASE("without request slots, one at a time") {
+        const auto results = h.batch(s.urls(8));
+        REQUIRE(results.Size() == 8);
+        CHECK(s.most.load() == 1);
+    }
+    SUBCASE("with slots, at once, never more than the slots, answers still in order") {
+        RequestSlots slots(5);
+        CallOptions options;
+        options.request_slots = &slots;
+        const auto results = h.batch(s.urls(30), 0, options);
+        REQUIRE(results.Size() == 30);
+        for (rapidjson::SizeType i = 0; i < results.Size(); ++i)
+            CHECK(std::string(results[i]["body"].GetString()) == "got " + std::to_string(i));
+        CHECK(s.most.load() <= 5);
+        CHECK(s.most.load() > 1);
+    }
+    SUBCASE("calls on three threads sharing four slots: four in flight at most") {
+        RequestSlots slots(4);
+        CallOptions options;
+        options.request_slots = &slots;
+        std::vector<std::thread> callers;
+        std::atomic<int> answered{0};
+        for (int t = 0; t < 3; ++t)
+            callers.emplace_back([&] {
+                const auto results = h.batch(s.urls(12), 0, options);
+                for (const auto& r : results.GetArray()) answered += r["http_status"].GetInt() == 200;
+            });
+        for (auto& t : callers) t.join();
+        CHECK(answered.load() == 36);
+        CHECK(s.most.load() <= 4);
+        CHECK(s.most.load() > 1);
+    }
+    SUBCASE("a cancel stops the batch: the requests not started are cancelled") {
+        RequestSlots slots(2);
+        std::atomic<bool> cancelled{false};
+        CallOptions options;
+        options.request_slots = &slots;
+        options.cancelled = &cancelled;
+        std::thread canceller([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            cancelled = true;
+        });
+        std::vector<std::string> pages;
+        try {
+            pages = h.pages(s.urls(100), 0, options);
+        } catch (const Error&) {
+            // The connector may give up on the whole call once it sees the cancel.
+        }
+        canceller.join();
+        // 100 requests at 2 x 30 ms take 1.5 s: the cancel came before the last went out.
+        CHECK(s.server.requests().size() < 100);
+        if (pages.size() == 1) {  // a page emitted after the cancel is not taken: usually none
+            rapidjson::Document results;
+            results.Parse(pages[0].c_str());
+            REQUIRE(results.IsArray());
+            REQUIRE(results.Size() == 100);
+            CHECK(results[99]["status"].GetInt() == JN_ERR_CANCELLED);
+        }
+        CHECK(slots.try_acquire());  // every slot was given back
+        CHECK(slots.try_acquire());
+    }
+}
+
 }  // namespace
+
+TEST_CASE("requests in flight follow the caller's slots, in a connector process") {
+    requests_in_flight(Isolation::process);
+}
+
+TEST_CASE("requests in flight follow the caller's slots, in process") { requests_in_flight(Isolation::in_process); }
 
 TEST_CASE("a batch's outcomes come back once each, in order, in a connector process") {
     outcomes_in_order(Isolation::process);

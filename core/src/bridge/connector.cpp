@@ -213,6 +213,7 @@ void ConnectorInstance::invoke(std::string_view operation, std::string_view requ
     call.instance = host_.get();
     call.cancelled = options.cancelled;
     call.on_emit = &sink;
+    call.request_slots = options.request_slots;
     if (options.on_log) call.on_log = &options.on_log;
     check(bridge_->invoke(operation, request_json, call), call, context);
 }

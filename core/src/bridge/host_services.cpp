@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 namespace junction::core {
 
@@ -29,33 +31,68 @@ void host_log(jn_host_instance* instance, uint32_t level, jn_str message) {
     log(to_level(level), instance->log_component, instance->redact(std::string(sv(message))));
 }
 
+// Counts a request and, when it failed or the answer is a 4xx/5xx, an error.
+void count_request(jn_call* call, jn_status status, uint32_t http_status) {
+    if (auto* counters = call->instance->http_counters) {
+        counters->first.fetch_add(1, std::memory_order_relaxed);
+        if (status != JN_OK || http_status >= 400) counters->second.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+// A request as this host knows it: fields a plugin built against an older ABI did not
+// know are zero.
+jn_http_request known_part(const jn_http_request& request) {
+    jn_http_request copy{};
+    std::memcpy(&copy, &request, std::min<size_t>(request.struct_size, sizeof copy));
+    return copy;
+}
+
+bool can_send(jn_call* call) {
+    if (call->instance && call->instance->http) return true;
+    call->error = "outbound HTTP is only available inside instance calls";
+    return false;
+}
+
 jn_status host_http_request(jn_call* call, const jn_http_request* request,
                             jn_http_response_fn on_response, void* user) {
     if (!call || !request || !on_response) return JN_ERR_INVALID_REQUEST;
-    if (!call->instance || !call->instance->http) {
-        call->error = "outbound HTTP is only available inside instance calls";
-        return JN_ERR_UNSUPPORTED;
-    }
-    jn_http_request copy{};  // zero-fills fields an older plugin did not know
-    std::memcpy(&copy, request, std::min<size_t>(request->struct_size, sizeof copy));
+    if (!can_send(call)) return JN_ERR_UNSUPPORTED;
+    const jn_http_request copy = known_part(*request);
     // Sees the status on its way to the plugin, to count 4xx/5xx answers as errors.
     struct StatusTap {
         jn_http_response_fn forward;
         void* user;
         uint32_t status = 0;
+        RequestSlots* slot = nullptr;
     } tap{on_response, user};
     const auto tapped = [](void* t, const jn_http_response* response) {
         auto* self = static_cast<StatusTap*>(t);
         self->status = response->status_code;
+        if (self->slot) std::exchange(self->slot, nullptr)->release();
         self->forward(self->user, response);
     };
     std::string error;
-    const jn_status s = call->instance->http->perform(copy, tapped, &tap, call->cancelled, error);
-    if (s != JN_OK) call->error = "HTTP request failed: " + error;
-    if (auto* counters = call->instance->http_counters) {
-        counters->first.fetch_add(1, std::memory_order_relaxed);
-        if (s != JN_OK || tap.status >= 400) counters->second.fetch_add(1, std::memory_order_relaxed);
+    // A slot while the request is in flight, given back before the plugin sees the answer
+    // (which may ask for another). From inside a batch's result callback, a free slot or none.
+    RequestSlots* slots = call->request_slots;
+    bool held = false;
+    if (slots) {
+        held = slots->try_acquire();
+        if (!held && !RequestSlots::handing_results()) {
+            const auto got = slots->acquire(call->cancelled, call->deadline);
+            if (got != RequestSlots::Wait::taken) {
+                call->error = got == RequestSlots::Wait::cancelled ? "HTTP request failed: cancelled"
+                                                                     : "HTTP request failed: the call passed its deadline";
+                return got == RequestSlots::Wait::cancelled ? JN_ERR_CANCELLED : JN_ERR_TIMEOUT;
+            }
+            held = true;
+        }
     }
+    tap.slot = held ? slots : nullptr;
+    const jn_status s = call->instance->http->perform(copy, tapped, &tap, call->cancelled, error);
+    if (tap.slot) tap.slot->release();  // not answered: no callback gave it back
+    if (s != JN_OK) call->error = "HTTP request failed: " + error;
+    count_request(call, s, tap.status);
     return s;
 }
 
@@ -151,29 +188,39 @@ uint32_t host_is_cancelled(jn_call* call) {
     return (call && call->cancelled && call->cancelled->load(std::memory_order_relaxed)) ? 1 : 0;
 }
 
-// In junctiond the requests run one after another on the calling thread; the batch's gain
-// is for isolated connectors, whose whole batch crosses the process boundary in one message.
+// The batch's requests run at once, as many in flight as the call's request slots grant
+// (one at a time without them); results go back in index order on the calling thread.
 jn_status host_http_request_batch(jn_call* call, const jn_http_request* const* requests, size_t count,
                                   jn_http_result_fn on_result, void* user) {
     if (!call || (!requests && count > 0) || !on_result) return JN_ERR_INVALID_REQUEST;
     if (count > JN_HTTP_BATCH_MAX) return JN_ERR_TOO_LARGE;
-    struct Delivery {
-        jn_http_result_fn on_result;
-        void* user;
-        size_t index;
-    };
-    for (size_t i = 0; i < count; ++i) {
-        Delivery delivery{on_result, user, i};
-        jn_status s = JN_ERR_CANCELLED;
-        if (!host_is_cancelled(call))
-            s = requests[i] ? host_http_request(call, requests[i],
-                                                [](void* d, const jn_http_response* response) {
-                                                    auto* to = static_cast<Delivery*>(d);
-                                                    to->on_result(to->user, to->index, JN_OK, response);
-                                                },
-                                                &delivery)
-                            : JN_ERR_INVALID_REQUEST;
-        if (s != JN_OK) on_result(user, i, s, nullptr);
+    if (count == 0) return JN_OK;
+    if (!can_send(call)) {
+        for (size_t i = 0; i < count; ++i) on_result(user, i, JN_ERR_UNSUPPORTED, nullptr);
+        return JN_OK;
+    }
+    std::vector<jn_http_request> known(count);
+    std::vector<const jn_http_request*> pointers(count, nullptr);
+    for (size_t i = 0; i < count; ++i)
+        if (requests[i]) {
+            known[i] = known_part(*requests[i]);
+            pointers[i] = &known[i];
+        }
+    size_t handed = 0;  // results the plugin has had, in index order
+    try {
+        call->instance->http->perform_many(
+            pointers.data(), count,
+            [&](size_t index, jn_status status, const jn_http_response* response, const std::string& error) {
+                if (status != JN_OK) call->error = "HTTP request failed: " + error;
+                count_request(call, status, response ? response->status_code : 0);
+                handed = index + 1;
+                on_result(user, index, status, response);
+            },
+            call->cancelled, call->request_slots, call->deadline);
+    } catch (const std::exception& e) {
+        // Nothing unwinds into the plugin, and every request still gets its one result.
+        call->error = std::string("HTTP request failed: the host could not perform it: ") + e.what();
+        for (size_t i = handed; i < count; ++i) on_result(user, i, JN_ERR_TRANSIENT, nullptr);
     }
     return JN_OK;
 }

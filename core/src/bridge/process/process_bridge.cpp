@@ -42,44 +42,60 @@ std::string seconds_text(milliseconds d) {
 // to go back in one write, up to this many bytes.
 constexpr size_t kHeldAnswerBytes = 1024 * 1024;
 
-// An HTTP request the process asks for: run by junctiond's client for the call's
-// instance, with the call's cancel flag, within what is left of the call's deadline.
-// Returns the answer's frame.
-std::string serve_http(uint64_t call_id, const wire::Frame& frame, jn_call& call, Clock::time_point deadline) {
-    const wire::HttpRequest request = wire::decode_http_request(frame.payload);
-    if (request.call != call_id)
-        throw wire::WireError("an HTTP request for call " + std::to_string(request.call) + " on the lane of call " +
-                              std::to_string(call_id));
-    std::vector<jn_http_header> headers;
-    headers.reserve(request.headers.size());
-    for (const auto& [name, value] : request.headers)
-        headers.push_back({{name.data(), name.size()}, {value.data(), value.size()}});
-    jn_http_request r{};
-    r.struct_size = sizeof r;
-    const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-    const uint32_t asked = request.timeout_ms ? request.timeout_ms
-                           : call.instance && call.instance->http ? call.instance->http->default_timeout_ms()
-                                                                  : 30'000;
-    r.timeout_ms = static_cast<uint32_t>(std::clamp<int64_t>(left, 1, asked));
-    r.method = {request.method.data(), request.method.size()};
-    r.url = {request.url.data(), request.url.size()};
-    r.headers = headers.data();
-    r.header_count = headers.size();
-    r.body = {request.body.data(), request.body.size()};
-    wire::HttpResponse response;
-    response.status = host_api_table()->http_request(
-        &call, &r,
-        [](void* out, const jn_http_response* got) {
-            auto& answer = *static_cast<wire::HttpResponse*>(out);
-            answer.status_code = got->status_code;
-            for (size_t i = 0; i < got->header_count && i < wire::kMaxHeaders; ++i)
-                answer.headers.emplace_back(std::string(got->headers[i].name.ptr, got->headers[i].name.len),
-                                            std::string(got->headers[i].value.ptr, got->headers[i].value.len));
-            answer.body.assign(got->body.ptr ? got->body.ptr : "", got->body.len);
+// The HTTP requests the process asked for and junctiond has read (a batch arrives in one
+// write): run by junctiond's client for the call's instance, at once as the call's request
+// slots allow, with the call's cancel flag, within what is left of its deadline (on the
+// jn_call). Each answer's frame goes to `answer` as soon as those before it went.
+void serve_http(uint64_t call_id, const std::vector<wire::Frame>& frames, jn_call& call,
+                const std::function<void(std::string frame)>& answer) {
+    std::vector<wire::HttpRequest> asked;
+    asked.reserve(frames.size());
+    for (const auto& frame : frames) {
+        asked.push_back(wire::decode_http_request(frame.payload));
+        if (asked.back().call != call_id)
+            throw wire::WireError("an HTTP request for call " + std::to_string(asked.back().call) +
+                                  " on the lane of call " + std::to_string(call_id));
+    }
+    std::vector<std::vector<jn_http_header>> headers(asked.size());
+    std::vector<jn_http_request> requests(asked.size());
+    std::vector<const jn_http_request*> pointers(asked.size());
+    for (size_t i = 0; i < asked.size(); ++i) {
+        const wire::HttpRequest& request = asked[i];
+        headers[i].reserve(request.headers.size());
+        for (const auto& [name, value] : request.headers)
+            headers[i].push_back({{name.data(), name.size()}, {value.data(), value.size()}});
+        jn_http_request& r = requests[i];
+        r.struct_size = sizeof r;
+        r.timeout_ms = request.timeout_ms;
+        r.method = {request.method.data(), request.method.size()};
+        r.url = {request.url.data(), request.url.size()};
+        r.headers = headers[i].data();
+        r.header_count = headers[i].size();
+        r.body = {request.body.data(), request.body.size()};
+        pointers[i] = &r;
+    }
+    struct Answers {
+        const std::vector<wire::Frame>& frames;
+        jn_call& call;
+        const std::function<void(std::string)>& answer;
+    } answers{frames, call, answer};
+    host_api_table()->http_request_batch(
+        &call, pointers.data(), pointers.size(),
+        [](void* user, size_t index, jn_status status, const jn_http_response* got) {
+            auto& to = *static_cast<Answers*>(user);
+            wire::HttpResponse response;
+            response.status = status;
+            if (got) {
+                response.status_code = got->status_code;
+                for (size_t i = 0; i < got->header_count && i < wire::kMaxHeaders; ++i)
+                    response.headers.emplace_back(std::string(got->headers[i].name.ptr, got->headers[i].name.len),
+                                                  std::string(got->headers[i].value.ptr, got->headers[i].value.len));
+                response.body.assign(got->body.ptr ? got->body.ptr : "", got->body.len);
+            }
+            if (status != JN_OK) response.error = to.call.error;
+            to.answer(wire::encode(to.frames[index].id, response));
         },
-        &response);
-    if (response.status != JN_OK) response.error = call.error;
-    return wire::encode(frame.id, response);
+        &answers);
 }
 
 // A call in progress: its id, and the lane it has for as long as it runs.
@@ -147,6 +163,24 @@ jn_status run_call(CallScope& scope, std::string_view message, jn_call& call, co
     // not at all when the call's done came with its pages (the process no longer waits).
     // Answers owed to HTTP requests likewise: a batch's answers go back in one write.
     std::string owed_acks, owed_answers;
+    // HTTP requests read and not served yet: those that came in one write run together.
+    std::vector<wire::Frame> asked_http;
+    call.deadline = deadline;  // the requests it asks for get no more than what is left
+    // Answers go back in one write once they pass kHeldAnswerBytes or nothing more waits to be
+    // read; acks first, in the same write: after answers that fill the socket, a separate ack
+    // could not go without waiting. A process that asked and does not read the answers is
+    // broken: killed, not waited for.
+    bool answers_refused = false;
+    const auto send_owed = [&] {
+        owed_acks += owed_answers;
+        owed_answers.clear();
+        if (!answers_refused && !lane->channel.send(owed_acks)) answers_refused = true;
+        owed_acks.clear();
+    };
+    const std::function<void(std::string)> answer = [&](std::string frame) {
+        owed_answers += frame;
+        if (owed_answers.size() > kHeldAnswerBytes) send_owed();
+    };
     for (;;) {
         wire::Frame frame;
         // Wakes at least every 20 ms to look at the caller's cancel flag.
@@ -154,16 +188,13 @@ jn_status run_call(CallScope& scope, std::string_view message, jn_call& call, co
         const auto wake = std::min(Clock::now() + milliseconds(20), next);
         wire::Channel::Got got = wire::Channel::Got::end;
         try {
-            if (!owed_answers.empty() && (!lane->channel.frame_ready() || owed_answers.size() > kHeldAnswerBytes)) {
-                // Acks first, in the same write: after answers that fill the socket, a
-                // separate ack could not go without waiting. A process that asked and does
-                // not read the answers is broken: killed, not waited for.
-                owed_acks += owed_answers;
-                if (!lane->channel.send(owed_acks))
-                    throw wire::WireError("it did not read the HTTP responses it asked for");
-                owed_acks.clear();
-                owed_answers.clear();
+            if (!asked_http.empty() && (!lane->channel.frame_ready() || asked_http.size() >= JN_HTTP_BATCH_MAX)) {
+                serve_http(scope.id(), asked_http, call, answer);
+                asked_http.clear();
             }
+            if (!owed_answers.empty() && (!lane->channel.frame_ready() || owed_answers.size() > kHeldAnswerBytes))
+                send_owed();
+            if (answers_refused) throw wire::WireError("it did not read the HTTP responses it asked for");
             if (!owed_acks.empty() && !lane->channel.frame_ready()) {
                 // A few small frames: an honest process, which waits for them once 4 pages
                 // ahead, always has room. One that floods pages and reads nothing has not.
@@ -216,7 +247,7 @@ jn_status run_call(CallScope& scope, std::string_view message, jn_call& call, co
                             refused.error = timed_out ? "the call passed its deadline" : "the call was cancelled";
                             owed_answers += wire::encode(frame.id, refused);
                         } else {
-                            owed_answers += serve_http(scope.id(), frame, call, deadline);
+                            asked_http.push_back(std::move(frame));
                         }
                         break;
                     default:

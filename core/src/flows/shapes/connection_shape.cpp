@@ -1,6 +1,6 @@
 // connection: one instance's endpoint. A receive reads pages (filters, the incremental
-// cursor) and sends each down the flow; a send delivers records in requests of
-// `batch_size`, `concurrency` requests in flight, and passes on the delivered ones.
+// cursor) and sends each down the flow; a send delivers records in calls of `batch_size`
+// records, at most `concurrency` HTTP requests in flight, and passes on the delivered ones.
 //   {"id": "orders", "type": "connection", "instance": "shopify-uk", "endpoint": "orders.receive",
 //    "direction": "receive", "filters": {"financial_status": "paid"}, "incremental": true, "next": "map"}
 //   {"id": "upsert", "type": "connection", "instance": "netsuite", "endpoint": "salesorder.upsert",
@@ -13,12 +13,14 @@
 #include <junction/core/common/json_schema.hpp>
 
 #include "../page_queue.hpp"
+#include "../send_workers.hpp"
 
 #include <junction/json/utf8_writer.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <exception>
+#include <functional>
 #include <thread>
 
 namespace junction::core::flows {
@@ -85,6 +87,8 @@ protected:
         PageQueue pages(2);
         auto live = run.runtime().acquire(instance_);
         std::thread reader([&] {
+            static std::atomic<unsigned> started{0};
+            name_this_thread("jn-recv", started);
             const CallOptions options = call_options(run, id(), instance_name_);
             try {
                 live->plugin->invoke(endpoint_, request, [&](std::string_view page) {
@@ -174,7 +178,7 @@ public:
         : Shape(std::move(id)), instance_(std::move(instance)), instance_name_(std::move(instance_name)), endpoint_(op.name),
           batch_size_(static_cast<size_t>(spec.integer("batch_size", 1, 10'000).value_or(100))),
           concurrency_(static_cast<size_t>(spec.integer("concurrency", 1, 64).value_or(1))),
-          next_(link_from(spec, "next")) {}
+          next_(link_from(spec, "next")), slots_(static_cast<std::ptrdiff_t>(concurrency_)), workers_(concurrency_) {}
 
 protected:
     void process(Batch batch, RunContext& run) override {
@@ -183,7 +187,7 @@ protected:
         // Acquired once per batch on this thread (a first use builds the plugin object
         // once, not once per worker); a hot swap reaches the next batch.
         const auto live = run.runtime().acquire(instance_);
-        auto send_chunk = [&](size_t c) {
+        const std::function<void(size_t)> send_chunk = [&](size_t c) {
             try {
                 outcomes[c] = send(*live, batch, c * batch_size_, std::min(batch.size(), (c + 1) * batch_size_), run);
             } catch (...) {
@@ -191,19 +195,11 @@ protected:
             }
             outcomes[c].sent = true;
         };
-        const size_t workers = std::min(concurrency_, chunks);
-        if (workers <= 1) {
+        if (concurrency_ <= 1 || chunks <= 1) {
             // One at a time, a failed request stops the sending: the chunks after it are not sent.
             for (size_t c = 0; c < chunks && !outcomes[c > 0 ? c - 1 : 0].error; ++c) send_chunk(c);
         } else {
-            std::atomic<size_t> next_chunk{0};
-            std::vector<std::thread> threads;
-            threads.reserve(workers);
-            for (size_t w = 0; w < workers; ++w)
-                threads.emplace_back([&] {
-                    for (size_t c; (c = next_chunk++) < chunks;) send_chunk(c);
-                });
-            for (auto& t : threads) t.join();
+            workers_.run(chunks, send_chunk);
         }
         std::exception_ptr first_error;
         for (const auto& o : outcomes)
@@ -268,7 +264,8 @@ private:
         Outcome outcome;
         outcome.rejected.resize(to - from);
         outcome.passed_on.resize(to - from);
-        const CallOptions options = call_options(run, id(), instance_name_);
+        CallOptions options = call_options(run, id(), instance_name_);
+        options.request_slots = &slots_;
         live.plugin->invoke(endpoint_, std::string_view(b.GetString(), b.GetSize()), [&](std::string_view json) {
             auto results = std::make_shared<rapidjson::Document>(parse_json_text(json, "the results of " + endpoint_));
             if (!results->IsArray()) return;
@@ -294,6 +291,10 @@ private:
     std::string instance_, instance_name_, endpoint_;
     size_t batch_size_, concurrency_;
     Link& next_;
+    // `concurrency` is the bound on requests in flight: the slots every call of this
+    // shape draws on, whether a call sends one record or a batch (its requests run at once).
+    mutable RequestSlots slots_;
+    SendWorkers workers_;  // chunks of a page sent side by side, on threads kept for the run
 };
 
 std::unique_ptr<Shape> build(const Spec& spec, const std::string& id, BuildContext& ctx) {

@@ -43,6 +43,10 @@ struct CallOptions {
     // Lines the connector writes about the call (call_log, ABI 1.4), redacted, for the
     // caller's own log (a run log); the first 100 of a call.
     std::function<void(uint32_t level, std::string_view line)> on_log;
+    // Bounds the call's HTTP requests in flight together with the other calls sharing it
+    // (a send shape's `concurrency`): a batch of requests runs that many at once. Null:
+    // one at a time.
+    RequestSlots* request_slots = nullptr;
 };
 
 // Where a version's code runs: in a connector process of its own (the default for the

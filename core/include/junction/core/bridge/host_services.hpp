@@ -9,6 +9,7 @@
 #include <junction/plugin_api.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -38,6 +39,12 @@ struct jn_call {
     const std::function<void(std::string_view json)>* on_emit = nullptr;
     jn_host_instance* instance = nullptr;  // null for describe
     const std::atomic<bool>* cancelled = nullptr;
+    // The caller's bound on HTTP requests in flight (a send shape's concurrency), shared
+    // with its other calls; null: one request at a time.
+    junction::core::RequestSlots* request_slots = nullptr;
+    // When the call must be over (a connector process's call deadline): its HTTP requests
+    // get no more than what is left.
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
     // Receives call_log lines (level, redacted text) for whoever made the call; may be null.
     const std::function<void(uint32_t level, std::string_view line)>* on_log = nullptr;
     int log_lines = 0;       // call_log lines passed to on_log so far

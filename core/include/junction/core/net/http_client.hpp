@@ -1,11 +1,15 @@
-// The host's outbound HTTP, offered to plugins through jn_host_api.http_request: libcurl
-// with TLS verification on, proxy from the environment, http/https only, a response size
-// cap, and connections reused across the calls of one instance.
+// The host's outbound HTTP, offered to plugins through jn_host_api.http_request and
+// http_request_batch: libcurl with TLS verification on, proxy from the environment,
+// http/https only, a response size cap, and connections reused across the calls of one
+// instance. A batch runs its requests at once on the calling thread (libcurl's multi
+// interface), as many in flight as the caller's RequestSlots grant.
 #pragma once
 
+#include <junction/core/net/request_slots.hpp>
 #include <junction/plugin_api.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -53,6 +57,18 @@ public:
     jn_status perform(const jn_http_request& request, jn_http_response_fn on_response,
                       void* user, const std::atomic<bool>* cancelled, std::string& error);
 
+    // Performs `count` requests, as many at once as `slots` grants (one at a time when
+    // null; the first waits for a slot, the others take free ones), on this thread, each
+    // within what is left until `deadline`. `on_result(index, status, response, error)` is
+    // called once per request, in index order; `response` is null unless status is JN_OK.
+    // A null request is JN_ERR_INVALID_REQUEST; requests not started once `cancelled` is
+    // set are JN_ERR_CANCELLED, once the deadline passed JN_ERR_TIMEOUT.
+    using BatchResultFn = std::function<void(size_t index, jn_status status, const jn_http_response* response,
+                                             const std::string& error)>;
+    void perform_many(const jn_http_request* const* requests, size_t count, const BatchResultFn& on_result,
+                      const std::atomic<bool>* cancelled, RequestSlots* slots,
+                      std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
+
     // The host's own requests (the CLI to the daemon, catalogue downloads): the same
     // stack, without ABI structs. Returns false with `error` set when no response arrived.
     struct Result {
@@ -71,12 +87,16 @@ private:
     jn_status perform_once(const jn_http_request& request, jn_http_response_fn on_response, void* user,
                            const std::atomic<bool>* cancelled, std::string& error);
     struct Handle;
+    struct Multi;
     std::unique_ptr<Handle> acquire();
     void release(std::unique_ptr<Handle> handle);
+    std::unique_ptr<Multi> acquire_multi();
+    void release_multi(std::unique_ptr<Multi> multi);
 
     HttpOptions options_;
     std::mutex mutex_;
-    std::vector<std::unique_ptr<Handle>> idle_;  // kept for connection reuse
+    std::vector<std::unique_ptr<Handle>> idle_;       // kept for connection reuse
+    std::vector<std::unique_ptr<Multi>> idle_multi_;  // each with its own connections
 };
 
 }  // namespace junction::core
