@@ -93,6 +93,49 @@ TEST_CASE("listing pages by name and filters by connector") {
     });
 }
 
+TEST_CASE("a listed page carries each instance's sealed secrets and rotations, as found one by one") {
+    for_each_store([](StoreUnderTest& engine) {
+        auto store = engine.open();
+        for (int i = 0; i < 7; ++i) {
+            InstanceRecord r = record("id" + std::to_string(i), "n" + std::to_string(i));
+            if (i % 3 == 0) r.secrets.clear();  // some have none
+            if (i % 3 == 1) r.secrets.push_back({"password", std::string(12, 'p'), "sealed-pw-" + r.name});
+            store->insert_instance(r);
+        }
+        CHECK(store->rotate_secret("id4", "token", [](const auto& configured, const auto&) {
+            return std::optional<RotatedSecret>(RotatedSecret{"token", *configured, {"token", "n9", "rotated-4"}});
+        }));
+        InstanceQuery q;
+        q.limit = 3;
+        size_t seen = 0;
+        for (;;) {
+            const auto page = store->list_instances(q);
+            for (const auto& listed : page) {
+                CAPTURE(listed.name);
+                const auto alone = store->find_instance(listed.id);
+                REQUIRE(alone);
+                REQUIRE(listed.secrets.size() == alone->secrets.size());
+                for (size_t k = 0; k < listed.secrets.size(); ++k) {
+                    CHECK(listed.secrets[k].field == alone->secrets[k].field);
+                    CHECK(listed.secrets[k].nonce == alone->secrets[k].nonce);
+                    CHECK(listed.secrets[k].ciphertext == alone->secrets[k].ciphertext);
+                }
+                REQUIRE(listed.rotated.size() == alone->rotated.size());
+                if (!listed.rotated.empty()) CHECK(listed.rotated[0].value.ciphertext == "rotated-4");
+                CHECK(listed.settings_json == alone->settings_json);
+                CHECK(listed.revision == alone->revision);
+                ++seen;
+            }
+            if (page.size() < q.limit) break;
+            q.after_name = page.back().name;
+        }
+        CHECK(seen == 7);
+        q = {};
+        q.with_rotations = false;  // a listing for display
+        for (const auto& listed : store->list_instances(q)) CHECK(listed.rotated.empty());
+    });
+}
+
 TEST_CASE("an instance write is a compare-and-set on the revision read") {
     for_each_store([](StoreUnderTest& engine) {
         auto store = engine.open();

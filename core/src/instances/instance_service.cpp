@@ -14,6 +14,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 
 namespace junction::core {
@@ -27,6 +28,37 @@ std::string to_text(const rapidjson::Value& v) {
     json::Utf8Writer writer(buffer);
     v.Accept(writer);
     return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+// The stored settings as shown: each secret field added as "***". The stored text is one
+// JSON object this service wrote (seal_config), so the fields are appended to it rather
+// than parsed into a document and written again; anything else goes the long way.
+std::string shown_settings(const std::string& stored, const std::vector<SealedSecret>& secrets) {
+    if (secrets.empty()) return stored;
+    std::string_view body = stored;
+    while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back()))) body.remove_suffix(1);
+    while (!body.empty() && std::isspace(static_cast<unsigned char>(body.front()))) body.remove_prefix(1);
+    if (body.size() < 2 || body.front() != '{' || body.back() != '}') {
+        rapidjson::Document settings = parse_json_text(stored, "stored settings");
+        for (const auto& s : secrets)
+            settings.AddMember(rapidjson::Value(s.field.c_str(), settings.GetAllocator()),
+                               rapidjson::Value(rapidjson::StringRef(kRedacted)), settings.GetAllocator());
+        return to_text(settings);
+    }
+    std::string_view inside = body.substr(1, body.size() - 2);
+    bool first = inside.find_first_not_of(" \t\r\n") == std::string_view::npos;
+    rapidjson::StringBuffer out;
+    out.Put('{');
+    for (const char c : inside) out.Put(c);
+    for (const auto& s : secrets) {
+        if (!first) out.Put(',');
+        first = false;
+        json::Utf8Writer(out).String(s.field.c_str(), static_cast<rapidjson::SizeType>(s.field.size()));
+        out.Put(':');
+        json::Utf8Writer(out).String(kRedacted);
+    }
+    out.Put('}');
+    return std::string(out.GetString(), out.GetSize());
 }
 
 std::string join(const std::vector<std::string>& items, const char* sep) {
@@ -186,8 +218,10 @@ InstanceView InstanceService::create(const NewInstance& request) {
 InstancePage InstanceService::list(const InstanceQuery& query) {
     InstanceQuery q = query;
     q.limit = std::clamp<size_t>(q.limit, 1, 1000);
+    q.with_rotations = false;  // a listing shows which fields are secret, never a value
     InstancePage page;
-    for (const auto& r : store_.list_instances(q)) page.items.push_back(view(r));
+    std::map<std::string, std::string> reasons;  // quarantine, by package
+    for (const auto& r : store_.list_instances(q)) page.items.push_back(view(r, &reasons));
     if (page.items.size() == q.limit) page.next_after = page.items.back().name;
     return page;
 }
@@ -338,7 +372,7 @@ void InstanceService::check_uninstall_allowed(std::string_view connector, std::s
                     "; delete or move those instances first");
 }
 
-InstanceView InstanceService::view(const InstanceRecord& r) const {
+InstanceView InstanceService::view(const InstanceRecord& r, std::map<std::string, std::string>* reasons) const {
     InstanceView v;
     v.id = r.id;
     v.name = r.name;
@@ -358,19 +392,25 @@ InstanceView InstanceService::view(const InstanceRecord& r) const {
                                     " is not installed";
     // The version it runs on crashed the daemon: say so rather than a stale test result.
     const auto installed = registry_.package(r.connector, version ? version->version : r.version_pin);
-    if (const std::string why = installed ? registry_.quarantine_reason(*installed) : ""; !why.empty()) {
+    std::string why;
+    if (installed) {
+        // A marker file per package: looked at once per page, not once per instance.
+        if (!reasons) {
+            why = registry_.quarantine_reason(*installed);
+        } else {
+            auto [known, added] = reasons->try_emplace(installed->sha256);
+            if (added) known->second = registry_.quarantine_reason(*installed);
+            why = known->second;
+        }
+    }
+    if (!why.empty()) {
         v.status = "connector_quarantined";
         v.status_detail = "connector " + installed->id() + " is quarantined: " + why +
                           "; install a fixed build and apply it, or try this one again with "
                           "`junction connectors release " + installed->name + "`";
     }
-    rapidjson::Document settings = parse_json_text(r.settings_json, "stored settings");
-    for (const auto& s : r.secrets) {
-        v.secret_fields.push_back(s.field);
-        settings.AddMember(rapidjson::Value(s.field.c_str(), settings.GetAllocator()),
-                           rapidjson::Value(rapidjson::StringRef(kRedacted)), settings.GetAllocator());
-    }
-    v.settings_json = to_text(settings);
+    for (const auto& s : r.secrets) v.secret_fields.push_back(s.field);
+    v.settings_json = shown_settings(r.settings_json, r.secrets);
     return v;
 }
 

@@ -6,6 +6,7 @@
 #include <junction/core/instances/instance_runtime.hpp>
 
 #include <optional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,7 +82,8 @@ private:
     InstanceRecord load(std::string_view id_or_name);
     // The record `read` with `changes` applied, validated and sealed (not yet written).
     InstanceRecord changed(const InstanceRecord& read, const InstanceChanges& changes) const;
-    InstanceView view(const InstanceRecord& record) const;
+    // `reasons`, when given, keeps each package's quarantine reason for the next record.
+    InstanceView view(const InstanceRecord& record, std::map<std::string, std::string>* reasons = nullptr) const;
     void seal_config(InstanceRecord& record, const Manifest& manifest,
                      const std::string& config_json) const;
 

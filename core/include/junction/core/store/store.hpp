@@ -61,6 +61,9 @@ struct InstanceQuery {
     std::string connector;   // only this connector's instances when not empty
     std::string after_name;  // paging: names strictly after this one
     size_t limit = 100;
+    // Reads the credentials the connector rotated too (a listing that only shows which
+    // fields are secret does without).
+    bool with_rotations = true;
 };
 
 // Which version of a connector runs, and how updates reach it.
