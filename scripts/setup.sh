@@ -19,6 +19,7 @@ packages=(
   curl  # the demo pokes the simulators and reads /metrics
   libclang-rt-14-dev  # make test-fuzz: libFuzzer and clang's sanitizer runtimes
   postgresql libpq-dev  # the PostgreSQL store; its tests start a server of their own
+  wrk  # bench/api: an HTTP load client that costs the machine little CPU
 )
 
 missing=()

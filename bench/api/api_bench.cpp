@@ -1,11 +1,13 @@
 // bench_api: the admin API under load. junctiond (the real daemon, on loopback) holds
-// 10,000 instances; 16 clients, each its own keep-alive connection (libcurl), send the
-// same request back to back for a fixed time. Prints requests per second, p50/p99/max
-// latency and the daemon's CPU use for: the first page of GET /v1/instances (100 items,
-// the default), a 1,000-item page, a page from the middle (?after=), and GET /healthz as
-// the transport's ceiling.
+// 10,000 instances; 16 clients, each its own keep-alive connection, send the same request
+// back to back for a fixed time. The clients are wrk's (Debian's wrk, installed by
+// scripts/setup.sh: an event loop on two threads that costs little CPU), or with
+// --client curl 16 threads of the host's libcurl client. Prints requests per second,
+// p50/p99/max latency and the daemon's CPU use for: the first page of GET /v1/instances
+// (100 items, the default), a 1,000-item page, a page from the middle (?after=), and
+// GET /healthz as the transport's ceiling.
 //
-//   bench_api [--instances N] [--clients N] [--seconds S]
+//   bench_api [--instances N] [--clients N] [--seconds S] [--client wrk|curl]
 #include "bench_machine.hpp"
 
 #include "service_processes.hpp"
@@ -16,7 +18,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +34,7 @@ struct Settings {
     int instances = 10'000;
     int clients = 16;
     double seconds = 5;
+    std::string client = "wrk";
 };
 
 std::string instance_name(int i) {
@@ -104,6 +109,59 @@ Figures load(const JunctiondProcess& d, const std::string& path, const Settings&
     return f;
 }
 
+// wrk's figures: "50%    1.23ms", "Latency   1.0ms  0.5ms  12.3ms ...", "Requests/sec: 123".
+double wrk_ms(const std::string& text) {
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    const std::string unit(end);
+    return unit.starts_with("us") ? v / 1000 : unit.starts_with("ms") ? v : unit.starts_with("s") ? v * 1000 : v;
+}
+
+Figures load_with_wrk(const JunctiondProcess& d, const std::string& path, const Settings& s) {
+    const std::string token = junction::testing::read_text(d.state_dir() / "admin.token");
+    const std::string bearer = "Authorization: Bearer " + token.substr(0, token.find_first_of("\r\n"));
+    // One request for the size of an answer.
+    junction::core::HttpClient http;
+    junction::core::HttpClient::Result result;
+    std::string error;
+    if (!http.send("GET", d.url() + path, {{"Authorization", bearer.substr(15)}}, {}, result, error) ||
+        result.status != 200)
+        throw std::runtime_error("GET " + path + " failed: " + error);
+    const std::string command = "wrk --latency -t 2 -c " + std::to_string(s.clients) + " -d " +
+                                std::to_string(static_cast<int>(s.seconds)) + "s -H '" + bearer + "' '" + d.url() +
+                                path + "' 2>&1";
+    const double cpu_before = d.cpu_seconds();
+    const auto started = Clock::now();
+    FILE* out = popen(command.c_str(), "r");
+    if (!out) throw std::runtime_error("cannot run wrk");
+    std::string text;
+    char buffer[4096];
+    for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, out)) > 0;) text.append(buffer, n);
+    if (pclose(out) != 0) throw std::runtime_error("wrk failed: " + text);
+    const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+    if (text.find("Non-2xx") != std::string::npos || text.find("Socket errors") != std::string::npos)
+        throw std::runtime_error("wrk saw failed requests:\n" + text);
+    const auto after = [&](const std::string& label) {
+        const size_t at = text.find(label);
+        if (at == std::string::npos) throw std::runtime_error("no '" + label + "' in wrk's output:\n" + text);
+        size_t from = text.find_first_not_of(" \t", at + label.size());
+        return text.substr(from, text.find_first_of(" \t\n", from) - from);
+    };
+    Figures f;
+    f.requests_per_second = std::stod(after("Requests/sec:"));
+    f.p50_ms = wrk_ms(after("50%"));
+    f.p99_ms = wrk_ms(after("99%"));
+    {  // Latency   avg   stdev   max   +/-
+        std::istringstream line(text.substr(text.find("Latency ")));
+        std::string label, avg, stdev, max;
+        line >> label >> avg >> stdev >> max;
+        f.max_ms = wrk_ms(max);
+    }
+    f.daemon_cpu = (d.cpu_seconds() - cpu_before) / elapsed;
+    f.bytes = result.body.size();
+    return f;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -112,8 +170,9 @@ int main(int argc, char** argv) {
         if (!std::strcmp(argv[i], "--instances")) s.instances = std::stoi(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--clients")) s.clients = std::stoi(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--seconds")) s.seconds = std::stod(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--client")) s.client = argv[i + 1];
         else {
-            std::fprintf(stderr, "usage: bench_api [--instances N] [--clients N] [--seconds S]\n");
+            std::fprintf(stderr, "usage: bench_api [--instances N] [--clients N] [--seconds S] [--client wrk|curl]\n");
             return 2;
         }
     }
@@ -127,12 +186,17 @@ int main(int argc, char** argv) {
         std::printf("bench_api: %s, %u cores; junctiond with %d instances (added through the API in %.1f s, %.0f/s)\n",
                     bench::cpu_model().c_str(), std::thread::hardware_concurrency(), s.instances, seed_s,
                     s.instances / seed_s);
-        std::printf("%d clients, keep-alive, %.0f s each\n\n", s.clients, s.seconds);
+        if (s.client == "wrk" && std::system("command -v wrk >/dev/null 2>&1") != 0) {
+            std::printf("(wrk is not installed: bash scripts/setup.sh installs it; using libcurl threads)\n");
+            s.client = "curl";
+        }
+        std::printf("%d clients, keep-alive, %.0f s each, client %s; build %s\n\n", s.clients, s.seconds,
+                    s.client == "wrk" ? "wrk (2 threads)" : "libcurl (a thread each)", bench::build_type().c_str());
         std::printf("%-44s %10s %8s %8s %8s %9s %11s\n", "REQUEST", "REQ/S", "P50 ms", "P99 ms", "MAX ms", "BYTES", "DAEMON CPU");
         const std::string middle = instance_name(s.instances / 2);
         for (const std::string& path : {std::string("/v1/instances"), std::string("/v1/instances?limit=1000"),
                                         "/v1/instances?after=" + middle, std::string("/healthz")}) {
-            const Figures f = load(d, path, s);
+            const Figures f = s.client == "wrk" ? load_with_wrk(d, path, s) : load(d, path, s);
             std::printf("GET %-40s %10.0f %8.2f %8.2f %8.2f %9zu %10.0f%%\n", path.c_str(), f.requests_per_second, f.p50_ms,
                         f.p99_ms, f.max_ms, f.bytes, f.daemon_cpu * 100);
         }

@@ -14,6 +14,19 @@ inline std::string cpu_model() {
     return "unknown CPU";
 }
 
+// The build the benchmark and the programs it runs come from: "Release (-O3 -DNDEBUG), LTO".
+inline std::string build_type() {
+#ifdef JUNCTION_BUILD_TYPE
+    std::string text = std::string(JUNCTION_BUILD_TYPE) + " (" + JUNCTION_BUILD_FLAGS + ")";
+#else
+    std::string text = "unknown build";
+#endif
+#ifdef JUNCTION_LTO
+    text += ", LTO";
+#endif
+    return text;
+}
+
 // Resident set size of this process, KiB.
 inline long rss_kib() {
     std::ifstream in("/proc/self/status");

@@ -1,6 +1,6 @@
 // bench_order_sync: the Shopify-to-NetSuite flow through the real daemon against the
 // simulators: receive 250 orders per page, map to a sales order, filter out cancelled
-// orders, upsert one record per request with 8 in flight. For each size, with the
+// orders, upsert one record per request, 8 in flight (--concurrency). For each size, with the
 // connectors in connector processes (the default) and in junctiond, alternating: records
 // per second, peak memory and CPU seconds of the whole host (junctiond and its connector
 // processes), the time from the trigger to the first record at NetSuite; and the NetSuite
@@ -16,6 +16,8 @@
 //                                          from a connector process together (ABI 1.3).
 //                                          --batch 1 is the worst case for process isolation:
 //                                          every record then crosses on its own.
+//   bench_order_sync --concurrency N ...   N requests in flight (default 8), for the flow and
+//                                          for the ceiling's client alike.
 // With several rounds each size also prints the median of every column.
 #include "bench_machine.hpp"
 #include "netsuite_ceiling.hpp"
@@ -38,8 +40,6 @@ using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr int kInFlight = 8;
 
 rapidjson::Document json(const HttpAnswer& a) {
     rapidjson::Document d;
@@ -67,7 +67,7 @@ const char* kFlow = R"({"name": "order-sync", "trigger": {"type": "manual"}, "sh
       {"target": "/rate", "source": "/price", "transforms": [{"op": "to_number"}]}]}]},
   {"id": "open-only", "type": "filter", "condition": {"field": "/cancelled", "op": "eq", "value": false}, "next": "upsert"},
   {"id": "upsert", "type": "connection", "instance": "netsuite", "endpoint": "salesorder.upsert", "direction": "send",
-   "batch_size": BATCH, "concurrency": 8}]})";
+   "batch_size": BATCH, "concurrency": IN_FLIGHT}]})";
 
 struct Figures {
     bool isolated = true;
@@ -77,14 +77,16 @@ struct Figures {
     int64_t first_record_ms = 0;
 };
 
-// The flow with `batch` records per call of the send (each still one request per record).
-std::string flow(int batch) {
+// The flow with `batch` records per call of the send (each still one request per record)
+// and `in_flight` requests at once.
+std::string flow(int batch, int in_flight) {
     std::string text = kFlow;
     text.replace(text.find("BATCH"), 5, std::to_string(batch));
+    text.replace(text.find("IN_FLIGHT"), 9, std::to_string(in_flight));
     return text;
 }
 
-Figures run(long orders, const fs::path& keys, bool isolated, int batch) {
+Figures run(long orders, const fs::path& keys, bool isolated, int batch, int in_flight) {
     SimulatorProcess shop({"--api", "shopify", "--items", std::to_string(orders), "--token", "shpat_bench", "--rate-limit", "off",
                            "--record", "0"});
     SimulatorProcess ns({"--api", "netsuite", "--public-key", (keys / "ns.pub").string(), "--client-id", "bench",
@@ -100,7 +102,7 @@ Figures run(long orders, const fs::path& keys, bool isolated, int batch) {
     must(d.call("POST", "/v1/instances", R"({"connector":"netsuite","name":"netsuite","config":{"account_url":")" + ns.url() +
                                              R"(","client_id":"bench","key_id":"k1","rate_limit_per_second":0,"private_key":)" +
                                              json_text(read_text(keys / "ns.pem")) + "}}"), 201);
-    must(d.call("POST", "/v1/flows", flow(batch)), 201);
+    must(d.call("POST", "/v1/flows", flow(batch, in_flight)), 201);
 
     Figures f;
     f.isolated = isolated;
@@ -126,15 +128,16 @@ Figures run(long orders, const fs::path& keys, bool isolated, int batch) {
     // The connector processes start with the run: all of their CPU time is the run's.
     f.cpu_seconds = d.cpu_seconds() - cpu0 + d.connector_processes_cpu_seconds();
     f.peak_kib = d.peak_rss_kib() + d.connector_processes_peak_rss_kib();
-    f.ceiling_per_second = bench::netsuite_ceiling(ns.url(), kInFlight, std::min<size_t>(static_cast<size_t>(f.upserts), 50'000));
+    f.ceiling_per_second = bench::netsuite_ceiling(ns.url(), in_flight, std::min<size_t>(static_cast<size_t>(f.upserts), 50'000));
     return f;
 }
 
 void print(const char* label, const Figures& f) {
-    std::printf("%-7s %-10s %9ld %9ld %9.2f %11.0f %13.0f %7.0f%% %9lld %10.1f %10.2f\n", label,
+    std::printf("%-7s %-10s %9ld %9ld %9.2f %11.0f %13.0f %7.0f%% %9lld %10.1f %10.2f %8.1f\n", label,
                 f.isolated ? "process" : "in-process", f.orders, f.upserts, f.seconds,
                 f.per_second, f.ceiling_per_second, 100.0 * f.per_second / f.ceiling_per_second,
-                static_cast<long long>(f.first_record_ms), static_cast<double>(f.peak_kib) / 1024.0, f.cpu_seconds);
+                static_cast<long long>(f.first_record_ms), static_cast<double>(f.peak_kib) / 1024.0, f.cpu_seconds,
+                1e6 * f.cpu_seconds / static_cast<double>(std::max(1L, f.upserts)));
     std::fflush(stdout);
 }
 
@@ -151,10 +154,12 @@ int main(int argc, char** argv) {
     int rounds = 0;
     std::vector<bool> modes{true, false};  // isolated first, then in-process
     int batch = 100;
+    int in_flight = 8;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--rounds" && i + 1 < argc) rounds = std::stoi(argv[++i]);
         else if (arg == "--batch" && i + 1 < argc) batch = std::max(1, std::stoi(argv[++i]));
+        else if (arg == "--concurrency" && i + 1 < argc) in_flight = std::clamp(std::stoi(argv[++i]), 1, 64);
         else if (arg == "--mode" && i + 1 < argc) {
             const std::string mode = argv[++i];
             if (mode != "process" && mode != "in-process") {
@@ -176,16 +181,17 @@ int main(int argc, char** argv) {
     }
     std::printf("bench_order_sync: Shopify -> map -> filter (not cancelled) -> NetSuite upsert, 1 record per request, "
                 "%d in flight, %d record%s per call of the send\n",
-                kInFlight, batch, batch == 1 ? "" : "s");
-    std::printf("machine: %s, %u cores\n\n", bench::cpu_model().c_str(), std::thread::hardware_concurrency());
-    std::printf("%-7s %-10s %9s %9s %9s %11s %13s %8s %9s %10s %10s\n", "", "connectors", "orders", "upserts", "seconds",
-                "records/s", "ceiling/s", "of ceil", "first ms", "peak MiB", "CPU s");
+                in_flight, batch, batch == 1 ? "" : "s");
+    std::printf("machine: %s, %u cores; build %s\n\n", bench::cpu_model().c_str(), std::thread::hardware_concurrency(),
+                bench::build_type().c_str());
+    std::printf("%-7s %-10s %9s %9s %9s %11s %13s %8s %9s %10s %10s %8s\n", "", "connectors", "orders", "upserts", "seconds",
+                "records/s", "ceiling/s", "of ceil", "first ms", "peak MiB", "CPU s", "CPU us/r");
     try {
         for (const auto& [n, times] : sizes) {
             std::vector<Figures> by_mode[2];  // isolated, in-process: alternating, so both see the same noise
             for (int r = 0; r < times; ++r)
                 for (bool isolated : modes) {
-                    by_mode[isolated ? 0 : 1].push_back(run(n, keys.path(), isolated, batch));
+                    by_mode[isolated ? 0 : 1].push_back(run(n, keys.path(), isolated, batch, in_flight));
                     print(("round " + std::to_string(r + 1)).c_str(), by_mode[isolated ? 0 : 1].back());
                 }
             if (times == 1) continue;
@@ -207,7 +213,7 @@ int main(int argc, char** argv) {
     }
     std::printf("\nrecords/s: upserts / (last write at NetSuite - trigger). ceiling: the simulator alone, %d tight clients.\n"
                 "first ms: trigger -> first record at NetSuite. peak MiB: the VmHWM of junctiond plus each connector process's.\n"
-                "CPU s: user+system of junctiond and its connector processes.\n",
-                kInFlight);
+                "CPU s: user+system of junctiond and its connector processes; CPU us/r: the same per upsert.\n",
+                in_flight);
     return 0;
 }
