@@ -133,6 +133,19 @@ TEST_CASE("a listed page carries each instance's sealed secrets and rotations, a
         q = {};
         q.with_rotations = false;  // a listing for display
         for (const auto& listed : store->list_instances(q)) CHECK(listed.rotated.empty());
+
+        // A page larger than one group of bound ids: the rotation of its last instance too.
+        for (int i = 0; i < 300; ++i) store->insert_instance(record("m" + std::to_string(i), "z" + std::to_string(1000 + i)));
+        CHECK(store->rotate_secret("m299", "token", [](const auto& configured, const auto&) {
+            return std::optional<RotatedSecret>(RotatedSecret{"token", *configured, {"token", "n9", "rotated-299"}});
+        }));
+        q = {};
+        q.limit = 1000;
+        const auto all = store->list_instances(q);
+        REQUIRE(all.size() == 307);
+        REQUIRE(all.back().id == "m299");
+        REQUIRE(all.back().rotated.size() == 1);
+        CHECK(all.back().rotated[0].value.ciphertext == "rotated-299");
     });
 }
 

@@ -89,7 +89,12 @@ jn_status host_http_request(jn_call* call, const jn_http_request* request,
         }
     }
     tap.slot = held ? slots : nullptr;
-    const jn_status s = call->instance->http->perform(copy, tapped, &tap, call->cancelled, error);
+    jn_status s = JN_ERR_TRANSIENT;
+    try {
+        s = call->instance->http->perform(copy, tapped, &tap, call->cancelled, error);
+    } catch (const std::exception& e) {  // nothing unwinds into the plugin
+        error = std::string("the host could not perform it: ") + e.what();
+    }
     if (tap.slot) tap.slot->release();  // not answered: no callback gave it back
     if (s != JN_OK) call->error = "HTTP request failed: " + error;
     count_request(call, s, tap.status);

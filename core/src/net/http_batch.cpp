@@ -37,8 +37,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // How far past the oldest result not yet handed on a batch may start requests: answers
-// that finish early wait in memory for it, and this bounds how many do.
+// that finish early wait in memory for it, and this bounds how many do, and how many bytes.
 constexpr size_t kMaxAhead = 32;
+constexpr size_t kMaxWaitingBytes = 16u << 20;
 
 // One request of the batch, from its start until its result is handed on.
 struct Item {
@@ -76,6 +77,7 @@ void HttpClient::perform_many(const jn_http_request* const* requests, size_t cou
     auto multi = acquire_multi();
     CURLM* m = multi->multi;
     size_t next = 0, delivered = 0, in_flight = 0;
+    size_t waiting_bytes = 0;  // bodies of answers that wait for an earlier one
     // Inside a plugin's result callback this thread may hold slots of its own batch.
     const bool nested = RequestSlots::handing_results();
 
@@ -125,6 +127,7 @@ void HttpClient::perform_many(const jn_http_request* const* requests, size_t cou
                     t->on_result(t->index, JN_OK, response, std::string());
                 }, &target);
             }
+            waiting_bytes -= std::min(waiting_bytes, it.transfer.body.size());
             items[delivered].reset();
         }
     };
@@ -180,7 +183,9 @@ void HttpClient::perform_many(const jn_http_request* const* requests, size_t cou
     };
 
     for (;;) {
-        while (next < count && next < delivered + kMaxAhead && start(next)) ++next;
+        while (next < count && next < delivered + kMaxAhead && (waiting_bytes < kMaxWaitingBytes || next == delivered) &&
+               start(next))
+            ++next;
         deliver_ready();
         if (in_flight == 0) {
             if (next >= count) break;
@@ -197,6 +202,7 @@ void HttpClient::perform_many(const jn_http_request* const* requests, size_t cou
             Item& it = *items[i];
             it.status = net::conclude(msg->easy_handle, msg->data.result, it.transfer, options_, it.code, it.error);
             finish(i);
+            waiting_bytes += it.transfer.body.size();
         }
         deliver_ready();
         // Woken by any socket of the batch; at least every 100 ms, for the cancel flag.

@@ -211,22 +211,27 @@ public:
         }
         if (q.with_rotations && !out.empty()) {
             // By the ids read above: a page computed again could differ on a shared database.
-            // As many parameters as the next power of two (the rest ''): a few statements to
-            // keep prepared, not one per page size.
-            size_t slots = 1;
-            while (slots < out.size()) slots *= 2;
-            std::string ids;
-            for (size_t k = 1; k <= slots; ++k) ids += (k > 1 ? ",?" : "?") + std::to_string(k);
-            Statement r(*conn_, "SELECT instance_id, field, base_nonce, base_ciphertext, nonce, ciphertext FROM "
-                                "instance_rotated_secrets WHERE instance_id IN (" + ids + ") ORDER BY instance_id, field");
-            for (size_t k = 0; k < slots; ++k) r.bind_text(static_cast<int>(k + 1), k < out.size() ? std::string_view(out[k].id) : std::string_view());
+            // In groups of up to 256 parameters (an old SQLite takes 999 at most), each group
+            // padded with '' to a power of two: a few statements to keep prepared.
+            constexpr size_t kGroup = 256;
             std::map<std::string, InstanceRecord*> by_id;
             for (auto& record : out) by_id[record.id] = &record;
-            while (r.step()) {
-                const auto it = by_id.find(r.text(0));
-                if (it == by_id.end()) continue;
-                const std::string field = r.text(1);
-                it->second->rotated.push_back({field, {field + "#base", r.text(2), r.text(3)}, {field, r.text(4), r.text(5)}});
+            for (size_t from = 0; from < out.size(); from += kGroup) {
+                const size_t n = std::min(kGroup, out.size() - from);
+                size_t slots = 1;
+                while (slots < n) slots *= 2;
+                std::string ids;
+                for (size_t k = 1; k <= slots; ++k) ids += (k > 1 ? ",?" : "?") + std::to_string(k);
+                Statement r(*conn_, "SELECT instance_id, field, base_nonce, base_ciphertext, nonce, ciphertext FROM "
+                                    "instance_rotated_secrets WHERE instance_id IN (" + ids + ") ORDER BY instance_id, field");
+                for (size_t k = 0; k < slots; ++k)
+                    r.bind_text(static_cast<int>(k + 1), k < n ? std::string_view(out[from + k].id) : std::string_view());
+                while (r.step()) {
+                    const auto it = by_id.find(r.text(0));
+                    if (it == by_id.end()) continue;
+                    const std::string field = r.text(1);
+                    it->second->rotated.push_back({field, {field + "#base", r.text(2), r.text(3)}, {field, r.text(4), r.text(5)}});
+                }
             }
         }
         return out;
