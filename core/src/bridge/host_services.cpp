@@ -53,52 +53,58 @@ bool can_send(jn_call* call) {
     return false;
 }
 
+jn_status host_http_request_batch(jn_call* call, const jn_http_request* const* requests, size_t count,
+                                  jn_http_result_fn on_result, void* user) {
+    if (!call || (!requests && count > 0) || !on_result) return JN_ERR_INVALID_REQUEST;
+    if (count > JN_HTTP_BATCH_MAX) return JN_ERR_TOO_LARGE;
+    if (count == 0) return JN_OK;
+    if (!can_send(call)) {
+        for (size_t i = 0; i < count; ++i) on_result(user, i, JN_ERR_UNSUPPORTED, nullptr);
+        return JN_OK;
+    }
+    std::vector<jn_http_request> known(count);
+    std::vector<const jn_http_request*> pointers(count, nullptr);
+    for (size_t i = 0; i < count; ++i)
+        if (requests[i]) {
+            known[i] = known_part(*requests[i]);
+            pointers[i] = &known[i];
+        }
+    size_t handed = 0;  // results the plugin has had, in index order
+    try {
+        call->instance->http->perform_many(
+            pointers.data(), count,
+            [&](size_t index, jn_status status, const jn_http_response* response, const std::string& error) {
+                if (status != JN_OK) call->error = "HTTP request failed: " + error;
+                count_request(call, status, response ? response->status_code : 0);
+                handed = index + 1;
+                on_result(user, index, status, response);
+            },
+            call->cancelled, call->request_slots, call->deadline);
+    } catch (const std::exception& e) {
+        // Nothing unwinds into the plugin, and every request still gets its one result.
+        call->error = std::string("HTTP request failed: the host could not perform it: ") + e.what();
+        for (size_t i = handed; i < count; ++i) on_result(user, i, JN_ERR_TRANSIENT, nullptr);
+    }
+    return JN_OK;
+}
+
+// One request is a batch of one: the same slot, deadline and cancel rules, and nothing
+// thrown into the plugin. The answer reaches it after the request's slot is given back.
 jn_status host_http_request(jn_call* call, const jn_http_request* request,
                             jn_http_response_fn on_response, void* user) {
     if (!call || !request || !on_response) return JN_ERR_INVALID_REQUEST;
     if (!can_send(call)) return JN_ERR_UNSUPPORTED;
-    const jn_http_request copy = known_part(*request);
-    // Sees the status on its way to the plugin, to count 4xx/5xx answers as errors.
-    struct StatusTap {
-        jn_http_response_fn forward;
+    struct One {
+        jn_http_response_fn on_response;
         void* user;
-        uint32_t status = 0;
-        RequestSlots* slot = nullptr;
-    } tap{on_response, user};
-    const auto tapped = [](void* t, const jn_http_response* response) {
-        auto* self = static_cast<StatusTap*>(t);
-        self->status = response->status_code;
-        if (self->slot) std::exchange(self->slot, nullptr)->release();
-        self->forward(self->user, response);
-    };
-    std::string error;
-    // A slot while the request is in flight, given back before the plugin sees the answer
-    // (which may ask for another). From inside a batch's result callback, a free slot or none.
-    RequestSlots* slots = call->request_slots;
-    bool held = false;
-    if (slots) {
-        held = slots->try_acquire();
-        if (!held && !RequestSlots::handing_results()) {
-            const auto got = slots->acquire(call->cancelled, call->deadline);
-            if (got != RequestSlots::Wait::taken) {
-                call->error = got == RequestSlots::Wait::cancelled ? "HTTP request failed: cancelled"
-                                                                     : "HTTP request failed: the call passed its deadline";
-                return got == RequestSlots::Wait::cancelled ? JN_ERR_CANCELLED : JN_ERR_TIMEOUT;
-            }
-            held = true;
-        }
-    }
-    tap.slot = held ? slots : nullptr;
-    jn_status s = JN_ERR_TRANSIENT;
-    try {
-        s = call->instance->http->perform(copy, tapped, &tap, call->cancelled, error);
-    } catch (const std::exception& e) {  // nothing unwinds into the plugin
-        error = std::string("the host could not perform it: ") + e.what();
-    }
-    if (tap.slot) tap.slot->release();  // not answered: no callback gave it back
-    if (s != JN_OK) call->error = "HTTP request failed: " + error;
-    count_request(call, s, tap.status);
-    return s;
+        jn_status status = JN_ERR_TRANSIENT;
+    } one{on_response, user};
+    host_http_request_batch(call, &request, 1, [](void* u, size_t, jn_status status, const jn_http_response* response) {
+        auto* o = static_cast<One*>(u);
+        o->status = status == JN_OK && !response ? JN_ERR_TRANSIENT : status;
+        if (o->status == JN_OK) o->on_response(o->user, response);
+    }, &one);
+    return one.status;
 }
 
 jn_status host_state_get(jn_host_instance* instance, jn_str key, jn_value_fn sink, void* user) {
@@ -195,41 +201,6 @@ uint32_t host_is_cancelled(jn_call* call) {
 
 // The batch's requests run at once, as many in flight as the call's request slots grant
 // (one at a time without them); results go back in index order on the calling thread.
-jn_status host_http_request_batch(jn_call* call, const jn_http_request* const* requests, size_t count,
-                                  jn_http_result_fn on_result, void* user) {
-    if (!call || (!requests && count > 0) || !on_result) return JN_ERR_INVALID_REQUEST;
-    if (count > JN_HTTP_BATCH_MAX) return JN_ERR_TOO_LARGE;
-    if (count == 0) return JN_OK;
-    if (!can_send(call)) {
-        for (size_t i = 0; i < count; ++i) on_result(user, i, JN_ERR_UNSUPPORTED, nullptr);
-        return JN_OK;
-    }
-    std::vector<jn_http_request> known(count);
-    std::vector<const jn_http_request*> pointers(count, nullptr);
-    for (size_t i = 0; i < count; ++i)
-        if (requests[i]) {
-            known[i] = known_part(*requests[i]);
-            pointers[i] = &known[i];
-        }
-    size_t handed = 0;  // results the plugin has had, in index order
-    try {
-        call->instance->http->perform_many(
-            pointers.data(), count,
-            [&](size_t index, jn_status status, const jn_http_response* response, const std::string& error) {
-                if (status != JN_OK) call->error = "HTTP request failed: " + error;
-                count_request(call, status, response ? response->status_code : 0);
-                handed = index + 1;
-                on_result(user, index, status, response);
-            },
-            call->cancelled, call->request_slots, call->deadline);
-    } catch (const std::exception& e) {
-        // Nothing unwinds into the plugin, and every request still gets its one result.
-        call->error = std::string("HTTP request failed: the host could not perform it: ") + e.what();
-        for (size_t i = handed; i < count; ++i) on_result(user, i, JN_ERR_TRANSIENT, nullptr);
-    }
-    return JN_OK;
-}
-
 jn_status host_emit(jn_call* call, jn_str json) {
     if (!call) return JN_ERR_INVALID_REQUEST;
     if (host_is_cancelled(call) || call->host_failed) return JN_ERR_CANCELLED;
