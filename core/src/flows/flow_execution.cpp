@@ -106,6 +106,18 @@ void FlowService::execute(RunRecord run, bool resuming, const std::shared_ptr<Ac
         ctx->commit_end(errors ? "completed_with_errors" : "completed", "");
         log_info("flows", "run " + run.id + " of " + flow_name + ": " + run.status);
     } catch (const std::exception& e) {
+        if (ctx) {
+            // A failure before a send leaves the page it holds whole: settled, it is checkpointed
+            // (decision 0028). A stop or a cancel drops it; no request of it goes out after the run.
+            if (!active->signals.stop && !active->signals.drain && !active->lost) {
+                try {
+                    ctx->settle_held_pages();
+                } catch (const std::exception&) {
+                    // That page failed too: the run fails at the checkpoint before it.
+                }
+            }
+            ctx->abandon_held_pages();
+        }
         const std::string why = redactor.apply(e.what());
         if (active->lost || !still_held({run.id, run.lease_epoch})) {
             // Another host took the run over (this one missed its lease): it is theirs now.

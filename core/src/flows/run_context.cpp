@@ -27,6 +27,8 @@ RunContext::RunContext(RunRecord& run, std::string flow_name, FlowStore& store, 
         if (m.value.IsString()) start_cursors_[m.name.GetString()] = m.value.GetString();
 }
 
+RunContext::~RunContext() { abandon_held_pages(); }
+
 void RunContext::check_stop() const {
     if (signals_.stop.load(std::memory_order_relaxed)) throw RunStopped("stopped");
 }
@@ -96,23 +98,92 @@ bool RunContext::seen_before(const std::string& scope, const std::string& key) {
     // A stored key goes to the checkpoint too: it is marked seen now, so a key expires only
     // when no run has seen it for retention-dedupe-key-days (a list polled in full every
     // hour must not come through again once its keys are 90 days old).
+    key_log_.push_back(entry);
     new_keys_.insert(std::move(entry));
     return stored;
 }
 
-void RunContext::page_done() {
+void RunContext::page_done(bool settle_now) {
     for (const Shape* s : shapes_)
         if (s->holds_records()) return;
-    Checkpoint c;
-    c.checkpoint_json = checkpoint_json();
-    c.counts_json = counts_json();
-    c.dedupe_keys.assign(new_keys_.begin(), new_keys_.end());
-    c.failed = std::move(failed_);
+    // A page held since an earlier checkpoint (a page that did not reach the send): its turn first.
+    if (pending_) settle_held_pages();
+    std::set<const Shape*> holding;
+    for (const Shape* s : shapes_)
+        if (s->holds_page()) holding.insert(s);
+    if (holding.empty()) {
+        Checkpoint c;
+        c.checkpoint_json = checkpoint_json(progress_, uncaught_);
+        c.counts_json = counts_json(counts_snapshot());
+        c.dedupe_keys = std::move(key_log_);
+        c.failed = std::move(failed_);
+        key_log_.clear();
+        new_keys_.clear();
+        failed_.clear();
+        commit(std::move(c));
+        return;
+    }
+    pending_ = PendingCheckpoint{progress_, uncaught_, counts_snapshot(), std::move(failed_), std::move(key_log_),
+                                 std::move(holding)};
+    failed_.clear();
+    key_log_.clear();
+    if (settle_now) settle_held_pages();
+}
+
+void RunContext::settle_held_pages() {
+    for (Shape* s : shapes_)
+        if (s->holds_page()) s->settle(*this);
+}
+
+void RunContext::abandon_held_pages() {
+    for (Shape* s : shapes_) s->abandon();
+}
+
+void RunContext::commit(Checkpoint c) {
     store_.commit_checkpoint(run_, c);
     committed_checkpoint_ = c.checkpoint_json;
-    new_keys_.clear();
-    failed_.clear();
     flush_log();
+}
+
+void RunContext::commit_pending() {
+    PendingCheckpoint p = std::move(*pending_);
+    pending_.reset();
+    Checkpoint c;
+    c.checkpoint_json = checkpoint_json(p.progress, p.uncaught);
+    c.counts_json = counts_json(p.counts);
+    for (const auto& key : p.keys) new_keys_.erase(key);  // from now on the store knows them
+    c.dedupe_keys = std::move(p.keys);
+    c.failed = std::move(p.failed);
+    commit(std::move(c));
+}
+
+RunContext::Settling::Settling(RunContext& run, const Shape& shape) : run_(run), shape_(shape) {
+    if (!run.pending_ || !run.pending_->waiting.count(&shape)) return;
+    counted_ = true;
+    counts_before_ = run.counts_snapshot();
+    failed_before_ = run.failed_.size();
+    keys_before_ = run.key_log_.size();
+    uncaught_before_ = run.uncaught_;
+}
+
+void RunContext::Settling::done() {
+    if (!counted_ || !run_.pending_) return;
+    PendingCheckpoint& p = *run_.pending_;
+    // Only this page's work happened since the constructor: add it to the page's checkpoint.
+    for (const auto& [shape, now] : run_.counts_snapshot()) {
+        const auto before = counts_before_.find(shape);
+        for (size_t i = 0; i < now.size(); ++i)
+            p.counts[shape][i] += now[i] - (before == counts_before_.end() ? 0 : before->second[i]);
+    }
+    p.uncaught += run_.uncaught_ - uncaught_before_;
+    auto& failed = run_.failed_;
+    std::move(failed.begin() + static_cast<std::ptrdiff_t>(failed_before_), failed.end(), std::back_inserter(p.failed));
+    failed.resize(failed_before_);
+    auto& keys = run_.key_log_;
+    std::move(keys.begin() + static_cast<std::ptrdiff_t>(keys_before_), keys.end(), std::back_inserter(p.keys));
+    keys.resize(keys_before_);
+    p.waiting.erase(&shape_);
+    if (p.waiting.empty()) run_.commit_pending();
 }
 
 void RunContext::finish_shapes() {
@@ -124,10 +195,15 @@ void RunContext::finish_shapes() {
 
 void RunContext::commit_end(const std::string& status, const std::string& error) {
     const bool delivered = status == "completed" || status == "completed_with_errors";
+    if (pending_) {  // a page the run ends without: its failed records are still kept
+        failed_.insert(failed_.begin(), std::make_move_iterator(pending_->failed.begin()),
+                       std::make_move_iterator(pending_->failed.end()));
+        pending_.reset();
+    }
     Checkpoint c;
     // A run that did not finish keeps only what its last checkpoint made durable.
-    c.checkpoint_json = delivered ? checkpoint_json() : committed_checkpoint_;
-    c.counts_json = counts_json();
+    c.checkpoint_json = delivered ? checkpoint_json(progress_, uncaught_) : committed_checkpoint_;
+    c.counts_json = counts_json(counts_snapshot());
     if (delivered) c.dedupe_keys.assign(new_keys_.begin(), new_keys_.end());
     c.failed = std::move(failed_);
     failed_.clear();
@@ -146,13 +222,19 @@ void RunContext::commit_end(const std::string& status, const std::string& error)
     store_.finish_run(run_, c, cursors);
 }
 
-std::string RunContext::checkpoint_json() const {
+RunContext::CountsSnapshot RunContext::counts_snapshot() const {
+    CountsSnapshot out;
+    for (const auto& [shape, c] : counts_) out[shape] = {c.in.load(), c.out.load(), c.failed.load()};
+    return out;
+}
+
+std::string RunContext::checkpoint_json(const std::map<std::string, ReceiveProgress>& progress, int64_t uncaught) const {
     rapidjson::StringBuffer b;
     json::Utf8Writer w(b);
     w.StartObject();
     w.Key("receives");
     w.StartObject();
-    for (const auto& [shape, p] : progress_) {
+    for (const auto& [shape, p] : progress) {
         w.Key(shape.c_str());
         w.StartObject();
         w.Key("pages");
@@ -165,35 +247,35 @@ std::string RunContext::checkpoint_json() const {
     }
     w.EndObject();
     w.Key("failed_records");
-    w.Int64(uncaught_);
+    w.Int64(uncaught);
     w.EndObject();
     return b.GetString();
 }
 
-std::string RunContext::counts_json() const {
+std::string RunContext::counts_json(const CountsSnapshot& counts) const {
     rapidjson::StringBuffer b;
     json::Utf8Writer w(b);
-    auto write = [&](const std::string& shape, const ShapeCounts& c) {
+    auto write = [&](const std::string& shape, const std::array<int64_t, 3>& c) {
         w.Key(shape.c_str());
         w.StartObject();
         w.Key("in");
-        w.Int64(c.in);
+        w.Int64(c[0]);
         w.Key("out");
-        w.Int64(c.out);
+        w.Int64(c[1]);
         w.Key("failed");
-        w.Int64(c.failed);
+        w.Int64(c[2]);
         w.EndObject();
     };
     // In the order records flow, so a reader sees the funnel.
     w.StartObject();
     std::set<std::string> written;
     for (const Shape* s : shapes_) {
-        auto it = counts_.find(s->id());
-        if (it == counts_.end()) continue;
+        auto it = counts.find(s->id());
+        if (it == counts.end()) continue;
         write(it->first, it->second);
         written.insert(it->first);
     }
-    for (const auto& [shape, c] : counts_)
+    for (const auto& [shape, c] : counts)
         if (!written.count(shape)) write(shape, c);
     w.EndObject();
     return b.GetString();

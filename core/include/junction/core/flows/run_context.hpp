@@ -9,10 +9,12 @@
 #include <junction/core/secrets/redactor.hpp>
 #include <junction/core/store/flow_store.hpp>
 
+#include <array>
 #include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -53,6 +55,10 @@ class RunContext {
 public:
     RunContext(RunRecord& run, std::string flow_name, FlowStore& store, InstanceRuntime& runtime,
                Redactor redactor, const RunSignals& signals);
+    // Pages still held by shapes are waited for and dropped first.
+    ~RunContext();
+    RunContext(const RunContext&) = delete;
+    RunContext& operator=(const RunContext&) = delete;
 
     const RunRecord& run() const { return run_; }
     const std::string& flow_name() const { return flow_name_; }
@@ -95,10 +101,36 @@ public:
     // try/catch: a frame collects what fails inside it.
     void push_catch(Batch* frame) { catches_.push_back(frame); }
     void pop_catch() { catches_.pop_back(); }
+    // Inside a try's body: what fails goes to its catch path now, not later.
+    bool catching() const { return !catches_.empty(); }
 
     // After a source delivered a page: makes the progress durable unless a shape still
-    // holds records of it.
-    void page_done();
+    // holds records of it. A page a send still works on in the background makes a pending
+    // checkpoint instead, committed once every such shape settled it (decision 0028);
+    // `settle_now` (a graceful stop) waits for them here.
+    void page_done(bool settle_now = false);
+
+    // What a shape does while it settles a held page (counts, failures, de-dupe keys)
+    // belongs to that page's pending checkpoint. done() at the end: commits it when this
+    // was the last shape it waited for. Without done() (the page failed) nothing is committed.
+    class Settling {
+    public:
+        Settling(RunContext& run, const Shape& shape);
+        void done();
+
+    private:
+        RunContext& run_;
+        const Shape& shape_;
+        bool counted_ = false;  // the pending checkpoint waits for this shape
+        std::map<std::string, std::array<int64_t, 3>> counts_before_;
+        size_t failed_before_ = 0, keys_before_ = 0;
+        int64_t uncaught_before_ = 0;
+    };
+    // Waits for the pages shapes hold and settles them (a failure upstream of a send leaves
+    // the page it holds whole).
+    void settle_held_pages();
+    // Waits for the pages shapes hold and drops them (the run ends without them).
+    void abandon_held_pages();
 
     // The end: every shape's finish, in order, then the final status.
     void set_shapes(std::vector<Shape*> in_order) { shapes_ = std::move(in_order); }
@@ -111,8 +143,22 @@ public:
     void restore();
 
 private:
-    std::string checkpoint_json() const;
-    std::string counts_json() const;
+    using CountsSnapshot = std::map<std::string, std::array<int64_t, 3>>;  // in, out, failed
+    // A checkpoint made at page_done that waits for shapes to settle the page they hold.
+    struct PendingCheckpoint {
+        std::map<std::string, ReceiveProgress> progress;
+        int64_t uncaught = 0;
+        CountsSnapshot counts;
+        std::vector<FailedRecord> failed;
+        std::vector<std::pair<std::string, std::string>> keys;
+        std::set<const Shape*> waiting;
+    };
+
+    void commit(Checkpoint c);
+    void commit_pending();
+    CountsSnapshot counts_snapshot() const;
+    std::string checkpoint_json(const std::map<std::string, ReceiveProgress>& progress, int64_t uncaught) const;
+    std::string counts_json(const CountsSnapshot& counts) const;
 
     RunRecord& run_;
     std::string flow_name_;
@@ -127,7 +173,9 @@ private:
     std::vector<Batch*> catches_;
     std::vector<FailedRecord> failed_;  // since the last checkpoint
     int64_t uncaught_ = 0, kept_failures_ = 0;
-    std::set<std::pair<std::string, std::string>> new_keys_;  // since the last checkpoint
+    std::set<std::pair<std::string, std::string>> new_keys_;  // not committed yet (pending ones too)
+    std::vector<std::pair<std::string, std::string>> key_log_;  // new_keys_ no pending checkpoint took
+    std::optional<PendingCheckpoint> pending_;
     std::string committed_checkpoint_ = "{}";
     std::vector<Shape*> shapes_;
     std::mutex log_mutex_;

@@ -46,6 +46,13 @@ public:
     virtual void finish(RunContext&) {}
     // True while records wait inside (a checkpoint must not pass them).
     virtual bool holds_records() const { return false; }
+    // A shape that works on a page in the background (a send) holds it until the next page
+    // reaches it: true while it does. The page's checkpoint waits for it (RunContext::page_done).
+    virtual bool holds_page() const { return false; }
+    // Waits for the page it holds and passes on what came of it.
+    virtual void settle(RunContext&) {}
+    // Waits for the page it holds and drops it: the run ends without it.
+    virtual void abandon() {}
     // A source reads records itself (a receive connection); it must be reached once per run.
     virtual bool is_source() const { return false; }
     // Whether an empty batch (a trigger with no payload) is worth passing to it: true for
