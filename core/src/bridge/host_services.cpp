@@ -1,6 +1,7 @@
 #include <junction/core/bridge/host_services.hpp>
 
 #include <junction/core/common/log.hpp>
+#include <junction/core/net/request_slots.hpp>
 #include <junction/core/secrets/clear_text.hpp>
 
 #include <algorithm>
@@ -53,6 +54,8 @@ bool can_send(jn_call* call) {
     return false;
 }
 
+// The batch's requests run at once, as many in flight as the call's request slots grant
+// (one at a time without them); results go back in index order on the calling thread.
 jn_status host_http_request_batch(jn_call* call, const jn_http_request* const* requests, size_t count,
                                   jn_http_result_fn on_result, void* user) {
     if (!call || (!requests && count > 0) || !on_result) return JN_ERR_INVALID_REQUEST;
@@ -97,12 +100,16 @@ jn_status host_http_request(jn_call* call, const jn_http_request* request,
     struct One {
         jn_http_response_fn on_response;
         void* user;
+        bool handing_results;  // as the plugin called: a request it makes from the answer waits as any other
         jn_status status = JN_ERR_TRANSIENT;
-    } one{on_response, user};
+    } one{on_response, user, RequestSlots::handing_results()};
     host_http_request_batch(call, &request, 1, [](void* u, size_t, jn_status status, const jn_http_response* response) {
         auto* o = static_cast<One*>(u);
         o->status = status == JN_OK && !response ? JN_ERR_TRANSIENT : status;
-        if (o->status == JN_OK) o->on_response(o->user, response);
+        if (o->status != JN_OK) return;
+        const bool batch = std::exchange(RequestSlots::handing_results(), o->handing_results);
+        o->on_response(o->user, response);
+        RequestSlots::handing_results() = batch;
     }, &one);
     return one.status;
 }
@@ -199,8 +206,6 @@ uint32_t host_is_cancelled(jn_call* call) {
     return (call && call->cancelled && call->cancelled->load(std::memory_order_relaxed)) ? 1 : 0;
 }
 
-// The batch's requests run at once, as many in flight as the call's request slots grant
-// (one at a time without them); results go back in index order on the calling thread.
 jn_status host_emit(jn_call* call, jn_str json) {
     if (!call) return JN_ERR_INVALID_REQUEST;
     if (host_is_cancelled(call) || call->host_failed) return JN_ERR_CANCELLED;

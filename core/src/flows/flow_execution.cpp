@@ -109,7 +109,7 @@ void FlowService::execute(RunRecord run, bool resuming, const std::shared_ptr<Ac
         if (ctx) {
             // A failure before a send leaves the page it holds whole: settled, it is checkpointed
             // (decision 0028). A stop or a cancel drops it; no request of it goes out after the run.
-            if (!active->signals.stop && !active->signals.drain && !active->lost) {
+            if (!active->signals.stop && !active->lost) {
                 try {
                     ctx->settle_held_pages();
                 } catch (const std::exception&) {

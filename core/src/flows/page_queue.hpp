@@ -45,6 +45,11 @@ public:
         changed_.notify_all();
         return page;
     }
+    // True when pop() would not wait.
+    bool ready() {
+        std::lock_guard lock(mutex_);
+        return finished_ || !pages_.empty();
+    }
     void close() {
         std::lock_guard lock(mutex_);
         closed_ = true;

@@ -183,7 +183,18 @@ void RunContext::Settling::done() {
     std::move(keys.begin() + static_cast<std::ptrdiff_t>(keys_before_), keys.end(), std::back_inserter(p.keys));
     keys.resize(keys_before_);
     p.waiting.erase(&shape_);
-    if (p.waiting.empty()) run_.commit_pending();
+    if (!p.waiting.empty()) return;
+    for (const Shape* s : run_.shapes_)
+        if (s->holds_records()) {
+            // A shape after the send holds records of the page (a rebatch): no checkpoint may
+            // pass them. What the pending one took goes back to the state the next one is made of.
+            run_.failed_.insert(run_.failed_.begin(), std::make_move_iterator(p.failed.begin()),
+                                std::make_move_iterator(p.failed.end()));
+            run_.key_log_.insert(run_.key_log_.begin(), p.keys.begin(), p.keys.end());
+            run_.pending_.reset();
+            return;
+        }
+    run_.commit_pending();
 }
 
 void RunContext::finish_shapes() {

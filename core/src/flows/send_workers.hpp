@@ -34,15 +34,15 @@ public:
     // Queues `task` to run on a worker. `task` must not throw.
     void post(std::function<void()> task) {
         std::lock_guard lock(mutex_);
-        tasks_.push_back(std::move(task));
-        if (tasks_.size() > idle_ && threads_.size() < max_threads_)
+        // The thread first: if it cannot start, nothing was queued.
+        if (tasks_.size() >= idle_ && threads_.size() < max_threads_)
             threads_.emplace_back([this] {
                 static std::atomic<unsigned> started{0};
                 name_this_thread("jn-send", started);
                 loop();
             });
-        else
-            posted_.notify_one();
+        tasks_.push_back(std::move(task));
+        posted_.notify_one();
     }
 
 private:

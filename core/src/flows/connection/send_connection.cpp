@@ -55,13 +55,24 @@ public:
 
 protected:
     void process(Batch batch, RunContext& run) override {
-        auto page = start(std::move(batch), run);
         if (!in_background(run)) {
+            auto page = start(std::move(batch), run);
             page->wait();
             return pass_on(*page, run);
         }
-        // This page goes out while the one before it, if any, is settled.
-        auto previous = std::exchange(held_, std::move(page));
+        auto previous = std::exchange(held_, nullptr);
+        if (previous) {
+            // Its calls end before this page's start: the same few threads, each with many
+            // requests in flight, send the run (more calls at once would split the slots
+            // thinner and cost more CPU per request).
+            previous->wait();
+            // A failed page fails the run here (settling it throws): this page is not sent.
+            if (previous->failed()) {
+                const auto failed = std::move(previous);
+                settle(*failed, run);
+            }
+        }
+        held_ = start(std::move(batch), run);
         if (!previous) return;
         try {
             settle(*previous, run);
@@ -95,6 +106,12 @@ private:
         void wait() {
             std::unique_lock lock(mutex);
             finished.wait(lock, [&] { return unfinished == 0; });
+        }
+        // Some call failed or was not made (its calls must be done).
+        bool failed() const {
+            for (const auto& o : outcomes)
+                if (o.error || !o.sent) return true;
+            return false;
         }
         void one_done() {
             std::lock_guard lock(mutex);

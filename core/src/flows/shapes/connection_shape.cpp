@@ -99,7 +99,12 @@ protected:
             }
         });
         try {
-            while (auto page = pages.pop()) {
+            for (;;) {
+                // The source is behind the flow: what the sends hold is settled and checkpointed
+                // before the wait, so a stop during it finds nothing sent and not checkpointed.
+                if (!pages.ready()) run.settle_held_pages();
+                auto page = pages.pop();
+                if (!page) break;
                 deliver(*page, run, progress);
                 // A graceful stop: this page is checkpointed; the rest waits for the restart.
                 if (run.draining()) throw RunStopped("the host is stopping");
