@@ -5,14 +5,19 @@
 // --client curl 16 threads of the host's libcurl client. Prints requests per second,
 // p50/p99/max latency and the daemon's CPU use for: the first page of GET /v1/instances
 // (100 items, the default), a 1,000-item page, a page from the middle (?after=), and
-// GET /healthz as the transport's ceiling.
+// GET /healthz as the transport's ceiling. With --with-run the first request is measured
+// again while flow runs go in the same daemon, back to back (a JSON-lines file of 100,000
+// records through a map into another, the jsonl connector, no HTTP): the issue's "a flow run
+// going at the same time", with the run's records/s alone and under the load.
 //
-//   bench_api [--instances N] [--clients N] [--seconds S] [--client wrk|curl]
+//   bench_api [--instances N] [--clients N] [--seconds S] [--client wrk|curl] [--with-run]
 #include "bench_machine.hpp"
 
 #include "service_processes.hpp"
 
 #include <junction/core/net/http_client.hpp>
+
+#include <rapidjson/document.h>
 
 #include <algorithm>
 #include <atomic>
@@ -20,6 +25,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -27,6 +34,7 @@
 
 using namespace junction::testing;
 using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -35,6 +43,7 @@ struct Settings {
     int clients = 16;
     double seconds = 5;
     std::string client = "wrk";
+    bool with_run = false;
 };
 
 std::string instance_name(int i) {
@@ -162,17 +171,102 @@ Figures load_with_wrk(const JunctiondProcess& d, const std::string& path, const 
     return f;
 }
 
+// Flow runs back to back while `busy` is set: records/s of the runs that ended (a run cut
+// short at the end counts what it moved).
+class BackgroundRuns {
+public:
+    explicit BackgroundRuns(const JunctiondProcess& d) : d_(d) {}
+
+    // One run alone: records/s.
+    double once() {
+        const auto t0 = Clock::now();
+        const long records = run_one(nullptr);
+        return static_cast<double>(records) / std::chrono::duration<double>(Clock::now() - t0).count();
+    }
+
+    void start() {
+        busy_ = true;
+        started_ = Clock::now();
+        thread_ = std::thread([this] {
+            while (busy_) records_ += run_one(&busy_);
+        });
+    }
+    // Records/s since start().
+    double stop() {
+        busy_ = false;
+        thread_.join();
+        return static_cast<double>(records_) / std::chrono::duration<double>(Clock::now() - started_).count();
+    }
+
+private:
+    // Starts a run and waits for it (cancels it when `going` turns false); records it wrote.
+    long run_one(const std::atomic<bool>* going) {
+        const HttpAnswer started = d_.call("POST", "/v1/flows/background/runs");
+        if (started.status != 202) throw std::runtime_error("the background run did not start: " + started.body);
+        rapidjson::Document r;
+        r.Parse(started.body.c_str());
+        const std::string id = r["id"].GetString();
+        bool cancelled = false;
+        for (;;) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            if (going && !*going && !cancelled) {
+                d_.call("POST", "/v1/runs/" + id + "/cancel");
+                cancelled = true;
+            }
+            r.Parse(d_.call("GET", "/v1/runs/" + id).body.c_str());
+            const std::string status = r["status"].GetString();
+            if (status == "queued" || status == "running") continue;
+            if (status != "completed" && status != "cancelled")
+                throw std::runtime_error("the background run ended " + status + ": " + r["error"].GetString());
+            return r["counts"].HasMember("sink") ? r["counts"]["sink"]["out"].GetInt64() : 0;
+        }
+    }
+
+    const JunctiondProcess& d_;
+    std::atomic<bool> busy_{false};
+    std::atomic<long> records_{0};
+    Clock::time_point started_;
+    std::thread thread_;
+};
+
+void add_background_flow(const JunctiondProcess& d, const fs::path& data) {
+    {
+        std::ofstream f(data / "big.jsonl");
+        for (int i = 1; i <= 100'000; ++i)
+            f << R"({"id":)" << i << R"(,"email":"customer)" << i << R"(@example.com","total":")" << i % 997 << R"(.50"})" << "\n";
+    }
+    for (const auto& [name, file] : {std::pair{"bench-source", "big.jsonl"}, std::pair{"bench-sink", "copy.jsonl"}}) {
+        const HttpAnswer a = d.call("POST", "/v1/instances", std::string(R"({"connector":"jsonl","name":")") + name +
+                                                                 R"(","config":{"path":")" + (data / file).string() +
+                                                                 R"(","page_size":250}})");
+        if (a.status != 201) throw std::runtime_error("adding " + std::string(name) + " failed: " + a.body);
+    }
+    const HttpAnswer a = d.call("POST", "/v1/flows", R"({"name": "background", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "read", "type": "connection", "instance": "bench-source", "endpoint": "records.receive", "direction": "receive", "next": "map"},
+      {"id": "map", "type": "map", "next": "sink", "fields": [
+        {"target": "/externalId", "source": "/id", "transforms": [{"op": "to_string"}, {"op": "prefix", "value": "SHOP-"}]},
+        {"target": "/email", "source": "/email"}, {"target": "/total", "source": "/total", "transforms": [{"op": "to_number"}]}]},
+      {"id": "sink", "type": "connection", "instance": "bench-sink", "endpoint": "records.send", "direction": "send"}]})");
+    if (a.status != 201) throw std::runtime_error("saving the background flow failed: " + a.body);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     Settings s;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--instances")) s.instances = std::stoi(argv[i + 1]);
+    for (int i = 1; i < argc; i += 2) {
+        if (!std::strcmp(argv[i], "--with-run")) {
+            s.with_run = true;
+            --i;
+            continue;
+        }
+        if (i + 1 >= argc) i = argc;  // an option without its value: the usage below
+        else if (!std::strcmp(argv[i], "--instances")) s.instances = std::stoi(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--clients")) s.clients = std::stoi(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--seconds")) s.seconds = std::stod(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--client")) s.client = argv[i + 1];
         else {
-            std::fprintf(stderr, "usage: bench_api [--instances N] [--clients N] [--seconds S] [--client wrk|curl]\n");
+            std::fprintf(stderr, "usage: bench_api [--instances N] [--clients N] [--seconds S] [--client wrk|curl] [--with-run]\n");
             return 2;
         }
     }
@@ -199,6 +293,18 @@ int main(int argc, char** argv) {
             const Figures f = s.client == "wrk" ? load_with_wrk(d, path, s) : load(d, path, s);
             std::printf("GET %-40s %10.0f %8.2f %8.2f %8.2f %9zu %10.0f%%\n", path.c_str(), f.requests_per_second, f.p50_ms,
                         f.p99_ms, f.max_ms, f.bytes, f.daemon_cpu * 100);
+        }
+        if (s.with_run) {
+            add_background_flow(d, data.path());
+            BackgroundRuns runs(d);
+            const double alone = runs.once();
+            runs.start();
+            const Figures f = s.client == "wrk" ? load_with_wrk(d, "/v1/instances", s) : load(d, "/v1/instances", s);
+            const double loaded = runs.stop();
+            std::printf("GET %-40s %10.0f %8.2f %8.2f %8.2f %9zu %10.0f%%\n", "/v1/instances (a flow run going)",
+                        f.requests_per_second, f.p50_ms, f.p99_ms, f.max_ms, f.bytes, f.daemon_cpu * 100);
+            std::printf("\nthe flow run (100,000 records, jsonl -> map -> jsonl): %.0f records/s alone, %.0f records/s "
+                        "while the API was under load\n", alone, loaded);
         }
         std::printf("\njunctiond peak RSS %.1f MiB\n", static_cast<double>(d.peak_rss_kib()) / 1024);
     } catch (const std::exception& e) {
