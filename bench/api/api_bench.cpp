@@ -260,11 +260,11 @@ int main(int argc, char** argv) {
             --i;
             continue;
         }
-        if (i + 1 >= argc) i = argc;  // an option without its value: the usage below
-        else if (!std::strcmp(argv[i], "--instances")) s.instances = std::stoi(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--clients")) s.clients = std::stoi(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--seconds")) s.seconds = std::stod(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--client")) s.client = argv[i + 1];
+        const bool has_value = i + 1 < argc;
+        if (has_value && !std::strcmp(argv[i], "--instances")) s.instances = std::stoi(argv[i + 1]);
+        else if (has_value && !std::strcmp(argv[i], "--clients")) s.clients = std::stoi(argv[i + 1]);
+        else if (has_value && !std::strcmp(argv[i], "--seconds")) s.seconds = std::stod(argv[i + 1]);
+        else if (has_value && !std::strcmp(argv[i], "--client")) s.client = argv[i + 1];
         else {
             std::fprintf(stderr, "usage: bench_api [--instances N] [--clients N] [--seconds S] [--client wrk|curl] [--with-run]\n");
             return 2;
