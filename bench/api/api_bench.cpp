@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -176,6 +177,10 @@ Figures load_with_wrk(const JunctiondProcess& d, const std::string& path, const 
 class BackgroundRuns {
 public:
     explicit BackgroundRuns(const JunctiondProcess& d) : d_(d) {}
+    ~BackgroundRuns() {
+        busy_ = false;
+        if (thread_.joinable()) thread_.join();
+    }
 
     // One run alone: records/s.
     double once() {
@@ -188,13 +193,18 @@ public:
         busy_ = true;
         started_ = Clock::now();
         thread_ = std::thread([this] {
-            while (busy_) records_ += run_one(&busy_);
+            try {
+                while (busy_) records_ += run_one(&busy_);
+            } catch (...) {
+                failure_ = std::current_exception();
+            }
         });
     }
     // Records/s since start().
     double stop() {
         busy_ = false;
         thread_.join();
+        if (failure_) std::rethrow_exception(failure_);
         return static_cast<double>(records_) / std::chrono::duration<double>(Clock::now() - started_).count();
     }
 
@@ -204,7 +214,12 @@ private:
         const HttpAnswer started = d_.call("POST", "/v1/flows/background/runs");
         if (started.status != 202) throw std::runtime_error("the background run did not start: " + started.body);
         rapidjson::Document r;
-        r.Parse(started.body.c_str());
+        const auto parse = [&](const std::string& body) {
+            if (r.Parse(body.c_str()).HasParseError() || !r.IsObject() || !r.HasMember("id") || !r["id"].IsString() ||
+                !r.HasMember("status") || !r["status"].IsString())
+                throw std::runtime_error("not a run: " + body);
+        };
+        parse(started.body);
         const std::string id = r["id"].GetString();
         bool cancelled = false;
         for (;;) {
@@ -213,11 +228,12 @@ private:
                 d_.call("POST", "/v1/runs/" + id + "/cancel");
                 cancelled = true;
             }
-            r.Parse(d_.call("GET", "/v1/runs/" + id).body.c_str());
+            parse(d_.call("GET", "/v1/runs/" + id).body);
             const std::string status = r["status"].GetString();
             if (status == "queued" || status == "running") continue;
             if (status != "completed" && status != "cancelled")
-                throw std::runtime_error("the background run ended " + status + ": " + r["error"].GetString());
+                throw std::runtime_error("the background run ended " + status + ": " +
+                                         (r.HasMember("error") && r["error"].IsString() ? r["error"].GetString() : ""));
             return r["counts"].HasMember("sink") ? r["counts"]["sink"]["out"].GetInt64() : 0;
         }
     }
@@ -227,6 +243,7 @@ private:
     std::atomic<long> records_{0};
     Clock::time_point started_;
     std::thread thread_;
+    std::exception_ptr failure_;  // what ended the thread, rethrown by stop()
 };
 
 void add_background_flow(const JunctiondProcess& d, const fs::path& data) {

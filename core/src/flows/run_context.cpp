@@ -106,8 +106,13 @@ bool RunContext::seen_before(const std::string& scope, const std::string& key) {
 void RunContext::page_done(bool settle_now) {
     for (const Shape* s : shapes_)
         if (s->holds_records()) return;
-    // A page held since an earlier checkpoint (a page that did not reach the send): its turn first.
-    if (pending_) settle_held_pages();
+    // A page held since an earlier checkpoint (a page that did not reach the send): its turn
+    // first. Settling it may fill a shape after the send (a rebatch): then no checkpoint.
+    if (pending_) {
+        settle_held_pages();
+        for (const Shape* s : shapes_)
+            if (s->holds_records()) return;
+    }
     std::set<const Shape*> holding;
     for (const Shape* s : shapes_)
         if (s->holds_page()) holding.insert(s);

@@ -72,7 +72,12 @@ protected:
                 settle(*failed, run);
             }
         }
-        held_ = start(std::move(batch), run);
+        try {
+            held_ = start(std::move(batch), run);
+        } catch (...) {
+            held_ = std::move(previous);  // whole: the run's failure path settles it
+            throw;
+        }
         if (!previous) return;
         try {
             settle(*previous, run);
