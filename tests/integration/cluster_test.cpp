@@ -15,6 +15,7 @@
 #include "order_sync.hpp"
 #include "postgres_server.hpp"
 #include "test_paths.hpp"
+#include "test_scale.hpp"
 
 #include <atomic>
 #include <cstdlib>
@@ -67,6 +68,18 @@ struct Cluster {
         for (const auto& h : cluster["hosts"].GetArray())
             if (h["id"].GetString() == id && h["connectors"].HasMember(connector.c_str()))
                 out[connector] = h["connectors"][connector.c_str()].GetString();
+        return out;
+    }
+
+    // When a wait fails: the run as the database has it, and how each live host's log ends.
+    std::string report(const std::string& run_id) {
+        std::string out;
+        for (size_t i = 0; i < hosts.size(); ++i) {
+            if (hosts[i]->pid() <= 0) continue;  // killed, not started again yet
+            if (out.empty()) out = hosts[i]->call("GET", "/v1/runs/" + run_id).body + "\n";
+            const std::string log = read_text(hosts[i]->log_file());
+            out += "--- " + ids[i] + "'s log ends with:\n" + log.substr(log.size() - std::min<size_t>(log.size(), 3000)) + "\n";
+        }
         return out;
     }
 
@@ -245,14 +258,15 @@ TEST_CASE("three hosts: a host that refuses a version is named by the apply, and
 
 TEST_CASE("three hosts: a 50,000-order sync whose host is killed at random points is completed by the others") {
     Cluster c(3);
-    Simulator shop({"--api", "shopify", "--items", "50000", "--token", "shpat_test", "--rate-limit", "off"});
+    const int64_t orders = scaled(50'000);  // test_scale.hpp
+    Simulator shop({"--api", "shopify", "--items", std::to_string(orders), "--token", "shpat_test", "--rate-limit", "off"});
     NetSuite ns;
     Daemon& a = *c.hosts[0];
     a.add_instance("shopify", "shop", shopify_config(shop, false));
     a.add_instance("netsuite", "netsuite", ns.config());
     a.save_flow(sync_flow("big-sync", {{"SHOP", "shop"}}));
     const auto expected = expected_sales_orders(shop, "SHOP");
-    REQUIRE(expected.size() == 48000);
+    REQUIRE(expected.size() == static_cast<size_t>(orders / 25 * 24));  // one in 25 is cancelled
     const std::string run_id = a.start_run("big-sync");
 
     // Who holds the run, once it has moved past `progress` (a host that took it over has
@@ -268,8 +282,8 @@ TEST_CASE("three hosts: a 50,000-order sync whose host is killed at random point
         return holder;
     };
     std::mt19937 random(std::random_device{}());
-    std::uniform_int_distribution<int64_t> point(2'000, 30'000);
-    std::vector<int64_t> points(4);
+    std::uniform_int_distribution<int64_t> point(orders / 25, orders * 3 / 5);
+    std::vector<int64_t> points(static_cast<size_t>(scaled(4, 2)));
     for (auto& p : points) p = point(random);
     std::sort(points.begin(), points.end());
     int64_t progress = 0;
@@ -285,10 +299,11 @@ TEST_CASE("three hosts: a 50,000-order sync whose host is killed at random point
         Daemon& asker = &victim == c.hosts[0].get() ? *c.hosts[1] : *c.hosts[0];
         check_sink(ns.received(), expected, false);
         std::string next;
-        REQUIRE(eventually([&] {
+        const bool taken_over = eventually([&] {
             next = asker.run(run_id)["host"].GetString();
             return !next.empty() && next != holder;
-        }, 60s));
+        }, 60s);
+        if (!taken_over) FAIL("no host took the run over within 60 s of " << holder << "'s end:\n" << c.report(run_id));
         takeovers.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count());
         progress = count(asker.run(run_id), "upsert", "out");
         victim.start();  // back in the cluster, holding nothing

@@ -11,6 +11,7 @@
 #include "order_sync.hpp"
 #include "postgres_server.hpp"
 #include "test_paths.hpp"
+#include "test_scale.hpp"
 
 #include <junction/core/net/http_client.hpp>
 
@@ -107,20 +108,21 @@ TEST_CASE("a flow that does not fit is refused with the shape and field of every
 }
 
 TEST_CASE("crash safety: the daemon killed at 20 random points of a 50,000-order sync loses and repeats nothing") {
-    Simulator shop({"--api", "shopify", "--items", "50000", "--token", "shpat_test", "--rate-limit", "off"});
+    const int64_t orders = scaled(50'000), kill_points = scaled(20, 4);  // test_scale.hpp
+    Simulator shop({"--api", "shopify", "--items", std::to_string(orders), "--token", "shpat_test", "--rate-limit", "off"});
     NetSuite ns;
     Daemon d;
     d.add_instance("shopify", "shop", shopify_config(shop, false));
     d.add_instance("netsuite", "netsuite", ns.config());
     d.save_flow(sync_flow("big-sync", {{"SHOP", "shop"}}));
     const auto expected = expected_sales_orders(shop, "SHOP");
-    REQUIRE(expected.size() == 48000);
+    REQUIRE(expected.size() == static_cast<size_t>(orders / 25 * 24));  // one in 25 is cancelled
     const std::string run_id = d.start_run("big-sync");
 
-    // 20 kill points spread at random over the sync, by how many orders it has delivered.
+    // The kill points spread at random over the sync, by how many orders it has delivered.
     std::mt19937 random(std::random_device{}());
-    std::uniform_int_distribution<int64_t> point(0, 47'000);
-    std::vector<int64_t> points(20);
+    std::uniform_int_distribution<int64_t> point(0, orders * 47 / 50);
+    std::vector<int64_t> points(static_cast<size_t>(kill_points));
     for (auto& p : points) p = point(random);
     std::sort(points.begin(), points.end());
     size_t kills = 0, last = 0;
@@ -147,7 +149,7 @@ TEST_CASE("crash safety: the daemon killed at 20 random points of a 50,000-order
         resumed_at = count(d.run(run_id), "upsert", "out");
     }
     INFO("killed " << kills << " times; NetSuite held " << last << " orders at the last kill");
-    CHECK(kills == 20);
+    CHECK(kills == static_cast<size_t>(kill_points));
     const auto final_run = d.wait_run(run_id, 300s);
     CHECK_MESSAGE(std::string(final_run["status"].GetString()) == "completed", std::string(final_run["error"].GetString()));
     CHECK(final_run["resumed"].GetBool());
@@ -155,7 +157,7 @@ TEST_CASE("crash safety: the daemon killed at 20 random points of a 50,000-order
 }
 
 TEST_CASE("a daemon told to stop pauses its run at a page and resumes it when started again") {
-    Simulator shop({"--api", "shopify", "--items", "20000", "--token", "shpat_test", "--rate-limit", "off"});
+    Simulator shop({"--api", "shopify", "--items", std::to_string(scaled(20'000, 2)), "--token", "shpat_test", "--rate-limit", "off"});
     NetSuite ns;
     Daemon d;
     const std::string run_id = start_sync_until(d, shop, ns, "paused-sync", 2000);
@@ -188,7 +190,7 @@ TEST_CASE("a daemon told to stop pauses its run at a page and resumes it when st
 }
 
 TEST_CASE("a drained daemon hands its run back at a page, takes no other, and says so in the cluster list") {
-    Simulator shop({"--api", "shopify", "--items", "20000", "--token", "shpat_test", "--rate-limit", "off"});
+    Simulator shop({"--api", "shopify", "--items", std::to_string(scaled(20'000, 2)), "--token", "shpat_test", "--rate-limit", "off"});
     NetSuite ns;
     Daemon d;
     const std::string run_id = start_sync_until(d, shop, ns, "drained-sync", 2000);
