@@ -76,7 +76,13 @@ struct Cluster {
         std::string out;
         for (size_t i = 0; i < hosts.size(); ++i) {
             if (hosts[i]->pid() <= 0) continue;  // killed, not started again yet
-            if (out.empty()) out = hosts[i]->call("GET", "/v1/runs/" + run_id).body + "\n";
+            if (out.empty()) {
+                try {
+                    out = hosts[i]->call("GET", "/v1/runs/" + run_id).body + "\n";
+                } catch (const std::exception& e) {  // a host that died on its own
+                    out = ids[i] + " does not answer: " + e.what() + "\n";
+                }
+            }
             const std::string log = read_text(hosts[i]->log_file());
             out += "--- " + ids[i] + "'s log ends with:\n" + log.substr(log.size() - std::min<size_t>(log.size(), 3000)) + "\n";
         }
@@ -282,7 +288,8 @@ TEST_CASE("three hosts: a 50,000-order sync whose host is killed at random point
         return holder;
     };
     std::mt19937 random(std::random_device{}());
-    std::uniform_int_distribution<int64_t> point(orders / 25, orders * 3 / 5);
+    // The last point leaves more than half the orders: the drain below finds the run running.
+    std::uniform_int_distribution<int64_t> point(orders / 25, orders * 2 / 5);
     std::vector<int64_t> points(static_cast<size_t>(scaled(4, 2)));
     for (auto& p : points) p = point(random);
     std::sort(points.begin(), points.end());
@@ -317,8 +324,8 @@ TEST_CASE("three hosts: a 50,000-order sync whose host is killed at random point
     const std::string holder = holder_after(progress);
     const Answer drained = c.host(holder).call("POST", "/v1/daemon/drain", R"({"grace_seconds": 30})");
     REQUIRE(drained.status == 200);
-    const auto run_now = a.run(run_id);
-    if (std::string(run_now["status"].GetString()) == "running") {
+    const bool running_at_drain = std::string(a.run(run_id)["status"].GetString()) == "running";
+    if (running_at_drain) {
         CHECK(drained.json()["handed_back"].GetInt64() == 1);
         CHECK(eventually([&] {
             const std::string h = a.run(run_id)["host"].GetString();
@@ -329,5 +336,8 @@ TEST_CASE("three hosts: a 50,000-order sync whose host is killed at random point
     CHECK_MESSAGE(std::string(final_run["status"].GetString()) == "completed", std::string(final_run["error"].GetString()));
     CHECK(final_run["resumed"].GetBool());
     check_sink(ns.received(), expected);  // every order exactly as computed, none lost
-    CHECK(std::string(final_run["host"].GetString()) != holder);
+    if (running_at_drain)
+        CHECK(std::string(final_run["host"].GetString()) != holder);
+    else
+        MESSAGE("the run completed before the drain: the drain moved nothing");
 }
