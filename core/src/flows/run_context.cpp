@@ -103,15 +103,19 @@ bool RunContext::seen_before(const std::string& scope, const std::string& key) {
     return stored;
 }
 
-void RunContext::page_done(bool settle_now) {
+bool RunContext::any_shape_holds_records() const {
     for (const Shape* s : shapes_)
-        if (s->holds_records()) return;
+        if (s->holds_records()) return true;
+    return false;
+}
+
+void RunContext::page_done(bool settle_now) {
+    if (any_shape_holds_records()) return;
     // A page held since an earlier checkpoint (a page that did not reach the send): its turn
     // first. Settling it may fill a shape after the send (a rebatch): then no checkpoint.
     if (pending_) {
         settle_held_pages();
-        for (const Shape* s : shapes_)
-            if (s->holds_records()) return;
+        if (any_shape_holds_records()) return;
     }
     std::set<const Shape*> holding;
     for (const Shape* s : shapes_)
@@ -189,16 +193,15 @@ void RunContext::Settling::done() {
     keys.resize(keys_before_);
     p.waiting.erase(&shape_);
     if (!p.waiting.empty()) return;
-    for (const Shape* s : run_.shapes_)
-        if (s->holds_records()) {
-            // A shape after the send holds records of the page (a rebatch): no checkpoint may
-            // pass them. What the pending one took goes back to the state the next one is made of.
-            run_.failed_.insert(run_.failed_.begin(), std::make_move_iterator(p.failed.begin()),
-                                std::make_move_iterator(p.failed.end()));
-            run_.key_log_.insert(run_.key_log_.begin(), p.keys.begin(), p.keys.end());
-            run_.pending_.reset();
-            return;
-        }
+    if (run_.any_shape_holds_records()) {
+        // A shape after the send holds records of the page (a rebatch): no checkpoint may
+        // pass them. What the pending one took goes back to the state the next one is made of.
+        run_.failed_.insert(run_.failed_.begin(), std::make_move_iterator(p.failed.begin()),
+                            std::make_move_iterator(p.failed.end()));
+        run_.key_log_.insert(run_.key_log_.begin(), p.keys.begin(), p.keys.end());
+        run_.pending_.reset();
+        return;
+    }
     run_.commit_pending();
 }
 

@@ -156,6 +156,8 @@ private:
 
     void commit(Checkpoint c);
     void commit_pending();
+    // A shape holds records of the page (a batch or rebatch not yet full): no checkpoint may pass them.
+    bool any_shape_holds_records() const;
     CountsSnapshot counts_snapshot() const;
     std::string checkpoint_json(const std::map<std::string, ReceiveProgress>& progress, int64_t uncaught) const;
     std::string counts_json(const CountsSnapshot& counts) const;
