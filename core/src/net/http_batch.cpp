@@ -38,7 +38,7 @@ using Clock = std::chrono::steady_clock;
 
 // How far past the oldest result not yet handed on a batch may start requests: answers
 // that finish early wait in memory for it, and this bounds how many do, and how many bytes.
-constexpr size_t kMaxAhead = 32;
+constexpr size_t kMaxAhead = HttpClient::kBatchMaxInFlight;
 constexpr size_t kMaxWaitingBytes = 16u << 20;
 
 // One request of the batch, from its start until its result is handed on.

@@ -13,12 +13,14 @@
 #include <junction/core/common/json_schema.hpp>
 #include <junction/core/flows/run_context.hpp>
 #include <junction/core/instances/instance_runtime.hpp>
+#include <junction/core/net/http_client.hpp>
 #include <junction/core/net/request_slots.hpp>
 
 #include <junction/json/utf8_writer.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <exception>
 #include <limits>
@@ -35,7 +37,8 @@ public:
         : Shape(std::move(id)), instance_(std::move(instance)), instance_name_(std::move(instance_name)), endpoint_(op.name),
           batch_size_(static_cast<size_t>(spec.integer("batch_size", 1, 10'000).value_or(100))),
           concurrency_(static_cast<size_t>(spec.integer("concurrency", 1, 64).value_or(1))),
-          next_(link_from(spec, "next")), slots_(static_cast<std::ptrdiff_t>(concurrency_)), workers_(concurrency_) {}
+          next_(link_from(spec, "next")), slots_(static_cast<std::ptrdiff_t>(concurrency_)),
+          workers_(calls_side_by_side(batch_size_, concurrency_)) {}
     ~SendShape() override { abandon(); }
 
     bool holds_page() const override { return held_ != nullptr; }
@@ -88,6 +91,14 @@ protected:
     }
 
 private:
+    // As few calls at once as fill `concurrency`: a call's records go out together, each
+    // batch keeping up to kBatchMaxInFlight requests in flight. Slots split over more calls
+    // than that cost a wake-up per answer on each of their threads (decision 0027).
+    static size_t calls_side_by_side(size_t batch_size, size_t concurrency) {
+        const size_t per_call = std::min(batch_size, HttpClient::kBatchMaxInFlight);
+        return (concurrency + per_call - 1) / per_call;
+    }
+
     struct Outcome {
         bool sent = false;                  // the request was made (after a failure, the rest are not)
         std::vector<std::string> rejected;  // per record: why, or empty when delivered

@@ -63,6 +63,9 @@ public:
     // called once per request, in index order; `response` is null unless status is JN_OK.
     // A null request is JN_ERR_INVALID_REQUEST; requests not started once `cancelled` is
     // set are JN_ERR_CANCELLED, once the deadline passed JN_ERR_TIMEOUT.
+    // A batch starts no request more than this many past the oldest result not yet handed
+    // on: the most requests one batch keeps in flight.
+    static constexpr size_t kBatchMaxInFlight = 32;
     using BatchResultFn = std::function<void(size_t index, jn_status status, const jn_http_response* response,
                                              const std::string& error)>;
     void perform_many(const jn_http_request* const* requests, size_t count, const BatchResultFn& on_result,
