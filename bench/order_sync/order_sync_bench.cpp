@@ -32,6 +32,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -155,7 +157,12 @@ int main(int argc, char** argv) {
     std::vector<bool> modes{true, false};  // isolated first, then in-process
     int batch = 100;
     int in_flight = 8;
-    for (int i = 1; i < argc; ++i) {
+    const auto usage = [] {
+        std::fprintf(stderr, "usage: bench_order_sync [--rounds N] [--batch N] [--concurrency N] [--mode process|in-process] "
+                             "[ORDERS...]\n");
+        return 2;
+    };
+    for (int i = 1; i < argc; ++i) try {
         const std::string arg = argv[i];
         if (arg == "--rounds" && i + 1 < argc) rounds = std::stoi(argv[++i]);
         else if (arg == "--batch" && i + 1 < argc) batch = std::max(1, std::stoi(argv[++i]));
@@ -167,7 +174,13 @@ int main(int argc, char** argv) {
                 return 2;
             }
             modes = {mode == "process"};
-        } else sizes.emplace_back(std::stol(arg), 0);
+        } else if (arg.starts_with("-")) {
+            return usage();
+        } else {
+            sizes.emplace_back(std::stol(arg), 0);
+        }
+    } catch (const std::logic_error&) {  // not a number
+        return usage();
     }
     for (auto& s : sizes) s.second = std::max(1, rounds);
     if (sizes.empty()) sizes = {{20'000, rounds ? rounds : 3}, {200'000, rounds ? rounds : 1}};
