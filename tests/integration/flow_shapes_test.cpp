@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include "flow_test_daemon.hpp"
+#include "in_flight_server.hpp"
 
 #include <junction/core/store/store.hpp>
 
@@ -580,6 +581,39 @@ TEST_CASE("a concurrent send with a failing middle request accounts for every re
     }
     std::sort(failed_ids.begin(), failed_ids.end());
     CHECK(failed_ids == std::vector<int64_t>{5, 6});
+}
+
+// Issue 19: a send's calls run on as few threads as fill its concurrency (decision 0027):
+// with batches of 100 one call holds all 8 requests in flight; with batches of 1, 4 calls
+// hold one each. Either way the API sees exactly the concurrency: reached, never passed.
+TEST_CASE("a send's concurrency is reached and never passed, in batches of 100 or of 1") {
+    InFlightServer api(20);
+    Files files;
+    Daemon d;
+    const HttpAnswer uploaded = d.call("POST", "/v1/connectors/upload?file=sink.connector.json", R"({
+      "engine":"rest","manifest_version":1,"name":"sink","version":"1.0.0","display_name":"Sink",
+      "base_url":"{{settings.url}}","settings":{"url":{"type":"string"}},"required_settings":["url"],
+      "auth_methods":[{"name":"none","type":"none"}],
+      "endpoints":[{"name":"items.put","direction":"send","method":"PUT","path":"/items/{{record.id}}"}]})");
+    REQUIRE_MESSAGE(uploaded.status == 201, uploaded.body);
+    d.add_instance("sink", "sink", R"({"url":")" + api.server.url("") + R"("})");
+    add_file(d, "out", files.out("out"));
+    std::string payload;
+    for (int i = 1; i <= 200; ++i) payload += (i > 1 ? "," : "") + std::string(R"({"id":)") + std::to_string(i) + "}";
+    for (const auto& [batch, concurrency] : {std::pair{100, 8}, std::pair{1, 4}}) {
+        CAPTURE(batch);
+        api.most = 0;
+        const std::string name = "put-" + std::to_string(batch);
+        d.save_flow(R"({"name": ")" + name + R"(", "trigger": {"type": "manual"}, "shapes": [
+          {"id": "put", "type": "connection", "instance": "sink", "endpoint": "items.put", "direction": "send",
+           "batch_size": )" + std::to_string(batch) + R"(, "concurrency": )" + std::to_string(concurrency) + R"(, "next": "out"},
+          {"id": "out", "type": "connection", "instance": "out", "endpoint": "records.send", "direction": "send"}]})");
+        const auto run = d.wait_run(d.start_run(name, R"({"payload": [)" + payload + "]}"));
+        REQUIRE_MESSAGE(std::string(run["status"].GetString()) == "completed", log_text(d, run["id"].GetString()));
+        CHECK(count(run, "put", "out") == 200);
+        CHECK(api.most.load() == concurrency);
+    }
+    CHECK(ids_in(files.out("out")).size() == 400);
 }
 
 TEST_CASE("a send that passes on the API's answer gives the shapes after it the created ids") {

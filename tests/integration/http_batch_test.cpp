@@ -7,6 +7,7 @@
 
 #include "embedded_host.hpp"
 #include "http_test_server.hpp"
+#include "in_flight_server.hpp"
 
 #include <rapidjson/document.h>
 
@@ -121,24 +122,6 @@ void large_batches(Isolation isolation) {
         for (const auto& r : server.requests()) CHECK(r.body.size() > 20'000);
     }
 }
-
-// Answers after 30 ms and counts the requests it holds at once.
-struct InFlightServer {
-    std::atomic<int> now{0}, most{0};
-    HttpTestServer server{[this](const RecordedRequest& r) {
-        const int n = ++now;
-        for (int seen = most.load(); n > seen && !most.compare_exchange_weak(seen, n);) {
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(30));
-        --now;
-        return CannedResponse{200, {}, "got " + r.body.substr(0, r.body.find('.'))};
-    }};
-    std::vector<std::string> urls(int count) const {
-        std::vector<std::string> out;
-        for (int i = 0; i < count; ++i) out.push_back(server.url("/ok/" + std::to_string(i)));
-        return out;
-    }
-};
 
 void requests_in_flight(Isolation isolation) {
     Host h(isolation);
