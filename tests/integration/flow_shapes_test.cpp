@@ -584,8 +584,9 @@ TEST_CASE("a concurrent send with a failing middle request accounts for every re
 }
 
 // Issue 19: a send's calls run on as few threads as fill its concurrency (decision 0027):
-// with batches of 100 one call holds all 8 requests in flight; with batches of 1, 4 calls
-// hold one each. Either way the API sees exactly the concurrency: reached, never passed.
+// with batches of 100 one call at a time (its 8 requests in flight together), with batches
+// of 1 four calls of one request. Either way the API sees exactly the concurrency, reached
+// and never passed (how many threads carry it is bench_order_sync's CPU figure).
 TEST_CASE("a send's concurrency is reached and never passed, in batches of 100 or of 1") {
     InFlightServer api(20);
     Files files;
