@@ -57,15 +57,16 @@ public:
     jn_status perform(const jn_http_request& request, jn_http_response_fn on_response,
                       void* user, const std::atomic<bool>* cancelled, std::string& error);
 
+    // A batch starts no request more than this many past the oldest result not yet handed
+    // on: the most requests one batch keeps in flight.
+    static constexpr size_t kBatchMaxInFlight = 32;
+
     // Performs `count` requests, as many at once as `slots` grants (one at a time when
     // null; the first waits for a slot, the others take free ones), on this thread, each
     // within what is left until `deadline`. `on_result(index, status, response, error)` is
     // called once per request, in index order; `response` is null unless status is JN_OK.
     // A null request is JN_ERR_INVALID_REQUEST; requests not started once `cancelled` is
     // set are JN_ERR_CANCELLED, once the deadline passed JN_ERR_TIMEOUT.
-    // A batch starts no request more than this many past the oldest result not yet handed
-    // on: the most requests one batch keeps in flight.
-    static constexpr size_t kBatchMaxInFlight = 32;
     using BatchResultFn = std::function<void(size_t index, jn_status status, const jn_http_response* response,
                                              const std::string& error)>;
     void perform_many(const jn_http_request* const* requests, size_t count, const BatchResultFn& on_result,
