@@ -151,8 +151,11 @@ Figures load_with_wrk(const JunctiondProcess& d, const std::string& path, const 
     const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
     if (text.find("Non-2xx") != std::string::npos || text.find("Socket errors") != std::string::npos)
         throw std::runtime_error("wrk saw failed requests:\n" + text);
+    // The percentiles are looked for below "Latency Distribution": above it, a "+/- Stdev"
+    // figure such as "72.50%" would be taken for the 50% line.
     const auto after = [&](const std::string& label) {
-        const size_t at = text.find(label);
+        const size_t distribution = label.ends_with('%') ? text.find("Latency Distribution") : 0;
+        const size_t at = distribution == std::string::npos ? distribution : text.find(label, distribution);
         if (at == std::string::npos) throw std::runtime_error("no '" + label + "' in wrk's output:\n" + text);
         size_t from = text.find_first_not_of(" \t", at + label.size());
         return text.substr(from, text.find_first_of(" \t\n", from) - from);

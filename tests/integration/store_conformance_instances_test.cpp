@@ -133,6 +133,18 @@ TEST_CASE("a listed page carries each instance's sealed secrets and rotations, a
         q = {};
         q.with_rotations = false;  // a listing for display
         for (const auto& listed : store->list_instances(q)) CHECK(listed.rotated.empty());
+        q.with_sealed_values = false;  // the fields' names, and not a byte of what is sealed
+        size_t named = 0;
+        for (const auto& listed : store->list_instances(q)) {
+            const auto alone = store->find_instance(listed.id);
+            REQUIRE(listed.secrets.size() == alone->secrets.size());
+            for (size_t k = 0; k < listed.secrets.size(); ++k, ++named) {
+                CHECK(listed.secrets[k].field == alone->secrets[k].field);
+                CHECK(listed.secrets[k].nonce.empty());
+                CHECK(listed.secrets[k].ciphertext.empty());
+            }
+        }
+        CHECK(named > 0);
 
         // A page larger than one group of bound ids: the rotation of its last instance too.
         for (int i = 0; i < 300; ++i) store->insert_instance(record("m" + std::to_string(i), "z" + std::to_string(1000 + i)));

@@ -47,18 +47,18 @@ std::string shown_settings(const std::string& stored, const std::vector<SealedSe
     }
     std::string_view inside = body.substr(1, body.size() - 2);
     bool first = inside.find_first_not_of(" \t\r\n") == std::string_view::npos;
-    rapidjson::StringBuffer out;
-    out.Put('{');
-    for (const char c : inside) out.Put(c);
+    std::string out;
+    out.reserve(body.size() + secrets.size() * 24);
+    out.append(body.substr(0, body.size() - 1));  // all but the closing brace
     for (const auto& s : secrets) {
-        if (!first) out.Put(',');
+        if (!first) out += ',';
         first = false;
-        json::Utf8Writer(out).String(s.field.c_str(), static_cast<rapidjson::SizeType>(s.field.size()));
-        out.Put(':');
-        json::Utf8Writer(out).String(kRedacted);
+        out += json::quote(s.field);
+        out += ':';
+        out += json::quote(kRedacted);
     }
-    out.Put('}');
-    return std::string(out.GetString(), out.GetSize());
+    out += '}';
+    return out;
 }
 
 std::string join(const std::vector<std::string>& items, const char* sep) {
@@ -137,9 +137,14 @@ bool is_secret_field(const Manifest& manifest, std::string_view field) {
 std::string InstanceView::to_json() const {
     rapidjson::StringBuffer buffer;
     json::Utf8Writer w(buffer);
+    write_json(w);
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+void InstanceView::write_json(json::Utf8Writer& w) const {
     auto str = [&](const char* k, const std::string& v) {
         w.Key(k);
-        w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+        w.String(v);
     };
     w.StartObject();
     str("id", id);
@@ -154,14 +159,13 @@ std::string InstanceView::to_json() const {
     w.RawValue(settings_json.c_str(), settings_json.size(), rapidjson::kObjectType);
     w.Key("secret_fields");
     w.StartArray();
-    for (const auto& f : secret_fields) w.String(f.c_str());
+    for (const auto& f : secret_fields) w.String(f);
     w.EndArray();
     w.Key("created_ms"); w.Int64(created_ms);
     w.Key("updated_ms"); w.Int64(updated_ms);
     w.Key("tested_ms"); w.Int64(tested_ms);
     w.Key("revision"); w.Int64(revision);
     w.EndObject();
-    return std::string(buffer.GetString(), buffer.GetSize());
 }
 
 InstanceService::InstanceService(Store& store, const SecretBox& secrets,
@@ -219,9 +223,14 @@ InstancePage InstanceService::list(const InstanceQuery& query) {
     InstanceQuery q = query;
     q.limit = std::clamp<size_t>(q.limit, 1, 1000);
     q.with_rotations = false;  // a listing shows which fields are secret, never a value
+    q.with_sealed_values = false;
     InstancePage page;
-    std::map<std::string, std::string> reasons;  // quarantine, by package
-    for (const auto& r : store_.list_instances(q)) page.items.push_back(view(r, &reasons));
+    std::map<std::pair<std::string, std::string>, Standing> standings;  // by connector and pin
+    for (auto& r : store_.list_instances(q)) {
+        auto [known, added] = standings.try_emplace({r.connector, r.version_pin});
+        if (added) known->second = standing(r.connector, r.version_pin);
+        page.items.push_back(view(std::move(r), known->second));
+    }
     if (page.items.size() == q.limit) page.next_after = page.items.back().name;
     return page;
 }
@@ -372,45 +381,52 @@ void InstanceService::check_uninstall_allowed(std::string_view connector, std::s
                     "; delete or move those instances first");
 }
 
-InstanceView InstanceService::view(const InstanceRecord& r, std::map<std::string, std::string>* reasons) const {
+InstanceService::Standing InstanceService::standing(const std::string& connector, const std::string& version_pin) const {
+    Standing s;
+    const auto manifest = runtime_.manifest_for(connector, version_pin);
+    s.installed = manifest != nullptr;
+    if (manifest) s.version = manifest->version;
+    // The version it runs on crashed the daemon: say so rather than a stale test result.
+    const auto package = registry_.package(connector, manifest ? manifest->version : version_pin);
+    if (!package) return s;
+    const std::string why = registry_.quarantine_reason(*package);  // a marker file's
+    if (!why.empty())
+        s.quarantined = "connector " + package->id() + " is quarantined: " + why +
+                        "; install a fixed build and apply it, or try this one again with "
+                        "`junction connectors release " + package->name + "`";
+    return s;
+}
+
+InstanceView InstanceService::view(InstanceRecord r) const {
+    const Standing s = standing(r.connector, r.version_pin);
+    return view(std::move(r), s);
+}
+
+InstanceView InstanceService::view(InstanceRecord r, const Standing& standing) const {
     InstanceView v;
-    v.id = r.id;
-    v.name = r.name;
-    v.connector = r.connector;
-    v.version_pin = r.version_pin;
-    v.auth_method = r.auth_method;
+    v.version = standing.version;
+    if (!standing.quarantined.empty()) {
+        v.status = "connector_quarantined";
+        v.status_detail = standing.quarantined;
+    } else if (!standing.installed) {
+        v.status = "connector_missing";
+        v.status_detail = "connector " + r.connector + (r.version_pin.empty() ? "" : "@" + r.version_pin) +
+                          " is not installed";
+    } else {
+        v.status = std::move(r.test_status);
+        v.status_detail = std::move(r.test_detail);
+    }
+    for (const auto& s : r.secrets) v.secret_fields.push_back(s.field);
+    v.settings_json = shown_settings(r.settings_json, r.secrets);
+    v.id = std::move(r.id);
+    v.name = std::move(r.name);
+    v.connector = std::move(r.connector);
+    v.version_pin = std::move(r.version_pin);
+    v.auth_method = std::move(r.auth_method);
     v.created_ms = r.created_ms;
     v.updated_ms = r.updated_ms;
     v.tested_ms = r.tested_ms;
     v.revision = r.revision;
-    const auto version = runtime_.manifest_for(r.connector, r.version_pin);
-    v.version = version ? version->version : "";
-    v.status = version ? r.test_status : "connector_missing";
-    v.status_detail = version ? r.test_detail
-                              : "connector " + r.connector +
-                                    (r.version_pin.empty() ? "" : "@" + r.version_pin) +
-                                    " is not installed";
-    // The version it runs on crashed the daemon: say so rather than a stale test result.
-    const auto installed = registry_.package(r.connector, version ? version->version : r.version_pin);
-    std::string why;
-    if (installed) {
-        // A marker file per package: looked at once per page, not once per instance.
-        if (!reasons) {
-            why = registry_.quarantine_reason(*installed);
-        } else {
-            auto [known, added] = reasons->try_emplace(installed->sha256);
-            if (added) known->second = registry_.quarantine_reason(*installed);
-            why = known->second;
-        }
-    }
-    if (!why.empty()) {
-        v.status = "connector_quarantined";
-        v.status_detail = "connector " + installed->id() + " is quarantined: " + why +
-                          "; install a fixed build and apply it, or try this one again with "
-                          "`junction connectors release " + installed->name + "`";
-    }
-    for (const auto& s : r.secrets) v.secret_fields.push_back(s.field);
-    v.settings_json = shown_settings(r.settings_json, r.secrets);
     return v;
 }
 

@@ -194,14 +194,21 @@ public:
 
     // One statement for the page and its sealed secrets (a row per secret, or one for an
     // instance without any), one more for the rotations of those instances when asked: a
-    // page of 100 costs two round trips, not 201.
+    // page of 100 costs two round trips, not 201. The page is chosen by name IN (...), not
+    // joined from a subquery: SQLite then walks both indexes in the order asked for, where
+    // a joined subquery's rows went through a sort of their own.
     std::vector<InstanceRecord> list_instances(const InstanceQuery& q) override {
         std::lock_guard lock(mutex_);
-        const std::string page = std::string("SELECT ") + kInstanceColumns +
-                                 " FROM instances WHERE (?1 = '' OR connector = ?1) AND name > ?2 "
-                                 "ORDER BY name LIMIT ?3";
-        Statement s(*conn_, "SELECT i.*, s.field, s.nonce, s.ciphertext FROM (" + page +
-                                ") i LEFT JOIN instance_secrets s ON s.instance_id = i.id ORDER BY i.name, s.field");
+        static const std::string columns = [] {
+            std::string prefixed = "i.";
+            for (const char* c = kInstanceColumns; *c; ++c) prefixed += *c == ' ' ? std::string(" i.") : std::string(1, *c);
+            return prefixed;
+        }();
+        const char* sealed = q.with_sealed_values ? "s.nonce, s.ciphertext" : "'', ''";
+        Statement s(*conn_, "SELECT " + columns + ", s.field, " + sealed +
+                                " FROM instances i LEFT JOIN instance_secrets s ON s.instance_id = i.id "
+                                "WHERE i.name IN (SELECT name FROM instances WHERE (?1 = '' OR connector = ?1) "
+                                "AND name > ?2 ORDER BY name LIMIT ?3) ORDER BY i.name, s.field");
         s.bind_text(1, q.connector).bind_text(2, q.after_name).bind(3, static_cast<int64_t>(q.limit));
         std::vector<InstanceRecord> out;
         constexpr int kSecret = 12;  // the first column after kInstanceColumns

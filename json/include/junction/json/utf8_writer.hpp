@@ -18,51 +18,58 @@
 
 namespace junction::json {
 
-// Calls put(char) for each byte of `text` as a JSON string literal, quotes included.
+// Calls put(std::string_view) with `text` as a JSON string literal, quotes included: bytes
+// that need no escape go in runs (a plain string is one piece between its quotes),
+// escapes one by one.
 template <class Put>
 void quote_into(std::string_view text, Put&& put) {
     static constexpr char kHex[] = "0123456789abcdef";
-    put('"');
+    put(std::string_view("\"", 1));
+    size_t run = 0;  // where the bytes not yet put begin
     size_t i = 0;
+    const auto flush = [&] {
+        if (i > run) put(text.substr(run, i - run));
+    };
     while (i < text.size()) {
         const unsigned char c = static_cast<unsigned char>(text[i]);
-        if (c >= 0x80) {
-            const size_t n = detail::valid_utf8_length(text.substr(i));
-            if (n == 0) {  // one replacement character per invalid byte
-                put('\xEF'), put('\xBF'), put('\xBD');
-                ++i;
-            } else {
-                for (size_t k = 0; k < n; ++k) put(text[i + k]);
-                i += n;
-            }
+        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+            ++i;
             continue;
         }
+        if (c >= 0x80) {
+            if (const size_t n = detail::valid_utf8_length(text.substr(i))) {
+                i += n;
+                continue;
+            }
+        }
+        flush();
         switch (c) {
-            case '"': put('\\'), put('"'); break;
-            case '\\': put('\\'), put('\\'); break;
-            case '\b': put('\\'), put('b'); break;
-            case '\f': put('\\'), put('f'); break;
-            case '\n': put('\\'), put('n'); break;
-            case '\r': put('\\'), put('r'); break;
-            case '\t': put('\\'), put('t'); break;
+            case '"': put("\\\""); break;
+            case '\\': put("\\\\"); break;
+            case '\b': put("\\b"); break;
+            case '\f': put("\\f"); break;
+            case '\n': put("\\n"); break;
+            case '\r': put("\\r"); break;
+            case '\t': put("\\t"); break;
             default:
-                if (c < 0x20 || c == 0x7F) {
-                    put('\\'), put('u'), put('0'), put('0');
-                    put(kHex[c >> 4]), put(kHex[c & 0xF]);
+                if (c >= 0x80) {
+                    put("\xEF\xBF\xBD");  // one replacement character per invalid byte
                 } else {
-                    put(static_cast<char>(c));
+                    const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+                    put(std::string_view(escaped, sizeof escaped));
                 }
         }
-        ++i;
+        run = ++i;
     }
-    put('"');
+    flush();
+    put(std::string_view("\"", 1));
 }
 
 // `text` as a JSON string literal, quotes included, always valid UTF-8.
 inline std::string quote(std::string_view text) {
     std::string out;
     out.reserve(text.size() + 2);
-    quote_into(text, [&](char c) { out.push_back(c); });
+    quote_into(text, [&](std::string_view piece) { out.append(piece); });
     return out;
 }
 
@@ -77,7 +84,9 @@ public:
 
     bool String(const char* s, rapidjson::SizeType n, bool = false) {
         Prefix(rapidjson::kStringType);
-        quote_into(std::string_view(s, n), [this](char c) { os_->Put(c); });
+        quote_into(std::string_view(s, n), [this](std::string_view piece) {
+            std::memcpy(os_->Push(piece.size()), piece.data(), piece.size());
+        });
         return EndValue(true);
     }
     bool String(const char* s) { return String(s, static_cast<rapidjson::SizeType>(std::strlen(s))); }

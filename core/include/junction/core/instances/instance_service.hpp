@@ -11,6 +11,10 @@
 #include <string_view>
 #include <vector>
 
+namespace junction::json {
+class Utf8Writer;
+}
+
 namespace junction::core {
 
 struct NewInstance {
@@ -49,6 +53,8 @@ struct InstanceView {
     int64_t revision = 0;  // send it back with an update to refuse a stale one
 
     std::string to_json() const;
+    // Appends it to a document being written (a page of them).
+    void write_json(json::Utf8Writer& out) const;
 };
 
 struct InstancePage {
@@ -82,8 +88,17 @@ private:
     InstanceRecord load(std::string_view id_or_name);
     // The record `read` with `changes` applied, validated and sealed (not yet written).
     InstanceRecord changed(const InstanceRecord& read, const InstanceChanges& changes) const;
-    // `reasons`, when given, keeps each package's quarantine reason for the next record.
-    InstanceView view(const InstanceRecord& record, std::map<std::string, std::string>* reasons = nullptr) const;
+    // Where an instance's connector stands: the version it runs on (empty when missing) and,
+    // when that package is quarantined, what its status says. The same for every instance
+    // of one connector and pin, so a page looks it up once for each.
+    struct Standing {
+        bool installed = false;
+        std::string version;
+        std::string quarantined;
+    };
+    Standing standing(const std::string& connector, const std::string& version_pin) const;
+    InstanceView view(InstanceRecord record) const;
+    InstanceView view(InstanceRecord record, const Standing& standing) const;
     void seal_config(InstanceRecord& record, const Manifest& manifest,
                      const std::string& config_json) const;
 

@@ -64,6 +64,9 @@ struct InstanceQuery {
     // Reads the credentials the connector rotated too (a listing that only shows which
     // fields are secret does without).
     bool with_rotations = true;
+    // Reads each sealed secret's nonce and ciphertext; without, only its field name (all a
+    // listing shows, and the ciphertexts are most of a page's bytes).
+    bool with_sealed_values = true;
 };
 
 // Which version of a connector runs, and how updates reach it.
