@@ -49,18 +49,23 @@ std::string form(const StringPairs& fields) { return sdk::form_encode(fields); }
 RateLimiter::RateLimiter(double per_second, int burst)
     : per_second_(per_second), burst_(std::max(1, burst)), tokens_(burst_), last_(Clock::now()) {}
 
-void RateLimiter::wait(const sdk::Call& call) {
-    if (per_second_ <= 0) return;
-    int64_t wait_ms = 0;
-    {
-        std::lock_guard lock(mutex_);
-        const auto now = Clock::now();
-        tokens_ = std::min(burst_, tokens_ + std::chrono::duration<double>(now - last_).count() * per_second_);
-        last_ = now;
-        tokens_ -= 1;  // reserve ours; a negative balance is the wait
-        if (tokens_ < 0) wait_ms = static_cast<int64_t>(std::ceil(-tokens_ / per_second_ * 1000));
-    }
-    sleep_cancellable(call, wait_ms);
+std::optional<uint32_t> RateLimiter::reserve(uint32_t horizon_ms) {
+    if (per_second_ <= 0) return 0;
+    std::lock_guard lock(mutex_);
+    const auto now = Clock::now();
+    tokens_ = std::min(burst_, tokens_ + std::chrono::duration<double>(now - last_).count() * per_second_);
+    last_ = now;
+    const double after = tokens_ - 1;  // ours taken; a negative balance is the wait
+    const double wait_ms = after >= 0 ? 0 : std::ceil(-after / per_second_ * 1000);
+    if (wait_ms > horizon_ms) return std::nullopt;
+    tokens_ = after;
+    return static_cast<uint32_t>(std::min<double>(wait_ms, UINT32_MAX));
+}
+
+void RateLimiter::give_back(size_t turns) {
+    if (per_second_ <= 0 || turns == 0) return;
+    std::lock_guard lock(mutex_);
+    tokens_ = std::min(burst_, tokens_ + static_cast<double>(turns));
 }
 
 void sleep_cancellable(const sdk::Call& call, int64_t ms) {
@@ -122,6 +127,10 @@ namespace {
 // How much of each answer's body a send keeps (its results show 500 bytes).
 constexpr size_t kKeptSendBody = 4096;
 
+// The most of a rate limit's turns one batch takes ahead (a send of 100 at 2 a second goes
+// as two batches of 30 s); an OAuth token is fetched again a minute before it expires.
+constexpr uint32_t kTurnHorizonMs = 30'000;
+
 // Whether a final outcome fails a whole send (credentials, limits, outages; a 4xx that is
 // not one of those is the record's own rejection).
 bool fails_call(const Client::Outcome& o) {
@@ -149,25 +158,33 @@ std::vector<Client::Outcome> Client::attempt_all(std::vector<sdk::HttpRequest> r
     // waits) after one request, not after all of them.
     bool probe = pending.size() > 1;
     while (!pending.empty()) {
-        const size_t sending = probe ? 1 : pending.size();
+        const size_t wanted = probe ? 1 : pending.size();
         std::vector<size_t> again;
         int64_t pause_ms = 0;
         bool token_cleared = false;
         std::optional<size_t> failed;  // a request whose outcome fails the call
-        const size_t together = std::max<size_t>(1, limiter_.together());
-        for (size_t from = 0; from < sending && !failed; from += together) {
-            const size_t n = std::min(together, sending - from);
-            std::vector<sdk::HttpRequest> batch;
-            batch.reserve(n);
-            for (size_t k = from; k < from + n; ++k) {
-                limiter_.wait(call);
-                batch.push_back(requests[pending[k]]);
-                if (with_credentials) add_credentials(batch.back(), call);
-            }
+        // Together, each starting at its turn under the rate limit: as many in flight as the
+        // limit, the API's answer time and the send's concurrency allow, never more per
+        // second. At most kTurnHorizonMs of turns at a time, so a failure stops the rest
+        // within that, a token fetched for them outlives them, and a cancel costs the next
+        // call no more than that of turns taken and never used.
+        std::vector<sdk::HttpRequest> batch;
+        batch.reserve(wanted);
+        for (size_t k = 0; k < wanted; ++k) {
+            const auto turn = limiter_.reserve(batch.empty() ? UINT32_MAX : kTurnHorizonMs);
+            if (!turn) break;  // the next pass takes it
+            batch.push_back(requests[pending[k]]);
+            batch.back().start_after_ms = *turn;
+            if (with_credentials) add_credentials(batch.back(), call);
+        }
+        const size_t sending = batch.size();
+        size_t cancelled = 0;
+        {
             call.http_batch(batch, [&](size_t k, sdk::Call::HttpResult& result) {
-                const size_t i = pending[from + k];
+                const size_t i = pending[k];
                 const bool last = ++tries[i] >= def_.max_attempts;
                 auto& r = result.response;
+                if (result.status == JN_ERR_CANCELLED) ++cancelled;
                 if (result.status != JN_OK) {
                     const bool retryable = JN_STATUS_IS_RETRYABLE(result.status);
                     if (retryable && !last) {
@@ -213,6 +230,7 @@ std::vector<Client::Outcome> Client::attempt_all(std::vector<sdk::HttpRequest> r
                 if (!failed && fails_call(outcomes[i])) failed = i;
             });
         }
+        limiter_.give_back(cancelled);  // never went: not counted against the next call
         if (failed) {
             // What has not come to an end fails with it, as the sequential loop never sent it.
             for (size_t k = 0; k < pending.size(); ++k) {

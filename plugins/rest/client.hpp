@@ -20,9 +20,13 @@ namespace junction::rest {
 class RateLimiter {
 public:
     RateLimiter(double per_second, int burst);
-    void wait(const sdk::Call& call);  // returns at once when there is no limit
-    // How many requests may leave together without breaking the limit (its burst).
-    size_t together() const { return per_second_ > 0 ? static_cast<size_t>(burst_) : SIZE_MAX; }
+    // Takes a request's turn if it comes within `horizon_ms`: how many milliseconds from
+    // now it may start (its start_after_ms; 0 at once, and always when there is no limit).
+    // Nothing is taken when the turn is later. A batch's requests take theirs in order and
+    // go together, the host starting each at its time.
+    std::optional<uint32_t> reserve(uint32_t horizon_ms = UINT32_MAX);
+    // Gives back the turns of requests that never went (a cancelled call's).
+    void give_back(size_t turns);
 
 private:
     double per_second_;

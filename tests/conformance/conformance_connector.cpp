@@ -8,8 +8,9 @@
 //   echo {records}          a send: one "ok" result per record, passing the record on; a record with
 //                           "fail_request": true fails the whole request (a transient error)
 //   whoami                  emits [{"version": ..., "label": ...}]: which build answered
-//   batch {urls, pad}       POSTs "<index>" (then `pad` dots) to every URL in one http_batch (ABI 1.3) and emits
-//                           [{"index", "status" (jn_status), "http_status", "body"}] in order
+//   batch {urls, pad,       POSTs "<index>" (then `pad` dots) to every URL in one http_batch (ABI 1.3) and emits
+//          spacing_ms}      [{"index", "status" (jn_status), "http_status", "body"}] in order; request i
+//                           starts `spacing_ms` * i after the call (ABI 1.5 start_after_ms)
 // Built as other versions for the hot-swap tests: CONFORMANCE_VERSION sets the version;
 // CONFORMANCE_V2_SCHEMA renames the config field "label" to "display_label" and offers a
 // migration; CONFORMANCE_FAILING_TEST makes test_connection fail (a bad canary). The label
@@ -172,9 +173,12 @@ private:
             throw sdk::request_error("'urls' must be an array of strings");
         auto pad = request.FindMember("pad");
         const size_t dots = pad != request.MemberEnd() && pad->value.IsUint() ? pad->value.GetUint() : 0;
+        auto spacing = request.FindMember("spacing_ms");
+        const uint32_t spacing_ms = spacing != request.MemberEnd() && spacing->value.IsUint() ? spacing->value.GetUint() : 0;
         std::vector<sdk::HttpRequest> requests;
         for (const auto& url : urls->value.GetArray()) {
             sdk::HttpRequest http;
+            http.start_after_ms = spacing_ms * static_cast<uint32_t>(requests.size());
             http.method = "POST";
             http.url = url.IsString() ? url.GetString() : "";
             http.headers = {{"X-Token", token_}, {"Content-Type", "text/plain"}};

@@ -130,8 +130,8 @@ TEST_CASE("the demo's stores through the CLI: a hot swap during a run moves all 
     const std::string text = metrics(d);
     CHECK(has(cli({"daemon", "metrics"}), "junction_connector_swaps_total{connector=\"shopify\",result=\"switched\"} 1"));
     CHECK(has(cli({"daemon", "status"}), "ready"));
-    CHECK(metric(text, R"(junction_connector_info{connector="shopify",version="1.1.0",abi="1.4",active="true"})") == 1);
-    CHECK(metric(text, R"(junction_connector_info{connector="shopify",version="1.0.0",abi="1.4",active="false"})") == 1);
+    CHECK(metric(text, R"(junction_connector_info{connector="shopify",version="1.1.0",abi="1.5",active="true"})") == 1);
+    CHECK(metric(text, R"(junction_connector_info{connector="shopify",version="1.0.0",abi="1.5",active="false"})") == 1);
     CHECK(metric(text, R"(junction_instances{connector="shopify",version="1.1.0"})") == 3);
     CHECK(metric(text, R"(junction_instances{connector="netsuite",version="1.0.0"})") == 1);
     CHECK(metric(text, R"(junction_connector_swaps_total{connector="shopify",result="switched"})") == 1);

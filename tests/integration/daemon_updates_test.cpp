@@ -168,7 +168,7 @@ TEST_CASE("the marketplace through the CLI: list, install, updates, apply") {
     auto list = d.cli({"marketplace", "list", "conform"});
     INFO(list.output);
     CHECK(has(list, "conformance  1.0.0 1.1.0"));
-    CHECK(has(d.cli({"marketplace", "show", "conformance"}), "1.1.0    yes         1.4      faster pages"));
+    CHECK(has(d.cli({"marketplace", "show", "conformance"}), "1.1.0    yes         1.5      faster pages"));
     CHECK(d.cli({"marketplace", "install", "conformance@1.0.0"}).exit_code == 0);
     REQUIRE(d.cli({"instances", "add", "conformance", "--name", "us", "--set", "label=us", "--secret",
                    "api_token"}, "tok-us-1\n").exit_code == 0);

@@ -617,6 +617,46 @@ TEST_CASE("a send's concurrency is reached and never passed, in batches of 100 o
     CHECK(ids_in(files.out("out")).size() == 400);
 }
 
+TEST_CASE("a rate-limited send keeps requests in flight and never passes its rate") {
+    // 20 requests a second, bursts of 1, against an API that answers in 200 ms: spaced out
+    // 50 ms apart (ABI 1.5 start_after_ms), several are in flight at once, where one call
+    // sent them one by one before.
+    InFlightServer api(200);
+    Files files;
+    Daemon d;
+    const HttpAnswer uploaded = d.call("POST", "/v1/connectors/upload?file=paced.connector.json", R"({
+      "engine":"rest","manifest_version":1,"name":"paced","version":"1.0.0","display_name":"Paced",
+      "base_url":"{{settings.url}}","settings":{"url":{"type":"string"}},"required_settings":["url"],
+      "auth_methods":[{"name":"none","type":"none"}], "rate_limit":{"requests_per_second":20},
+      "endpoints":[{"name":"items.put","direction":"send","method":"PUT","path":"/items/{{record.id}}"}]})");
+    REQUIRE_MESSAGE(uploaded.status == 201, uploaded.body);
+    d.add_instance("paced", "paced", R"({"url":")" + api.server.url("") + R"("})");
+    add_file(d, "out", files.out("out"));
+    std::string payload;
+    for (int i = 1; i <= 40; ++i) payload += (i > 1 ? "," : "") + std::string(R"({"id":)") + std::to_string(i) + "}";
+    d.save_flow(R"({"name": "paced", "trigger": {"type": "manual"}, "shapes": [
+      {"id": "put", "type": "connection", "instance": "paced", "endpoint": "items.put", "direction": "send",
+       "batch_size": 100, "concurrency": 8, "next": "out"},
+      {"id": "out", "type": "connection", "instance": "out", "endpoint": "records.send", "direction": "send"}]})");
+    const auto run = d.wait_run(d.start_run("paced", R"({"payload": [)" + payload + "]}"));
+    REQUIRE_MESSAGE(std::string(run["status"].GetString()) == "completed", log_text(d, run["id"].GetString()));
+    CHECK(count(run, "put", "out") == 40);
+    CHECK(api.most.load() > 1);
+    CHECK(api.most.load() <= 8);
+    // Never faster than the rate, and never in bunches: any three starts in a row span at
+    // least two turns (100 ms, less 40 ms for the loopback's jitter on an arrival), and the
+    // 40 of them at least 39 turns.
+    std::vector<std::chrono::steady_clock::time_point> arrived;
+    for (const auto& a : api.arrivals()) arrived.push_back(a.at);
+    REQUIRE(arrived.size() == 40);
+    std::sort(arrived.begin(), arrived.end());
+    for (size_t i = 0; i + 2 < arrived.size(); ++i) {
+        CAPTURE(i);
+        CHECK(arrived[i + 2] - arrived[i] >= 100ms - 40ms);
+    }
+    CHECK(arrived.back() - arrived.front() >= 1950ms - 40ms);
+}
+
 TEST_CASE("a send that passes on the API's answer gives the shapes after it the created ids") {
     Simulator lab({"--api", "lab", "--auth", "none"});
     Files files;

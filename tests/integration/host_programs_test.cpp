@@ -134,7 +134,7 @@ TEST_CASE("junctiond --print-registry loads the plugin folder and reports refusa
     INFO(r.output);
     CHECK(r.exit_code == 0);
     CHECK(has(r, "CONNECTOR  VERSION  ABI  OPERATIONS"));
-    CHECK(has(r, "jsonl      1.0.0 *  1.4  records.receive (receive), records.send (send)"));
+    CHECK(has(r, "jsonl      1.0.0 *  1.5  records.receive (receive), records.send (send)"));
     CHECK(has(r, "package refused: " + (dir / "drop" / "small.so").string()));
     struct stat st {};
     REQUIRE(::stat((dir / "state").c_str(), &st) == 0);

@@ -1,7 +1,7 @@
 // ABI 1.3's http_request_batch, driven by the conformance connector in both isolation modes:
 // every request performed with the instance's credentials, each outcome delivered once and
 // in order (answers, refused URLs, failed connections), across the batch limit and across
-// batches larger than one write to the connector's process.
+// batches larger than one write to the connector's process; ABI 1.5's start_after_ms.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -31,8 +32,10 @@ struct Host : EmbeddedHost {
 
     // Runs the batch operation and returns its one page of results.
     // The batch operation's pages: none when the call was cancelled before it emitted.
-    std::vector<std::string> pages(const std::vector<std::string>& urls, size_t pad = 0, const CallOptions& options = {}) {
-        std::string request = R"({"pad":)" + std::to_string(pad) + R"(,"urls":[)";
+    // `more`: further members of the request ("spacing_ms":60).
+    std::vector<std::string> pages(const std::vector<std::string>& urls, size_t pad = 0, const std::string& more = "",
+                                   const CallOptions& options = {}) {
+        std::string request = R"({"pad":)" + std::to_string(pad) + (more.empty() ? "" : "," + more) + R"(,"urls":[)";
         for (size_t i = 0; i < urls.size(); ++i) request += (i ? ",\"" : "\"") + urls[i] + "\"";
         request += "]}";
         std::vector<std::string> out;
@@ -41,8 +44,9 @@ struct Host : EmbeddedHost {
         return out;
     }
 
-    rapidjson::Document batch(const std::vector<std::string>& urls, size_t pad = 0, const CallOptions& options = {}) {
-        const auto pages = this->pages(urls, pad, options);
+    rapidjson::Document batch(const std::vector<std::string>& urls, size_t pad = 0, const std::string& more = "",
+                              const CallOptions& options = {}) {
+        const auto pages = this->pages(urls, pad, more, options);
         REQUIRE(pages.size() == 1);
         rapidjson::Document doc;
         doc.Parse(pages[0].c_str());
@@ -135,7 +139,7 @@ void requests_in_flight(Isolation isolation) {
         RequestSlots slots(5);
         CallOptions options;
         options.request_slots = &slots;
-        const auto results = h.batch(s.urls(30), 0, options);
+        const auto results = h.batch(s.urls(30), 0, "", options);
         REQUIRE(results.Size() == 30);
         for (rapidjson::SizeType i = 0; i < results.Size(); ++i)
             CHECK(std::string(results[i]["body"].GetString()) == "got " + std::to_string(i));
@@ -150,7 +154,7 @@ void requests_in_flight(Isolation isolation) {
         std::atomic<int> answered{0};
         for (int t = 0; t < 3; ++t)
             callers.emplace_back([&] {
-                const auto results = h.batch(s.urls(12), 0, options);
+                const auto results = h.batch(s.urls(12), 0, "", options);
                 for (const auto& r : results.GetArray()) answered += r["http_status"].GetInt() == 200;
             });
         for (auto& t : callers) t.join();
@@ -170,7 +174,7 @@ void requests_in_flight(Isolation isolation) {
         });
         std::vector<std::string> pages;
         try {
-            pages = h.pages(s.urls(100), 0, options);
+            pages = h.pages(s.urls(100), 0, "", options);
         } catch (const Error&) {
             // The connector may give up on the whole call once it sees the cancel.
         }
@@ -186,6 +190,61 @@ void requests_in_flight(Isolation isolation) {
         }
         CHECK(slots.try_acquire());  // every slot was given back
         CHECK(slots.try_acquire());
+    }
+}
+
+void spaced_starts(Isolation isolation) {
+    Host h(isolation);
+    SUBCASE("no request starts before its start_after_ms, and the spaced ones overlap") {
+        InFlightServer s(300);
+        RequestSlots slots(4);
+        CallOptions options;
+        options.request_slots = &slots;
+        const auto called = std::chrono::steady_clock::now();
+        const auto results = h.batch(s.urls(6), 0, R"("spacing_ms":60)", options);
+        REQUIRE(results.Size() == 6);
+        for (rapidjson::SizeType i = 0; i < results.Size(); ++i) CHECK(results[i]["http_status"].GetInt() == 200);
+        std::map<int, std::chrono::steady_clock::time_point> arrived;  // by the index in the body
+        for (const auto& a : s.arrivals()) arrived[std::stoi(a.body)] = a.at;
+        REQUIRE(arrived.size() == 6);
+        for (int i = 0; i < 6; ++i) {
+            CAPTURE(i);
+            // The host only ever starts later than asked, whatever the machine's load.
+            CHECK(arrived[i] - called >= std::chrono::milliseconds(60 * i));
+        }
+        // Spaced 60 ms apart and held 300 ms each: not one at a time, never past the slots.
+        CHECK(s.most.load() > 1);
+        CHECK(s.most.load() <= 4);
+    }
+    SUBCASE("a cancel ends the wait: the requests not yet due are cancelled, not sent") {
+        InFlightServer s(0);
+        std::atomic<bool> cancelled{false};
+        RequestSlots slots(4);
+        CallOptions options;
+        options.request_slots = &slots;
+        options.cancelled = &cancelled;
+        std::thread canceller([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            cancelled = true;
+        });
+        std::vector<std::string> pages;
+        const auto called = std::chrono::steady_clock::now();
+        try {
+            pages = h.pages(s.urls(5), 0, R"("spacing_ms":10000)", options);
+        } catch (const Error&) {
+            // The connector may give up on the whole call once it sees the cancel.
+        }
+        canceller.join();
+        // Not after the 40 s the starts asked for: the cancel ended the wait.
+        CHECK(std::chrono::steady_clock::now() - called < std::chrono::seconds(20));
+        CHECK(s.server.requests().size() == 1);  // the first, due at once
+        if (pages.size() == 1) {
+            rapidjson::Document results;
+            results.Parse(pages[0].c_str());
+            REQUIRE(results.IsArray());
+            REQUIRE(results.Size() == 5);
+            CHECK(results[4]["status"].GetInt() == JN_ERR_CANCELLED);
+        }
     }
 }
 
@@ -208,3 +267,7 @@ TEST_CASE("a batch's outcomes come back once each, in order, in process") {
 TEST_CASE("large batches in a connector process") { large_batches(Isolation::process); }
 
 TEST_CASE("large batches in process") { large_batches(Isolation::in_process); }
+
+TEST_CASE("requests spaced by start_after_ms (ABI 1.5), in a connector process") { spaced_starts(Isolation::process); }
+
+TEST_CASE("requests spaced by start_after_ms (ABI 1.5), in process") { spaced_starts(Isolation::in_process); }

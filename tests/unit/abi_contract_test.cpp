@@ -42,6 +42,7 @@ TEST_CASE("ABI 1.x table sizes: 1.0 is a prefix, later minors only append") {
     CHECK(offsetof(jn_host_api, struct_size) == 0);
     CHECK(offsetof(jn_negotiate_request, struct_size) == 0);
     CHECK(offsetof(jn_http_request, struct_size) == 0);
+    CHECK(offsetof(jn_http_request, start_after_ms) == offsetof(jn_http_request, body) + sizeof(jn_str));  // 1.5 appended it
 }
 
 TEST_CASE("the ABI tag parses and rejects garbage") {

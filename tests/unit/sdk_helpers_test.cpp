@@ -13,6 +13,7 @@
 #include <chrono>
 #include <ctime>
 #include <deque>
+#include <vector>
 
 namespace sdk = junction::sdk;
 
@@ -279,4 +280,86 @@ TEST_CASE("sdk::read_pages emits one page per API page, stops at the end, and on
     CHECK_FALSE(sdk::next_link(linked));
     CHECK(sdk::next_offset("200", 100, 100) == "300");
     CHECK_FALSE(sdk::next_offset("200", 40, 100));
+}
+
+namespace {
+
+// A host table with only http_request_batch: notes when each request was handed over and
+// the start_after_ms it carried, and answers 200 at once.
+struct BatchHost {
+    std::vector<std::chrono::steady_clock::time_point> handed;
+    std::vector<uint32_t> after_ms;
+    std::vector<int> crossing;  // which call of http_request_batch it came in
+    int crossings = 0;
+};
+BatchHost* batch_host = nullptr;
+
+sdk::Call batch_call(BatchHost& host, uint32_t host_minor) {
+    batch_host = &host;
+    auto& api = sdk::detail::host_api();
+    api = jn_host_api{};
+    sdk::detail::host_abi_minor() = host_minor;
+    api.is_cancelled = [](jn_call*) -> uint32_t { return 0; };
+    api.http_request_batch = [](jn_call*, const jn_http_request* const* requests, size_t count,
+                                jn_http_result_fn on_result, void* user) -> jn_status {
+        ++batch_host->crossings;
+        for (size_t i = 0; i < count; ++i) {
+            batch_host->handed.push_back(std::chrono::steady_clock::now());
+            batch_host->after_ms.push_back(requests[i]->start_after_ms);
+            batch_host->crossing.push_back(batch_host->crossings);
+        }
+        for (size_t i = 0; i < count; ++i) {
+            jn_http_response response{};
+            response.struct_size = sizeof response;
+            response.status_code = 200;
+            on_result(user, i, JN_OK, &response);
+        }
+        return JN_OK;
+    };
+    return sdk::Call(nullptr);
+}
+
+std::vector<sdk::HttpRequest> spaced(std::initializer_list<uint32_t> turns) {
+    std::vector<sdk::HttpRequest> out;
+    for (const uint32_t t : turns) {
+        sdk::HttpRequest r;
+        r.url = "http://127.0.0.1:1/x";
+        r.start_after_ms = t;
+        out.push_back(r);
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("sdk::Call::http_batch with start_after_ms: a 1.5 host gets the turns, an older one gets the waits") {
+    BatchHost host;
+    size_t answered = 0;
+    const auto count = [&](size_t, sdk::Call::HttpResult& r) { answered += r.status == JN_OK; };
+    SUBCASE("a 1.5 host: one batch, each request with its turn") {
+        batch_call(host, 5).http_batch(spaced({0, 0, 40, 80}), count);
+        CHECK(host.crossings == 1);
+        CHECK(host.after_ms == std::vector<uint32_t>{0, 0, 40, 80});
+    }
+    SUBCASE("an older host: groups of the same turn, each handed over no sooner than its turn after the last") {
+        const auto called = std::chrono::steady_clock::now();
+        batch_call(host, 4).http_batch(spaced({0, 0, 40, 80, 80, 150}), count);
+        REQUIRE(host.handed.size() == 6);
+        CHECK(host.crossing == std::vector<int>{1, 1, 2, 3, 3, 4});
+        CHECK(host.handed[2] - called >= std::chrono::milliseconds(40));
+        CHECK(host.handed[3] - host.handed[2] >= std::chrono::milliseconds(40));
+        CHECK(host.handed[5] - host.handed[4] >= std::chrono::milliseconds(70));
+    }
+    SUBCASE("more than one batch takes, on a 1.5 host: the second counts from the first's last turn") {
+        std::vector<sdk::HttpRequest> many;
+        for (uint32_t i = 0; i < JN_HTTP_BATCH_MAX + 2; ++i) many.push_back(spaced({i * 10}).front());
+        batch_call(host, 5).http_batch(many, count);
+        REQUIRE(host.after_ms.size() == many.size());
+        CHECK(host.after_ms[JN_HTTP_BATCH_MAX - 1] == (JN_HTTP_BATCH_MAX - 1) * 10);
+        CHECK(host.after_ms[JN_HTTP_BATCH_MAX] == 10);  // one turn after the last it sent
+        CHECK(host.after_ms[JN_HTTP_BATCH_MAX + 1] == 20);
+    }
+    CHECK(answered == host.handed.size());
+    sdk::detail::host_api() = jn_host_api{};
+    sdk::detail::host_abi_minor() = 0;
 }

@@ -80,6 +80,15 @@ void HttpClient::perform_many(const jn_http_request* const* requests, size_t cou
     size_t waiting_bytes = 0;  // bodies of answers that wait for an earlier one
     // Inside a plugin's result callback this thread may hold slots of its own batch.
     const bool nested = RequestSlots::handing_results();
+    // Each request's start_after_ms counts from here, and from the start of the one before
+    // it: one that started late (no slot was free) moves those after it as much, so the
+    // spacing a rate limit asked for holds. not_before: when the next request is due,
+    // while it waits for its start; min() otherwise.
+    const Clock::time_point began = Clock::now();
+    Clock::time_point previous_start = began;
+    uint32_t previous_after_ms = 0;
+    constexpr Clock::time_point kNotWaiting = Clock::time_point::min();
+    Clock::time_point not_before = kNotWaiting;
 
     const auto is_cancelled = [&] { return cancelled && cancelled->load(std::memory_order_relaxed); };
     const auto finish = [&](size_t i) {
@@ -132,16 +141,27 @@ void HttpClient::perform_many(const jn_http_request* const* requests, size_t cou
         }
     };
     // Starts request i, or settles it at once (no request, refused, cancelled, too late).
-    // False when it must wait: no slot is free while others of the batch are in flight.
+    // False when it must wait: its start_after_ms has not come (not_before says when), or
+    // no slot is free while others of the batch are in flight.
     const auto start = [&](size_t i) {
+        const jn_http_request* request = requests[i];
+        const uint32_t after_ms = request ? request->start_after_ms : 0;
+        const auto due =
+            std::max(began + std::chrono::milliseconds(after_ms),
+                     previous_start + std::chrono::milliseconds(after_ms > previous_after_ms ? after_ms - previous_after_ms : 0));
+        if (due > Clock::now() && due < deadline && !is_cancelled()) {
+            not_before = due;
+            return false;
+        }
         items[i] = std::make_unique<Item>();
         Item& it = *items[i];
-        const jn_http_request* request = requests[i];
         if (request && options_.observer) it.exchange = net::exchange_of(*request);
         it.started = Clock::now();
         if (!request) return it.fail(JN_ERR_INVALID_REQUEST, "no request"), true;
         if (is_cancelled()) return it.fail(JN_ERR_CANCELLED, "cancelled"), true;
         if (const jn_status s = net::check_request(*request, it.error); s != JN_OK) return it.fail(s, it.error), true;
+        if (due >= deadline && due > it.started)
+            return it.fail(JN_ERR_TIMEOUT, "its start (start_after_ms) falls past the call's deadline"), true;
         const auto left = deadline - it.started;
         if (left <= Clock::duration::zero()) return it.fail(JN_ERR_TIMEOUT, "the call passed its deadline"), true;
         if (slots) {
@@ -163,6 +183,8 @@ void HttpClient::perform_many(const jn_http_request* const* requests, size_t cou
             items[i].reset();  // without slots, one at a time
             return false;
         }
+        previous_start = Clock::now();  // it goes now, whatever it waited for
+        previous_after_ms = after_ms;
         handles[i] = acquire();
         CURL* c = handles[i]->curl;
         curl_easy_reset(c);
@@ -183,12 +205,20 @@ void HttpClient::perform_many(const jn_http_request* const* requests, size_t cou
     };
 
     for (;;) {
+        not_before = kNotWaiting;  // set again by a start that must wait for its time
         while (next < count && next < delivered + kMaxAhead && (waiting_bytes < kMaxWaitingBytes || next == delivered) &&
                start(next))
             ++next;
         deliver_ready();
+        // Until the next request is due, or for long enough to see a cancel.
+        const auto wait_ms = [&] {
+            if (not_before == kNotWaiting) return 100;
+            const auto ms = std::chrono::ceil<std::chrono::milliseconds>(not_before - Clock::now()).count();
+            return static_cast<int>(std::clamp<int64_t>(ms, 0, 100));
+        };
         if (in_flight == 0) {
             if (next >= count) break;
+            if (not_before != kNotWaiting) curl_multi_poll(m, nullptr, 0, wait_ms(), nullptr);  // nothing in flight: a plain sleep
             continue;
         }
         int running = 0;
@@ -206,7 +236,7 @@ void HttpClient::perform_many(const jn_http_request* const* requests, size_t cou
         }
         deliver_ready();
         // Woken by any socket of the batch; at least every 100 ms, for the cancel flag.
-        if (in_flight > 0) curl_multi_poll(m, nullptr, 0, 100, nullptr);
+        if (in_flight > 0) curl_multi_poll(m, nullptr, 0, wait_ms(), nullptr);
     }
 }
 

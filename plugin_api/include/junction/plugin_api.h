@@ -35,7 +35,7 @@ extern "C" {
  * ------------------------------------------------------------------------------------- */
 
 #define JN_ABI_VERSION_MAJOR 1
-#define JN_ABI_VERSION_MINOR 4
+#define JN_ABI_VERSION_MINOR 5
 
 /* The tag a library exports as `const char jn_abi_tag[]`. The host reads it from the file
  * before loading, so a library built for another major version is never even dlopen'ed. */
@@ -137,6 +137,17 @@ typedef struct jn_http_request {
     const jn_http_header* headers;
     size_t header_count;
     jn_str body;
+    /* ABI 1.5: the host starts this request no sooner than this many milliseconds after
+     * http_request or http_request_batch was called, nor sooner after the start of the
+     * batch's request before it than the difference of their start_after_ms (one that
+     * started late, waiting for a slot, moves those after it as much); 0: at once.
+     * Requests of a batch start in index order: give nondecreasing values (a rate limit's
+     * turns). A request waiting for its start holds none of the call's request slots; the
+     * wait counts against the call's deadline (a start past it fails the request with
+     * JN_ERR_TIMEOUT) and ends when the call is cancelled (JN_ERR_CANCELLED). A 1.0-1.4
+     * host reads the struct without it and starts the request at once: wait before
+     * calling instead (the SDK's http_batch does). */
+    uint32_t start_after_ms;
 } jn_http_request;
 
 typedef struct jn_http_response {
@@ -338,7 +349,8 @@ typedef struct jn_connector_api {
 
 /* The size of each table as ABI 1.0 defined it: a peer announcing less is refused. Fields
  * after it (1.1: migrate_config; 1.2: definition_open/close, jn_instance_params.definition;
- * 1.3: http_request_batch, credential_get/swap; 1.4: call_log)
+ * 1.3: http_request_batch, credential_get/swap; 1.4: call_log; 1.5:
+ * jn_http_request.start_after_ms)
  * are read as zero from a peer that did not send them. */
 #define JN_HOST_API_V1_0_SIZE ((uint32_t)(offsetof(jn_host_api, set_error) + sizeof(void*)))
 #define JN_CONNECTOR_API_V1_0_SIZE \

@@ -67,6 +67,7 @@ void serve_http(uint64_t call_id, const std::vector<wire::Frame>& frames, jn_cal
         jn_http_request& r = requests[i];
         r.struct_size = sizeof r;
         r.timeout_ms = request.timeout_ms;
+        r.start_after_ms = request.start_after_ms;
         r.method = {request.method.data(), request.method.size()};
         r.url = {request.url.data(), request.url.size()};
         r.headers = headers[i].data();

@@ -219,6 +219,7 @@ jn_status negotiate(const jn_negotiate_request* request, jn_negotiate_response* 
     jn_host_api& api = host_api();
     std::memset(&api, 0, sizeof api);
     std::memcpy(&api, request->host, std::min<size_t>(request->host->struct_size, sizeof api));
+    host_abi_minor() = request->host_abi_minor;
 
     jn_negotiate_response mine{};
     mine.plugin_abi_major = JN_ABI_VERSION_MAJOR;

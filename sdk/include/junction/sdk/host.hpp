@@ -6,6 +6,7 @@
 #include <junction/sdk/error.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <exception>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -27,6 +29,11 @@ namespace detail {
 inline jn_host_api& host_api() {
     static jn_host_api api{};
     return api;
+}
+// The minor ABI version the host announced at negotiation: what it honours beyond its table.
+inline uint32_t& host_abi_minor() {
+    static uint32_t minor = 0;
+    return minor;
 }
 // The call this thread is serving, set by the SDK around each call into the connector, so
 // that Host::log lines written during it also reach whoever made it (a flow's run log).
@@ -136,6 +143,10 @@ struct HttpRequest {
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
     uint32_t timeout_ms = 0;  // 0: the host's default
+    // Not sooner than this long after the http or http_batch call, nor after the batch's
+    // request before it than the difference (a rate limit's spacing; ABI 1.5, waited for by
+    // the SDK on an older host). Within a batch, nondecreasing.
+    uint32_t start_after_ms = 0;
 };
 
 struct HttpResponse {
@@ -182,6 +193,9 @@ public:
     // Sends one request through the host's HTTP stack. Returns any HTTP status; throws
     // Error when no response arrived (timeout, connection failure, too large, cancelled).
     HttpResponse http(const HttpRequest& request) const {
+        if (request.start_after_ms > 0 && detail::host_abi_minor() < 5 &&
+            !wait_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(request.start_after_ms)))
+            throw Error(JN_ERR_CANCELLED, http_failure(request, JN_ERR_CANCELLED));
         const RawRequest raw(request);
         HttpResponse response;
         jn_status s = detail::host_api().http_request(
@@ -205,51 +219,34 @@ public:
     // what you need of each response (a batch's responses are never all held at once).
     // The host may perform the requests in any order, so never batch requests that depend
     // on each other. Throws only when the host refused the whole batch. From a host older
-    // than ABI 1.3 the requests go one by one.
+    // than ABI 1.3 the requests go one by one. Requests with start_after_ms (nondecreasing)
+    // start no sooner than that after this call, nor sooner after the one before than the
+    // difference; a host older than ABI 1.5 does not know it, so the waits happen here and
+    // the requests go in groups of those with the same turn.
     void http_batch(const std::vector<HttpRequest>& requests,
                     const std::function<void(size_t index, HttpResult& result)>& on_result) const {
-        const auto batch = detail::host_api().http_request_batch;
-        struct Sink {
-            const std::function<void(size_t, HttpResult&)>* on_result;
-            size_t first;
-            std::exception_ptr thrown;  // nothing unwinds through the host: rethrown after it
-        };
-        for (size_t first = 0; first < requests.size(); first += JN_HTTP_BATCH_MAX) {
-            const size_t n = std::min<size_t>(JN_HTTP_BATCH_MAX, requests.size() - first);
-            if (!batch) {
-                for (size_t i = first; i < first + n; ++i) {
-                    HttpResult result;
-                    const RawRequest raw(requests[i]);
-                    result.status = detail::host_api().http_request(
-                        call_, &raw.request,
-                        [](void* user, const jn_http_response* r) { copy_response(*r, *static_cast<HttpResponse*>(user)); },
-                        &result.response);
-                    on_result(i, result);
-                }
-                continue;
-            }
-            std::vector<RawRequest> raws(requests.begin() + first, requests.begin() + first + n);
-            std::vector<const jn_http_request*> pointers;
-            pointers.reserve(n);
-            for (const auto& raw : raws) pointers.push_back(&raw.request);
-            Sink sink{&on_result, first, nullptr};
-            const jn_status s = batch(
-                call_, pointers.data(), n,
-                [](void* user, size_t index, jn_status status, const jn_http_response* r) {
-                    auto& to = *static_cast<Sink*>(user);
-                    if (to.thrown) return;
-                    try {
-                        HttpResult result;
-                        result.status = status;
-                        if (status == JN_OK && r) copy_response(*r, result.response);
-                        (*to.on_result)(to.first + index, result);
-                    } catch (...) {
-                        to.thrown = std::current_exception();
+        const bool host_waits = detail::host_abi_minor() >= 5;
+        // The start_after_ms of the last request sent: every answer to it came, so it
+        // started before now, and the next group's turns count from it.
+        uint32_t counted_ms = 0;
+        for (size_t first = 0; first < requests.size();) {
+            size_t end = std::min<size_t>(requests.size(), first + JN_HTTP_BATCH_MAX);
+            if (!host_waits) {
+                const uint32_t turn = requests[first].start_after_ms;
+                const auto wait = std::chrono::milliseconds(turn > counted_ms ? turn - counted_ms : 0);
+                if (!wait_until(std::chrono::steady_clock::now() + wait)) {
+                    for (size_t i = first; i < requests.size(); ++i) {
+                        HttpResult cancelled;  // JN_ERR_CANCELLED
+                        on_result(i, cancelled);
                     }
-                },
-                &sink);
-            if (sink.thrown) std::rethrow_exception(sink.thrown);
-            if (s != JN_OK) throw Error(s, "the host refused a batch of " + std::to_string(n) + " HTTP requests");
+                    return;
+                }
+                for (size_t i = first + 1; i < end; ++i)
+                    if (requests[i].start_after_ms > turn) end = i;
+            }
+            send_together(requests, first, end - first, counted_ms, on_result);
+            counted_ms = requests[end - 1].start_after_ms;
+            first = end;
         }
     }
 
@@ -273,13 +270,73 @@ public:
     jn_call* raw() const { return call_; }
 
 private:
+    // Sleeps until `when` in short slices; false when the call was cancelled meanwhile.
+    bool wait_until(std::chrono::steady_clock::time_point when) const {
+        while (std::chrono::steady_clock::now() < when) {
+            if (cancelled()) return false;
+            std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+                when - std::chrono::steady_clock::now(), std::chrono::milliseconds(50)));
+        }
+        return true;
+    }
+
+    // Requests [first, first + n) in one crossing (n <= JN_HTTP_BATCH_MAX), their turns
+    // counted from `counted_ms`; one by one from a host older than ABI 1.3.
+    void send_together(const std::vector<HttpRequest>& requests, size_t first, size_t n, uint32_t counted_ms,
+                       const std::function<void(size_t, HttpResult&)>& on_result) const {
+        const auto batch = detail::host_api().http_request_batch;
+        if (!batch) {
+            for (size_t i = first; i < first + n; ++i) {
+                HttpResult result;
+                const RawRequest raw(requests[i], counted_ms);
+                result.status = detail::host_api().http_request(
+                    call_, &raw.request,
+                    [](void* user, const jn_http_response* r) { copy_response(*r, *static_cast<HttpResponse*>(user)); },
+                    &result.response);
+                on_result(i, result);
+            }
+            return;
+        }
+        struct Sink {
+            const std::function<void(size_t, HttpResult&)>* on_result;
+            size_t first;
+            std::exception_ptr thrown;  // nothing unwinds through the host: rethrown after it
+        };
+        std::vector<RawRequest> raws;
+        raws.reserve(n);
+        for (size_t i = first; i < first + n; ++i) raws.emplace_back(requests[i], counted_ms);
+        std::vector<const jn_http_request*> pointers;
+        pointers.reserve(n);
+        for (const auto& raw : raws) pointers.push_back(&raw.request);
+        Sink sink{&on_result, first, nullptr};
+        const jn_status s = batch(
+            call_, pointers.data(), n,
+            [](void* user, size_t index, jn_status status, const jn_http_response* r) {
+                auto& to = *static_cast<Sink*>(user);
+                if (to.thrown) return;
+                try {
+                    HttpResult result;
+                    result.status = status;
+                    if (status == JN_OK && r) copy_response(*r, result.response);
+                    (*to.on_result)(to.first + index, result);
+                } catch (...) {
+                    to.thrown = std::current_exception();
+                }
+            },
+            &sink);
+        if (sink.thrown) std::rethrow_exception(sink.thrown);
+        if (s != JN_OK) throw Error(s, "the host refused a batch of " + std::to_string(n) + " HTTP requests");
+    }
+
     // The ABI's view of a request; valid while `source` is.
     struct RawRequest {
-        explicit RawRequest(const HttpRequest& source) {
+        // `counted_ms`: how much of its start_after_ms is behind it already.
+        explicit RawRequest(const HttpRequest& source, uint32_t counted_ms = 0) {
             headers.reserve(source.headers.size());
             for (const auto& [k, v] : source.headers) headers.push_back({view(k), view(v)});
             request.struct_size = sizeof request;
             request.timeout_ms = source.timeout_ms;
+            request.start_after_ms = source.start_after_ms > counted_ms ? source.start_after_ms - counted_ms : 0;
             request.method = view(source.method);
             request.url = view(source.url);
             request.headers = headers.data();

@@ -142,6 +142,10 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 struct HttpRequest {
     uint64_t call = 0;  // the call it is made in
     uint32_t timeout_ms = 0;
+    // ABI 1.5: how long after junctiond reads the write it came in it may start, and after
+    // the request before it in that write (the connector process counts a later write's
+    // from the last request of the write before, whose answers it has had).
+    uint32_t start_after_ms = 0;
     std::string method;
     std::string url;
     Headers headers;

@@ -66,7 +66,9 @@ public:
     // within what is left until `deadline`. `on_result(index, status, response, error)` is
     // called once per request, in index order; `response` is null unless status is JN_OK.
     // A null request is JN_ERR_INVALID_REQUEST; requests not started once `cancelled` is
-    // set are JN_ERR_CANCELLED, once the deadline passed JN_ERR_TIMEOUT.
+    // set are JN_ERR_CANCELLED, once the deadline passed JN_ERR_TIMEOUT. A request with
+    // start_after_ms starts no sooner than that long after this call (holding no slot
+    // while it waits), and no request before the one ahead of it.
     using BatchResultFn = std::function<void(size_t index, jn_status status, const jn_http_response* response,
                                              const std::string& error)>;
     void perform_many(const jn_http_request* const* requests, size_t count, const BatchResultFn& on_result,
