@@ -504,11 +504,10 @@ namespace {
 
 // Encodes `request` as the wire frame `id` at the end of `out`; any status but JN_OK
 // refuses it here (junctiond would end a process that sent more than a frame may hold).
-// `counted_ms`: how much of its start_after_ms (ABI 1.5) is behind it already: a write after
-// the first goes once every answer of the one before came, so its starts count from the
-// last request of that write (which started before now), not from the plugin's call.
+// `opens_batch`: the first request of the plugin's batch, from which junctiond counts the
+// turns (start_after_ms, ABI 1.5) of the others.
 jn_status encode_http(uint64_t call_id, const jn_http_request* request, uint64_t id, size_t max_payload,
-                      uint32_t counted_ms, std::string& out) {
+                      bool opens_batch, std::string& out) {
     if (!request) return JN_ERR_INVALID_REQUEST;
     jn_http_request r{};  // zero-fills what an older plugin did not know
     std::memcpy(&r, request, std::min<size_t>(request->struct_size, sizeof r));
@@ -516,7 +515,8 @@ jn_status encode_http(uint64_t call_id, const jn_http_request* request, uint64_t
     wire::HttpRequest m;
     m.call = call_id;
     m.timeout_ms = r.timeout_ms;
-    m.start_after_ms = r.start_after_ms > counted_ms ? r.start_after_ms - counted_ms : 0;
+    m.start_after_ms = r.start_after_ms;
+    m.opens_batch = opens_batch;
     m.method = sv(r.method);
     m.url = sv(r.url);
     for (size_t i = 0; i < r.header_count; ++i)
@@ -527,14 +527,6 @@ jn_status encode_http(uint64_t call_id, const jn_http_request* request, uint64_t
     if (size > max_payload) return JN_ERR_TOO_LARGE;
     out += wire::encode(id, m);
     return JN_OK;
-}
-
-// A request's start_after_ms (ABI 1.5); 0 from a plugin built before it.
-uint32_t start_after_ms(const jn_http_request* request) {
-    if (!request) return 0;
-    jn_http_request r{};
-    std::memcpy(&r, request, std::min<size_t>(request->struct_size, sizeof r));
-    return r.start_after_ms;
 }
 
 // Hands junctiond's answer to request `index` to the plugin.
@@ -583,7 +575,6 @@ jn_status Runner::http_request_batch(jn_call* c, const jn_http_request* const* r
         return lane.next_request++;
     };
     std::optional<uint64_t> carried_id;  // the request that did not fit the last write: it opens the next
-    uint32_t counted_ms = 0;  // start_after_ms of the last request of the write before
     for (size_t next = 0; next < count;) {
         // As many requests as fit one write the socket takes whole (one that is larger goes
         // alone): this thread then reads the answers, so the lane cannot fill up both ways.
@@ -595,10 +586,9 @@ jn_status Runner::http_request_batch(jn_call* c, const jn_http_request* const* r
             std::string frame;
             uint64_t id = 0;
             jn_status s = JN_OK;
-            // Encoded again when carried: its start counts from the new write's predecessor.
             id = carried_id ? *std::exchange(carried_id, std::nullopt) : new_id();
             s = call.cancelled.load() ? JN_ERR_CANCELLED
-                                      : encode_http(call.id, requests[next], id, self->max_payload_, counted_ms, frame);
+                                      : encode_http(call.id, requests[next], id, self->max_payload_, next == 0, frame);
             if (s == JN_OK && !frames.empty() && frames.size() + frame.size() > lane.batch_write_bytes) {
                 carried_id = id;
                 break;
@@ -608,7 +598,6 @@ jn_status Runner::http_request_batch(jn_call* c, const jn_http_request* const* r
             frames += frame;
             ++next;
         }
-        if (next > first) counted_ms = start_after_ms(requests[next - 1]);
         std::unique_lock lock(lane.mutex);
         for (size_t i = 0; i < ids.size(); ++i)
             if (refused[i] == JN_OK) lane.answers[ids[i]];

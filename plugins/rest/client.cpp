@@ -57,16 +57,11 @@ std::optional<uint32_t> RateLimiter::reserve(uint32_t horizon_ms) {
     last_ = now;
     const double after = tokens_ - 1;  // ours taken; a negative balance is the wait
     const double wait_ms = after >= 0 ? 0 : std::ceil(-after / per_second_ * 1000);
-    if (wait_ms > horizon_ms) return std::nullopt;
+    if (horizon_ms != UINT32_MAX && wait_ms > horizon_ms) return std::nullopt;
     tokens_ = after;
     return static_cast<uint32_t>(std::min<double>(wait_ms, UINT32_MAX));
 }
 
-void RateLimiter::give_back(size_t turns) {
-    if (per_second_ <= 0 || turns == 0) return;
-    std::lock_guard lock(mutex_);
-    tokens_ = std::min(burst_, tokens_ + static_cast<double>(turns));
-}
 
 void sleep_cancellable(const sdk::Call& call, int64_t ms) {
     const auto until = Clock::now() + std::chrono::milliseconds(ms);
@@ -127,8 +122,9 @@ namespace {
 // How much of each answer's body a send keeps (its results show 500 bytes).
 constexpr size_t kKeptSendBody = 4096;
 
-// The most of a rate limit's turns one batch takes ahead (a send of 100 at 2 a second goes
-// as two batches of 30 s); an OAuth token is fetched again a minute before it expires.
+// The most of a rate limit's turns one batch takes ahead (a call of 100 requests at 2 a
+// second goes as batches of 30 s of turns); an OAuth token is fetched again a minute
+// before it expires.
 constexpr uint32_t kTurnHorizonMs = 30'000;
 
 // Whether a final outcome fails a whole send (credentials, limits, outages; a 4xx that is
@@ -165,9 +161,9 @@ std::vector<Client::Outcome> Client::attempt_all(std::vector<sdk::HttpRequest> r
         std::optional<size_t> failed;  // a request whose outcome fails the call
         // Together, each starting at its turn under the rate limit: as many in flight as the
         // limit, the API's answer time and the send's concurrency allow, never more per
-        // second. At most kTurnHorizonMs of turns at a time, so a failure stops the rest
-        // within that, a token fetched for them outlives them, and a cancel costs the next
-        // call no more than that of turns taken and never used.
+        // second. After the first, at most kTurnHorizonMs of turns at a time: a failure
+        // stops the rest within that, a token fetched for them outlives them, and a cancel
+        // leaves the instance's next call no more than that of turns taken and never used.
         std::vector<sdk::HttpRequest> batch;
         batch.reserve(wanted);
         for (size_t k = 0; k < wanted; ++k) {
@@ -178,13 +174,11 @@ std::vector<Client::Outcome> Client::attempt_all(std::vector<sdk::HttpRequest> r
             if (with_credentials) add_credentials(batch.back(), call);
         }
         const size_t sending = batch.size();
-        size_t cancelled = 0;
         {
             call.http_batch(batch, [&](size_t k, sdk::Call::HttpResult& result) {
                 const size_t i = pending[k];
                 const bool last = ++tries[i] >= def_.max_attempts;
                 auto& r = result.response;
-                if (result.status == JN_ERR_CANCELLED) ++cancelled;
                 if (result.status != JN_OK) {
                     const bool retryable = JN_STATUS_IS_RETRYABLE(result.status);
                     if (retryable && !last) {
@@ -230,7 +224,6 @@ std::vector<Client::Outcome> Client::attempt_all(std::vector<sdk::HttpRequest> r
                 if (!failed && fails_call(outcomes[i])) failed = i;
             });
         }
-        limiter_.give_back(cancelled);  // never went: not counted against the next call
         if (failed) {
             // What has not come to an end fails with it, as the sequential loop never sent it.
             for (size_t k = 0; k < pending.size(); ++k) {

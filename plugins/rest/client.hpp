@@ -24,9 +24,8 @@ public:
     // now it may start (its start_after_ms; 0 at once, and always when there is no limit).
     // Nothing is taken when the turn is later. A batch's requests take theirs in order and
     // go together, the host starting each at its time.
+    // UINT32_MAX: whenever it comes (a batch's first request).
     std::optional<uint32_t> reserve(uint32_t horizon_ms = UINT32_MAX);
-    // Gives back the turns of requests that never went (a cancelled call's).
-    void give_back(size_t turns);
 
 private:
     double per_second_;

@@ -216,6 +216,22 @@ void spaced_starts(Isolation isolation) {
         CHECK(s.most.load() > 1);
         CHECK(s.most.load() <= 4);
     }
+    SUBCASE("bodies larger than one write to a connector process: each piece keeps the turns") {
+        InFlightServer s(0);
+        RequestSlots slots(4);
+        CallOptions options;
+        options.request_slots = &slots;
+        const auto called = std::chrono::steady_clock::now();
+        const auto results = h.batch(s.urls(12), 20'000, R"("spacing_ms":40)", options);  // 240 KB
+        REQUIRE(results.Size() == 12);
+        std::map<int, std::chrono::steady_clock::time_point> arrived;
+        for (const auto& a : s.arrivals()) arrived[std::stoi(a.body)] = a.at;
+        REQUIRE(arrived.size() == 12);
+        for (int i = 0; i < 12; ++i) {
+            CAPTURE(i);
+            CHECK(arrived[i] - called >= std::chrono::milliseconds(40 * i));
+        }
+    }
     SUBCASE("a cancel ends the wait: the requests not yet due are cancelled, not sent") {
         InFlightServer s(0);
         std::atomic<bool> cancelled{false};

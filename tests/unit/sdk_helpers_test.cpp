@@ -346,6 +346,7 @@ TEST_CASE("sdk::Call::http_batch with start_after_ms: a 1.5 host gets the turns,
         batch_call(host, 4).http_batch(spaced({0, 0, 40, 80, 80, 150}), count);
         REQUIRE(host.handed.size() == 6);
         CHECK(host.crossing == std::vector<int>{1, 1, 2, 3, 3, 4});
+        CHECK(host.after_ms == std::vector<uint32_t>(6, 0));  // waited for here: none left to the host
         CHECK(host.handed[2] - called >= std::chrono::milliseconds(40));
         CHECK(host.handed[3] - host.handed[2] >= std::chrono::milliseconds(40));
         CHECK(host.handed[5] - host.handed[4] >= std::chrono::milliseconds(70));

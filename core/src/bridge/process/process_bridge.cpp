@@ -46,8 +46,10 @@ constexpr size_t kHeldAnswerBytes = 1024 * 1024;
 // write): run by junctiond's client for the call's instance, at once as the call's request
 // slots allow, with the call's cancel flag, within what is left of its deadline (on the
 // jn_call). Each answer's frame goes to `answer` as soon as those before it went.
+// `counted_ms`: the start_after_ms of the last request served before, which started before
+// these were read: their turns count from it, unless a new batch opens.
 void serve_http(uint64_t call_id, const std::vector<wire::Frame>& frames, jn_call& call,
-                const std::function<void(std::string frame)>& answer) {
+                const std::function<void(std::string frame)>& answer, uint32_t& counted_ms) {
     std::vector<wire::HttpRequest> asked;
     asked.reserve(frames.size());
     for (const auto& frame : frames) {
@@ -67,7 +69,8 @@ void serve_http(uint64_t call_id, const std::vector<wire::Frame>& frames, jn_cal
         jn_http_request& r = requests[i];
         r.struct_size = sizeof r;
         r.timeout_ms = request.timeout_ms;
-        r.start_after_ms = request.start_after_ms;
+        if (request.opens_batch) counted_ms = 0;
+        r.start_after_ms = request.start_after_ms > counted_ms ? request.start_after_ms - counted_ms : 0;
         r.method = {request.method.data(), request.method.size()};
         r.url = {request.url.data(), request.url.size()};
         r.headers = headers[i].data();
@@ -97,6 +100,7 @@ void serve_http(uint64_t call_id, const std::vector<wire::Frame>& frames, jn_cal
             to.answer(wire::encode(to.frames[index].id, response));
         },
         &answers);
+    if (!asked.empty()) counted_ms = asked.back().start_after_ms;  // every answer to it came
 }
 
 // A call in progress: its id, and the lane it has for as long as it runs.
@@ -178,6 +182,7 @@ jn_status run_call(CallScope& scope, std::string_view message, jn_call& call, co
         if (!answers_refused && !lane->channel.send(owed_acks)) answers_refused = true;
         owed_acks.clear();
     };
+    uint32_t counted_ms = 0;  // start_after_ms of the last HTTP request served (ABI 1.5)
     const std::function<void(std::string)> answer = [&](std::string frame) {
         owed_answers += frame;
         if (owed_answers.size() > kHeldAnswerBytes) send_owed();
@@ -190,7 +195,7 @@ jn_status run_call(CallScope& scope, std::string_view message, jn_call& call, co
         wire::Channel::Got got = wire::Channel::Got::end;
         try {
             if (!asked_http.empty() && (!lane->channel.frame_ready() || asked_http.size() >= JN_HTTP_BATCH_MAX)) {
-                serve_http(scope.id(), asked_http, call, answer);
+                serve_http(scope.id(), asked_http, call, answer, counted_ms);
                 asked_http.clear();
             }
             if (!owed_answers.empty() && (!lane->channel.frame_ready() || owed_answers.size() > kHeldAnswerBytes))

@@ -244,7 +244,9 @@ public:
                 for (size_t i = first + 1; i < end; ++i)
                     if (requests[i].start_after_ms > turn) end = i;
             }
-            send_together(requests, first, end - first, counted_ms, on_result);
+            // To an older host the group goes with no turns left: it has waited here.
+            send_together(requests, first, end - first, host_waits ? counted_ms : requests[first].start_after_ms,
+                          on_result);
             counted_ms = requests[end - 1].start_after_ms;
             first = end;
         }

@@ -142,10 +142,11 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 struct HttpRequest {
     uint64_t call = 0;  // the call it is made in
     uint32_t timeout_ms = 0;
-    // ABI 1.5: how long after junctiond reads the write it came in it may start, and after
-    // the request before it in that write (the connector process counts a later write's
-    // from the last request of the write before, whose answers it has had).
+    // ABI 1.5, as the plugin gave it (counted from its call). junctiond serves a batch in
+    // pieces, each once every answer of the one before came, and counts a piece's turns
+    // from the last request of the piece before; `opens_batch` marks where a batch begins.
     uint32_t start_after_ms = 0;
+    bool opens_batch = false;
     std::string method;
     std::string url;
     Headers headers;
