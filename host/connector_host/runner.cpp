@@ -504,10 +504,10 @@ namespace {
 
 // Encodes `request` as the wire frame `id` at the end of `out`; any status but JN_OK
 // refuses it here (junctiond would end a process that sent more than a frame may hold).
-// `opens_batch`: the first request of the plugin's batch, from which junctiond counts the
-// turns (start_after_ms, ABI 1.5) of the others.
+// `batch`: which of the call's batches it belongs to; junctiond counts the turns
+// (start_after_ms, ABI 1.5) of each batch's pieces on their own.
 jn_status encode_http(uint64_t call_id, const jn_http_request* request, uint64_t id, size_t max_payload,
-                      bool opens_batch, std::string& out) {
+                      uint64_t batch, std::string& out) {
     if (!request) return JN_ERR_INVALID_REQUEST;
     jn_http_request r{};  // zero-fills what an older plugin did not know
     std::memcpy(&r, request, std::min<size_t>(request->struct_size, sizeof r));
@@ -516,7 +516,7 @@ jn_status encode_http(uint64_t call_id, const jn_http_request* request, uint64_t
     m.call = call_id;
     m.timeout_ms = r.timeout_ms;
     m.start_after_ms = r.start_after_ms;
-    m.opens_batch = opens_batch;
+    m.batch = batch;
     m.method = sv(r.method);
     m.url = sv(r.url);
     for (size_t i = 0; i < r.header_count; ++i)
@@ -575,6 +575,7 @@ jn_status Runner::http_request_batch(jn_call* c, const jn_http_request* const* r
         return lane.next_request++;
     };
     std::optional<uint64_t> carried_id;  // the request that did not fit the last write: it opens the next
+    const uint64_t batch = new_id();      // an id of the lane's, never a request's: this batch's name
     for (size_t next = 0; next < count;) {
         // As many requests as fit one write the socket takes whole (one that is larger goes
         // alone): this thread then reads the answers, so the lane cannot fill up both ways.
@@ -588,7 +589,7 @@ jn_status Runner::http_request_batch(jn_call* c, const jn_http_request* const* r
             jn_status s = JN_OK;
             id = carried_id ? *std::exchange(carried_id, std::nullopt) : new_id();
             s = call.cancelled.load() ? JN_ERR_CANCELLED
-                                      : encode_http(call.id, requests[next], id, self->max_payload_, next == 0, frame);
+                                      : encode_http(call.id, requests[next], id, self->max_payload_, batch, frame);
             if (s == JN_OK && !frames.empty() && frames.size() + frame.size() > lane.batch_write_bytes) {
                 carried_id = id;
                 break;

@@ -161,9 +161,9 @@ std::vector<Client::Outcome> Client::attempt_all(std::vector<sdk::HttpRequest> r
         std::optional<size_t> failed;  // a request whose outcome fails the call
         // Together, each starting at its turn under the rate limit: as many in flight as the
         // limit, the API's answer time and the send's concurrency allow, never more per
-        // second. After the first, at most kTurnHorizonMs of turns at a time: a failure
-        // stops the rest within that, a token fetched for them outlives them, and a cancel
-        // leaves the instance's next call no more than that of turns taken and never used.
+        // second. The first whenever its turn comes, then at most kTurnHorizonMs of turns:
+        // a failure stops the rest within that, a token fetched for them outlives them, and
+        // a cancel leaves the instance's next call no more than that of turns never used.
         std::vector<sdk::HttpRequest> batch;
         batch.reserve(wanted);
         for (size_t k = 0; k < wanted; ++k) {

@@ -127,7 +127,7 @@ std::string encode(uint64_t id, const Log& m, Type type) {
 
 std::string encode(uint64_t id, const HttpRequest& m) {
     Writer w(Type::http_request, id);
-    w.u64(m.call).u32(m.timeout_ms).u32(m.start_after_ms).u32(m.opens_batch ? 1 : 0).str(m.method).str(m.url);
+    w.u64(m.call).u32(m.timeout_ms).u32(m.start_after_ms).u64(m.batch).str(m.method).str(m.url);
     put_headers(w, m.headers);
     w.str(m.body);
     return std::move(w).finish();
@@ -242,7 +242,7 @@ HttpRequest decode_http_request(std::string_view payload) {
     m.call = r.u64();
     m.timeout_ms = r.u32();
     m.start_after_ms = r.u32();
-    m.opens_batch = r.u32() != 0;
+    m.batch = r.u64();
     m.method = r.str();
     m.url = r.str();
     m.headers = get_headers(r);

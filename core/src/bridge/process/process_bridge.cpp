@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <utility>
 #include <functional>
 #include <mutex>
 
@@ -46,10 +47,32 @@ constexpr size_t kHeldAnswerBytes = 1024 * 1024;
 // write): run by junctiond's client for the call's instance, at once as the call's request
 // slots allow, with the call's cancel flag, within what is left of its deadline (on the
 // jn_call). Each answer's frame goes to `answer` as soon as those before it went.
-// `counted_ms`: the start_after_ms of the last request served before, which started before
-// these were read: their turns count from it, unless a new batch opens.
+// Of each batch of the call being served, the start_after_ms of its last request that got
+// an answer (so it started, before the next piece was read): that piece's turns count from
+// it. A few batches at once at most (a plugin's threads); the oldest is forgotten first.
+class CountedTurns {
+public:
+    uint32_t of(uint64_t batch) const {
+        for (const auto& [b, ms] : batches_)
+            if (b == batch) return ms;
+        return 0;
+    }
+    void set(uint64_t batch, uint32_t ms) {
+        for (auto& [b, counted] : batches_)
+            if (b == batch) {
+                counted = std::max(counted, ms);
+                return;
+            }
+        if (batches_.size() == 16) batches_.pop_front();
+        batches_.emplace_back(batch, ms);
+    }
+
+private:
+    std::deque<std::pair<uint64_t, uint32_t>> batches_;
+};
+
 void serve_http(uint64_t call_id, const std::vector<wire::Frame>& frames, jn_call& call,
-                const std::function<void(std::string frame)>& answer, uint32_t& counted_ms) {
+                const std::function<void(std::string frame)>& answer, CountedTurns& counted) {
     std::vector<wire::HttpRequest> asked;
     asked.reserve(frames.size());
     for (const auto& frame : frames) {
@@ -69,8 +92,8 @@ void serve_http(uint64_t call_id, const std::vector<wire::Frame>& frames, jn_cal
         jn_http_request& r = requests[i];
         r.struct_size = sizeof r;
         r.timeout_ms = request.timeout_ms;
-        if (request.opens_batch) counted_ms = 0;
-        r.start_after_ms = request.start_after_ms > counted_ms ? request.start_after_ms - counted_ms : 0;
+        const uint32_t before = counted.of(request.batch);
+        r.start_after_ms = request.start_after_ms > before ? request.start_after_ms - before : 0;
         r.method = {request.method.data(), request.method.size()};
         r.url = {request.url.data(), request.url.size()};
         r.headers = headers[i].data();
@@ -80,9 +103,11 @@ void serve_http(uint64_t call_id, const std::vector<wire::Frame>& frames, jn_cal
     }
     struct Answers {
         const std::vector<wire::Frame>& frames;
+        const std::vector<wire::HttpRequest>& asked;
         jn_call& call;
         const std::function<void(std::string)>& answer;
-    } answers{frames, call, answer};
+        CountedTurns& counted;
+    } answers{frames, asked, call, answer, counted};
     host_api_table()->http_request_batch(
         &call, pointers.data(), pointers.size(),
         [](void* user, size_t index, jn_status status, const jn_http_response* got) {
@@ -97,10 +122,12 @@ void serve_http(uint64_t call_id, const std::vector<wire::Frame>& frames, jn_cal
                 response.body.assign(got->body.ptr ? got->body.ptr : "", got->body.len);
             }
             if (status != JN_OK) response.error = to.call.error;
+            // Answered, so it started (a request that failed may never have: a start past
+            // the deadline is not a turn taken).
+            if (got) to.counted.set(to.asked[index].batch, to.asked[index].start_after_ms);
             to.answer(wire::encode(to.frames[index].id, response));
         },
         &answers);
-    if (!asked.empty()) counted_ms = asked.back().start_after_ms;  // every answer to it came
 }
 
 // A call in progress: its id, and the lane it has for as long as it runs.
@@ -182,7 +209,7 @@ jn_status run_call(CallScope& scope, std::string_view message, jn_call& call, co
         if (!answers_refused && !lane->channel.send(owed_acks)) answers_refused = true;
         owed_acks.clear();
     };
-    uint32_t counted_ms = 0;  // start_after_ms of the last HTTP request served (ABI 1.5)
+    CountedTurns counted;  // of the call's HTTP batches (ABI 1.5 start_after_ms)
     const std::function<void(std::string)> answer = [&](std::string frame) {
         owed_answers += frame;
         if (owed_answers.size() > kHeldAnswerBytes) send_owed();
@@ -195,7 +222,7 @@ jn_status run_call(CallScope& scope, std::string_view message, jn_call& call, co
         wire::Channel::Got got = wire::Channel::Got::end;
         try {
             if (!asked_http.empty() && (!lane->channel.frame_ready() || asked_http.size() >= JN_HTTP_BATCH_MAX)) {
-                serve_http(scope.id(), asked_http, call, answer, counted_ms);
+                serve_http(scope.id(), asked_http, call, answer, counted);
                 asked_http.clear();
             }
             if (!owed_answers.empty() && (!lane->channel.frame_ready() || owed_answers.size() > kHeldAnswerBytes))

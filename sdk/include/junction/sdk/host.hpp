@@ -226,9 +226,14 @@ public:
     void http_batch(const std::vector<HttpRequest>& requests,
                     const std::function<void(size_t index, HttpResult& result)>& on_result) const {
         const bool host_waits = detail::host_abi_minor() >= 5;
-        // The start_after_ms of the last request sent: every answer to it came, so it
-        // started before now, and the next group's turns count from it.
+        // The turn of the last request known to have started (an answer came, or the wait
+        // was ours) before the next group goes: that group's turns count from it.
         uint32_t counted_ms = 0;
+        uint32_t answered_ms = 0;
+        const std::function<void(size_t, HttpResult&)> noting = [&](size_t i, HttpResult& result) {
+            if (result.status == JN_OK) answered_ms = std::max(answered_ms, requests[i].start_after_ms);
+            on_result(i, result);
+        };
         for (size_t first = 0; first < requests.size();) {
             size_t end = std::min<size_t>(requests.size(), first + JN_HTTP_BATCH_MAX);
             if (!host_waits) {
@@ -244,10 +249,14 @@ public:
                 for (size_t i = first + 1; i < end; ++i)
                     if (requests[i].start_after_ms > turn) end = i;
             }
-            // To an older host the group goes with no turns left: it has waited here.
-            send_together(requests, first, end - first, host_waits ? counted_ms : requests[first].start_after_ms,
-                          on_result);
-            counted_ms = requests[end - 1].start_after_ms;
+            if (host_waits) {
+                send_together(requests, first, end - first, counted_ms, noting);
+                counted_ms = std::max(counted_ms, answered_ms);  // a start past the deadline took no turn
+            } else {
+                // To an older host the group goes with no turns left: it has waited here.
+                send_together(requests, first, end - first, requests[first].start_after_ms, on_result);
+                counted_ms = requests[first].start_after_ms;
+            }
             first = end;
         }
     }

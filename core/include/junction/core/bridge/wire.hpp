@@ -144,9 +144,10 @@ struct HttpRequest {
     uint32_t timeout_ms = 0;
     // ABI 1.5, as the plugin gave it (counted from its call). junctiond serves a batch in
     // pieces, each once every answer of the one before came, and counts a piece's turns
-    // from the last request of the piece before; `opens_batch` marks where a batch begins.
+    // from the last request of the batch that got an answer; `batch` says which batch of
+    // the call it belongs to (several may run at once, from the plugin's threads).
     uint32_t start_after_ms = 0;
-    bool opens_batch = false;
+    uint64_t batch = 0;
     std::string method;
     std::string url;
     Headers headers;
