@@ -62,7 +62,6 @@ std::optional<uint32_t> RateLimiter::reserve(uint32_t horizon_ms) {
     return static_cast<uint32_t>(std::min<double>(wait_ms, UINT32_MAX));
 }
 
-
 void sleep_cancellable(const sdk::Call& call, int64_t ms) {
     const auto until = Clock::now() + std::chrono::milliseconds(ms);
     while (Clock::now() < until) {
@@ -174,56 +173,54 @@ std::vector<Client::Outcome> Client::attempt_all(std::vector<sdk::HttpRequest> r
             if (with_credentials) add_credentials(batch.back(), call);
         }
         const size_t sending = batch.size();
-        {
-            call.http_batch(batch, [&](size_t k, sdk::Call::HttpResult& result) {
-                const size_t i = pending[k];
-                const bool last = ++tries[i] >= def_.max_attempts;
-                auto& r = result.response;
-                if (result.status != JN_OK) {
-                    const bool retryable = JN_STATUS_IS_RETRYABLE(result.status);
-                    if (retryable && !last) {
-                        pause_ms = std::max(pause_ms, backoff_ms(def_, tries[i]));
-                        again.push_back(i);
-                        return;
-                    }
-                    outcomes[i].error.emplace(result.status,
-                                              what + ": " + scrub(sdk::Call::http_failure(batch[k], result.status)) +
-                                                  (retryable ? " (after " + std::to_string(tries[i]) + " attempts)" : ""));
-                } else if (r.status == 401 && token_based && !refreshed[i]) {
-                    // Expired early or revoked: once more, with a fresh token.
-                    refreshed[i] = true;
-                    tries[i] = 0;
-                    if (!token_cleared) {
-                        std::lock_guard lock(token_mutex_);
-                        token_.clear();
-                        token_cleared = true;
-                    }
+        call.http_batch(batch, [&](size_t k, sdk::Call::HttpResult& result) {
+            const size_t i = pending[k];
+            const bool last = ++tries[i] >= def_.max_attempts;
+            auto& r = result.response;
+            if (result.status != JN_OK) {
+                const bool retryable = JN_STATUS_IS_RETRYABLE(result.status);
+                if (retryable && !last) {
+                    pause_ms = std::max(pause_ms, backoff_ms(def_, tries[i]));
                     again.push_back(i);
                     return;
-                } else if ((r.status == 429 || r.status >= 500) && !last) {
-                    // The server's Retry-After wins over our own backoff (up to five minutes).
-                    const int64_t asked = r.status == 429 ? sdk::retry_after_ms(r) : -1;
-                    pause_ms = std::max(pause_ms, asked >= 0 ? std::min<int64_t>(asked, 300'000) : backoff_ms(def_, tries[i]));
-                    again.push_back(i);
-                    return;
-                } else {
-                    const RuleVerdict verdict = rules ? judge_answer(*rules, r) : RuleVerdict{};
-                    if (verdict.rule && verdict.rule->action == AnswerAction::retry && !last) {
-                        // THROTTLED with 200: the wait the answer asks for, else the backoff.
-                        pause_ms = std::max(pause_ms, verdict.wait_ms >= 0 ? std::min<int64_t>(verdict.wait_ms, 300'000)
-                                                                           : backoff_ms(def_, tries[i]));
-                        again.push_back(i);
-                        return;
-                    }
-                    if (verdict.rule) apply_rule(outcomes[i], verdict, what, tries[i], call);
-                    // Final, whatever its status: the caller judges it, from a bounded excerpt
-                    // of the body when it keeps many.
-                    if (r.body.size() > keep_body) r.body.resize(keep_body);
-                    outcomes[i].response = std::move(r);
                 }
-                if (!failed && fails_call(outcomes[i])) failed = i;
-            });
-        }
+                outcomes[i].error.emplace(result.status,
+                                          what + ": " + scrub(sdk::Call::http_failure(batch[k], result.status)) +
+                                              (retryable ? " (after " + std::to_string(tries[i]) + " attempts)" : ""));
+            } else if (r.status == 401 && token_based && !refreshed[i]) {
+                // Expired early or revoked: once more, with a fresh token.
+                refreshed[i] = true;
+                tries[i] = 0;
+                if (!token_cleared) {
+                    std::lock_guard lock(token_mutex_);
+                    token_.clear();
+                    token_cleared = true;
+                }
+                again.push_back(i);
+                return;
+            } else if ((r.status == 429 || r.status >= 500) && !last) {
+                // The server's Retry-After wins over our own backoff (up to five minutes).
+                const int64_t asked = r.status == 429 ? sdk::retry_after_ms(r) : -1;
+                pause_ms = std::max(pause_ms, asked >= 0 ? std::min<int64_t>(asked, 300'000) : backoff_ms(def_, tries[i]));
+                again.push_back(i);
+                return;
+            } else {
+                const RuleVerdict verdict = rules ? judge_answer(*rules, r) : RuleVerdict{};
+                if (verdict.rule && verdict.rule->action == AnswerAction::retry && !last) {
+                    // THROTTLED with 200: the wait the answer asks for, else the backoff.
+                    pause_ms = std::max(pause_ms, verdict.wait_ms >= 0 ? std::min<int64_t>(verdict.wait_ms, 300'000)
+                                                                       : backoff_ms(def_, tries[i]));
+                    again.push_back(i);
+                    return;
+                }
+                if (verdict.rule) apply_rule(outcomes[i], verdict, what, tries[i], call);
+                // Final, whatever its status: the caller judges it, from a bounded excerpt
+                // of the body when it keeps many.
+                if (r.body.size() > keep_body) r.body.resize(keep_body);
+                outcomes[i].response = std::move(r);
+            }
+            if (!failed && fails_call(outcomes[i])) failed = i;
+        });
         if (failed) {
             // What has not come to an end fails with it, as the sequential loop never sent it.
             for (size_t k = 0; k < pending.size(); ++k) {

@@ -14,9 +14,9 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
-#include <utility>
 #include <functional>
 #include <mutex>
+#include <utility>
 
 namespace junction::core {
 
@@ -43,13 +43,9 @@ std::string seconds_text(milliseconds d) {
 // to go back in one write, up to this many bytes.
 constexpr size_t kHeldAnswerBytes = 1024 * 1024;
 
-// The HTTP requests the process asked for and junctiond has read (a batch arrives in one
-// write): run by junctiond's client for the call's instance, at once as the call's request
-// slots allow, with the call's cancel flag, within what is left of its deadline (on the
-// jn_call). Each answer's frame goes to `answer` as soon as those before it went.
-// Of each batch of the call being served, the start_after_ms of its last request that got
-// an answer (so it started, before the next piece was read): that piece's turns count from
-// it. A few batches at once at most (a plugin's threads); the oldest is forgotten first.
+// Of each HTTP batch of the call being served, the start_after_ms of its last request that
+// got an answer (so it started, before the next piece was read): the batch's next piece
+// counts its turns from it. The last 16 batches of the call; the oldest is forgotten first.
 class CountedTurns {
 public:
     uint32_t of(uint64_t batch) const {
@@ -71,6 +67,10 @@ private:
     std::deque<std::pair<uint64_t, uint32_t>> batches_;
 };
 
+// The HTTP requests the process asked for and junctiond has read (a batch arrives in one
+// write): run by junctiond's client for the call's instance, at once as the call's request
+// slots allow, with the call's cancel flag, within what is left of its deadline (on the
+// jn_call). Each answer's frame goes to `answer` as soon as those before it went.
 void serve_http(uint64_t call_id, const std::vector<wire::Frame>& frames, jn_call& call,
                 const std::function<void(std::string frame)>& answer, CountedTurns& counted) {
     std::vector<wire::HttpRequest> asked;
